@@ -1,0 +1,38 @@
+# CIP: `make run` and `make test` on a fresh machine; both create/reuse .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install manifest run test dev bench-ingest clean
+
+install: $(STAMP)
+
+# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -c "import torch, dagster, dagster_dbt, duckdb, polars, great_expectations, openpyxl"
+	touch $(STAMP)
+
+manifest: install
+	$(BIN)/python -c "from cip_resources.dbt import prepare_manifest; prepare_manifest(force=True)"
+
+run: install
+	$(BIN)/cip run
+
+test: install
+	$(BIN)/python -m pytest -q
+
+dev: install
+	$(BIN)/cip ui
+
+bench-ingest: install
+	$(BIN)/python benchmarks/bench_ingest.py
+
+clean:
+	rm -rf .cip dbt_project/target

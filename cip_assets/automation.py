@@ -1,0 +1,36 @@
+"""Jobs, the nightly schedule and the inbox sensor."""
+
+
+import json
+
+import dagster as dg
+
+from cip_assets.ingest.pipeline import inbox_sources
+from cip_resources.settings import paths
+
+refresh_job = dg.define_asset_job(
+    "refresh", selection=dg.AssetSelection.all(),
+    description="Ingest every source, build the dbt marts (tests as checks), publish the read-only copy.",
+)
+
+nightly_refresh = dg.ScheduleDefinition(
+    name="nightly_refresh", job=refresh_job, cron_schedule="0 2 * * *", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+@dg.sensor(job=refresh_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+def inbox_sensor(context: dg.SensorEvaluationContext):
+    """A new or changed file in CIP_HOME/inbox/<adapter>/ launches a refresh (one run per file version)."""
+    seen = json.loads(context.cursor) if context.cursor else {}
+    new = {}
+    for source in inbox_sources(paths()):
+        stat = source.path.stat()
+        version = f"{stat.st_size}-{int(stat.st_mtime)}"
+        if seen.get(str(source.path)) != version:
+            new[str(source.path)] = version
+    if not new:
+        return dg.SkipReason("no new files in the inbox")
+    context.update_cursor(json.dumps({**seen, **new}))
+    return dg.RunRequest(run_key="|".join(f"{p}@{v}" for p, v in sorted(new.items())),
+                         tags={"cip/inbox_files": ", ".join(sorted(new))})

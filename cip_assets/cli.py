@@ -1,0 +1,148 @@
+"""The `cip` command: generate data, run the platform in-process, start the UIs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cip_resources.settings import ConfigError, export_env, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cip", description="CIP, the Customer Intelligence Platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a synthetic data set (Parquet) with its ground truth")
+    gen.add_argument("--out", type=Path, required=True, help="folder to write")
+    gen.add_argument("--customers", type=int, default=2000)
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--lines-per-customer", type=float, default=None,
+                     help="mean order lines per customer (scales the order volume)")
+    gen.add_argument("--no-events", action="store_true", help="skip the behavioural event stream")
+
+    run = sub.add_parser("run", help="materialize every asset the sources can feed, in-process")
+    run.add_argument("--config", help="sources file (default: $CIP_CONFIG, else the synthetic default)")
+    run.add_argument("--verbose", action="store_true", help="print Dagster's step logs")
+
+    ui = sub.add_parser("ui", help="start the Dagster UI (and the dashboard, when present) on 127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "generate":
+            return _generate(args)
+        if args.command == "run":
+            return _run(args)
+        return _ui(args)
+    except ConfigError as exc:
+        print(f"cip: config error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _generate(args) -> int:
+    from cip_assets.ingest import synthetic
+
+    options = {"customers": args.customers, "seed": args.seed, "with_events": not args.no_events}
+    if args.lines_per_customer is not None:
+        options["lines_per_customer"] = args.lines_per_customer
+    started = time.perf_counter()
+    manifest = synthetic.generate(args.out, **options)
+    print(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
+    for table, rows in (manifest.get("row_counts") or {}).items():
+        print(f"  {table:<22} {rows:>12,} rows")
+    return 0
+
+
+def _run(args) -> int:
+    if args.config:
+        os.environ["CIP_CONFIG"] = str(Path(args.config).resolve())
+    paths = export_env()
+    config = load_config()
+    from cip_assets.ingest.pipeline import check_config, fed_tables
+
+    check_config(config)
+    from cip_resources.dbt import prepare_manifest
+
+    prepare_manifest()
+    import dagster as dg
+
+    from cip_assets.definitions import defs
+
+    fed = fed_tables(config, paths)
+    selection = dg.AssetSelection.assets(*[dg.AssetKey(["raw", t]) for t in sorted(fed)]).downstream()
+    # models reading unfed tables still need their (empty) staging views
+    selection = selection | (selection.upstream() - dg.AssetSelection.groups("ingest"))
+    graph = defs.resolve_asset_graph()
+    keys = [k for k in selection.resolve(graph) if graph.get(k).is_materializable]
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def("refresh").execute_in_process(
+            instance=instance, asset_selection=keys, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}})
+    print(_summary(result, paths, config, time.perf_counter() - started))
+    failed_checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                     and not e.event_specific_data.passed]
+    return 0 if result.success and not failed_checks else 1
+
+
+def _summary(result, paths, config, seconds: float) -> str:
+    rows, materialized, checks_passed, checks_failed, failures = {}, 0, 0, [], []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialized += 1
+            mat = event.event_specific_data.materialization
+            if mat.asset_key.path[0] == "raw":
+                rows[mat.asset_key.to_user_string()] = mat.metadata["dagster/row_count"].value
+            elif "tables" in mat.metadata:  # the published copy lists its tables
+                rows.update({f"published {t}": n for t, n in mat.metadata["tables"].value.items()})
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if evaluation.passed:
+                checks_passed += 1
+            else:
+                checks_failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+        elif event.event_type_value == "STEP_FAILURE":
+            failures.append(f"{event.step_key}: {event.event_specific_data.error.message.strip().splitlines()[0]}")
+    source = config.path or "the synthetic default (no CIP_CONFIG)"
+    lines = [f"CIP run {'succeeded' if result.success else 'FAILED'} in {seconds:.0f}s on {source}: "
+             f"{materialized} assets materialized", "", "tables:"]
+    lines += [f"  {key:<44} {n:>12,} rows" for key, n in sorted(rows.items())]
+    lines += ["", f"checks: {checks_passed} passed, {len(checks_failed)} failed"]
+    lines += [f"  FAILED {c}" for c in checks_failed] + [f"  STEP FAILED {f}" for f in failures]
+    lines += ["", f"warehouse:   {paths.warehouse}", f"published:   {paths.published_db} (read-only copy)",
+              "Dagster UI:  `cip ui` then http://127.0.0.1:3000"]
+    return "\n".join(lines)
+
+
+def _ui(args) -> int:
+    paths = export_env()
+    from cip_resources.dbt import prepare_manifest
+
+    prepare_manifest()
+    env = {**os.environ, "DAGSTER_HOME": str(paths.dagster_home)}
+    processes = [subprocess.Popen(
+        ["dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(args.port)],
+        cwd=ROOT, env=env)]
+    app = ROOT / "dashboards" / "app.py"
+    if app.exists():
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+             "--server.address", "127.0.0.1"], cwd=ROOT, env=env))
+    print(f"Dagster UI on http://127.0.0.1:{args.port}" + (", dashboard on http://127.0.0.1:8501" if app.exists() else ""))
+    try:
+        return processes[0].wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for p in processes:
+            p.terminate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

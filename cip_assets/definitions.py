@@ -1,0 +1,33 @@
+"""CIP's table of contents: every domain's assets and checks, the jobs, and the resources."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from cip_assets.automation import inbox_sensor, nightly_refresh, refresh_job
+from cip_assets.ingest.assets import ingest_assets, ingest_checks, rejected_rows
+from cip_assets.marts.assets import cip_dbt_assets
+from cip_assets.serving.assets import published
+from cip_resources.config import CipSettings
+from cip_resources.dbt import dbt_resource
+from cip_resources.settings import export_env
+from cip_resources.warehouse import WarehouseResource
+
+cip_paths = export_env()  # CIP_DUCKDB_PATH and DAGSTER_HOME, shared with dbt and the Dagster instance
+
+resources = {
+    "warehouse": WarehouseResource(database=dg.EnvVar("CIP_DUCKDB_PATH")),
+    "settings": CipSettings(config_path=os.environ.get("CIP_CONFIG", "")),
+    "dbt": dbt_resource(),
+}
+
+defs = dg.Definitions(
+    assets=[*ingest_assets, rejected_rows, cip_dbt_assets, published],
+    asset_checks=ingest_checks,
+    jobs=[refresh_job],
+    schedules=[nightly_refresh],
+    sensors=[inbox_sensor],
+    resources=resources,
+)

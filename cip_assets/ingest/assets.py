@@ -1,0 +1,93 @@
+"""One ingest asset per raw table, with Great Expectations and reconciliation checks."""
+
+
+import dagster as dg
+
+from cip_assets.ingest.contract import RAW_TABLES, RawTable
+from cip_assets.ingest.pipeline import ingest_table
+from cip_assets.ingest.quality import validate_table
+from cip_resources.config import CipSettings
+from cip_resources.warehouse import WarehouseResource
+
+
+def _results_markdown(results) -> str:
+    lines = ["| source | file | read | loaded | rejected | already loaded | note |", "|---|---|---|---|---|---|---|"]
+    for r in results:
+        note = "unchanged, skipped" if r.unchanged else "; ".join(f"{k} ({v})" for k, v in r.top_reasons.items())
+        lines.append(f"| {r.source} | {r.file} | {r.rows_read} | {r.rows_loaded} | {r.rows_rejected} "
+                     f"| {r.rows_already_loaded} | {note} |")
+    return "\n".join(lines)
+
+
+def build_ingest_asset(table: RawTable) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["raw", table.name],
+        group_name="ingest",
+        kinds={"duckdb", "polars"},
+        owners=["team:data-engineering"],
+        description=f"raw.{table.name}: {table.grain}, from every configured source that feeds it. "
+        "Rows failing the contract's hard rules go to raw.rejected_rows; a file already ingested is skipped.",
+    )
+    def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                settings: CipSettings) -> dg.MaterializeResult:
+        with warehouse.get_connection() as con:
+            results = ingest_table(con, settings.config(), table.name, settings.paths())
+            total = con.execute(f"SELECT count(*) FROM {table.qualified}").fetchone()[0]
+        for r in results:
+            context.log.info(f"{r.source} -> raw.{table.name}: read {r.rows_read}, loaded {r.rows_loaded}, "
+                             f"rejected {r.rows_rejected}, already loaded {r.rows_already_loaded}"
+                             + (" (unchanged file, skipped)" if r.unchanged else ""))
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": total,
+            "rows_read": sum(r.rows_read for r in results),
+            "rows_loaded": sum(r.rows_loaded for r in results),
+            "rows_rejected": sum(r.rows_rejected for r in results),
+            "rows_already_loaded": sum(r.rows_already_loaded for r in results),
+            "reconciles": all(r.reconciles for r in results),
+            "sources": dg.MetadataValue.md(_results_markdown(results) if results
+                                           else f"No configured source feeds raw.{table.name}; the table is empty."),
+        })
+
+    return _ingest
+
+
+def build_quality_checks(table: RawTable) -> list[dg.AssetChecksDefinition]:
+    @dg.asset_check(asset=dg.AssetKey(["raw", table.name]), name="great_expectations",
+                    description=f"Great Expectations suite for raw.{table.name}: null keys, types, ranges, "
+                    "allowed values, dates not in the future, unique keys.")
+    def _gx(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get_connection() as con:
+            outcome = validate_table(con, table.name)
+        return dg.AssetCheckResult(passed=outcome["success"], metadata={
+            "rows_in_table": outcome["rows_in_table"], "rows_checked": outcome["rows_checked"],
+            "expectations": outcome["expectations"], "failed": dg.MetadataValue.json(outcome["failed"])})
+
+    @dg.asset_check(asset=dg.AssetKey(["raw", table.name]), name="rejects_recorded",
+                    description="Every row the ledger counts as rejected is in raw.rejected_rows, and every "
+                    "ingested file reconciles: read = loaded + rejected + already loaded.")
+    def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.get_connection() as con:
+            mismatches = con.execute(
+                """WITH ledger AS (SELECT source, file, sum(rows_rejected) AS counted,
+                                          sum(rows_read - rows_loaded - rows_rejected - rows_already_loaded) AS gap
+                                   FROM raw.ingest_ledger WHERE raw_table = ? GROUP BY ALL),
+                        kept AS (SELECT source, file, count(*) AS kept FROM raw.rejected_rows
+                                 WHERE raw_table = ? GROUP BY ALL)
+                   SELECT l.source, l.file, l.counted, coalesce(k.kept, 0), l.gap
+                   FROM ledger l LEFT JOIN kept k USING (source, file)
+                   WHERE l.counted <> coalesce(k.kept, 0) OR l.gap <> 0""",
+                [table.name, table.name]).fetchall()
+        return dg.AssetCheckResult(passed=not mismatches, metadata={
+            "mismatches": dg.MetadataValue.json([list(map(str, m)) for m in mismatches])})
+
+    return [_gx, _reconcile]
+
+
+ingest_assets = [build_ingest_asset(t) for t in RAW_TABLES.values()]
+ingest_checks = [check for t in RAW_TABLES.values() for check in build_quality_checks(t)]
+rejected_rows = dg.AssetSpec(
+    key=["raw", "rejected_rows"], group_name="ingest", kinds={"duckdb"},
+    deps=[a.key for a in ingest_assets],
+    description="raw.rejected_rows: one row per input row that failed validation (source, file, row number, "
+    "reason naming the column, the original row as JSON). Written by the ingest assets.",
+)

@@ -1,0 +1,149 @@
+"""Validate a mapped source relation against the contract and load it, losing nothing.
+
+Every row read ends in exactly one place: the raw table (loaded), `raw.rejected_rows` (with
+the reason, naming the column, and the original row as JSON), or counted as already loaded
+(its natural key came in with an earlier file). A file whose content hash is in
+`raw.ingest_ledger` for the same source and table is skipped, so re-ingesting changes nothing.
+All the work is SQL inside DuckDB, in one transaction per file and table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from cip_assets.ingest.contract import RAW_TABLES, RawTable
+
+TRUE_WORDS = ("1", "1.0", "true", "t", "yes", "y")
+FALSE_WORDS = ("0", "0.0", "false", "f", "no", "n")
+
+
+@dataclass
+class LoadResult:
+    source: str
+    adapter: str
+    table: str
+    file: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_already_loaded: int = 0
+    unchanged: bool = False  # the same content was ingested before: nothing done
+    top_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_loaded + self.rows_rejected + self.rows_already_loaded
+
+
+def cast_expr(column: str, duck_type: str, date_format: str | None = None) -> str:
+    col = f'"{column}"'
+    if duck_type == "BOOLEAN":
+        text = f"lower(trim({col}::VARCHAR))"
+        return (f"CASE WHEN {text} IN {TRUE_WORDS} THEN true "
+                f"WHEN {text} IN {FALSE_WORDS} THEN false END")
+    if duck_type == "INTEGER":
+        num = f"TRY_CAST({col} AS DOUBLE)"
+        return f"CASE WHEN {num} = round({num}) AND abs({num}) < 2147483647 THEN {num}::INTEGER END"
+    if duck_type == "TIMESTAMP" and date_format:
+        return f"COALESCE(TRY_STRPTIME({col}::VARCHAR, '{date_format}'), TRY_CAST({col} AS TIMESTAMP))"
+    if duck_type == "VARCHAR":
+        return f"NULLIF(trim({col}::VARCHAR), '')"
+    return f"TRY_CAST({col} AS {duck_type})"
+
+
+def _reason_exprs(table: RawTable, mapped: set[str]) -> list[str]:
+    reasons = []
+    for column, duck_type in table.columns.items():
+        if column in mapped and duck_type != "VARCHAR":
+            reasons.append(
+                f"""CASE WHEN "_raw_{column}" IS NOT NULL AND trim("_raw_{column}"::VARCHAR) <> ''
+                    AND "{column}" IS NULL THEN 'column {column}: cannot read ''' ||
+                    left("_raw_{column}"::VARCHAR, 60) || ''' as {duck_type}' END"""
+            )
+    for column in table.required:
+        reasons.append(f"""CASE WHEN "{column}" IS NULL THEN 'column {column}: required value missing' END""")
+    for rule, reason in table.rules:
+        reasons.append(f"CASE WHEN NOT ({rule}) THEN 'column {reason}' END")
+    return reasons
+
+
+def already_ingested(con: duckdb.DuckDBPyConnection, source: str, table: str, file_hash: str) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM raw.ingest_ledger WHERE source = ? AND raw_table = ? AND file_hash = ?",
+        [source, table, file_hash],
+    ).fetchone()[0] > 0
+
+
+def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str, source: str, adapter: str,
+              file_label: str, file_hash: str, date_format: str | None = None) -> LoadResult:
+    """Validate `feed_sql` (canonical columns + `_row_number`, `_file`, over the view `src`) and load it."""
+    table = RAW_TABLES[table_name]
+    result = LoadResult(source=source, adapter=adapter, table=table_name, file=file_label)
+    mapped = set(con.execute(f"SELECT * FROM ({feed_sql}) LIMIT 0").fetch_arrow_table().column_names)
+    unknown = mapped - set(table.columns) - {"_row_number", "_file"}
+    if unknown:
+        raise ValueError(f"adapter {adapter} maps unknown columns {sorted(unknown)} onto raw.{table_name}")
+    casts = ",\n".join(
+        f'{cast_expr(c, t, date_format)} AS "{c}"' if c in mapped else f'NULL::{t} AS "{c}"'
+        for c, t in table.columns.items() if c != "source"
+    )
+    raws = "".join(f', "{c}" AS "_raw_{c}"' for c in table.columns if c in mapped and c != "source")
+    reasons = ",\n".join(_reason_exprs(table, mapped))
+    key = ", ".join(f'"{k}"' for k in table.key)
+    duplicate = (
+        f"""CASE WHEN _reason IS NULL AND row_number() OVER (
+                PARTITION BY {key}, _reason IS NULL ORDER BY _file, _row_number) > 1
+            THEN 'duplicate key ({key.replace('"', '')}) within the file' ELSE _reason END"""
+        if table.key else "_reason"
+    )
+    already = (
+        f"EXISTS (SELECT 1 FROM {table.qualified} t WHERE "
+        + " AND ".join(f't."{k}" = v."{k}"' for k in table.key) + ")"
+        if table.key else "false"
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _typed AS
+            WITH mapped AS ({feed_sql}),
+            typed AS (SELECT _row_number, _file, {casts} {raws} FROM mapped),
+            checked AS (SELECT *, NULLIF(concat_ws('; ', {reasons}), '') AS _reason FROM typed),
+            deduped AS (SELECT * EXCLUDE (_reason), {duplicate} AS _reason FROM checked)
+            SELECT *, (_reason IS NULL AND {already}) AS _already FROM deduped v"""
+        )
+        columns = [c for c in table.columns if c != "source"]
+        col_list = ", ".join(f'"{c}"' for c in columns)
+        con.execute(
+            f"""INSERT INTO {table.qualified} ({col_list}, source)
+            SELECT {col_list}, ? FROM _typed WHERE _reason IS NULL AND NOT _already ORDER BY _file, _row_number""",
+            [source],
+        )
+        con.execute(
+            f"""INSERT INTO raw.rejected_rows
+            SELECT ?, r._file, ?, r._row_number, r._reason, to_json(s), now()::TIMESTAMP
+            FROM _typed r LEFT JOIN src s ON s._file = r._file AND s._row_number = r._row_number
+            WHERE r._reason IS NOT NULL""",
+            [source, table_name],
+        )
+        read, loaded, rejected, already = con.execute(
+            """SELECT count(*), count(*) FILTER (WHERE _reason IS NULL AND NOT _already),
+                      count(*) FILTER (WHERE _reason IS NOT NULL), count(*) FILTER (WHERE _already)
+               FROM _typed"""
+        ).fetchone()
+        result.rows_read, result.rows_loaded, result.rows_rejected, result.rows_already_loaded = (
+            read, loaded, rejected, already)
+        result.top_reasons = dict(con.execute(
+            """SELECT _reason, count(*) FROM _typed WHERE _reason IS NOT NULL
+               GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5""").fetchall())
+        con.execute(
+            "INSERT INTO raw.ingest_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            [source, adapter, file_label, file_hash, table_name, read, loaded, rejected, already],
+        )
+        con.execute("DROP TABLE _typed")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return result

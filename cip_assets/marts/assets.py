@@ -1,0 +1,49 @@
+"""The dbt project as Dagster assets: staging views and marts; dbt tests become asset checks."""
+
+
+import json
+from typing import Any, Mapping
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from cip_resources.config import CipSettings
+from cip_resources.dbt import dbt_project
+
+
+class CipDbtTranslator(DagsterDbtTranslator):
+    """Sources map onto the ingest assets' keys (raw/<table>); models are keyed <schema folder>/<model>."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+        return dg.AssetKey([self._folder(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "ingest" if dbt_resource_props["resource_type"] == "source" else self._folder(dbt_resource_props)
+
+    @staticmethod
+    def _folder(props: Mapping[str, Any]) -> str:
+        fqn = props.get("fqn") or []
+        return fqn[1] if len(fqn) > 2 else "marts"
+
+
+def dbt_vars(settings: CipSettings) -> dict[str, Any]:
+    """dbt vars from cip.yaml: `marts.as_of` (default: the last order date) and the churn horizon."""
+    config = settings.config()
+    marts = config.raw.get("marts") or {}
+    values: dict[str, Any] = {"churn_horizon_days": config.churn_horizon_days}
+    if marts.get("as_of"):
+        values["as_of"] = str(marts["as_of"])
+    return values
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=CipDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def cip_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: CipSettings):
+    """`dbt build`: staging views, marts tables, and every dbt test as an asset check."""
+    args = ["build", "--vars", json.dumps(dbt_vars(settings))]
+    yield from dbt.cli(args, context=context).stream()

@@ -1,0 +1,31 @@
+"""Publishing: the read-only copy every reader uses."""
+
+
+import dagster as dg
+
+from cip_assets.marts.assets import cip_dbt_assets
+from cip_assets.serving.publish import publish
+from cip_resources.config import CipSettings
+
+MART_KEYS = [key for key in cip_dbt_assets.keys if key.path[0] == "marts"]
+
+
+@dg.asset(
+    key=["serving", "published"],
+    group_name="serving",
+    kinds={"duckdb", "parquet"},
+    deps=MART_KEYS,
+    owners=["team:data-engineering"],
+    description="Copies schemas marts, ml, nlp and monitoring into CIP_HOME/published/cip.duckdb and Parquet, "
+    "swapped in atomically, so the dashboard and `cip ask` never read a half-written file.",
+)
+def published(context: dg.AssetExecutionContext, settings: CipSettings) -> dg.MaterializeResult:
+    paths = settings.paths()
+    result = publish(paths.warehouse, paths.published_dir)
+    context.log.info(f"published {len(result.tables)} tables to {result.database}")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(result.database)),
+        "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
+        "tables": dg.MetadataValue.json(result.tables),
+        "dagster/row_count": sum(result.tables.values()),
+    })

@@ -1,0 +1,1 @@
+"""How CIP reaches the outside world: settings, the DuckDB warehouse, dbt."""

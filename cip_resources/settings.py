@@ -1,0 +1,149 @@
+"""Every path and the sources config, decided in one place.
+
+`CIP_HOME` (default `./.cip`) holds everything a run writes; `CIP_CONFIG` names the
+sources file (`cip.yaml`). No config means the embedded synthetic default. The DuckDB
+path is also exported as `CIP_DUCKDB_PATH`, the one variable dbt's profile and the
+warehouse resource both read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_SYNTHETIC = {"name": "synthetic", "adapter": "synthetic", "customers": 2000, "seed": 42}
+
+
+class ConfigError(ValueError):
+    """The sources config is unreadable or names something CIP does not know."""
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    adapter: str
+    path: Path | None
+    options: dict[str, Any] = field(default_factory=dict)  # every other key of the entry
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.options.get(key, default)
+
+
+@dataclass(frozen=True)
+class CipConfig:
+    sources: tuple[SourceConfig, ...]
+    churn_horizon_days: int = 90
+    path: Path | None = None  # None = the embedded default
+    raw: dict[str, Any] = field(default_factory=dict)  # the whole file, for sections later issues add
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(os.environ.get("CIP_DUCKDB_PATH") or self.home / "warehouse.duckdb")
+
+    @property
+    def published_dir(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def published_db(self) -> Path:
+        return self.published_dir / "cip.duckdb"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.home / "mlflow.db"
+
+    @property
+    def mlartifacts(self) -> Path:
+        return self.home / "mlartifacts"
+
+    @property
+    def qa_index(self) -> Path:
+        return self.home / "qa_index"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME") or self.home / "dagster")
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def synthetic(self) -> Path:
+        return self.home / "synthetic"
+
+    def ensure(self) -> "Paths":
+        for folder in (self.home, self.published_dir, self.mlartifacts, self.qa_index, self.reports,
+                       self.dagster_home, self.inbox, self.synthetic, self.warehouse.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def cip_home() -> Path:
+    return Path(os.environ.get("CIP_HOME", ".cip")).resolve()
+
+
+def paths() -> Paths:
+    return Paths(cip_home())
+
+
+def export_env() -> Paths:
+    """Make the derived variables (CIP_DUCKDB_PATH, DAGSTER_HOME) visible to dbt and Dagster."""
+    p = paths().ensure()
+    os.environ.setdefault("CIP_HOME", str(p.home))
+    os.environ.setdefault("CIP_DUCKDB_PATH", str(p.warehouse))
+    os.environ.setdefault("DAGSTER_HOME", str(p.dagster_home))
+    return p
+
+
+def load_config(path: str | Path | None = None) -> CipConfig:
+    """Read `cip.yaml` (argument, else `CIP_CONFIG`); none means the synthetic default."""
+    path = path or os.environ.get("CIP_CONFIG")
+    if not path:
+        return CipConfig(sources=(_source(DEFAULT_SYNTHETIC, base=None, index=0),))
+    path = Path(path).resolve()
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found (set CIP_CONFIG or pass --config)")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    entries = data.get("sources") or []
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: 'sources' must be a non-empty list")
+    sources = tuple(_source(entry, base=path.parent, index=i) for i, entry in enumerate(entries))
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path}: source names must be unique, got {names}")
+    horizon = int((data.get("churn") or {}).get("horizon_days", 90))
+    return CipConfig(sources=sources, churn_horizon_days=horizon, path=path, raw=data)
+
+
+def _source(entry: dict[str, Any], base: Path | None, index: int) -> SourceConfig:
+    where = f"sources[{index}]"
+    if not isinstance(entry, dict) or "adapter" not in entry:
+        raise ConfigError(f"{where}: each source needs at least 'adapter' (and usually 'name', 'path')")
+    adapter = entry["adapter"]
+    raw_path = entry.get("path")
+    path = None
+    if raw_path is not None:
+        path = Path(raw_path).expanduser()
+        if not path.is_absolute() and base is not None:
+            path = (base / path).resolve()
+    elif adapter != "synthetic":
+        raise ConfigError(f"{where} ({adapter}): 'path' is required")
+    options = {k: v for k, v in entry.items() if k not in ("name", "adapter", "path")}
+    return SourceConfig(name=str(entry.get("name") or adapter), adapter=adapter, path=path, options=options)

@@ -1,0 +1,37 @@
+with
+
+orders as (
+
+    select * from {{ ref('int_orders') }}
+
+),
+
+placed as (
+
+    select
+        cast(isodow(ordered_at) - 1 as integer) as weekday,
+        cast(hour(ordered_at) as integer) as hour,
+        is_completed,
+        net_revenue
+    from orders
+    where completed_lines > 0 or returned_lines > 0
+
+),
+
+final as (
+
+    select
+        weekday,
+        case weekday
+            when 0 then 'Mon' when 1 then 'Tue' when 2 then 'Wed' when 3 then 'Thu'
+            when 4 then 'Fri' when 5 then 'Sat' else 'Sun'
+        end as weekday_name,
+        hour,
+        count(*) filter (where is_completed) as orders,
+        sum(net_revenue) as revenue
+    from placed
+    group by weekday, hour
+
+)
+
+select * from final

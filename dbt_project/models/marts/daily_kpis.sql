@@ -1,0 +1,1 @@
+{{ period_kpis('day', 'order_date') }}

@@ -1,0 +1,1 @@
+{{ period_kpis('month', 'month_start') }}

@@ -1,0 +1,1 @@
+{{ period_kpis('week', 'week_start') }}

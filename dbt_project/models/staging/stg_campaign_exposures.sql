@@ -1,0 +1,27 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'campaign_exposures') }}
+
+),
+
+renamed as (
+
+    select
+        cast(campaign_id as varchar) as campaign_id,
+        cast(customer_id as varchar) as customer_id,
+        cast(arm as varchar) as arm,
+        cast(is_control as boolean) as is_control,
+        cast(discount_pct as double) as discount_pct,
+        cast(exposed_at as timestamp) as exposed_at,
+        cast(visited as boolean) as visited,
+        cast(converted as boolean) as converted,
+        cast(spend as double) as spend,
+        cast(attributes as json) as attributes,
+        cast(source as varchar) as source
+    from source
+
+)
+
+select * from renamed

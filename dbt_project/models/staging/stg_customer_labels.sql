@@ -1,0 +1,21 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'customer_labels') }}
+
+),
+
+renamed as (
+
+    select
+        cast(customer_id as varchar) as customer_id,
+        cast(churned as boolean) as is_churned_label,
+        cast(labelled_at as timestamp) as labelled_at,
+        cast(attributes as json) as attributes,
+        cast(source as varchar) as source
+    from source
+
+)
+
+select * from renamed
