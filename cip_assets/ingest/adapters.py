@@ -198,7 +198,7 @@ def _cx_workbook(table: str, cols: Columns, options: dict) -> str:
         discount = cols.find("discount_percentage", "discount_pct", "discount")
         # a column of fractions (0.1) is read as percent (10)
         discount_expr = (f"CASE WHEN max(TRY_CAST({discount} AS DOUBLE)) OVER () <= 1 "
-                         f"THEN TRY_CAST({discount} AS DOUBLE) * 100 ELSE {discount} END") if discount else None
+                         f"THEN (TRY_CAST({discount} AS DOUBLE) * 100)::VARCHAR ELSE {discount}::VARCHAR END") if discount else None
         return _mapped_select(cols, {
             "order_id": f"'{source_name}-' || _row_number",
             "line_no": "1",

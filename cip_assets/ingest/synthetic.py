@@ -106,6 +106,7 @@ MEAN_LINES_PER_ORDER_P = np.array([0.45, 0.25, 0.14, 0.08, 0.05, 0.03])  # 1..6 
 ANON_ORDER_RATE = 0.005
 CANCEL_RATE = 0.02
 TRACKED_SHARE = 0.6
+ESTABLISHED_SHARE = 0.4
 REVIEW_P_COMPLETED, REVIEW_P_RETURNED = 0.145, 0.35
 MALFORMED_RATE = 0.0005
 CAMPAIGN_LEAD_DAYS = 92
@@ -473,7 +474,10 @@ _CITY_GCDF = _grouped_cdf(_CITY_COUNTRY, np.concatenate(
 
 def _draw_customers(rng: np.random.Generator, n: int, cal: _Calendar) -> dict[str, np.ndarray]:
     c: dict[str, np.ndarray] = {}
-    a_s = np.floor(cal.days * rng.random(n) ** 0.85 * 86400.0).astype(np.int64)  # growth: more join later
+    # 40% were customers before `start` and show up early in it; the others join, more of them later
+    established = rng.random(n) < ESTABLISHED_SHARE
+    a_days = np.where(established, rng.exponential(20.0, n), cal.days * rng.random(n) ** 0.85)
+    a_s = np.floor(a_days * 86400.0).astype(np.int64)
     c["a_s"] = np.minimum(a_s, cal.end_s - 1)
     c["a"] = c["a_s"] / 86400.0
     c["country"] = _draw(rng, _COUNTRY_CDF, n)
@@ -517,7 +521,7 @@ class _Chunk:
     def __init__(self, k: int, first: int, n: int, *, seed: int, cal: _Calendar, cat: _Catalogue, scale: float,
                  offsets: dict[str, int], with_events: bool, id_width: int):
         self.rng = rng = np.random.default_rng([seed, 1, k])
-        self.cal, self.catalogue = cal, cat
+        self.cal, self.catalogue, self.scale = cal, cat, scale
         self.n = n
         self.c = _draw_customers(rng, n, cal)
         self.cust_ids = _ids("C", np.arange(first + 1, first + n + 1), id_width)
@@ -738,11 +742,11 @@ class _Chunk:
         prefix = _Vocab([[o[0] for o in g] for g in openers])
         suffix = _Vocab([[o[1] for o in g] for g in openers])
         op = prefix.pick(rng, sent)
+        closers = _Vocab([REVIEW_CLOSERS[s] for s in SENTIMENTS])
         r_text = _join(prefix.take(op), _take(cat.nouns, rprod), suffix.take(op), " ",
                        phrases.take(phrases.pick(rng, asp1 * 3 + sent)),
                        phrases2.take(phrases2.pick(rng, ph2_group)),
-                       _Vocab([REVIEW_CLOSERS[s] for s in SENTIMENTS]).take(
-                           _Vocab([REVIEW_CLOSERS[s] for s in SENTIMENTS]).pick(rng, sent)))
+                       closers.take(closers.pick(rng, sent)))
         titles = _Vocab([REVIEW_TITLES[s] for s in SENTIMENTS])
         r_title = titles.take(titles.pick(rng, sent))
         r_attrs = _join('{"order_id": "', _take(_ids("O", self.order_numbers, 9), self.lo[rl]),
@@ -756,7 +760,7 @@ class _Chunk:
 
         # support messages: some for everyone (more if unhappy), more in the 45 days before churn
         base_n = rng.poisson(0.03 * self.n_orders * np.exp(-0.6 * c["sat"]) + 0.02)
-        near_n = np.where(c["churned"], rng.poisson(0.8 * np.exp(-0.3 * c["sat"])), 0)
+        near_n = np.where(c["churned"] & (self.n_orders > 0), rng.poisson(0.8 * np.exp(-0.3 * c["sat"])), 0)
         sb = np.repeat(np.arange(self.n), base_n)
         sn = np.repeat(np.arange(self.n), near_n)
         sb_sec = np.maximum(cal.seconds(cal.sample(rng, c["a"][sb], c["stop"][sb])), c["a_s"][sb])
@@ -772,8 +776,8 @@ class _Chunk:
         first_line = np.cumsum(n_lines) - n_lines
         has_line = n_lines[s_cust] > 0
         pick = first_line[s_cust] + (rng.random(ns) * n_lines[s_cust]).astype(np.int64)
-        s_prod = np.where(has_line, self.prod[by_cust[np.minimum(pick, max(len(by_cust) - 1, 0))]]
-                          if len(by_cust) else 0, 0)
+        s_prod = np.zeros(ns, np.int64)
+        s_prod[has_line] = self.prod[by_cust[pick[has_line]]]
         s_aspect = _draw(rng, _cdf(SUPPORT_ASPECT_P), ns)
         support = _Vocab([[t for t, _ in SUPPORT_PHRASES[a]] for a in ASPECTS])
         support_sent = np.array([SENTIMENTS.index(s) for a in ASPECTS for _, s in SUPPORT_PHRASES[a]])
@@ -784,9 +788,9 @@ class _Chunk:
         s_sent = np.where(s_threat > 0, 0, support_sent[s_phrase])
         s_rated = rng.random(ns) < 0.15
         s_rating = 1.0 + rng.binomial(4, _sigmoid(0.6 * c["sat"][s_cust] - 0.2))
-        s_attrs = _join('{"ticket_priority": "', _take(pa.array(["normal", "high"]), (near | (s_sent == 0) &
-                        (rng.random(ns) < 0.3)).astype(np.int64)), '", "resolved": ',
-                        _bools(rng.random(ns) < 0.8), "}")
+        high = near | ((s_sent == 0) & (rng.random(ns) < 0.3))
+        s_attrs = _join('{"ticket_priority": "', _take(pa.array(["normal", "high"]), high.astype(np.int64)),
+                        '", "resolved": ', _bools(rng.random(ns) < 0.8), "}")
 
         # together, by time
         created = np.concatenate([r_sec, s_sec])
@@ -869,10 +873,9 @@ class _Chunk:
             pa.array(spend, pa.float64()),
             attrs,
         ], schema=arrow_schema("campaign_exposures"))
-        mean_lines = float(np.dot(np.arange(1, 7), MEAN_LINES_PER_ORDER_P))
         truth = pa.Table.from_arrays([
             self.cust_ids,
-            pa.array(self._scale * c["rate"] * DAYS_PER_MONTH, pa.float64()),
+            pa.array(self.scale * c["rate"] * DAYS_PER_MONTH, pa.float64()),
             pa.array(c["hazard"], pa.float64()),
             cal.ts(c["churn_s"], mask=~c["churned"]),
             pa.array(c["sat"], pa.float64()),
@@ -890,7 +893,6 @@ class _Chunk:
             "exposed": {a: int((arm == i).sum()) for i, a in enumerate(ARMS)},
             "converted": {a: int(converted[arm == i].sum()) for i, a in enumerate(ARMS)},
             "true_effect_sum": {f"effect_{d}": float(effects[ex, i + 1].sum()) for i, d in enumerate((5, 10, 20))},
-            "mean_lines_per_order": mean_lines,
         }
         return table, truth, summary
 
@@ -940,9 +942,7 @@ def generate(out_dir: Path, customers: int = 2000, seed: int = 42, start: str = 
     effect_sums = {"effect_5": 0.0, "effect_10": 0.0, "effect_20": 0.0}
     for k in range(n_chunks):
         first = k * chunk
-        part = _Chunk.__new__(_Chunk)
-        part._scale = scale
-        part.__init__(k, first, min(chunk, customers - first), seed=seed, cal=cal, cat=catalogue, scale=scale,
+        part = _Chunk(k, first, min(chunk, customers - first), seed=seed, cal=cal, cat=catalogue, scale=scale,
                       offsets=offsets, with_events=with_events, id_width=id_width)
         tables = {**part.tables, "truth/customers_truth": part.truth, "truth/feedback_truth": part.feedback_truth}
         for name, table in tables.items():

@@ -1,0 +1,56 @@
+"""Shared fixtures: a throwaway CIP_HOME per test, the dbt manifest once per session, the real data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+SHARED_DATA = Path(os.environ.get("CIP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def shared_file(name: str) -> Path:
+    """A real data set from ../shared/data, or a skip saying where it was looked for."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real data set {name} not found in {SHARED_DATA} (set CIP_SHARED_DATA to its folder)")
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest():
+    """`dbt parse` once per session, as the setup step does, never at import."""
+    from cip_resources.dbt import prepare_manifest
+
+    return prepare_manifest(force=True)
+
+
+@pytest.fixture
+def cip_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "cip_home"
+    monkeypatch.setenv("CIP_HOME", str(home))
+    monkeypatch.setenv("CIP_DUCKDB_PATH", str(home / "warehouse.duckdb"))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    monkeypatch.delenv("CIP_CONFIG", raising=False)
+    from cip_resources.settings import paths
+
+    paths().ensure()
+    return home
+
+
+@pytest.fixture
+def warehouse(cip_home):
+    con = duckdb.connect(str(cip_home / "warehouse.duckdb"))
+    yield con
+    con.close()
+
+
+def write_config(folder: Path, sources: list[dict], **sections) -> Path:
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "cip.yaml"
+    path.write_text(yaml.safe_dump({"sources": sources, **sections}, sort_keys=False))
+    return path
