@@ -54,7 +54,7 @@ def _generate(args) -> int:
     started = time.perf_counter()
     manifest = synthetic.generate(args.out, **options)
     print(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
-    for table, rows in (manifest.get("row_counts") or {}).items():
+    for table, rows in manifest["rows"].items():
         print(f"  {table:<22} {rows:>12,} rows")
     return 0
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from cip_assets.automation import inbox_sensor, nightly_refresh, refresh_job
@@ -19,7 +17,7 @@ cip_paths = export_env()  # CIP_DUCKDB_PATH and DAGSTER_HOME, shared with dbt an
 
 resources = {
     "warehouse": WarehouseResource(database=dg.EnvVar("CIP_DUCKDB_PATH")),
-    "settings": CipSettings(config_path=os.environ.get("CIP_CONFIG", "")),
+    "settings": CipSettings(),  # reads CIP_CONFIG at run time
     "dbt": dbt_resource(),
 }
 

@@ -63,18 +63,18 @@ def build_quality_checks(table: RawTable) -> list[dg.AssetChecksDefinition]:
             "expectations": outcome["expectations"], "failed": dg.MetadataValue.json(outcome["failed"])})
 
     @dg.asset_check(asset=dg.AssetKey(["raw", table.name]), name="rejects_recorded",
-                    description="Every row the ledger counts as rejected is in raw.rejected_rows, and every "
-                    "ingested file reconciles: read = loaded + rejected + already loaded.")
+                    description="Every row the ledger counts as rejected is in raw.rejected_rows (per source), and "
+                    "every ingested file reconciles: read = loaded + rejected + already loaded.")
     def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
             mismatches = con.execute(
-                """WITH ledger AS (SELECT source, file, sum(rows_rejected) AS counted,
+                """WITH ledger AS (SELECT source, sum(rows_rejected) AS counted,
                                           sum(rows_read - rows_loaded - rows_rejected - rows_already_loaded) AS gap
                                    FROM raw.ingest_ledger WHERE raw_table = ? GROUP BY ALL),
-                        kept AS (SELECT source, file, count(*) AS kept FROM raw.rejected_rows
+                        kept AS (SELECT source, count(*) AS kept FROM raw.rejected_rows
                                  WHERE raw_table = ? GROUP BY ALL)
-                   SELECT l.source, l.file, l.counted, coalesce(k.kept, 0), l.gap
-                   FROM ledger l LEFT JOIN kept k USING (source, file)
+                   SELECT l.source, l.counted, coalesce(k.kept, 0), l.gap
+                   FROM ledger l LEFT JOIN kept k USING (source)
                    WHERE l.counted <> coalesce(k.kept, 0) OR l.gap <> 0""",
                 [table.name, table.name]).fetchall()
         return dg.AssetCheckResult(passed=not mismatches, metadata={

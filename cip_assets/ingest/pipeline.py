@@ -63,6 +63,8 @@ def locate(source: SourceConfig, table: str, paths: Paths) -> Path:
     for key in ("start", "end"):
         if source.get(key):
             params[key] = str(source.get(key))
+    if source.get("lines_per_customer"):
+        params["lines_per_customer"] = float(source.get("lines_per_customer"))
     folder = source.path or paths.synthetic / "-".join(f"{k}{v}" for k, v in sorted(params.items()))
     if not (folder / "manifest.json").exists():
         synthetic.generate(folder, with_events=source.get("events", True) is not False, **params)

@@ -17,7 +17,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from cip_assets.ingest.contract import CHANNELS, EVENT_TYPES, RAW_TABLES, STATUSES
 
 SAMPLE_ROWS = 200_000
-_PANDAS_KINDS = {"DOUBLE": ["float64", "Float64"], "INTEGER": ["int32", "Int32", "float64"],
+_PANDAS_KINDS = {"DOUBLE": ["float64"], "INTEGER": ["int32", "int64", "float64"],
                  "TIMESTAMP": ["datetime64[ns]", "datetime64[us]"], "BOOLEAN": ["bool", "boolean", "object"]}
 _ALLOWED = {("order_lines", "status"): STATUSES, ("events", "event_type"): EVENT_TYPES,
             ("feedback", "channel"): CHANNELS}
@@ -56,6 +56,8 @@ def validate_table(con: duckdb.DuckDBPyConnection, table_name: str, sample_rows:
     frame = con.execute(f"SELECT * EXCLUDE (attributes) FROM raw.{table_name}{sample}"
                         if "attributes" in RAW_TABLES[table_name].columns
                         else f"SELECT * FROM raw.{table_name}{sample}").df()
+    # nullable integers arrive as pandas extension dtypes, which GX's type check does not name
+    frame = frame.astype({c: "float64" for c, t in frame.dtypes.items() if str(t) in ("Int32", "Int64")})
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (context.data_sources.add_pandas("warehouse").add_dataframe_asset(table_name)

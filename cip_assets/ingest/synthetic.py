@@ -44,6 +44,14 @@ identical, byte for byte, for the same seed, parameters and chunk size (`chunk_c
 another chunk size gives a different, equally valid, sample. Memory is bounded by the chunk:
 the effective chunk is capped so that a chunk holds about `max_lines_per_chunk` order lines
 (with their events); the catalogue and a small calibration sample are the only global state.
+`lines_per_customer` sets the mean order lines per customer over the whole window (the purchase
+rates are calibrated on a fixed pilot sample), so the order-line volume is about
+customers * lines_per_customer whatever the window's length.
+
+Limitations: campaign conversions and spend are outcomes of the campaign table only (they add no
+order lines); the "at least one malformed row" guarantee holds per chunk with more than 1000
+rows of that table; the text is assembled from a fixed phrase bank (a few hundred distinct
+sentences), realistic in structure, not in variety.
 """
 
 from __future__ import annotations
@@ -52,7 +60,7 @@ import json
 import math
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -109,6 +117,7 @@ TRACKED_SHARE = 0.6
 ESTABLISHED_SHARE = 0.4
 REVIEW_P_COMPLETED, REVIEW_P_RETURNED = 0.145, 0.35
 MALFORMED_RATE = 0.0005
+EVENT_SLICE_ROWS = 1_000_000  # events are converted to Arrow and written in slices
 CAMPAIGN_LEAD_DAYS = 92
 CAMPAIGN_SHARE = 0.3
 ARMS = ("control", "discount_5", "discount_10", "discount_20")
@@ -526,7 +535,7 @@ class _Chunk:
         self.c = _draw_customers(rng, n, cal)
         self.cust_ids = _ids("C", np.arange(first + 1, first + n + 1), id_width)
         self.malformed: dict[str, dict[str, int]] = {}
-        self.tables: dict[str, pa.Table] = {}
+        self.tables: dict[str, pa.Table | Iterator[pa.Table]] = {}
         self._orders(scale, offsets["order"])
         self.tables["customers"] = self._customers_table()
         self.tables["order_lines"] = self._order_lines_table()
@@ -618,17 +627,17 @@ class _Chunk:
         ], schema=arrow_schema("order_lines"))
 
     # events: sessions around orders of tracked customers, and browsing-only sessions
-    def _events_table(self, session_offset: int) -> pa.Table:
+    def _events_table(self, session_offset: int) -> Iterator[pa.Table]:
         rng, cal, c, cat = self.rng, self.cal, self.c, self.catalogue
         VIEW, CART, REMOVE, PURCHASE = (EVENT_TYPES.index(e) for e in ("view", "cart", "remove_from_cart",
                                                                        "purchase"))
         sess, times, types, prods = [], [], [], []
 
-        def add(s, t, kind, p):
-            sess.append(s)
-            times.append(t)
+        def add(s, t, kind, p):  # compact dtypes: events are the bulk of the memory
+            sess.append(s.astype(np.int32))
+            times.append(np.clip(t, 0, cal.end_s - 1).astype(np.int32))
             types.append(np.full(len(s), kind, np.int8))
-            prods.append(p)
+            prods.append(p.astype(np.int16))
 
         # 1. purchase sessions: one per order of a tracked, identified customer
         po_mask = c["tracked"][self.oc] & ~self.anon
@@ -692,22 +701,35 @@ class _Chunk:
         s_rank = np.empty_like(s_order)
         s_rank[s_order] = np.arange(len(s_order))
         self.n_sessions = len(s_order)
-        sess_a, t_a = np.concatenate(sess), np.clip(np.concatenate(times), 0, cal.end_s - 1)
-        types_a, prod_a = np.concatenate(types), np.concatenate(prods)
+        sess_a = np.concatenate(sess)
+        del sess
+        t_a = np.concatenate(times)
+        del times
         assert cal.end_s < (1 << 30)  # the sort key below packs seconds into 30 bits
         order = np.argsort((s_rank[sess_a].astype(np.int64) << 30) | t_a, kind="stable")
-        sess_a, t_a, types_a, prod_a = sess_a[order], t_a[order], types_a[order], prod_a[order]
+        sess_a, t_a = sess_a[order], t_a[order]
+        types_a = np.concatenate(types)[order]
+        prod_a = np.concatenate(prods)[order]
+        del order, types, prods
         session_ids = _ids("S", session_offset + 1 + s_rank, 10)
-        return pa.Table.from_arrays([
-            cal.ts(t_a),
-            _take(pa.array(EVENT_TYPES), types_a),
-            _take(self.cust_ids, s_cust[sess_a], mask=s_anon[sess_a]),
-            _take(session_ids, sess_a),
-            _take(cat.ids, prod_a),
-            _take(cat.categories, cat.cat[prod_a]),
-            _take(cat.brands, prod_a),
-            pa.array(cat.price[prod_a], pa.float64()),
-        ], schema=arrow_schema("events"))
+        self.n_events = len(sess_a)
+
+        def pieces():  # Arrow strings are built and written a slice at a time
+            for i in range(0, max(len(sess_a), 1), EVENT_SLICE_ROWS):
+                sl = slice(i, i + EVENT_SLICE_ROWS)
+                se, pr = sess_a[sl], prod_a[sl]
+                yield pa.Table.from_arrays([
+                    cal.ts(t_a[sl]),
+                    _take(pa.array(EVENT_TYPES), types_a[sl]),
+                    _take(self.cust_ids, s_cust[se], mask=s_anon[se]),
+                    _take(session_ids, se),
+                    _take(cat.ids, pr),
+                    _take(cat.categories, cat.cat[pr]),
+                    _take(cat.brands, pr),
+                    pa.array(cat.price[pr], pa.float64()),
+                ], schema=arrow_schema("events"))
+
+        return pieces()
 
     # feedback: product reviews and support messages
     def _feedback_tables(self, feedback_offset: int) -> tuple[pa.Table, pa.Table]:
@@ -862,7 +884,7 @@ class _Chunk:
         attrs = _join('{"recency_days": ', pc.fill_null(_str(recency[ex], mask=~has_orders[ex]), "null"),
                       ', "orders_before": ', _str(orders_before[ex]), ', "tenure_days": ', _str(tenure[ex]), "}")
         table = pa.Table.from_arrays([
-            pa.array([campaign_id] * len(ex), pa.string()),
+            pa.repeat(pa.scalar(campaign_id, pa.string()), len(ex)),
             _take(self.cust_ids, ex),
             _take(pa.array(ARMS), arm),
             pa.array(arm == 0, pa.bool_()),
@@ -946,8 +968,12 @@ def generate(out_dir: Path, customers: int = 2000, seed: int = 42, start: str = 
                       offsets=offsets, with_events=with_events, id_width=id_width)
         tables = {**part.tables, "truth/customers_truth": part.truth, "truth/feedback_truth": part.feedback_truth}
         for name, table in tables.items():
-            pq.write_table(table, folders[name] / f"part-{k:05d}.parquet", compression="zstd")
-            rows[name] += table.num_rows
+            path = folders[name] / f"part-{k:05d}.parquet"
+            schema = table.schema if isinstance(table, pa.Table) else arrow_schema(name)
+            with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+                for piece in [table] if isinstance(table, pa.Table) else table:
+                    writer.write_table(piece)
+                    rows[name] += piece.num_rows
         for table_name, counts in part.malformed.items():
             for kind, n in counts.items():
                 malformed[table_name][kind] = malformed[table_name].get(kind, 0) + n

@@ -1,0 +1,104 @@
+"""`cip run` end to end: the synthetic default, Online Retail, idempotence, readers during a refresh."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cip_assets.cli import main
+from tests.conftest import shared_file, write_config
+
+MARTS = ["customer_rfm", "customer_360", "cohort_retention", "daily_kpis", "weekly_kpis", "monthly_kpis",
+         "revenue_pareto", "product_affinity", "funnel_daily", "activity_heatmap", "geo_summary"]
+
+
+def published_counts(home: Path) -> dict[str, int]:
+    with duckdb.connect(str(home / "published" / "cip.duckdb"), read_only=True) as con:
+        return {m: con.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS}
+
+
+def test_synthetic_default_end_to_end_and_idempotent(cip_home, capsys):
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "CIP run succeeded" in out and "0 failed" in out
+    counts = published_counts(cip_home)
+    assert all(counts[m] > 0 for m in MARTS), counts
+    with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
+        raw_before = con.execute("SELECT (SELECT count(*) FROM raw.order_lines), (SELECT count(*) FROM raw.events),"
+                                 " (SELECT count(*) FROM raw.rejected_rows)").fetchone()
+        ledger_before = con.execute("SELECT count(*) FROM raw.ingest_ledger").fetchone()[0]
+        malformed = con.execute("SELECT count(*) FROM raw.rejected_rows WHERE source = 'synthetic'").fetchone()[0]
+    assert malformed > 0  # the generator's deliberately malformed rows were caught
+    assert (cip_home / "published" / "parquet" / "marts" / "customer_rfm.parquet").exists()
+
+    assert main(["run"]) == 0  # the same files again: nothing changes
+    with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT (SELECT count(*) FROM raw.order_lines), (SELECT count(*) FROM raw.events),"
+                           " (SELECT count(*) FROM raw.rejected_rows)").fetchone() == raw_before
+        assert con.execute("SELECT count(*) FROM raw.ingest_ledger").fetchone()[0] == ledger_before
+    assert published_counts(cip_home) == counts
+
+
+def test_online_retail_builds_every_mart(cip_home, tmp_path, capsys):
+    config = write_config(tmp_path / "conf", [
+        {"name": "retail", "adapter": "online_retail", "path": str(shared_file("online_retail.parquet"))}])
+    assert main(["run", "--config", str(config)]) == 0
+    assert "0 failed" in capsys.readouterr().out
+    counts = published_counts(cip_home)
+    assert counts["customer_rfm"] == 4339  # customers with a completed order up to 2011-12-09
+    assert counts["funnel_daily"] == 0  # no event source: empty, not an error
+    with duckdb.connect(str(cip_home / "published" / "cip.duckdb"), read_only=True) as con:
+        segments = {r[0] for r in con.execute("SELECT DISTINCT segment FROM marts.customer_rfm").fetchall()}
+    assert len(segments) == 11
+
+
+def test_bad_config_is_a_clear_error(cip_home, tmp_path, capsys):
+    config = write_config(tmp_path / "conf", [{"name": "x", "adapter": "csv_magic", "path": "a.csv"}])
+    assert main(["run", "--config", str(config)]) == 2
+    assert "unknown adapter 'csv_magic'" in capsys.readouterr().err
+
+
+def test_published_copy_stays_readable_while_a_refresh_runs(cip_home):
+    """A reader opens the published file read-only, again and again, while `cip run` rebuilds and swaps it."""
+    env = {**os.environ}
+    assert main(["run"]) == 0
+    expected = published_counts(cip_home)["customer_360"]
+    # a second source makes the refresh do real work (ingest, dbt, publish) while we read
+    extra = cip_home / "inbox" / "reviews"
+    extra.mkdir(parents=True)
+    (extra / "more.csv").write_text("text,rating\nlovely,5\nawful,1\n")
+    refresh = subprocess.Popen([sys.executable, "-m", "cip_assets.cli", "run"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    reads, errors = 0, []
+    while refresh.poll() is None:
+        try:
+            with duckdb.connect(str(cip_home / "published" / "cip.duckdb"), read_only=True) as con:
+                assert con.execute("SELECT count(*) FROM marts.customer_360").fetchone()[0] == expected
+            reads += 1
+        except duckdb.Error as exc:  # a lock or a half-written file would land here
+            errors.append(str(exc))
+        time.sleep(0.05)
+    output = refresh.stdout.read()
+    assert refresh.returncode == 0, output[-3000:]
+    assert errors == [] and reads > 20
+    with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.feedback WHERE source LIKE 'inbox/%'").fetchone()[0] == 2
+
+
+def test_inbox_sensor_requests_one_run_per_new_file(cip_home):
+    import dagster as dg
+
+    from cip_assets.automation import inbox_sensor
+
+    folder = cip_home / "inbox" / "events"
+    folder.mkdir(parents=True)
+    context = dg.build_sensor_context(cursor=None)
+    assert isinstance(inbox_sensor(context), dg.SkipReason)
+    (folder / "day1.csv").write_text("event_time,event_type,user_id\n2024-01-01 10:00:00 UTC,view,1\n")
+    request = inbox_sensor(context)
+    assert isinstance(request, dg.RunRequest) and "day1.csv" in request.run_key
+    assert isinstance(inbox_sensor(dg.build_sensor_context(cursor=context.cursor)), dg.SkipReason)
