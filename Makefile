@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python -c "import torch, dagster, dagster_dbt, duckdb, polars, great_expectations, openpyxl"
+	$(BIN)/python -c "from cip_resources.dbt import prepare_manifest; prepare_manifest(force=True)"
 	touch $(STAMP)
 
 manifest: install

@@ -24,9 +24,21 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
+def manifest_is_stale() -> bool:
+    """Missing, or older than any file of the dbt project (a model edited since the last parse)."""
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / "dbt_project.yml", *(
+        f for folder in ("models", "macros", "seeds", "tests") for f in (DBT_PROJECT_DIR / folder).rglob("*")
+        if f.is_file())]
+    return any(f.stat().st_mtime > built for f in sources)
+
+
 def prepare_manifest(force: bool = False) -> Path:
-    """Run `dbt parse` when the manifest is missing (setup, tests, first `cip run`)."""
-    if force or not dbt_project.manifest_path.exists():
+    """Run `dbt parse` when the manifest is missing or stale (setup, tests, `cip run`, `cip ui`)."""
+    if force or manifest_is_stale():
         dbt_project.preparer.prepare(dbt_project)
     return dbt_project.manifest_path
 

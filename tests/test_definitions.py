@@ -34,3 +34,17 @@ def test_asset_keys_groups_and_lineage(cip_home):
     assert ("raw/order_lines", "great_expectations") in check_names
     assert ("raw/feedback", "rejects_recorded") in check_names
     assert any(k == "marts/customer_rfm" and n.startswith("accepted_values") for k, n in check_names)
+
+
+def test_workspace_loads_through_the_dagster_cli(cip_home):
+    """What `dagster dev` does first: load the code location named in workspace.yaml."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run([str(dagster), "definitions", "validate", "-w", str(root / "workspace.yaml")],
+                            cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Validation successful" in result.stdout + result.stderr

@@ -90,6 +90,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str,
         for c, t in table.columns.items() if c != "source"
     )
     raws = "".join(f', "{c}" AS "_raw_{c}"' for c in table.columns if c in mapped and c != "source")
+    raw_names = "".join(f', "_raw_{c}"' for c in table.columns if c in mapped and c != "source")
     reasons = ",\n".join(_reason_exprs(table, mapped))
     key = ", ".join(f'"{k}"' for k in table.key)
     duplicate = (
@@ -110,14 +111,14 @@ def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str,
             WITH mapped AS ({feed_sql}),
             typed AS (SELECT _row_number, _file, {casts} {raws} FROM mapped),
             checked AS (SELECT *, NULLIF(concat_ws('; ', {reasons}), '') AS _reason FROM typed),
-            deduped AS (SELECT * EXCLUDE (_reason), {duplicate} AS _reason FROM checked)
+            deduped AS (SELECT * EXCLUDE (_reason {raw_names}), {duplicate} AS _reason FROM checked)
             SELECT *, (_reason IS NULL AND {already}) AS _already FROM deduped v"""
         )
         columns = [c for c in table.columns if c != "source"]
         col_list = ", ".join(f'"{c}"' for c in columns)
         con.execute(
             f"""INSERT INTO {table.qualified} ({col_list}, source)
-            SELECT {col_list}, ? FROM _typed WHERE _reason IS NULL AND NOT _already ORDER BY _file, _row_number""",
+            SELECT {col_list}, ? FROM _typed WHERE _reason IS NULL AND NOT _already""",
             [source],
         )
         con.execute(
