@@ -168,3 +168,11 @@ def test_generic_table_adapter_from_excel(warehouse, tmp_path):
     assert (result.rows_loaded, result.rows_rejected) == (1, 1)
     row = warehouse.execute("SELECT channel, attributes->>'team', created_at::VARCHAR FROM raw.feedback").fetchone()
     assert row == ("support", "logistics", "2024-05-01 10:00:00")
+
+
+def test_a_row_with_extra_fields_names_file_row_and_column(warehouse, tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text(ORDERS_HEADER + GOOD_ROWS[0] + "\n" + GOOD_ROWS[1] + ",EXTRA\n")
+    with pytest.raises(SourceFileError, match=r"ragged.csv: .*row 2 has 9 fields.*'EXTRA' is past the last column "
+                                              r"'Country'"):
+        run(warehouse, tmp_path, retail(path), "order_lines")

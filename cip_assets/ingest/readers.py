@@ -77,11 +77,29 @@ def _read_csv(path: Path, delimiter: str | None) -> pl.DataFrame:
         frame = pl.read_csv(path, separator=sep, infer_schema=False, encoding="utf8-lossy",
                             truncate_ragged_lines=False)
     except Exception as exc:  # polars raises several error types for unparseable input
-        raise SourceFileError(f"{path}: cannot be parsed as delimited text: {_first_line(exc)}") from exc
-    if frame.width <= 1 and sep not in (frame.columns[0] if frame.columns else ""):
-        # one column is almost always a wrong delimiter or not a CSV at all
+        where = _first_ragged_row(path, sep)
+        raise SourceFileError(f"{path}: cannot be parsed as delimited text{where}: {_first_line(exc)}") from exc
+    if frame.width <= 1:  # one column is almost always a wrong delimiter or not a CSV at all
         raise SourceFileError(f"{path}: found a single column {frame.columns!r}; wrong delimiter or not a CSV")
     return frame
+
+
+def _first_ragged_row(path: Path, sep: str) -> str:
+    """On the error path only: find the first data row whose field count differs from the header's."""
+    import csv
+    import gzip
+
+    try:
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            rows = csv.reader(fh, delimiter=sep)
+            header = next(rows)
+            for number, row in enumerate(rows, start=1):
+                if len(row) > len(header):
+                    return f" (row {number} has {len(row)} fields, the header {len(header)}: {row[len(header)]!r} is past the last column {header[-1]!r})"
+    except Exception:  # a truncated gzip or binary file: polars' own message says enough
+        return ""
+    return ""
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ class Published:
 
 def publish(warehouse: Path, published_dir: Path, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS) -> Published:
     published_dir.mkdir(parents=True, exist_ok=True)
-    stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"  # unique: never the live copy's name
     tmp_db = published_dir / f".cip.duckdb.{stamp}.tmp"
     parquet_dir = published_dir / f"parquet-{stamp}"
     tables: dict[str, int] = {}
