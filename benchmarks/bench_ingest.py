@@ -27,16 +27,18 @@ from pathlib import Path
 from cip_assets.ingest.contract import ensure_raw_schema
 from cip_assets.ingest.pipeline import ingest_table
 from cip_resources.settings import CipConfig, Paths, SourceConfig
+from cip_resources.warehouse import connect
 data, db = Path(sys.argv[1]), sys.argv[2]
-con = duckdb.connect(db)
+con = connect(db)
 source = SourceConfig(name="bench", adapter="synthetic", path=data, options={})
 (result,) = ingest_table(con, CipConfig(sources=(source,)), "order_lines", Paths(Path(db).parent))
 print(result.rows_read, result.rows_loaded, result.rows_rejected, result.reconciles)
 """
 
 BASELINE = """
-import duckdb, sys
-con = duckdb.connect(sys.argv[2])
+import sys
+from cip_resources.warehouse import connect
+con = connect(sys.argv[2])
 con.execute(f"CREATE TABLE copy AS SELECT * FROM read_parquet('{sys.argv[1]}/order_lines/*.parquet')")
 print(con.execute("SELECT count(*) FROM copy").fetchone()[0])
 """

@@ -30,8 +30,9 @@ import duckdb, sys
 from pathlib import Path
 from cip_assets.ingest.pipeline import ingest_table
 from cip_resources.settings import CipConfig, Paths, SourceConfig
+from cip_resources.warehouse import connect
 data, db = Path(sys.argv[1]), sys.argv[2]
-con = duckdb.connect(db)
+con = connect(db)
 config = CipConfig(sources=(SourceConfig(name="bench", adapter="synthetic", path=data, options={"events": False}),))
 for table in ("customers", "order_lines", "feedback", "campaign_exposures"):
     ingest_table(con, config, table, Paths(Path(db).parent))

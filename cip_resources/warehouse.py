@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
 import duckdb
+
+DEFAULT_MEMORY_LIMIT = "8GB"  # DuckDB spills to disk past this instead of growing to most of the machine
+
+
+def connect(database: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with the memory cap `CIP_DUCKDB_MEMORY_LIMIT` (dbt's profile reads it too)."""
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(database), read_only=read_only, config={
+        "memory_limit": os.environ.get("CIP_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)})
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -16,10 +27,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        from pathlib import Path
-
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.database)
+        con = connect(self.database)
         try:
             yield con
         finally:

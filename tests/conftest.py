@@ -42,7 +42,9 @@ def cip_home(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def warehouse(cip_home):
-    con = duckdb.connect(str(cip_home / "warehouse.duckdb"))
+    from cip_resources.warehouse import connect
+
+    con = connect(cip_home / "warehouse.duckdb")
     yield con
     con.close()
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from cip_resources.warehouse import connect
+
 PUBLISHED_SCHEMAS = ("marts", "ml", "nlp", "monitoring")
 
 
@@ -34,7 +36,7 @@ def publish(warehouse: Path, published_dir: Path, schemas: tuple[str, ...] = PUB
     parquet_dir = published_dir / f"parquet-{stamp}"
     tables: dict[str, int] = {}
     try:
-        with duckdb.connect(str(warehouse), read_only=False) as con:
+        with connect(warehouse) as con:
             listed = con.execute(
                 f"""SELECT table_schema, table_name FROM information_schema.tables
                 WHERE table_catalog = current_database()
