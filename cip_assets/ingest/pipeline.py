@@ -72,6 +72,7 @@ def locate(source: SourceConfig, table: str, paths: Paths) -> Path:
 
 
 def ingest_table(con: duckdb.DuckDBPyConnection, config: CipConfig, table: str, paths: Paths) -> list[LoadResult]:
+    check_config(config)
     ensure_raw_schema(con)
     results = []
     for source in all_sources(config, paths):
