@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -127,13 +128,15 @@ def _ui(args) -> int:
     prepare_manifest()
     env = {**os.environ, "DAGSTER_HOME": str(paths.dagster_home)}
     processes = [subprocess.Popen(
-        ["dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(args.port)],
+        # default signal handling, so SIGTERM stops dagster dev and its webserver and daemon children
+        ["env", "--default-signal=INT,TERM", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(args.port)],
         cwd=ROOT, env=env)]
     app = ROOT / "dashboards" / "app.py"
     if app.exists():
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
              "--server.address", "127.0.0.1"], cwd=ROOT, env=env))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the `finally` below on SIGTERM too
     print(f"Dagster UI on http://127.0.0.1:{args.port}" + (", dashboard on http://127.0.0.1:8501" if app.exists() else ""))
     try:
         return processes[0].wait()
@@ -142,6 +145,8 @@ def _ui(args) -> int:
     finally:
         for p in processes:
             p.terminate()
+        for p in processes:
+            p.wait(timeout=30)
 
 
 if __name__ == "__main__":
