@@ -8,9 +8,22 @@ import dagster as dg
 from cip_assets.ingest.pipeline import inbox_sources
 from cip_resources.settings import paths
 
+CHURN_MODEL = dg.AssetKey(["ml", "churn_model"])
+
 refresh_job = dg.define_asset_job(
-    "refresh", selection=dg.AssetSelection.all(),
-    description="Ingest every source, build the dbt marts (tests as checks), publish the read-only copy.",
+    "refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(CHURN_MODEL),
+    description="Ingest every source, build the dbt marts (tests as checks), score with the champion models, "
+    "publish the read-only copy. Models retrain weekly (`retrain`).",
+)
+
+retrain_job = dg.define_asset_job(
+    "retrain", selection=dg.AssetSelection.groups("ml") | dg.AssetSelection.assets(["serving", "published"]),
+    description="Retrain the models out of time, gate them against their baselines, rescore and publish.",
+)
+
+weekly_retrain = dg.ScheduleDefinition(
+    name="weekly_retrain", job=retrain_job, cron_schedule="0 3 * * 0", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
 nightly_refresh = dg.ScheduleDefinition(

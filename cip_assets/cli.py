@@ -88,34 +88,38 @@ def _run(args) -> int:
             run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}})
     print(_summary(result, paths, config, time.perf_counter() - started))
     failed_checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                     and not e.event_specific_data.passed]
+                     and not e.event_specific_data.passed
+                     and e.event_specific_data.severity == dg.AssetCheckSeverity.ERROR]
     return 0 if result.success and not failed_checks else 1
 
 
 def _summary(result, paths, config, seconds: float) -> str:
-    rows, materialized, checks_passed, checks_failed, failures = {}, 0, 0, [], []
+    rows, materialized, checks_passed, checks_failed, checks_warned, failures = {}, 0, 0, [], [], []
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialized += 1
             mat = event.event_specific_data.materialization
-            if mat.asset_key.path[0] == "raw":
+            if mat.asset_key.path[0] in ("raw", "ml") and "dagster/row_count" in mat.metadata:
                 rows[mat.asset_key.to_user_string()] = mat.metadata["dagster/row_count"].value
             elif "tables" in mat.metadata:  # the published copy lists its tables
                 rows.update({f"published {t}": n for t, n in mat.metadata["tables"].value.items()})
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
+            name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
             if evaluation.passed:
                 checks_passed += 1
+            elif evaluation.severity.value == "WARN":
+                checks_warned.append(name)
             else:
-                checks_failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+                checks_failed.append(name)
         elif event.event_type_value == "STEP_FAILURE":
             failures.append(f"{event.step_key}: {event.event_specific_data.error.message.strip().splitlines()[0]}")
     source = config.path or "the synthetic default (no CIP_CONFIG)"
     lines = [f"CIP run {'succeeded' if result.success else 'FAILED'} in {seconds:.0f}s on {source}: "
              f"{materialized} assets materialized", "", "tables:"]
     lines += [f"  {key:<44} {n:>12,} rows" for key, n in sorted(rows.items())]
-    lines += ["", f"checks: {checks_passed} passed, {len(checks_failed)} failed"]
-    lines += [f"  FAILED {c}" for c in checks_failed] + [f"  STEP FAILED {f}" for f in failures]
+    lines += ["", f"checks: {checks_passed} passed, {len(checks_failed)} failed, {len(checks_warned)} warned"]
+    lines += [f"  FAILED {c}" for c in checks_failed] + [f"  WARNED {c}" for c in checks_warned] + [f"  STEP FAILED {f}" for f in failures]
     lines += ["", f"warehouse:   {paths.warehouse}", f"published:   {paths.published_db} (read-only copy)",
               "Dagster UI:  `cip ui` then http://127.0.0.1:3000"]
     return "\n".join(lines)

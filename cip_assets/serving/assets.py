@@ -3,18 +3,20 @@
 
 import dagster as dg
 
+from cip_assets.churn.assets import churn_model, churn_scores
 from cip_assets.marts.assets import cip_dbt_assets
 from cip_assets.serving.publish import publish
 from cip_resources.config import CipSettings
 
 MART_KEYS = [key for key in cip_dbt_assets.keys if key.path[0] == "marts"]
+ML_KEYS = [churn_model.key, churn_scores.key]
 
 
 @dg.asset(
     key=["serving", "published"],
     group_name="serving",
     kinds={"duckdb", "parquet"},
-    deps=MART_KEYS,
+    deps=[*MART_KEYS, *ML_KEYS],
     owners=["team:data-engineering"],
     description="Copies schemas marts, ml, nlp and monitoring into CIP_HOME/published/cip.duckdb and Parquet, "
     "swapped in atomically, so the dashboard and `cip ask` never read a half-written file.",

@@ -1,0 +1,1 @@
+"""Churn risk: point-in-time features, the model beside its baselines, scores with reasons."""

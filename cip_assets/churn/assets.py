@@ -1,0 +1,164 @@
+"""Churn assets: the model (trained out of time, tracked in MLflow), its promotion gate, the scores."""
+
+import json
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import joblib
+import mlflow
+import pandas as pd
+from dagster_dbt import get_asset_key_for_model
+
+from cip_assets.churn.features import FEATURES, last_order_day, plan_cutoffs, snapshot
+from cip_assets.churn.model import beats_baselines, train_and_evaluate
+from cip_assets.churn.scoring import ACTIVE_WITHIN_DAYS, risk_band, top_reasons
+from cip_assets.marts.assets import cip_dbt_assets
+from cip_resources.config import CipSettings
+from cip_resources.mlflow import MlflowResource
+from cip_resources.warehouse import WarehouseResource
+
+EXPERIMENT = "churn"
+REGISTERED_MODEL = "cip_churn"
+STAGING_INPUTS = [get_asset_key_for_model([cip_dbt_assets], m)
+                  for m in ("stg_order_lines", "stg_feedback", "stg_campaign_exposures", "stg_events")]
+MIN_CUSTOMERS = 200
+
+EVALUATION_DDL = """CREATE TABLE IF NOT EXISTS ml.churn_model_evaluation (
+    trained_at TIMESTAMP, model_version VARCHAR, mlflow_run_id VARCHAR, evaluation_cutoff DATE,
+    horizon_days INTEGER, method VARCHAR, roc_auc DOUBLE, pr_auc DOUBLE, brier DOUBLE,
+    lift_top_decile DOUBLE, recall_top_decile DOUBLE, promoted_if_check_passes BOOLEAN)"""
+
+
+@dg.asset(key=["ml", "churn_model"], group_name="ml", deps=STAGING_INPUTS, kinds={"lightgbm", "mlflow"},
+          owners=["team:data-science"])
+def churn_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
+                mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+    """LightGBM churn model trained on older snapshots and evaluated out of time on the latest labelled
+    cutoff, beside logistic regression on log-RFM and recency alone; registered as the `candidate`."""
+    horizon = settings.config().churn_horizon_days
+    with warehouse.get_connection() as con:
+        last_day = last_order_day(con)
+        if last_day is None:
+            return dg.MaterializeResult(metadata={"skipped": "no completed orders in the warehouse"})
+        train_cutoffs, eval_cutoff = plan_cutoffs(last_day, horizon)
+        train = pd.concat([snapshot(con, c, horizon) for c in train_cutoffs], ignore_index=True)
+        evaluation = snapshot(con, eval_cutoff, horizon)
+    if min(len(train), len(evaluation)) < MIN_CUSTOMERS or evaluation.churned.nunique() < 2:
+        reason = (f"too little history for a {horizon}-day horizon: {len(train)} training rows before "
+                  f"{train_cutoffs[-1]}, {len(evaluation)} customers at {eval_cutoff}")
+        context.log.warning(reason)
+        return dg.MaterializeResult(metadata={"skipped": reason})
+
+    result = train_and_evaluate(train, evaluation)
+    with mlflow_tracking.start_run(EXPERIMENT, context.run_id, "churn_model") as run:
+        mlflow.log_params({"horizon_days": horizon, "train_cutoffs": ",".join(map(str, train_cutoffs)),
+                           "evaluation_cutoff": str(eval_cutoff), "calibration": result.calibrator.method,
+                           **{f"lgbm_{k}": v for k, v in result.model.get_params().items()
+                              if k in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples")}})
+        mlflow.log_metrics({f"{name}_{metric}": value for name, values in result.metrics.items()
+                            for metric, value in values.items()})
+        mlflow.log_dict({"metrics": result.metrics, "calibration_briers": result.calibration_briers,
+                         "rows": result.rows}, "evaluation.json")
+        with tempfile.TemporaryDirectory() as tmp:
+            joblib.dump(result.calibrator, Path(tmp) / "calibrator.joblib")
+            mlflow.log_artifact(str(Path(tmp) / "calibrator.joblib"))
+            train[FEATURES].sample(min(len(train), 5000), random_state=0).to_parquet(Path(tmp) / "reference.parquet")
+            mlflow.log_artifact(str(Path(tmp) / "reference.parquet"))  # training features, for drift reports
+        info = mlflow.lightgbm.log_model(result.model, name="model", input_example=evaluation[result.features].head(5),
+                                         registered_model_name=REGISTERED_MODEL,
+                                         pip_requirements=["lightgbm==4.7.0", "scikit-learn==1.9.1"])
+        version = str(info.registered_model_version)
+    mlflow_tracking.client().set_registered_model_alias(REGISTERED_MODEL, "candidate", version)
+
+    with warehouse.get_connection() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS ml")
+        con.execute(EVALUATION_DDL)
+        now = datetime.now()
+        for method, m in result.metrics.items():
+            con.execute("INSERT INTO ml.churn_model_evaluation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [now, version, run.info.run_id, eval_cutoff, horizon, method, m["roc_auc"], m["pr_auc"],
+                         m.get("brier"), m["lift_top_decile"], m["recall_top_decile"], method == "model"])
+    table = "\n".join(["| method | ROC-AUC | PR-AUC | Brier | lift@10% | recall@10% |", "|---|---|---|---|---|---|"] + [
+        f"| {k} | {m['roc_auc']:.3f} | {m['pr_auc']:.3f} | {m.get('brier', float('nan')):.3f} | "
+        f"{m['lift_top_decile']:.2f} | {m['recall_top_decile']:.2f} |" for k, m in result.metrics.items()])
+    return dg.MaterializeResult(metadata={
+        "evaluation": dg.MetadataValue.md(table), "model_version": version, "mlflow_run_id": run.info.run_id,
+        "roc_auc": result.metrics["model"]["roc_auc"], "best_baseline": result.best_baseline,
+        "calibration": result.calibrator.method, "rows": dg.MetadataValue.json(result.rows)})
+
+
+@dg.asset_check(asset=churn_model, name="beats_baselines", blocking=True,
+                description="Promotion gate: the candidate's out-of-time ROC-AUC must beat every baseline's.")
+def churn_model_beats_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS ml")
+        con.execute(EVALUATION_DDL)
+        rows = con.execute("""SELECT method, roc_auc FROM ml.churn_model_evaluation
+                              WHERE trained_at = (SELECT max(trained_at) FROM ml.churn_model_evaluation)""").fetchall()
+    if not rows:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"reason": "no model was trained (see the asset's metadata)"})
+    ok, message = beats_baselines({method: {"roc_auc": auc} for method, auc in rows})
+    return dg.AssetCheckResult(passed=ok, metadata={"decision": message})
+
+
+SCORES_COLUMNS = ["customer_id", "churn_probability", "risk_band", "reasons", "top_features", "model_version",
+                  "scored_at", "as_of"]
+
+
+@dg.asset(key=["ml", "churn_scores"], group_name="ml", deps=[churn_model], kinds={"lightgbm", "duckdb"},
+          owners=["team:data-science"])
+def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                 mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+    """Promotes the candidate that passed the gate to `champion`, then scores every active customer
+    (a completed order in the last year): probability, risk band (high >= 0.6, medium >= 0.3), top 3 reasons."""
+    client = mlflow_tracking.client()
+    try:
+        candidate = client.get_model_version_by_alias(REGISTERED_MODEL, "candidate")
+    except mlflow.exceptions.MlflowException:
+        return dg.MaterializeResult(metadata={"skipped": "no churn model has been trained"})
+    with warehouse.get_connection() as con:
+        rows = con.execute("SELECT method, roc_auc FROM ml.churn_model_evaluation WHERE model_version = ?",
+                           [candidate.version]).fetchall()
+    passed, decision = beats_baselines({m: {"roc_auc": auc} for m, auc in rows}) if rows else (False, "no evaluation")
+    if passed:  # the gate holds here too, whichever job runs the scoring
+        client.set_registered_model_alias(REGISTERED_MODEL, "champion", candidate.version)
+    else:
+        context.log.warning(f"candidate v{candidate.version} not promoted: {decision}")
+    try:
+        champion = client.get_model_version_by_alias(REGISTERED_MODEL, "champion")
+    except mlflow.exceptions.MlflowException:
+        return dg.MaterializeResult(metadata={"skipped": f"no champion model yet; {decision}"})
+    model = mlflow.lightgbm.load_model(f"models:/{REGISTERED_MODEL}@champion")
+    calibrator = joblib.load(mlflow.artifacts.download_artifacts(run_id=champion.run_id,
+                                                                 artifact_path="calibrator.joblib"))
+    with warehouse.get_connection() as con:
+        as_of = last_order_day(con) + timedelta(days=1)
+        frame = snapshot(con, as_of, 1)
+    frame = frame[frame.recency_days <= ACTIVE_WITHIN_DAYS].reset_index(drop=True)
+    features = list(model.booster_.feature_name())
+    scores = pd.DataFrame(columns=SCORES_COLUMNS)
+    if len(frame):
+        raw = model.predict_proba(frame[features])[:, 1]
+        probability = calibrator.transform(raw)
+        contributions = model.booster_.predict(frame[features], pred_contrib=True)
+        names, reasons = top_reasons(frame, contributions, features)
+        scores = pd.DataFrame({
+            "customer_id": frame.customer_id, "churn_probability": probability, "risk_band": risk_band(probability),
+            "reasons": reasons, "top_features": [",".join(row) for row in names],
+            "model_version": champion.version, "scored_at": datetime.now(), "as_of": pd.Timestamp(as_of)})
+    with warehouse.get_connection() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS ml")
+        con.register("scores_frame", scores)
+        con.execute("CREATE OR REPLACE TABLE ml.churn_scores AS SELECT * FROM scores_frame")
+        bands = dict(con.execute("SELECT risk_band, count(*) FROM ml.churn_scores GROUP BY 1").fetchall())
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": len(scores), "model_version": champion.version, "promotion": decision, "as_of": str(as_of),
+        "risk_bands": dg.MetadataValue.json(bands),
+        "preview": dg.MetadataValue.md(scores.head(5).to_markdown(index=False) if len(scores) else "no active customers")})
+
+
+churn_assets = [churn_model, churn_scores]
+churn_checks = [churn_model_beats_baselines]

@@ -1,0 +1,154 @@
+"""Customer segments from RFM and behaviour features, each described in words a marketer can act on.
+
+KMeans gives the segments (k chosen by silhouette), a Gaussian mixture gives a second opinion
+(k chosen by BIC), PCA gives 2-D coordinates for the dashboard's scatter plot. Features are
+log-transformed before scaling because spend and order counts are heavy-tailed: without it one
+whale becomes its own cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
+from sklearn.mixture import GaussianMixture
+from sklearn.preprocessing import StandardScaler
+
+SILHOUETTE_SAMPLE = 10_000
+
+# How to speak about a column, by substring of its name (first match wins): the phrase for the
+# cluster/population ratio, and the short-name words for a high and a low value.
+_RECENCY_KEYS = ("days_since", "recency_days")
+_TRAITS = (
+    (("days_since", "recency_days"), "last order", "Lapsed", "Recent"),
+    (("frequency", "orders", "purchases"), "buys", "Frequent", "Occasional"),
+    (("basket", "aov", "avg_order"), "average basket", "Big-basket", "Small-basket"),
+    (("monetary", "revenue", "spend", "value"), "spent", "High-spend", "Low-spend"),
+    (("tenure", "t_days"), "customer for", "Long-standing", "New"),
+)
+
+
+@dataclass
+class SegmentationResult:
+    """Segments per customer, plus what the choice of k rested on."""
+
+    segments: pd.DataFrame  # customer_id, segment_id, segment_name, persona, pca_x, pca_y, gmm_segment_id
+    k: int  # KMeans k, best silhouette
+    gmm_k: int  # Gaussian mixture k, lowest BIC
+    silhouette: dict[int, float]
+    bic: dict[int, float]
+    profiles: pd.DataFrame  # per segment: size and mean of every feature
+    explained_variance: tuple[float, float]  # of the two PCA axes
+
+
+def _signed_log(values: pd.DataFrame) -> pd.DataFrame:
+    """log1p that keeps the sign, so net revenue after returns (sometimes negative) is still usable."""
+    return np.sign(values) * np.log1p(values.abs())
+
+
+def _trait(column: str) -> tuple[str, str, str]:
+    name = "tenure" if column == "T" else column.lower()  # BG/NBD's T is days since first purchase
+    for keys, phrase, high, low in _TRAITS:
+        if any(key in name for key in keys):
+            return phrase, high, low
+    label = column.replace("_", " ")
+    return label, f"High {label}", f"Low {label}"
+
+
+def _describe(column: str, cluster_mean: float, population_mean: float) -> str:
+    """One clause comparing a segment with everyone, e.g. 'buys 3.1x more often than average'."""
+    phrase, _, _ = _trait(column)
+    if population_mean == 0:
+        return f"{phrase} {cluster_mean:.3g} (average 0)"
+    ratio = cluster_mean / population_mean
+    if any(key in column.lower() for key in _RECENCY_KEYS):
+        change = abs(1 - ratio) * 100
+        return f"{phrase} {change:.0f}% {'more recent' if ratio < 1 else 'longer ago'} than average"
+    if phrase == "buys":
+        return f"buys {ratio:.1f}x more often than average" if ratio >= 1 else f"buys {1 - ratio:.0%} less often than average"
+    if ratio >= 1:
+        return f"{phrase} {ratio:.1f}x average"
+    return f"{phrase} {1 - ratio:.0%} less than average"
+
+
+def _personas(raw: pd.DataFrame, scaled: pd.DataFrame, labels: np.ndarray, traits: int = 3) -> tuple[dict, dict]:
+    """Persona sentence and short name per segment from its most distinctive features (largest |mean z-score|)."""
+    population = raw.mean()
+    personas, names = {}, {}
+    for segment in np.unique(labels):
+        inside = labels == segment
+        z = scaled[inside].mean()
+        dominant = z.abs().sort_values(ascending=False).index[:traits]
+        means = raw[inside].mean()
+        personas[segment] = ", ".join(_describe(c, means[c], population[c]) for c in dominant)
+        words = [_trait(c)[1] if z[c] > 0 else _trait(c)[2] for c in dominant[:2]]
+        names[segment] = " ".join([words[0]] + [w.lower() for w in words[1:]])
+    seen: dict[str, int] = {}
+    for segment, name in names.items():  # two segments may share the same top traits
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[segment] = f"{name} ({seen[name]})"
+    return personas, names
+
+
+def segment_customers(features: pd.DataFrame, k_range=range(2, 9), seed: int = 42) -> SegmentationResult:
+    """Cluster customers on every numeric column of `features` (customer_id as index or column).
+
+    Segment ids are ordered by size, largest first, so they stay stable across runs with the same seed
+    and read naturally in a report. Missing values take the column median; constant columns are dropped.
+    """
+    if "customer_id" in features.columns:
+        features = features.set_index("customer_id")
+    raw = features.select_dtypes("number").astype(float)
+    raw = raw.fillna(raw.median())
+    raw = raw.loc[:, raw.std() > 0]
+    scaled = pd.DataFrame(StandardScaler().fit_transform(_signed_log(raw)), index=raw.index, columns=raw.columns)
+    X = scaled.to_numpy()
+    ks = [k for k in k_range if 2 <= k < len(X)]
+
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(X), size=min(len(X), SILHOUETTE_SAMPLE), replace=False)
+    silhouette, bic, kmeans_labels, gmm_labels = {}, {}, {}, {}
+    for k in ks:
+        kmeans = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X)
+        kmeans_labels[k] = kmeans.labels_
+        silhouette[k] = float(silhouette_score(X[sample], kmeans.labels_[sample]))
+        gmm = GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, n_init=2,
+                              random_state=seed).fit(X)
+        bic[k] = float(gmm.bic(X))
+        gmm_labels[k] = gmm.predict(X)
+    k = max(silhouette, key=silhouette.get)
+    gmm_k = min(bic, key=bic.get)
+
+    labels = _by_size(kmeans_labels[k])
+    personas, names = _personas(raw, scaled, labels)
+    pca = PCA(n_components=2, random_state=seed).fit(X) if X.shape[1] >= 2 else None
+    coords = pca.transform(X) if pca is not None else np.column_stack([X[:, 0], np.zeros(len(X))])
+    segments = pd.DataFrame({
+        "customer_id": raw.index,
+        "segment_id": labels,
+        "segment_name": [names[s] for s in labels],
+        "persona": [personas[s] for s in labels],
+        "pca_x": coords[:, 0],
+        "pca_y": coords[:, 1],
+        "gmm_segment_id": _by_size(gmm_labels[gmm_k]),
+    })
+    profiles = raw.assign(segment_id=labels).groupby("segment_id").mean()
+    profiles.insert(0, "customers", np.bincount(labels))
+    profiles.insert(0, "segment_name", [names[s] for s in profiles.index])
+    explained = tuple(float(v) for v in pca.explained_variance_ratio_) if pca is not None else (1.0, 0.0)
+    return SegmentationResult(segments=segments, k=k, gmm_k=gmm_k, silhouette=silhouette, bic=bic,
+                              profiles=profiles, explained_variance=explained)
+
+
+def _by_size(labels: np.ndarray) -> np.ndarray:
+    """Relabel clusters 0..k-1 from largest to smallest (ties by original label) so ids do not depend on init order."""
+    sizes = np.bincount(labels)
+    order = sorted(range(len(sizes)), key=lambda label: (-sizes[label], label))
+    mapping = np.empty(len(sizes), dtype=int)
+    mapping[order] = np.arange(len(sizes))
+    return mapping[labels]

@@ -1,0 +1,121 @@
+"""Churn: point-in-time features, the promotion gate, scores for every active customer, reasons."""
+
+from datetime import date, timedelta
+
+import dagster as dg
+import duckdb
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from cip_assets.churn import assets as churn_assets
+from cip_assets.churn.features import FEATURES, plan_cutoffs, snapshot
+from cip_assets.churn.model import beats_baselines, train_and_evaluate
+from cip_assets.ingest.pipeline import ingest_table
+from cip_resources.config import CipSettings
+from cip_resources.dbt import DBT_PROJECT_DIR
+from cip_resources.mlflow import MlflowResource
+from cip_resources.settings import load_config, paths
+from cip_resources.warehouse import WarehouseResource, connect
+
+
+@pytest.fixture
+def synthetic_warehouse(cip_home, tmp_path):
+    """The default 2,000 synthetic customers ingested and the dbt staging views built."""
+    import shutil
+    import subprocess
+
+    config = load_config()
+    con = connect(cip_home / "warehouse.duckdb")
+    source = config.sources[0].__class__(name="synthetic", adapter="synthetic", path=None,
+                                         options={"customers": 2000, "seed": 42})
+    config = config.__class__(sources=(source,))
+    for table in ("customers", "order_lines", "events", "feedback", "campaign_exposures"):
+        ingest_table(con, config, table, paths())
+    con.close()
+    # a separate process: in-process dbt-duckdb keeps its connection to the warehouse open
+    result = subprocess.run([shutil.which("dbt"), "run", "--select", "staging", "--project-dir", str(DBT_PROJECT_DIR),
+                             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+                             "--log-path", str(tmp_path / "logs")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+    return cip_home / "warehouse.duckdb"
+
+
+def test_cutoffs_are_strictly_out_of_time():
+    train, evaluation = plan_cutoffs(date(2011, 12, 9), 90)
+    assert evaluation == date(2011, 9, 11)
+    assert all(c + timedelta(days=90) <= evaluation for c in train)  # no training label peeks past evaluation
+
+
+def test_features_ignore_everything_after_the_cutoff(synthetic_warehouse):
+    cutoff = date(2024, 6, 1)
+    with duckdb.connect(str(synthetic_warehouse)) as con:
+        before = snapshot(con, cutoff, 90)
+        # rewrite the future: drop every later order and add a huge one for everybody
+        con.execute("DELETE FROM raw.order_lines WHERE ordered_at >= '2024-06-01'")
+        con.execute("""INSERT INTO raw.order_lines (order_id, line_no, customer_id, ordered_at, quantity, unit_price,
+                       status, source) SELECT 'F' || customer_id, 1, customer_id, TIMESTAMP '2024-07-01', 5, 1000,
+                       'completed', 'test' FROM raw.customers""")
+        con.execute("INSERT INTO raw.feedback (feedback_id, customer_id, created_at, channel, rating, text) "
+                    "SELECT 'X' || customer_id, customer_id, TIMESTAMP '2024-06-02', 'support', 1, 'late' FROM raw.customers")
+        after = snapshot(con, cutoff, 90)
+    pd.testing.assert_frame_equal(before[["customer_id", *FEATURES]], after[["customer_id", *FEATURES]],
+                                  check_exact=False, rtol=1e-9)  # float sums vary only in summation order
+    assert before.churned.mean() > 0 and after.churned.sum() == 0  # only the label saw the future
+
+
+def test_promotion_rule():
+    assert beats_baselines({"model": {"roc_auc": 0.75}, "logreg_rfm": {"roc_auc": 0.74},
+                            "recency_only": {"roc_auc": 0.7}})[0]
+    ok, message = beats_baselines({"model": {"roc_auc": 0.73}, "logreg_rfm": {"roc_auc": 0.74},
+                                   "recency_only": {"roc_auc": 0.7}})
+    assert not ok and "logreg_rfm" in message
+
+
+def _materialize(home):
+    resources = {"warehouse": WarehouseResource(database=str(home / "warehouse.duckdb")),
+                 "settings": CipSettings(), "mlflow_tracking": MlflowResource(cip_home=str(home))}
+    return dg.materialize([*churn_assets.churn_assets, *churn_assets.churn_checks], resources=resources,
+                          raise_on_error=False)
+
+
+def test_a_weak_model_is_not_promoted_and_a_good_one_is(synthetic_warehouse, cip_home, monkeypatch):
+    real = churn_assets.train_and_evaluate
+    monkeypatch.setattr(churn_assets, "train_and_evaluate",
+                        lambda train, evaluation: real(train, evaluation, features=["categories", "events_30d"]))
+    weak = _materialize(cip_home)
+    check = weak.get_asset_check_evaluations()[0]
+    assert not check.passed
+    assert not weak.success  # the blocking check stopped the run before scoring
+    client = MlflowResource(cip_home=str(cip_home)).client()
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        client.get_model_version_by_alias("cip_churn", "champion")
+
+    monkeypatch.setattr(churn_assets, "train_and_evaluate", real)
+    good = _materialize(cip_home)
+    assert good.success and good.get_asset_check_evaluations()[0].passed
+    assert str(client.get_model_version_by_alias("cip_churn", "champion").version) == "2"
+    runs = mlflow.search_runs(experiment_names=["churn"])
+    assert len(runs) == 2 and set(runs["tags.dagster_run_id"]) == {weak.run_id, good.run_id}
+
+    with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
+        scores = con.execute("SELECT * FROM ml.churn_scores").df()
+        active = con.execute("""SELECT count(DISTINCT customer_id) FROM raw.order_lines
+            WHERE status = 'completed' AND customer_id IS NOT NULL AND ordered_at >= (
+                SELECT max(ordered_at)::DATE + 1 - INTERVAL 365 DAY FROM raw.order_lines WHERE status = 'completed')
+        """).fetchone()[0]
+        frame = snapshot(con, scores.as_of.iloc[0].date(), 1)
+    # every active customer, once, with a probability, a band and reasons
+    assert len(scores) == scores.customer_id.nunique() == active
+    assert scores.churn_probability.between(0, 1).all()
+    assert set(scores.risk_band) <= {"high", "medium", "low"}
+    assert (scores.reasons.str.len() > 0).mean() > 0.95
+    # reasons are the features with the largest positive contributions, in that order
+    model = mlflow.lightgbm.load_model("models:/cip_churn@champion")
+    frame = frame.set_index("customer_id").loc[scores.customer_id]
+    contrib = model.booster_.predict(frame[FEATURES], pred_contrib=True)[:, :-1]
+    top = np.array(FEATURES)[np.argsort(-contrib, axis=1, kind="stable")[:, :3]]
+    assert [",".join(row) for row in top] == list(scores.top_features)
+    high = scores[scores.risk_band == "high"]
+    assert (high.churn_probability >= 0.6).all()
