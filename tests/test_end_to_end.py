@@ -34,6 +34,9 @@ def test_synthetic_default_end_to_end_and_idempotent(cip_home, capsys):
         malformed = con.execute("SELECT count(*) FROM raw.rejected_rows WHERE source = 'synthetic'").fetchone()[0]
     assert malformed > 0  # the generator's deliberately malformed rows were caught
     assert (cip_home / "published" / "parquet" / "marts" / "customer_rfm.parquet").exists()
+    with duckdb.connect(str(cip_home / "published" / "cip.duckdb"), read_only=True) as con:
+        for table in ("churn_scores", "churn_model_evaluation", "customer_value", "customer_segments"):
+            assert con.execute(f"SELECT count(*) FROM ml.{table}").fetchone()[0] > 0, table
 
     assert main(["run"]) == 0  # the same files again: nothing changes
     with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:

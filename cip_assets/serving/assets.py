@@ -5,11 +5,12 @@ import dagster as dg
 
 from cip_assets.churn.assets import churn_model, churn_scores
 from cip_assets.marts.assets import cip_dbt_assets
+from cip_assets.value.assets import customer_segments, customer_value
 from cip_assets.serving.publish import publish
 from cip_resources.config import CipSettings
 
 MART_KEYS = [key for key in cip_dbt_assets.keys if key.path[0] == "marts"]
-ML_KEYS = [churn_model.key, churn_scores.key]
+ML_KEYS = [churn_model.key, churn_scores.key, customer_value.key, customer_segments.key]
 
 
 @dg.asset(

@@ -27,6 +27,7 @@ _TRAITS = (
     (("days_since", "recency_days"), "last order", "Lapsed", "Recent"),
     (("frequency", "orders", "purchases"), "buys", "Frequent", "Occasional"),
     (("basket", "aov", "avg_order"), "average basket", "Big-basket", "Small-basket"),
+    (("_30d", "_90d", "_180d"), "recent spend", "Currently-active", "Quiet"),
     (("monetary", "revenue", "spend", "value"), "spent", "High-spend", "Low-spend"),
     (("tenure", "t_days"), "customer for", "Long-standing", "New"),
 )
