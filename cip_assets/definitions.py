@@ -8,7 +8,7 @@ from cip_assets.automation import inbox_sensor, nightly_refresh, refresh_job, re
 from cip_assets.churn.assets import churn_assets, churn_checks
 from cip_assets.ingest.assets import ingest_assets, ingest_checks, rejected_rows
 from cip_assets.marts.assets import cip_dbt_assets
-from cip_assets.serving.assets import published
+from cip_assets.serving.assets import customer_scores, published
 from cip_assets.value.assets import value_assets
 from cip_resources.config import CipSettings
 from cip_resources.dbt import dbt_resource
@@ -26,7 +26,7 @@ resources = {
 }
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, rejected_rows, cip_dbt_assets, *churn_assets, *value_assets, published],
+    assets=[*ingest_assets, rejected_rows, cip_dbt_assets, *churn_assets, *value_assets, customer_scores, published],
     asset_checks=[*ingest_checks, *churn_checks],
     jobs=[refresh_job, retrain_job],
     schedules=[nightly_refresh, weekly_retrain],

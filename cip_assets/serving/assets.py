@@ -1,23 +1,39 @@
-"""Publishing: the read-only copy every reader uses."""
-
+"""The scored customer mart and publishing: the read-only copy every reader uses."""
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from cip_assets.churn.assets import churn_model, churn_scores
 from cip_assets.marts.assets import cip_dbt_assets
-from cip_assets.value.assets import customer_segments, customer_value
 from cip_assets.serving.publish import publish
+from cip_assets.serving.scores import build_customer_scores
+from cip_assets.value.assets import customer_segments, customer_value
 from cip_resources.config import CipSettings
+from cip_resources.warehouse import WarehouseResource
 
 MART_KEYS = [key for key in cip_dbt_assets.keys if key.path[0] == "marts"]
 ML_KEYS = [churn_model.key, churn_scores.key, customer_value.key, customer_segments.key]
 
 
 @dg.asset(
+    key=["marts", "customer_scores"],
+    group_name="marts",
+    kinds={"duckdb"},
+    deps=[get_asset_key_for_model([cip_dbt_assets], "customer_360"), *ML_KEYS],
+    owners=["team:data-engineering"],
+    description="One row per customer: customer_360 with churn risk and reasons, expected value and segment.",
+)
+def customer_scores(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        rows = build_customer_scores(con)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+
+@dg.asset(
     key=["serving", "published"],
     group_name="serving",
     kinds={"duckdb", "parquet"},
-    deps=[*MART_KEYS, *ML_KEYS],
+    deps=[*MART_KEYS, *ML_KEYS, customer_scores.key],
     owners=["team:data-engineering"],
     description="Copies schemas marts, ml, nlp and monitoring into CIP_HOME/published/cip.duckdb and Parquet, "
     "swapped in atomically, so the dashboard and `cip ask` never read a half-written file.",
