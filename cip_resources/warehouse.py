@@ -20,6 +20,14 @@ def connect(database: str | Path, read_only: bool = False) -> duckdb.DuckDBPyCon
         "memory_limit": os.environ.get("CIP_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)})
 
 
+def replace_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame) -> None:
+    """Write a DataFrame as `schema.table`, replacing what was there (model outputs, not raw data)."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.register("_frame", frame)
+    con.execute(f"CREATE OR REPLACE TABLE {schema}.{table} AS SELECT * FROM _frame")
+    con.unregister("_frame")
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """Opens the warehouse file named by `CIP_DUCKDB_PATH` (the same variable dbt's profile reads)."""
 

@@ -17,7 +17,7 @@ from cip_assets.churn.scoring import ACTIVE_WITHIN_DAYS, risk_band, top_reasons
 from cip_assets.marts.assets import cip_dbt_assets
 from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
-from cip_resources.warehouse import WarehouseResource
+from cip_resources.warehouse import WarehouseResource, replace_table
 
 EXPERIMENT = "churn"
 REGISTERED_MODEL = "cip_churn"
@@ -89,18 +89,25 @@ def churn_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
         "calibration": result.calibrator.method, "rows": dg.MetadataValue.json(result.rows)})
 
 
+def gate_decision(con, model_version: str | None = None) -> tuple[bool, str] | None:
+    """The promotion rule applied to a stored evaluation (the latest one when no version is named)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS ml")
+    con.execute(EVALUATION_DDL)
+    where = ("model_version = ?", [str(model_version)]) if model_version is not None else (
+        "trained_at = (SELECT max(trained_at) FROM ml.churn_model_evaluation)", [])
+    rows = con.execute(f"SELECT method, roc_auc FROM ml.churn_model_evaluation WHERE {where[0]}", where[1]).fetchall()
+    return beats_baselines({method: {"roc_auc": auc} for method, auc in rows}) if rows else None
+
+
 @dg.asset_check(asset=churn_model, name="beats_baselines", blocking=True,
                 description="Promotion gate: the candidate's out-of-time ROC-AUC must beat every baseline's.")
 def churn_model_beats_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS ml")
-        con.execute(EVALUATION_DDL)
-        rows = con.execute("""SELECT method, roc_auc FROM ml.churn_model_evaluation
-                              WHERE trained_at = (SELECT max(trained_at) FROM ml.churn_model_evaluation)""").fetchall()
-    if not rows:
+        decision = gate_decision(con)
+    if decision is None:
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
                                    metadata={"reason": "no model was trained (see the asset's metadata)"})
-    ok, message = beats_baselines({method: {"roc_auc": auc} for method, auc in rows})
+    ok, message = decision
     return dg.AssetCheckResult(passed=ok, metadata={"decision": message})
 
 
@@ -120,9 +127,7 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     except mlflow.exceptions.MlflowException:
         return dg.MaterializeResult(metadata={"skipped": "no churn model has been trained"})
     with warehouse.get_connection() as con:
-        rows = con.execute("SELECT method, roc_auc FROM ml.churn_model_evaluation WHERE model_version = ?",
-                           [candidate.version]).fetchall()
-    passed, decision = beats_baselines({m: {"roc_auc": auc} for m, auc in rows}) if rows else (False, "no evaluation")
+        passed, decision = gate_decision(con, candidate.version) or (False, "no stored evaluation")
     if passed:  # the gate holds here too, whichever job runs the scoring
         client.set_registered_model_alias(REGISTERED_MODEL, "champion", candidate.version)
     else:
@@ -150,9 +155,7 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "reasons": reasons, "top_features": [",".join(row) for row in names],
             "model_version": champion.version, "scored_at": datetime.now(), "as_of": pd.Timestamp(as_of)})
     with warehouse.get_connection() as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS ml")
-        con.register("scores_frame", scores)
-        con.execute("CREATE OR REPLACE TABLE ml.churn_scores AS SELECT * FROM scores_frame")
+        replace_table(con, "ml", "churn_scores", scores)
         bands = dict(con.execute("SELECT risk_band, count(*) FROM ml.churn_scores GROUP BY 1").fetchall())
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(scores), "model_version": champion.version, "promotion": decision, "as_of": str(as_of),

@@ -11,23 +11,30 @@ from cip_assets.value.clv import evaluate_out_of_time, score_customer_value, spe
 from cip_assets.value.segments import segment_customers
 from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
-from cip_resources.warehouse import WarehouseResource
+from cip_resources.warehouse import WarehouseResource, replace_table
 
 LINES_SQL = """SELECT customer_id, order_id, ordered_at, quantity, unit_price, discount_pct, line_status AS status
                FROM staging.stg_order_lines WHERE customer_id IS NOT NULL"""
 SEGMENT_FEATURES = ["frequency", "days_since_last_order", "revenue", "T", "avg_basket", "spend_90d"]
 
 
-def _lines(warehouse: WarehouseResource) -> pd.DataFrame:
+MIN_CUSTOMERS = 50
+
+
+def _lines_and_as_of(warehouse: WarehouseResource) -> tuple[pd.DataFrame, pd.Timestamp] | None:
+    """Identified order lines and the scoring date (the day after the last completed order),
+    or None when fewer than MIN_CUSTOMERS customers have completed orders."""
     with warehouse.get_connection() as con:
-        return con.execute(LINES_SQL).df()
+        lines = con.execute(LINES_SQL).df()
+    completed = lines[lines.status == "completed"]
+    if completed.customer_id.nunique() < MIN_CUSTOMERS:
+        return None
+    return lines, completed.ordered_at.max().normalize() + timedelta(days=1)
 
 
 def _write(warehouse: WarehouseResource, table: str, frame: pd.DataFrame) -> None:
     with warehouse.get_connection() as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS ml")
-        con.register("frame", frame)
-        con.execute(f"CREATE OR REPLACE TABLE ml.{table} AS SELECT * FROM frame")
+        replace_table(con, "ml", table, frame)
 
 
 @dg.asset(key=["ml", "customer_value"], group_name="ml", deps=STAGING_INPUTS, kinds={"scipy", "mlflow"},
@@ -37,11 +44,10 @@ def customer_value(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     """Expected purchases and spend in the next horizon, 12-month value and P(alive) per customer, from a
     BG/NBD + Gamma-Gamma fit; evaluated out of time against the naive rate and a LightGBM spend model."""
     horizon = settings.config().churn_horizon_days
-    lines = _lines(warehouse)
-    completed = lines[lines.status == "completed"]
-    if completed.customer_id.nunique() < 50:
-        return dg.MaterializeResult(metadata={"skipped": "fewer than 50 customers with completed orders"})
-    as_of = completed.ordered_at.max().normalize() + timedelta(days=1)
+    loaded = _lines_and_as_of(warehouse)
+    if loaded is None:
+        return dg.MaterializeResult(metadata={"skipped": f"fewer than {MIN_CUSTOMERS} customers with completed orders"})
+    lines, as_of = loaded
     evaluation = evaluate_out_of_time(lines, as_of - timedelta(days=horizon), horizon)
     with mlflow_tracking.start_run("customer_value", context.run_id, "customer_value") as run:
         mlflow.log_params({"horizon_days": horizon, "evaluation_cutoff": evaluation["cutoff"],
@@ -68,11 +74,10 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseRes
                       mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
     """KMeans (k by silhouette) and a Gaussian mixture (k by BIC) on scaled RFM and behaviour features,
     PCA coordinates for plots, and a persona per cluster in words."""
-    lines = _lines(warehouse)
-    completed = lines[lines.status == "completed"]
-    if completed.customer_id.nunique() < 50:
-        return dg.MaterializeResult(metadata={"skipped": "fewer than 50 customers with completed orders"})
-    as_of = completed.ordered_at.max().normalize() + timedelta(days=1)
+    loaded = _lines_and_as_of(warehouse)
+    if loaded is None:
+        return dg.MaterializeResult(metadata={"skipped": f"fewer than {MIN_CUSTOMERS} customers with completed orders"})
+    lines, as_of = loaded
     features = spend_features(lines, as_of)
     features = features[[c for c in SEGMENT_FEATURES if c in features.columns]]
     result = segment_customers(features)
