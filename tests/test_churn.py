@@ -119,3 +119,48 @@ def test_a_weak_model_is_not_promoted_and_a_good_one_is(synthetic_warehouse, cip
     assert [",".join(row) for row in top] == list(scores.top_features)
     high = scores[scores.risk_band == "high"]
     assert (high.churn_probability >= 0.6).all()
+
+
+def test_labelled_table_mode_cross_validates_and_scores_the_customers_still_here(cip_home, tmp_path):
+    """The e-commerce churn workbook: no order history, so the model learns the labels with 5-fold CV."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import shared_file, write_config
+
+    path = shared_file("ecommerce_churn.xlsx")
+    config = load_config(write_config(tmp_path / "conf", [
+        {"name": "workbook", "adapter": "labelled_customers", "path": str(path), "sheet": "E Comm"}]))
+    with connect(cip_home / "warehouse.duckdb") as con:
+        for table in ("customers", "customer_labels"):
+            ingest_table(con, config, table, paths())
+        attributes = con.execute("SELECT attributes FROM raw.customer_labels LIMIT 1").fetchone()[0]
+    assert "Tenure" in attributes and "Churn" not in attributes  # the label is not an attribute
+    result = subprocess.run([shutil.which("dbt"), "run", "--select", "staging", "--project-dir", str(DBT_PROJECT_DIR),
+                             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+                             "--log-path", str(tmp_path / "logs")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+    run = _materialize(cip_home)
+    assert run.success and run.get_asset_check_evaluations()[0].passed
+    client = MlflowResource(cip_home=str(cip_home)).client()
+    champion = client.get_model_version_by_alias("cip_churn", "champion")
+    mlflow_run = client.get_run(champion.run_id)
+    assert mlflow_run.data.tags["mode"] == "labelled"
+    assert mlflow_run.data.params["folds"] == "5"
+    plots = {a.path for a in client.list_artifacts(champion.run_id, "plots")}
+    assert plots == {f"plots/{n}.png" for n in ("roc", "precision_recall", "reliability", "churn_by_decile")}
+
+    with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
+        evaluation = dict(con.execute("SELECT method, roc_auc FROM ml.churn_model_evaluation WHERE mode = 'labelled'"
+                                      ).fetchall())
+        scores = con.execute("SELECT * FROM ml.churn_scores").df()
+        staying = con.execute("SELECT count(*) FROM raw.customer_labels WHERE NOT churned").fetchone()[0]
+    assert set(evaluation) == {"model", "logreg_attributes", "best_single_attribute"}
+    assert evaluation["model"] > max(evaluation["logreg_attributes"], evaluation["best_single_attribute"])
+    assert len(scores) == scores.customer_id.nunique() == staying  # everyone labelled as still a customer
+    assert scores.churn_probability.between(0, 1).all()
+    # reasons name attributes with the customer's own value, e.g. "Complain: 1"
+    assert scores.reasons.str.contains(": ").mean() > 0.9
+    first = scores.top_features.str.split(",").str[0]
+    assert all(name.replace("_", " ") in reasons for name, reasons in zip(first, scores.reasons) if reasons)

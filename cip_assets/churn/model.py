@@ -86,6 +86,8 @@ class ChurnTraining:
     features: list[str]
     metrics: dict[str, dict[str, float]]  # "model", "logreg_rfm", "recency_only" -> metrics
     calibration_briers: dict[str, float]
+    y: np.ndarray  # the evaluation labels, with each method's evaluation scores below (for plots)
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -115,14 +117,13 @@ def train_and_evaluate(train: pd.DataFrame, evaluation: pd.DataFrame, features: 
     probability = calibrator.transform(model.predict_proba(evaluation[features])[:, 1])
 
     logreg = LogisticRegression(max_iter=1000).fit(log_rfm(train), train.churned.to_numpy(int))
-    metrics = {
-        "model": {**ranking_metrics(y_eval, probability), "brier": float(brier_score_loss(y_eval, probability))},
-        "logreg_rfm": {**ranking_metrics(y_eval, p := logreg.predict_proba(log_rfm(evaluation))[:, 1]),
-                       "brier": float(brier_score_loss(y_eval, p))},
-        "recency_only": ranking_metrics(y_eval, evaluation.recency_days.to_numpy(float)),
-    }
+    predictions = {"model": probability, "logreg_rfm": logreg.predict_proba(log_rfm(evaluation))[:, 1],
+                   "recency_only": evaluation.recency_days.to_numpy(float)}
+    metrics = {name: ranking_metrics(y_eval, score) for name, score in predictions.items()}
+    for name in ("model", "logreg_rfm"):  # probabilities; recency is only a ranking
+        metrics[name]["brier"] = float(brier_score_loss(y_eval, predictions[name]))
     return ChurnTraining(model=model, calibrator=calibrator, features=features, metrics=metrics,
-                         calibration_briers=briers,
+                         calibration_briers=briers, y=y_eval, predictions=predictions,
                          rows={"train": len(train), "evaluation": len(evaluation),
                                "evaluation_churn_rate": float(y_eval.mean())})
 
