@@ -7,25 +7,31 @@ import mlflow
 import pandas as pd
 
 from cip_assets.churn.assets import STAGING_INPUTS
-from cip_assets.value.clv import evaluate_out_of_time, score_customer_value, spend_features
+from cip_assets.value.clv import CustomerValueModel, evaluate_out_of_time, order_summary, spend_features
+from cip_assets.value.registry import CustomerValuePyfunc, SegmentPyfunc, log_and_register
 from cip_assets.value.segments import segment_customers
 from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
 from cip_resources.warehouse import WarehouseResource, replace_table
 
-LINES_SQL = """SELECT customer_id, order_id, ordered_at, quantity, unit_price, discount_pct, line_status AS status
-               FROM staging.stg_order_lines WHERE customer_id IS NOT NULL"""
+# One row per order and line status, summed inside DuckDB: the value models only need each order's time,
+# status and net amount, and this keeps pandas to a fraction of the order-line count.
+ORDERS_SQL = """SELECT customer_id, order_id, min(ordered_at) AS ordered_at, line_status AS status, 1 AS quantity,
+                       sum(quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100)) AS unit_price,
+                       0.0 AS discount_pct
+                FROM staging.stg_order_lines WHERE customer_id IS NOT NULL GROUP BY customer_id, order_id, status"""
 SEGMENT_FEATURES = ["frequency", "days_since_last_order", "revenue", "T", "avg_basket", "spend_90d"]
 
 
 MIN_CUSTOMERS = 50
+VALUE_MODEL, SEGMENT_MODEL = "cip_customer_value", "cip_segments"
 
 
 def _lines_and_as_of(warehouse: WarehouseResource) -> tuple[pd.DataFrame, pd.Timestamp] | None:
-    """Identified order lines and the scoring date (the day after the last completed order),
+    """Identified orders (one row per order and status) and the scoring date (the day after the last completed order),
     or None when fewer than MIN_CUSTOMERS customers have completed orders."""
     with warehouse.get_connection() as con:
-        lines = con.execute(LINES_SQL).df()
+        lines = con.execute(ORDERS_SQL).df()
     completed = lines[lines.status == "completed"]
     if completed.customer_id.nunique() < MIN_CUSTOMERS:
         return None
@@ -57,7 +63,15 @@ def customer_value(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                             for target in ("purchases", "spend") for method, metrics in evaluation[target].items()
                             for metric, value in metrics.items() if isinstance(value, (int, float))})
         mlflow.log_dict(evaluation, "evaluation.json")
-    scores = score_customer_value(lines, as_of, horizon)
+        summary = order_summary(lines, as_of)
+        model = CustomerValueModel.fit(summary)
+        version = log_and_register(CustomerValuePyfunc(model, horizon), VALUE_MODEL,
+                                   summary[["frequency", "recency", "T", "monetary_value"]].head(5))
+    purchases = evaluation["purchases"]
+    promoted = purchases["bgnbd"]["mae"] < purchases["naive"]["mae"]
+    if promoted:  # as for churn: a model replaces its predecessor only when it beats the naive baseline
+        mlflow_tracking.client().set_registered_model_alias(VALUE_MODEL, "champion", version)
+    scores = model.score(summary, horizon)
     scores["as_of"] = as_of
     _write(warehouse, "customer_value", scores)
     table = "\n".join(["| target | method | MAE | RMSE | Spearman |", "|---|---|---|---|---|"] + [
@@ -65,7 +79,8 @@ def customer_value(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         for target in ("purchases", "spend") for method, m in evaluation[target].items()])
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(scores), "evaluation": dg.MetadataValue.md(table),
-        "mlflow_run_id": run.info.run_id, "as_of": str(as_of.date())})
+        "mlflow_run_id": run.info.run_id, "as_of": str(as_of.date()), "model_version": version,
+        "promoted": promoted})
 
 
 @dg.asset(key=["ml", "customer_segments"], group_name="ml", deps=STAGING_INPUTS, kinds={"sklearn", "mlflow"},
@@ -85,11 +100,14 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         mlflow.log_params({"kmeans_k": result.k, "gmm_k": result.gmm_k, "features": ",".join(features.columns)})
         mlflow.log_metrics({**{f"silhouette_k{k}": v for k, v in result.silhouette.items()},
                             **{f"bic_k{k}": v for k, v in result.bic.items()}})
+        version = log_and_register(SegmentPyfunc(result.assigner), SEGMENT_MODEL, features.head(5))
+    mlflow_tracking.client().set_registered_model_alias(SEGMENT_MODEL, "champion", version)
     _write(warehouse, "customer_segments", result.segments)
     personas = result.segments.groupby(["segment_id", "segment_name", "persona"]).size().reset_index(name="customers")
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(result.segments), "k": result.k, "gmm_k": result.gmm_k,
-        "personas": dg.MetadataValue.md(personas.to_markdown(index=False)), "mlflow_run_id": run.info.run_id})
+        "personas": dg.MetadataValue.md(personas.to_markdown(index=False)), "mlflow_run_id": run.info.run_id,
+        "model_version": version})
 
 
 value_assets = [customer_value, customer_segments]

@@ -332,25 +332,40 @@ def evaluate_out_of_time(lines: pd.DataFrame, cutoff, horizon_days: float = 90) 
     }
 
 
+@dataclass
+class CustomerValueModel:
+    """BG/NBD for how often, Gamma-Gamma for how much: fitted once, applied to any order summary."""
+
+    bgnbd: BGNBD
+    gamma_gamma: GammaGamma
+
+    @classmethod
+    def fit(cls, summary: pd.DataFrame) -> "CustomerValueModel":
+        return cls(fit_bgnbd(summary), fit_gamma_gamma(summary))
+
+    def score(self, summary: pd.DataFrame, horizon_days: float = 90, monthly_discount_rate: float = 0.0) -> pd.DataFrame:
+        """Expected purchases and spend in the horizon, 12-month value and P(alive), one row per summary row.
+
+        value_12m = expected purchases over the next 12 months x expected spend per purchase. With a
+        monthly_discount_rate d, each month's expected purchases (12 slices of 365 days) is divided by
+        (1 + d)^month; the default 0 means undiscounted.
+        """
+        spend_per_purchase = self.gamma_gamma.expected_spend(summary)
+        month = 365.0 / 12
+        cumulative = [self.bgnbd.expected_purchases(summary, month * m) for m in range(13)]
+        purchases_12m = sum((cumulative[m] - cumulative[m - 1]) / (1 + monthly_discount_rate) ** m for m in range(1, 13))
+        expected = self.bgnbd.expected_purchases(summary, horizon_days)
+        return pd.DataFrame({
+            "customer_id": summary.index,
+            "expected_purchases_90d": expected.to_numpy(),
+            "expected_spend_90d": (expected * spend_per_purchase).to_numpy(),
+            "value_12m": (purchases_12m * spend_per_purchase).to_numpy(),
+            "probability_alive": self.bgnbd.probability_alive(summary).to_numpy(),
+        })
+
+
 def score_customer_value(lines: pd.DataFrame, as_of, horizon_days: float = 90,
                          monthly_discount_rate: float = 0.0) -> pd.DataFrame:
-    """One row per customer with a completed order before `as_of`: expected purchases and spend, 12-month value, P(alive).
-
-    value_12m = expected purchases over the next 12 months x expected spend per purchase. With a
-    monthly_discount_rate d, each month's expected purchases (12 slices of 365 days) is divided by
-    (1 + d)^month; the default 0 means undiscounted.
-    """
+    """One row per customer with a completed order before `as_of`, from models fitted on the same history."""
     summary = order_summary(lines, as_of)
-    bgnbd = fit_bgnbd(summary)
-    spend_per_purchase = fit_gamma_gamma(summary).expected_spend(summary)
-    month = 365.0 / 12
-    cumulative = [bgnbd.expected_purchases(summary, month * m) for m in range(13)]
-    purchases_12m = sum((cumulative[m] - cumulative[m - 1]) / (1 + monthly_discount_rate) ** m for m in range(1, 13))
-    expected = bgnbd.expected_purchases(summary, horizon_days)
-    return pd.DataFrame({
-        "customer_id": summary.index,
-        "expected_purchases_90d": expected.to_numpy(),
-        "expected_spend_90d": (expected * spend_per_purchase).to_numpy(),
-        "value_12m": (purchases_12m * spend_per_purchase).to_numpy(),
-        "probability_alive": bgnbd.probability_alive(summary).to_numpy(),
-    })
+    return CustomerValueModel.fit(summary).score(summary, horizon_days, monthly_discount_rate)

@@ -19,6 +19,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 
 SILHOUETTE_SAMPLE = 10_000
+FIT_SAMPLE = 100_000
 
 # How to speak about a column, by substring of its name (first match wins): the phrase for the
 # cluster/population ratio, and the short-name words for a high and a low value.
@@ -44,6 +45,7 @@ class SegmentationResult:
     bic: dict[int, float]
     profiles: pd.DataFrame  # per segment: size and mean of every feature
     explained_variance: tuple[float, float]  # of the two PCA axes
+    assigner: "SegmentAssigner"  # the fitted pipeline, for the registry and later assignment
 
 
 def _signed_log(values: pd.DataFrame) -> pd.DataFrame:
@@ -96,38 +98,61 @@ def _personas(raw: pd.DataFrame, scaled: pd.DataFrame, labels: np.ndarray, trait
     return personas, names
 
 
+class SegmentAssigner:
+    """The fitted segmentation as one object: medians for gaps, signed log, scaling, KMeans, ids by size.
+    Logged to MLflow as a pyfunc model, so any customer's features map to the same segment later."""
+
+    def __init__(self, columns: list[str], medians: pd.Series, scaler: StandardScaler, kmeans: KMeans,
+                 mapping: np.ndarray, names: dict[int, str]):
+        self.columns, self.medians, self.scaler, self.kmeans = columns, medians, scaler, kmeans
+        self.mapping, self.names = mapping, names
+
+    def scale(self, features: pd.DataFrame) -> np.ndarray:
+        raw = features[self.columns].astype(float).fillna(self.medians)
+        return self.scaler.transform(_signed_log(raw))
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        return self.mapping[self.kmeans.predict(self.scale(features))]
+
+
 def segment_customers(features: pd.DataFrame, k_range=range(2, 9), seed: int = 42) -> SegmentationResult:
     """Cluster customers on every numeric column of `features` (customer_id as index or column).
 
     Segment ids are ordered by size, largest first, so they stay stable across runs with the same seed
     and read naturally in a report. Missing values take the column median; constant columns are dropped.
+    The models are fitted on a random sample of at most FIT_SAMPLE customers and then assign everyone,
+    which keeps the cost flat from thousands to millions of customers.
     """
     if "customer_id" in features.columns:
         features = features.set_index("customer_id")
     raw = features.select_dtypes("number").astype(float)
-    raw = raw.fillna(raw.median())
+    medians = raw.median()
+    raw = raw.fillna(medians)
     raw = raw.loc[:, raw.std() > 0]
-    scaled = pd.DataFrame(StandardScaler().fit_transform(_signed_log(raw)), index=raw.index, columns=raw.columns)
+    scaler = StandardScaler().fit(_signed_log(raw))
+    scaled = pd.DataFrame(scaler.transform(_signed_log(raw)), index=raw.index, columns=raw.columns)
     X = scaled.to_numpy()
     ks = [k for k in k_range if 2 <= k < len(X)]
 
     rng = np.random.default_rng(seed)
+    fit_rows = X[rng.choice(len(X), size=min(len(X), FIT_SAMPLE), replace=False)]
     sample = rng.choice(len(X), size=min(len(X), SILHOUETTE_SAMPLE), replace=False)
-    silhouette, bic, kmeans_labels, gmm_labels = {}, {}, {}, {}
+    silhouette, bic, kmeans_models, gmm_models = {}, {}, {}, {}
     for k in ks:
-        kmeans = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X)
-        kmeans_labels[k] = kmeans.labels_
-        silhouette[k] = float(silhouette_score(X[sample], kmeans.labels_[sample]))
-        gmm = GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, n_init=2,
-                              random_state=seed).fit(X)
-        bic[k] = float(gmm.bic(X))
-        gmm_labels[k] = gmm.predict(X)
+        kmeans_models[k] = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(fit_rows)
+        silhouette[k] = float(silhouette_score(X[sample], kmeans_models[k].predict(X[sample])))
+        gmm_models[k] = GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, n_init=2,
+                                        random_state=seed).fit(fit_rows)
+        bic[k] = float(gmm_models[k].bic(fit_rows))
     k = max(silhouette, key=silhouette.get)
     gmm_k = min(bic, key=bic.get)
 
-    labels = _by_size(kmeans_labels[k])
+    kmeans_labels = kmeans_models[k].predict(X)
+    labels = _by_size(kmeans_labels)
+    mapping = np.zeros(k, dtype=int)
+    mapping[kmeans_labels] = labels
     personas, names = _personas(raw, scaled, labels)
-    pca = PCA(n_components=2, random_state=seed).fit(X) if X.shape[1] >= 2 else None
+    pca = PCA(n_components=2, random_state=seed).fit(fit_rows) if X.shape[1] >= 2 else None
     coords = pca.transform(X) if pca is not None else np.column_stack([X[:, 0], np.zeros(len(X))])
     segments = pd.DataFrame({
         "customer_id": raw.index,
@@ -136,14 +161,15 @@ def segment_customers(features: pd.DataFrame, k_range=range(2, 9), seed: int = 4
         "persona": [personas[s] for s in labels],
         "pca_x": coords[:, 0],
         "pca_y": coords[:, 1],
-        "gmm_segment_id": _by_size(gmm_labels[gmm_k]),
+        "gmm_segment_id": _by_size(gmm_models[gmm_k].predict(X)),
     })
     profiles = raw.assign(segment_id=labels).groupby("segment_id").mean()
     profiles.insert(0, "customers", np.bincount(labels))
     profiles.insert(0, "segment_name", [names[s] for s in profiles.index])
     explained = tuple(float(v) for v in pca.explained_variance_ratio_) if pca is not None else (1.0, 0.0)
+    assigner = SegmentAssigner(list(raw.columns), medians[raw.columns], scaler, kmeans_models[k], mapping, names)
     return SegmentationResult(segments=segments, k=k, gmm_k=gmm_k, silhouette=silhouette, bic=bic,
-                              profiles=profiles, explained_variance=explained)
+                              profiles=profiles, explained_variance=explained, assigner=assigner)
 
 
 def _by_size(labels: np.ndarray) -> np.ndarray:
