@@ -8,16 +8,16 @@ import dagster as dg
 from cip_assets.ingest.pipeline import inbox_sources
 from cip_resources.settings import paths
 
-CHURN_MODEL = dg.AssetKey(["ml", "churn_model"])
+TRAINED_WEEKLY = [dg.AssetKey(["ml", "churn_model"]), dg.AssetKey(["ml", "uplift_model"])]
 
 refresh_job = dg.define_asset_job(
-    "refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(CHURN_MODEL),
+    "refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*TRAINED_WEEKLY),
     description="Ingest every source, build the dbt marts (tests as checks), score with the champion models, "
     "publish the read-only copy. Models retrain weekly (`retrain`).",
 )
 
 retrain_job = dg.define_asset_job(
-    "retrain", selection=dg.AssetSelection.groups("ml") | dg.AssetSelection.assets(["serving", "published"]),
+    "retrain", selection=dg.AssetSelection.groups("ml", "pricing") | dg.AssetSelection.assets(["serving", "published"]),
     description="Retrain the models out of time, gate them against their baselines, rescore and publish.",
 )
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from cip_assets.automation import inbox_sensor, nightly_refresh, refresh_job, retrain_job, weekly_retrain
 from cip_assets.churn.assets import churn_assets, churn_checks
 from cip_assets.ingest.assets import ingest_assets, ingest_checks, rejected_rows
 from cip_assets.marts.assets import cip_dbt_assets
+from cip_assets.monitoring.assets import monitoring_assets, monitoring_checks, monitoring_sensors
+from cip_assets.pricing.assets import pricing_assets, pricing_checks
 from cip_assets.serving.assets import customer_scores, published
 from cip_assets.value.assets import value_assets
 from cip_resources.config import CipSettings
 from cip_resources.dbt import dbt_resource
 from cip_resources.mlflow import MlflowResource
+from cip_resources.notifier import NotifierResource
 from cip_resources.settings import export_env
 from cip_resources.warehouse import WarehouseResource
 
@@ -23,13 +28,18 @@ resources = {
     "settings": CipSettings(),  # reads CIP_CONFIG at run time
     "dbt": dbt_resource(),
     "mlflow_tracking": MlflowResource(cip_home=dg.EnvVar("CIP_HOME")),
+    "notifier": NotifierResource(  # the log always; a webhook and e-mail when these are set
+        webhook_url=os.environ.get("CIP_ALERT_WEBHOOK_URL", ""), smtp_host=os.environ.get("CIP_SMTP_HOST", ""),
+        smtp_port=int(os.environ.get("CIP_SMTP_PORT", "25")), email_to=os.environ.get("CIP_ALERT_EMAIL_TO", ""),
+        email_from=os.environ.get("CIP_ALERT_EMAIL_FROM", "cip@localhost")),
 }
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, rejected_rows, cip_dbt_assets, *churn_assets, *value_assets, customer_scores, published],
-    asset_checks=[*ingest_checks, *churn_checks],
+    assets=[*ingest_assets, rejected_rows, cip_dbt_assets, *churn_assets, *value_assets, *pricing_assets,
+            customer_scores, *monitoring_assets, published],
+    asset_checks=[*ingest_checks, *churn_checks, *pricing_checks, *monitoring_checks],
     jobs=[refresh_job, retrain_job],
     schedules=[nightly_refresh, weekly_retrain],
-    sensors=[inbox_sensor],
+    sensors=[inbox_sensor, *monitoring_sensors],
     resources=resources,
 )

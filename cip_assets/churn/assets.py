@@ -65,7 +65,9 @@ def churn_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
     result = train_and_evaluate(train, evaluation)
     params = {"horizon_days": horizon, "train_cutoffs": ",".join(map(str, train_cutoffs)),
               "evaluation_cutoff": str(eval_cutoff)}
-    run_id, version = _track(context, mlflow_tracking, "snapshots", params, result, train[FEATURES],
+    # drift reference: the latest training snapshot's customers who would be scored (active in the last year)
+    latest = train[(train.cutoff == train.cutoff.max()) & (train.recency_days <= ACTIVE_WITHIN_DAYS)]
+    run_id, version = _track(context, mlflow_tracking, "snapshots", params, result, latest[FEATURES],
                              evaluation[result.features].head(5))
     _store_evaluation(warehouse, "snapshots", version, run_id, eval_cutoff, horizon, result.metrics)
     return _model_metadata(result, version, run_id, rows=result.rows)
@@ -198,9 +200,9 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     features = list(model.booster_.feature_name())
     with warehouse.get_connection() as con:
         if client.get_run(champion.run_id).data.tags.get("mode") == "labelled":
-            frame, as_of, explain = _labelled_customers_to_score(con, features)
+            frame, as_of, explain = labelled_customers_to_score(con, features)
         else:
-            frame, as_of, explain = _active_customers_to_score(con)
+            frame, as_of, explain = active_customers_to_score(con)
     scores = pd.DataFrame(columns=SCORES_COLUMNS)
     if len(frame):
         raw = model.predict_proba(frame[features])[:, 1]
@@ -220,7 +222,7 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         "preview": dg.MetadataValue.md(scores.head(5).to_markdown(index=False) if len(scores) else "no active customers")})
 
 
-def _active_customers_to_score(con):
+def active_customers_to_score(con):
     """Snapshot features of every customer with a completed order in the last year, as of the day after
     the last order."""
     as_of = last_order_day(con) + timedelta(days=1)
@@ -228,7 +230,7 @@ def _active_customers_to_score(con):
     return frame[frame.recency_days <= ACTIVE_WITHIN_DAYS].reset_index(drop=True), as_of, top_reasons
 
 
-def _labelled_customers_to_score(con, features: list[str]):
+def labelled_customers_to_score(con, features: list[str]):
     """In labelled mode the customers still with us (labelled not churned), with their attributes."""
     labels = load_labels(con)
     frame = attribute_features(labels).reindex(columns=features)

@@ -279,7 +279,9 @@ def _campaign(table: str, cols: Columns, options: dict) -> str:
 
 def _discount_from_arm(arm: str) -> str:
     """'discount_10' or '10% off' in the arm name gives its discount level; other arms have none."""
-    return f"TRY_CAST(regexp_extract({arm}::VARCHAR, '(\\d+(\\.\\d+)?)', 1) AS DOUBLE)"
+    number = "(\\d+(\\.\\d+)?)"  # a bare number is not a discount: Cookie Cats' arm 'gate_40' is a level gate
+    return (f"coalesce(TRY_CAST(regexp_extract({arm}::VARCHAR, '(?i)discount[_ -]*{number}', 1) AS DOUBLE), "
+            f"TRY_CAST(regexp_extract({arm}::VARCHAR, '{number}\\s*%', 1) AS DOUBLE))")
 
 
 # --- labelled customer tables: Telco, the e-commerce churn workbook ---------------------------
