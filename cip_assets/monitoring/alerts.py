@@ -28,7 +28,8 @@ DEFAULTS = {
     "kpi_mad_multiplier": 3.0,  # band half-width in robust standard deviations (1.4826 x MAD)
     "kpi_min_relative_band": 0.15,  # and never narrower than this share of the baseline
     "kpi_baseline_weeks": 8,
-    "drift_share": 0.3,  # share of churn features drifted
+    "drift_share": 0.3,  # share of churn features drifted from the model's training sample (the check)
+    "change_drift_share": 0.1,  # share of columns drifted since the previous scoring, or in new feedback (alerts)
     "reject_share": 0.05,  # share of a file's rows rejected
     "null_share_jump": 0.4,  # a column's null share in the last 7 days above its earlier share
     "max_publish_age_hours": 26,
@@ -181,9 +182,9 @@ def drift_alerts(con: duckdb.DuckDBPyConnection, t: dict) -> list[dict]:
                           FROM monitoring.drift_summary
                           WHERE measured_at = (SELECT max(measured_at) FROM monitoring.drift_summary)
                             AND kind <> 'churn features vs training' GROUP BY kind""").fetchall()
-    return [_alert("warning", "drift", kind, f"{share:.0%} of the {kind} columns drifted ({columns}); "
-                   "retraining is suggested", "drifted_share", share, t["drift_share"])
-            for kind, share, columns in rows if share >= t["drift_share"]]
+    return [_alert("warning", "drift", kind, f"{share:.0%} of the {kind} columns drifted since the previous "
+                   f"measurement ({columns})", "drifted_share", share, t["change_drift_share"])
+            for kind, share, columns in rows if share >= t["change_drift_share"]]
 
 
 def data_quality_alerts(con: duckdb.DuckDBPyConnection, t: dict, failed_checks: list[str] | None = None,
