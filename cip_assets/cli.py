@@ -34,12 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     ui = sub.add_parser("ui", help="start the Dagster UI (and the dashboard, when present) on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
 
+    alerts = sub.add_parser("alerts", help="list the open alerts of the published copy, or acknowledge one")
+    alerts.add_argument("ack", nargs="?", choices=["ack"], help="acknowledge the alert ALERT_ID")
+    alerts.add_argument("alert_id", nargs="?")
+    alerts.add_argument("--by", default=os.environ.get("USER", "cli"), help="who acknowledges (for the record)")
+    alerts.add_argument("--all", action="store_true", help="include acknowledged and resolved alerts")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
             return _generate(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "alerts":
+            return _alerts(args)
         return _ui(args)
     except ConfigError as exc:
         print(f"cip: config error: {exc}", file=sys.stderr)
@@ -57,6 +65,35 @@ def _generate(args) -> int:
     print(f"wrote {args.out} in {time.perf_counter() - started:.1f}s")
     for table, rows in manifest["rows"].items():
         print(f"  {table:<22} {rows:>12,} rows")
+    return 0
+
+
+def _alerts(args) -> int:
+    import duckdb
+
+    from cip_assets.monitoring.alerts import acknowledge
+
+    paths = export_env()
+    if args.ack:
+        if not args.alert_id:
+            print("cip alerts ack: name the alert id", file=sys.stderr)
+            return 2
+        acknowledge(paths.home, args.alert_id, args.by)
+        print(f"acknowledged {args.alert_id}; the next run records it in monitoring.alerts")
+        return 0
+    if not paths.published_db.exists():
+        print("nothing published yet: run `cip run` first")
+        return 1
+    with duckdb.connect(str(paths.published_db), read_only=True) as con:
+        try:
+            rows = con.execute(f"""SELECT id, created_at, severity, kind, entity, message, status FROM monitoring.alerts
+                {'' if args.all else "WHERE status = 'open'"} ORDER BY created_at DESC""").fetchall()
+        except duckdb.CatalogException:
+            print("no alerts table published yet: run `cip run`")
+            return 1
+    for alert_id, created, severity, kind, entity, message, status in rows:
+        print(f"{alert_id}  {created:%Y-%m-%d %H:%M}  {severity:<8} {status:<12} {kind}: {message}")
+    print(f"{len(rows)} alert(s)")
     return 0
 
 
