@@ -150,7 +150,10 @@ def _summary(result, paths, config, seconds: float) -> str:
             else:
                 checks_failed.append(name)
         elif event.event_type_value == "STEP_FAILURE":
-            failures.append(f"{event.step_key}: {event.event_specific_data.error.message.strip().splitlines()[0]}")
+            error = event.event_specific_data.error
+            while error.cause is not None:  # Dagster wraps the asset's own exception: show that one
+                error = error.cause
+            failures.append(f"{event.step_key}: {error.message.strip().splitlines()[0]}")
     source = config.path or "the synthetic default (no CIP_CONFIG)"
     lines = [f"CIP run {'succeeded' if result.success else 'FAILED'} in {seconds:.0f}s on {source}: "
              f"{materialized} assets materialized", "", "tables:"]
