@@ -27,6 +27,15 @@ def dbt_manifest():
     return prepare_manifest(force=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_embedding_cache(tmp_path_factory):
+    """One embedding cache file for every run of the session (`cip run`s in subprocesses inherit it): each
+    synthetic review text is embedded once, not once per CIP_HOME."""
+    if "CIP_EMBEDDING_CACHE" not in os.environ:
+        os.environ["CIP_EMBEDDING_CACHE"] = str(tmp_path_factory.mktemp("embeddings") / "embeddings.duckdb")
+    yield os.environ["CIP_EMBEDDING_CACHE"]
+
+
 @pytest.fixture
 def cip_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "cip_home"

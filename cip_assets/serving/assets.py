@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from cip_assets.churn.assets import churn_model, churn_scores
+from cip_assets.feedback.assets import feedback_assets
 from cip_assets.marts.assets import cip_dbt_assets
 from cip_assets.monitoring.assets import monitoring_assets
 from cip_assets.pricing.assets import pricing_assets
@@ -38,7 +39,7 @@ def customer_scores(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name="serving",
     kinds={"duckdb", "parquet"},
     deps=[*MART_KEYS, *ML_KEYS, customer_scores.key, *(a.key for a in monitoring_assets),
-          *(a.key for a in pricing_assets)],
+          *(a.key for a in pricing_assets), *(a.key for a in feedback_assets)],
     owners=["team:data-engineering"],
     description="Copies schemas marts, ml, nlp and monitoring into CIP_HOME/published/cip.duckdb and Parquet, "
     "swapped in atomically, so the dashboard and `cip ask` never read a half-written file.",

@@ -1,0 +1,1 @@
+"""Feedback decoder: sentiment, aspects, topics and summaries of reviews and support messages (no generative model)."""

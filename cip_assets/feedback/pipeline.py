@@ -1,0 +1,275 @@
+"""The feedback refresh as plain steps over a DuckDB connection (no Dagster): the assets call these
+one each, and `refresh` runs them all in one process (the benchmark, the CLI).
+
+Rows analysed: every `staging.stg_feedback` row with a text (the title when the text is empty),
+reviews and support messages alike; rows with neither are left out (nothing to read). The
+category is the feedback's own, else the product's most frequent category in
+`staging.stg_order_lines`.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from cip_assets.feedback import aspects as asp
+from cip_assets.feedback.embeddings import EmbeddingCache
+from cip_assets.feedback.sentiment import SentimentTraining, score, train_sentiment, vader_scores
+from cip_assets.feedback.summary import SUMMARY_COLUMNS, summarise
+from cip_assets.feedback.topics import TOPIC_COLUMNS, TopicResult, coherence_npmi, fit_topics, weekly_counts
+
+FEEDBACK_SQL = """
+WITH product_category AS (
+    SELECT product_id, mode(category) AS category
+    FROM staging.stg_order_lines WHERE product_id IS NOT NULL AND category IS NOT NULL GROUP BY 1
+)
+SELECT f.feedback_id, f.customer_id, f.product_id, coalesce(CAST(f.category AS VARCHAR), pc.category) AS category, f.channel,
+       f.created_at, f.rating,
+       coalesce(nullif(trim(CAST(f.feedback_text AS VARCHAR)), ''),
+                nullif(trim(CAST(f.feedback_title AS VARCHAR)), '')) AS text
+FROM staging.stg_feedback f LEFT JOIN product_category pc USING (product_id)
+WHERE coalesce(nullif(trim(CAST(f.feedback_text AS VARCHAR)), ''),
+                nullif(trim(CAST(f.feedback_title AS VARCHAR)), '')) IS NOT NULL
+ORDER BY f.feedback_id
+"""
+FEEDBACK_SQL_NO_ORDERS = FEEDBACK_SQL.split("SELECT f.feedback_id", 1)[1]
+FEEDBACK_SQL_NO_ORDERS = ("SELECT f.feedback_id" + FEEDBACK_SQL_NO_ORDERS).replace(
+    "coalesce(CAST(f.category AS VARCHAR), pc.category)", "CAST(f.category AS VARCHAR)").replace(
+    " LEFT JOIN product_category pc USING (product_id)", "")
+
+# table contracts (column, DuckDB type); frames are cast into these so an empty table keeps its types
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "nlp.feedback_sentiment": [
+        ("feedback_id", "VARCHAR"), ("customer_id", "VARCHAR"), ("product_id", "VARCHAR"), ("category", "VARCHAR"),
+        ("channel", "VARCHAR"), ("created_at", "TIMESTAMP"), ("rating", "DOUBLE"), ("text", "VARCHAR"),
+        ("sentiment_label", "VARCHAR"), ("sentiment_score", "DOUBLE"), ("vader_score", "DOUBLE"),
+        ("method", "VARCHAR"), ("topic_id", "INTEGER"), ("topic_label", "VARCHAR"), ("aspects", "VARCHAR")],
+    "nlp.feedback_aspects": [("feedback_id", "VARCHAR"), ("aspect", "VARCHAR"), ("aspect_sentiment", "DOUBLE"),
+                             ("similarity", "DOUBLE"), ("matched", "VARCHAR")],
+    "nlp.feedback_topics": [("topic_id", "INTEGER"), ("topic_label", "VARCHAR"), ("top_words", "VARCHAR"),
+                            ("texts", "BIGINT"), ("share", "DOUBLE"), ("representative_1", "VARCHAR"),
+                            ("representative_2", "VARCHAR"), ("representative_3", "VARCHAR")],
+    "nlp.feedback_topic_assignments": [("feedback_id", "VARCHAR"), ("topic_id", "INTEGER"),
+                                       ("topic_label", "VARCHAR")],
+    "nlp.feedback_topic_trend": [("topic_id", "INTEGER"), ("topic_label", "VARCHAR"), ("week", "DATE"),
+                                 ("texts", "BIGINT")],
+    "marts.feedback_summary": [
+        ("level", "VARCHAR"), ("key", "VARCHAR"), ("month", "DATE"), ("volume", "BIGINT"), ("rated", "BIGINT"),
+        ("avg_rating", "DOUBLE"), ("positive_share", "DOUBLE"), ("neutral_share", "DOUBLE"),
+        ("negative_share", "DOUBLE"), ("avg_sentiment", "DOUBLE"), ("top_aspects", "VARCHAR"),
+        ("top_topics", "VARCHAR"), ("quote_1", "VARCHAR"), ("quote_2", "VARCHAR"), ("quote_3", "VARCHAR")],
+    "nlp.sentiment_model_evaluation": [
+        ("trained_at", "TIMESTAMP"), ("method", "VARCHAR"), ("reason", "VARCHAR"), ("model_version", "VARCHAR"),
+        ("mlflow_run_id", "VARCHAR"), ("evaluated", "VARCHAR"), ("accuracy", "DOUBLE"), ("macro_f1", "DOUBLE"),
+        ("rated", "BIGINT"), ("test_rows", "BIGINT")],
+}
+assert [c for c, _ in TABLES["marts.feedback_summary"]] == SUMMARY_COLUMNS
+assert [c for c, _ in TABLES["nlp.feedback_topics"]] == TOPIC_COLUMNS
+
+
+def write(con, name: str, frame: pd.DataFrame | None = None) -> int:
+    """Replace table `name` with `frame` cast to its contract (extra frame columns dropped); rows written."""
+    schema, _ = name.split(".")
+    columns = TABLES[name]
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    con.execute(f"CREATE OR REPLACE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+    if frame is None or frame.empty:
+        return 0
+    frame = frame.reindex(columns=[c for c, _ in columns])
+    con.register("_frame", frame)
+    con.execute(f"INSERT INTO {name} SELECT {', '.join(f'CAST({c} AS {t})' for c, t in columns)} FROM _frame")
+    con.unregister("_frame")
+    return len(frame)
+
+
+def ensure(con, name: str) -> None:
+    """Create table `name` empty (with its contract) when it does not exist yet."""
+    columns = TABLES[name]
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {name.split('.')[0]}")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+
+
+def load_feedback(con) -> pd.DataFrame:
+    """Feedback rows with a text; an empty frame when the staging view is missing or empty."""
+    for sql in (FEEDBACK_SQL, FEEDBACK_SQL_NO_ORDERS):
+        try:
+            return con.execute(sql).df()
+        except duckdb.CatalogException:
+            continue
+    return pd.DataFrame(columns=[c for c, _ in TABLES["nlp.feedback_sentiment"][:8]])
+
+
+@contextmanager
+def embedding_cache(con) -> Iterator[EmbeddingCache]:
+    """The cache in the warehouse (schema nlp_cache), or in the DuckDB file CIP_EMBEDDING_CACHE names: one
+    file shared by several CIP homes on a machine (the test suite's runs) embeds each text only once."""
+    shared = os.environ.get("CIP_EMBEDDING_CACHE")
+    if not shared:
+        yield EmbeddingCache(con)
+        return
+    with duckdb.connect(shared) as cache_con:
+        yield EmbeddingCache(cache_con)
+
+
+def embed(con, texts) -> tuple[np.ndarray, EmbeddingCache]:
+    with embedding_cache(con) as cache:
+        return cache.get(texts), cache
+
+
+# --- steps ----------------------------------------------------------------------------------------------
+def train_step(con, fb: pd.DataFrame) -> tuple[SentimentTraining, np.ndarray, np.ndarray]:
+    emb, _ = embed(con, fb.text)
+    vader = vader_scores(fb.text.tolist())
+    return train_sentiment(emb, fb.rating, vader), emb, vader
+
+
+def evaluation_rows(training: SentimentTraining, version: str | None, run_id: str | None) -> pd.DataFrame:
+    rows = [{"evaluated": name, **m} for name, m in training.metrics.items()] or [{"evaluated": None}]
+    frame = pd.DataFrame(rows)
+    frame["trained_at"] = pd.Timestamp.now()
+    frame["method"], frame["reason"], frame["model_version"], frame["mlflow_run_id"] = (
+        training.method, training.reason, version, run_id)
+    frame["rated"], frame["test_rows"] = training.rows.get("rated", 0), training.rows.get("test")
+    return frame
+
+
+def append_evaluation(con, frame: pd.DataFrame) -> None:
+    name = "nlp.sentiment_model_evaluation"
+    columns = TABLES[name]
+    ensure(con, name)
+    frame = frame.reindex(columns=[c for c, _ in columns])
+    con.register("_frame", frame)
+    con.execute(f"INSERT INTO {name} SELECT {', '.join(f'CAST({c} AS {t})' for c, t in columns)} FROM _frame")
+    con.unregister("_frame")
+
+
+def latest_decision(con) -> tuple[str, str | None, str]:
+    """(method, model_version, reason) of the latest sentiment training; VADER when there is none."""
+    try:
+        row = con.execute("""SELECT method, model_version, reason FROM nlp.sentiment_model_evaluation
+                             ORDER BY trained_at DESC LIMIT 1""").fetchone()
+    except Exception:  # noqa: BLE001 - no table yet
+        row = None
+    return (row[0], row[1], row[2]) if row else ("vader", None, "no sentiment model has been trained: VADER is used")
+
+
+def topics_step(con, fb: pd.DataFrame, emb: np.ndarray | None = None, seed: int = 42) -> TopicResult:
+    if emb is None:
+        emb, _ = embed(con, fb.text)
+    result = fit_topics(fb.text, emb, seed=seed)
+    write(con, "nlp.feedback_topics", result.topics)
+    write(con, "nlp.feedback_topic_assignments",
+          pd.DataFrame({"feedback_id": fb.feedback_id.to_numpy(), "topic_id": result.topic_ids,
+                        "topic_label": result.labels()}))
+    return result
+
+
+def topic_quality(fb: pd.DataFrame, result: TopicResult) -> dict[str, float]:
+    return {"topics": int((result.topics.topic_id >= 0).sum()), "outlier_share_before": result.outliers_before,
+            "outlier_share_after": result.outliers_after, **coherence_npmi(fb.text, result.words)}
+
+
+def aspects_step(con, fb: pd.DataFrame, method: str, model, emb: np.ndarray | None = None,
+                 doc_scores: np.ndarray | None = None) -> pd.DataFrame:
+    """Aspect tags with per-aspect sentiment (VADER on the sentences naming the aspect, the text's own score
+    where VADER finds them neutral); the encoder runs only on the texts (cached) and the aspect descriptions."""
+    with embedding_cache(con) as cache:
+        if emb is None:
+            emb = cache.get(fb.text)
+        prototypes, owner = asp.prototype_vectors(cache.get)
+    if doc_scores is None:
+        doc_scores = score(method, model, emb, vader_scores(fb.text.tolist()))[1]
+    hits = asp.keyword_sentences(fb.text)
+    sentence_scores = vader_scores(hits.sentence.tolist())
+    tags = asp.tag_aspects(fb.feedback_id.to_numpy(), emb, doc_scores, hits, sentence_scores, prototypes, owner)
+    write(con, "nlp.feedback_aspects", tags)
+    return tags
+
+
+def sentiment_step(con, fb: pd.DataFrame, method: str, model, emb: np.ndarray | None = None,
+                   vader: np.ndarray | None = None) -> pd.DataFrame:
+    """nlp.feedback_sentiment, joined with the topic assignments and aspect lists already written."""
+    if emb is None:
+        emb, _ = embed(con, fb.text)
+    if vader is None:
+        vader = vader_scores(fb.text.tolist())
+    labels, scores = score(method, model, emb, vader)
+    out = fb.copy()
+    out["sentiment_label"], out["sentiment_score"], out["vader_score"] = labels, scores, vader
+    out["method"] = "classifier" if method == "classifier" and model is not None else "vader"
+    ensure(con, "nlp.feedback_topic_assignments"), ensure(con, "nlp.feedback_aspects")
+    con.register("_out", out)
+    joined = con.execute("""
+        SELECT o.*, t.topic_id, t.topic_label, a.aspects
+        FROM _out o
+        LEFT JOIN nlp.feedback_topic_assignments t USING (feedback_id)
+        LEFT JOIN (SELECT feedback_id, string_agg(aspect, ',' ORDER BY similarity DESC) AS aspects
+                   FROM nlp.feedback_aspects GROUP BY 1) a USING (feedback_id)
+        ORDER BY o.feedback_id""").df()
+    con.unregister("_out")
+    write(con, "nlp.feedback_sentiment", joined)
+    return joined
+
+
+def trend_step(con) -> int:
+    ensure(con, "nlp.feedback_sentiment")
+    frame = con.execute("SELECT topic_id, topic_label, created_at FROM nlp.feedback_sentiment").df()
+    return write(con, "nlp.feedback_topic_trend", weekly_counts(frame.topic_id, frame.topic_label, frame.created_at))
+
+
+def summary_step(con) -> pd.DataFrame:
+    ensure(con, "nlp.feedback_sentiment"), ensure(con, "nlp.feedback_aspects")
+    feedback = con.execute("SELECT * FROM nlp.feedback_sentiment ORDER BY feedback_id").df()
+    aspects = con.execute("SELECT feedback_id, aspect FROM nlp.feedback_aspects").df()
+    emb, _ = embed(con, feedback.text) if len(feedback) else (np.zeros((0, 384), np.float32), None)
+    summary = summarise(feedback, emb, aspects)
+    write(con, "marts.feedback_summary", summary)
+    return summary
+
+
+@dataclass
+class RefreshResult:
+    rows: int
+    training: SentimentTraining
+    topics: TopicResult | None
+    seconds: dict[str, float]
+
+
+def refresh(con) -> RefreshResult:
+    """Every step in one process, with the freshly trained model in memory (no MLflow)."""
+    import time
+
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    fb = load_feedback(con)
+    seconds["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    emb, cache = embed(con, fb.text)
+    seconds["embed"] = time.perf_counter() - t
+    t = time.perf_counter()
+    vader = vader_scores(fb.text.tolist())
+    seconds["vader"] = time.perf_counter() - t
+    t = time.perf_counter()
+    training = train_sentiment(emb, fb.rating, vader)
+    seconds["train"] = time.perf_counter() - t
+    t = time.perf_counter()
+    topics = topics_step(con, fb, emb) if len(fb) else None
+    if topics is None:
+        write(con, "nlp.feedback_topics"), write(con, "nlp.feedback_topic_assignments")
+    seconds["topics"] = time.perf_counter() - t
+    t = time.perf_counter()
+    doc_scores = score(training.method, training.model, emb, vader)[1]
+    aspects_step(con, fb, training.method, training.model, emb, doc_scores)
+    seconds["aspects"] = time.perf_counter() - t
+    t = time.perf_counter()
+    sentiment_step(con, fb, training.method, training.model, emb, vader)
+    trend_step(con)
+    summary_step(con)
+    seconds["sentiment_trend_summary"] = time.perf_counter() - t
+    return RefreshResult(len(fb), training, topics, seconds)

@@ -1,0 +1,176 @@
+"""Topics: BERTopic on the cached embeddings (UMAP + HDBSCAN + c-TF-IDF), outliers reduced, labelled by
+top words, with representative texts (the texts nearest each topic's centre) and weekly counts.
+
+c-TF-IDF uses `reduce_frequent_words` (words frequent in every topic, such as "love" and "size" in
+clothing reviews, are damped), so labels name what sets a topic apart.
+
+Deterministic for a given seed: UMAP gets `random_state` (which also makes it single-threaded),
+HDBSCAN is deterministic, and the fitting sample (at most FIT_SAMPLE texts; the rest are assigned
+with `transform`) is drawn with the same seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cip_assets.feedback.embeddings import closest_to_centre
+
+SEED = 42
+MIN_TEXTS = 30  # fewer texts than this: one topic, no clustering
+FIT_SAMPLE = 20_000
+TOP_WORDS = 10
+LABEL_WORDS = 4
+OUTLIER_LABEL = "other"
+TOPIC_COLUMNS = ["topic_id", "topic_label", "top_words", "texts", "share", "representative_1", "representative_2",
+                 "representative_3"]
+
+
+@dataclass
+class TopicResult:
+    topic_ids: np.ndarray  # per text; -1 = still an outlier after reduction
+    topics: pd.DataFrame  # TOPIC_COLUMNS
+    outliers_before: float  # share of texts HDBSCAN left as outliers
+    outliers_after: float  # share after reduce_outliers
+    method: str  # 'bertopic' or 'single topic (too few texts)'
+    words: dict[int, list[tuple[str, float]]]  # topic -> top words with c-TF-IDF weight
+
+    def labels(self) -> np.ndarray:
+        names = dict(zip(self.topics.topic_id, self.topics.topic_label))
+        return np.array([names.get(t, OUTLIER_LABEL) for t in self.topic_ids.tolist()], dtype=object)
+
+
+def cluster_sizes(n: int) -> tuple[int, int]:
+    """HDBSCAN (min_cluster_size, min_samples) for n texts: about n/150 texts per smallest topic."""
+    size = int(np.clip(n // 150, 5, 150))
+    return size, max(2, size // 4)
+
+
+def _vectorizer(n: int):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2 if n >= 200 else 1,
+                           token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
+
+
+def fit_topics(texts, embeddings: np.ndarray, seed: int = SEED, fit_sample: int = FIT_SAMPLE) -> TopicResult:
+    texts = pd.Series(texts, dtype=object).fillna("").astype(str).reset_index(drop=True)
+    n = len(texts)
+    if n < MIN_TEXTS:
+        return _single_topic(texts, embeddings)
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from hdbscan import HDBSCAN
+    from umap import UMAP
+
+    size, samples = cluster_sizes(min(n, fit_sample))
+    model = BERTopic(
+        umap_model=UMAP(n_neighbors=min(15, n - 1), n_components=5, min_dist=0.0, metric="cosine", random_state=seed,
+                        low_memory=True),
+        hdbscan_model=HDBSCAN(min_cluster_size=size, min_samples=samples, metric="euclidean",
+                              cluster_selection_method="eom", prediction_data=True),
+        vectorizer_model=_vectorizer(n), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=TOP_WORDS, calculate_probabilities=False)
+    rng = np.random.default_rng(seed)
+    fit_idx = np.sort(rng.choice(n, fit_sample, replace=False)) if n > fit_sample else np.arange(n)
+    topics = np.full(n, -1, dtype=np.int64)
+    fitted, _ = model.fit_transform(texts.iloc[fit_idx].tolist(), embeddings=embeddings[fit_idx])
+    topics[fit_idx] = fitted
+    if n > fit_sample:
+        rest = np.setdiff1d(np.arange(n), fit_idx)
+        predicted, _ = model.transform(texts.iloc[rest].tolist(), embeddings=embeddings[rest])
+        topics[rest] = predicted
+    before = float((topics == -1).mean())
+    if (topics >= 0).sum() == 0:
+        return _single_topic(texts, embeddings, outliers_before=before)
+    if before > 0:
+        reduced = model.reduce_outliers(texts.tolist(), topics.tolist(), strategy="embeddings", embeddings=embeddings,
+                                        threshold=0.3)
+        topics = np.asarray(reduced, dtype=np.int64)
+    model.update_topics(texts.tolist(), topics=topics.tolist(), vectorizer_model=_vectorizer(n),
+                        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True), top_n_words=TOP_WORDS)
+    words = {int(t): [(w, float(s)) for w, s in (model.get_topic(int(t)) or []) if w]
+             for t in np.unique(topics) if t >= 0}
+    return _summarise(texts, embeddings, topics, words, before, "bertopic")
+
+
+def _single_topic(texts: pd.Series, embeddings: np.ndarray, outliers_before: float = 0.0) -> TopicResult:
+    """Too few texts (or no cluster found): one topic holding everything, labelled by its most frequent words."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    topics = np.zeros(len(texts), dtype=np.int64)
+    words: dict[int, list[tuple[str, float]]] = {0: []}
+    try:
+        cv = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
+        counts = np.asarray(cv.fit_transform(texts).sum(axis=0)).ravel()
+        order = np.argsort(-counts, kind="stable")[:TOP_WORDS]
+        vocab = cv.get_feature_names_out()
+        words = {0: [(str(vocab[i]), float(counts[i] / counts.sum())) for i in order]}
+    except ValueError:  # empty vocabulary
+        pass
+    return _summarise(texts, embeddings, topics, words, outliers_before, "single topic (too few texts)")
+
+
+def _summarise(texts, embeddings, topics, words, before, method) -> TopicResult:
+    n = len(texts)
+    ids, counts = np.unique(topics, return_counts=True)
+    frame = pd.DataFrame({"topic_id": ids.astype(int), "texts": counts.astype(int)})
+    frame["share"] = frame.texts / max(n, 1)
+    frame["top_words"] = [", ".join(w for w, _ in words.get(t, [])) for t in frame.topic_id]
+    frame["topic_label"] = [OUTLIER_LABEL if t < 0 else (", ".join(w for w, _ in words.get(t, [])[:LABEL_WORDS])
+                                                         or f"topic {t}") for t in frame.topic_id]
+    reps = closest_to_centre(topics, embeddings, texts, k=3)
+    wide = reps.pivot(index="group", columns="rank", values="text").reindex(columns=[1, 2, 3])
+    wide.columns = ["representative_1", "representative_2", "representative_3"]
+    frame = frame.merge(wide, left_on="topic_id", right_index=True, how="left")
+    frame = frame.sort_values(["topic_id"]).reset_index(drop=True)[TOPIC_COLUMNS]
+    return TopicResult(topics, frame, before, float((topics == -1).mean()), method, words)
+
+
+def weekly_counts(topic_ids, labels, created_at) -> pd.DataFrame:
+    """topic_id, topic_label, week (Monday, DATE), texts."""
+    frame = pd.DataFrame({"topic_id": np.asarray(topic_ids), "topic_label": np.asarray(labels, dtype=object),
+                          "created_at": pd.to_datetime(pd.Series(created_at)).to_numpy()})
+    frame = frame[frame.created_at.notna()]
+    frame["week"] = (frame.created_at.dt.normalize() - pd.to_timedelta(frame.created_at.dt.weekday, unit="D")).dt.date
+    return (frame.groupby(["topic_id", "topic_label", "week"], as_index=False).size().rename(columns={"size": "texts"})
+            .sort_values(["week", "topic_id"]).reset_index(drop=True))
+
+
+def coherence_npmi(texts, words: dict[int, list[tuple[str, float]]], top_n: int = 10) -> dict[str, float]:
+    """Topic coherence over the documents themselves (boolean document co-occurrence, as in
+    Roder et al.'s C_NPMI without the sliding window): mean NPMI over pairs of each topic's
+    top unigram words, and UMass (log (D(wi,wj)+1)/D(wj)). Returns the means over topics."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    tops = {t: [w for w, _ in ws if " " not in w][:top_n] for t, ws in words.items() if t >= 0}
+    vocab = sorted({w for ws in tops.values() for w in ws})
+    if not vocab:
+        return {"npmi": float("nan"), "umass": float("nan")}
+    cv = CountVectorizer(vocabulary=vocab, binary=True, lowercase=True, token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
+    x = cv.transform(pd.Series(texts, dtype=object).fillna("").astype(str)).tocsc().astype(np.float64)
+    n_docs = x.shape[0]
+    df = np.asarray(x.sum(axis=0)).ravel()
+    co = (x.T @ x).toarray()
+    position = {w: i for i, w in enumerate(vocab)}
+    npmis, umasses = [], []
+    for ws in tops.values():  # a loop over topics and their word pairs, not over documents
+        idx = [position[w] for w in ws]
+        pairs_npmi, pairs_umass = [], []
+        for a in range(1, len(idx)):
+            for b in range(a):
+                i, j = idx[a], idx[b]
+                p_ij, p_i, p_j = co[i, j] / n_docs, df[i] / n_docs, df[j] / n_docs
+                if p_ij > 0:
+                    pairs_npmi.append(np.log(p_ij / (p_i * p_j)) / -np.log(p_ij))
+                else:
+                    pairs_npmi.append(-1.0)
+                if df[j] > 0:
+                    pairs_umass.append(np.log((co[i, j] + 1) / df[j]))
+        if pairs_npmi:
+            npmis.append(np.mean(pairs_npmi))
+            umasses.append(np.mean(pairs_umass) if pairs_umass else np.nan)
+    return {"npmi": float(np.mean(npmis)) if npmis else float("nan"),
+            "umass": float(np.nanmean(umasses)) if umasses else float("nan")}

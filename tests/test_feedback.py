@@ -1,0 +1,253 @@
+"""Feedback decoder: the embedding cache, sentiment with its VADER fallback, aspects, topics, summaries,
+and one in-process materialization of the assets on a small synthetic warehouse."""
+
+import dagster as dg
+import duckdb
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from cip_assets.feedback import aspects as asp
+from cip_assets.feedback import pipeline
+from cip_assets.feedback.assets import feedback_assets, feedback_checks
+from cip_assets.feedback.embeddings import EmbeddingCache, encode, split_sentences
+from cip_assets.feedback.sentiment import rating_labels, score, train_sentiment, vader_scores
+from cip_assets.feedback.summary import summarise
+from cip_assets.feedback.topics import coherence_npmi, fit_topics, weekly_counts
+from cip_assets.ingest.synthetic import ASPECT_PHRASES, REVIEW_CLOSERS, REVIEW_OPENERS, SUPPORT_PHRASES
+from cip_resources.mlflow import MlflowResource
+from cip_resources.warehouse import WarehouseResource, connect
+
+SENTIMENTS = ("negative", "neutral", "positive")
+NOUNS = ["dress", "kettle", "lamp", "jacket", "blender", "sneakers", "headphones", "backpack"]
+
+
+def synthetic_feedback(n_reviews: int = 240, n_support: int = 40, seed: int = 0, rated: bool = True) -> pd.DataFrame:
+    """Reviews built like the platform's generator (opener + noun + aspect phrase + closer; the rating follows
+    the sentiment) and support messages without ratings."""
+    rng = np.random.default_rng(seed)
+    aspects = list(ASPECT_PHRASES)
+    sentiment = rng.integers(0, 3, n_reviews)
+    rating = np.array([rng.choice([1, 2]) if s == 0 else 3 if s == 1 else rng.choice([4, 5]) for s in sentiment])
+    texts = []
+    for s in sentiment:
+        label = SENTIMENTS[s]
+        prefix, suffix = REVIEW_OPENERS[label][rng.integers(3)]
+        phrase = ASPECT_PHRASES[aspects[rng.integers(len(aspects))]][s][rng.integers(3)]
+        texts.append(f"{prefix}{NOUNS[rng.integers(len(NOUNS))]}{suffix} {phrase}{REVIEW_CLOSERS[label][rng.integers(3)]}")
+    support = [SUPPORT_PHRASES[aspects[i % len(aspects)]][i % 3][0] for i in range(n_support)]
+    n = n_reviews + n_support
+    return pd.DataFrame({
+        "feedback_id": [f"F{i:05d}" for i in range(n)],
+        "customer_id": [f"C{i % 60:03d}" for i in range(n)],
+        "product_id": [f"P{i % 12:02d}" for i in range(n)],
+        "category": None,
+        "created_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 120 * 86400, n), unit="s"),
+        "channel": ["review"] * n_reviews + ["support"] * n_support,
+        "rating": np.concatenate([rating.astype(float) if rated else np.full(n_reviews, np.nan),
+                                  np.full(n_support, np.nan)]),
+        "feedback_text": texts + support,
+        "feedback_title": None,
+    })
+
+
+def build_staging(database, feedback: pd.DataFrame) -> None:
+    """staging.stg_feedback and staging.stg_order_lines as plain tables (what the dbt views return)."""
+    con = connect(database)
+    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    con.register("f", feedback)
+    con.execute("CREATE OR REPLACE TABLE staging.stg_feedback AS SELECT * FROM f")
+    con.execute("""CREATE OR REPLACE TABLE staging.stg_order_lines AS
+        SELECT 'P' || lpad(i::VARCHAR, 2, '0') AS product_id, CASE WHEN i % 2 = 0 THEN 'Home' ELSE 'Apparel' END
+        AS category FROM range(12) t(i)""")
+    con.close()
+
+
+# --- embeddings -------------------------------------------------------------------------------------------
+def test_cache_embeds_only_new_texts(tmp_path):
+    path = tmp_path / "cache.duckdb"
+    with duckdb.connect(str(path)) as con:
+        cache = EmbeddingCache(con)
+        first = cache.get(["The parcel was late.", "Lovely dress.", "The parcel was late."])
+        assert cache.stats.encoded == 2 and cache.size() == 2
+        assert np.allclose(first[0], first[2]) and np.allclose(np.linalg.norm(first, axis=1), 1, atol=1e-5)
+    with duckdb.connect(str(path)) as con:  # a refresh in a new process: only the new text is encoded
+        cache = EmbeddingCache(con)
+        again = cache.get(["Lovely dress.", "Support never replied.", "The parcel was late."])
+        assert cache.stats.encoded == 1 and cache.size() == 3
+        assert np.allclose(again[0], first[1], atol=1e-6) and np.allclose(again[2], first[0], atol=1e-6)
+        assert np.allclose(again[1], encode(["Support never replied."])[0], atol=1e-5)
+
+
+def test_sentences_split_on_punctuation():
+    s = split_sentences(pd.Series(["Fast delivery! The fabric is thin. ", None, "no punctuation here"]))
+    assert s.sentence.tolist() == ["Fast delivery!", "The fabric is thin.", "no punctuation here"]
+    assert s.doc.tolist() == [0, 0, 2]
+
+
+# --- sentiment --------------------------------------------------------------------------------------------
+def test_rating_labels():
+    assert list(rating_labels([5, 4, 3, 2, 1, None])) == ["positive", "positive", "neutral", "negative", "negative",
+                                                         None]
+
+
+def test_vader_fallback_when_no_ratings():
+    fb = synthetic_feedback(60, 0, rated=False)
+    texts = fb.feedback_text.tolist()
+    vader = vader_scores(texts)
+    emb = encode(texts)
+    training = train_sentiment(emb, fb.rating, vader)
+    assert training.method == "vader" and training.model is None and "VADER is used" in training.reason
+    labels, scores = score(training.method, training.model, emb, vader)
+    assert np.array_equal(scores, vader) and set(labels) <= {"negative", "neutral", "positive"}
+
+
+def test_classifier_learns_from_ratings_and_beats_vader():
+    fb = synthetic_feedback(300, 0, seed=1)
+    texts = fb.feedback_text.tolist()
+    training = train_sentiment(encode(texts), fb.rating, vader_scores(texts))
+    assert training.method == "classifier", training.reason
+    assert training.metrics["classifier"]["macro_f1"] > training.metrics["vader"]["macro_f1"]
+    assert training.metrics["classifier"]["accuracy"] > 0.8
+    labels, scores = score("classifier", training.model, encode(["Absolutely delighted, great value for money.",
+                                                                 "Really disappointed, it fell apart."]), None)
+    assert list(labels) == ["positive", "negative"] and scores[0] > 0.5 > -0.5 > scores[1]
+
+
+# --- aspects ----------------------------------------------------------------------------------------------
+def test_aspects_tag_a_delivery_complaint_as_negative_delivery():
+    texts = ["My parcel arrived two weeks late and the courier was rude.", "Love this dress, the fabric is so soft!",
+             "I returned it a month ago and I am still waiting for my refund, terrible."]
+    emb = encode(texts)
+    vader = vader_scores(texts)
+    hits = asp.keyword_sentences(texts)
+    prototypes, owner = asp.prototype_vectors(encode)
+    tags = asp.tag_aspects(["a", "b", "c"], emb, vader, hits, vader_scores(hits.sentence.tolist()), prototypes, owner)
+    delivery = tags[(tags.feedback_id == "a") & (tags.aspect == "delivery")]
+    assert len(delivery) == 1 and delivery.aspect_sentiment.iloc[0] < -0.3
+    assert "delivery" not in set(tags[tags.feedback_id == "b"].aspect)
+    assert {"fabric and material"} <= set(tags[tags.feedback_id == "b"].aspect)
+    assert tags[(tags.feedback_id == "b") & (tags.aspect == "fabric and material")].aspect_sentiment.iloc[0] > 0
+    refund = tags[(tags.feedback_id == "c") & (tags.aspect == "returns and refunds")]
+    assert len(refund) == 1 and refund.aspect_sentiment.iloc[0] < 0
+    assert tags.similarity.between(-1, 1).all()
+    assert asp.aspect_lists(tags)["a"].split(",")[0] == "delivery"  # the most similar aspect first
+
+
+# --- topics -----------------------------------------------------------------------------------------------
+def topic_corpus() -> list[str]:
+    rng = np.random.default_rng(3)
+    themes = [ASPECT_PHRASES["delivery"][0] + ASPECT_PHRASES["delivery"][2],
+              ASPECT_PHRASES["size and fit"][0] + ASPECT_PHRASES["size and fit"][2],
+              ASPECT_PHRASES["customer support"][0] + ASPECT_PHRASES["customer support"][2]]
+    return [f"{themes[t][rng.integers(6)]} {themes[t][rng.integers(6)]} ({NOUNS[rng.integers(len(NOUNS))]})"
+            for t in np.repeat(np.arange(3), 40)]
+
+
+def test_topics_are_deterministic_and_find_the_themes():
+    texts = topic_corpus()
+    emb = encode(texts)
+    first, second = fit_topics(texts, emb, seed=7), fit_topics(texts, emb, seed=7)
+    assert first.method == "bertopic"
+    assert np.array_equal(first.topic_ids, second.topic_ids)
+    pd.testing.assert_frame_equal(first.topics, second.topics)
+    assert (first.topics.topic_id >= 0).sum() >= 2
+    # each theme lands mostly in one topic
+    theme = np.repeat(np.arange(3), 40)
+    purity = pd.crosstab(theme, first.topic_ids).max(axis=1) / 40
+    assert purity.min() >= 0.8, pd.crosstab(theme, first.topic_ids)
+    reps = first.topics[["representative_1", "representative_2", "representative_3"]].stack()
+    assert set(reps) <= set(texts)
+    assert first.topics.texts.sum() == len(texts) and abs(first.topics.share.sum() - 1) < 1e-9
+    assert coherence_npmi(texts, first.words)["npmi"] > 0
+    few = fit_topics(texts[:5], emb[:5])  # too few texts for clustering: one topic, still labelled
+    assert few.method.startswith("single topic") and set(few.topic_ids) == {0} and few.topics.topic_label[0]
+
+
+def test_weekly_counts_start_on_monday():
+    trend = weekly_counts([0, 0, 1], ["a", "a", "b"], pd.to_datetime(["2024-05-08", "2024-05-12", "2024-05-13"]))
+    assert trend.week.astype(str).tolist() == ["2024-05-06", "2024-05-13"]  # Wed and Sun -> Mon 6th; Mon 13th
+    assert trend.texts.tolist() == [2, 1] and trend.topic_label.tolist() == ["a", "b"]
+
+
+# --- summary ----------------------------------------------------------------------------------------------
+def test_summary_quotes_are_real_input_texts():
+    fb = synthetic_feedback(80, 10, seed=2).rename(columns={"feedback_text": "text"})
+    fb["category"] = np.where(fb.index % 2 == 0, "Home", "Apparel")
+    emb = encode(fb.text.tolist())
+    fb["sentiment_score"] = vader_scores(fb.text.tolist())
+    fb["sentiment_label"] = np.where(fb.sentiment_score > 0.05, "positive",
+                                     np.where(fb.sentiment_score < -0.05, "negative", "neutral"))
+    fb["topic_label"] = "t"
+    aspects = pd.DataFrame({"feedback_id": fb.feedback_id[:30], "aspect": "delivery"})
+    summary = summarise(fb, emb, aspects)
+    assert set(summary.level) == {"product", "category", "month"}
+    assert not summary.duplicated(["level", "key", "month"]).any()
+    quotes = summary[["quote_1", "quote_2", "quote_3"]].stack()
+    assert len(quotes) > 0 and set(quotes) <= set(fb.text)
+    assert (summary.quote_1 != summary.quote_2).all()
+    shares = summary[["positive_share", "neutral_share", "negative_share"]].sum(axis=1)
+    assert np.allclose(shares, 1)
+    home = summary[(summary.level == "category") & (summary.key == "Home")].iloc[0]
+    assert home.volume == (fb.category == "Home").sum()
+    assert home.avg_rating == pytest.approx(fb[fb.category == "Home"].rating.mean())
+    # the quote nearest the centre really is the nearest
+    members = fb.category == "Home"
+    centre = emb[members].sum(axis=0)
+    centre /= np.linalg.norm(centre)
+    assert home.quote_1 == fb.text[members].iloc[int(np.argmax(emb[members] @ centre))]
+
+
+# --- assets -----------------------------------------------------------------------------------------------
+def _materialize(home):
+    resources = {"warehouse": WarehouseResource(database=str(home / "warehouse.duckdb")),
+                 "mlflow_tracking": MlflowResource(cip_home=str(home))}
+    return dg.materialize([*feedback_assets, *feedback_checks], resources=resources, raise_on_error=False)
+
+
+def test_assets_materialize_on_a_small_synthetic_warehouse(cip_home, monkeypatch):
+    monkeypatch.delenv("CIP_EMBEDDING_CACHE")  # the default: the cache lives in the warehouse
+    database = cip_home / "warehouse.duckdb"
+    build_staging(database, synthetic_feedback(240, 40, seed=4))
+    result = _materialize(cip_home)
+    assert result.success
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+    with duckdb.connect(str(database), read_only=True) as con:
+        sent = con.execute("SELECT * FROM nlp.feedback_sentiment").df()
+        topics = con.execute("SELECT * FROM nlp.feedback_topics").df()
+        trend = con.execute("SELECT * FROM nlp.feedback_topic_trend").df()
+        summary = con.execute("SELECT * FROM marts.feedback_summary").df()
+        aspects = con.execute("SELECT * FROM nlp.feedback_aspects").df()
+        cached = con.execute("SELECT count(*) FROM nlp_cache.text_embeddings").fetchone()[0]
+    assert len(sent) == 280 and sent.feedback_id.is_unique
+    assert list(sent.columns) == [c for c, _ in pipeline.TABLES["nlp.feedback_sentiment"]]
+    assert set(sent.method) == {"classifier"} and sent.sentiment_score.between(-1, 1).all()
+    assert set(sent.category.dropna()) == {"Home", "Apparel"}  # from the order lines' products
+    agree = (sent.rating >= 4) == (sent.sentiment_label == "positive")
+    assert agree[sent.rating.notna()].mean() > 0.9
+    assert sent.topic_label.notna().all() and sent.aspects.notna().mean() > 0.9
+    assert trend.texts.sum() == len(sent) and topics.texts.sum() == len(sent)
+    assert set(aspects.feedback_id) <= set(sent.feedback_id) and aspects.aspect_sentiment.between(-1, 1).all()
+    assert set(summary.level) == {"product", "category", "month"}
+    assert set(summary[["quote_1", "quote_2", "quote_3"]].stack()) <= set(sent.text)
+    client = MlflowResource(cip_home=str(cip_home)).client()
+    champion = client.get_model_version_by_alias("cip_sentiment", "champion")
+    assert mlflow.search_runs(experiment_names=["feedback_sentiment"])["tags.dagster_run_id"].tolist() == [result.run_id]
+
+    # a refresh with one new text embeds only what is new; an empty feedback table skips, never crashes
+    with duckdb.connect(str(database)) as con:
+        con.execute("INSERT INTO staging.stg_feedback (feedback_id, channel, feedback_text, created_at) VALUES "
+                    "('F99999', 'support', 'Where is my parcel? It is two weeks late.', TIMESTAMP '2024-03-01')")
+        cache = EmbeddingCache(con)
+        cache.get(pipeline.load_feedback(con).text)
+        assert cache.stats.encoded == 1 and cache.size() == cached + 1
+        con.execute("DELETE FROM staging.stg_feedback")
+    empty = _materialize(cip_home)
+    assert empty.success
+    skipped = [m.metadata.get("skipped") for m in empty.get_asset_materialization_events()
+               for m in [m.event_specific_data.materialization]]
+    assert all(skipped), skipped
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM nlp.feedback_sentiment").fetchone()[0] == 0
+    assert str(client.get_model_version_by_alias("cip_sentiment", "champion").version) == str(champion.version)
