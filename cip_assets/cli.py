@@ -40,6 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     alerts.add_argument("--by", default=os.environ.get("USER", "cli"), help="who acknowledges (for the record)")
     alerts.add_argument("--all", action="store_true", help="include acknowledged and resolved alerts")
 
+    ask = sub.add_parser("ask", help="answer a question from the published copy (no LLM): cip ask \"QUESTION\"",
+                         add_help=False)
+    ask.add_argument("rest", nargs=argparse.REMAINDER)
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "ask":  # its own parser: --json, --session NAME
+        from cip_assets.qa.cli import ask_main
+
+        return ask_main(argv[1:])
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":

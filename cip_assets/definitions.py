@@ -13,6 +13,7 @@ from cip_assets.ingest.assets import ingest_assets, ingest_checks, rejected_rows
 from cip_assets.marts.assets import cip_dbt_assets
 from cip_assets.monitoring.assets import monitoring_assets, monitoring_checks, monitoring_sensors
 from cip_assets.pricing.assets import pricing_assets, pricing_checks
+from cip_assets.qa.assets import qa_assets
 from cip_assets.serving.assets import customer_scores, published
 from cip_assets.value.assets import value_assets
 from cip_resources.config import CipSettings
@@ -37,7 +38,7 @@ resources = {
 
 defs = dg.Definitions(
     assets=[*ingest_assets, rejected_rows, cip_dbt_assets, *churn_assets, *value_assets, *pricing_assets,
-            *feedback_assets, customer_scores, *monitoring_assets, published],
+            *feedback_assets, customer_scores, *monitoring_assets, published, *qa_assets],
     asset_checks=[*ingest_checks, *churn_checks, *pricing_checks, *feedback_checks, *monitoring_checks],
     jobs=[refresh_job, retrain_job],
     schedules=[nightly_refresh, weekly_retrain],

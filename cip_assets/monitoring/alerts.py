@@ -173,15 +173,16 @@ def kpi_alerts(con: duckdb.DuckDBPyConnection, t: dict) -> list[dict]:
 
 
 def drift_alerts(con: duckdb.DuckDBPyConnection, t: dict) -> list[dict]:
-    """The latest drift measurement of each kind above the drifted-share threshold: churn features and scores
-    since the previous scoring, and new feedback. Drift from the training sample is not an alert: a churn
-    model's newest labelled data is always a horizon old, so that drift is steady; its check suggests a retrain."""
+    """Churn features or scores drifted since the previous scoring beyond the threshold. Two other drifts are
+    measured but do not alert: from the training sample (a churn model's newest labels are always a horizon
+    old, so that drift is steady; its check suggests a retrain), and of new feedback against older (it moves
+    with the seasons, up as often as down; falling sentiment alerts through sentiment_alerts, per category)."""
     if not _exists(con, "monitoring.drift_summary"):
         return []
     rows = con.execute("""SELECT kind, avg(drifted::INT) AS share, string_agg(CASE WHEN drifted THEN column_name END, ', ')
                           FROM monitoring.drift_summary
                           WHERE measured_at = (SELECT max(measured_at) FROM monitoring.drift_summary)
-                            AND kind <> 'churn features vs training' GROUP BY kind""").fetchall()
+                            AND kind IN ('churn features', 'churn scores') GROUP BY kind""").fetchall()
     return [_alert("warning", "drift", kind, f"{share:.0%} of the {kind} columns drifted since the previous "
                    f"measurement ({columns})", "drifted_share", share, t["change_drift_share"])
             for kind, share, columns in rows if share >= t["change_drift_share"]]

@@ -93,12 +93,7 @@ pairs as (
 
 product_names as (
 
-    select
-        product_id,
-        max(product_name) as product_name
-    from order_lines
-    where product_id is not null
-    group by product_id
+    select product_id, product_name from {{ ref('int_products') }}
 
 ),
 

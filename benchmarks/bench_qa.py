@@ -1,0 +1,80 @@
+"""Latency of `Engine.ask` per question (p50/p95), once the engine and index are loaded.
+
+    python benchmarks/bench_qa.py --published $CIP_HOME/published/cip.duckdb
+    python benchmarks/bench_qa.py --scale-from small/cip.duckdb --factor 500 --out /tmp/qa_1m.duckdb
+
+`--scale-from` builds a larger copy by replicating every customer-grain table of a published copy
+`factor` times with suffixed customer ids (the KPI marts are copied as they are). It is a stand-in
+for a real 1M-customer pipeline run, which takes far longer to build; say which one you measured.
+"""
+
+import argparse
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+import duckdb
+
+from cip_assets.qa.engine import Engine, Session
+
+QUESTIONS = ["how many customers in Germany", "how many customers in Germny", "total revenue last month",
+             "top 5 countries by revenue", "which countries have the most at-risk customers",
+             "what share of customers in France are churned", "compare revenue in France and Germany",
+             "average age of customers in Spain", "monthly revenue trend this year", "top 10 customers by revenue",
+             "how many Champions in the UK", "and in France?", "what about Loyal?", "what is a Champion",
+             "how many customers; DROP TABLE marts.customer_360", "top 5 cities by number of customers",
+             "revenue from churned customers", "average churn probability in Germany", "which month had the highest revenue"]
+CUSTOMER_TABLES = ["marts.customer_360", "marts.customer_scores", "marts.customer_rfm", "ml.churn_scores",
+                   "ml.customer_value", "ml.customer_segments"]
+
+
+def scale(src: Path, out: Path, factor: int) -> None:
+    out.unlink(missing_ok=True)
+    shutil.copy(src, out)
+    with duckdb.connect(str(out)) as con:
+        for t in CUSTOMER_TABLES:
+            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema || '.' || table_name = ?",
+                           [t]).fetchone()[0] == 0:
+                continue
+            con.execute(f"CREATE TABLE {t}_big AS SELECT * REPLACE (customer_id || CASE WHEN r = 0 THEN '' ELSE "
+                        f"'-' || r END AS customer_id) FROM {t}, range({factor}) AS g(r)")
+            con.execute(f"DROP TABLE {t}")
+            con.execute(f"ALTER TABLE {t}_big RENAME TO {t.split('.')[1]}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--published")
+    ap.add_argument("--scale-from")
+    ap.add_argument("--factor", type=int, default=500)
+    ap.add_argument("--out", default="/tmp/qa_bench.duckdb")
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    db = Path(args.published) if args.published else Path(args.out)
+    if args.scale_from:
+        t = time.perf_counter()
+        scale(Path(args.scale_from), db, args.factor)
+        print(f"scaled copy built in {time.perf_counter() - t:.1f}s")
+    with duckdb.connect(str(db), read_only=True) as con:
+        n = con.execute("SELECT count(*) FROM marts.customer_360").fetchone()[0]
+    t = time.perf_counter()
+    engine = Engine(db, index_dir=Path(args.out).with_suffix(".idx"), use_embeddings=False)
+    print(f"{n:,} customers; engine loaded in {time.perf_counter() - t:.2f}s")
+    times = {q: [] for q in QUESTIONS}
+    for _ in range(args.repeats):
+        session = Session()
+        for q in QUESTIONS:
+            t = time.perf_counter()
+            engine.ask(q, session)
+            times[q].append((time.perf_counter() - t) * 1000)
+    flat = sorted(x for v in times.values() for x in v[1:] or v)
+    for q, v in times.items():
+        print(f"  {statistics.median(v):8.1f} ms  {q}")
+    p50 = statistics.median(flat)
+    p95 = flat[min(len(flat) - 1, int(0.95 * len(flat)))]
+    print(f"per question over {len(flat)} asks (first pass excluded): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

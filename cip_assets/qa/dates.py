@@ -1,0 +1,196 @@
+"""Periods in questions ("last month", "in Q3 2011", "since March", "between May and July").
+
+Relative periods are relative to the data's `as_of` date (the last date in the published marts),
+never to the wall clock: "last month" over a data set that ends on 2011-12-09 is November 2011.
+A month or quarter named without a year is the latest one that has started by `as_of`.
+A `Period` is a half-open date range [start, end) with a label for the answer card.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+MONTHS = {name: i + 1 for i, name in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"])}
+MONTHS.update({name[:3]: i for name, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+MONTH_RE = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"
+YEAR_RE = r"((?:19|20)\d{2})"
+NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+             "ten": 10, "twelve": 12}
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date      # exclusive
+    label: str
+    grain: str     # day, week, month, quarter, year, range
+
+    def to_dict(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "label": self.label, "grain": self.grain}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Period":
+        return cls(date.fromisoformat(d["start"]), date.fromisoformat(d["end"]), d["label"], d["grain"])
+
+    @property
+    def is_single_month(self) -> bool:
+        return self.start.day == 1 and self.end == _add_months(self.start, 1)
+
+
+def _add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return date(d.year + y, m + 1, 1)
+
+
+def _month(year: int, month: int) -> Period:
+    start = date(year, month, 1)
+    return Period(start, _add_months(start, 1), f"{year}-{month:02d}", "month")
+
+
+def _quarter(year: int, q: int) -> Period:
+    start = date(year, 3 * (q - 1) + 1, 1)
+    return Period(start, _add_months(start, 3), f"Q{q} {year}", "quarter")
+
+
+def _year(year: int) -> Period:
+    return Period(date(year, 1, 1), date(year + 1, 1, 1), str(year), "year")
+
+
+def _latest_year_for_month(month: int, as_of: date) -> int:
+    return as_of.year if month <= as_of.month else as_of.year - 1
+
+
+def _range(start: date, end: date, grain: str = "range") -> Period:
+    return Period(start, end, f"{start.isoformat()} to {(end - timedelta(days=1)).isoformat()}", grain)
+
+
+def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tuple[int, int]], list[Period]]:
+    """(the period, character spans it used, every period found) of a lower-cased question.
+
+    Two periods ("2023 vs 2024", "November 2011 and November 2010") come back in the third element, for
+    comparisons; the first is also the period."""
+    s = text.lower()
+    as_of = as_of or date.today()
+    found: list[tuple[int, int, Period]] = []
+
+    def taken(a: int, b: int) -> bool:
+        return any(a < e and s0 < b for s0, e, _ in found)
+
+    def add(m: re.Match, p: Period) -> None:
+        if not taken(m.start(), m.end()):
+            found.append((m.start(), m.end(), p))
+
+    nxt = as_of + timedelta(days=1)
+    # between May and July [2011] / from May to July
+    for m in re.finditer(rf"\b(?:between|from)\s+{MONTH_RE}\s*{YEAR_RE}?\s+(?:and|to|until|-)\s+{MONTH_RE}\s*{YEAR_RE}?", s):
+        m1, y1, m2, y2 = MONTHS[m.group(1)], m.group(2), MONTHS[m.group(3)], m.group(4)
+        year2 = int(y2) if y2 else (int(y1) if y1 else _latest_year_for_month(m2, as_of))
+        year1 = int(y1) if y1 else (year2 if m1 <= m2 else year2 - 1)
+        start = date(year1, m1, 1)
+        end = _add_months(date(year2, m2, 1), 1)
+        add(m, Period(start, end, f"{start:%Y-%m} to {date(year2, m2, 1):%Y-%m}", "range"))
+    # between 2011-01-01 and 2011-03-31 (inclusive)
+    for m in re.finditer(r"\b(?:between|from)\s+(\d{4}-\d{2}-\d{2})\s+(?:and|to|until)\s+(\d{4}-\d{2}-\d{2})", s):
+        a, b = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
+        add(m, _range(a, b + timedelta(days=1)))
+    # since March / since 2011-03-05 / since 2011 / since March 2011
+    for m in re.finditer(rf"\b(?:since|after|from)\s+(?:{MONTH_RE}\s*{YEAR_RE}?|(\d{{4}}-\d{{2}}-\d{{2}})|{YEAR_RE})\b", s):
+        if m.group(1):
+            mo = MONTHS[m.group(1)]
+            yr = int(m.group(2)) if m.group(2) else _latest_year_for_month(mo, as_of)
+            start = date(yr, mo, 1)
+        elif m.group(3):
+            start = date.fromisoformat(m.group(3))
+        else:
+            start = date(int(m.group(4)), 1, 1)
+        add(m, Period(start, nxt, f"since {start.isoformat()}", "range"))
+    # Q3 2011 / 2011 Q3 / third quarter of 2011 / Q3
+    for m in re.finditer(rf"\bq([1-4])\s*(?:of\s+)?{YEAR_RE}?\b|\b{YEAR_RE}\s*q([1-4])\b", s):
+        if m.group(1):
+            q = int(m.group(1))
+            yr = int(m.group(2)) if m.group(2) else None
+        else:
+            q, yr = int(m.group(4)), int(m.group(3))
+        if yr is None:
+            yr = as_of.year if date(as_of.year, 3 * (q - 1) + 1, 1) <= as_of else as_of.year - 1
+        add(m, _quarter(yr, q))
+    # last/past N days|weeks|months, last week/month/quarter/year, this month/year
+    for m in re.finditer(r"\b(?:last|past|previous)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(day|week|month|year)s?\b", s):
+        n = int(m.group(1)) if m.group(1).isdigit() else NUM_WORDS[m.group(1)]
+        unit = m.group(2)
+        if unit == "day":
+            start = nxt - timedelta(days=n)
+        elif unit == "week":
+            start = nxt - timedelta(weeks=n)
+        elif unit == "month":
+            start = _shift_months(nxt, -n)
+        else:
+            start = _shift_months(nxt, -12 * n)
+        add(m, Period(start, nxt, f"last {n} {unit}s", "range"))
+    for m in re.finditer(r"\b(last|previous|past|this|current)\s+(week|month|quarter|year)\b", s):
+        which, unit = m.group(1), m.group(2)
+        this = which in ("this", "current")
+        if unit == "month":
+            start = as_of.replace(day=1)
+            p = _month(start.year, start.month) if this else _month(*_ym(_add_months(start, -1)))
+            if this:
+                p = Period(p.start, nxt, f"{p.label} (to {as_of.isoformat()})", "month")
+        elif unit == "year":
+            p = Period(date(as_of.year, 1, 1), nxt, f"{as_of.year} (to {as_of.isoformat()})", "year") if this else _year(as_of.year - 1)
+        elif unit == "quarter":
+            q = (as_of.month - 1) // 3 + 1
+            if this:
+                p = _quarter(as_of.year, q)
+                p = Period(p.start, nxt, p.label, "quarter")
+            else:
+                p = _quarter(as_of.year, q - 1) if q > 1 else _quarter(as_of.year - 1, 4)
+        else:
+            monday = as_of - timedelta(days=as_of.weekday())
+            start = monday if this else monday - timedelta(days=7)
+            p = Period(start, nxt if this else monday, f"week of {start.isoformat()}", "week")
+        add(m, p)
+    for m in re.finditer(r"\b(yesterday|today)\b", s):
+        d = as_of if m.group(1) == "today" else as_of - timedelta(days=1)
+        add(m, Period(d, d + timedelta(days=1), d.isoformat(), "day"))
+    # ISO day / ISO month
+    for m in re.finditer(r"\b(\d{4})-(\d{2})-(\d{2})\b", s):
+        d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        add(m, Period(d, d + timedelta(days=1), d.isoformat(), "day"))
+    for m in re.finditer(r"\b(\d{4})-(\d{2})\b", s):
+        if 1 <= int(m.group(2)) <= 12:
+            add(m, _month(int(m.group(1)), int(m.group(2))))
+    # November 2011 / Nov 2011 / in November
+    for m in re.finditer(rf"\b{MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
+        add(m, _month(int(m.group(2)), MONTHS[m.group(1)]))
+    for m in re.finditer(rf"\b(?:in|during|for|of|and|vs|versus|or|than)\s+{MONTH_RE}\b", s):
+        mo = MONTHS[m.group(1)]
+        add(m, _month(_latest_year_for_month(mo, as_of), mo))
+    for m in re.finditer(rf"^{MONTH_RE}\b|\b{MONTH_RE}(?=\s+(?:revenue|sales|orders))", s):
+        name = m.group(1) or m.group(2)
+        if name == "may" or name == "mar":
+            continue
+        mo = MONTHS[name]
+        add(m, _month(_latest_year_for_month(mo, as_of), mo))
+    # a bare year: in 2011
+    for m in re.finditer(rf"\b{YEAR_RE}\b", s):
+        add(m, _year(int(m.group(1))))
+    found.sort(key=lambda f: f[0])
+    periods = [p for _, _, p in found]
+    return (periods[0] if periods else None), [(a, b) for a, b, _ in found], periods
+
+
+def _ym(d: date) -> tuple[int, int]:
+    return d.year, d.month
+
+
+def _shift_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    year, month = d.year + y, m + 1
+    day = min(d.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30,
+                      31, 30, 31][month - 1])
+    return date(year, month, day)

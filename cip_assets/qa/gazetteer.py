@@ -1,0 +1,257 @@
+"""The gazetteer: every named thing a question can mention, read from the published copy.
+
+Countries, cities, categories, products, RFM segments, ML segment names, risk bands and feedback
+topics are read with DISTINCT queries over the published marts (whatever of them is published);
+customer ids are not listed (a million of them would not fit a question parser) but their shape
+is learned from a sample, and an id found in a question is checked with a bound parameter.
+
+Matching: the question is normalised (lower case, punctuation to spaces) and scanned for the
+longest exact phrase first; what is left is matched fuzzily (rapidfuzz when installed, else
+difflib) against the same phrases, so "Germny" finds Germany. Words the question grammar uses
+("revenue", "customers", "top", ...) are never fuzzy-matched to an entity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+try:  # fast C implementation when present
+    from rapidfuzz import fuzz as _rf_fuzz
+    from rapidfuzz import process as _rf_process
+except ImportError:  # pragma: no cover - exercised only where rapidfuzz is absent
+    _rf_fuzz = _rf_process = None
+import difflib
+
+KINDS = ("country", "city", "category", "product", "segment", "persona", "risk_band", "topic", "gender")
+
+# aliases people type for values that may be spelled otherwise in the data
+ALIASES: dict[str, list[str]] = {
+    "United Kingdom": ["uk", "u k", "britain", "great britain", "england", "gb"],
+    "United States": ["usa", "us", "u s", "u s a", "america", "united states of america"],
+    "USA": ["united states", "us", "u s", "america", "united states of america"],
+    "EIRE": ["ireland", "eire", "republic of ireland"],
+    "Ireland": ["eire", "republic of ireland"],
+    "RSA": ["south africa"],
+    "Netherlands": ["holland", "the netherlands"],
+}
+GENDER_WORDS = {"female": ["female", "females", "women", "woman"], "male": ["male", "males", "men", "man"]}
+
+# words of the question grammar: never fuzzy-matched onto an entity
+PROTECTED = set("""
+a an the of in on at to for from by with and or vs versus per each every all any what which who whom whose how
+why when where is are was were be been do does did have has had many much most least more less top bottom best
+worst highest lowest largest smallest biggest fewest number count total sum average mean avg median share percent
+percentage proportion fraction ratio customers customer clients client buyers buyer people shoppers users revenue
+sales sale turnover spend spent orders order purchases purchase value values age aged rate rates churn churned
+churning risk risky band bands segment segments country countries city cities category categories product products
+month months monthly week weeks weekly year years yearly day days daily quarter trend trends over time compare
+compared comparison between since until last this next previous ago show tell me about profile say says saying said
+think feedback reviews review complaints complain mention mentions mentioned define definition meaning mean means
+explain what's whats score scores probability likely likelihood new active returning lifetime expected predicted
+value_12m aov basket baskets line lines return returns returned cancel cancelled cancellation cancellations rating
+ratings recency frequency monetary rfm high medium low give list find get please could would should can you i we
+our my there their them they it its that those these than then also same now just only please
+""".split())
+
+STOP = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "is", "are"}
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("&", " and ")
+    text = re.sub(r"[^a-z0-9%]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass
+class Mention:
+    kind: str
+    value: str        # canonical value, as spelled in the data
+    text: str         # the words of the question it came from
+    score: float      # 100 = exact
+    start: int        # token span in the normalised question
+    end: int
+
+
+@dataclass
+class Gazetteer:
+    values: dict[str, list[str]] = field(default_factory=dict)   # kind -> canonical values
+    id_pattern: str | None = None                                # regex of a customer id
+    as_of: str | None = None                                     # ISO date: the data's reference date
+    first_date: str | None = None
+    tables: dict[str, list[str]] = field(default_factory=dict)   # "schema.table" -> columns (what is published)
+    stamp: str | None = None                                     # identity of the published copy it came from
+
+    def __post_init__(self) -> None:
+        self._build_lookup()
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_connection(cls, con, stamp: str | None = None) -> "Gazetteer":
+        tables: dict[str, list[str]] = {}
+        for schema, table, column in con.execute(
+                """SELECT table_schema, table_name, column_name FROM information_schema.columns
+                   WHERE table_schema IN ('marts', 'ml', 'nlp', 'monitoring')
+                   ORDER BY table_schema, table_name, ordinal_position""").fetchall():
+            tables.setdefault(f"{schema}.{table}", []).append(column)
+
+        def distinct(table: str, column: str, limit: int = 50000) -> list[str]:
+            if column not in tables.get(table, []):
+                return []
+            rows = con.execute(f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM {table} '
+                               f'WHERE "{column}" IS NOT NULL LIMIT {int(limit)}').fetchall()
+            return sorted({str(r[0]).strip() for r in rows if str(r[0]).strip()})
+
+        values: dict[str, list[str]] = {}
+        values["country"] = sorted(set(distinct("marts.customer_360", "country")) | set(distinct("marts.geo_summary", "country")))
+        values["city"] = distinct("marts.customer_360", "city")
+        values["category"] = sorted(set(distinct("marts.customer_360", "favourite_category"))
+                                    | set(distinct("marts.funnel_daily", "category"))
+                                    | set(distinct("marts.product_sales_monthly", "category"))
+                                    | set(distinct("nlp.feedback_sentiment", "category")))
+        values["product"] = sorted(set(distinct("marts.product_affinity", "product_a_name"))
+                                   | set(distinct("marts.product_affinity", "product_b_name"))
+                                   | set(distinct("marts.product_sales_monthly", "product_name")))
+        values["segment"] = sorted(set(distinct("marts.rfm_segment_map", "segment")) | set(distinct("marts.customer_rfm", "segment")))
+        values["persona"] = distinct("ml.customer_segments", "segment_name")
+        values["risk_band"] = distinct("ml.churn_scores", "risk_band")
+        values["topic"] = distinct("nlp.feedback_sentiment", "topic_label")
+        values["gender"] = [g for g in distinct("marts.customer_360", "gender") if g in GENDER_WORDS]
+        values = {k: v for k, v in values.items() if v}
+
+        id_pattern = None
+        if "marts.customer_360" in tables:
+            sample = [r[0] for r in con.execute("SELECT customer_id FROM marts.customer_360 USING SAMPLE 200 ROWS").fetchall()]
+            id_pattern = learn_id_pattern(sample)
+        as_of = first = None
+        if "marts.daily_kpis" in tables:
+            first, last = con.execute("SELECT min(order_date), max(order_date) FROM marts.daily_kpis").fetchone()
+            as_of = last
+        if "marts.customer_rfm" in tables:
+            rfm_as_of = con.execute("SELECT max(as_of) FROM marts.customer_rfm").fetchone()[0]
+            as_of = rfm_as_of or as_of
+        return cls(values=values, id_pattern=id_pattern, as_of=str(as_of) if as_of else None,
+                   first_date=str(first) if first else None, tables=tables, stamp=stamp)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Gazetteer":
+        return cls(**{k: data.get(k) for k in ("values", "id_pattern", "as_of", "first_date", "tables", "stamp")})
+
+    def _build_lookup(self) -> None:
+        self._exact: dict[str, tuple[str, str]] = {}
+        priority = {k: i for i, k in enumerate(("segment", "risk_band", "country", "city", "category", "persona",
+                                                 "topic", "gender", "product"))}
+        entries: list[tuple[str, str, str]] = []
+        for kind, vals in (self.values or {}).items():
+            for value in vals:
+                if kind != "risk_band" or " " in value.strip():
+                    entries.append((normalise(value), kind, value))  # a bare "high" is not a risk band
+                for alias in ALIASES.get(value, []) if kind == "country" else []:
+                    entries.append((alias, kind, value))
+                if kind == "gender":
+                    entries += [(w, kind, value) for w in GENDER_WORDS.get(value, [])]
+                if kind == "risk_band":
+                    entries += [(f"{normalise(value)}{suffix}", kind, value)
+                                for suffix in (" risk", " churn risk", " risk band", " band", " risk customers")]
+        # an earlier kind wins a phrase spelled the same in two kinds (a city named like its country...)
+        for phrase, kind, value in sorted(entries, key=lambda e: priority.get(e[1], 99)):
+            if phrase and phrase not in self._exact:
+                self._exact[phrase] = (kind, value)
+        self._max_words = max((len(p.split()) for p in self._exact), default=1)
+        # fuzzy candidates: phrases of 4+ characters that are not grammar words
+        self._fuzzy_keys = [p for p in self._exact if len(p) >= 4 and p not in PROTECTED]
+
+    # ------------------------------------------------------------------ matching
+    def find(self, question: str, skip: set[int] | None = None) -> list[Mention]:
+        """Entities mentioned in the question: exact phrases first (longest wins), then fuzzy ones."""
+        tokens = normalise(question).split()
+        used = set(skip or ())
+        found: list[Mention] = []
+        for n in range(min(self._max_words, len(tokens)), 0, -1):
+            for i in range(0, len(tokens) - n + 1):
+                span = set(range(i, i + n))
+                if span & used:
+                    continue
+                phrase = " ".join(tokens[i:i + n])
+                hit = self._exact.get(phrase)
+                if hit is None and n == 1 and phrase.endswith("s") and len(phrase) > 4:
+                    hit = self._exact.get(phrase[:-1])  # plurals: "champions" is a value, "germanys" is not
+                if hit and not (n == 1 and phrase in STOP):
+                    if hit[1] == "New" and hit[0] == "segment" and not _near(tokens, i, "segment"):
+                        continue  # "new customers" is a metric, not the New segment
+                    found.append(Mention(hit[0], hit[1], phrase, 100.0, i, i + n))
+                    used |= span
+        for n in (3, 2, 1):
+            for i in range(0, len(tokens) - n + 1):
+                span = set(range(i, i + n))
+                words = tokens[i:i + n]
+                if span & used or any(w in PROTECTED or w.isdigit() for w in words):
+                    continue
+                phrase = " ".join(words)
+                if len(phrase) < 4:
+                    continue
+                match = self._fuzzy(phrase)
+                if match:
+                    key, score = match
+                    kind, value = self._exact[key]
+                    if kind == "segment" and value == "New":
+                        continue
+                    found.append(Mention(kind, value, phrase, score, i, i + n))
+                    used |= span
+        return sorted(found, key=lambda m: m.start)
+
+    def _fuzzy(self, phrase: str) -> tuple[str, float] | None:
+        cutoff = 80.0
+        if not self._fuzzy_keys:
+            return None
+        if _rf_process is not None:
+            hit = _rf_process.extractOne(phrase, self._fuzzy_keys, scorer=_rf_fuzz.ratio, score_cutoff=cutoff)
+            if hit and abs(len(hit[0]) - len(phrase)) <= max(2, len(phrase) // 4):
+                return hit[0], float(hit[1])
+            return None
+        hits = difflib.get_close_matches(phrase, self._fuzzy_keys, n=1, cutoff=cutoff / 100)
+        if hits and abs(len(hits[0]) - len(phrase)) <= max(2, len(phrase) // 4):
+            return hits[0], 100 * difflib.SequenceMatcher(None, phrase, hits[0]).ratio()
+        return None
+
+    def customer_ids(self, question: str) -> list[str]:
+        """Tokens shaped like a customer id (checked against the data by the caller)."""
+        if not self.id_pattern:
+            return []
+        return [m.group(0) for m in re.finditer(self.id_pattern, question, flags=re.IGNORECASE)]
+
+    def has_table(self, name: str) -> bool:
+        return name in (self.tables or {})
+
+    def columns(self, name: str) -> list[str]:
+        return (self.tables or {}).get(name, [])
+
+
+def _near(tokens: list[str], i: int, word: str, window: int = 2) -> bool:
+    return any(t.startswith(word) for t in tokens[max(0, i - window): i + window + 1])
+
+
+def learn_id_pattern(sample: list[str]) -> str | None:
+    """A regex matching ids like the sample's: 'C0000057' -> C\\d{7}; '12346' -> \\d{5}."""
+    sample = [str(s) for s in sample if s]
+    if not sample:
+        return None
+    shapes = {re.sub(r"[A-Za-z]", "A", re.sub(r"\d", "9", s)) for s in sample}
+    prefixes = {re.match(r"[A-Za-z_-]*", s).group(0) for s in sample}
+    if len(prefixes) == 1:
+        prefix = prefixes.pop()
+        digits = {len(s) - len(prefix) for s in sample}
+        if all(s[len(prefix):].replace(".", "").isdigit() for s in sample):
+            lo, hi = min(digits), max(digits)
+            if prefix:
+                return rf"\b{re.escape(prefix)}\d{{{lo},{hi}}}\b"
+            return rf"\b\d{{{max(lo, 4)},{max(hi, 4)}}}(?:\.0)?\b"
+    if len(shapes) <= 3:
+        alts = [re.sub(r"9+", lambda m: rf"\d{{{len(m.group(0))}}}", re.sub(r"A+", lambda m: f"[A-Za-z]{{{len(m.group(0))}}}", s))
+                for s in shapes]
+        return r"\b(?:" + "|".join(alts) + r")\b"
+    return None

