@@ -7,16 +7,22 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install manifest run test dev bench-ingest clean
+.PHONY: install browser manifest run test dev dashboard bench-ingest clean
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# headless Chromium for the dashboard's browser test (Debian package; those tests skip without it)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium not installed (needs root): the browser test will be skipped"
 
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither" || true
-	$(BIN)/python -c "import torch, dagster, dagster_dbt, duckdb, polars, great_expectations, openpyxl"
+	$(BIN)/python -c "import torch, dagster, dagster_dbt, duckdb, polars, great_expectations, openpyxl, streamlit, rapidfuzz"
 	$(BIN)/python -c "from cip_resources.dbt import prepare_manifest; prepare_manifest(force=True)"
 	touch $(STAMP)
 
@@ -31,6 +37,9 @@ test: install
 
 dev: install
 	$(BIN)/cip ui
+
+dashboard: install
+	$(BIN)/cip dashboard
 
 bench-ingest: install
 	$(BIN)/python benchmarks/bench_ingest.py

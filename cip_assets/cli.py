@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     alerts.add_argument("--by", default=os.environ.get("USER", "cli"), help="who acknowledges (for the record)")
     alerts.add_argument("--all", action="store_true", help="include acknowledged and resolved alerts")
 
+    from cip_assets.reports.cli import add_commands
+
+    extra = add_commands(sub)  # cip dashboard, cip report
+
     ask = sub.add_parser("ask", help="answer a question from the published copy (no LLM): cip ask \"QUESTION\"",
                          add_help=False)
     ask.add_argument("rest", nargs=argparse.REMAINDER)
@@ -57,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "alerts":
             return _alerts(args)
+        if args.command in extra:
+            return extra[args.command](args)
         return _ui(args)
     except ConfigError as exc:
         print(f"cip: config error: {exc}", file=sys.stderr)

@@ -36,6 +36,25 @@ def shared_embedding_cache(tmp_path_factory):
     yield os.environ["CIP_EMBEDDING_CACHE"]
 
 
+@pytest.fixture(scope="session")
+def synthetic_run_home(tmp_path_factory) -> Path:
+    """One `cip run` of the synthetic default per session, in a subprocess, shared by the tests that only read
+    what it published (the QA engine, the dashboard). CIP_TEST_RUN_HOME reuses an earlier run's home."""
+    import subprocess
+    import sys
+
+    if os.environ.get("CIP_TEST_RUN_HOME"):
+        return Path(os.environ["CIP_TEST_RUN_HOME"])
+    home = tmp_path_factory.mktemp("synthetic_run") / "home"
+    env = {**os.environ, "CIP_HOME": str(home), "CIP_DUCKDB_PATH": str(home / "warehouse.duckdb"),
+           "DAGSTER_HOME": str(home / "dagster")}
+    env.pop("CIP_CONFIG", None)
+    done = subprocess.run([sys.executable, "-m", "cip_assets.cli", "run"], env=env, cwd=Path(__file__).parents[1],
+                          capture_output=True, text=True, timeout=1500)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    return home
+
+
 @pytest.fixture
 def cip_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "cip_home"

@@ -4,7 +4,7 @@
 condition (kind, entity, metric) that already has an open or acknowledged alert only refreshes
 that alert; one that stopped holding is marked resolved; a new one opens a new alert. So a nightly
 refresh over unchanged data raises nothing new. Acknowledgements come from outside the warehouse
-(the dashboard, `cip alerts ack`), as lines in an append-only file that the next run folds in.
+(the dashboard, `cip alerts ack`), from the dashboard's own store, and the next run folds them in.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+
+from cip_assets.reports import access
 
 DEFAULTS = {
     "high_value_quantile": 0.9,  # "high value": value_12m in the top 10%
@@ -244,20 +246,12 @@ def reconcile(con: duckdb.DuckDBPyConnection, candidates: list[dict], acknowledg
     return {"opened": opened, "still_open": refreshed, "resolved": len(gone)}
 
 
-def acknowledgements_file(home: Path) -> Path:
-    return home / "monitoring" / "acknowledged_alerts.jsonl"
-
-
 def acknowledge(home: Path, alert_id: str, by: str) -> None:
-    """Record an acknowledgement; the warehouse takes it in on the next run (only Dagster writes it)."""
-    path = acknowledgements_file(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as out:
-        out.write(json.dumps({"id": alert_id, "by": by, "at": datetime.now().isoformat()}) + "\n")
+    """Record an acknowledgement in the dashboard's store (CIP_HOME/dashboard/dashboard.sqlite); the warehouse
+    takes it in on the next run, since only Dagster writes the warehouse."""
+    access.acknowledge(alert_id, by, home=home)
 
 
 def acknowledged_ids(home: Path) -> set[str]:
-    path = acknowledgements_file(home)
-    if not path.exists():
-        return set()
-    return {json.loads(line)["id"] for line in path.read_text().splitlines() if line.strip()}
+    """Alert ids acknowledged in the dashboard or with `cip alerts ack`."""
+    return set(access.acknowledged(home).alert_id.astype(str))
