@@ -212,7 +212,7 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         scores = pd.DataFrame({
             "customer_id": frame.customer_id, "churn_probability": probability, "risk_band": risk_band(probability),
             "reasons": reasons, "top_features": [",".join(row) for row in names],
-            "model_version": champion.version, "scored_at": datetime.now(), "as_of": pd.Timestamp(as_of)})
+            "model_version": str(champion.version), "scored_at": datetime.now(), "as_of": pd.Timestamp(as_of)})
     with warehouse.get_connection() as con:
         replace_table(con, "ml", "churn_scores", scores)
         bands = dict(con.execute("SELECT risk_band, count(*) FROM ml.churn_scores GROUP BY 1").fetchall())
