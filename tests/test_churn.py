@@ -11,7 +11,7 @@ import pytest
 
 from cip_assets.churn import assets as churn_assets
 from cip_assets.churn.features import FEATURES, plan_cutoffs, snapshot
-from cip_assets.churn.model import beats_baselines, train_and_evaluate
+from cip_assets.churn.model import beats_baselines
 from cip_assets.ingest.pipeline import ingest_table
 from cip_resources.config import CipSettings
 from cip_resources.dbt import DBT_PROJECT_DIR

@@ -9,7 +9,6 @@ as stand-ins in the documented shape (built from the run's own raw feedback and 
 
 import os
 import shutil
-import subprocess
 import sys
 from io import BytesIO
 from pathlib import Path

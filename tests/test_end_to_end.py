@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from cip_assets.cli import main
 from tests.conftest import shared_file, write_config

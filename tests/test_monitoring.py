@@ -226,3 +226,31 @@ def test_an_unreachable_webhook_raises_after_its_retries():
                                 timeout_seconds=1)
     with pytest.raises(DeliveryError, match="after 2 tries"):
         notifier.notify([{"severity": "info", "kind": "test", "entity": "x", "message": "m"}])
+
+
+def test_an_earlier_scoring_is_graded_once_its_horizon_has_passed(clean_home, tmp_path):
+    """A scoring logged 120 days before the data ends is due (90-day horizon): its realised AUC is the AUC of
+    its probabilities against the point-in-time label, computed here independently by the churn snapshot."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    from cip_assets.churn.features import last_order_day, snapshot
+    from cip_assets.monitoring.health import model_performance
+
+    home = _copy(clean_home, tmp_path)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        cutoff = last_order_day(con) - __import__("datetime").timedelta(days=120)
+        truth = snapshot(con, cutoff, 90)
+        truth = truth[truth.recency_days <= 365].reset_index(drop=True)
+        probability = 1 / (1 + np.exp(-(truth.recency_days.to_numpy() - 60) / 30))  # a recency-based scorer
+        con.register("earlier", truth.assign(p=probability)[["customer_id", "p"]])
+        con.execute("""INSERT INTO monitoring.score_log SELECT ?, 'test', customer_id, p,
+                       CASE WHEN p >= 0.6 THEN 'high' WHEN p >= 0.3 THEN 'medium' ELSE 'low' END, now() FROM earlier""",
+                    [cutoff])
+        performance = model_performance(con, 90)
+    earlier = performance[pd.to_datetime(performance.as_of) == pd.Timestamp(cutoff)].iloc[0]
+    assert bool(earlier.horizon_passed) and not bool(performance.horizon_passed.iloc[-1])  # today's is not due
+    assert earlier.realised_churn_rate == pytest.approx(truth.churned.mean())
+    assert earlier.realised_roc_auc == pytest.approx(roc_auc_score(truth.churned, probability))
+    assert np.isnan(performance.realised_roc_auc.iloc[-1])

@@ -3,17 +3,13 @@ computed independently in SQL here (customer_360 joined with the ML tables, the 
 the engine's templates. Covers typos, follow-ups, unanswerable questions and injection attempts."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date
 
 import duckdb
 import pytest
 
-from tests.conftest import write_config
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]

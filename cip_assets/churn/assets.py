@@ -1,6 +1,5 @@
 """Churn assets: the model (trained out of time, tracked in MLflow), its promotion gate, the scores."""
 
-import json
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path

@@ -494,7 +494,6 @@ class Engine:
         metric_name = plan.get("metric")
         filters = dict(plan.get("filters") or {})
         understood = self._understood(plan, period)
-        dims = [d for d in plan.get("dims") or []]
         t = self.templates
 
         if intent == "trend":
@@ -694,7 +693,6 @@ class Engine:
 
     def _share(self, question, plan, filters, understood) -> AnswerCard:
         t = self.templates
-        text = plan["text"]
         name = plan.get("metric") or "customers"
         if re.search(r"\btop\s*(20|twenty)\s*(%|percent)", plan["question"].lower()):
             query = t.pareto_top20()
