@@ -9,7 +9,8 @@ from cip_assets.ingest.pipeline import inbox_sources
 from cip_resources.settings import paths
 
 TRAINED_WEEKLY = [dg.AssetKey(["ml", "churn_model"]), dg.AssetKey(["ml", "uplift_model"]),
-                  dg.AssetKey(["nlp", "sentiment_model"])]
+                  dg.AssetKey(["nlp", "sentiment_model"]), dg.AssetKey(["ml", "propensity_model"]),
+                  dg.AssetKey(["ml", "next_action_model"])]
 
 refresh_job = dg.define_asset_job(
     "refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*TRAINED_WEEKLY),
@@ -18,7 +19,7 @@ refresh_job = dg.define_asset_job(
 )
 
 retrain_job = dg.define_asset_job(
-    "retrain", selection=dg.AssetSelection.groups("ml", "pricing", "nlp") | dg.AssetSelection.assets(["serving", "published"]),
+    "retrain", selection=dg.AssetSelection.groups("ml", "pricing", "nlp", "events") | dg.AssetSelection.assets(["serving", "published"]),
     description="Retrain the models out of time, gate them against their baselines, rescore and publish.",
 )
 

@@ -9,6 +9,7 @@ import dagster as dg
 from cip_assets.automation import inbox_sensor, nightly_refresh, refresh_job, retrain_job, weekly_retrain
 from cip_assets.churn.assets import churn_assets, churn_checks
 from cip_assets.dashboard_spec import dashboard_spec
+from cip_assets.events.assets import events_assets, events_checks
 from cip_assets.feedback.assets import feedback_assets, feedback_checks
 from cip_assets.ingest.assets import ingest_assets, ingest_checks, rejected_rows
 from cip_assets.marts.assets import cip_dbt_assets
@@ -39,8 +40,8 @@ resources = {
 
 defs = dg.Definitions(
     assets=[*ingest_assets, rejected_rows, cip_dbt_assets, *churn_assets, *value_assets, *pricing_assets,
-            *feedback_assets, customer_scores, *monitoring_assets, published, *qa_assets, dashboard_spec],
-    asset_checks=[*ingest_checks, *churn_checks, *pricing_checks, *feedback_checks, *monitoring_checks],
+            *feedback_assets, *events_assets, customer_scores, *monitoring_assets, published, *qa_assets, dashboard_spec],
+    asset_checks=[*ingest_checks, *churn_checks, *pricing_checks, *feedback_checks, *events_checks, *monitoring_checks],
     jobs=[refresh_job, retrain_job],
     schedules=[nightly_refresh, weekly_retrain],
     sensors=[inbox_sensor, *monitoring_sensors],

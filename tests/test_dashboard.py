@@ -28,7 +28,8 @@ PAGES = ["views/overview.py", "views/churn_pricing.py", "views/customer.py", "vi
 OPTIONAL = ["nlp.feedback_sentiment", "nlp.feedback_aspects", "nlp.feedback_topics", "nlp.feedback_topic_trend",
             "nlp.feedback_summary", "ml.offer_recommendations", "ml.uplift_evaluation", "ml.price_sensitivity",
             "monitoring.alerts", "monitoring.drift_summary", "monitoring.data_quality",
-            "monitoring.model_performance"]
+            "monitoring.model_performance", "ml.purchase_propensity", "ml.propensity_evaluation",
+            "ml.next_action_scores", "ml.next_action_evaluation", "marts.funnel_by_category", "marts.purchase_timing"]
 SECRET_EMAIL = "jane.doe@example.com"
 SECRET_PHONE = "+44 20 7946 0958"
 
@@ -195,6 +196,7 @@ def test_every_page_renders_on_a_copy_without_the_later_tables(homes, use_home):
     # pages whose tables are missing say what to run
     assert "nlp.feedback_sentiment" in infos["views/feedback.py"] and "cip run" in infos["views/feedback.py"]
     assert "ml.offer_recommendations" in infos["views/churn_pricing.py"]
+    assert "ml.purchase_propensity" in infos["views/churn_pricing.py"]
     assert "monitoring.alerts" in infos["views/alerts.py"]
 
 
@@ -211,6 +213,13 @@ def test_every_page_renders_with_the_later_tables(homes, use_home):
     assert at.multiselect(key="f_country").value == [country]
     (high,), = q(db, f"SELECT count(*) FROM marts.customer_scores WHERE risk_band = 'high' AND country = '{country}'")
     assert metric(at, "high risk") == f"{high:,}"
+    # the purchase-intent tab: propensity scores joined on the customers, under the same filter
+    (buyers, saveable), = q(db, f"""SELECT count(*), count(*) FILTER (WHERE propensity_decile >= 9 AND risk_band = 'high')
+                                    FROM marts.customer_scores
+                                    WHERE purchase_probability IS NOT NULL AND country = '{country}'""")
+    assert buyers > 0
+    assert metric(at, "Customers scored for purchase") == f"{buyers:,}"
+    assert metric(at, "High churn risk, high purchase intent") == f"{saveable:,}"
     at.multiselect(key="f_country").set_value([]).run()
     at.switch_page("views/feedback.py").run()
     (lo, hi), = q(db, "SELECT max(order_date) - 89, max(order_date) FROM marts.daily_kpis")

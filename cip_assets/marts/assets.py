@@ -7,6 +7,7 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from cip_assets.events.features import EventSettings
 from cip_resources.config import CipSettings
 from cip_resources.dbt import dbt_project
 
@@ -29,10 +30,12 @@ class CipDbtTranslator(DagsterDbtTranslator):
 
 
 def dbt_vars(settings: CipSettings) -> dict[str, Any]:
-    """dbt vars from cip.yaml: `marts.as_of` (default: the last order date) and the churn horizon."""
+    """dbt vars from cip.yaml: `marts.as_of` (default: the last order date), the churn horizon and
+    `events.session_gap_minutes`."""
     config = settings.config()
     marts = config.raw.get("marts") or {}
-    values: dict[str, Any] = {"churn_horizon_days": config.churn_horizon_days}
+    values: dict[str, Any] = {"churn_horizon_days": config.churn_horizon_days,
+                              "session_gap_minutes": EventSettings.from_config(config.raw).session_gap_minutes}
     if marts.get("as_of"):
         values["as_of"] = str(marts["as_of"])
     return values

@@ -23,6 +23,10 @@ PRODUCERS = {
     "ml.uplift_evaluation": "the offer recommender (uplift models)",
     "ml.price_sensitivity": "the price-sensitivity model",
     "monitoring": "the monitoring assets (drift, data quality, alerts)",
+    "ml.purchase_propensity": "the event models (purchase propensity; they need behavioural events)",
+    "ml.next_action_scores": "the event models (next action; they need behavioural events)",
+    "marts.funnel_by_category": "the dbt marts over behavioural events (none were ingested)",
+    "marts.purchase_timing": "the dbt marts over behavioural events (none were ingested)",
     "ml": "the churn/value/segment models",
     "marts": "the dbt marts",
 }

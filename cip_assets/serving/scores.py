@@ -15,6 +15,7 @@ MODEL_COLUMNS = {
                        "probability_alive": "DOUBLE"},
     "customer_segments": {"segment_id": "INTEGER", "segment_name": "VARCHAR", "persona": "VARCHAR",
                           "pca_x": "DOUBLE", "pca_y": "DOUBLE"},
+    "purchase_propensity": {"purchase_probability": "DOUBLE", "propensity_decile": "INTEGER"},
     "offer_recommendations": {"recommended_arm": "VARCHAR", "expected_incremental_profit": "DOUBLE",
                               "within_budget": "BOOLEAN"},
 }

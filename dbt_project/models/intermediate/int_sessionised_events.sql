@@ -1,0 +1,82 @@
+{{ config(materialized='table') }}
+
+-- Sessions are rebuilt from the events, not taken from the source's session ids: a visitor
+-- (the customer, else the source session) starts a new session after a gap longer than
+-- session_gap_minutes. Materialised once because sessions, funnels and the event models all read it.
+
+with
+
+events as (
+
+    select * from {{ ref('stg_events') }}
+    where coalesce(customer_id, session_id) is not null
+
+),
+
+ordered as (
+
+    select
+        *,
+        coalesce(customer_id, 'session:' || session_id) as visitor_id,
+        -- events at the same second keep the funnel's order
+        case event_type when 'view' then 0 when 'cart' then 1 when 'remove_from_cart' then 2 else 3 end
+            as event_type_rank
+    from events
+
+),
+
+sequenced as (
+
+    -- one total order per visitor, used by every window below (ties at the same second would
+    -- otherwise be ordered differently by each window)
+    select
+        *,
+        row_number() over (partition by visitor_id order by event_at, event_type_rank, product_id) as visitor_seq
+    from ordered
+
+),
+
+gaps as (
+
+    select
+        *,
+        date_diff('second', lag(event_at) over (partition by visitor_id order by visitor_seq), event_at)
+            as seconds_since_previous
+    from sequenced
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(case when seconds_since_previous is null
+                      or seconds_since_previous > {{ var('session_gap_minutes') }} * 60 then 1 else 0 end)
+            over (partition by visitor_id order by visitor_seq rows between unbounded preceding and current row)
+            as session_number
+    from gaps
+
+),
+
+final as (
+
+    select
+        visitor_id || '#' || session_number as session_key,
+        visitor_id,
+        customer_id,
+        session_id as source_session_id,
+        event_at,
+        event_type,
+        event_type_rank,
+        product_id,
+        category,
+        brand,
+        price,
+        visitor_seq - min(visitor_seq) over (partition by visitor_id, session_number) + 1 as event_index,
+        case when visitor_seq = min(visitor_seq) over (partition by visitor_id, session_number)
+             then null else seconds_since_previous end as seconds_since_previous
+    from numbered
+
+)
+
+select * from final
