@@ -214,3 +214,30 @@ def test_next_action_models_share_one_split_and_the_best_scores_live_sessions(ru
     columns = [f"p_{a}" for a in ACTIONS]
     assert scores[columns].to_numpy() == pytest.approx(again[columns].to_numpy(), abs=1e-5)
     assert scores[columns].sum(axis=1).to_numpy() == pytest.approx(1.0, abs=1e-5)
+
+
+# ---------------------------------------------------------------- the REES46 sample end to end
+def test_rees46_sample_runs_end_to_end(cip_home, tmp_path, capsys):
+    """The real stream is 17,435 events and nearly all of them fall in 35 minutes, so the propensity horizon
+    is 10 minutes with cutoffs 5 minutes apart; everything else runs as configured by default."""
+    from cip_assets.cli import main
+    from tests.conftest import shared_file, write_config
+
+    path = shared_file("rees46_events_sample.csv.gz")
+    config = write_config(tmp_path / "conf", [{"name": "rees46", "adapter": "events", "path": str(path)}],
+                          events={"horizon_days": 10 / 1440, "snapshot_every_days": 5 / 1440, "train_snapshots": 3})
+    assert main(["run", "--config", str(config)]) == 0
+    assert "0 failed" in capsys.readouterr().out
+    raw = pd.read_csv(path, usecols=["event_time", "user_id"])
+    raw["at"] = pd.to_datetime(raw.event_time.str.removesuffix(" UTC"))
+    raw = raw.sort_values(["user_id", "at"])
+    new_session = raw.user_id.ne(raw.user_id.shift()) | (raw["at"].diff() > pd.Timedelta(minutes=30))
+    with duckdb.connect(str(cip_home / "published" / "cip.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM marts.event_sessions").fetchone()[0] == new_session.sum()
+        assert con.execute("SELECT count(*) FROM marts.purchase_timing").fetchone()[0] == raw["at"].dt.hour.nunique()
+        cutoff, methods = con.execute("SELECT any_value(evaluation_cutoff), count(*) FROM ml.propensity_evaluation"
+                                      ).fetchone()
+        assert methods == 3 and cutoff == raw["at"].max() - timedelta(minutes=10)
+        assert con.execute("SELECT count(*) FROM ml.purchase_propensity").fetchone()[0] == raw.user_id.nunique()
+        assert con.execute("SELECT count(*) FROM ml.next_action_evaluation").fetchone()[0] == 3
+        assert con.execute("SELECT count(*) FROM ml.next_action_scores").fetchone()[0] > 0

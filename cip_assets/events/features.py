@@ -130,11 +130,11 @@ class EventSettings:
 
     @property
     def horizon(self) -> timedelta:
-        return timedelta(days=self.horizon_days)
+        return timedelta(seconds=round(self.horizon_days * 86400))
 
     @property
     def step(self) -> timedelta:
-        return timedelta(days=self.snapshot_every_days or self.horizon_days)
+        return timedelta(seconds=round((self.snapshot_every_days or self.horizon_days) * 86400))
 
 
 @dataclass(frozen=True)
