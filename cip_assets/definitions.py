@@ -40,8 +40,10 @@ resources = {
 
 defs = dg.Definitions(
     assets=[*ingest_assets, rejected_rows, cip_dbt_assets, *churn_assets, *value_assets, *pricing_assets,
-            *feedback_assets, *events_assets, customer_scores, *monitoring_assets, published, *qa_assets, dashboard_spec],
-    asset_checks=[*ingest_checks, *churn_checks, *pricing_checks, *feedback_checks, *events_checks, *monitoring_checks],
+            *feedback_assets, *events_assets, customer_scores, *monitoring_assets, published, *qa_assets,
+            dashboard_spec],
+    asset_checks=[*ingest_checks, *churn_checks, *pricing_checks, *feedback_checks, *events_checks,
+                  *monitoring_checks],
     jobs=[refresh_job, retrain_job],
     schedules=[nightly_refresh, weekly_retrain],
     sensors=[inbox_sensor, *monitoring_sensors],
