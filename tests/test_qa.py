@@ -120,10 +120,18 @@ def build_bank(con):
         p = _gold(con, "SELECT avg(s.churn_probability) FROM marts.customer_360 c JOIN ml.churn_scores s "
                        "USING (customer_id) WHERE c.country = ?", [c])[0][0]
         bank.append(("average", f"average churn probability in {c}", value_is(p)))
+    for c in countries[:2]:  # purchase propensity from the event models, gold from ml.purchase_propensity
+        p = _gold(con, "SELECT avg(p.purchase_probability) FROM marts.customer_360 c JOIN ml.purchase_propensity p "
+                       "USING (customer_id) WHERE c.country = ?", [c])[0][0]
+        bank.append(("average", f"what is the average purchase probability in {c}?", value_is(p)))
 
     # top-N / bottom-N
     def names_are(expected):
         return lambda c: c.status == "answered" and [r[0] for r in c.table["rows"]] == expected
+
+    exp = [r[0] for r in _gold(con, "SELECT customer_id FROM ml.purchase_propensity "
+                                    "ORDER BY purchase_probability DESC, customer_id LIMIT 5")]
+    bank.append(("top", "which 5 customers are most likely to buy", names_are(exp)))
 
     for n in (3, 5):
         exp = [r[0] for r in _gold(con, "SELECT country FROM marts.customer_360 WHERE country IS NOT NULL GROUP BY 1 "

@@ -44,11 +44,15 @@ INJECTION = re.compile(
     r"\bignore\s+(all\s+)?(previous|prior)\s+instructions\b",
     re.IGNORECASE)
 
+# metrics that only make sense as a mean over customers
+MEAN_METRICS = ("age", "churn_probability", "purchase_probability", "rating", "recency")
 METRIC_PATTERNS: list[tuple[str, str]] = [
     ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket"),
     ("cancellation_rate", r"cancell?ation rate|cancel rate"),
     ("return_rate", r"return rate|returns rate"),
     ("churn_rate", r"churn rate|churned share|attrition"),
+    ("purchase_probability", r"purchase probabilit\w*|propensity|probability (of|to) (buy|purchase)\w*|"
+                             r"likel\w* to (buy|purchase)|chance of (buying|purchasing)"),
     ("churn_probability", r"churn probabilit\w*|churn score|probability (of|to) churn\w*|likelihood (of|to) churn\w*|"
                           r"chance of churn\w*"),
     ("expected_spend_90d", r"expected spend"),
@@ -546,11 +550,11 @@ class Engine:
         query = self._scalar_query(metric, filters, period, average, plan)
         rows, cols = self._run(query)
         value = rows[0][0] if rows else None
-        what = ("average " if average and name not in ("aov", "age", "churn_probability", "rating", "recency",
+        what = ("average " if average and name not in ("aov", *MEAN_METRICS,
                                                         "churn_rate", "return_rate", "cancellation_rate") else "")
         what += ("revenue per customer" if average and name == "revenue" else
                  "orders per customer" if average and name == "orders" else metric.label)
-        if average and name in ("age", "churn_probability", "rating", "recency"):
+        if average and name in MEAN_METRICS:
             what = "average " + metric.label
         scope = self._scope_text(filters, period)
         answer = (f"{what[0].upper() + what[1:]}{scope}: {self._fmt(value, metric.kind)}." if value is not None else
@@ -632,7 +636,7 @@ class Engine:
                                    f"keep each customer's favourite category")
             average = bool(re.search(r"\b(average|avg|mean|per customer)\b", text)) and name not in ("customers",)
             query = t.customer_ranking(metric, dim, {k: v for k, v in filters.items() if k != dim}, n, descending,
-                                       average=average or name in ("age", "churn_probability", "rating", "recency"))
+                                       average=average or name in MEAN_METRICS)
         rows, cols = self._run(query)
         if not rows:
             return self._empty(question, plan, query, understood)
@@ -661,7 +665,7 @@ class Engine:
             base = {k: v for k, v in filters.items() if k != kind}
             if period is not None:
                 raise NotAvailable(self._needs_dim_mart({kind: ""}, f"{metric.label} by {DIM_LABEL.get(kind, kind)} in a period"))
-            average = name in ("age", "churn_probability", "rating", "recency") or bool(
+            average = name in MEAN_METRICS or bool(
                 re.search(r"\b(average|avg|mean|per customer)\b", plan["text"]))
             query = t.customer_by_group(metric, kind, values, base, average=average)
             rows, cols = self._run(query)

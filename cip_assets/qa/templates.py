@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
                               "rfm_score", "r_score", "f_score", "m_score", "churn_probability", "risk_band", "reasons",
                               "value_12m", "expected_spend_90d", "expected_purchases_90d", "probability_alive",
                               "segment_name", "persona", "order_lines", "returned_lines", "cancelled_lines",
-                              "tenure_days", "as_of"},
+                              "tenure_days", "as_of", "purchase_probability", "propensity_decile"},
     "marts.customer_360": set(),  # same columns as customer_scores, minus the scores (checked at run time)
     "marts.daily_kpis": {"order_date", "revenue", "orders", "all_orders", "cancelled_orders", "new_customers",
                          "active_customers", "returned_revenue", "gross_revenue"},
@@ -39,6 +39,7 @@ ALLOWED: dict[str, set[str]] = {
                                "text", "sentiment_label", "sentiment_score", "topic_label", "aspects"},
 }
 ALLOWED["marts.customer_360"] = ALLOWED["marts.customer_scores"] - {"churn_probability", "risk_band", "reasons",
+                                                                     "purchase_probability", "propensity_decile",
                                                                      "value_12m", "expected_spend_90d",
                                                                      "expected_purchases_90d", "probability_alive",
                                                                      "segment_name", "persona", "frequency"}
@@ -76,6 +77,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("age", "age", "avg(age)", "avg(age)", None, "number", ("age",)),
     Metric("churn_probability", "churn probability", "avg(churn_probability)", "avg(churn_probability)", None,
            "share", ("churn_probability",)),
+    Metric("purchase_probability", "purchase probability", "avg(purchase_probability)", "avg(purchase_probability)",
+           None, "share", ("purchase_probability",)),
     Metric("churn_rate", "churn rate", "avg(CASE WHEN is_churned THEN 1.0 WHEN NOT is_churned THEN 0.0 END)",
            "avg(CASE WHEN is_churned THEN 1.0 WHEN NOT is_churned THEN 0.0 END)", None, "share", ("is_churned",)),
     Metric("value_12m", "12-month value", "sum(value_12m)", "avg(value_12m)", None, "money", ("value_12m",)),
@@ -90,7 +93,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
 ROW_EXPR = {"revenue": "lifetime_revenue", "orders": "lifetime_orders", "aov": "avg_order_value",
             "value_12m": "value_12m", "age": "age", "churn_probability": "churn_probability", "rating": "avg_rating",
             "recency": "recency_days", "expected_spend_90d": "expected_spend_90d", "return_rate": "return_rate",
-            "cancellation_rate": "cancel_rate"}
+            "cancellation_rate": "cancel_rate", "purchase_probability": "purchase_probability"}
 ALLOWED["marts.customer_scores"] |= {"return_rate", "cancel_rate"}
 ALLOWED["marts.customer_360"] |= {"return_rate", "cancel_rate"}
 
