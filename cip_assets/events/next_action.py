@@ -120,23 +120,19 @@ def read_split(con: duckdb.DuckDBPyConnection, split_at, max_train_events: int, 
 def read_live_sessions(con: duckdb.DuckDBPyConnection, gap_minutes: int = 30) -> tuple[pd.DataFrame, Windows]:
     """Sessions whose last event is within one session gap of the newest event: still open when the data
     ends. Returns one row per session (key, customer, counts) and the window at its last event."""
-    sql = f"""SELECT session_key, row_number() OVER (ORDER BY session_key) AS session_number
-              FROM marts.event_sessions
-              WHERE ended_at >= (SELECT max(ended_at) FROM marts.event_sessions) - INTERVAL {int(gap_minutes)} MINUTE"""
-    windows, _, session = _read(con, sql, {})
-    sessions = con.execute(f"""SELECT s.session_key, s.customer_id, s.started_at, s.ended_at AS last_event_at,
-                                      s.events, s.carts, s.purchases
-                               FROM marts.event_sessions s
-                               WHERE ended_at >= (SELECT max(ended_at) FROM marts.event_sessions)
-                                                 - INTERVAL {int(gap_minutes)} MINUTE
-                               ORDER BY session_key""").df()
+    live = (f"FROM marts.event_sessions WHERE ended_at >= (SELECT max(ended_at) FROM marts.event_sessions) "
+            f"- INTERVAL {int(gap_minutes)} MINUTE")
+    windows, _, session = _read(con, f"SELECT session_key, row_number() OVER (ORDER BY session_key) AS session_number "
+                                     f"{live}", {})
+    sessions = con.execute(f"SELECT session_key, customer_id, started_at, ended_at AS last_event_at, events, carts, "
+                           f"purchases {live} ORDER BY session_key").df()
     last = np.flatnonzero(np.r_[session[1:] != session[:-1], True]) if len(session) else np.array([], int)
     return sessions, windows.take(last)
 
 
 # --- the three models --------------------------------------------------------------------------------
 class MarkovChain:
-    """P(next | last two types), with add-one smoothing toward P(next | last type)."""
+    """P(next | last two types), smoothed with 5 pseudo-counts toward P(next | last type) (itself add-one)."""
 
     name = "markov_chain"
 
