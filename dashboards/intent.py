@@ -21,21 +21,22 @@ def render() -> None:
 
 def _propensity() -> None:
     cond, params = ui.where(country="s.country", segment="s.segment", category="s.favourite_category")
-    scored = f"marts.customer_scores s WHERE s.purchase_probability IS NOT NULL AND {cond}"
+    # from the scores, so that a shop with events but no order history (REES46) still sees its customers
+    scored = f"ml.purchase_propensity p LEFT JOIN marts.customer_scores s USING (customer_id) WHERE {cond}"
     (horizon,) = data.read("SELECT any_value(horizon_days) AS h FROM ml.purchase_propensity").h
     if horizon is None or horizon != horizon:  # no rows: nobody was active in the last 30 days
         st.info("`ml.purchase_propensity` is empty: no customer had an event in the 30 days before the data ends.")
         return
-    summary = data.read(f"""SELECT count(*) AS n, sum(purchase_probability) AS buyers,
-                                   count(*) FILTER (WHERE propensity_decile >= 9 AND risk_band = 'high') AS saveable
+    summary = data.read(f"""SELECT count(*) AS n, sum(p.purchase_probability) AS buyers,
+                                   count(*) FILTER (WHERE p.propensity_decile >= 9 AND s.risk_band = 'high') AS saveable
                             FROM {scored}""", **params)
     c1, c2, c3 = st.columns(3)
     c1.metric("Customers scored for purchase", f"{summary.n[0]:,}", help="an event in the last 30 days")
-    c2.metric(f"Expected buyers in {horizon:g} days", f"{summary.buyers[0] or 0:,.0f}",
+    c2.metric(f"Expected buyers in {_duration(horizon)}", f"{summary.buyers[0] or 0:,.0f}",
               help="the sum of the purchase probabilities")
     c3.metric("High churn risk, high purchase intent", f"{summary.saveable[0]:,}",
               help="top two propensity deciles and in the high churn band: still browsing, worth an offer now")
-    grid = data.read(f"""SELECT coalesce(risk_band, 'not scored') AS churn_risk, propensity_decile,
+    grid = data.read(f"""SELECT coalesce(s.risk_band, 'not scored') AS churn_risk, p.propensity_decile,
                                 count(*) AS customers
                          FROM {scored} GROUP BY 1, 2 ORDER BY 2""", **params)
     if len(grid):
@@ -50,11 +51,18 @@ def _propensity() -> None:
                                   FROM ml.propensity_evaluation ORDER BY roc_auc DESC"""),
                      hide_index=True, width="stretch")
     if ui.allowed("analyst"):
-        top = data.read(f"""SELECT s.customer_id, s.country, s.segment, s.purchase_probability, s.propensity_decile,
+        top = data.read(f"""SELECT p.customer_id, s.country, s.segment, p.purchase_probability, p.propensity_decile,
                                    s.churn_probability, s.risk_band, s.value_12m
-                            FROM {scored} ORDER BY s.purchase_probability DESC LIMIT 500""", **params)
+                            FROM {scored} ORDER BY p.purchase_probability DESC, p.customer_id LIMIT 500""", **params)
         ui.paginated(top, "pi_top", page_size=25)
         ui.export_buttons(top, "purchase_propensity", "pi_top_export")
+
+
+def _duration(days: float) -> str:
+    minutes = round(days * 1440)
+    if minutes >= 1440:
+        return f"{minutes / 1440:g} days"
+    return f"{minutes / 60:g} hours" if minutes >= 60 else f"{minutes} minutes"
 
 
 def _live_sessions() -> None:
