@@ -20,6 +20,12 @@ def connect(database: str | Path, read_only: bool = False) -> duckdb.DuckDBPyCon
         "memory_limit": os.environ.get("CIP_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)})
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether `schema.table` is there: model tables are absent until their asset first writes them."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                            [schema, table]).fetchone()[0])
+
+
 def replace_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame) -> None:
     """Write a DataFrame as `schema.table`, replacing what was there (model outputs, not raw data)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -18,7 +18,7 @@ from cip_assets.events.propensity import beats_baselines, train_and_evaluate
 from cip_assets.marts.assets import cip_dbt_assets
 from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
-from cip_resources.warehouse import WarehouseResource, replace_table
+from cip_resources.warehouse import WarehouseResource, replace_table, table_exists
 
 PROPENSITY_EXPERIMENT, PROPENSITY_MODEL = "purchase_propensity", "cip_purchase_propensity"
 NEXT_ACTION_EXPERIMENT, NEXT_ACTION_MODEL = "next_action", "cip_next_action"
@@ -87,7 +87,7 @@ def propensity_model(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                 "(a failing candidate is not promoted; the previous champion keeps scoring).")
 def propensity_beats_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as con:
-        if not _has_table(con, "ml", "propensity_evaluation"):
+        if not table_exists(con, "ml", "propensity_evaluation"):
             return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
                                        metadata={"reason": "no propensity model was trained (see the asset)"})
         metrics = {method: {"roc_auc": auc} for method, auc in con.execute(
@@ -151,7 +151,7 @@ def next_action_model(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     config = EventSettings.from_config(settings.config().raw)
     torch.set_num_threads(2)
     with warehouse.get_connection() as con:
-        split_at = split_time(con) if _has_table(con, "marts", "event_sessions") else None
+        split_at = split_time(con) if table_exists(con, "marts", "event_sessions") else None
         if split_at is None:
             return dg.MaterializeResult(metadata={"skipped": "no sessions"})
         train_w, train_y, test_w, test_y = read_split(con, split_at, config.max_train_events, config.max_test_events)
@@ -225,11 +225,6 @@ def next_action_scores(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     predicted = {str(k): int(v) for k, v in scores.predicted_action.value_counts().items()}
     return dg.MaterializeResult(metadata={"dagster/row_count": len(scores), "model": champion.tags.get("model", ""),
                                           "predicted": dg.MetadataValue.json(predicted)})
-
-
-def _has_table(con, schema: str, table: str) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                       [schema, table]).fetchone()[0] > 0
 
 
 events_assets = [propensity_model, purchase_propensity, next_action_model, next_action_scores]

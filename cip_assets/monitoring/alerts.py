@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cip_assets.reports import access
+from cip_resources.warehouse import table_exists
 
 DEFAULTS = {
     "high_value_quantile": 0.9,  # "high value": value_12m in the top 10%
@@ -52,9 +53,7 @@ def thresholds(config_section: dict | None) -> dict:
 
 
 def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchone()[0])
+    return table_exists(con, *qualified.split("."))
 
 
 def _alert(severity, kind, entity, message, metric, value, threshold) -> dict:

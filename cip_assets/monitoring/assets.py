@@ -24,7 +24,7 @@ from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
 from cip_resources.notifier import DeliveryError, NotifierResource
 from cip_resources.settings import paths
-from cip_resources.warehouse import WarehouseResource, replace_table
+from cip_resources.warehouse import WarehouseResource, replace_table, table_exists
 
 NLP_KEYS = [dg.AssetKey(["nlp", "feedback_sentiment"]), dg.AssetKey(["nlp", "feedback_topic_trend"])]
 DAILY_KPIS = get_asset_key_for_model([cip_dbt_assets], "daily_kpis")
@@ -44,9 +44,9 @@ def model_performance_asset(warehouse: WarehouseResource, settings: CipSettings)
     score distribution, share per risk band and realised ROC-AUC per scoring date."""
     horizon = settings.config().churn_horizon_days
     with warehouse.get_connection() as con:
-        scores = con.execute("SELECT * FROM ml.churn_scores").df() if _has(con, "ml", "churn_scores") else pd.DataFrame()
+        scores = con.execute("SELECT * FROM ml.churn_scores").df() if table_exists(con, "ml", "churn_scores") else pd.DataFrame()
         logged = log_scores(con, scores)
-        if not _has(con, "staging", "stg_order_lines"):
+        if not table_exists(con, "staging", "stg_order_lines"):
             return dg.MaterializeResult(metadata={"skipped": "no order lines to grade scorings against"})
         performance = model_performance(con, horizon)
         replace_table(con, "monitoring", "model_performance", performance)
@@ -72,7 +72,7 @@ def drift_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     reports_dir = settings.paths().reports / datetime.now().strftime("drift-%Y%m%dT%H%M%S")
     measured_at, pairs = datetime.now(), {}
     with warehouse.get_connection() as con:
-        if champion is not None and _has(con, "ml", "churn_scores"):
+        if champion is not None and table_exists(con, "ml", "churn_scores"):
             reference = pd.read_parquet(mlflow.artifacts.download_artifacts(
                 run_id=champion.run_id, artifact_path="reference.parquet"))
             features = list(reference.columns)
@@ -126,7 +126,7 @@ def drift_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
 def drift_below_threshold(warehouse: WarehouseResource, settings: CipSettings) -> dg.AssetCheckResult:
     limit = _monitoring_config(settings)["drift_share"]
     with warehouse.get_connection() as con:
-        if not _has(con, "monitoring", "drift_summary"):
+        if not table_exists(con, "monitoring", "drift_summary"):
             return dg.AssetCheckResult(passed=True, metadata={"note": "no drift measured yet"})
         share, columns = con.execute("""SELECT avg(drifted::INT), string_agg(CASE WHEN drifted THEN column_name END, ', ')
             FROM monitoring.drift_summary WHERE kind = ?
@@ -147,7 +147,7 @@ def _stable_sample(frame: pd.DataFrame, rows: int = 5000) -> pd.DataFrame:
 
 
 def _latest_scoring_features(con):
-    if not _has(con, "monitoring", "scoring_features"):
+    if not table_exists(con, "monitoring", "scoring_features"):
         return None
     return con.execute("""SELECT * FROM monitoring.scoring_features
                           WHERE scored_at = (SELECT max(scored_at) FROM monitoring.scoring_features)""").df()
@@ -155,9 +155,9 @@ def _latest_scoring_features(con):
 
 def _feedback_windows(con):
     """Feedback of the last FEEDBACK_WINDOW_DAYS against everything before: text length and sentiment."""
-    if _has(con, "nlp", "feedback_sentiment"):
+    if table_exists(con, "nlp", "feedback_sentiment"):
         source, sentiment = "nlp.feedback_sentiment", "sentiment_score"
-    elif _has(con, "staging", "stg_feedback"):
+    elif table_exists(con, "staging", "stg_feedback"):
         source, sentiment = "(SELECT created_at, feedback_text AS text, rating FROM staging.stg_feedback)", "rating"
     else:
         return None
@@ -193,9 +193,9 @@ def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     jump = _monitoring_config(settings)["null_share_jump"]
     with warehouse.get_connection() as con:
         since = (con.execute("SELECT max(checked_at) FROM monitoring.data_quality").fetchone()[0]
-                 if _has(con, "monitoring", "data_quality") else None)
+                 if table_exists(con, "monitoring", "data_quality") else None)
         rejected = con.execute("SELECT coalesce(sum(rows_rejected), 0) FROM raw.ingest_ledger WHERE ingested_at > ?",
-                               [since or datetime(1900, 1, 1)]).fetchone()[0] if _has(con, "raw", "ingest_ledger") else 0
+                               [since or datetime(1900, 1, 1)]).fetchone()[0] if table_exists(con, "raw", "ingest_ledger") else 0
         jumps = null_share_jumps(con, jump)
         counts = {"checks": int(summary["checks"]), "passed": int(summary["passed"]), "warned": summary["warned"],
                   "failed": summary["failed"], "rows_rejected": int(rejected),
@@ -218,9 +218,9 @@ def alerts(warehouse: WarehouseResource, settings: CipSettings) -> dg.Materializ
     t = _monitoring_config(settings)
     with warehouse.get_connection() as con:
         latest = (con.execute("SELECT failed_checks FROM monitoring.data_quality ORDER BY checked_at DESC LIMIT 1"
-                              ).fetchone() if _has(con, "monitoring", "data_quality") else None)
+                              ).fetchone() if table_exists(con, "monitoring", "data_quality") else None)
         failed = [c for c in (latest[0] or "").split(", ") if c] if latest else []
-        jumps = con.execute("SELECT * FROM monitoring.null_share_jumps").df() if _has(
+        jumps = con.execute("SELECT * FROM monitoring.null_share_jumps").df() if table_exists(
             con, "monitoring", "null_share_jumps") else None
         candidates = (risk_alerts(con, t) + sentiment_alerts(con, t) + topic_alerts(con, t) + kpi_alerts(con, t)
                       + drift_alerts(con, t) + data_quality_alerts(con, t, failed, jumps))
@@ -232,16 +232,11 @@ def alerts(warehouse: WarehouseResource, settings: CipSettings) -> dg.Materializ
         "open": dg.MetadataValue.md(open_alerts.to_markdown(index=False) if len(open_alerts) else "none")})
 
 
-def _has(con, schema: str, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                            [schema, table]).fetchone()[0])
-
-
 def _append(con, schema: str, table: str, frame: pd.DataFrame) -> None:
     """Append to a history table, creating it from the first frame."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.register("history_rows", frame)
-    if _has(con, schema, table):
+    if table_exists(con, schema, table):
         con.execute(f"INSERT INTO {schema}.{table} BY NAME SELECT * FROM history_rows")
     else:
         con.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM history_rows")
@@ -261,7 +256,7 @@ def published_is_fresh(settings: CipSettings) -> dg.AssetCheckResult:
                                    metadata={"reason": f"{database} does not exist"})
     age = (datetime.now() - datetime.fromtimestamp(database.stat().st_mtime)) / timedelta(hours=1)
     with duckdb.connect(str(database), read_only=True) as con:
-        last_day = con.execute("SELECT max(order_date) FROM marts.daily_kpis").fetchone()[0] if _has(
+        last_day = con.execute("SELECT max(order_date) FROM marts.daily_kpis").fetchone()[0] if table_exists(
             con, "marts", "daily_kpis") else None
     return dg.AssetCheckResult(passed=age <= limit, severity=dg.AssetCheckSeverity.WARN, metadata={
         "age_hours": round(age, 2), "threshold_hours": limit, "latest_order_day": str(last_day)})
@@ -276,7 +271,7 @@ def alert_sensor(context: dg.SensorEvaluationContext, notifier: NotifierResource
     if not database.exists():
         return dg.SkipReason("nothing published yet")
     with duckdb.connect(str(database), read_only=True) as con:
-        if not _has(con, "monitoring", "alerts"):
+        if not table_exists(con, "monitoring", "alerts"):
             return dg.SkipReason("no alerts table published yet")
         since = context.cursor or "1900-01-01T00:00:00"
         new = con.execute("SELECT * FROM monitoring.alerts WHERE status = 'open' AND created_at > ? ORDER BY created_at",
