@@ -22,10 +22,7 @@ final as (
 
     select
         weekday,
-        case weekday
-            when 0 then 'Mon' when 1 then 'Tue' when 2 then 'Wed' when 3 then 'Thu'
-            when 4 then 'Fri' when 5 then 'Sat' else 'Sun'
-        end as weekday_name,
+        {{ weekday_name('weekday') }} as weekday_name,
         hour,
         count(*) filter (where is_completed) as orders,
         sum(net_revenue) as revenue

@@ -1,0 +1,7 @@
+{#- 'Mon' ... 'Sun' for a weekday number 0 = Monday ... 6 = Sunday (isodow - 1), as the timing marts store it. -#}
+{% macro weekday_name(weekday) -%}
+    (case {{ weekday }}
+        when 0 then 'Mon' when 1 then 'Tue' when 2 then 'Wed' when 3 then 'Thu'
+        when 4 then 'Fri' when 5 then 'Sat' else 'Sun'
+    end)
+{%- endmacro %}
