@@ -120,6 +120,9 @@ def _run(args) -> int:
     from cip_assets.ingest.pipeline import check_config, fed_tables
 
     check_config(config)
+    from cip_assets.events.features import EventSettings
+
+    EventSettings.from_config(config.raw)  # a bad `events:` section stops here, not halfway through the run
     from cip_resources.dbt import prepare_manifest
 
     prepare_manifest()

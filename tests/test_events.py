@@ -18,6 +18,7 @@ from cip_assets.events.next_action import (ACTIONS, END, PAD, MarkovChain, Windo
                                            read_live_sessions)
 from cip_assets.events.propensity import beats_baselines, top_share_metrics
 from cip_resources.mlflow import tracking_uri
+from cip_resources.settings import ConfigError
 
 VIEW, CART, REMOVE, PURCHASE = range(4)
 
@@ -70,6 +71,21 @@ def test_event_settings_accept_hours_and_reject_nonsense():
     assert settings.horizon == timedelta(hours=1) and settings.step == timedelta(hours=1)
     with pytest.raises(ValueError, match="horizon_days"):
         EventSettings.from_config({"events": {"horizon_days": 0}})
+    with pytest.raises(ConfigError, match=r"events.horizon_days: expected a number, got 'seven'"):
+        EventSettings.from_config({"events": {"horizon_days": "seven"}})
+    with pytest.raises(ConfigError, match=r"unknown keys \['horizon_day'\]"):
+        EventSettings.from_config({"events": {"horizon_day": 7}})
+
+
+def test_cip_run_refuses_a_bad_events_section_before_it_starts(cip_home, tmp_path, capsys):
+    from cip_assets.cli import main
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path / "conf", [{"name": "s", "adapter": "synthetic", "customers": 50}],
+                          events={"horizon_days": "seven"})
+    assert main(["run", "--config", str(config)]) == 2
+    assert "events.horizon_days: expected a number, got 'seven'" in capsys.readouterr().err
+    assert not (cip_home / "warehouse.duckdb").exists()  # nothing ran
 
 
 # ---------------------------------------------------------------- unit: point-in-time features on a hand-made table

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
+from cip_resources.settings import ConfigError
+
 EVENTS_TABLE = "intermediate.int_sessionised_events"
 
 FEATURES = [
@@ -121,11 +123,21 @@ class EventSettings:
     @classmethod
     def from_config(cls, raw: dict | None) -> "EventSettings":
         section = (raw or {}).get("events") or {}
-        values = {k: type(getattr(cls, k))(section[k]) if getattr(cls, k) is not None else float(section[k])
-                  for k in cls.__dataclass_fields__ if section.get(k) is not None}
+        unknown = set(section) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ConfigError(f"events: unknown keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
+        values = {}
+        for key, value in section.items():
+            if value is None:
+                continue
+            number = float if key in ("horizon_days", "snapshot_every_days") else int
+            try:
+                values[key] = number(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"events.{key}: expected a number, got {value!r}") from None
         settings = cls(**values)
         if settings.horizon_days <= 0 or settings.train_snapshots < 1:
-            raise ValueError("events.horizon_days must be > 0 and events.train_snapshots >= 1")
+            raise ConfigError("events.horizon_days must be > 0 and events.train_snapshots >= 1")
         return settings
 
     @property
