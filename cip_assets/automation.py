@@ -11,16 +11,28 @@ from cip_resources.settings import paths
 TRAINED_WEEKLY = [dg.AssetKey(["ml", "churn_model"]), dg.AssetKey(["ml", "uplift_model"]),
                   dg.AssetKey(["nlp", "sentiment_model"]), dg.AssetKey(["ml", "propensity_model"]),
                   dg.AssetKey(["ml", "next_action_model"])]
+RUNS_IN_PROCESS = dg.in_process_executor  # one process writes the warehouse: DuckDB's single writer, by design
+
+build_all_job = dg.define_asset_job(
+    "build_all", selection=dg.AssetSelection.all(), executor_def=RUNS_IN_PROCESS,
+    description="Everything in the data's order: ingest, the dbt marts, train and gate every model, score, "
+    "monitor, publish, index for `cip ask`. The first run on a new home (`cip run` launches it).",
+)
 
 refresh_job = dg.define_asset_job(
     "refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*TRAINED_WEEKLY),
+    executor_def=RUNS_IN_PROCESS,
     description="Ingest every source, build the dbt marts (tests as checks), score with the champion models, "
-    "publish the read-only copy. Models retrain weekly (`retrain`).",
+    "monitor, publish the read-only copy. Models retrain weekly (`retrain`).",
 )
 
 retrain_job = dg.define_asset_job(
-    "retrain", selection=dg.AssetSelection.groups("ml", "pricing", "nlp", "events") | dg.AssetSelection.assets(["serving", "published"]),
-    description="Retrain the models out of time, gate them against their baselines, rescore and publish.",
+    "retrain",
+    selection=(dg.AssetSelection.groups("ml", "pricing", "nlp", "events")
+               | dg.AssetSelection.assets(*TRAINED_WEEKLY).downstream().materializable()),
+    executor_def=RUNS_IN_PROCESS,
+    description="Retrain the models out of time on the current warehouse, gate them against their baselines, "
+    "then rebuild everything they feed: scores, customer_scores, monitoring, the published copy, the QA index.",
 )
 
 weekly_retrain = dg.ScheduleDefinition(

@@ -27,9 +27,13 @@ def main(argv: list[str] | None = None) -> int:
                      help="mean order lines per customer (scales the order volume)")
     gen.add_argument("--no-events", action="store_true", help="skip the behavioural event stream")
 
-    run = sub.add_parser("run", help="materialize every asset the sources can feed, in-process")
+    run = sub.add_parser("run", help="launch a job (build_all by default) on the Dagster instance, as the UI does")
     run.add_argument("--config", help="sources file (default: $CIP_CONFIG, else the synthetic default)")
-    run.add_argument("--verbose", action="store_true", help="print Dagster's step logs")
+    run.add_argument("--job", default="build_all", choices=["build_all", "refresh", "retrain"],
+                     help="build_all: everything, models trained (a new home); refresh: what the nightly schedule "
+                     "runs; retrain: what the weekly schedule runs")
+    run.add_argument("--verbose", action="store_true", help="print library and step logs on screen, not only to the "
+                     "log file")
 
     ui = sub.add_parser("ui", help="start the Dagster UI (and the dashboard, when present) on 127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
@@ -129,26 +133,28 @@ def _run(args) -> int:
     import dagster as dg
 
     from cip_assets.definitions import defs
+    from cip_assets.launch import launch, output_to
 
     fed = fed_tables(config, paths)
     selection = dg.AssetSelection.assets(*[dg.AssetKey(["raw", t]) for t in sorted(fed)]).downstream()
     # models reading unfed tables still need their (empty) staging views
     selection = selection | (selection.upstream() - dg.AssetSelection.groups("ingest"))
-    graph = defs.resolve_asset_graph()
-    keys = [k for k in selection.resolve(graph) if graph.get(k).is_materializable]
+    job_keys = defs.resolve_job_def(args.job).asset_layer.asset_graph.executable_asset_keys
+    keys = sorted(k for k in selection.resolve(defs.resolve_asset_graph()) if k in job_keys)
+    log_file = None if args.verbose else paths.home / "logs" / f"cip-run-{time.strftime('%Y%m%d-%H%M%S')}.log"
     started = time.perf_counter()
-    with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("refresh").execute_in_process(
-            instance=instance, asset_selection=keys, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}})
-    print(_summary(result, paths, config, time.perf_counter() - started))
+    with output_to(log_file) as say:
+        say(f"cip run: job {args.job}, {len(keys)} assets, instance {paths.dagster_home}"
+            + (f"; logs in {log_file}" if log_file else ""))
+        result = launch(args.job, keys, say, log_level="DEBUG" if args.verbose else "INFO")
+    print(_summary(result, paths, config, time.perf_counter() - started, log_file))
     failed_checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
                      and not e.event_specific_data.passed
                      and e.event_specific_data.severity == dg.AssetCheckSeverity.ERROR]
     return 0 if result.success and not failed_checks else 1
 
 
-def _summary(result, paths, config, seconds: float) -> str:
+def _summary(result, paths, config, seconds: float, log_file: Path | None = None) -> str:
     rows, materialized, checks_passed, checks_failed, checks_warned, failures = {}, 0, 0, [], [], []
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
@@ -179,7 +185,9 @@ def _summary(result, paths, config, seconds: float) -> str:
     lines += ["", f"checks: {checks_passed} passed, {len(checks_failed)} failed, {len(checks_warned)} warned"]
     lines += [f"  FAILED {c}" for c in checks_failed] + [f"  WARNED {c}" for c in checks_warned] + [f"  STEP FAILED {f}" for f in failures]
     lines += ["", f"warehouse:   {paths.warehouse}", f"published:   {paths.published_db} (read-only copy)",
-              "Dagster UI:  `cip ui` then http://127.0.0.1:3000"]
+              f"run:         {result.run_id} (`cip ui` then http://127.0.0.1:3000/runs/{result.run_id})"]
+    if log_file is not None:
+        lines.append(f"log:         {log_file} (dbt, MLflow and library output; --verbose shows it on screen)")
     return "\n".join(lines)
 
 

@@ -6,7 +6,8 @@ import os
 
 import dagster as dg
 
-from cip_assets.automation import inbox_sensor, nightly_refresh, refresh_job, retrain_job, weekly_retrain
+from cip_assets.automation import (RUNS_IN_PROCESS, build_all_job, inbox_sensor, nightly_refresh, refresh_job,
+                                   retrain_job, weekly_retrain)
 from cip_assets.churn.assets import churn_assets, churn_checks
 from cip_assets.dashboard_spec import dashboard_spec
 from cip_assets.events.assets import events_assets, events_checks
@@ -44,8 +45,9 @@ defs = dg.Definitions(
             dashboard_spec],
     asset_checks=[*ingest_checks, *churn_checks, *pricing_checks, *feedback_checks, *events_checks,
                   *monitoring_checks],
-    jobs=[refresh_job, retrain_job],
+    jobs=[build_all_job, refresh_job, retrain_job],
     schedules=[nightly_refresh, weekly_retrain],
     sensors=[inbox_sensor, *monitoring_sensors],
     resources=resources,
+    executor=RUNS_IN_PROCESS,  # also for assets materialized from the UI outside these jobs
 )

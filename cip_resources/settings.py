@@ -102,10 +102,13 @@ def paths() -> Paths:
 
 def export_env() -> Paths:
     """Make the derived variables (CIP_DUCKDB_PATH, DAGSTER_HOME) visible to dbt and Dagster."""
+    from cip_resources.instance import write_instance_settings
+
     p = paths().ensure()
     os.environ.setdefault("CIP_HOME", str(p.home))
     os.environ.setdefault("CIP_DUCKDB_PATH", str(p.warehouse))
     os.environ.setdefault("DAGSTER_HOME", str(p.dagster_home))
+    write_instance_settings(p.dagster_home)  # runs queue one at a time (the warehouse's single writer)
     return p
 
 

@@ -52,6 +52,7 @@ def synthetic_run_home(tmp_path_factory) -> Path:
     done = subprocess.run([sys.executable, "-m", "cip_assets.cli", "run"], env=env, cwd=Path(__file__).parents[1],
                           capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    (home / "cip_run_output.txt").write_text(done.stdout)  # what a user saw: step lines and the summary
     return home
 
 

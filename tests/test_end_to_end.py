@@ -21,29 +21,27 @@ def published_counts(home: Path) -> dict[str, int]:
         return {m: con.execute(f"SELECT count(*) FROM marts.{m}").fetchone()[0] for m in MARTS}
 
 
-def test_synthetic_default_end_to_end_and_idempotent(cip_home, capsys):
-    assert main(["run"]) == 0
-    out = capsys.readouterr().out
+def test_synthetic_default_end_to_end(synthetic_run_home):
+    """The session's `cip run` (conftest): the build_all job on a new home, step by step, then the summary."""
+    home = synthetic_run_home
+    out = (home / "cip_run_output.txt").read_text()
     assert "CIP run succeeded" in out and "0 failed" in out
-    counts = published_counts(cip_home)
+    steps = [line for line in out.splitlines() if line.startswith("[")]
+    assert any("raw/order_lines" in line and " rows" in line for line in steps)
+    assert any("cip_dbt_assets" in line and "checks" in line for line in steps)
+    assert all(" ok " in line for line in steps), [line for line in steps if " ok " not in line]
+    assert "Loading weights" not in out and "Running with dbt" not in out  # library output goes to the log
+    log = Path(next(line.split()[1] for line in out.splitlines() if line.startswith("log:")))
+    assert log.parent == home / "logs" and "Running with dbt" in log.read_text()
+    counts = published_counts(home)
     assert all(counts[m] > 0 for m in MARTS), counts
-    with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
-        raw_before = con.execute("SELECT (SELECT count(*) FROM raw.order_lines), (SELECT count(*) FROM raw.events),"
-                                 " (SELECT count(*) FROM raw.rejected_rows)").fetchone()
-        ledger_before = con.execute("SELECT count(*) FROM raw.ingest_ledger").fetchone()[0]
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         malformed = con.execute("SELECT count(*) FROM raw.rejected_rows WHERE source = 'synthetic'").fetchone()[0]
     assert malformed > 0  # the generator's deliberately malformed rows were caught
-    assert (cip_home / "published" / "parquet" / "marts" / "customer_rfm.parquet").exists()
-    with duckdb.connect(str(cip_home / "published" / "cip.duckdb"), read_only=True) as con:
+    assert (home / "published" / "parquet" / "marts" / "customer_rfm.parquet").exists()
+    with duckdb.connect(str(home / "published" / "cip.duckdb"), read_only=True) as con:
         for table in ("churn_scores", "churn_model_evaluation", "customer_value", "customer_segments"):
             assert con.execute(f"SELECT count(*) FROM ml.{table}").fetchone()[0] > 0, table
-
-    assert main(["run"]) == 0  # the same files again: nothing changes
-    with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT (SELECT count(*) FROM raw.order_lines), (SELECT count(*) FROM raw.events),"
-                           " (SELECT count(*) FROM raw.rejected_rows)").fetchone() == raw_before
-        assert con.execute("SELECT count(*) FROM raw.ingest_ledger").fetchone()[0] == ledger_before
-    assert published_counts(cip_home) == counts
 
 
 def test_online_retail_builds_every_mart(cip_home, tmp_path, capsys):
@@ -66,21 +64,28 @@ def test_bad_config_is_a_clear_error(cip_home, tmp_path, capsys):
 
 
 def test_published_copy_stays_readable_while_a_refresh_runs(cip_home, synthetic_run_home):
-    """A reader opens the published file read-only, again and again, while `cip run` rebuilds and swaps it."""
+    """A reader opens the published file read-only, again and again, while `cip run --job refresh` rebuilds and
+    swaps it. The same sources again change nothing: only the new inbox file loads."""
     env = {**os.environ}
-    shutil.copytree(synthetic_run_home, cip_home, dirs_exist_ok=True)  # the session's finished synthetic run
-    expected = published_counts(cip_home)["customer_360"]
+    shutil.copytree(synthetic_run_home, cip_home, dirs_exist_ok=True,  # the session's finished synthetic run
+                    ignore=shutil.ignore_patterns("qa_index*", "logs"))
+    expected = published_counts(cip_home)
+    with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
+        raw_before = con.execute("SELECT (SELECT count(*) FROM raw.order_lines), (SELECT count(*) FROM raw.events),"
+                                 " (SELECT count(*) FROM raw.rejected_rows), (SELECT count(*) FROM raw.feedback)"
+                                 ).fetchone()
+        ledger_before = con.execute("SELECT count(*) FROM raw.ingest_ledger").fetchone()[0]
     # a second source makes the refresh do real work (ingest, dbt, publish) while we read
     extra = cip_home / "inbox" / "reviews"
     extra.mkdir(parents=True)
     (extra / "more.csv").write_text("text,rating\nlovely,5\nawful,1\n")
-    refresh = subprocess.Popen([sys.executable, "-m", "cip_assets.cli", "run"], env=env,
+    refresh = subprocess.Popen([sys.executable, "-m", "cip_assets.cli", "run", "--job", "refresh"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     reads, errors = 0, []
     while refresh.poll() is None:
         try:
             with duckdb.connect(str(cip_home / "published" / "cip.duckdb"), read_only=True) as con:
-                assert con.execute("SELECT count(*) FROM marts.customer_360").fetchone()[0] == expected
+                assert con.execute("SELECT count(*) FROM marts.customer_360").fetchone()[0] == expected["customer_360"]
             reads += 1
         except duckdb.Error as exc:  # a lock or a half-written file would land here
             errors.append(str(exc))
@@ -88,8 +93,14 @@ def test_published_copy_stays_readable_while_a_refresh_runs(cip_home, synthetic_
     output = refresh.stdout.read()
     assert refresh.returncode == 0, output[-3000:]
     assert errors == [] and reads > 20
+    assert "job refresh" in output and "CIP run succeeded" in output
     with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.feedback WHERE source LIKE 'inbox/%'").fetchone()[0] == 2
+        assert con.execute("SELECT (SELECT count(*) FROM raw.order_lines), (SELECT count(*) FROM raw.events),"
+                           " (SELECT count(*) FROM raw.rejected_rows), (SELECT count(*) FROM raw.feedback)"
+                           ).fetchone() == (*raw_before[:3], raw_before[3] + 2)
+        assert con.execute("SELECT count(*) FROM raw.ingest_ledger").fetchone()[0] == ledger_before + 1
+    assert published_counts(cip_home) == expected
 
 
 def test_inbox_sensor_requests_one_run_per_new_file(cip_home):

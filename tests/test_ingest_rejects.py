@@ -144,10 +144,14 @@ def test_cx_workbook_feeds_four_tables(warehouse, tmp_path):
                for t in ("customers", "order_lines", "feedback", "customer_labels")}
     assert results["customers"].rows_loaded == 3
     assert (results["order_lines"].rows_loaded, results["order_lines"].rows_rejected) == (3, 1)  # negative price
-    assert warehouse.execute("SELECT discount_pct FROM raw.order_lines WHERE order_id = 'cx-1'").fetchone()[0] == 10
+    assert warehouse.execute("SELECT discount_pct FROM raw.order_lines WHERE customer_id = 'U1' AND product_id = 'P1'"
+                             ).fetchone()[0] == 10
+    # no ids in the workbook: order and feedback ids come from the content, one per purchase
+    assert warehouse.execute("SELECT count(DISTINCT order_id), min(length(order_id)) FROM raw.order_lines"
+                             ).fetchone() == (3, 32)
     feedback = warehouse.execute(
         "SELECT rating, attributes->>'delivery_rating', attributes->>'support_rating' FROM raw.feedback "
-        "WHERE feedback_id = 'cx-2'").fetchone()
+        "WHERE customer_id = 'U1' AND product_id = 'P2'").fetchone()
     assert feedback == (1.0, "2.0", "3.0")  # "Negative" -> 2, "Neutral" -> 3
     labels = dict(warehouse.execute("SELECT customer_id, churned FROM raw.customer_labels").fetchall())
     assert labels == {"U1": False, "U2": True, "U3": True}

@@ -149,7 +149,8 @@ def _load_raw(db_path: Path, *, with_rows: bool) -> None:
             con.execute("insert into raw.customer_labels values (?, ?, null, null, 'test')", [cid, churned])
         for event_at, event_type, category in EVENTS:
             con.execute(
-                "insert into raw.events values (?, ?, null, 's1', null, ?, null, null, 'test')",
+                "insert into raw.events (event_at, event_type, customer_id, session_id, product_id, category, brand, price, "
+                "source) values (?, ?, null, 's1', null, ?, null, null, 'test')",
                 [_ts(event_at), event_type, category],
             )
     finally:

@@ -396,5 +396,8 @@ def test_index_build_and_asset(qa_copy, tmp_path, monkeypatch):
     assert engine.ask("what do customers say about delivery").status == "answered"
     # the asset: no published copy -> skipped, never a crash
     monkeypatch.setenv("CIP_HOME", str(tmp_path / "empty_home"))
-    result = qa_index(dg.build_asset_context())
+    from cip_resources.warehouse import WarehouseResource
+
+    result = qa_index(dg.build_asset_context(),
+                      warehouse=WarehouseResource(database=str(tmp_path / "empty_home" / "warehouse.duckdb")))
     assert "skipped" in result.metadata

@@ -38,8 +38,9 @@ def test_empty_tables_pass(warehouse):
 
 def test_reconciliation_check_catches_a_lost_reject(warehouse, cip_home):
     ensure_raw_schema(warehouse)
-    warehouse.execute("INSERT INTO raw.ingest_ledger VALUES ('s', 'a', 'f.csv', 'h', 'order_lines', 3, 2, 1, 0, "
-                      "now()::TIMESTAMP)")
+    warehouse.execute("INSERT INTO raw.ingest_ledger (source, adapter, file, file_hash, raw_table, rows_read, "
+                      "rows_loaded, rows_rejected, rows_already_loaded, ingested_at) "
+                      "VALUES ('s', 'a', 'f.csv', 'h', 'order_lines', 3, 2, 1, 0, now()::TIMESTAMP)")
     _, reconcile = build_quality_checks(RAW_TABLES["order_lines"])
     resource = WarehouseResource(database=str(cip_home / "warehouse.duckdb"))
 

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cip_assets.ingest import synthetic
-from cip_assets.ingest.contract import CHANNELS, EVENT_TYPES, RAW_TABLES, STATUSES
+from cip_assets.ingest.contract import CHANNELS, EVENT_TYPES, LOADER_COLUMNS, RAW_TABLES, STATUSES
 
 DUCK_TO_ARROW = {
     "VARCHAR": pa.string(),
@@ -90,7 +90,7 @@ def test_rerun_replaces_stale_parts(tmp_path):
 # --- the contract -------------------------------------------------------------------------------
 @pytest.mark.parametrize("table", RAW)
 def test_columns_and_types_match_contract(small, table):
-    expected = [(c, DUCK_TO_ARROW[t]) for c, t in RAW_TABLES[table].columns.items() if c != "source"]
+    expected = [(c, DUCK_TO_ARROW[t]) for c, t in RAW_TABLES[table].columns.items() if c not in LOADER_COLUMNS]
     parts = sorted((small / table).glob("part-*.parquet"))
     assert len(parts) == 3
     for part in parts:

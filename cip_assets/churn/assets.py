@@ -25,6 +25,8 @@ EXPERIMENT = "churn"
 REGISTERED_MODEL = "cip_churn"
 STAGING_INPUTS = [get_asset_key_for_model([cip_dbt_assets], m)
                   for m in ("stg_order_lines", "stg_feedback", "stg_campaign_exposures", "stg_events")]
+# what scoring reads: the snapshot features plus, in labelled mode, the labelled customers
+SCORING_INPUTS = [*STAGING_INPUTS, get_asset_key_for_model([cip_dbt_assets], "stg_customer_labels")]
 MIN_CUSTOMERS = 200
 
 EVALUATION_DDL = """CREATE TABLE IF NOT EXISTS ml.churn_model_evaluation (
@@ -36,7 +38,7 @@ EVALUATION_COLUMNS = ["trained_at", "model_version", "mlflow_run_id", "evaluatio
                       "promoted_if_check_passes", "mode"]
 
 
-@dg.asset(key=["ml", "churn_model"], group_name="ml", deps=STAGING_INPUTS, kinds={"lightgbm", "mlflow"},
+@dg.asset(key=["ml", "churn_model"], group_name="ml", deps=SCORING_INPUTS, kinds={"lightgbm", "mlflow"},
           owners=["team:data-science"])
 def churn_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
                 mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
@@ -172,7 +174,7 @@ SCORES_COLUMNS = ["customer_id", "churn_probability", "risk_band", "reasons", "t
                   "scored_at", "as_of"]
 
 
-@dg.asset(key=["ml", "churn_scores"], group_name="ml", deps=[churn_model], kinds={"lightgbm", "duckdb"},
+@dg.asset(key=["ml", "churn_scores"], group_name="ml", deps=[churn_model, *SCORING_INPUTS], kinds={"lightgbm", "duckdb"},
           owners=["team:data-science"])
 def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  mlflow_tracking: MlflowResource) -> dg.MaterializeResult:

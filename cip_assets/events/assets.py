@@ -96,7 +96,7 @@ def propensity_beats_baselines(warehouse: WarehouseResource) -> dg.AssetCheckRes
     return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.WARN, metadata={"decision": decision})
 
 
-@dg.asset(key=["ml", "purchase_propensity"], group_name="events", deps=[propensity_model],
+@dg.asset(key=["ml", "purchase_propensity"], group_name="events", deps=[propensity_model, SESSIONISED, SESSIONS],
           kinds={"lightgbm", "duckdb"}, owners=["team:data-science"])
 def purchase_propensity(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                         mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
@@ -198,7 +198,7 @@ def next_action_model(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         "train_examples": len(train_y), "test_examples": len(test_y)})
 
 
-@dg.asset(key=["ml", "next_action_scores"], group_name="events", deps=[next_action_model, SESSIONS],
+@dg.asset(key=["ml", "next_action_scores"], group_name="events", deps=[next_action_model, SESSIONISED, SESSIONS],
           kinds={"pytorch", "duckdb"}, owners=["team:data-science"])
 def next_action_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
                        mlflow_tracking: MlflowResource) -> dg.MaterializeResult:

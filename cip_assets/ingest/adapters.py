@@ -4,6 +4,8 @@ An adapter is SQL over the view `src` (see `readers.open_source`): it names the 
 it feeds and, given the file's columns, returns a SELECT per table in canonical column
 names. Casting, validation and loading are shared (`load.load_feed`), so an adapter is
 only the mapping. A required column that is missing raises `SourceFileError` naming it.
+An adapter leaves out an id the file does not have (feedback_id, order_id): the loader then
+derives it from the row's content, never from its position or the source's name.
 """
 
 from __future__ import annotations
@@ -170,12 +172,11 @@ def _reviews(table: str, cols: Columns, options: dict) -> str:
     mapping = {target: given.get(target) or cols.find(*spellings) for target, spellings in REVIEW_DEFAULTS.items()}
     if mapping["text"] is None:
         cols.need(*REVIEW_DEFAULTS["text"])
-    source_name = _esc(options.get("_source_name", "reviews"))
     used = {v for v in mapping.values() if v} | {given.get("feedback_id"), given.get("channel")}
     return _mapped_select(cols, {
         **{k: v for k, v in mapping.items() if k != "rating"},
         "rating": _rating(mapping["rating"]) if mapping["rating"] else None,
-        "feedback_id": given.get("feedback_id") or f"'{source_name}-' || _row_number",
+        "feedback_id": given.get("feedback_id"),  # none: derived from the review's content
         "channel": given.get("channel") or f"'{_esc(options.get('channel', 'review'))}'",
         "attributes": cols.rest_as_json(used),
     })
@@ -185,7 +186,6 @@ def _reviews(table: str, cols: Columns, options: dict) -> str:
 def _cx_workbook(table: str, cols: Columns, options: dict) -> str:
     customer = cols.need("customer_id", "customer id", "customerid")
     when = cols.need("purchase_date")
-    source_name = _esc(options.get("_source_name", "cx"))
     if table == "customers":
         geo = cols.find("geo_location", "geo location", "country", "location")
         return f"""SELECT {customer}::VARCHAR AS customer_id, min(TRY_CAST({when} AS TIMESTAMP)) AS first_seen_at,
@@ -199,8 +199,7 @@ def _cx_workbook(table: str, cols: Columns, options: dict) -> str:
         # a column of fractions (0.1) is read as percent (10)
         discount_expr = (f"CASE WHEN max(TRY_CAST({discount} AS DOUBLE)) OVER () <= 1 "
                          f"THEN (TRY_CAST({discount} AS DOUBLE) * 100)::VARCHAR ELSE {discount}::VARCHAR END") if discount else None
-        return _mapped_select(cols, {
-            "order_id": f"'{source_name}-' || _row_number",
+        return _mapped_select(cols, {  # no order id: derived from customer, purchase date and product
             "line_no": "1",
             "customer_id": f"{customer}::VARCHAR",
             "ordered_at": when,
@@ -218,8 +217,8 @@ def _cx_workbook(table: str, cols: Columns, options: dict) -> str:
         attributes = ("to_json({" + ", ".join(f"'{c}': TRY_CAST({_rating(cols.find(c))} AS DOUBLE)"
                                               for c in sub_ratings) + "})") if sub_ratings else "NULL::JSON"
         rating = cols.find("product_quality_rating", "rating")
+        # no feedback id: the loader derives it from the content
         return f"""SELECT * FROM ({_mapped_select(cols, {
-            "feedback_id": f"'{source_name}-' || _row_number",
             "customer_id": f"{customer}::VARCHAR",
             "product_id": cols.find("product_id"),
             "category": cols.find("product_category", "category"),
@@ -266,6 +265,8 @@ def _campaign(table: str, cols: Columns, options: dict) -> str:
                   else f"({arm}::VARCHAR = '{_esc(str(control))}')")
     used = {arm, customer, is_control, *fields.values()}
     discount = fields.pop("discount_pct", None) or _discount_from_arm(arm)
+    # without a customer column the row number is the customer: identical rows are different people (10% of
+    # Hillstrom's), so a content key would merge them; an experiment file is delivered whole, once
     return _mapped_select(cols, {
         "campaign_id": f"'{campaign_id}'",
         "customer_id": f"{customer}::VARCHAR" if customer else f"'{campaign_id}-' || _row_number",
@@ -319,8 +320,6 @@ def _table(table: str, cols: Columns, options: dict) -> str:
         exprs[c] = f"'{_esc(str(value))}'"
     if "attributes" in target.columns and "attributes" not in exprs:
         exprs["attributes"] = cols.rest_as_json(set(exprs.values()))
-    if table == "feedback" and "feedback_id" not in exprs:
-        exprs["feedback_id"] = f"'{_esc(options.get('_source_name', 'table'))}-' || _row_number"
     if table == "feedback" and "channel" not in exprs:
         exprs["channel"] = "'review'"
     return _mapped_select(cols, exprs)

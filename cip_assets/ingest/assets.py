@@ -11,11 +11,12 @@ from cip_resources.warehouse import WarehouseResource
 
 
 def _results_markdown(results) -> str:
-    lines = ["| source | file | read | loaded | rejected | already loaded | note |", "|---|---|---|---|---|---|---|"]
+    lines = ["| source | file | read | loaded | rejected | already loaded | duplicates | note |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in results:
         note = "unchanged, skipped" if r.unchanged else "; ".join(f"{k} ({v})" for k, v in r.top_reasons.items())
         lines.append(f"| {r.source} | {r.file} | {r.rows_read} | {r.rows_loaded} | {r.rows_rejected} "
-                     f"| {r.rows_already_loaded} | {note} |")
+                     f"| {r.rows_already_loaded} | {r.rows_duplicate} | {note} |")
     return "\n".join(lines)
 
 
@@ -26,7 +27,8 @@ def build_ingest_asset(table: RawTable) -> dg.AssetsDefinition:
         kinds={"duckdb", "polars"},
         owners=["team:data-engineering"],
         description=f"raw.{table.name}: {table.grain}, from every configured source that feeds it. "
-        "Rows failing the contract's hard rules go to raw.rejected_rows; a file already ingested is skipped.",
+        "Rows failing the contract's hard rules go to raw.rejected_rows; a file already ingested is skipped, "
+        "and rows already loaded from another file are counted, not loaded again.",
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 settings: CipSettings) -> dg.MaterializeResult:
@@ -35,7 +37,8 @@ def build_ingest_asset(table: RawTable) -> dg.AssetsDefinition:
             total = con.execute(f"SELECT count(*) FROM {table.qualified}").fetchone()[0]
         for r in results:
             context.log.info(f"{r.source} -> raw.{table.name}: read {r.rows_read}, loaded {r.rows_loaded}, "
-                             f"rejected {r.rows_rejected}, already loaded {r.rows_already_loaded}"
+                             f"rejected {r.rows_rejected}, already loaded {r.rows_already_loaded}, "
+                             f"duplicates {r.rows_duplicate}"
                              + (" (unchanged file, skipped)" if r.unchanged else ""))
         return dg.MaterializeResult(metadata={
             "dagster/row_count": total,
@@ -43,6 +46,7 @@ def build_ingest_asset(table: RawTable) -> dg.AssetsDefinition:
             "rows_loaded": sum(r.rows_loaded for r in results),
             "rows_rejected": sum(r.rows_rejected for r in results),
             "rows_already_loaded": sum(r.rows_already_loaded for r in results),
+            "rows_duplicate": sum(r.rows_duplicate for r in results),
             "reconciles": all(r.reconciles for r in results),
             "sources": dg.MetadataValue.md(_results_markdown(results) if results
                                            else f"No configured source feeds raw.{table.name}; the table is empty."),
@@ -64,12 +68,13 @@ def build_quality_checks(table: RawTable) -> list[dg.AssetChecksDefinition]:
 
     @dg.asset_check(asset=dg.AssetKey(["raw", table.name]), name="rejects_recorded",
                     description="Every row the ledger counts as rejected is in raw.rejected_rows (per source), and "
-                    "every ingested file reconciles: read = loaded + rejected + already loaded.")
+                    "every ingested file reconciles: read = loaded + rejected + already loaded + duplicates.")
     def _reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
             mismatches = con.execute(
                 """WITH ledger AS (SELECT source, sum(rows_rejected) AS counted,
-                                          sum(rows_read - rows_loaded - rows_rejected - rows_already_loaded) AS gap
+                                          sum(rows_read - rows_loaded - rows_rejected - rows_already_loaded
+                                              - coalesce(rows_duplicate, 0)) AS gap
                                    FROM raw.ingest_ledger WHERE raw_table = ? GROUP BY ALL),
                         kept AS (SELECT source, count(*) AS kept FROM raw.rejected_rows
                                  WHERE raw_table = ? GROUP BY ALL)

@@ -18,15 +18,21 @@ class RawTable:
     name: str
     grain: str
     columns: dict[str, str]  # column -> DuckDB type, in table order
-    key: tuple[str, ...]  # natural key; empty = rows are facts with no key (events)
+    key: tuple[str, ...]  # natural key, unique in the table
     required: tuple[str, ...]  # must be non-null after casting
     # hard rules: SQL boolean expressions over the *typed* columns that must hold, with the reason
     rules: tuple[tuple[str, str], ...] = field(default=())
+    # when a feed has no id for key[0], the loader derives it from these columns (see content_key_sql), so a
+    # re-delivered row gets the same key whatever the file, source name or row position
+    content_key: tuple[str, ...] = field(default=())
 
     @property
     def qualified(self) -> str:
         return f"raw.{self.name}"
 
+
+# written by the loader, never by a feed (a feed may still bring its own event_key)
+LOADER_COLUMNS = ("source", "event_key")
 
 _NOT_FUTURE = "{col} IS NULL OR {col} <= now()::TIMESTAMP + INTERVAL 1 DAY"
 _NOT_ANCIENT = "{col} IS NULL OR {col} >= TIMESTAMP '1990-01-01'"
@@ -83,6 +89,7 @@ RAW_TABLES: dict[str, RawTable] = {
             },
             key=("order_id", "line_no"),
             required=("order_id", "line_no", "ordered_at", "quantity", "unit_price", "status"),
+            content_key=("customer_id", "ordered_at", "product_id"),  # who bought what when
             rules=(
                 ("unit_price >= 0", "unit_price is negative"),
                 ("quantity > 0", "quantity is not positive"),
@@ -104,9 +111,11 @@ RAW_TABLES: dict[str, RawTable] = {
                 "brand": "VARCHAR",
                 "price": "DOUBLE",
                 "source": "VARCHAR",
+                "event_key": "VARCHAR",  # last: where ALTER TABLE ADD COLUMN put it in older warehouses
             },
-            key=(),
+            key=("event_key",),
             required=("event_at", "event_type"),
+            content_key=("event_at", "event_type", "customer_id", "session_id", "product_id", "price"),
             rules=(
                 (_in("event_type", EVENT_TYPES), f"event_type not one of {', '.join(EVENT_TYPES)}"),
                 ("price IS NULL OR price >= 0", "price is negative"),
@@ -131,6 +140,7 @@ RAW_TABLES: dict[str, RawTable] = {
             },
             key=("feedback_id",),
             required=("feedback_id", "channel"),
+            content_key=("text", "title", "rating", "product_id", "customer_id", "created_at", "channel"),
             rules=(
                 ("rating IS NULL OR rating BETWEEN 1 AND 5", "rating outside 1-5"),
                 (_in("channel", CHANNELS), f"channel not one of {', '.join(CHANNELS)}"),
@@ -189,8 +199,11 @@ INGEST_LEDGER_DDL = """
 CREATE TABLE IF NOT EXISTS raw.ingest_ledger (
     source VARCHAR, adapter VARCHAR, file VARCHAR, file_hash VARCHAR, raw_table VARCHAR,
     rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, rows_already_loaded BIGINT,
-    ingested_at TIMESTAMP
+    ingested_at TIMESTAMP, rows_duplicate BIGINT DEFAULT 0
 )"""
+
+# adapters that used to number rows for a missing id ('<source>-<row number>'), per table; migrated once
+_ROW_NUMBER_IDS = {"feedback": ("reviews", "cx_workbook", "table"), "order_lines": ("cx_workbook",)}
 
 
 def table_ddl(table: RawTable) -> str:
@@ -198,10 +211,70 @@ def table_ddl(table: RawTable) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table.qualified} (\n    {cols}\n)"
 
 
+def content_key_sql(table: RawTable, occurrence: str) -> str:
+    """SQL for a derived key: md5 over the typed content columns and the row's occurrence among its equals.
+
+    `occurrence` numbers the distinct rows that share the content (two 5-star ratings without text for one
+    product), ordered by the rest of the row, so a delivery of the same rows in any order or file gives the
+    same keys. Doubles are printed with a fixed format so the key does not move with DuckDB's float formatting.
+    """
+    texts = [f'printf(\'%.6f\', "{c}")' if table.columns[c] == "DOUBLE" else f'"{c}"::VARCHAR'
+             for c in table.content_key]
+    return f"md5(to_json([{', '.join(texts)}, ({occurrence})::VARCHAR])::VARCHAR)"
+
+
 def ensure_raw_schema(con) -> None:
-    """Create schema `raw` and every canonical table, empty, so downstream never meets a missing table."""
+    """Create schema `raw` and every canonical table, empty, so downstream never meets a missing table.
+
+    A warehouse built by older code is brought up to date once (`_migrate`); the check is one catalog query.
+    """
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    existing = dict(con.execute(
+        """SELECT table_name, list(column_name) FROM duckdb_columns()
+           WHERE database_name = current_database() AND schema_name = 'raw' GROUP BY 1""").fetchall())
     for table in RAW_TABLES.values():
         con.execute(table_ddl(table))
     con.execute(REJECTED_ROWS_DDL)
     con.execute(INGEST_LEDGER_DDL)
+    keyless = [t for t in RAW_TABLES.values()
+               if t.content_key and t.name in existing and t.key[0] not in existing[t.name]]
+    old_ledger = "ingest_ledger" in existing and "rows_duplicate" not in existing["ingest_ledger"]
+    if keyless or old_ledger:
+        _migrate(con, keyless, old_ledger)
+
+
+def _migrate(con, keyless: list[RawTable], old_ledger: bool) -> None:
+    """Yesterday's warehouse, in one transaction: add the derived key columns (raw.events.event_key) and fill
+    them for the rows already there, add the ledger's rows_duplicate, and replace the row-number ids older
+    adapters made up ('<source>-<n>') by content keys, so files delivered again match the rows they loaded."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in keyless:
+            key = table.key[0]
+            con.execute(f"ALTER TABLE {table.qualified} ADD COLUMN IF NOT EXISTS {key} {table.columns[key]}")
+            _fill_key(con, table, "true")
+        if old_ledger:
+            con.execute("ALTER TABLE raw.ingest_ledger ADD COLUMN IF NOT EXISTS rows_duplicate BIGINT DEFAULT 0")
+            for name, adapters in _ROW_NUMBER_IDS.items():
+                table, key = RAW_TABLES[name], RAW_TABLES[name].key[0]
+                listed = ", ".join(f"'{a}'" for a in adapters)
+                _fill_key(con, table, f"""starts_with({key}, source || '-')
+                    AND TRY_CAST(substr({key}, length(source) + 2) AS BIGINT) IS NOT NULL
+                    AND source IN (SELECT source FROM raw.ingest_ledger
+                                   WHERE raw_table = '{name}' AND adapter IN ({listed}))""")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _fill_key(con, table: RawTable, where: str) -> None:
+    """The key the loader would give these rows (same occurrence rule as `load.load_feed`)."""
+    key = table.key[0]
+    rest = ", ".join(c for c in table.columns if c not in (*table.content_key, key, "source"))
+    occurrence = f"dense_rank() OVER (PARTITION BY {', '.join(table.content_key)} ORDER BY {rest})"
+    con.execute(
+        f"""UPDATE {table.qualified} SET {key} = k.key
+        FROM (SELECT rowid AS _rid, {content_key_sql(table, occurrence)} AS key
+              FROM {table.qualified} WHERE {where}) k
+        WHERE {table.qualified}.rowid = k._rid""")

@@ -1,9 +1,12 @@
 """Validate a mapped source relation against the contract and load it, losing nothing.
 
 Every row read ends in exactly one place: the raw table (loaded), `raw.rejected_rows` (with
-the reason, naming the column, and the original row as JSON), or counted as already loaded
-(its natural key came in with an earlier file). A file whose content hash is in
-`raw.ingest_ledger` for the same source and table is skipped, so re-ingesting changes nothing.
+the reason, naming the column, and the original row as JSON), counted as already loaded
+(its key came in with an earlier file) or counted as a duplicate (an exact copy of another
+row of the same file). Rows without an id of their own get a key from their content
+(`contract.content_key_sql`), so an export delivered again, renamed, under another source
+name or with rows added anywhere, loads only the rows that are new. A file whose bytes are
+in `raw.ingest_ledger` for the same table is skipped, whatever its name or source.
 All the work is SQL inside DuckDB, in one transaction per file and table.
 """
 
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from cip_assets.ingest.contract import RAW_TABLES, RawTable
+from cip_assets.ingest.contract import RAW_TABLES, RawTable, content_key_sql
 
 TRUE_WORDS = ("1", "1.0", "true", "t", "yes", "y")
 FALSE_WORDS = ("0", "0.0", "false", "f", "no", "n")
@@ -29,12 +32,14 @@ class LoadResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     rows_already_loaded: int = 0
+    rows_duplicate: int = 0  # exact copies of another row of the same file
     unchanged: bool = False  # the same content was ingested before: nothing done
     top_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def reconciles(self) -> bool:
-        return self.rows_read == self.rows_loaded + self.rows_rejected + self.rows_already_loaded
+        return self.rows_read == (self.rows_loaded + self.rows_rejected + self.rows_already_loaded
+                                  + self.rows_duplicate)
 
 
 def cast_expr(column: str, duck_type: str, date_format: str | None = None) -> str:
@@ -53,7 +58,7 @@ def cast_expr(column: str, duck_type: str, date_format: str | None = None) -> st
     return f"TRY_CAST({col} AS {duck_type})"
 
 
-def _reason_exprs(table: RawTable, mapped: set[str]) -> list[str]:
+def _reason_exprs(table: RawTable, mapped: set[str], derived: str | None) -> list[str]:
     reasons = []
     for column, duck_type in table.columns.items():
         if column in mapped and duck_type != "VARCHAR":
@@ -62,17 +67,17 @@ def _reason_exprs(table: RawTable, mapped: set[str]) -> list[str]:
                     AND "{column}" IS NULL THEN 'column {column}: cannot read ''' ||
                     left("_raw_{column}"::VARCHAR, 60) || ''' as {duck_type}' END"""
             )
-    for column in table.required:
+    for column in (c for c in table.required if c != derived):
         reasons.append(f"""CASE WHEN "{column}" IS NULL THEN 'column {column}: required value missing' END""")
     for rule, reason in table.rules:
         reasons.append(f"CASE WHEN NOT ({rule}) THEN 'column {reason}' END")
     return reasons
 
 
-def already_ingested(con: duckdb.DuckDBPyConnection, source: str, table: str, file_hash: str) -> bool:
+def already_ingested(con: duckdb.DuckDBPyConnection, table: str, file_hash: str) -> bool:
+    """The same bytes went into this table before, under any name, path or source."""
     return con.execute(
-        "SELECT count(*) FROM raw.ingest_ledger WHERE source = ? AND raw_table = ? AND file_hash = ?",
-        [source, table, file_hash],
+        "SELECT count(*) FROM raw.ingest_ledger WHERE raw_table = ? AND file_hash = ?", [table, file_hash],
     ).fetchone()[0] > 0
 
 
@@ -85,25 +90,27 @@ def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str,
     unknown = mapped - set(table.columns) - {"_row_number", "_file"}
     if unknown:
         raise ValueError(f"adapter {adapter} maps unknown columns {sorted(unknown)} onto raw.{table_name}")
+    # a feed with no id for the key gets one from its content
+    derived = table.key[0] if table.content_key and table.key[0] not in mapped else None
     casts = ",\n".join(
         f'{cast_expr(c, t, date_format)} AS "{c}"' if c in mapped else f'NULL::{t} AS "{c}"'
         for c, t in table.columns.items() if c != "source"
     )
     raws = "".join(f', "{c}" AS "_raw_{c}"' for c in table.columns if c in mapped and c != "source")
     raw_names = "".join(f', "_raw_{c}"' for c in table.columns if c in mapped and c != "source")
-    reasons = ",\n".join(_reason_exprs(table, mapped))
-    key = ", ".join(f'"{k}"' for k in table.key)
-    duplicate = (
-        f"""CASE WHEN _reason IS NULL AND row_number() OVER (
-                PARTITION BY {key}, _reason IS NULL ORDER BY _file, _row_number) > 1
-            THEN 'duplicate key ({key.replace('"', '')}) within the file' ELSE _reason END"""
-        if table.key else "_reason"
-    )
-    already = (
-        f"EXISTS (SELECT 1 FROM {table.qualified} t WHERE "
-        + " AND ".join(f't."{k}" = v."{k}"' for k in table.key) + ")"
-        if table.key else "false"
-    )
+    reasons = ",\n".join(_reason_exprs(table, mapped, derived))
+    # one window over the rows that share the key (or, with no key in the feed, the content key), ordered by the
+    # rest of the row: a row equal to an earlier one in every column is a copy; a second distinct row is a
+    # duplicate key, or, for a derived key, the next occurrence of that content (numbered by value, not position)
+    group = table.content_key if derived else table.key
+    rest = ", ".join(f'"{c}"' for c in table.columns if c in mapped and c != "source" and c not in group)
+    window = "PARTITION BY _reason IS NULL, " + ", ".join(f'"{c}"' for c in group)
+    window += f" ORDER BY {rest}" if rest else ""
+    settle = (f'{content_key_sql(table, "_occurrence")} AS "{derived}"' if derived else
+              f"""CASE WHEN _reason IS NULL AND NOT _duplicate AND _occurrence > 1
+                  THEN 'duplicate key ({', '.join(table.key)}) within the file' ELSE _reason END AS _reason""")
+    already = f"EXISTS (SELECT 1 FROM {table.qualified} t WHERE " + " AND ".join(
+        f't."{k}" = v."{k}"' for k in table.key) + ")"
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -111,14 +118,19 @@ def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str,
             WITH mapped AS ({feed_sql}),
             typed AS (SELECT _row_number, _file, {casts} {raws} FROM mapped),
             checked AS (SELECT *, NULLIF(concat_ws('; ', {reasons}), '') AS _reason FROM typed),
-            deduped AS (SELECT * EXCLUDE (_reason {raw_names}), {duplicate} AS _reason FROM checked)
-            SELECT *, (_reason IS NULL AND {already}) AS _already FROM deduped v"""
+            marked AS (SELECT * EXCLUDE (_reason {raw_names}), _reason,
+                              _reason IS NULL AND row_number() OVER w > rank() OVER w AS _duplicate,
+                              dense_rank() OVER w AS _occurrence
+                       FROM checked WINDOW w AS ({window})),
+            deduped AS (SELECT * REPLACE ({settle}) FROM marked)
+            SELECT * EXCLUDE (_occurrence), (_reason IS NULL AND NOT _duplicate AND {already}) AS _already
+            FROM deduped v"""
         )
         columns = [c for c in table.columns if c != "source"]
         col_list = ", ".join(f'"{c}"' for c in columns)
         con.execute(
             f"""INSERT INTO {table.qualified} ({col_list}, source)
-            SELECT {col_list}, ? FROM _typed WHERE _reason IS NULL AND NOT _already""",
+            SELECT {col_list}, ? FROM _typed WHERE _reason IS NULL AND NOT _duplicate AND NOT _already""",
             [source],
         )
         con.execute(
@@ -128,19 +140,22 @@ def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str,
             WHERE r._reason IS NOT NULL""",
             [source, table_name],
         )
-        read, loaded, rejected, already = con.execute(
-            """SELECT count(*), count(*) FILTER (WHERE _reason IS NULL AND NOT _already),
-                      count(*) FILTER (WHERE _reason IS NOT NULL), count(*) FILTER (WHERE _already)
+        read, loaded, rejected, already, duplicate = con.execute(
+            """SELECT count(*), count(*) FILTER (WHERE _reason IS NULL AND NOT _duplicate AND NOT _already),
+                      count(*) FILTER (WHERE _reason IS NOT NULL), count(*) FILTER (WHERE _already),
+                      count(*) FILTER (WHERE _duplicate)
                FROM _typed"""
         ).fetchone()
-        result.rows_read, result.rows_loaded, result.rows_rejected, result.rows_already_loaded = (
-            read, loaded, rejected, already)
+        (result.rows_read, result.rows_loaded, result.rows_rejected, result.rows_already_loaded,
+         result.rows_duplicate) = (read, loaded, rejected, already, duplicate)
         result.top_reasons = dict(con.execute(
             """SELECT _reason, count(*) FROM _typed WHERE _reason IS NOT NULL
                GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5""").fetchall())
         con.execute(
-            "INSERT INTO raw.ingest_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-            [source, adapter, file_label, file_hash, table_name, read, loaded, rejected, already],
+            """INSERT INTO raw.ingest_ledger (source, adapter, file, file_hash, raw_table, rows_read, rows_loaded,
+                   rows_rejected, rows_already_loaded, rows_duplicate, ingested_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)""",
+            [source, adapter, file_label, file_hash, table_name, read, loaded, rejected, already, duplicate],
         )
         con.execute("DROP TABLE _typed")
         con.execute("COMMIT")

@@ -80,7 +80,7 @@ def ingest_table(con: duckdb.DuckDBPyConnection, config: CipConfig, table: str, 
             continue
         path = locate(source, table, paths)
         file_hash = content_hash(path)
-        if already_ingested(con, source.name, table, file_hash):
+        if already_ingested(con, table, file_hash):
             results.append(LoadResult(source.name, source.adapter, table, str(path), unchanged=True))
             continue
         options = {**source.options, "_source_name": source.name}

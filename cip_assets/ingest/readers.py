@@ -30,11 +30,13 @@ def file_kind(path: Path) -> str:
 
 
 def content_hash(path: Path) -> str:
-    """blake2b of the file's bytes (of every part file, in order, for a folder of Parquet parts)."""
+    """blake2b of the file's bytes (of every part file, in sorted order, for a folder of Parquet parts).
+
+    The name is left out on purpose: a renamed or re-listed copy is the same content and is skipped.
+    """
     files = sorted(p for p in path.rglob("*.parquet")) if path.is_dir() else [path]
     digest = hashlib.blake2b(digest_size=20)
     for f in files:
-        digest.update(f.name.encode())
         with f.open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 22), b""):
                 digest.update(block)

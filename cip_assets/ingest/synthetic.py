@@ -1,8 +1,8 @@
 """Synthetic e-commerce data in the canonical raw contract, with the ground truth kept beside it.
 
 `generate(out_dir, ...)` writes one folder of Parquet part files per raw table, in the column
-names and Arrow types of `contract.RAW_TABLES` (without `source`; `attributes` JSON columns are
-JSON strings):
+names and Arrow types of `contract.RAW_TABLES` (without `source` and the loader's `event_key`;
+`attributes` JSON columns are JSON strings):
 
     out_dir/customers/part-00000.parquet          out_dir/feedback/part-*.parquet
     out_dir/order_lines/part-*.parquet            out_dir/campaign_exposures/part-*.parquet
@@ -67,7 +67,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cip_assets.ingest.contract import EVENT_TYPES, RAW_TABLES, STATUSES
+from cip_assets.ingest.contract import EVENT_TYPES, LOADER_COLUMNS, RAW_TABLES, STATUSES
 
 GENERATOR_VERSION = 1
 
@@ -83,9 +83,9 @@ TABLES = ("customers", "order_lines", "events", "feedback", "campaign_exposures"
 
 
 def arrow_schema(table: str) -> pa.Schema:
-    """The Arrow schema of a canonical raw table as the generator writes it (no `source`)."""
+    """The Arrow schema of a canonical raw table as the generator writes it (no `source`, no `event_key`)."""
     cols = RAW_TABLES[table].columns
-    return pa.schema([pa.field(c, ARROW_TYPES[t]) for c, t in cols.items() if c != "source"])
+    return pa.schema([pa.field(c, ARROW_TYPES[t]) for c, t in cols.items() if c not in LOADER_COLUMNS])
 
 
 CUSTOMERS_TRUTH_SCHEMA = pa.schema([

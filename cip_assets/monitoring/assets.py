@@ -11,8 +11,9 @@ import pandas as pd
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster_dbt import get_asset_key_for_model
 
-from cip_assets.churn.assets import (REGISTERED_MODEL, active_customers_to_score, churn_scores,
+from cip_assets.churn.assets import (REGISTERED_MODEL, SCORING_INPUTS, active_customers_to_score, churn_scores,
                                      labelled_customers_to_score)
+from cip_assets.ingest.assets import ingest_assets
 from cip_assets.marts.assets import cip_dbt_assets
 from cip_assets.monitoring.alerts import (acknowledged_ids, data_quality_alerts, drift_alerts, kpi_alerts, reconcile,
                                           risk_alerts, sentiment_alerts, thresholds, topic_alerts)
@@ -29,6 +30,8 @@ from cip_resources.warehouse import WarehouseResource, replace_table, table_exis
 NLP_KEYS = [dg.AssetKey(["nlp", "feedback_sentiment"]), dg.AssetKey(["nlp", "feedback_topic_trend"])]
 DAILY_KPIS = get_asset_key_for_model([cip_dbt_assets], "daily_kpis")
 STG_FEEDBACK = get_asset_key_for_model([cip_dbt_assets], "stg_feedback")
+STG_ORDER_LINES = get_asset_key_for_model([cip_dbt_assets], "stg_order_lines")
+RAW_TABLES = [a.key for a in ingest_assets]  # the ingest ledger and the raw tables' empty-column scan
 FEEDBACK_WINDOW_DAYS = 30
 TRAINING_DRIFT = "churn features vs training"  # measured and checked, but not an alert: see drift_alerts
 
@@ -37,7 +40,7 @@ def _monitoring_config(settings: CipSettings) -> dict:
     return thresholds(settings.config().raw.get("monitoring"))
 
 
-@dg.asset(key=["monitoring", "model_performance"], group_name="monitoring", deps=[churn_scores],
+@dg.asset(key=["monitoring", "model_performance"], group_name="monitoring", deps=[churn_scores, STG_ORDER_LINES],
           kinds={"duckdb"}, owners=["team:data-science"])
 def model_performance_asset(warehouse: WarehouseResource, settings: CipSettings) -> dg.MaterializeResult:
     """Logs each scoring (monitoring.score_log) and grades earlier scorings whose horizon has passed:
@@ -56,7 +59,7 @@ def model_performance_asset(warehouse: WarehouseResource, settings: CipSettings)
         "latest_realised_roc_auc": float(graded.realised_roc_auc.iloc[-1]) if len(graded) else None})
 
 
-@dg.asset(key=["monitoring", "drift_summary"], group_name="monitoring", deps=[model_performance_asset, *NLP_KEYS],
+@dg.asset(key=["monitoring", "drift_summary"], group_name="monitoring", deps=[model_performance_asset, churn_scores, *SCORING_INPUTS, *NLP_KEYS],
           kinds={"evidently"}, owners=["team:data-science"])
 def drift_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
                   mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
@@ -169,7 +172,7 @@ def _feedback_windows(con):
     return frame.loc[~frame.recent, ["text_length", "sentiment"]], frame.loc[frame.recent, ["text_length", "sentiment"]]
 
 
-@dg.asset(key=["monitoring", "data_quality"], group_name="monitoring", deps=[DAILY_KPIS, STG_FEEDBACK],
+@dg.asset(key=["monitoring", "data_quality"], group_name="monitoring", deps=[DAILY_KPIS, STG_FEEDBACK, *RAW_TABLES],
           kinds={"duckdb"}, owners=["team:data-engineering"])
 def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  settings: CipSettings) -> dg.MaterializeResult:
@@ -210,7 +213,8 @@ def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
 
 @dg.asset(key=["monitoring", "alerts"], group_name="monitoring",
-          deps=[model_performance_asset, drift_summary, data_quality, DAILY_KPIS, customer_value.key, *NLP_KEYS],
+          deps=[model_performance_asset, drift_summary, data_quality, DAILY_KPIS, churn_scores, customer_value.key,
+                *NLP_KEYS, *RAW_TABLES],
           kinds={"duckdb"}, owners=["team:data-science"])
 def alerts(warehouse: WarehouseResource, settings: CipSettings) -> dg.MaterializeResult:
     """Every alert rule over the latest data, reconciled with the open alerts so nothing re-alerts nightly;

@@ -130,7 +130,7 @@ def _load_policy(mlflow_tracking: MlflowResource, run_id: str):
     return joblib.load(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="policy.joblib"))
 
 
-@dg.asset(key=["ml", "offer_recommendations"], group_name=GROUP, deps=[uplift_model, CHURN_SCORES, CUSTOMER_VALUE],
+@dg.asset(key=["ml", "offer_recommendations"], group_name=GROUP, deps=[uplift_model, CHURN_SCORES, CUSTOMER_VALUE, *STAGING_INPUTS, CUSTOMERS],
           kinds={"lightgbm", "duckdb"}, owners=OWNERS)
 def offer_recommendations(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
                           mlflow_tracking: MlflowResource) -> dg.MaterializeResult:

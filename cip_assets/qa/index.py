@@ -31,8 +31,11 @@ def published_stamp(db: Path) -> str:
 
 
 def build_index(published_db: Path, out_dir: Path, encoder=None, with_embeddings: bool = True,
-                profiles: bool = True, max_embedded: int | None = None) -> dict:
+                profiles: bool = True, max_embedded: int | None = None, embed_texts=None) -> dict:
     """Build every piece into a temporary folder, then swap it in; returns the manifest.
+
+    `embed_texts` (the platform's embedding cache) embeds the feedback and profile texts, so a text the nlp
+    assets already embedded is not embedded again.
 
     `max_embedded` (default env `CIP_QA_EMBED_MAX`, else 20000) caps the distinct feedback and profile texts
     embedded; 0 keeps BM25 only for them (the example bank is still embedded)."""
@@ -58,7 +61,8 @@ def build_index(published_db: Path, out_dir: Path, encoder=None, with_embeddings
             np.save(tmp / "examples.npy", encode(encoder, clf.texts))
             (tmp / "examples.json").write_text(json.dumps({"texts": clf.texts, "labels": clf.labels}))
         text_encoder = encoder if max_embedded > 0 else None
-        fb = feedback_index(con, gaz.tables, encoder=text_encoder, max_embedded=max_embedded)
+        cached = embed_texts if text_encoder is not None else None
+        fb = feedback_index(con, gaz.tables, encoder=text_encoder, max_embedded=max_embedded, embed_texts=cached)
         if fb is None:
             manifest["skipped"]["feedback"] = "nlp.feedback_sentiment is not published"
         else:
@@ -66,7 +70,7 @@ def build_index(published_db: Path, out_dir: Path, encoder=None, with_embeddings
             manifest["feedback_docs"] = len(fb.ids)
             manifest["feedback_embedded_texts"] = len(fb.unique_texts)
         if profiles:
-            pr = profile_index(con, gaz.tables, encoder=text_encoder, max_embedded=max_embedded)
+            pr = profile_index(con, gaz.tables, encoder=text_encoder, max_embedded=max_embedded, embed_texts=cached)
             if pr is None:
                 manifest["skipped"]["profiles"] = "no customer mart is published"
             else:

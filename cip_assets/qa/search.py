@@ -46,19 +46,21 @@ class TextIndex:
         self.text_slot: np.ndarray = np.zeros(0, dtype=np.int64)  # doc -> row of `embeddings` (-1 = none)
         self.embeddings: np.ndarray | None = None
 
-    def build(self, encoder=None, max_embedded: int = MAX_EMBEDDED_TEXTS) -> "TextIndex":
+    def build(self, encoder=None, max_embedded: int = MAX_EMBEDDED_TEXTS, embed_texts=None) -> "TextIndex":
+        """`embed_texts` (texts -> vectors, e.g. the platform's embedding cache) replaces plain `encoder` calls."""
         import bm25s
 
         self.bm25 = bm25s.BM25()
         if self.texts:
             self.bm25.index(_tokenize(self.texts), show_progress=False)
-        if encoder is not None and self.texts:
+        if (encoder is not None or embed_texts is not None) and self.texts:
             from cip_assets.qa.intents import encode
 
             uniq, inverse = np.unique(np.asarray(self.texts, dtype=object), return_inverse=True)
             self.unique_texts = [str(t) for t in uniq[:max_embedded]]
             self.text_slot = np.where(inverse < max_embedded, inverse, -1).astype(np.int64)
-            self.embeddings = encode(encoder, self.unique_texts).astype(np.float16)
+            vectors = embed_texts(self.unique_texts) if embed_texts else encode(encoder, self.unique_texts)
+            self.embeddings = np.asarray(vectors).astype(np.float16)
         return self
 
     def search(self, query: str, k: int = 5, encoder=None, mask: np.ndarray | None = None
@@ -118,7 +120,7 @@ class TextIndex:
 
 
 def feedback_index(con, tables: dict[str, list[str]], encoder=None, limit: int | None = None,
-                   max_embedded: int = MAX_EMBEDDED_TEXTS) -> TextIndex | None:
+                   max_embedded: int = MAX_EMBEDDED_TEXTS, embed_texts=None) -> TextIndex | None:
     """The feedback index from the published nlp.feedback_sentiment; None when it is not published."""
     if FEEDBACK_TABLE not in tables:
         return None
@@ -130,10 +132,11 @@ def feedback_index(con, tables: dict[str, list[str]], encoder=None, limit: int |
         sql += f" LIMIT {int(limit)}"
     rows = con.execute(sql).fetchall()
     extra = {c: [r[2 + i] for r in rows] for i, c in enumerate(extras)}
-    return TextIndex([r[0] for r in rows], [r[1] for r in rows], extra).build(encoder, max_embedded=max_embedded)
+    return TextIndex([r[0] for r in rows], [r[1] for r in rows], extra).build(encoder, max_embedded, embed_texts)
 
 
-def profile_index(con, tables: dict[str, list[str]], encoder=None, max_embedded: int = 20000) -> TextIndex | None:
+def profile_index(con, tables: dict[str, list[str]], encoder=None, max_embedded: int = 20000,
+                  embed_texts=None) -> TextIndex | None:
     """Customer profiles as short texts ("C0000057 United Kingdom London Loyal high risk Apparel ...")."""
     table = "marts.customer_scores" if "marts.customer_scores" in tables else "marts.customer_360"
     if table not in tables:
@@ -143,4 +146,4 @@ def profile_index(con, tables: dict[str, list[str]], encoder=None, max_embedded:
     parts = " || ' ' || ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in cols) or "''"
     rows = con.execute(f"SELECT customer_id, {parts} FROM {table} ORDER BY customer_id").fetchall()
     texts = [r[1] + (" risk" if "risk_band" in cols else "") for r in rows]
-    return TextIndex([r[0] for r in rows], texts).build(encoder, max_embedded=max_embedded)
+    return TextIndex([r[0] for r in rows], texts).build(encoder, max_embedded, embed_texts)

@@ -9,6 +9,7 @@ source as (
 renamed as (
 
     select
+        cast(event_key as varchar) as event_key,
         cast(event_at as timestamp) as event_at,
         cast(event_type as varchar) as event_type,
         cast(customer_id as varchar) as customer_id,

@@ -1,0 +1,154 @@
+"""The jobs as the UI, the schedules and `cip run` launch them: the data's order, one process, one run at a time."""
+
+import json
+
+import dagster as dg
+import pytest
+import yaml
+from dagster._core.execution.api import create_execution_plan
+
+SCORING = ["ml/churn_scores", "ml/purchase_propensity", "ml/next_action_scores", "ml/offer_recommendations",
+           "nlp/feedback_sentiment", "nlp/feedback_aspects"]
+
+
+def asset_levels(job_name: str) -> dict[str, int]:
+    """Asset key (as a string) -> the level of the step that materializes it in the job's execution plan."""
+    from cip_assets.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    plan = create_execution_plan(job)
+    level_of_step = {step.key: level for level, steps in enumerate(plan.get_steps_to_execute_by_level())
+                     for step in steps}
+    graph = job.asset_layer.asset_graph
+    steps = {key.to_user_string(): graph.get(key).assets_def.node_def.name for key in graph.executable_asset_keys}
+    return {key: level_of_step[step] for key, step in steps.items() if step in level_of_step}
+
+
+@pytest.mark.parametrize("job_name", ["refresh", "build_all"])
+def test_a_refresh_ingests_then_builds_marts_then_scores_then_publishes(cip_home, job_name):
+    levels = asset_levels(job_name)
+    ingest = max(levels[f"raw/{t}"] for t in ("customers", "order_lines", "events", "feedback",
+                                              "campaign_exposures", "customer_labels"))
+    marts = levels["marts/customer_360"]
+    assert levels["staging/stg_order_lines"] == marts  # one `dbt build` step
+    assert ingest < marts
+    for key in SCORING:
+        assert marts < levels[key] < levels["marts/customer_scores"], key
+    assert levels["marts/customer_scores"] < levels["monitoring/alerts"] < levels["serving/published"]
+    assert levels["serving/published"] < levels["qa/index"]
+    # nothing reads yesterday's tables: the only steps with no upstream step are the ingest assets
+    roots = {k for k, level in levels.items() if level == 0}
+    assert roots and all(k.startswith("raw/") for k in roots), roots
+
+
+def test_the_weekly_retrain_rebuilds_everything_its_models_feed(cip_home):
+    levels = asset_levels("retrain")
+    models = ["ml/churn_model", "ml/uplift_model", "nlp/sentiment_model", "ml/propensity_model", "ml/next_action_model"]
+    assert all(m in levels for m in models)
+    for downstream in ("ml/churn_scores", "marts/customer_scores", "monitoring/alerts", "serving/published", "qa/index"):
+        assert downstream in levels, downstream
+    assert max(levels[m] for m in models) < levels["marts/customer_scores"] < levels["serving/published"]
+    assert not any(k.startswith("raw/") for k in levels)  # it trains on the warehouse as it stands
+
+
+def test_every_job_writes_the_warehouse_from_one_process(cip_home):
+    from cip_assets.definitions import defs
+
+    for name in ("build_all", "refresh", "retrain"):
+        assert defs.resolve_job_def(name).executor_def.name == "in_process", name
+    # assets materialized from the UI outside a named job use the same executor
+    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
+
+
+def test_runs_queue_one_at_a_time_on_the_instance(cip_home):
+    from cip_resources.settings import export_env
+
+    paths = export_env()
+    settings = yaml.safe_load((paths.dagster_home / "dagster.yaml").read_text())
+    assert settings["concurrency"]["runs"]["max_concurrent_runs"] == 1
+    with dg.DagsterInstance.from_config(str(paths.dagster_home)) as instance:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+
+
+def test_a_dagster_yaml_of_the_users_own_is_left_alone(tmp_path):
+    from cip_resources.instance import write_instance_settings
+
+    own = tmp_path / "dagster.yaml"
+    own.write_text("concurrency:\n  runs:\n    max_concurrent_runs: 3\n")
+    write_instance_settings(tmp_path)
+    assert "max_concurrent_runs: 3" in own.read_text()
+
+
+def test_a_refresh_on_the_real_instance_after_a_new_day_of_orders(synthetic_run_home, tmp_path, monkeypatch):
+    """Day two as the nightly schedule and the inbox sensor run it: yesterday's home (the session's `cip run`),
+    a day of new orders dropped in the inbox, the sensor's run request, and `refresh` executed on the home's
+    DagsterInstance with the job's own executor. The new orders land once, before the scores are made, and the
+    scores move."""
+    import shutil
+
+    import duckdb
+    import pandas as pd
+
+    home = tmp_path / "home"
+    shutil.copytree(synthetic_run_home, home, ignore=shutil.ignore_patterns("qa_index*", "reports", "logs"))
+    for name, value in {"CIP_HOME": home, "CIP_DUCKDB_PATH": home / "warehouse.duckdb",
+                        "DAGSTER_HOME": home / "dagster"}.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv("CIP_CONFIG", raising=False)
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        before = con.execute("SELECT customer_id, churn_probability, as_of FROM ml.churn_scores").df()
+        lines_before = con.execute("SELECT count(*) FROM raw.order_lines").fetchone()[0]
+        last_day = con.execute("SELECT max(ordered_at)::DATE FROM raw.order_lines").fetchone()[0]
+    buyers = before.sort_values("churn_probability", ascending=False).customer_id.head(200).tolist()
+    day_two = pd.Timestamp(last_day) + pd.Timedelta(days=1, hours=10)
+    inbox = home / "inbox" / "table"
+    inbox.mkdir(parents=True, exist_ok=True)
+    orders = pd.DataFrame({"order_id": [f"DAY2-{i}" for i in range(len(buyers))], "line_no": 1,
+                           "customer_id": buyers, "ordered_at": day_two, "product_id": "P-DAY2",
+                           "product_name": "Day two special", "category": "Apparel", "quantity": 2,
+                           "unit_price": 40.0, "discount_pct": 0.0, "status": "completed"})
+    orders.to_csv(inbox / "orders_day_two.csv", index=False)
+    (inbox / "orders_day_two.csv.json").write_text(json.dumps(
+        {"table": "order_lines", "columns": {c: c for c in orders.columns}}))
+
+    from cip_assets.definitions import defs
+
+    with dg.DagsterInstance.get() as instance:
+        request = defs.resolve_sensor_def("inbox_sensor")(dg.build_sensor_context(instance=instance))
+        assert isinstance(request, dg.RunRequest) and "orders_day_two.csv" in request.tags["cip/inbox_files"]
+        recon = dg.build_reconstructable_job("cip_assets.launch", "job_named", reconstructable_args=("refresh",))
+        result = dg.execute_job(recon, instance, tags=request.tags)
+        assert result.success
+        finished = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"]
+        started = [e.step_key for e in result.all_events if e.event_type_value == "STEP_START"]
+        assert instance.get_run_by_id(result.run_id).job_name == "refresh"
+
+    def done(step):
+        return finished.index(step)
+
+    def began(step):
+        return started.index(step)
+
+    # the data's order: ingest, then the marts, then the scores, then publishing
+    assert done("raw__order_lines") < began("cip_dbt_assets")
+    assert done("cip_dbt_assets") < began("ml__churn_scores") and done("cip_dbt_assets") < began("ml__purchase_propensity")
+    assert done("ml__churn_scores") < began("marts__customer_scores") < began("serving__published") < began("qa__index")
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.order_lines").fetchone()[0] == lines_before + len(buyers)
+        loaded = con.execute("SELECT rows_loaded FROM raw.ingest_ledger WHERE file LIKE '%orders_day_two.csv'"
+                             ).fetchall()
+        assert loaded == [(len(buyers),)]
+        after = con.execute("SELECT customer_id, churn_probability, as_of FROM ml.churn_scores").df()
+    assert after.as_of.max() > before.as_of.max()  # scored as of the new last day
+    moved = before.merge(after, on="customer_id", suffixes=("_before", "_after"))
+    moved = moved[moved.customer_id.isin(buyers)]
+    assert len(moved) == len(buyers)
+    # a purchase yesterday lowers the risk of nearly every one of them
+    assert (moved.churn_probability_after < moved.churn_probability_before).mean() > 0.9
+    with duckdb.connect(str(home / "published" / "cip.duckdb"), read_only=True) as con:
+        published = con.execute("SELECT avg(churn_probability) FROM marts.customer_scores WHERE customer_id IN "
+                                f"({', '.join(repr(b) for b in buyers)})").fetchone()[0]
+    assert abs(published - moved.churn_probability_after.mean()) < 1e-9
