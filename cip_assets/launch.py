@@ -144,8 +144,8 @@ class StepReporter:
                  f"{step['rows']:>11,} rows" if step["rows"] else " " * 16, f"{seconds:>7.1f}s"]
         if checks:
             parts.append(f"checks {step['passed']}/{checks} passed"
-                         + (f", {len(step['failed'])} failed" if step["failed"] else "")
-                         + (f", {len(step['warned'])} warned" if step["warned"] else ""))
+                         + (f", FAILED {', '.join(step['failed'][:3])}" if step["failed"] else "")
+                         + (f", warned {', '.join(step['warned'][:3])}" if step["warned"] else ""))
         if step.get("skipped"):
             parts.append(f"(skipped: {step['skipped']})")
         line = "  ".join(parts).rstrip()

@@ -80,12 +80,17 @@ def test_a_dagster_yaml_of_the_users_own_is_left_alone(tmp_path):
     assert "max_concurrent_runs: 3" in own.read_text()
 
 
-def test_a_refresh_on_the_real_instance_after_a_new_day_of_orders(synthetic_run_home, tmp_path, monkeypatch):
+def test_day_two_refresh_on_the_real_instance_while_readers_read(synthetic_run_home, tmp_path, monkeypatch):
     """Day two as the nightly schedule and the inbox sensor run it: yesterday's home (the session's `cip run`),
-    a day of new orders dropped in the inbox, the sensor's run request, and `refresh` executed on the home's
-    DagsterInstance with the job's own executor. The new orders land once, before the scores are made, and the
-    scores move."""
+    a day of new orders and two reviews dropped in the inbox, then `cip run --job refresh`, which executes the
+    `refresh` job on the home's DagsterInstance with the job's own executor, as a run the UI lists. Meanwhile a
+    reader opens the published copy again and again. The new rows land once, before the scores are made; the
+    scores move; the same sources again load nothing; the reader never sees a lock or half a file."""
+    import os
     import shutil
+    import subprocess
+    import sys
+    import time
 
     import duckdb
     import pandas as pd
@@ -96,59 +101,84 @@ def test_a_refresh_on_the_real_instance_after_a_new_day_of_orders(synthetic_run_
                         "DAGSTER_HOME": home / "dagster"}.items():
         monkeypatch.setenv(name, str(value))
     monkeypatch.delenv("CIP_CONFIG", raising=False)
+    published = home / "published" / "cip.duckdb"
+
+    def counts(con) -> tuple:
+        return con.execute("SELECT (SELECT count(*) FROM raw.order_lines), (SELECT count(*) FROM raw.events), "
+                           "(SELECT count(*) FROM raw.feedback), (SELECT count(*) FROM raw.rejected_rows), "
+                           "(SELECT count(*) FROM raw.ingest_ledger)").fetchone()
 
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         before = con.execute("SELECT customer_id, churn_probability, as_of FROM ml.churn_scores").df()
-        lines_before = con.execute("SELECT count(*) FROM raw.order_lines").fetchone()[0]
+        lines, events, feedback, rejected, ledger = counts(con)
         last_day = con.execute("SELECT max(ordered_at)::DATE FROM raw.order_lines").fetchone()[0]
+    with duckdb.connect(str(published), read_only=True) as con:
+        customers = con.execute("SELECT count(*) FROM marts.customer_360").fetchone()[0]
+
     buyers = before.sort_values("churn_probability", ascending=False).customer_id.head(200).tolist()
-    day_two = pd.Timestamp(last_day) + pd.Timedelta(days=1, hours=10)
-    inbox = home / "inbox" / "table"
-    inbox.mkdir(parents=True, exist_ok=True)
     orders = pd.DataFrame({"order_id": [f"DAY2-{i}" for i in range(len(buyers))], "line_no": 1,
-                           "customer_id": buyers, "ordered_at": day_two, "product_id": "P-DAY2",
-                           "product_name": "Day two special", "category": "Apparel", "quantity": 2,
-                           "unit_price": 40.0, "discount_pct": 0.0, "status": "completed"})
-    orders.to_csv(inbox / "orders_day_two.csv", index=False)
-    (inbox / "orders_day_two.csv.json").write_text(json.dumps(
+                           "customer_id": buyers, "ordered_at": pd.Timestamp(last_day) + pd.Timedelta(days=1, hours=10),
+                           "product_id": "P-DAY2", "product_name": "Day two special", "category": "Apparel",
+                           "quantity": 2, "unit_price": 40.0, "discount_pct": 0.0, "status": "completed"})
+    (home / "inbox" / "table").mkdir(parents=True, exist_ok=True)
+    orders.to_csv(home / "inbox" / "table" / "orders_day_two.csv", index=False)
+    (home / "inbox" / "table" / "orders_day_two.csv.json").write_text(json.dumps(
         {"table": "order_lines", "columns": {c: c for c in orders.columns}}))
+    (home / "inbox" / "reviews").mkdir(parents=True, exist_ok=True)
+    (home / "inbox" / "reviews" / "more.csv").write_text("text,rating\nlovely,5\nawful,1\n")
 
     from cip_assets.definitions import defs
 
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.get() as instance:  # the sensor sees both files and asks for one refresh
         request = defs.resolve_sensor_def("inbox_sensor")(dg.build_sensor_context(instance=instance))
-        assert isinstance(request, dg.RunRequest) and "orders_day_two.csv" in request.tags["cip/inbox_files"]
-        recon = dg.build_reconstructable_job("cip_assets.launch", "job_named", reconstructable_args=("refresh",))
-        result = dg.execute_job(recon, instance, tags=request.tags)
-        assert result.success
-        finished = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"]
-        started = [e.step_key for e in result.all_events if e.event_type_value == "STEP_START"]
-        assert instance.get_run_by_id(result.run_id).job_name == "refresh"
+    assert isinstance(request, dg.RunRequest)
+    assert "orders_day_two.csv" in request.tags["cip/inbox_files"] and "more.csv" in request.tags["cip/inbox_files"]
 
-    def done(step):
-        return finished.index(step)
+    refresh = subprocess.Popen([sys.executable, "-m", "cip_assets.cli", "run", "--job", "refresh"],
+                               env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    reads, errors = 0, []
+    while refresh.poll() is None:
+        try:
+            with duckdb.connect(str(published), read_only=True) as con:
+                assert con.execute("SELECT count(*) FROM marts.customer_360").fetchone()[0] == customers
+            reads += 1
+        except duckdb.Error as exc:  # a lock or a half-written file would land here
+            errors.append(str(exc))
+        time.sleep(0.05)
+    output = refresh.stdout.read()
+    assert refresh.returncode == 0, output[-3000:]
+    assert "job refresh" in output and "CIP run succeeded" in output
+    assert errors == [] and reads > 20
 
-    def began(step):
-        return started.index(step)
+    with dg.DagsterInstance.get() as instance:  # the run is on the instance, as the UI shows it
+        (record,) = instance.get_run_records(dg.RunsFilter(job_name="refresh"))
+        assert record.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+        logs = instance.all_logs(record.dagster_run.run_id)
+    # the data's order, as it ran: ingest, then the marts, then the scores, then publishing
+    events_in_order = [(e.dagster_event.event_type_value, e.dagster_event.step_key) for e in logs
+                       if e.dagster_event and e.dagster_event.event_type_value in ("STEP_START", "STEP_SUCCESS")]
+    position = {event: i for i, event in enumerate(events_in_order)}
 
-    # the data's order: ingest, then the marts, then the scores, then publishing
-    assert done("raw__order_lines") < began("cip_dbt_assets")
-    assert done("cip_dbt_assets") < began("ml__churn_scores") and done("cip_dbt_assets") < began("ml__purchase_propensity")
-    assert done("ml__churn_scores") < began("marts__customer_scores") < began("serving__published") < began("qa__index")
+    def before_(first: str, then: str) -> bool:
+        return position[("STEP_SUCCESS", first)] < position[("STEP_START", then)]
+
+    assert before_("raw__order_lines", "cip_dbt_assets") and before_("raw__feedback", "cip_dbt_assets")
+    assert before_("cip_dbt_assets", "ml__churn_scores") and before_("cip_dbt_assets", "ml__purchase_propensity")
+    assert before_("ml__churn_scores", "marts__customer_scores")
+    assert before_("marts__customer_scores", "serving__published") and before_("serving__published", "qa__index")
 
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM raw.order_lines").fetchone()[0] == lines_before + len(buyers)
-        loaded = con.execute("SELECT rows_loaded FROM raw.ingest_ledger WHERE file LIKE '%orders_day_two.csv'"
-                             ).fetchall()
-        assert loaded == [(len(buyers),)]
+        # the new rows once; the files of yesterday again load nothing and add no ledger row
+        assert counts(con) == (lines + len(buyers), events, feedback + 2, rejected, ledger + 2)
+        assert con.execute("SELECT rows_loaded FROM raw.ingest_ledger WHERE file LIKE '%orders_day_two.csv'"
+                           ).fetchall() == [(len(buyers),)]
         after = con.execute("SELECT customer_id, churn_probability, as_of FROM ml.churn_scores").df()
     assert after.as_of.max() > before.as_of.max()  # scored as of the new last day
     moved = before.merge(after, on="customer_id", suffixes=("_before", "_after"))
     moved = moved[moved.customer_id.isin(buyers)]
     assert len(moved) == len(buyers)
-    # a purchase yesterday lowers the risk of nearly every one of them
-    assert (moved.churn_probability_after < moved.churn_probability_before).mean() > 0.9
-    with duckdb.connect(str(home / "published" / "cip.duckdb"), read_only=True) as con:
-        published = con.execute("SELECT avg(churn_probability) FROM marts.customer_scores WHERE customer_id IN "
-                                f"({', '.join(repr(b) for b in buyers)})").fetchone()[0]
-    assert abs(published - moved.churn_probability_after.mean()) < 1e-9
+    assert (moved.churn_probability_after < moved.churn_probability_before).mean() > 0.9  # a purchase lowers risk
+    with duckdb.connect(str(published), read_only=True) as con:
+        shown = con.execute("SELECT avg(churn_probability) FROM marts.customer_scores WHERE customer_id IN "
+                            f"({', '.join(repr(b) for b in buyers)})").fetchone()[0]
+    assert abs(shown - moved.churn_probability_after.mean()) < 1e-9
