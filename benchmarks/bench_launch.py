@@ -46,7 +46,7 @@ def cip_run(env: dict[str, str], job: str) -> float:
     if done.returncode != 0:
         print(done.stdout[-3000:], done.stderr[-3000:])
         raise SystemExit(f"cip run --job {job} failed")
-    print(done.stdout.strip().splitlines()[-1 if "FAILED" in done.stdout else 0])
+    print(next(line for line in done.stdout.splitlines() if line.startswith("CIP run")))
     return seconds
 
 
