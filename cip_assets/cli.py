@@ -121,7 +121,7 @@ def _run(args) -> int:
         os.environ["CIP_CONFIG"] = str(Path(args.config).resolve())
     paths = export_env()
     config = load_config()
-    from cip_assets.ingest.pipeline import check_config, fed_tables
+    from cip_assets.ingest.pipeline import check_config
 
     check_config(config)
     from cip_assets.events.features import EventSettings
@@ -135,18 +135,14 @@ def _run(args) -> int:
     from cip_assets.definitions import defs
     from cip_assets.launch import launch, output_to
 
-    fed = fed_tables(config, paths)
-    selection = dg.AssetSelection.assets(*[dg.AssetKey(["raw", t]) for t in sorted(fed)]).downstream()
-    # models reading unfed tables still need their (empty) staging views
-    selection = selection | (selection.upstream() - dg.AssetSelection.groups("ingest"))
-    job_keys = defs.resolve_job_def(args.job).asset_layer.asset_graph.executable_asset_keys
-    keys = sorted(k for k in selection.resolve(defs.resolve_asset_graph()) if k in job_keys)
+    assets = len(defs.resolve_job_def(args.job).asset_layer.asset_graph.executable_asset_keys)
     log_file = None if args.verbose else paths.home / "logs" / f"cip-run-{time.strftime('%Y%m%d-%H%M%S')}.log"
     started = time.perf_counter()
     with output_to(log_file) as say:
-        say(f"cip run: job {args.job}, {len(keys)} assets, instance {paths.dagster_home}"
+        say(f"cip run: job {args.job}, {assets} assets, instance {paths.dagster_home}"
             + (f"; logs in {log_file}" if log_file else ""))
-        result = launch(args.job, keys, say, log_level="DEBUG" if args.verbose else "INFO")
+        # the whole job, as the UI and the schedules run it: assets no source feeds build empty or skip
+        result = launch(args.job, None, say, log_level="DEBUG" if args.verbose else "INFO")
     print(_summary(result, paths, config, time.perf_counter() - started, log_file))
     failed_checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
                      and not e.event_specific_data.passed

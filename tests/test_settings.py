@@ -1,8 +1,6 @@
-from pathlib import Path
-
 import pytest
 
-from cip_assets.ingest.pipeline import check_config, fed_tables
+from cip_assets.ingest.pipeline import check_config
 from cip_resources.settings import ConfigError, load_config, paths
 from tests.conftest import write_config
 
@@ -32,7 +30,6 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path, cip_home):
     assert config.sources[1].path == (tmp_path / "conf" / "reviews.csv.gz").resolve()
     assert config.sources[1].get("columns") == {"text": "Review Text", "rating": "Rating"}
     assert config.churn_horizon_days == 60
-    assert fed_tables(config, paths()) == {"customers", "order_lines", "feedback"}
 
 
 def test_config_comes_from_the_environment(tmp_path, cip_home, monkeypatch):

@@ -49,10 +49,6 @@ def all_sources(config: CipConfig, paths: Paths) -> list[SourceConfig]:
     return [*config.sources, *inbox_sources(paths)]
 
 
-def fed_tables(config: CipConfig, paths: Paths) -> set[str]:
-    return {t for s in all_sources(config, paths) for t in tables_fed(s.adapter, s.options)}
-
-
 def locate(source: SourceConfig, table: str, paths: Paths) -> Path:
     """The file that feeds `table`; the synthetic source is generated here on first use."""
     if source.adapter != "synthetic":
