@@ -22,9 +22,9 @@ from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
 
 LAUNCH_TAG = "cip/launch_id"
 PID_TAG = "cip/pid"
-STEP_EVENTS = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION,
-               dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE,
-               dg.DagsterEventType.STEP_SKIPPED, dg.DagsterEventType.STEP_UP_FOR_RETRY}
+STEP_EVENTS = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.ASSET_MATERIALIZATION,
+               dg.DagsterEventType.ASSET_CHECK_EVALUATION, dg.DagsterEventType.STEP_SUCCESS,
+               dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_SKIPPED, dg.DagsterEventType.STEP_UP_FOR_RETRY}
 
 
 def job_named(name: str) -> dg.JobDefinition:

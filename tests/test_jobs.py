@@ -182,3 +182,35 @@ def test_day_two_refresh_on_the_real_instance_while_readers_read(synthetic_run_h
         shown = con.execute("SELECT avg(churn_probability) FROM marts.customer_scores WHERE customer_id IN "
                             f"({', '.join(repr(b) for b in buyers)})").fetchone()[0]
     assert abs(shown - moved.churn_probability_after.mean()) < 1e-9
+
+
+def test_cip_run_waits_for_a_run_in_progress_and_not_for_a_dead_one():
+    """One writer: `cip run` waits while another run writes the warehouse, but a run whose `cip run` process
+    died (killed, machine restarted) is marked failed instead of blocking every later run."""
+    import subprocess
+    import sys
+    import threading
+
+    from cip_assets.launch import PID_TAG, wait_for_running_runs
+
+    @dg.op
+    def noop():
+        pass
+
+    @dg.job
+    def a_job():
+        noop()
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
+        gone.wait()
+        orphan = instance.create_run_for_job(job_def=a_job, tags={PID_TAG: str(gone.pid)},
+                                             status=dg.DagsterRunStatus.STARTED)
+        ui_run = instance.create_run_for_job(job_def=a_job, status=dg.DagsterRunStatus.STARTED)
+        finish = threading.Timer(1.0, lambda: instance.report_run_canceled(ui_run))
+        finish.start()
+        said = []
+        wait_for_running_runs(instance, said.append, poll_s=0.1)
+        finish.join()
+        assert instance.get_run_by_id(orphan.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert len(said) == 1 and ui_run.run_id[:8] in said[0] and "one writer" in said[0]
