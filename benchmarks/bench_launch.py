@@ -61,17 +61,15 @@ def ui_run(env: dict[str, str], job: str, port: int = 3311) -> float:
     try:
         client = DagsterGraphQLClient("127.0.0.1", port_number=port, timeout=30)
         deadline = time.time() + 600
-        while True:  # the webserver answers once the code location has loaded
+        while True:  # the submission goes through once the webserver and the code location are up
+            started = time.perf_counter()
             try:
-                client._execute("{ version }")
+                run_id = client.submit_job_execution(job)
                 break
             except Exception:
                 if time.time() > deadline or server.poll() is not None:
                     raise SystemExit("dagster dev did not come up")
                 time.sleep(2)
-        time.sleep(10)  # let the code location finish loading before submitting
-        started = time.perf_counter()
-        run_id = client.submit_job_execution(job)
         while (status := client.get_run_status(run_id).value) not in ("SUCCESS", "FAILURE", "CANCELED"):
             time.sleep(2)
         seconds = time.perf_counter() - started

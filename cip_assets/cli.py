@@ -142,7 +142,7 @@ def _run(args) -> int:
         say(f"cip run: job {args.job}, {assets} assets, instance {paths.dagster_home}"
             + (f"; logs in {log_file}" if log_file else ""))
         # the whole job, as the UI and the schedules run it: assets no source feeds build empty or skip
-        result = launch(args.job, None, say, log_level="DEBUG" if args.verbose else "INFO")
+        result = launch(args.job, say, log_level="DEBUG" if args.verbose else "INFO")
     print(_summary(result, paths, config, time.perf_counter() - started, log_file))
     failed_checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
                      and not e.event_specific_data.passed

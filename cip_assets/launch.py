@@ -34,11 +34,8 @@ def job_named(name: str) -> dg.JobDefinition:
     return defs.resolve_job_def(name)
 
 
-def step_count(job_name: str, asset_selection: list[dg.AssetKey] | None) -> int:
-    job = job_named(job_name)
-    if asset_selection is not None:
-        job = job.get_subset(asset_selection=set(asset_selection))
-    return len(create_execution_plan(job).step_keys_to_execute)
+def step_count(job_name: str) -> int:
+    return len(create_execution_plan(job_named(job_name)).step_keys_to_execute)
 
 
 def wait_for_running_runs(instance: dg.DagsterInstance, say: Callable[[str], None], poll_s: float = 5.0) -> None:
@@ -189,21 +186,22 @@ def output_to(log_file: Path | None) -> Iterator[Callable[[str], None]]:
             os.close(saved[1])
 
 
-def launch(job_name: str, asset_selection: list[dg.AssetKey] | None, say: Callable[[str], None],
-           log_level: str = "INFO", tags: dict[str, str] | None = None) -> dg.ExecuteJobResult:
-    """Run `job_name` on the instance with the job's own executor, reporting each step as it finishes."""
+def launch(job_name: str, say: Callable[[str], None], log_level: str = "INFO",
+           tags: dict[str, str] | None = None) -> dg.ExecuteJobResult:
+    """Run the whole job `job_name` on the instance with the job's own executor, as the UI does, reporting
+    each step as it finishes."""
     import uuid
 
     launch_id = uuid.uuid4().hex
     recon = dg.build_reconstructable_job("cip_assets.launch", "job_named", reconstructable_args=(job_name,))
     with dg.DagsterInstance.get() as instance:
         wait_for_running_runs(instance, say)
-        reporter = StepReporter(instance, launch_id, step_count(job_name, asset_selection), say)
+        reporter = StepReporter(instance, launch_id, step_count(job_name), say)
         follower = threading.Thread(target=reporter.follow, daemon=True)
         follower.start()
         try:
             result = dg.execute_job(
-                recon, instance, asset_selection=asset_selection,
+                recon, instance,
                 tags={LAUNCH_TAG: launch_id, PID_TAG: str(os.getpid()), "cip/launched_by": "cip run", **(tags or {})},
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
         finally:

@@ -31,7 +31,7 @@ NLP_KEYS = [dg.AssetKey(["nlp", "feedback_sentiment"]), dg.AssetKey(["nlp", "fee
 DAILY_KPIS = get_asset_key_for_model([cip_dbt_assets], "daily_kpis")
 STG_FEEDBACK = get_asset_key_for_model([cip_dbt_assets], "stg_feedback")
 STG_ORDER_LINES = get_asset_key_for_model([cip_dbt_assets], "stg_order_lines")
-RAW_TABLES = [a.key for a in ingest_assets]  # the ingest ledger and the raw tables' empty-column scan
+RAW_TABLE_KEYS = [a.key for a in ingest_assets]  # the ingest ledger and the raw tables' empty-column scan
 FEEDBACK_WINDOW_DAYS = 30
 TRAINING_DRIFT = "churn features vs training"  # measured and checked, but not an alert: see drift_alerts
 
@@ -172,7 +172,7 @@ def _feedback_windows(con):
     return frame.loc[~frame.recent, ["text_length", "sentiment"]], frame.loc[frame.recent, ["text_length", "sentiment"]]
 
 
-@dg.asset(key=["monitoring", "data_quality"], group_name="monitoring", deps=[DAILY_KPIS, STG_FEEDBACK, *RAW_TABLES],
+@dg.asset(key=["monitoring", "data_quality"], group_name="monitoring", deps=[DAILY_KPIS, STG_FEEDBACK, *RAW_TABLE_KEYS],
           kinds={"duckdb"}, owners=["team:data-engineering"])
 def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                  settings: CipSettings) -> dg.MaterializeResult:
@@ -214,7 +214,7 @@ def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
 @dg.asset(key=["monitoring", "alerts"], group_name="monitoring",
           deps=[model_performance_asset, drift_summary, data_quality, DAILY_KPIS, churn_scores, customer_value.key,
-                *NLP_KEYS, *RAW_TABLES],
+                *NLP_KEYS, *RAW_TABLE_KEYS],
           kinds={"duckdb"}, owners=["team:data-science"])
 def alerts(warehouse: WarehouseResource, settings: CipSettings) -> dg.MaterializeResult:
     """Every alert rule over the latest data, reconciled with the open alerts so nothing re-alerts nightly;
