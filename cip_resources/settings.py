@@ -55,7 +55,13 @@ class Paths:
 
     @property
     def published_db(self) -> Path:
+        """The safe copy: personal data masked (cip_assets/serving/privacy.py); any reader, any SQL tool."""
         return self.published_dir / "cip.duckdb"
+
+    @property
+    def analyst_db(self) -> Path:
+        """The unmasked copy, published beside the safe one, for the dashboard's analyst role only."""
+        return self.published_dir / "analyst" / "cip.duckdb"
 
     @property
     def mlflow_db(self) -> Path:
