@@ -72,6 +72,7 @@ class Mention:
     score: float      # 100 = exact
     start: int        # token span in the normalised question
     end: int
+    excluded: bool = False  # named after "excluding", "other than"...
 
 
 @dataclass
@@ -113,6 +114,7 @@ class Gazetteer:
         values["product"] = sorted(set(distinct("marts.product_affinity", "product_a_name"))
                                    | set(distinct("marts.product_affinity", "product_b_name"))
                                    | set(distinct("marts.product_sales_monthly", "product_name")))
+        values["product_code"] = distinct("marts.product_sales_monthly", "product_id")
         values["segment"] = sorted(set(distinct("marts.rfm_segment_map", "segment")) | set(distinct("marts.customer_rfm", "segment")))
         values["persona"] = distinct("ml.customer_segments", "segment_name")
         values["risk_band"] = distinct("ml.churn_scores", "risk_band")
@@ -146,7 +148,10 @@ class Gazetteer:
         priority = {k: i for i, k in enumerate(("segment", "risk_band", "country", "city", "category", "persona",
                                                  "topic", "gender", "product"))}
         entries: list[tuple[str, str, str]] = []
+        self.product_codes = {normalise(v).replace(" ", ""): v for v in (self.values or {}).get("product_code", [])}
         for kind, vals in (self.values or {}).items():
+            if kind == "product_code":  # matched only where the question says "code"/"sku" (see parser)
+                continue
             for value in vals:
                 if kind != "risk_band" or " " in value.strip():
                     entries.append((normalise(value), kind, value))  # a bare "high" is not a risk band
@@ -222,7 +227,10 @@ class Gazetteer:
         """Tokens shaped like a customer id (checked against the data by the caller)."""
         if not self.id_pattern:
             return []
-        return [m.group(0) for m in re.finditer(self.id_pattern, question, flags=re.IGNORECASE)]
+        try:
+            return [m.group(0) for m in re.finditer(self.id_pattern, question, flags=re.IGNORECASE | re.ASCII)]
+        except re.error:  # a pattern saved by an older version from ids with regex characters
+            return []
 
     def has_table(self, name: str) -> bool:
         return name in (self.tables or {})
@@ -251,7 +259,7 @@ def learn_id_pattern(sample: list[str]) -> str | None:
                 return rf"\b{re.escape(prefix)}\d{{{lo},{hi}}}\b"
             return rf"\b\d{{{max(lo, 4)},{max(hi, 4)}}}(?:\.0)?\b"
     if len(shapes) <= 3:
-        alts = [re.sub(r"9+", lambda m: rf"\d{{{len(m.group(0))}}}", re.sub(r"A+", lambda m: f"[A-Za-z]{{{len(m.group(0))}}}", s))
-                for s in shapes]
+        alts = ["".join(rf"\d{{{len(run)}}}" if run[0] == "9" else f"[A-Za-z]{{{len(run)}}}" if run[0] == "A"
+                        else re.escape(run) for run in re.findall(r"9+|A+|[^9A]+", shape)) for shape in sorted(shapes)]
         return r"\b(?:" + "|".join(alts) + r")\b"
     return None

@@ -34,6 +34,10 @@ ALLOWED: dict[str, set[str]] = {
                                "product_b_orders", "pair_orders", "lift"},
     "marts.product_sales_monthly": {"month_start", "product_id", "product_name", "category", "revenue", "quantity",
                                     "orders", "customers"},
+    "marts.order_facts": {"order_id", "customer_id", "country", "segment", "favourite_category", "ordered_at",
+                          "order_date", "month_start", "is_completed", "is_cancelled", "lines", "cancelled_lines",
+                          "returned_lines", "units", "returned_units", "cancelled_units", "gross_revenue",
+                          "returned_revenue", "revenue"},
     "ml.churn_scores": {"customer_id", "churn_probability", "risk_band", "reasons"},
     "nlp.feedback_sentiment": {"feedback_id", "customer_id", "product_id", "category", "channel", "created_at", "rating",
                                "text", "sentiment_label", "sentiment_score", "topic_label", "aspects"},
@@ -45,6 +49,7 @@ ALLOWED["marts.customer_360"] = ALLOWED["marts.customer_scores"] - {"churn_proba
                                                                      "segment_name", "persona", "frequency"}
 
 PRODUCT_MART = "marts.product_sales_monthly"  # needed mart (product x month); used when published
+ORDER_MART = "marts.order_facts"               # one row per order: any measure by country/segment over a period
 
 
 @dataclass
@@ -57,6 +62,9 @@ class Metric:
     kind: str = "number"               # number | money | share | int
     needs: tuple[str, ...] = ()        # customer-table columns it reads
     additive: bool = True              # can be summed over days
+    order_expr: str | None = None      # aggregate over marts.order_facts (any period, by country/segment)
+    product_expr: str | None = None    # aggregate over the product x month mart
+    product_monthly_only: bool = False  # distinct counts per month: not additive over months
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in [
@@ -87,7 +95,34 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("rating", "review rating", "avg(avg_rating)", "avg(avg_rating)", None, "number", ("avg_rating",)),
     Metric("recency", "days since last order", "avg(recency_days)", "avg(recency_days)", None, "number",
            ("recency_days",)),
+    Metric("quantity", "units sold", None, None, None, "int"),
+    Metric("cancelled_orders", "cancelled orders", None, None, "sum(cancelled_orders)", "int"),
+    Metric("cancelled_lines", "cancelled order lines", "sum(cancelled_lines)", "avg(cancelled_lines)", None, "int",
+           ("cancelled_lines",)),
+    Metric("returned_lines", "returned order lines", "sum(returned_lines)", "avg(returned_lines)", None, "int",
+           ("returned_lines",)),
+    Metric("returned_units", "units returned", None, None, None, "int"),
+    Metric("returned_revenue", "returned revenue", None, None, "sum(returned_revenue)", "money"),
 ]}
+ORDER_EXPR = {
+    "revenue": "sum(revenue)", "orders": "count(*) FILTER (WHERE is_completed)",
+    "customers": "count(DISTINCT customer_id) FILTER (WHERE is_completed)",
+    "active_customers": "count(DISTINCT customer_id) FILTER (WHERE is_completed)",
+    "aov": "sum(revenue) / nullif(count(*) FILTER (WHERE is_completed), 0)",
+    "cancellation_rate": "count(*) FILTER (WHERE is_cancelled) / nullif(count(*), 0)",
+    "quantity": "sum(units)", "cancelled_orders": "count(*) FILTER (WHERE is_cancelled)",
+    "cancelled_lines": "sum(cancelled_lines)", "returned_lines": "sum(returned_lines)",
+    "returned_units": "sum(returned_units)", "returned_revenue": "sum(returned_revenue)",
+}
+PRODUCT_EXPR = {"revenue": "sum(revenue)", "quantity": "sum(quantity)", "orders": "sum(orders)",
+                "customers": "sum(customers)"}
+for _name, _metric in METRICS.items():
+    _metric.order_expr = ORDER_EXPR.get(_name)
+    _metric.product_expr = PRODUCT_EXPR.get(_name)
+METRICS["customers"].product_monthly_only = True
+# order_facts columns a filter kind reads (the customer's current attributes)
+ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
+ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
 # metric -> the customer table's own column, for rankings of single customers
 ROW_EXPR = {"revenue": "lifetime_revenue", "orders": "lifetime_orders", "aov": "avg_order_value",
@@ -116,8 +151,13 @@ class NotAvailable(Exception):
     """The question needs a table or column that is not published (the message says which)."""
 
 
+_SQL_WORDS = set("""select from where group by order limit and or not in is null nulls last first desc asc case when
+then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
+min max any_value nullif coalesce date_trunc round abs""".split())
+
+
 def check_sql(sql: str) -> None:
-    """Every schema.table named is allow-listed; one statement; read-only verbs only."""
+    """One read-only statement over allow-listed tables that reads only allow-listed columns."""
     if ";" in sql:
         raise ValueError("one statement only")
     if not re.match(r"^\s*(SELECT|WITH)\b", sql, re.IGNORECASE):
@@ -126,9 +166,20 @@ def check_sql(sql: str) -> None:
                        r"IMPORT|CALL|SET|CHECKPOINT|read_csv\w*|read_parquet|read_json\w*|glob)\b", sql, re.IGNORECASE)
     if banned:
         raise ValueError(f"statement uses {banned.group(0)}")
-    for table in re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+\.[a-z_0-9]+)", sql, re.IGNORECASE):
+    tables = re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+\.[a-z_0-9]+)", sql, re.IGNORECASE)
+    for table in tables:
         if table not in ALLOWED:
             raise ValueError(f"table {table} is not allow-listed")
+    columns = set().union(*(ALLOWED[t] for t in tables)) if tables else set()
+    body = re.sub(r"'[^']*'", " ", sql)                        # string literals
+    body = re.sub(r"\b[a-z_]+\.[a-z_0-9]+\b", " ", body, flags=re.IGNORECASE)  # schema.table
+    named = set(re.findall(r"\bAS\s+([a-z_][a-z_0-9]*)", body, re.IGNORECASE))  # aliases and CTE names
+    named |= set(re.findall(r"\bWITH\s+([a-z_][a-z_0-9]*)\s+AS\b", body, re.IGNORECASE))
+    for word in re.findall(r"\b([a-z_][a-z_0-9]*)\b", body, re.IGNORECASE):
+        low = word.lower()
+        if low in _SQL_WORDS or word in named or low in columns or word.upper() in ("WEEK", "MONTH"):
+            continue
+        raise ValueError(f"column {word} is not allow-listed")
 
 
 class Templates:
@@ -154,7 +205,9 @@ class Templates:
             raise NotAvailable(f"column(s) {', '.join(missing)} are not in the published {self.customer_table}")
         return self.customer_table
 
-    def where(self, filters: dict[str, object], period=None, period_column: str | None = None) -> tuple[str, list]:
+    def where(self, filters: dict[str, object], period=None, period_column: str | None = None,
+              exclude: dict | None = None, orders_condition: list | None = None) -> tuple[str, list]:
+        """WHERE over the customer table: filters, exclusions, a condition on lifetime orders, a period."""
         clauses, params = [], []
         for kind, value in filters.items():
             if kind == "churned":
@@ -169,30 +222,147 @@ class Templates:
                 else:
                     clauses.append(f"{col} = ?")
                     params.append(value)
+            else:
+                raise NotAvailable(f"the customer marts cannot be filtered by {DIM_LABEL.get(kind, kind)}")
+        for kind, values in (exclude or {}).items():
+            if kind not in CUSTOMER_DIMS:
+                raise NotAvailable(f"the customer marts cannot leave out a {DIM_LABEL.get(kind, kind)}")
+            col = CUSTOMER_DIMS[kind]
+            self.require_customer([col])
+            clauses.append(f"{col} NOT IN ({', '.join('?' for _ in values)})")
+            params += list(values)
+        if orders_condition:
+            op, n = orders_condition
+            self.require_customer(["lifetime_orders"])
+            clauses.append(f"lifetime_orders {ORDERS_CONDITION_OPS[op]} ?")
+            params.append(int(n))
         if period is not None and period_column:
             self.require_customer([period_column])
             clauses.append(f"{period_column} >= ? AND {period_column} < ?")
             params += [period.start, period.end]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
+    # ---------------------------------------------------------------- order-level facts (any period, by country...)
+    def _order_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list]:
+        if not self._has(ORDER_MART):
+            raise NotAvailable(f"{ORDER_MART} (one row per order) is not published; rebuild the marts")
+        clauses, params = [], []
+        for kind, value in filters.items():
+            if kind == "churned" or kind not in ORDER_DIMS:
+                raise NotAvailable(f"orders by {DIM_LABEL.get(kind, kind)} in a period are not kept in a published mart")
+            clauses.append(f"{ORDER_DIMS[kind]} = ?")
+            params.append(value)
+        for kind, values in (exclude or {}).items():
+            if kind not in ORDER_DIMS:
+                raise NotAvailable(f"orders cannot leave out a {DIM_LABEL.get(kind, kind)}")
+            col = ORDER_DIMS[kind]
+            clauses.append(f"{col} IS NOT NULL AND {col} NOT IN ({', '.join('?' for _ in values)})")
+            params += list(values)
+        if period is not None:
+            clauses.append("order_date >= ? AND order_date < ?")
+            params += [period.start, period.end]
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _order_expr(self, metric: Metric) -> str:
+        if metric.order_expr is None:
+            raise NotAvailable(f"{metric.label} is not kept per order")
+        return metric.order_expr
+
+    def order_total(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
+        expr = self._order_expr(metric)
+        where, params = self._order_where(filters, exclude, period)
+        return Query(f"SELECT {expr} AS value FROM {ORDER_MART}{where}", params, ORDER_MART)
+
+    def order_series(self, metric: Metric, grain: str, filters: dict, exclude: dict | None, period) -> Query:
+        expr = self._order_expr(metric)
+        where, params = self._order_where(filters, exclude, period)
+        bucket = "month_start" if grain == "month" else "CAST(date_trunc('week', order_date) AS DATE)"
+        return Query(f"SELECT {bucket} AS {grain}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY 1 ORDER BY 1",
+                     params, ORDER_MART)
+
+    def order_ranking(self, metric: Metric, dim: str, filters: dict, exclude: dict | None, period, n: int,
+                      descending: bool, values: list | None = None) -> Query:
+        expr = self._order_expr(metric)
+        if dim not in ORDER_DIMS:
+            raise NotAvailable(f"orders are not kept by {DIM_LABEL.get(dim, dim)}")
+        col = ORDER_DIMS[dim]
+        where, params = self._order_where({k: v for k, v in filters.items() if k != dim}, exclude, period)
+        where = (where + " AND " if where else " WHERE ") + f"{col} IS NOT NULL"
+        if values:
+            where += f" AND {col} IN ({', '.join('?' for _ in values)})"
+            params = params + list(values)
+        order = "DESC" if descending else "ASC"
+        return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY {col} "
+                     f"ORDER BY value {order} NULLS LAST, {col} LIMIT ?", params + [n], ORDER_MART)
+
+    def order_period_ranking(self, metric: Metric, grain: str, filters: dict, exclude: dict | None, period, n: int,
+                             descending: bool) -> Query:
+        q = self.order_series(metric, grain, filters, exclude, period)
+        order = "DESC" if descending else "ASC"
+        return Query(q.sql.rsplit(" ORDER BY", 1)[0] + f" ORDER BY value {order} NULLS LAST LIMIT ?",
+                     q.params + [n], q.table)
+
+    # ---------------------------------------------------------------- products (the product x month mart)
+    def _product_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list]:
+        if not self._has(PRODUCT_MART):
+            raise NotAvailable(f"{PRODUCT_MART} (product x month) is not published")
+        columns = {"product": "product_name", "product_code": "product_id", "category": "category"}
+        clauses, params = [], []
+        for kind, value in filters.items():
+            if kind not in columns:
+                raise NotAvailable(f"product sales are not kept by {DIM_LABEL.get(kind, kind)}")
+            clauses.append(f"{columns[kind]} = ?")
+            params.append(value)
+        for kind, values in (exclude or {}).items():
+            if kind not in columns:
+                raise NotAvailable(f"product sales cannot leave out a {DIM_LABEL.get(kind, kind)}")
+            clauses.append(f"{columns[kind]} NOT IN ({', '.join('?' for _ in values)})")
+            params += list(values)
+        if period is not None:
+            if period.start.day != 1 or period.end.day != 1:
+                raise NotAvailable("product sales are kept by calendar month; ask for whole months")
+            clauses.append("month_start >= ? AND month_start < ?")
+            params += [period.start, period.end]
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _product_expr(self, metric: Metric, single_month: bool) -> str:
+        if metric.product_expr is None:
+            raise NotAvailable(f"{metric.label} is not kept per product")
+        if metric.product_monthly_only and not single_month:
+            raise NotAvailable(f"{metric.label} per product are counted per month; ask for one calendar month")
+        return metric.product_expr
+
+    def product_total(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
+        expr = self._product_expr(metric, period is not None and period.is_single_month)
+        where, params = self._product_where(filters, exclude, period)
+        return Query(f"SELECT {expr} AS value FROM {PRODUCT_MART}{where}", params, PRODUCT_MART)
+
+    def product_series(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
+        expr = self._product_expr(metric, single_month=True)  # one value per month
+        where, params = self._product_where(filters, exclude, period)
+        return Query(f"SELECT month_start AS month, {expr} AS value FROM {PRODUCT_MART}{where} GROUP BY 1 ORDER BY 1",
+                     params, PRODUCT_MART)
+
     # ---------------------------------------------------------------- customer-level aggregates
     def customer_aggregate(self, metric: Metric, filters: dict, average: bool = False, period=None,
-                           period_column: str | None = None) -> Query:
+                           period_column: str | None = None, exclude: dict | None = None,
+                           orders_condition: list | None = None) -> Query:
         expr = metric.average_expr if average else metric.customer_expr
         if expr is None:
             raise NotAvailable(f"{metric.label} is not kept per customer")
         table = self.require_customer(list(metric.needs))
-        where, params = self.where(filters, period, period_column)
+        where, params = self.where(filters, period, period_column, exclude, orders_condition)
         return Query(f"SELECT {expr} AS value, count(*) AS customers FROM {table}{where}", params, table)
 
     def customer_ranking(self, metric: Metric, dim: str, filters: dict, n: int, descending: bool,
-                         average: bool = False) -> Query:
+                         average: bool = False, exclude: dict | None = None,
+                         orders_condition: list | None = None) -> Query:
         expr = (metric.average_expr if average else metric.customer_expr)
         if expr is None:
             raise NotAvailable(f"{metric.label} is not kept per customer")
         col = CUSTOMER_DIMS[dim]
         table = self.require_customer(list(metric.needs) + [col])
-        where, params = self.where(filters)
+        where, params = self.where(filters, exclude=exclude, orders_condition=orders_condition)
         where = (where + " AND " if where else " WHERE ") + f"{col} IS NOT NULL"
         order = "DESC" if descending else "ASC"
         if dim == "customer":  # one row per customer: a top-N scan, no GROUP BY over a million ids
@@ -307,24 +477,19 @@ class Templates:
                      f"ORDER BY value {order}, {col} LIMIT ?", [n], "marts.activity_heatmap")
 
     # ---------------------------------------------------------------- products
-    def product_ranking(self, metric: Metric, filters: dict, period, n: int, descending: bool) -> Query:
+    def product_ranking(self, metric: Metric, filters: dict, period, n: int, descending: bool,
+                        exclude: dict | None = None, dim: str = "product") -> Query:
         order = "DESC" if descending else "ASC"
         if self._has(PRODUCT_MART):
-            col = {"revenue": "sum(revenue)", "orders": "sum(orders)", "customers": "sum(customers)"}.get(metric.name)
-            if col is None:
-                raise NotAvailable(f"{metric.label} is not kept per product")
-            clauses, params = [], []
-            if "category" in filters:
-                clauses.append("category = ?")
-                params.append(filters["category"])
-            if period is not None:
-                clauses.append("month_start >= ? AND month_start < ?")
-                params += [date(period.start.year, period.start.month, 1), period.end]
-            where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-            return Query(f"SELECT product_name AS product, {col} AS value FROM {PRODUCT_MART}{where} "
-                         f"GROUP BY product_name ORDER BY value {order} NULLS LAST, product_name LIMIT ?",
+            expr = self._product_expr(metric, period is not None and period.is_single_month)
+            where, params = self._product_where(filters, exclude, period)
+            col = "category" if dim == "category" else "product_name"
+            where = (where + " AND " if where else " WHERE ") + f"{col} IS NOT NULL"
+            return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {PRODUCT_MART}{where} "
+                         f"GROUP BY {col} ORDER BY value {order} NULLS LAST, {col} LIMIT ?",
                          params + [n], PRODUCT_MART)
-        if metric.name == "orders" and period is None and not filters and self._has("marts.product_affinity"):
+        if metric.name == "orders" and period is None and not filters and not exclude and dim == "product" \
+                and self._has("marts.product_affinity"):
             return Query("WITH p AS (SELECT product_a_name AS product, max(product_a_orders) AS value "
                          "FROM marts.product_affinity GROUP BY 1 UNION ALL SELECT product_b_name, max(product_b_orders) "
                          "FROM marts.product_affinity GROUP BY 1) SELECT product, max(value) AS value FROM p "
@@ -339,7 +504,7 @@ class Templates:
         return Query("SELECT max(top20_revenue_share) AS value FROM marts.revenue_pareto", [], "marts.revenue_pareto")
 
     def feedback_rows(self, ids: list[str]) -> Query:
-        cols = [c for c in ("feedback_id", "customer_id", "created_at", "channel", "rating", "category",
+        cols = [c for c in ("feedback_id", "created_at", "channel", "rating", "category",
                             "sentiment_label", "topic_label", "text") if c in self.tables.get("nlp.feedback_sentiment", [])]
         return Query(f"SELECT {', '.join(cols)} FROM nlp.feedback_sentiment WHERE feedback_id IN "
                      f"({', '.join('?' for _ in ids)})", list(ids), "nlp.feedback_sentiment")

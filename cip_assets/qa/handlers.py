@@ -1,0 +1,399 @@
+"""One handler per intent: a `Plan` in, an `AnswerCard` out, through the templates' parameterised SQL.
+
+Where the figure comes from follows from the plan: a product filter reads the product x month mart;
+a period together with a country, segment or category (or an exclusion) reads the order facts; a
+period alone the KPI marts; everything else the customer mart (lifetime figures per customer).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from cip_assets.qa.parser import MEAN_METRICS
+from cip_assets.qa.plan import Plan
+from cip_assets.qa.templates import DIM_LABEL, METRICS, NotAvailable, Query
+
+if TYPE_CHECKING:
+    from cip_assets.qa.engine import AnswerCard, Engine
+
+PLURAL = {"country": "countries", "city": "cities", "favourite category": "favourite categories",
+          "category": "categories"}
+PRODUCT_KINDS = ("product", "product_code")
+ORDER_KINDS = ("country", "segment", "category")
+GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
+                      r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?)\b")
+
+
+def _label(v, dim: str) -> str:
+    from datetime import date, datetime
+
+    if isinstance(v, (date, datetime)):
+        return v.strftime("%Y-%m") if dim == "month" else v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+def _has_product(plan: Plan) -> bool:
+    return any(k in PRODUCT_KINDS for k in plan.filters) or any(k in PRODUCT_KINDS for k in plan.exclude)
+
+
+def _uses_orders(plan: Plan) -> bool:
+    """Order facts are needed when a period meets a customer attribute (or an exclusion of one)."""
+    kinds = set(plan.filters) | set(plan.exclude)
+    return plan.period is not None and bool(kinds & set(ORDER_KINDS))
+
+
+# ---------------------------------------------------------------------------------------------------- define
+def define(engine: "Engine", plan: Plan) -> "AnswerCard":
+    from cip_assets.qa.engine import AnswerCard
+
+    return AnswerCard(plan.question, "answered", "define", plan.definition, filters=[f"term = {plan.term}"],
+                      confidence=plan.confidence, plan=plan.to_dict(), chart={"type": "none"})
+
+
+# ---------------------------------------------------------------------------------------------------- totals
+def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
+    """count / sum / average of one measure under the plan's filters and period."""
+    average = plan.intent == "average"
+    name = plan.metric or ("customers" if plan.intent in ("count", "sum") else None)
+    if name == "customers" and plan.intent == "sum" and not plan.metric:
+        name = None
+    if name is None:
+        return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
+    if average and name == "customers":
+        return engine.not_understood(plan, "an average of customers needs a measure (age, revenue, ...)")
+    if average and name in ("churn_rate",):
+        average = False
+    metric = METRICS[name]
+    query = scalar_query(engine, plan, metric, average)
+    rows, cols = engine.run(query)
+    value = rows[0][0] if rows else None
+    what = ("average " if average and name not in ("aov", *MEAN_METRICS, "churn_rate", "return_rate",
+                                                    "cancellation_rate") else "")
+    what += ("revenue per customer" if average and name == "revenue" else
+             "orders per customer" if average and name == "orders" else metric.label)
+    if average and name in MEAN_METRICS:
+        what = "average " + metric.label
+    scope = engine.scope_text(plan)
+    answer = (f"{what[0].upper() + what[1:]}{scope}: {engine.fmt(value, metric.kind)}." if value is not None else
+              f"There is no data for {what}{scope}.")
+    return engine.card(plan, answer, value, rows, cols, query, {"type": "none"})
+
+
+def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
+    t = engine.templates
+    period = plan.period_obj
+    filters, exclude, name = plan.filters, plan.exclude, metric.name
+    if _has_product(plan):
+        if plan.orders_condition or average:
+            raise NotAvailable("product sales are not kept per customer")
+        return t.product_total(metric, filters, exclude, period)
+    if plan.orders_condition:
+        if period is not None:
+            raise NotAvailable("each customer's number of orders is kept for their whole history, not per period")
+        return t.customer_aggregate(metric, filters, average=average, exclude=exclude,
+                                    orders_condition=plan.orders_condition)
+    if name == "new_customers" and (filters or exclude):  # first order in the period, among the filtered customers
+        return t.customer_aggregate(METRICS["customers"], filters, period=period, exclude=exclude,
+                                    period_column="first_order_at" if period is not None else None)
+    if name == "customers" and period is not None:
+        if re.search(r"\bnew\b|\bfirst\b|\bacquired\b|\bjoined\b", plan.text):
+            return t.customer_aggregate(METRICS["customers"], filters, period=period, period_column="first_order_at",
+                                        exclude=exclude)
+        if filters or exclude:
+            return t.order_total(METRICS["customers"], filters, exclude, period)
+        return t.kpi_total(METRICS["active_customers"], period)
+    if metric.customer_expr is None and metric.kpi_expr is None or \
+            (period is None and (filters or exclude) and metric.customer_expr is None):
+        return t.order_total(metric, filters, exclude, period)
+    if period is not None or (not filters and not exclude and metric.kpi_expr and not average and name in (
+            "revenue", "orders", "aov", "new_customers", "cancellation_rate", "cancelled_orders", "returned_revenue")):
+        if filters or exclude:
+            if average:
+                raise NotAvailable("averages per customer are kept for their whole history, not per period")
+            return t.order_total(metric, filters, exclude, period)
+        if metric.kpi_expr is None:
+            if metric.order_expr is not None:
+                return t.order_total(metric, filters, exclude, period)
+            raise NotAvailable(f"{metric.label} is kept per customer (lifetime), not per period")
+        return t.kpi_total(metric, period)
+    return t.customer_aggregate(metric, filters, average=average, exclude=exclude)
+
+
+# ---------------------------------------------------------------------------------------------------- series
+def trend(engine: "Engine", plan: Plan) -> "AnswerCard":
+    t = engine.templates
+    period, grain, name = plan.period_obj, plan.grain, plan.metric
+    metric = METRICS[name if name in METRICS else "revenue"]
+    if _has_product(plan):
+        query = t.product_series(metric, plan.filters, plan.exclude, period)
+        grain = "month"
+    elif plan.filters or plan.exclude:
+        query = t.order_series(metric, grain, plan.filters, plan.exclude, period)
+    elif metric.kpi_expr:
+        query = t.kpi_series(metric, grain, period)
+    else:
+        query = t.order_series(metric, grain, {}, {}, period)
+    rows, cols = engine.run(query)
+    if not rows:
+        return engine.empty(plan, query)
+    first, last = rows[0], rows[-1]
+    peak = max(rows, key=lambda r: (r[1] is not None, r[1] or 0))
+    change = ((last[1] - first[1]) / first[1] * 100) if first[1] else None
+    fmt = engine.fmt
+    answer = (f"{metric.label.capitalize()}{engine.scope_text(plan)} by {grain}: {fmt(first[1], metric.kind)} in "
+              f"{_label(first[0], grain)} to {fmt(last[1], metric.kind)} in {_label(last[0], grain)}"
+              + (f" ({change:+.1f}%)" if change is not None else "")
+              + f"; peak {fmt(peak[1], metric.kind)} in {_label(peak[0], grain)}.")
+    return engine.card(plan, answer, None, rows, cols, query, {"type": "line", "x": grain, "y": metric.label})
+
+
+# ---------------------------------------------------------------------------------------------------- rankings
+def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
+    t = engine.templates
+    descending = plan.intent != "bottom"
+    period, text, name, filters = plan.period_obj, plan.text, plan.metric, plan.filters
+    by = re.search(r"\bby\s+(revenue|sales|orders|value|customers|age|churn probability|spend|number of customers|"
+                   r"quantity|units)", text)
+    if by:
+        name = {"sales": "revenue", "spend": "revenue", "value": "value_12m", "units": "quantity",
+                "number of customers": "customers", "churn probability": "churn_probability"}.get(by.group(1), by.group(1))
+    dims = plan.dims
+    dim = next((d for d in dims if d != "customer"), None)
+    if dim is None and "customer" in dims:
+        dim = "customer"
+    if dim is None:
+        return engine.not_understood(plan, "a ranking needs something to rank (countries, cities, segments, customers, "
+                                           "months, products, ...)")
+    plural = {"country": r"countries|markets", "city": r"cities", "category": r"categories", "segment": r"segments",
+              "persona": r"personas|clusters", "risk_band": r"bands", "gender": r"genders",
+              "customer": r"customers|clients|buyers", "product": r"products|items", "month": r"months",
+              "week": r"weeks", "weekday": r"weekdays|days", "hour": r"hours"}.get(dim, "")
+    n = plan.n or (5 if plural and re.search(rf"\b({plural})\b", text) else 1)
+    if dim == "customer" and name in (None, "customers"):
+        name = "revenue"
+    if dim in ("product", "category") and name is None and re.search(r"\b(bought|popular|ordered|purchased)\b", text):
+        name = "orders"
+    name = name or ("revenue" if dim in ("month", "week", "weekday", "hour", "product") else "customers")
+    metric = METRICS[name]
+    exclude = plan.exclude
+    if dim in ("month", "week"):
+        if filters or exclude:
+            query = t.order_period_ranking(metric, dim, filters, exclude, period, n, descending)
+        elif not metric.kpi_expr:
+            raise NotAvailable(f"{metric.label} by {dim} is not in the KPI marts")
+        else:
+            query = t.kpi_ranking(metric, dim, period, n, descending)
+    elif dim in ("weekday", "hour"):
+        if filters or exclude or period is not None:
+            raise NotAvailable("orders by weekday and hour are kept for the whole history of all customers only")
+        query = t.activity_ranking(metric, dim, n, descending)
+    elif dim == "product" or (dim == "category" and name != "customers"):
+        query = t.product_ranking(metric, filters, period, n, descending, exclude=exclude, dim=dim)
+    elif period is not None or (metric.customer_expr is None and metric.order_expr is not None):
+        query = t.order_ranking(metric, dim, filters, exclude, period, n, descending)
+    else:
+        average = bool(re.search(r"\b(average|avg|mean|per customer)\b", text)) and name not in ("customers",)
+        query = t.customer_ranking(metric, dim, {k: v for k, v in filters.items() if k != dim}, n, descending,
+                                   average=average or name in MEAN_METRICS, exclude=exclude,
+                                   orders_condition=plan.orders_condition)
+    rows, cols = engine.run(query)
+    if not rows:
+        return engine.empty(plan, query)
+    head = rows[0]
+    lab = DIM_LABEL.get(dim, dim)
+    word = "Top" if descending else "Bottom"
+    scope = engine.scope_text(plan)
+    fmt = engine.fmt
+    if n == 1:
+        answer = (f"The {lab} with the {'most' if descending else 'least'} {metric.label}{scope} is "
+                  f"{_label(head[0], dim)} ({fmt(head[1], metric.kind)}).")
+    else:
+        answer = (f"{word} {len(rows)} {PLURAL.get(lab, lab + 's')} by {metric.label}{scope}: "
+                  + ", ".join(f"{_label(r[0], dim)} ({fmt(r[1], metric.kind)})" for r in rows) + ".")
+    plan.n = n
+    return engine.card(plan, answer, head[1], rows, cols, query, {"type": "bar", "x": dim, "y": metric.label})
+
+
+def grouped(engine: "Engine", plan: Plan) -> "AnswerCard":
+    """"customers by country", "revenue per segment": every group, ranked."""
+    plan.n = plan.n or 100
+    return ranking(engine, plan)
+
+
+# ---------------------------------------------------------------------------------------------------- compare
+def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
+    t = engine.templates
+    name = plan.metric or "customers"
+    metric = METRICS[name]
+    period, filters = plan.period_obj, plan.filters
+    periods = plan.periods_obj
+    fmt = engine.fmt
+    if plan.pairs:
+        kind, values = plan.pairs[0][0], plan.pairs[0][1][:2]
+        base = {k: v for k, v in filters.items() if k != kind}
+        if period is not None or (metric.customer_expr is None and metric.order_expr is not None):
+            query = t.order_ranking(metric, kind, base, plan.exclude, period, len(values), True, values=values)
+        else:
+            average = name in MEAN_METRICS or bool(re.search(r"\b(average|avg|mean|per customer)\b", plan.text))
+            query = t.customer_by_group(metric, kind, values, base, average=average)
+        rows, cols = engine.run(query)
+        got = {r[0]: r[1] for r in rows}
+        a, b = values
+        va, vb = got.get(a), got.get(b)
+        answer = f"{metric.label.capitalize()}: {a} {fmt(va, metric.kind)} vs {b} {fmt(vb, metric.kind)}"
+        if va is not None and vb is not None and vb:
+            answer += f" ({a} is {va / vb * 100 - 100:+.1f}% vs {b})"
+        return engine.card(plan, answer + ".", {a: va, b: vb}, [[a, va], [b, vb]], cols, query,
+                           {"type": "bar", "x": kind, "y": metric.label})
+    if len(periods) >= 2:
+        if filters or plan.exclude:
+            raise NotAvailable("comparing periods for one country or segment is not supported yet; ask for each period")
+        metric = metric if metric.kpi_expr else METRICS["revenue"]
+        query = t.kpi_compare_periods(metric, periods[:2])
+        rows, cols = engine.run(query)
+        (la, va), (lb, vb) = rows[0], rows[1]
+        answer = f"{metric.label.capitalize()}: {la} {fmt(va, metric.kind)} vs {lb} {fmt(vb, metric.kind)}"
+        if va is not None and vb:
+            answer += f" ({va / vb * 100 - 100:+.1f}%)"
+        return engine.card(plan, answer + ".", {la: va, lb: vb}, rows, cols, query,
+                           {"type": "bar", "x": "period", "y": metric.label})
+    return engine.not_understood(plan, "a comparison needs two things of the same kind (two countries, two segments, "
+                                       "two periods, ...)")
+
+
+# ---------------------------------------------------------------------------------------------------- share
+def share(engine: "Engine", plan: Plan) -> "AnswerCard":
+    t = engine.templates
+    name = plan.metric or "customers"
+    filters = dict(plan.filters)
+    if re.search(r"\btop\s*(20|twenty)\s*(%|percent)", plan.question.lower()):
+        query = t.pareto_top20()
+        rows, cols = engine.run(query)
+        value = rows[0][0] if rows else None
+        return engine.card(plan, f"The top 20% of customers bring {engine.fmt(value, 'share')} of revenue.",
+                           value, rows, cols, query, {"type": "none"})
+    if name in ("churn_rate",):
+        name, filters = "customers", {**filters, "churned": True}
+    if name not in ("customers", "revenue", "orders", "value_12m"):
+        name = "customers"
+    metric = METRICS[name]
+    if not filters:
+        return engine.not_understood(plan, "a share needs a part to measure (a country, a segment, churned "
+                                           "customers, ...)")
+    if plan.period or plan.exclude or plan.orders_condition or _has_product(plan):
+        raise NotAvailable("shares are computed over customers' whole history, without exclusions or products")
+    geo = {k: v for k, v in filters.items() if k in ("country", "city")}
+    other = {k: v for k, v in filters.items() if k not in ("country", "city")}
+    part, base = (other, geo) if name == "customers" and geo and other else (filters, {})
+    query = t.customer_share(metric, part, base)
+    rows, cols = engine.run(query)
+    p, whole, value = rows[0]
+    fmt = engine.fmt
+    answer = (f"{fmt(value, 'share')} of {metric.label}{engine.scope_text(Plan('share', filters=base))} "
+              f"{'are' if name == 'customers' else 'come from'} {engine.describe(part)} "
+              f"({fmt(p, metric.kind)} of {fmt(whole, metric.kind)}).")
+    return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
+
+
+# ---------------------------------------------------------------------------------------------------- customers
+def customer(engine: "Engine", plan: Plan) -> "AnswerCard":
+    """profile and why_risk: one customer, for the analyst role only (the card says so)."""
+    cid = plan.ids[0]
+    t = engine.templates
+    if plan.intent == "why_risk":
+        query = t.churn_reasons(cid)
+        rows, cols = engine.run(query)
+        if not rows:
+            exists = engine.run(t.customer_profile(cid))[0]
+            if exists:
+                return engine.card(plan, f"Customer {cid} is not scored by the churn model (only customers with a "
+                                         "completed order in the last year are).", None, [], [], query, {"type": "none"})
+            return engine.no_customer(plan, cid, query)
+        _, prob, band, reasons = rows[0]
+        answer = (f"Customer {cid} is in the {band} risk band (churn probability {prob:.2f}); "
+                  f"main reasons: {reasons}.")
+        return engine.card(plan, answer, prob, rows, cols, query, {"type": "none"})
+    query = t.customer_profile(cid)
+    rows, cols = engine.run(query)
+    if not rows:
+        return engine.no_customer(plan, cid, query)
+    r = dict(zip(cols, rows[0]))
+    bits = [f"Customer {cid}"]
+    where = ", ".join(str(r[c]) for c in ("city", "country") if r.get(c))
+    if where:
+        bits.append(f"from {where}")
+    if r.get("age") is not None:
+        bits.append(f"aged {r['age']}")
+    fmt = engine.fmt
+    s = " ".join(bits) + f": {r.get('lifetime_orders') or 0} orders, revenue {fmt(r.get('lifetime_revenue'), 'money')}"
+    if r.get("last_order_at"):
+        s += f", last order {str(r['last_order_at'])[:10]}"
+    if r.get("segment"):
+        s += f", RFM segment {r['segment']}"
+    if r.get("risk_band"):
+        s += f", churn risk {r['risk_band']} ({r['churn_probability']:.2f})"
+    if r.get("value_12m") is not None:
+        s += f", 12-month value {fmt(r['value_12m'], 'money')}"
+    return engine.card(plan, s + ".", r.get("lifetime_revenue"), rows, cols, query, {"type": "none"})
+
+
+# ---------------------------------------------------------------------------------------------------- feedback
+def feedback(engine: "Engine", plan: Plan) -> "AnswerCard":
+    import numpy as np
+
+    from cip_assets.qa.engine import AnswerCard
+
+    understood = engine.understood(Plan("feedback", filters=plan.filters))
+    if not engine.gaz.has_table("nlp.feedback_sentiment"):
+        return AnswerCard(plan.question, "not_available", "feedback",
+                          "Feedback search needs the published table nlp.feedback_sentiment, which is not in the "
+                          "published copy (staging feedback is never published), so I cannot say what customers "
+                          "write.", filters=understood, confidence=0.9, suggestions=engine.suggestions(),
+                          plan=plan.to_dict())
+    index = engine.feedback_index()
+    topic = re.sub(r"\b(what|do|does|did|customers?|people|users|clients|say|says|saying|said|about|think|of|"
+                   r"the|a|an|complain\w*|complaints?|feedback|reviews?|on|mention\w*|are|is|opinions?|comments?|"
+                   r"regarding|in|for|with|their|our|show|me|unhappy|happy)\b", " ", plan.text)
+    topic = re.sub(r"\s+", " ", topic).strip() or plan.text
+    mask = None
+    category = plan.filters.get("category")
+    if category and "category" in index.extra:
+        mask = np.asarray(index.extra["category"], dtype=object) == category
+    if re.search(r"\b(complain\w*|unhappy|negative|problems?|issues?|angry|disappointed)\b", plan.text) \
+            and "sentiment_label" in index.extra:
+        neg = np.char.startswith(np.char.lower(np.asarray(index.extra["sentiment_label"], dtype=str)), "neg")
+        mask = neg if mask is None else (mask & neg)
+        understood = understood + ["sentiment = negative"]
+    encoder = engine.encoder if engine.use_embeddings and index.embeddings is not None else None
+    hits, relevant = index.search(topic, k=5, encoder=encoder, mask=mask)
+    total = int(len(relevant))
+    if not hits:
+        return AnswerCard(plan.question, "answered", "feedback", f"No feedback mentions '{topic}'.", value=0,
+                          filters=understood + [f"topic = {topic}"], confidence=0.8, plan=plan.to_dict())
+    ids = [index.ids[h.doc] for h in hits]
+    query = engine.templates.feedback_rows(ids)
+    rows, cols = engine.run(query)
+    order = {fid: i for i, fid in enumerate(ids)}
+    rows.sort(key=lambda r: order.get(str(r[0]), 99))
+    sentiment = ""
+    if "sentiment_label" in index.extra and total:
+        labels = np.asarray(index.extra["sentiment_label"], dtype=object)[relevant]
+        neg = float(np.char.startswith(np.char.lower(labels.astype(str)), "neg").mean())
+        sentiment = f"; {neg:.0%} of them negative"
+    quotes = " | ".join(f"\"{index.texts[h.doc][:120]}\"" for h in hits[:3])
+    answer = f"{total:,} feedback texts match '{topic}'{sentiment}. Closest: {quotes}"
+    card = engine.card(plan, answer, total, rows, cols, query, {"type": "none"})
+    card.filters = understood + [f"topic = {topic}"]
+    return card
+
+
+HANDLERS = {"define": define, "feedback": feedback, "profile": customer, "why_risk": customer, "trend": trend,
+            "compare": compare, "share": share, "top": ranking, "bottom": ranking, "count": scalar, "sum": scalar,
+            "average": scalar}
+
+
+def handle(engine: "Engine", plan: Plan) -> "AnswerCard":
+    if plan.intent in ("count", "sum", "average") and GROUP_BY.search(plan.text):
+        return grouped(engine, plan)
+    return HANDLERS[plan.intent](engine, plan)

@@ -1,0 +1,468 @@
+"""Question -> `Plan`, with every word accounted for.
+
+The parser finds periods, customer ids, entities (countries, segments, products...), a measure, a
+grouping, exclusions ("excluding the UK"), conditions on customers' orders ("bought exactly once")
+and N of top-N, then decides the intent. Each word of the question must become one of those, a
+known function word or a glossary term; a word left over means the question asks something the
+engine does not know, and the parser says so (`NotUnderstood`) instead of answering a broader
+question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+from cip_assets.qa.dates import Period, parse_period
+from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
+from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
+from cip_assets.qa.plan import MAX_ROWS, Plan
+
+MAX_QUESTION_CHARS = 500
+
+# metrics that only make sense as a mean over customers
+MEAN_METRICS = ("age", "churn_probability", "purchase_probability", "rating", "recency")
+METRIC_PATTERNS: list[tuple[str, str]] = [
+    ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket"),
+    ("cancellation_rate", r"cancell?ation rate|cancel rate"),
+    ("return_rate", r"return rate|returns rate"),
+    ("cancelled_orders", r"\bcancell?ed (orders?|invoices?|purchases?)|\bcancell?ations\b|\border cancell?ations\b"),
+    ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b"),
+    ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\bunits returned\b|\bitems returned\b"),
+    ("returned_lines", r"\breturned (order )?lines\b|\breturns\b|\breturned\b"),
+    ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*"),
+    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|\bvolume\b|\bitems sold\b|\bhow many items\b"),
+    ("churn_rate", r"churn rate|churned share|attrition"),
+    ("purchase_probability", r"purchase probabilit\w*|propensity|probability (of|to) (buy|purchase)\w*|"
+                             r"likel\w* to (buy|purchase)|chance of (buying|purchasing)"),
+    ("churn_probability", r"churn probabilit\w*|churn score|probability (of|to) churn\w*|likelihood (of|to) churn\w*|"
+                          r"chance of churn\w*"),
+    ("expected_spend_90d", r"expected spend"),
+    ("value_12m", r"12.?months? value|\bclv\b|\bltv\b|lifetime value|customer value|predicted value|future value|"
+                  r"\bvalue\b"),
+    ("new_customers", r"\bnew (customers|buyers|clients)|acquisitions?|acquired"),
+    ("active_customers", r"\bactive (customers|buyers|clients)"),
+    ("rating", r"\bratings?\b|\bstars\b"),
+    ("recency", r"\brecency\b|days since (the )?last"),
+    ("age", r"\bage\b|\bhow old\b|\bolder\b|\byounger\b"),
+    ("revenue", r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bsold\b|"
+                r"\bearn\w*|\bsell\b|\bbring in\b|\bbrought in\b|\bbrings in\b|\bgenerat\w*|\bmade\b|\bmake\b"),
+    ("orders", r"\borders?\b|\bpurchases\b|\btransactions?\b|\binvoices?\b"),
+    ("customers", r"\bcustomers?\b|\bclients?\b|\bbuyers?\b|\bshoppers?\b|\bpeople\b|\busers?\b"),
+]
+DIM_PATTERNS: list[tuple[str, str]] = [
+    ("country", r"\bcountr(y|ies)\b|\bmarkets?\b|\bnations?\b"),
+    ("city", r"\bcit(y|ies)\b|\btowns?\b"),
+    ("category", r"\bcategor(y|ies)\b"),
+    ("persona", r"\bpersonas?\b|\bclusters?\b|\bml segments?\b|\bcustomer segments?\b"),
+    ("segment", r"\bsegments?\b"),
+    ("risk_band", r"\brisk bands?\b|\bbands?\b"),
+    ("gender", r"\bgenders?\b"),
+    ("product", r"\bproducts?\b|\bitems?\b|\bsku\w*\b|\barticles?\b"),
+    ("weekday", r"\bweekdays?\b|\bday of (the )?week\b|\bdays of (the )?week\b"),
+    ("hour", r"\bhours?\b|\btime of day\b"),
+    ("month", r"\bmonths?\b"),
+    ("week", r"\bweeks?\b"),
+    ("customer", r"\bcustomers\b|\bclients\b|\bbuyers\b|\bcustomer\b"),
+]
+FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|and what about|same for|same but|now|also|what if|then)\b",
+                       re.IGNORECASE)
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "twenty": 20}
+_NUM = r"([0-9]+|" + "|".join(NUMBER_WORDS) + r")"
+TOP_N = re.compile(r"\b(?:top|bottom|best|worst|first|largest|biggest|smallest|highest|lowest)\s+" + _NUM + r"\b|\b"
+                   + _NUM + r"\s+(?:best|worst|top|biggest|largest|smallest|highest|lowest|most|least)\b|"
+                   r"\b(?:which|what|the)\s+" + _NUM + r"\s+[a-z]")
+
+EXCLUDE = re.compile(r"\b(excluding|exclude|excluded|except(?: for)?|other than|outside(?: of)?|apart from|"
+                     r"aside from|not counting|leaving out|but not|besides|not in|not from)\b")
+# conditions on each customer's number of (completed) orders
+ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
+    (r"\b(?:without|with no|with zero|no|zero|never)\s+(?:an?\s+)?(?:orders?|purchases?)\b|\bnever (?:bought|ordered|purchased)\b",
+     lambda m: ["=", 0]),
+    (r"\b(?:more than|over)\s+once\b|\brepeat (?:customers|buyers|purchasers|shoppers)\b|\b(?:bought|ordered|purchased|came back)"
+     r"\s+again\b|\b(?:bought|ordered|purchased|shopped)\s+(?:at least\s+)?twice or more\b",
+     lambda m: [">", 1]),
+    (r"\b(?:bought|ordered|purchased|shopped|ordering|buying)\s+(?:exactly\s+|only\s+|just\s+)?once\b|\bone.?(?:time|off)"
+     r"\s+(?:customers|buyers|purchasers|shoppers)\b|\b(?:a single|only one|just one|exactly one) (?:order|purchase)\b|"
+     r"\bonly once\b|\bexactly once\b|\bjust once\b",
+     lambda m: ["=", 1]),
+    (r"\b(?:bought|ordered|purchased|shopped)\s+(?:exactly\s+|only\s+)?twice\b|\bexactly twice\b",
+     lambda m: ["=", 2]),
+    (r"\b(?:more than|over|above)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b", lambda m: [">", _num(m.group(1))]),
+    (r"\b(?:at least|minimum of|a minimum of)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b|\b" + _NUM
+     + r"\s+or more\s+(?:orders?|purchases?|times)\b|\b" + _NUM + r"\s+(?:orders?|purchases?) or more\b",
+     lambda m: [">=", _num(m.group(1) or m.group(2) or m.group(3))]),
+    (r"\b(?:fewer than|less than|under|below)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b",
+     lambda m: ["<", _num(m.group(1))]),
+    (r"\b(?:at most|no more than|maximum of|a maximum of)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b|\b" + _NUM
+     + r"\s+or (?:fewer|less)\s+(?:orders?|purchases?|times)\b",
+     lambda m: ["<=", _num(m.group(1) or m.group(2))]),
+    (r"\b(?:exactly|only|just)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b|\b(?:with|placed|made|have|had)\s+"
+     + _NUM + r"\s+(?:orders?|purchases?)\b", lambda m: ["=", _num(m.group(1) or m.group(2))]),
+]
+
+# filter words: churn status and risk
+CHURN_WORDS = r"\b(churned|lapsed|lost customers|inactive)\b"
+NOT_CHURN_WORDS = r"\b(not churned|still active|retained)\b"
+RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
+
+# grammar: words that carry no content of their own
+FUNCTION_WORDS = set("""
+a an the of in on at to for from by with and or vs versus per each every all any what which who whom whose how why
+when where is are was were be been being do does did done have has had having many much so as than then also
+same now just only please could would should can will shall may might must you your i me my we us our ours it its
+they them their there here this that these those s 's give show list tell find get got let lets let's see know
+want need like look looking display report provide calculate compute figure figures number numbers count
+amount total totals overall sum whole entire altogether combined all-time ever throughout across among during
+within between into over under up out down about around some both either neither whether if much many
+data store shop company business whats what's hows how's thats there's theres
+kindly quick quickly currently current right
+""".split())
+FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all time|on record|as a whole|"
+                            r"how much|how many|number of|amount of|what was|what is|what were|what are|"
+                            r"could you|can you|would you|tell me|show me|give me|i want|i need|i'd like|"
+                            r"do we|did we|have we|does it|were there|was there|is there|are there)\b")
+
+
+class NotUnderstood(Exception):
+    """The question has words or a shape the engine cannot map; `filters` says what was understood."""
+
+    def __init__(self, why: str, plan: Plan | None = None):
+        super().__init__(why)
+        self.why = why
+        self.plan = plan
+
+
+def _num(token: str) -> int:
+    return int(token) if token.isdigit() else NUMBER_WORDS[token]
+
+
+def ascii_digits(text: str) -> str:
+    """Digits of any script (Arabic-Indic, Devanagari...) as ASCII, so `int()` and `[0-9]` agree."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return "".join(str(unicodedata.digit(ch)) if ch.isdigit() and not ch.isascii() else ch for ch in text)
+
+
+@dataclass
+class Slots:
+    period: Period | None
+    periods: list[Period]
+    mentions: list[Mention]
+    ids: list[str]
+    metric: str | None
+    n: int | None
+    dims: list[str]
+    text: str                                   # lower-case, periods and ids blanked
+    exclude: dict[str, list[str]] = field(default_factory=dict)
+    orders_condition: list | None = None
+    product_codes: list[str] = field(default_factory=list)
+    words: dict[str, str] = field(default_factory=dict)
+
+
+class Parser:
+    def __init__(self, gaz: Gazetteer, glossary: dict[str, str], as_of: date | None,
+                 classify: Callable[[str], Any] | None = None):
+        self.gaz = gaz
+        self.glossary = glossary
+        self.as_of = as_of
+        self.classify = classify  # nearest example phrasing, when no rule fires (None: rules only)
+
+    # ------------------------------------------------------------------ slots
+    def slots(self, q: str) -> Slots:
+        low = q.lower()
+        period, spans, periods = parse_period(low, self.as_of)
+        masked = list(low)
+        for a, b in spans:
+            masked[a:b] = " " * (b - a)
+        text = "".join(masked)
+        words: dict[str, str] = {}
+        for a, b in spans:
+            for w in normalise(low[a:b]).split():
+                words[w] = f"period {period.label if period else ''}".strip()
+        ids, codes = [], []
+        for token in self.gaz.customer_ids(q):
+            before = text[:max(0, text.find(token.lower()))]
+            if re.search(r"\b(code|stock ?code|sku|item|product|article)\s*$", before) and \
+                    token.lower() in self.gaz.product_codes:
+                codes.append(self.gaz.product_codes[token.lower()])
+                words[token.lower()] = f"product code {token.upper()}"
+            else:
+                ids.append(token.upper() if token[:1].isalpha() else token)
+                words[token.lower()] = f"customer {ids[-1]}"
+            text = text.replace(token.lower(), " ")
+        orders_condition = None
+        for pattern, make in ORDER_CONDITIONS:
+            m = re.search(pattern, text)
+            if m:
+                orders_condition = make(m)
+                for w in normalise(m.group(0)).split():
+                    words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
+                text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+                break
+        mentions = self.gaz.find(text)
+        for code in re.findall(r"\b[0-9]{4,6}[a-z]{0,2}\b|\b[a-z]{1,4}[0-9]{2,6}[a-z]?\b", text):
+            if code in self.gaz.product_codes and re.search(rf"\b(code|stock ?code|sku|item|product|article)\s+{code}\b", text):
+                codes.append(self.gaz.product_codes[code])
+                words[code] = f"product code {code.upper()}"
+                text = re.sub(rf"\b{code}\b", " ", text)
+        metric = None
+        for name, pattern in METRIC_PATTERNS:
+            if re.search(pattern, text):
+                metric = name
+                break
+        n = None
+        m = TOP_N.search(text)
+        if m:
+            tok = m.group(1) or m.group(2) or m.group(3)
+            n = _num(tok)
+            words[tok] = f"N = {n}"
+        dims = [d for d, pattern in DIM_PATTERNS if re.search(pattern, text)]
+        exclude = self._exclusions(text, mentions)
+        return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words)
+
+    @staticmethod
+    def _exclusions(text: str, mentions: list[Mention]) -> dict[str, list[str]]:
+        """Mentions right after "excluding", "other than", "outside"... (lists joined by and/or/nor)."""
+        tokens = normalise(text).split()
+        out: dict[str, list[str]] = {}
+        starts = {m.start: m for m in mentions}
+        norm = " ".join(tokens)
+        for hit in EXCLUDE.finditer(norm):
+            i = len(norm[:hit.end()].split())
+            while i < len(tokens):
+                if tokens[i] in ("the", "and", "or", "nor", "also", "both"):
+                    i += 1
+                    continue
+                mention = starts.get(i)
+                if mention is None:
+                    break
+                mention.excluded = True
+                out.setdefault(mention.kind, []).append(mention.value)
+                i = mention.end
+        return out
+
+    def filters(self, slots: Slots) -> tuple[dict, list]:
+        filters: dict[str, Any] = {}
+        multi: dict[str, list] = {}
+        low = slots.text
+        for m in slots.mentions:
+            if m.kind == "topic" or getattr(m, "excluded", False):
+                continue
+            multi.setdefault(m.kind, [])
+            if m.value not in multi[m.kind]:
+                multi[m.kind].append(m.value)
+        # "at risk" names the RFM segment only when the question says segment; otherwise the churn risk band high
+        if "segment" in multi and multi["segment"] == ["At Risk"] and not re.search(r"\bsegment", low) \
+                and self.gaz.values.get("risk_band"):
+            multi["segment"].remove("At Risk")
+            if not multi["segment"]:
+                del multi["segment"]
+            multi.setdefault("risk_band", ["high"] if "high" in self.gaz.values["risk_band"] else [])
+        if re.search(r"\b(likely to (churn|leave)|risky)\b", low) and "risk_band" not in multi \
+                and "high" in self.gaz.values.get("risk_band", []):
+            multi["risk_band"] = ["high"]
+        for kind, vals in multi.items():
+            if vals:
+                filters[kind] = vals[0]
+        if slots.product_codes:
+            filters["product_code"] = slots.product_codes[0]
+        if re.search(CHURN_WORDS, low) and "segment" not in multi:
+            filters["churned"] = True
+        elif re.search(NOT_CHURN_WORDS, low):
+            filters["churned"] = False
+        return filters, [[k, v] for k, v in multi.items() if len(v) >= 2]
+
+    # ------------------------------------------------------------------ the plan
+    def parse(self, q: str, previous: Plan | None = None) -> Plan:
+        low = q.lower()
+        definition = self.definition(low)
+        if definition:
+            return Plan("define", question=q, text=low, term=definition[0], definition=definition[1], confidence=0.95,
+                        words={w: f"glossary term {definition[0]}" for w in normalise(low).split()})
+        slots = self.slots(q)
+        filters, pairs = self.filters(slots)
+        how, confidence = "rule", 0.9
+        scores = [m.score for m in slots.mentions]
+        if scores:
+            confidence *= min(scores) / 100
+        intent = rule_intent(slots.text)
+        if slots.ids and intent not in ("why_risk",):
+            intent = "profile" if intent in (None, "count", "sum", "define") or re.search(
+                r"\b(about|profile|who is|show|details|tell)\b", low) else intent
+        if intent == "why_risk" and not slots.ids:
+            if not re.search(r"\bwhich\b", low):
+                raise NotUnderstood("a 'why' question needs a customer id, e.g. 'why is customer C0000057 at risk'",
+                                    self._partial(q, slots, filters))
+            intent = "top"
+        is_follow = previous is not None and (FOLLOW_UP.match(q) is not None or (
+            intent is None and slots.metric is None and (slots.mentions or slots.period or slots.n)))
+        if is_follow and (FOLLOW_UP.match(q) or intent is None) and intent not in ("define", "profile", "why_risk",
+                                                                                   "feedback"):
+            plan = self.follow_up(previous, slots, filters, low)
+            if intent in ("top", "bottom", "trend", "share", "average") and intent != plan.intent:
+                plan.intent = intent
+            plan.words = self.account(q, slots, plan.intent)
+            return plan
+        if intent != "feedback":
+            self.account(q, slots, intent)  # raises NotUnderstood naming the words left over
+        if intent is None and (slots.metric or filters or slots.orders_condition) and \
+                not re.search(r"\b(weather|joke|poem|translate)\b", low):
+            intent = "count" if slots.metric in (None, "customers") else "sum"
+            confidence *= 0.8
+        if intent is None:
+            if self.classify is None:
+                raise NotUnderstood("no rule matched", self._partial(q, slots, filters))
+            guess = self.classify(q)
+            if guess.intent == "unknown" or guess.confidence < MIN_SIMILARITY:
+                raise NotUnderstood(f"closest known question was '{guess.example}' ({guess.confidence:.2f})",
+                                    self._partial(q, slots, filters))
+            intent, how, confidence = guess.intent, "nearest example", guess.confidence * confidence / 0.9
+            if intent in ("count", "sum", "average", "top", "bottom", "share", "compare", "trend") \
+                    and not (slots.metric or filters or slots.period):
+                raise NotUnderstood(f"it sounds like a '{intent}' question but I found no measure or filter in it",
+                                    self._partial(q, slots, filters))
+        plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, filters=filters, exclude=slots.exclude,
+                    orders_condition=slots.orders_condition,
+                    period=slots.period.to_dict() if slots.period else None,
+                    periods=[p.to_dict() for p in slots.periods], n=slots.n, dims=slots.dims, pairs=pairs,
+                    ids=slots.ids, how=how, confidence=round(confidence, 3),
+                    grain="week" if re.search(r"\bweek", slots.text) else "month")
+        plan.words = self.account(q, slots, intent) if intent != "feedback" else {
+            w: "search words" for w in normalise(low).split()}
+        return self.cap(plan)
+
+    @staticmethod
+    def cap(plan: Plan) -> Plan:
+        if plan.n is not None and plan.n > MAX_ROWS:
+            plan.n, plan.n_capped = MAX_ROWS, True
+        return plan
+
+    def _partial(self, q: str, slots: Slots, filters: dict) -> Plan:
+        return Plan("unknown", question=q, text=slots.text, metric=slots.metric, filters=filters,
+                    exclude=slots.exclude, orders_condition=slots.orders_condition,
+                    period=slots.period.to_dict() if slots.period else None)
+
+    # ------------------------------------------------------------------ every word accounted for
+    def account(self, q: str, slots: Slots, intent: str | None) -> dict[str, str]:
+        """word -> what it became; raises NotUnderstood when a content word maps to nothing."""
+        text = slots.text
+        norm_tokens = normalise(text).split()
+        label: dict[int, str] = {}
+        for m in slots.mentions:
+            for i in range(m.start, m.end):
+                label[i] = (f"not {m.kind} = {m.value}" if getattr(m, "excluded", False)
+                            else f"{m.kind} = {m.value}")
+        norm = " ".join(norm_tokens)
+        starts = _token_starts(norm)
+
+        def cover(pattern: str, what: str) -> None:
+            for hit in re.finditer(pattern, norm):
+                for i, s in enumerate(starts):
+                    if hit.start() <= s < hit.end() and i not in label:
+                        label[i] = what
+
+        chosen = dict(METRIC_PATTERNS).get(slots.metric)
+        if chosen:
+            cover(chosen, f"measure {slots.metric}")
+        for name, pattern in METRIC_PATTERNS:
+            cover(pattern, f"measure words ({name})")
+        for name, pattern in DIM_PATTERNS:
+            cover(pattern, f"by {name}")
+        for name, pattern in RULES:
+            cover(pattern, f"question {name}")
+        cover(EXCLUDE.pattern, "excluding")
+        cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS + r"|\bnot\b", "churn status")
+        cover(r"\b(new|first|acquired|joined|ordered|bought|purchased|placed|made)\b", "orders")
+        cover(r"\b(all time|overall|ever|whole period|everyone|everywhere|all customers|all countries)\b", "all")
+        cover(r"\b(per customer|by customer|each customer|customer)\b", "per customer")
+        cover(FILLER_PHRASES.pattern, "function words")
+        cover(FOLLOW_UP.pattern, "follow-up")
+        cover(r"\b(20 ?%|20 percent|top 20)\b", "top 20%")
+        cover(TOP_N.pattern, "top N")
+        cover(r"\b(more|less|fewer|higher|lower|bigger|smaller|larger|greater)\b", "comparison")
+        cover(r"\b(come|comes|coming|came|contribute\w*|account for|accounts for|represent\w*)\b", "share of")
+        cover(r"\b(day|days|date|dates|daily|period|periods|time|year|years|yearly|annual|annually|quarter|quarters|"
+              r"quarterly|month|months|monthly|week|weeks|weekly)\b", "time grouping")
+        words = dict(slots.words)
+        left = []
+        for i, tok in enumerate(norm_tokens):
+            if i in label:
+                words[tok] = label[i]
+            elif tok in FUNCTION_WORDS or (tok.endswith("s") and tok[:-1] in FUNCTION_WORDS):
+                words.setdefault(tok, "function word")
+            elif tok in self.glossary:
+                words[tok] = f"glossary term {tok}"
+            else:
+                left.append(tok)
+        if left:
+            partial = self._partial(q, slots, self.filters(slots)[0])
+            partial.words = words
+            raise NotUnderstood("I do not know what " + ", ".join(repr(w) for w in dict.fromkeys(left))
+                                + " means here, so I did not answer a broader question", partial)
+        return words
+
+    # ------------------------------------------------------------------ follow-ups and definitions
+    def follow_up(self, prev: Plan, slots: Slots, filters: dict, low: str) -> Plan:
+        plan = Plan.from_dict(prev.to_dict())
+        plan.question, plan.follow_up = low, True
+        for kind, value in filters.items():
+            if kind == "city":
+                plan.filters.pop("country", None)
+            if kind == "country":
+                plan.filters.pop("city", None)
+            plan.filters[kind] = value
+        for kind, values in slots.exclude.items():
+            plan.exclude[kind] = values
+        if slots.orders_condition:
+            plan.orders_condition = slots.orders_condition
+        if plan.intent == "compare" and plan.pairs:
+            plan.pairs = [] if filters else plan.pairs
+            if filters:
+                plan.intent = "sum" if plan.metric not in (None, "customers") else "count"
+        if slots.period:
+            plan.period = slots.period.to_dict()
+            plan.periods = [p.to_dict() for p in slots.periods]
+        if slots.metric and slots.metric != "customers":
+            plan.metric = slots.metric
+        if slots.n:
+            plan.n = slots.n
+        if re.search(r"\b(all time|overall|ever|whole period)\b", low):
+            plan.period, plan.periods = None, []
+        if re.search(r"\b(everyone|all customers|everywhere|all countries)\b", low):
+            plan.filters, plan.exclude = {}, {}
+        plan.confidence = round(float(prev.confidence or 0.9) * 0.95, 3)
+        return self.cap(plan)
+
+    def definition(self, low: str) -> tuple[str, str] | None:
+        m = re.match(r"^\s*(?:what\s+(?:is|are|does|do)|define|definition\s+of|meaning\s+of|explain|"
+                     r"how\s+(?:is|are)|what\s+(?:is|are)\s+meant\s+by)\s+(?:an?\s+|the\s+)?(.+?)\s*"
+                     r"(?:mean|means|stand for|defined|calculated|computed)?\s*\??\s*$", low)
+        if not m:
+            return None
+        term = normalise(m.group(1))
+        term = re.sub(r"^(a|an|the)\s+", "", term)
+        candidates = [term, re.sub(r"\s+(segment|band|customers?|score|metric)$", "", term),
+                      re.sub(r"s$", "", term), re.sub(r"^(rfm|churn)\s+", "", term)]
+        for c in candidates:
+            if c in self.glossary:
+                return c, self.glossary[c]
+        from rapidfuzz import fuzz, process
+
+        hit = process.extractOne(term, list(self.glossary), scorer=fuzz.ratio, score_cutoff=88)
+        if hit:
+            return hit[0], self.glossary[hit[0]]
+        return None
+
+
+def _token_starts(norm: str) -> list[int]:
+    out, pos = [], 0
+    for tok in norm.split(" "):
+        out.append(pos)
+        pos += len(tok) + 1
+    return out
