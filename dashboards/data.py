@@ -19,7 +19,8 @@ TTL = 60
 
 
 def db() -> Path:
-    return queries.published_db()
+    """The signed-in role's copy: analysts the unmasked analyst copy, viewers the safe one."""
+    return queries.published_db(role=st.session_state.get("role"))
 
 
 def version() -> tuple[int, int]:

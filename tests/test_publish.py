@@ -57,3 +57,134 @@ def test_a_failed_publish_leaves_the_previous_copy(tmp_path):
         assert con.execute("SELECT count(*) FROM marts.customer_rfm").fetchone()[0] == 10
     assert duckdb.sql(f"SELECT count(*) FROM '{out}/parquet/marts/customer_rfm.parquet'").fetchone()[0] == 10
     assert not list(out.glob(".cip.duckdb.*")) and len(list(out.glob("parquet-*"))) == 1
+
+
+# ---------------------------------------------------------------- personal data: the safe copy and the analyst copy
+EMAIL, PHONE = "jane.doe@example.com", "+44 20 7946 0958"
+PHONES = ["+44 20 7946 0958", "+1 (555) 123-4567", "+4915123456789", "+33 1 23 45 67 89", "0044 20 7946 0958",
+          "020 7946 0958", "(030) 1234567", "030/1234567", "07700 900123", "07700900123", "06 12 34 56 78",
+          "(555) 123-4567", "555-123-4567", "555.123.4567"]
+EMAILS = ["jane.doe@example.com", "j.smith+shop@mail.example.co.uk", "A_B-c%1@sub-domain.example.org"]
+NOT_PERSONAL = ["order O000000123", "F000000123", "C0000001", "85123A", "P00123", "SKU-4411-22", "CAMP-2024-RETENTION",
+                "512386086", "000123456789", "12346", "17850.0", "2024-01-15", "15/01/2024", "01.02.2024 10:30",
+                "2024-01-15 10:30:00", "10:30-11:45", "1,299.99", "£1,299.99", "$49.95", "+0.0512345", "uplift +12.5%",
+                "978-3-16-148410-0", "1b2c3d4e-1234-5678-9abc-def012345678", "@brand thanks", "3 for 2 on 12/03",
+                "ratio 1.0e-05", "parquet-20261126T034158-df0b29e3"]
+
+
+def _scrub_both(text: str) -> tuple[str, str]:
+    from cip_assets.serving.privacy import scrub_sql, scrub_text
+
+    return duckdb.execute(f"SELECT {scrub_sql('$t')}", {"t": text}).fetchone()[0], scrub_text(text)
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_phone_numbers_are_scrubbed_alike_in_sql_and_python(phone):
+    in_sql, in_python = _scrub_both(f"call me on {phone} tomorrow")
+    assert in_sql == in_python == "call me on [phone] tomorrow"
+
+
+@pytest.mark.parametrize("email", EMAILS)
+def test_email_addresses_are_scrubbed_alike_in_sql_and_python(email):
+    in_sql, in_python = _scrub_both(f"write to {email}.")
+    assert in_sql == in_python == "write to [e-mail]."
+
+
+@pytest.mark.parametrize("text", NOT_PERSONAL)
+def test_ids_dates_prices_and_codes_are_left_alone(text):
+    assert _scrub_both(f"see {text} here") == (f"see {text} here",) * 2
+
+
+def make_personal_warehouse(path):
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA marts; CREATE SCHEMA nlp; CREATE SCHEMA raw")
+        con.execute(f"""CREATE TABLE marts.customer_360 AS SELECT * FROM (VALUES
+            ('C1', 'London', 34, 'Jane Doe', '{EMAIL}', '{PHONE}', '10 High St', 120.5),
+            ('C2', 'j.smith@example.org, tel. 07700 900123', 51, 'John Smith', NULL, NULL, NULL, 80.0),
+            ('{EMAIL}', 'Leeds', 40, NULL, NULL, NULL, NULL, 10.0))
+            t(customer_id, city, age, name, email, phone_number, "Street Address", lifetime_revenue)""")
+        con.execute(f"""CREATE TABLE nlp.feedback_sentiment AS SELECT * FROM (VALUES
+            ('F1', 'C1', 'Broke after order O000000123 on 2024-01-15 (£1,299.99). Write to {EMAIL} or call {PHONE}.',
+             ['fine', 'ring 020 7946 0958'], '{{"note": "mail {EMAIL}"}}'::JSON),
+            ('F2', '{EMAIL}', 'Great.', [], NULL)) t(feedback_id, customer_id, text, aspects, extra)""")
+        con.execute("CREATE TABLE raw.customers AS SELECT 'C1' AS customer_id, 'secret' AS name")
+
+
+def test_the_safe_copy_masks_personal_data_and_the_analyst_copy_keeps_it(tmp_path):
+    warehouse, out = tmp_path / "w.duckdb", tmp_path / "published"
+    make_personal_warehouse(warehouse)
+    result = publish(warehouse, out, schemas=("marts", "nlp"))
+    assert result.analyst_database == out / "analyst" / "cip.duckdb"
+    with open_published(out) as con:
+        columns = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                             "WHERE table_name = 'customer_360' ORDER BY ordinal_position").fetchall()]
+        assert columns == ["customer_id", "city", "age", "lifetime_revenue"]  # name, e-mail, phone, address left out
+        rows = con.execute("SELECT customer_id, city, age FROM marts.customer_360 ORDER BY lifetime_revenue DESC").fetchall()
+        assert rows[:2] == [("C1", "London", 34), ("C2", None, 51)]  # contact details in the city box: masked
+        anon = rows[2][0]
+        assert anon.startswith("anon-") and len(anon) == 21  # an e-mail as id: a stable pseudonym...
+        text, aspects, extra = con.execute("SELECT text, aspects, extra::VARCHAR FROM nlp.feedback_sentiment "
+                                           "WHERE feedback_id = 'F1'").fetchone()
+        assert text == "Broke after order O000000123 on 2024-01-15 (£1,299.99). Write to [e-mail] or call [phone]."
+        assert aspects == ["fine", "ring [phone]"] and extra == '{"note": "mail [e-mail]"}'
+        # ...the same in every table, so joins still work
+        assert con.execute("SELECT count(*) FROM nlp.feedback_sentiment f JOIN marts.customer_360 c USING (customer_id)"
+                           ).fetchone()[0] == 2
+        dump = " ".join(str(r) for t in ("marts.customer_360", "nlp.feedback_sentiment")
+                        for r in con.execute(f"SELECT * FROM {t}").fetchall())
+    for secret in (EMAIL, PHONE, "07700 900123", "j.smith@example.org", "Jane Doe", "High St"):
+        assert secret not in dump
+    parquet = duckdb.sql(f"SELECT * FROM '{out}/parquet/nlp/feedback_sentiment.parquet'").fetchall()
+    assert EMAIL not in str(parquet) and "[e-mail]" in str(parquet)
+    assert "name" not in duckdb.sql(f"SELECT * FROM '{out}/parquet/marts/customer_360.parquet'").columns
+    with open_published(out, analyst=True) as con:  # the analyst copy: everything as in the warehouse
+        assert con.execute("SELECT name, email, city FROM marts.customer_360 WHERE customer_id = 'C1'").fetchone() == (
+            "Jane Doe", EMAIL, "London")
+        assert EMAIL in con.execute("SELECT text FROM nlp.feedback_sentiment WHERE feedback_id = 'F1'").fetchone()[0]
+        assert con.execute(f"SELECT count(*) FROM marts.customer_360 WHERE customer_id = '{EMAIL}'").fetchone()[0] == 1
+    assert (out / "analyst").stat().st_mode & 0o077 == 0  # owner only
+    assert not list((out / "analyst").glob("*.parquet")) and not (out / "analyst" / "parquet").exists()
+
+
+def test_a_failed_publish_leaves_the_previous_analyst_copy_too(tmp_path):
+    warehouse, out = tmp_path / "w.duckdb", tmp_path / "published"
+    make_warehouse(warehouse, 10)
+    publish(warehouse, out)
+    before = (out / "analyst" / "cip.duckdb").read_bytes()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE VIEW marts.zz_broken AS SELECT error('boom') AS x")
+    with pytest.raises(duckdb.Error, match="boom"):
+        publish(warehouse, out)
+    assert (out / "analyst" / "cip.duckdb").read_bytes() == before
+    assert not list((out / "analyst").glob(".cip.duckdb.*"))
+
+
+def test_readers_get_the_safe_copy_and_analysts_the_analyst_copy(tmp_path):
+    from cip_assets.reports.queries import published_db
+
+    home = tmp_path / "home"
+    safe, analyst = home / "published" / "cip.duckdb", home / "published" / "analyst" / "cip.duckdb"
+    assert published_db(home, "analyst") == safe  # none published yet: the safe copy (or its absence)
+    make_warehouse(tmp_path / "w.duckdb", 3)
+    publish(tmp_path / "w.duckdb", home / "published")
+    assert published_db(home) == published_db(home, "viewer") == published_db(home, None) == safe
+    assert published_db(home, "analyst") == published_db(home, "admin") == analyst
+
+
+def test_previews_drop_personal_columns_and_scrub_text():
+    import pandas as pd
+
+    from cip_assets.serving.privacy import safe_frame, safe_markdown
+
+    frame = pd.DataFrame({"customer_id": ["C1", EMAIL], "email": [EMAIL, None], "City": ["Leeds", f"tel. {PHONE}"],
+                          "quote_1": [f"call {PHONE} re order O000000123", "fine"], "value": [1.5, 2.0]})
+    safe = safe_frame(frame)
+    assert list(safe.columns) == ["customer_id", "City", "quote_1", "value"]
+    assert safe.customer_id[0] == "C1"
+    assert safe.customer_id[1] == duckdb.execute("SELECT 'anon-' || left(md5(?), 16)", [EMAIL]).fetchone()[0]  # as published
+    assert safe.City[0] == "Leeds" and pd.isna(safe.City[1])
+    assert safe.quote_1[0] == "call [phone] re order O000000123" and safe.value.tolist() == [1.5, 2.0]
+    assert frame.email[0] == EMAIL  # the caller's frame is untouched
+    md = safe_markdown(frame, 5)
+    assert EMAIL not in md and PHONE not in md and "O000000123" in md
+    assert safe_markdown(frame.iloc[:0], 5, "none") == "none"

@@ -32,8 +32,12 @@ PRODUCERS = {
 }
 
 
-def published_db(home: str | Path | None = None) -> Path:
+def published_db(home: str | Path | None = None, role: str | None = None) -> Path:
+    """The copy `role` reads: analysts and admins the unmasked analyst copy (once one is published), everyone
+    else (viewers, `cip report`, no role) the safe copy, where personal data is masked."""
     home = Path(home or os.environ.get("CIP_HOME", ".cip")).resolve()
+    if role in ("analyst", "admin") and (home / "published" / "analyst" / "cip.duckdb").exists():
+        return home / "published" / "analyst" / "cip.duckdb"
     return home / "published" / "cip.duckdb"
 
 
