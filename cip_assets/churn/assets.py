@@ -17,6 +17,7 @@ from cip_assets.churn.model import beats_baselines, train_and_evaluate
 from cip_assets.churn.plots import evaluation_figures
 from cip_assets.churn.scoring import ACTIVE_WITHIN_DAYS, risk_band, top_reasons
 from cip_assets.marts.assets import cip_dbt_assets
+from cip_assets.serving.privacy import safe_markdown
 from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
 from cip_resources.warehouse import WarehouseResource, replace_table
@@ -220,7 +221,7 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(scores), "model_version": champion.version, "promotion": decision, "as_of": str(as_of),
         "risk_bands": dg.MetadataValue.json(bands),
-        "preview": dg.MetadataValue.md(scores.head(5).to_markdown(index=False) if len(scores) else "no active customers")})
+        "preview": dg.MetadataValue.md(safe_markdown(scores, 5, "no active customers"))})
 
 
 def active_customers_to_score(con):

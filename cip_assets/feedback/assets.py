@@ -9,6 +9,7 @@ import pandas as pd
 from cip_assets.churn.assets import STAGING_INPUTS
 from cip_assets.feedback import pipeline
 from cip_assets.feedback.embeddings import MODEL_NAME
+from cip_assets.serving.privacy import safe_markdown
 from cip_resources.mlflow import MlflowResource
 from cip_resources.warehouse import WarehouseResource
 
@@ -20,7 +21,7 @@ NO_TEXT = "no feedback with text in staging.stg_feedback"
 
 
 def _md(frame: pd.DataFrame, rows: int = 5) -> dg.MetadataValue:
-    return dg.MetadataValue.md(frame.head(rows).to_markdown(index=False) if len(frame) else "(empty)")
+    return dg.MetadataValue.md(safe_markdown(frame, rows))  # no personal data in the UI (serving/privacy.py)
 
 
 def _method_and_model(con, mlflow_tracking: MlflowResource, log) -> tuple[str, object, str]:

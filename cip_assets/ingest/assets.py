@@ -6,6 +6,7 @@ import dagster as dg
 from cip_assets.ingest.contract import RAW_TABLES, RawTable
 from cip_assets.ingest.pipeline import ingest_table
 from cip_assets.ingest.quality import validate_table
+from cip_assets.serving.privacy import scrub_text
 from cip_resources.config import CipSettings
 from cip_resources.warehouse import WarehouseResource
 
@@ -48,7 +49,7 @@ def build_ingest_asset(table: RawTable) -> dg.AssetsDefinition:
             "rows_already_loaded": sum(r.rows_already_loaded for r in results),
             "rows_duplicate": sum(r.rows_duplicate for r in results),
             "reconciles": all(r.reconciles for r in results),
-            "sources": dg.MetadataValue.md(_results_markdown(results) if results
+            "sources": dg.MetadataValue.md(scrub_text(_results_markdown(results)) if results  # reasons quote values
                                            else f"No configured source feeds raw.{table.name}; the table is empty."),
         })
 

@@ -19,6 +19,7 @@ from cip_assets.pricing.offers import NO_OFFER, OfferSettings, recommend
 from cip_assets.pricing.price_sensitivity import COLUMNS as PRICE_COLUMNS
 from cip_assets.pricing.price_sensitivity import price_sensitivity as price_sensitivity_table
 from cip_assets.pricing.uplift import best_learner, evaluate_campaign, fit_policy
+from cip_assets.serving.privacy import safe_markdown
 from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
 from cip_resources.warehouse import WarehouseResource, replace_table
@@ -50,7 +51,7 @@ def _skip(reason: str) -> dg.MaterializeResult:
 
 
 def _md(frame: pd.DataFrame, rows: int = 12) -> dg.MetadataValue:
-    return dg.MetadataValue.md(frame.head(rows).to_markdown(index=False, floatfmt=".4f") if len(frame) else "empty")
+    return dg.MetadataValue.md(safe_markdown(frame, rows, "empty", floatfmt=".4f"))  # personal data masked
 
 
 def _empty_campaigns(warehouse: WarehouseResource) -> pd.DataFrame | None:
