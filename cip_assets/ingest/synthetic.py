@@ -34,6 +34,9 @@ The world it simulates
   ones) and is written per customer and arm to the truth table.
 * A few deliberately malformed rows (about 0.05%): negative unit_price and ordered_at in 2099 in
   order_lines, rating 7 in feedback; counted in the manifest under "malformed".
+* Personal data planted once (in chunk 0): the first customer's city holds an e-mail address and a phone
+  number (`PLANTED_CITY`) and the latest loaded review asks to be contacted by e-mail and phone
+  (`PLANTED_REVIEW_TAIL`), so a run can show they reach the warehouse and the analyst copy and nothing else.
 
 Determinism and scale
 ---------------------
@@ -141,6 +144,13 @@ COUNTRIES = {  # country: (share, extra log churn hazard, cities)
     "Sweden": (0.03, 0.2, ["Stockholm", "Gothenburg", "Malmo"]),
 }
 GENDERS = ("female", "male", "other")
+# personal data planted in chunk 0, so every run can show it stays in the warehouse and the analyst copy
+# (tests/test_personal_data.py): contact details typed into the first customer's city box, and the latest
+# valid review asking to be contacted
+PLANTED_CUSTOMER_EMAIL, PLANTED_CUSTOMER_PHONE = "j.smith@example.org", "07700 900123"
+PLANTED_CITY = f"{PLANTED_CUSTOMER_EMAIL}, tel. {PLANTED_CUSTOMER_PHONE}"
+PLANTED_REVIEW_EMAIL, PLANTED_REVIEW_PHONE = "jane.doe@example.com", "+44 20 7946 0958"
+PLANTED_REVIEW_TAIL = f" Please write to {PLANTED_REVIEW_EMAIL} or call {PLANTED_REVIEW_PHONE}."
 GENDER_P = np.array([0.52, 0.46, 0.02])
 
 # category: (products, popularity, median price, price sigma, extra quantity, return rate, brands,
@@ -530,6 +540,7 @@ class _Chunk:
     def __init__(self, k: int, first: int, n: int, *, seed: int, cal: _Calendar, cat: _Catalogue, scale: float,
                  offsets: dict[str, int], with_events: bool, id_width: int):
         self.rng = rng = np.random.default_rng([seed, 1, k])
+        self.k = k
         self.cal, self.catalogue, self.scale = cal, cat, scale
         self.n = n
         self.c = _draw_customers(rng, n, cal)
@@ -594,11 +605,14 @@ class _Chunk:
 
     def _customers_table(self) -> pa.Table:
         c, cal = self.c, self.cal
+        city = _take(pa.array(_CITY_NAMES), c["city"])
+        if self.k == 0:  # the planted contact details (see PLANTED_CITY)
+            city = pc.if_else(pa.array(np.arange(self.n) == 0), pa.scalar(PLANTED_CITY, pa.string()), city)
         return pa.Table.from_arrays([
             self.cust_ids,
             cal.ts(c["a_s"]),
             _take(pa.array(_COUNTRY_NAMES), c["country"]),
-            _take(pa.array(_CITY_NAMES), c["city"]),
+            city,
             pa.array(c["age"], pa.int32(), mask=c["age_missing"]),
             _take(pa.array(GENDERS), c["gender"], mask=c["gender_missing"]),
         ], schema=arrow_schema("customers"))
@@ -779,6 +793,9 @@ class _Chunk:
         bad = rng.choice(nr, n_bad, replace=False) if nr else np.zeros(0, np.int64)
         r_rating[bad] = 7.0
         self.malformed["feedback"] = {"rating_out_of_range": int(n_bad)}
+        if self.k == 0 and nr > n_bad:  # the planted contact details, in the latest review that is loaded
+            latest = np.where(np.isin(np.arange(nr), bad), -1, r_sec).argmax()
+            r_text = pc.if_else(pa.array(np.arange(nr) == latest), _join(r_text, PLANTED_REVIEW_TAIL), r_text)
 
         # support messages: some for everyone (more if unhappy), more in the 45 days before churn
         base_n = rng.poisson(0.03 * self.n_orders * np.exp(-0.6 * c["sat"]) + 0.02)
