@@ -42,16 +42,19 @@ def customer_scores(warehouse: WarehouseResource) -> dg.MaterializeResult:
     deps=[*MART_KEYS, *ML_KEYS, customer_scores.key, *(a.key for a in monitoring_assets),
           *(a.key for a in pricing_assets), *(a.key for a in feedback_assets), *(a.key for a in events_assets)],
     owners=["team:data-engineering"],
-    description="Copies schemas marts, ml, nlp and monitoring into CIP_HOME/published/cip.duckdb and Parquet, "
-    "swapped in atomically, so the dashboard and `cip ask` never read a half-written file.",
+    description="Copies schemas marts, ml, nlp and monitoring into CIP_HOME/published/cip.duckdb and Parquet with "
+    "personal data masked (the copy any SQL tool may read), and unmasked into published/analyst/cip.duckdb for the "
+    "dashboard's analysts; both swapped in atomically, so no reader sees a half-written file.",
 )
 def published(context: dg.AssetExecutionContext, settings: CipSettings) -> dg.MaterializeResult:
     paths = settings.paths()
     result = publish(paths.warehouse, paths.published_dir)
-    context.log.info(f"published {len(result.tables)} tables to {result.database}")
+    context.log.info(f"published {len(result.tables)} tables to {result.database} (masked) and "
+                     f"{result.analyst_database} (analysts)")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(result.database)),
         "parquet": dg.MetadataValue.path(str(result.parquet_dir)),
+        "analyst_copy": dg.MetadataValue.path(str(result.analyst_database)),
         "tables": dg.MetadataValue.json(result.tables),
         "dagster/row_count": sum(result.tables.values()),
     })
