@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from cip_assets.automation import (RUNS_IN_PROCESS, build_all_job, inbox_sensor, nightly_refresh, refresh_job,
@@ -33,10 +31,8 @@ resources = {
     "settings": CipSettings(),  # reads CIP_CONFIG at run time
     "dbt": dbt_resource(),
     "mlflow_tracking": MlflowResource(cip_home=dg.EnvVar("CIP_HOME")),
-    "notifier": NotifierResource(  # the log always; a webhook and e-mail when these are set
-        webhook_url=os.environ.get("CIP_ALERT_WEBHOOK_URL", ""), smtp_host=os.environ.get("CIP_SMTP_HOST", ""),
-        smtp_port=int(os.environ.get("CIP_SMTP_PORT", "25")), email_to=os.environ.get("CIP_ALERT_EMAIL_TO", ""),
-        email_from=os.environ.get("CIP_ALERT_EMAIL_FROM", "cip@localhost")),
+    # the log always; a webhook and e-mail when their env vars are set (secrets as dg.EnvVar, masked in the UI)
+    "notifier": NotifierResource.from_env(),
 }
 
 defs = dg.Definitions(

@@ -5,13 +5,19 @@ condition (kind, entity, metric) that already has an open or acknowledged alert 
 that alert; one that stopped holding is marked resolved; a new one opens a new alert. So a nightly
 refresh over unchanged data raises nothing new. Acknowledgements come from outside the warehouse
 (the dashboard, `cip alerts ack`), from the dashboard's own store, and the next run folds them in.
+
+Times are instants (TIMESTAMPTZ, written in UTC): a naive local time repeats an hour when clocks go back.
+`deliver` sends open alerts to each channel with a ledger of the alert ids each channel already has, not
+a time mark, so no clock change, late insert or rebuilt warehouse can make it skip one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+import math
+from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -39,9 +45,10 @@ DEFAULTS = {
 }
 
 ALERTS_DDL = """CREATE TABLE IF NOT EXISTS monitoring.alerts (
-    id VARCHAR, created_at TIMESTAMP, severity VARCHAR, kind VARCHAR, entity VARCHAR, message VARCHAR,
-    metric VARCHAR, value DOUBLE, threshold DOUBLE, status VARCHAR, last_seen_at TIMESTAMP,
-    resolved_at TIMESTAMP)"""
+    id VARCHAR, created_at TIMESTAMPTZ, severity VARCHAR, kind VARCHAR, entity VARCHAR, message VARCHAR,
+    metric VARCHAR, value DOUBLE, threshold DOUBLE, status VARCHAR, last_seen_at TIMESTAMPTZ,
+    resolved_at TIMESTAMPTZ)"""
+TIME_COLUMNS = ("created_at", "last_seen_at", "resolved_at")
 COLUMNS = ["severity", "kind", "entity", "message", "metric", "value", "threshold"]
 
 
@@ -215,9 +222,11 @@ def data_quality_alerts(con: duckdb.DuckDBPyConnection, t: dict, failed_checks: 
 def reconcile(con: duckdb.DuckDBPyConnection, candidates: list[dict], acknowledged: set[str],
               now: datetime | None = None) -> dict[str, int]:
     """Open new alerts, refresh the ones still holding, resolve the ones that stopped; fold in acknowledgements."""
-    now = now or datetime.now()
-    con.execute("CREATE SCHEMA IF NOT EXISTS monitoring")
-    con.execute(ALERTS_DDL)
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        raise ValueError("reconcile: `now` must be timezone-aware (a naive time is ambiguous when clocks go back)")
+    now = now.astimezone(timezone.utc)
+    ensure_alerts_table(con)
     if acknowledged:
         con.execute("UPDATE monitoring.alerts SET status = 'acknowledged' WHERE status = 'open' AND list_contains(?, id)",
                     [sorted(acknowledged)])
@@ -245,6 +254,19 @@ def reconcile(con: duckdb.DuckDBPyConnection, candidates: list[dict], acknowledg
     return {"opened": opened, "still_open": refreshed, "resolved": len(gone)}
 
 
+def ensure_alerts_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the table, or move one from before UTC: its naive times were the machine's local time, which is
+    how DuckDB reads a TIMESTAMP cast to TIMESTAMPTZ (the session time zone)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS monitoring")
+    con.execute(ALERTS_DDL)
+    naive = [c for (c,) in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() AND "
+        "table_schema = 'monitoring' AND table_name = 'alerts' AND data_type = 'TIMESTAMP'").fetchall()]
+    for column in naive:
+        if column in TIME_COLUMNS:
+            con.execute(f"ALTER TABLE monitoring.alerts ALTER {column} TYPE TIMESTAMPTZ")
+
+
 def acknowledge(home: Path, alert_id: str, by: str) -> None:
     """Record an acknowledgement in the dashboard's store (CIP_HOME/dashboard/dashboard.sqlite); the warehouse
     takes it in on the next run, since only Dagster writes the warehouse."""
@@ -254,3 +276,79 @@ def acknowledge(home: Path, alert_id: str, by: str) -> None:
 def acknowledged_ids(home: Path) -> set[str]:
     """Alert ids acknowledged in the dashboard or with `cip alerts ack`."""
     return set(access.acknowledged(home).alert_id.astype(str))
+
+
+# --- delivery: what leaves the platform, and which channel already has it --------------------------------
+OUTGOING = ["id", "created_at", "severity", "kind", "entity", "message", "metric", "value", "threshold"]
+# Kinds whose entity is one customer: the message that leaves says what happened, not who or what they are
+# worth; the id stays in the warehouse and on the dashboard's Alerts page, behind its access control.
+CUSTOMER_LEVEL = {
+    "high_value_at_risk": "a high-value customer entered the high-risk band (churn probability {value:.0%}); "
+                          "see alert {id} on the dashboard's Alerts page for who",
+}
+CURSOR_VERSION = 2
+
+
+def utc_iso(moment) -> str | None:
+    """An instant as ISO 8601 in UTC; a naive time is a legacy local time (Python reads it as local)."""
+    if moment is None or (isinstance(moment, float) and math.isnan(moment)):
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def outgoing(alert: dict) -> dict:
+    """An alert as it goes to the log, a webhook or an inbox: UTC time, plain JSON values, no customer data."""
+    out = {column: alert.get(column) for column in OUTGOING}
+    out["created_at"] = utc_iso(alert.get("created_at"))
+    for column in ("value", "threshold"):
+        if out[column] is not None:
+            out[column] = float(out[column]) if math.isfinite(float(out[column])) else None
+    template = CUSTOMER_LEVEL.get(str(alert.get("kind")))
+    if template:
+        out["entity"] = "one customer"
+        out["message"] = template.format(value=out["value"] or 0, id=out["id"])
+    return out
+
+
+def read_ledger(cursor: str | None, open_alerts: list[dict]) -> dict[str, set[str]]:
+    """{channel: alert ids it already has}. A cursor from before the ledger was a naive local time up to which
+    every channel had everything; it becomes the open alerts created by then."""
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+        if isinstance(state, dict) and state.get("v") == CURSOR_VERSION:
+            return {channel: set(ids) for channel, ids in state["sent"].items()}
+    except json.JSONDecodeError:
+        pass
+    try:
+        until = datetime.fromisoformat(cursor)
+    except ValueError:
+        return {}  # unreadable: better to send the open alerts again than to lose one
+    local = lambda t: t.astimezone().replace(tzinfo=None) if t.tzinfo else t  # noqa: E731
+    had = {a["id"] for a in open_alerts if a.get("created_at") is not None and local(a["created_at"]) <= local(until)}
+    return {"*": had}
+
+
+def deliver(open_alerts: list[dict], cursor: str | None, channels: list[str],
+            send: Callable[[str, list[dict]], None]) -> tuple[str, dict[str, str]]:
+    """Send each channel the open alerts it does not have yet; a channel that fails keeps its alerts for the next
+    call and does not hold the others back. Returns the new cursor (JSON: the ids each channel has, pruned to
+    those still open, since a closed alert never reopens) and {channel: what happened} for channels with news."""
+    ledger = read_ledger(cursor, open_alerts)
+    open_ids = {a["id"] for a in open_alerts}
+    sent_now, outcome = {}, {}
+    for channel in channels:
+        has = (ledger.get(channel, set()) | ledger.get("*", set())) & open_ids
+        pending = [a for a in open_alerts if a["id"] not in has]
+        if pending:
+            try:
+                send(channel, [outgoing(a) for a in pending])
+                has |= {a["id"] for a in pending}
+                outcome[channel] = f"delivered {len(pending)}"
+            except Exception as error:  # noqa: BLE001 - any channel's failure is reported, none stops the rest
+                outcome[channel] = f"failed, {len(pending)} kept for the next try: {error}"
+        sent_now[channel] = sorted(has)
+    return json.dumps({"v": CURSOR_VERSION, "sent": sent_now}, sort_keys=True), outcome

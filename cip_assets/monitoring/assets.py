@@ -1,8 +1,7 @@
 """Monitoring assets: model health, Evidently drift, data quality per run, and the alerts table; the sensors
 that deliver new alerts and failed runs to the notifier."""
 
-import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 import duckdb
@@ -15,15 +14,15 @@ from cip_assets.churn.assets import (REGISTERED_MODEL, SCORING_INPUTS, active_cu
                                      labelled_customers_to_score)
 from cip_assets.ingest.assets import ingest_assets
 from cip_assets.marts.assets import cip_dbt_assets
-from cip_assets.monitoring.alerts import (acknowledged_ids, data_quality_alerts, drift_alerts, kpi_alerts, reconcile,
-                                          risk_alerts, sentiment_alerts, thresholds, topic_alerts)
+from cip_assets.monitoring.alerts import (acknowledged_ids, data_quality_alerts, deliver, drift_alerts, kpi_alerts,
+                                          reconcile, risk_alerts, sentiment_alerts, thresholds, topic_alerts)
 from cip_assets.monitoring.drift import measure_drift
 from cip_assets.monitoring.health import log_scores, model_performance
 from cip_assets.monitoring.quality import null_share_jumps, summarise_checks
 from cip_assets.value.assets import customer_value
 from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
-from cip_resources.notifier import DeliveryError, NotifierResource
+from cip_resources.notifier import NotifierResource
 from cip_resources.settings import paths
 from cip_resources.warehouse import WarehouseResource, replace_table, table_exists
 
@@ -269,36 +268,40 @@ def published_is_fresh(settings: CipSettings) -> dg.AssetCheckResult:
 # --- delivery --------------------------------------------------------------------------------------
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def alert_sensor(context: dg.SensorEvaluationContext, notifier: NotifierResource):
-    """Sends open alerts created since the last delivery (read from the published copy); the cursor only
-    moves on after a successful delivery, so a failed webhook is retried on the next tick."""
+    """Sends each channel the open alerts (read from the published copy) it does not have yet. The cursor is a
+    per-channel ledger of alert ids, not a time: a failed channel retries next tick without the others
+    repeating, and no clock change can make it skip an alert."""
     database = paths().published_db
     if not database.exists():
         return dg.SkipReason("nothing published yet")
     with duckdb.connect(str(database), read_only=True) as con:
         if not table_exists(con, "monitoring", "alerts"):
             return dg.SkipReason("no alerts table published yet")
-        since = context.cursor or "1900-01-01T00:00:00"
-        new = con.execute("SELECT * FROM monitoring.alerts WHERE status = 'open' AND created_at > ? ORDER BY created_at",
-                          [datetime.fromisoformat(since)]).df()
-    if new.empty:
+        rows = con.execute("SELECT * FROM monitoring.alerts WHERE status = 'open' ORDER BY created_at, id")
+        names = [column[0] for column in rows.description]
+        open_alerts = [dict(zip(names, row)) for row in rows.fetchall()]
+    cursor, outcome = deliver(open_alerts, context.cursor, notifier.channels(), notifier.send)
+    if cursor != context.cursor:
+        context.update_cursor(cursor)
+    failed = {channel: what for channel, what in outcome.items() if what.startswith("failed")}
+    for channel, what in failed.items():
+        context.log.error(f"alert channel {channel}: {what}")
+    if not outcome:
         return dg.SkipReason("no new alerts")
-    try:
-        notifier.notify(json.loads(new.to_json(orient="records", date_format="iso")))
-    except DeliveryError as error:
-        context.log.error(f"{len(new)} alert(s) kept for the next try: {error}")
-        return dg.SkipReason(f"delivery failed, will retry: {error}")
-    context.update_cursor(new.created_at.max().isoformat())
-    return dg.SkipReason(f"delivered {len(new)} alert(s)")
+    summary = "; ".join(f"{channel}: {what}" for channel, what in outcome.items())
+    return dg.SkipReason(f"delivery failed on {', '.join(failed)}, will retry. {summary}" if failed else summary)
 
 
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
 def run_failure_alert_sensor(context: dg.RunFailureSensorContext, notifier: NotifierResource):
-    """A failed run is an alert too: the last good published copy stays, but someone must look."""
+    """A failed run is an alert too: the last good published copy stays, but someone must look. Every channel is
+    tried; Dagster moves this sensor's cursor on even when one fails (no repeats to the others), and the error
+    shows on the tick."""
     run = context.dagster_run
-    notifier.notify([{"severity": "critical", "kind": "run_failure", "entity": run.job_name,
-                      "message": f"run {run.run_id} of job {run.job_name} failed: "
-                                 f"{context.failure_event.message or 'see the Dagster UI'}",
-                      "created_at": datetime.now().isoformat()}])
+    notifier.notify([{"id": f"run:{run.run_id}", "severity": "critical", "kind": "run_failure",
+                      "entity": run.job_name, "message": f"run {run.run_id} of job {run.job_name} failed: "
+                                                         f"{context.failure_event.message or 'see the Dagster UI'}",
+                      "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}])
 
 
 monitoring_assets = [model_performance_asset, drift_summary, data_quality, alerts]
