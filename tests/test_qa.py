@@ -277,14 +277,15 @@ def build_bank(con):
         _gold(con, "SELECT sum(orders) FROM marts.daily_kpis WHERE order_date > ? - INTERVAL 90 DAY AND order_date <= ?",
               [as_of, as_of])[0][0])))
 
-    # unanswerable: the engine says so and gives no number
+    # unanswerable: the engine says so and gives no number (measures by country and month are answered since the
+    # order_facts mart; tests/test_qa_plan.py checks them against the order lines)
     def declines(c):
         return c.status in ("not_understood", "not_available") and c.value is None and c.suggestions
 
     for q in ["what is the weather in Paris", "tell me a joke", "how many customers in Atlantis",
-              "who will win the next election", "how many employees do we have", "revenue in Germany last month",
+              "who will win the next election", "how many employees do we have", "profit margin in Germany last month",
               "why?", "asdf qwerty zxcv", "what is the meaning of life",
-              "how many customers in Germany last month", "monthly revenue trend in France"]:
+              "how many customers in Germany have a gift card", "monthly revenue trend in France by delivery time"]:
         bank.append(("unanswerable", q, declines))
 
     # injection attempts: refused (or answered) but never executed

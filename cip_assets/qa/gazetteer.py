@@ -148,7 +148,9 @@ class Gazetteer:
         priority = {k: i for i, k in enumerate(("segment", "risk_band", "country", "city", "category", "persona",
                                                  "topic", "gender", "product"))}
         entries: list[tuple[str, str, str]] = []
-        self.product_codes = {normalise(v).replace(" ", ""): v for v in (self.values or {}).get("product_code", [])}
+        self.product_codes: dict[str, list[str]] = {}  # lower-case code -> the codes as spelled (85123A, 85123a)
+        for code in (self.values or {}).get("product_code", []):
+            self.product_codes.setdefault(normalise(code).replace(" ", ""), []).append(code)
         for kind, vals in (self.values or {}).items():
             if kind == "product_code":  # matched only where the question says "code"/"sku" (see parser)
                 continue

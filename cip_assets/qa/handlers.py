@@ -62,8 +62,8 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
     if average and name == "customers":
         return engine.not_understood(plan, "an average of customers needs a measure (age, revenue, ...)")
-    if average and name in ("churn_rate",):
-        average = False
+    if average and name in ("churn_rate", "aov", "return_rate", "cancellation_rate"):
+        average = False  # the measure is already a mean or a rate
     metric = METRICS[name]
     query = scalar_query(engine, plan, metric, average)
     rows, cols = engine.run(query)
@@ -84,7 +84,7 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
     t = engine.templates
     period = plan.period_obj
     filters, exclude, name = plan.filters, plan.exclude, metric.name
-    if _has_product(plan):
+    if _has_product(plan) or name == "products":
         if plan.orders_condition or average:
             raise NotAvailable("product sales are not kept per customer")
         return t.product_total(metric, filters, exclude, period)

@@ -28,12 +28,15 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket"),
     ("cancellation_rate", r"cancell?ation rate|cancel rate"),
     ("return_rate", r"return rate|returns rate"),
-    ("cancelled_orders", r"\bcancell?ed (orders?|invoices?|purchases?)|\bcancell?ations\b|\border cancell?ations\b"),
+    ("products", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+|unique\s+)?(products|items|skus|"
+                 r"articles|stock codes)\b"),
+    ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b"),
     ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b"),
+    ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
     ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\bunits returned\b|\bitems returned\b"),
-    ("returned_lines", r"\breturned (order )?lines\b|\breturns\b|\breturned\b"),
     ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*"),
-    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|\bvolume\b|\bitems sold\b|\bhow many items\b"),
+    ("returned_lines", r"\breturned (order )?lines\b|\breturns\b|\breturned\b"),
+    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|\bvolume\b|\bitems sold\b|\b(best|top|most)[ -]?sell\w*"),
     ("churn_rate", r"churn rate|churned share|attrition"),
     ("purchase_probability", r"purchase probabilit\w*|propensity|probability (of|to) (buy|purchase)\w*|"
                              r"likel\w* to (buy|purchase)|chance of (buying|purchasing)"),
@@ -190,7 +193,7 @@ class Parser:
             before = text[:max(0, text.find(token.lower()))]
             if re.search(r"\b(code|stock ?code|sku|item|product|article)\s*$", before) and \
                     token.lower() in self.gaz.product_codes:
-                codes.append(self.gaz.product_codes[token.lower()])
+                codes.append(self._code_as_spelled(token, q))
                 words[token.lower()] = f"product code {token.upper()}"
             else:
                 ids.append(token.upper() if token[:1].isalpha() else token)
@@ -208,8 +211,8 @@ class Parser:
         mentions = self.gaz.find(text)
         for code in re.findall(r"\b[0-9]{4,6}[a-z]{0,2}\b|\b[a-z]{1,4}[0-9]{2,6}[a-z]?\b", text):
             if code in self.gaz.product_codes and re.search(rf"\b(code|stock ?code|sku|item|product|article)\s+{code}\b", text):
-                codes.append(self.gaz.product_codes[code])
-                words[code] = f"product code {code.upper()}"
+                codes.append(self._code_as_spelled(code, q))
+                words[code] = f"product code {codes[-1]}"
                 text = re.sub(rf"\b{code}\b", " ", text)
         metric = None
         for name, pattern in METRIC_PATTERNS:
@@ -225,6 +228,12 @@ class Parser:
         dims = [d for d, pattern in DIM_PATTERNS if re.search(pattern, text)]
         exclude = self._exclusions(text, mentions)
         return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words)
+
+    def _code_as_spelled(self, code: str, q: str) -> str:
+        """The data's spelling of a product code: the question's own case when the data has it."""
+        spellings = self.gaz.product_codes[code.lower()]
+        typed = re.search(re.escape(code), q, re.IGNORECASE)
+        return typed.group(0) if typed and typed.group(0) in spellings else spellings[0]
 
     @staticmethod
     def _exclusions(text: str, mentions: list[Mention]) -> dict[str, list[str]]:
@@ -385,6 +394,7 @@ class Parser:
         cover(FOLLOW_UP.pattern, "follow-up")
         cover(r"\b(20 ?%|20 percent|top 20)\b", "top 20%")
         cover(TOP_N.pattern, "top N")
+        cover(r"\b(stock ?codes?|codes?|skus?|item numbers?|product codes?)\b", "product code")
         cover(r"\b(more|less|fewer|higher|lower|bigger|smaller|larger|greater)\b", "comparison")
         cover(r"\b(come|comes|coming|came|contribute\w*|account for|accounts for|represent\w*)\b", "share of")
         cover(r"\b(day|days|date|dates|daily|period|periods|time|year|years|yearly|annual|annually|quarter|quarters|"

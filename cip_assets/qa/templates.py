@@ -96,6 +96,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("recency", "days since last order", "avg(recency_days)", "avg(recency_days)", None, "number",
            ("recency_days",)),
     Metric("quantity", "units sold", None, None, None, "int"),
+    Metric("products", "products", None, None, None, "int"),
+    Metric("countries", "countries", "count(DISTINCT country)", None, None, "int", ("country",)),
     Metric("cancelled_orders", "cancelled orders", None, None, "sum(cancelled_orders)", "int"),
     Metric("cancelled_lines", "cancelled order lines", "sum(cancelled_lines)", "avg(cancelled_lines)", None, "int",
            ("cancelled_lines",)),
@@ -115,7 +117,7 @@ ORDER_EXPR = {
     "returned_units": "sum(returned_units)", "returned_revenue": "sum(returned_revenue)",
 }
 PRODUCT_EXPR = {"revenue": "sum(revenue)", "quantity": "sum(quantity)", "orders": "sum(orders)",
-                "customers": "sum(customers)"}
+                "customers": "sum(customers)", "products": "count(DISTINCT product_id)"}
 for _name, _metric in METRICS.items():
     _metric.order_expr = ORDER_EXPR.get(_name)
     _metric.product_expr = PRODUCT_EXPR.get(_name)
@@ -137,7 +139,8 @@ CUSTOMER_DIMS = {"country": "country", "city": "city", "category": "favourite_ca
                  "persona": "segment_name", "risk_band": "risk_band", "gender": "gender", "customer": "customer_id"}
 DIM_LABEL = {"country": "country", "city": "city", "category": "favourite category", "segment": "RFM segment",
              "persona": "customer segment", "risk_band": "risk band", "gender": "gender", "customer": "customer",
-             "month": "month", "week": "week", "weekday": "weekday", "hour": "hour", "product": "product"}
+             "month": "month", "week": "week", "weekday": "weekday", "hour": "hour", "product": "product",
+             "product_code": "product code"}
 
 
 @dataclass

@@ -37,15 +37,16 @@ def suggestions() -> list[str]:
 
 
 def customer_level(card) -> bool:
-    columns = [str(c).lower() for c in (card.table or {}).get("columns", [])]
-    return card.intent in ("customer", "why_at_risk") or "customer_id" in columns
+    """The engine marks profiles, churn reasons and lists of customer ids; a table that names customers counts too."""
+    columns = {str(c).lower() for c in (card.table or {}).get("columns", [])}
+    return bool(getattr(card, "customer_level", False)) or bool(columns & {"customer", "customer_id"})
 
 
 def show(card) -> None:
     if customer_level(card) and not ui.allowed("analyst"):
         st.warning("This answer is about individual customers and needs the analyst role.")
         return
-    st.markdown(card.answer)
+    st.text(card.answer)  # answers quote data (reviews): shown as text, never rendered as Markdown
     table = card.table or {}
     frame = pd.DataFrame(table.get("rows") or [], columns=table.get("columns") or None)
     chart = card.chart or {}
