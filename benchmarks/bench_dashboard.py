@@ -58,6 +58,7 @@ def main() -> int:
         return 2
     os.environ["CIP_HOME"] = str(home)
     os.environ.pop("CIP_CONFIG", None)
+    os.environ["CIP_DASHBOARD_AUTH"] = "off"  # AppTest binds no address, which would mean the login is on
     import duckdb
     import streamlit as st
     from streamlit.testing.v1 import AppTest

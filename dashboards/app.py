@@ -1,7 +1,8 @@
 """CIP dashboard: `cip dashboard` (or `cip ui`), reading only the published copy, read-only.
 
 Pages a role may not open are not registered at all, so a viewer has no link and no URL to a
-customer-level page; each such page checks the role again itself.
+customer-level page; each such page checks the role again itself. The login (password or SSO) and
+the role are checked against the config on every rerun (dashboards/ui.py `login_gate`).
 """
 
 import sys
@@ -35,8 +36,5 @@ pages = [st.Page(str(here / f), title=t, icon=i, default=(n == 0))
 navigation = st.navigation(pages)
 ui.published_or_stop()
 ui.sidebar_filters()
-if ui.config().auth_enabled(st.get_option("server.address") or None) and st.sidebar.button("Log out"):
-    for k in ("user", "role"):
-        st.session_state.pop(k, None)
-    st.rerun()
+ui.logout_button()
 navigation.run()

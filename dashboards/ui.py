@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import secrets
 from datetime import date, timedelta
 
 import pandas as pd
@@ -19,28 +21,104 @@ def config() -> access.DashboardConfig:
     return access.load_dashboard_config()
 
 
+def bind_address() -> str | None:
+    """The address the server really listens on: Streamlit's `server.address`, None (every interface) when unset."""
+    return st.get_option("server.address") or None
+
+
+def sso_configured() -> bool:
+    """Streamlit's OIDC login is set up: an `[auth]` section in `.streamlit/secrets.toml`."""
+    try:
+        return bool(st.secrets.get("auth"))
+    except Exception:  # no secrets file, or one that does not parse: no SSO
+        return False
+
+
+def _signed_in(user: str, role: str, method: str) -> None:
+    st.session_state.user, st.session_state.role, st.session_state.login_method = user, role, method
+
+
+def _forget() -> None:
+    for key in ("user", "role", "login_method"):
+        st.session_state.pop(key, None)
+
+
 def login_gate() -> None:
-    """Sets session_state user/role, or shows the login form and stops the script."""
-    if "role" in st.session_state:
-        return
+    """Sets session_state user/role from the config as it is now, on every rerun (a user removed or demoted loses
+    access at the next interaction), or shows the login and stops the script."""
     cfg = config()
-    address = st.get_option("server.address") or cfg.address
-    if not cfg.auth_enabled(address):
-        st.session_state.user, st.session_state.role = "local", cfg.local_role
+    if not cfg.auth_enabled(bind_address()):
+        _signed_in("local", cfg.local_role, "local")
         return
-    st.title("Customer Intelligence Platform")
-    with st.form("login"):
-        user = st.text_input("User", key="login_user")
-        password = st.text_input("Password", type="password", key="login_password")
-        submitted = st.form_submit_button("Log in")
-    if submitted:
-        role = cfg.check(user, password)
-        access.audit("login" if role else "login_failed", user, role)
+    notice = None
+    if st.session_state.get("login_method") == "password":
+        role = cfg.role_of(st.session_state.get("user"))
         if role:
-            st.session_state.user, st.session_state.role = user, role
-            st.rerun()
-        st.error("Wrong user name or password.")
+            st.session_state.role = role
+            return
+        notice = "Your user name is no longer in the dashboard's configuration."
+    sso = sso_configured()
+    if sso and st.user.to_dict().get("is_logged_in"):
+        info = st.user.to_dict()
+        email = str(info.get("email") or "")
+        role = cfg.sso_role(email, info.get("email_verified"))
+        if role:
+            if (st.session_state.get("user"), st.session_state.get("login_method")) != (email, "sso"):
+                access.audit("login", email, role, detail={"method": "sso"})
+            _signed_in(email, role, "sso")
+            return
+        _forget()
+        if st.session_state.get("sso_refused") != email:
+            access.audit("login_refused", email, None, detail={"method": "sso"})
+            st.session_state.sso_refused = email
+        st.title("Customer Intelligence Platform")
+        st.error(f"{md(email or 'This account')} has no access to this dashboard: an admin can add the e-mail "
+                 "to dashboard.sso_roles in cip.yaml.")
+        st.button("Log out", key="sso_logout", on_click=st.logout)
+        st.stop()
+    _forget()
+    _login_form(cfg, sso, notice)
+
+
+def _login_form(cfg: access.DashboardConfig, sso: bool, notice: str | None) -> None:
+    st.title("Customer Intelligence Platform")
+    if notice:
+        st.warning(notice)
+    if sso:
+        from streamlit.auth_util import is_authlib_installed
+
+        if is_authlib_installed():
+            st.button("Log in with SSO", key="login_sso", on_click=st.login)
+        else:
+            st.caption("Single sign-on is configured in secrets.toml, but Streamlit needs the Authlib package for it "
+                       "(`pip install 'Authlib>=1.3.2'`).")
+    if cfg.users or not sso:
+        with st.form("login"):
+            user = st.text_input("User", key="login_user")
+            password = st.text_input("Password", type="password", key="login_password")
+            submitted = st.form_submit_button("Log in")
+        if submitted:
+            session = st.session_state.setdefault("login_session", secrets.token_hex(16))
+            outcome = access.login(cfg, user, password, session)
+            if outcome.role:
+                _signed_in(user, outcome.role, "password")
+                st.rerun()
+            if outcome.locked_for:
+                st.error(f"Too many failed logins for this user name or this browser session: try again in "
+                         f"{-(-outcome.locked_for // 60)} minute(s).")
+            else:
+                st.error("Wrong user name or password.")
     st.stop()
+
+
+def logout_button() -> None:
+    """In the sidebar when someone logged in (not when the login is off)."""
+    method = st.session_state.get("login_method")
+    if method in ("password", "sso") and st.sidebar.button("Log out", key="logout"):
+        _forget()
+        if method == "sso":
+            st.logout()
+        st.rerun()
 
 
 def role() -> str:
@@ -74,11 +152,26 @@ def mask(frame: pd.DataFrame) -> pd.DataFrame:
     return access.mask_frame(frame, role())
 
 
+def table(frame: pd.DataFrame, **kwargs) -> None:
+    """st.dataframe of what the role may see (viewers: no customer keys, personal fields masked)."""
+    st.dataframe(mask(frame), hide_index=True, width="stretch", **kwargs)
+
+
+# ---------------------------------------------------------------- text from the data
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&])")
+
+
+def md(value) -> str:
+    """Text from the data made inert inside st.markdown/caption/info/...: every Markdown and HTML character is
+    backslash-escaped and line breaks collapse, so a review's `![x](http://...)` shows as typed and loads nothing."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(value).split()))
+
+
 # ---------------------------------------------------------------- filters
 def sidebar_filters() -> None:
     """Widgets live in app.py (run on every page), so their keys carry the choices across pages."""
     sb = st.sidebar
-    sb.caption(f"Signed in as **{user()}** ({role()})")
+    sb.caption(f"Signed in as **{md(user())}** ({role()})")
     if "marts.daily_kpis" not in data.tables():
         return
     span = data.span()
@@ -147,14 +240,37 @@ def paginated(frame: pd.DataFrame, key: str, page_size: int = 50, height: int | 
     if pages > 1:
         page = st.number_input(f"Page (of {pages}, {len(frame):,} rows)", 1, pages, 1, key=f"{key}_page")
         frame = frame.iloc[(page - 1) * page_size: page * page_size]
-    st.dataframe(mask(frame), hide_index=True, width="stretch", height=height)
+    table(frame, height=height)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _inert(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) get a leading quote;
+    numbers, and text that is just a number, stay as they are."""
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object)
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(_inert)
+    return out
 
 
 def export_bytes(frame: pd.DataFrame, fmt: str, for_role: str) -> bytes:
-    """CSV or Excel of `frame` as `for_role` may see it (masking applied before anything is written)."""
-    frame = access.mask_frame(frame, for_role)
+    """CSV or Excel of `frame` as `for_role` may see it (masking applied before anything is written, formulas
+    neutralised)."""
+    frame = neutralise_formulas(access.mask_frame(frame, for_role))
     if fmt == "csv":
-        return frame.to_csv(index=False).encode()
+        return frame.to_csv(index=False, lineterminator="\r\n").encode()  # RFC 4180: a CR inside a cell is quoted
     buf = io.BytesIO()
     out = frame.head(EXCEL_MAX_ROWS).copy()
     for col in out.columns:  # Excel has no time zones

@@ -234,7 +234,7 @@ def test_next_action_models_share_one_split_and_the_best_scores_live_sessions(ru
 
 
 # ---------------------------------------------------------------- the REES46 sample end to end
-def test_rees46_sample_runs_end_to_end(cip_home, tmp_path, capsys):
+def test_rees46_sample_runs_end_to_end(cip_home, tmp_path, capsys, monkeypatch):
     """The real stream is 17,435 events and nearly all of them fall in 35 minutes, so the propensity horizon
     is 10 minutes with cutoffs 5 minutes apart; everything else runs as configured by default."""
     from cip_assets.cli import main
@@ -266,6 +266,7 @@ def test_rees46_sample_runs_end_to_end(cip_home, tmp_path, capsys):
     root = str(Path(__file__).resolve().parents[1])
     if root not in sys.path:
         sys.path.insert(0, root)
+    monkeypatch.setenv("CIP_DASHBOARD_AUTH", "off")  # AppTest binds no address, which means every interface
     at = AppTest.from_file(f"{root}/dashboards/app.py", default_timeout=60).run()
     at.switch_page("views/churn_pricing.py").run()
     assert not at.exception

@@ -6,14 +6,23 @@ Config (`cip.yaml`, the file named by `CIP_CONFIG`):
 dashboard:
   address: 127.0.0.1        # bind address; anything else turns auth on unless `auth: false` is explicit
   port: 8501
-  auth: auto                # auto (on when the address is not loopback) | true | false
+  auth: auto                # auto (off only when the server binds loopback explicitly) | true | false
   local_role: analyst       # the role everyone gets when auth is off
   users:
-    ana: {role: analyst, password_hash: "scrypt$16384$8$1$<salt hex>$<hash hex>"}
+    ana: {role: analyst, password_hash: "scrypt$131072$8$1$<salt hex>$<hash hex>"}
     vic: {role: viewer,  password_hash: "..."}
+  sso_roles:                # optional: e-mail -> role for Streamlit's OIDC login ([auth] in secrets.toml)
+    ana@example.com: analyst
+  login_max_failures: 5     # failed logins per user name or per session ...
+  login_lockout_seconds: 300  # ... within this many seconds lock that name/session for as long
 ```
 `cip dashboard --hash-password` prints a hash for a password read from the terminal. The variable
 `CIP_DASHBOARD_AUTH` (on/off/auto), set by `cip dashboard --auth`, overrides `auth`.
+
+`auth: auto` is decided by the address the server really binds: Streamlit without `--server.address`
+listens on every interface, so an unset address means the login is on; only an explicit loopback
+address (127.0.0.1, ::1, localhost) turns it off. Roles are looked up in the config on every rerun,
+so a user removed or demoted loses access at the next interaction.
 
 The audit trail (logins and exports) and alert acknowledgements cannot live in the published
 copy: it is read-only and replaced wholesale on every publish. They go to a small SQLite file,
@@ -32,6 +41,7 @@ import os
 import re
 import secrets
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,15 +51,25 @@ import pandas as pd
 import yaml
 
 ROLES = ("viewer", "analyst", "admin")
-_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+_SCRYPT = {"n": 2 ** 17, "r": 8, "p": 1}  # new hashes; hashes made with 2**14 before still verify
+_MAX_N = 2 ** 20  # a stored hash asking for more would take seconds and GiBs per login
 
 
 # ---------------------------------------------------------------- passwords
-def hash_password(password: str, salt: bytes | None = None) -> str:
+def _kdf(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    """hashlib.scrypt with room for its work memory (128·r·n bytes: 128 MiB at n=2**17, over the 32 MiB default)."""
+    if not (1 < n <= _MAX_N and n & (n - 1) == 0 and 0 < r <= 32 and 0 < p <= 16):
+        raise ValueError(f"scrypt parameters out of range: n={n} r={r} p={p}")
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=dklen,
+                          maxmem=128 * r * (n + p + 2) + 2 ** 20)
+
+
+def hash_password(password: str, salt: bytes | None = None, n: int | None = None) -> str:
     """`scrypt$n$r$p$salt$hash` with a fresh 16-byte salt (hashlib.scrypt, no extra package)."""
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+    n = n or _SCRYPT["n"]
+    digest = _kdf(password, salt, n, _SCRYPT["r"], _SCRYPT["p"], 32)
+    return f"scrypt${n}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -57,11 +77,18 @@ def verify_password(password: str, stored: str) -> bool:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
-        got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
-                             dklen=len(digest) // 2)
+        got = _kdf(password, bytes.fromhex(salt), int(n), int(r), int(p), len(digest) // 2)
     except (ValueError, AttributeError):
         return False
     return hmac.compare_digest(got.hex(), digest)
+
+
+def _cost(stored: str) -> tuple[int, int, int]:
+    try:
+        _, n, r, p, _, _ = stored.split("$")
+        return int(n), int(r), int(p)
+    except (ValueError, AttributeError):
+        return 0, 0, 0
 
 
 # ---------------------------------------------------------------- config
@@ -72,26 +99,52 @@ class DashboardConfig:
     auth: str | bool = "auto"
     local_role: str = "analyst"
     users: dict[str, dict[str, str]] = field(default_factory=dict)
+    sso_roles: dict[str, str] = field(default_factory=dict)
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
 
-    def auth_enabled(self, address: str | None = None) -> bool:
+    def auth_enabled(self, address: str | None) -> bool:
+        """`address` is what the server really binds (Streamlit's `server.address`); None binds every interface."""
         if isinstance(self.auth, bool):
             return self.auth
         if str(self.auth).lower() in ("true", "on", "yes"):
             return True
         if str(self.auth).lower() in ("false", "off", "no"):
             return False
-        return not is_loopback(address or self.address)
+        return not is_loopback(address)
 
     def check(self, user: str, password: str) -> str | None:
-        """The user's role when the password matches, else None."""
+        """The user's role when the password matches, else None. An unknown name costs the same scrypt work
+        as a known one (a dummy hash with the users' parameters), so timing does not tell which names exist."""
         entry = self.users.get(user)
-        if not entry or not verify_password(password, str(entry.get("password_hash", ""))):
+        stored = str(entry.get("password_hash", "")) if entry else self._dummy_hash()
+        ok = verify_password(password, stored)
+        return entry.get("role", "viewer") if entry and ok else None
+
+    def _dummy_hash(self) -> str:
+        costs = [c for c in (_cost(str(e.get("password_hash", ""))) for e in self.users.values()) if c[0]]
+        n, r, p = max(costs) if costs else (_SCRYPT["n"], _SCRYPT["r"], _SCRYPT["p"])
+        return f"scrypt${n}${r}${p}${'00' * 16}${'00' * 32}"
+
+    def role_of(self, user: str | None) -> str | None:
+        """The configured role of a password user now (None once removed): read again on every rerun."""
+        entry = self.users.get(user or "")
+        return entry.get("role", "viewer") if entry else None
+
+    def sso_role(self, email: str | None, email_verified: bool | None = None) -> str | None:
+        """The role `dashboard.sso_roles` gives an identity provider's e-mail; unknown or unverified: None."""
+        if not email or email_verified is False:
             return None
-        return entry.get("role", "viewer")
+        roles = {str(k).strip().lower(): v for k, v in self.sso_roles.items()}
+        return roles.get(str(email).strip().lower())
 
 
-def is_loopback(address: str) -> bool:
-    if address in ("localhost", ""):
+def is_loopback(address: str | None) -> bool:
+    """True only for an explicit loopback address; unset or empty binds every interface."""
+    address = (address or "").strip().strip("[]")
+    if not address:
+        return False
+    if address.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(address).is_loopback
@@ -109,9 +162,19 @@ def load_dashboard_config(path: str | Path | None = None) -> DashboardConfig:
     for name, entry in users.items():
         if entry.get("role", "viewer") not in ROLES:
             raise ValueError(f"dashboard.users.{name}: role must be one of {ROLES}, got {entry.get('role')!r}")
+    sso_roles = section.get("sso_roles") or {}
+    for email, role in sso_roles.items():
+        if role not in ROLES:
+            raise ValueError(f"dashboard.sso_roles.{email}: role must be one of {ROLES}, got {role!r}")
+    limits = {}
+    for key, default, least in (("login_max_failures", 5, 1), ("login_lockout_seconds", 300, 0)):  # 0 s: no lock
+        limits[key] = int(section.get(key) if section.get(key) is not None else default)
+        if limits[key] < least:
+            raise ValueError(f"dashboard.{key} must be at least {least}, got {limits[key]}")
     return DashboardConfig(address=str(section.get("address", "127.0.0.1")), port=int(section.get("port", 8501)),
-                           auth=os.environ.get("CIP_DASHBOARD_AUTH") or section.get("auth", "auto"), local_role=section.get("local_role", "analyst"),
-                           users=users)
+                           auth=os.environ.get("CIP_DASHBOARD_AUTH") or section.get("auth", "auto"),
+                           local_role=section.get("local_role", "analyst"), users=users, sso_roles=sso_roles,
+                           **limits)
 
 
 def at_least(role: str | None, needed: str) -> bool:
@@ -124,6 +187,7 @@ PHONE = re.compile(r"(?<![\w])\+?\d[\d ()./-]{6,}\d(?![\w])")
 PERSONAL_NAME_COLUMNS = {"name", "first_name", "last_name", "full_name", "customer_name", "email", "e_mail",
                          "phone", "phone_number", "address", "street"}
 AGE_COLUMNS = {"age"}
+CUSTOMER_KEY_COLUMNS = {"customer_id", "user_id", "customer_key", "session_key", "session_id"}
 FREE_TEXT_COLUMNS = {"text", "title", "message", "body", "comment", "representative_1", "representative_2",
                      "representative_3", "quote", "review"}
 
@@ -135,10 +199,11 @@ def mask_text(values: pd.Series) -> pd.Series:
 
 
 def mask_frame(frame: pd.DataFrame, role: str | None) -> pd.DataFrame:
-    """What `role` may see: viewers get names/e-mails/phones hidden, ages as 10-year bands, free text scrubbed."""
+    """What `role` may see: viewers get no customer keys, names/e-mails/phones hidden, ages as 10-year bands,
+    free text scrubbed."""
     if at_least(role, "analyst"):
         return frame
-    out = frame.copy()
+    out = frame.drop(columns=[c for c in frame.columns if str(c).lower() in CUSTOMER_KEY_COLUMNS])
     for column in out.columns:
         lower = str(column).lower()
         if lower in PERSONAL_NAME_COLUMNS:
@@ -166,6 +231,8 @@ def _store(home: str | Path | None = None) -> sqlite3.Connection:
         at TEXT NOT NULL, user TEXT, role TEXT, action TEXT NOT NULL, target TEXT, detail TEXT)""")
     con.execute("""CREATE TABLE IF NOT EXISTS alert_acks (
         alert_id TEXT PRIMARY KEY, acknowledged_at TEXT NOT NULL, user TEXT, note TEXT)""")
+    con.execute("CREATE TABLE IF NOT EXISTS login_failures (subject TEXT NOT NULL, at REAL NOT NULL)")
+    con.execute("CREATE TABLE IF NOT EXISTS login_locks (subject TEXT PRIMARY KEY, until REAL NOT NULL)")
     return con
 
 
@@ -200,3 +267,57 @@ def acknowledged(home: str | Path | None = None) -> pd.DataFrame:
         return pd.read_sql_query("SELECT * FROM alert_acks", con)
     finally:
         con.close()
+
+
+# ---------------------------------------------------------------- login throttling
+@dataclass(frozen=True)
+class LoginOutcome:
+    role: str | None
+    locked_for: int = 0  # seconds before this user name or session may try again; 0 when not locked
+
+
+def _subjects(user: str, session: str) -> list[str]:
+    return [f"user:{user}", f"session:{session}"]
+
+
+def lockout_left(user: str, session: str, home: str | Path | None = None, now: float | None = None) -> int:
+    """Seconds until the lock on this user name or this session ends (0: not locked)."""
+    now = time.time() if now is None else now
+    con = _store(home)
+    try:
+        until = con.execute("SELECT max(until) FROM login_locks WHERE subject IN (?, ?)",
+                            _subjects(user, session)).fetchone()[0]
+    finally:
+        con.close()
+    return max(0, int(-(-(until - now) // 1))) if until else 0
+
+
+def login(cfg: DashboardConfig, user: str, password: str, session: str, home: str | Path | None = None,
+          now: float | None = None) -> LoginOutcome:
+    """The password form's check, audited and throttled: `login_max_failures` failures of one user name or one
+    session within `login_lockout_seconds` lock that name and that session for `login_lockout_seconds`. Kept in
+    the SQLite store, so neither a rerun nor a new process nor another browser tab resets the count."""
+    now = time.time() if now is None else now
+    left = lockout_left(user, session, home, now)
+    if left:
+        audit("login_locked", user, None, detail={"seconds_left": left}, home=home)
+        return LoginOutcome(None, left)
+    role = cfg.check(user, password)
+    subjects = _subjects(user, session)
+    with _store(home) as con:
+        con.execute("DELETE FROM login_locks WHERE until <= ?", [now])
+        if role:
+            con.execute("DELETE FROM login_failures WHERE subject IN (?, ?)", subjects)
+        else:
+            con.executemany("INSERT INTO login_failures VALUES (?, ?)", [(s, now) for s in subjects])
+            con.execute("DELETE FROM login_failures WHERE at <= ?", [now - cfg.login_lockout_seconds])
+            for subject in subjects:
+                (failures,) = con.execute("SELECT count(*) FROM login_failures WHERE subject = ?",
+                                          [subject]).fetchone()
+                if failures >= cfg.login_max_failures:  # lock, and count afresh once the lock ends
+                    con.execute("INSERT OR REPLACE INTO login_locks VALUES (?, ?)",
+                                [subject, now + cfg.login_lockout_seconds])
+                    con.execute("DELETE FROM login_failures WHERE subject = ?", [subject])
+    con.close()
+    audit("login" if role else "login_failed", user, role, detail={"method": "password"}, home=home)
+    return LoginOutcome(role, 0 if role else lockout_left(user, session, home, now))
