@@ -8,6 +8,7 @@ as stand-ins in the documented shape (built from the run's own raw feedback and 
 """
 
 import os
+import re
 import shutil
 import sys
 from io import BytesIO
@@ -138,6 +139,11 @@ def homes(request, tmp_path_factory):
 
 @pytest.fixture
 def use_home(monkeypatch, tmp_path):
+    from streamlit import config as st_config
+
+    bound = st_config.get_option("server.address")
+    st_config.set_option("server.address", "127.0.0.1")  # what `cip dashboard` passes; AppTest binds nothing
+
     def use(home: Path, dashboard: dict | None = None) -> Path:
         monkeypatch.setenv("CIP_HOME", str(home))
         monkeypatch.delenv("CIP_DASHBOARD_AUTH", raising=False)
@@ -148,7 +154,8 @@ def use_home(monkeypatch, tmp_path):
             path.write_text(yaml.safe_dump({"dashboard": dashboard}))
             monkeypatch.setenv("CIP_CONFIG", str(path))
         return home / "published" / "cip.duckdb"
-    return use
+    yield use
+    st_config.set_option("server.address", bound)
 
 
 def q(db: Path, sql: str):
@@ -281,8 +288,9 @@ def test_ask_page_answers_with_a_card(homes, use_home):
 
 def _users():
     from cip_assets.reports.access import hash_password
-    return {"auth": True, "users": {"vic": {"role": "viewer", "password_hash": hash_password("view-pw")},
-                                    "ana": {"role": "analyst", "password_hash": hash_password("analyst-pw")}}}
+    fast = 2 ** 14  # the cost of hashes made before 2**17: still accepted, and quick for tests
+    return {"auth": True, "users": {"vic": {"role": "viewer", "password_hash": hash_password("view-pw", n=fast)},
+                                    "ana": {"role": "analyst", "password_hash": hash_password("analyst-pw", n=fast)}}}
 
 
 def login(user: str, password: str) -> AppTest:
@@ -370,13 +378,91 @@ def test_config_binding_and_passwords(tmp_path, monkeypatch):
     monkeypatch.delenv("CIP_CONFIG", raising=False)
     monkeypatch.delenv("CIP_DASHBOARD_AUTH", raising=False)
     cfg = access.load_dashboard_config()
-    assert cfg.address == "127.0.0.1" and not cfg.auth_enabled() and cfg.auth_enabled("0.0.0.0")
+    assert cfg.address == "127.0.0.1" and not cfg.auth_enabled(cfg.address) and cfg.auth_enabled("0.0.0.0")
     # binding elsewhere without users is refused rather than started open
     monkeypatch.setenv("CIP_HOME", str(tmp_path / "home"))
     parser = argparse.ArgumentParser()
     handlers = add_commands(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["dashboard", "--address", "0.0.0.0"])
     assert handlers["dashboard"](args) == 2
+
+
+# ---------------------------------------------------------------- customer-level data and data text
+IMAGE_REVIEW = "Lovely mug ![x](http://example.com/x.png) <img src='http://example.com/y.png'> :red[loud]"
+CUSTOMER_ID = re.compile(r"C\d{7}")  # the synthetic source's customer ids
+
+
+@pytest.fixture(scope="module")
+def trust_home(homes, tmp_path_factory):
+    """The full copy plus an open `high_value_at_risk` alert (a customer id and value in its message) and topic
+    quotes carrying Markdown that would load a remote image."""
+    home = tmp_path_factory.mktemp("trust") / "home"
+    db = _copy_home(homes[2], home)
+    with duckdb.connect(str(db)) as con:
+        customer, value = con.execute("SELECT customer_id, value_12m FROM marts.customer_scores WHERE value_12m "
+                                      "IS NOT NULL ORDER BY value_12m DESC LIMIT 1").fetchone()
+        con.execute("""INSERT INTO monitoring.alerts BY NAME
+                       SELECT 990 AS id, TIMESTAMP '2024-12-31 02:00' AS created_at, 'critical' AS severity,
+                              'high_value_at_risk' AS kind, $c AS entity, 'churn_probability' AS metric,
+                              0.8 AS value, 0.6 AS threshold, 'open' AS status,
+                              'customer ' || $c || ' (12-month value ' || round($v)::BIGINT || ') entered the '
+                              || 'high-risk band ![a](http://example.com/alert.png)' AS message""",
+                    {"c": customer, "v": value})
+        con.execute("UPDATE nlp.feedback_topics SET representative_1 = $r", {"r": IMAGE_REVIEW})
+    return home
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page sent to the browser as text: every element's message, Arrow tables and chart specs
+    included."""
+    out = []
+
+    def walk(node):
+        if getattr(node, "proto", None) is not None:
+            out.append(str(node.proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+    walk(at.main)
+    walk(at.sidebar)
+    return "\n".join(out)
+
+
+def test_viewers_see_no_customer_level_data_on_any_page(trust_home, use_home):
+    use_home(trust_home, _users())
+    at = login("ana", "analyst-pw")
+    render("views/churn_pricing.py", at)
+    assert CUSTOMER_ID.search(page_text(at))  # the scan sees the ids where analysts get them
+    render("views/alerts.py", at)
+    assert any("high\\_value\\_at\\_risk" in m.value and CUSTOMER_ID.search(m.value) for m in at.markdown)
+    at = login("vic", "view-pw")
+    assert at.session_state["role"] == "viewer"
+    for page in ("views/overview.py", "views/churn_pricing.py", "views/segments.py", "views/feedback.py",
+                 "views/experiments.py", "views/alerts.py"):
+        render(page, at)
+        found = CUSTOMER_ID.findall(page_text(at))
+        assert not found, f"{page} shows a viewer customer ids: {found[:5]}"
+    # the alerts page: the customer-level alert is counted by kind, without its entity, message or value
+    (open_n,), = q(trust_home / "published" / "cip.duckdb",
+                   "SELECT count(*) FROM monitoring.alerts WHERE coalesce(lower(status), 'open') = 'open'")
+    assert metric(at, "Open alerts") == f"{open_n:,}"
+    summary = pd.concat(frames(at), ignore_index=True)
+    assert summary.loc[summary.kind == "high_value_at_risk", "alerts"].tolist() == [1]
+    assert "12-month value" not in page_text(at) and not [b for b in at.button if b.label == "Acknowledge"]
+
+
+def test_review_and_alert_text_render_as_text_not_markdown(trust_home, use_home):
+    from dashboards.ui import md
+
+    use_home(trust_home, _users())
+    at = login("ana", "analyst-pw")
+    render("views/feedback.py", at)
+    bodies = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert not [b for b in bodies if "](http://example.com" in b or "<img" in b.replace("\\<", "")]
+    assert any(md(IMAGE_REVIEW) in b for b in bodies)  # the quote is there, escaped
+    render("views/alerts.py", at)
+    bodies = [m.value for m in at.markdown]
+    assert any("entered the high\\-risk band \\!\\[a\\]" in b for b in bodies)
+    assert not [b for b in bodies if "![a](" in b]
 
 
 # ---------------------------------------------------------------- report, swap, lineage

@@ -9,6 +9,15 @@ import streamlit as st
 from cip_assets.reports import access
 from dashboards import data, ui
 
+
+def summarise_alerts(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Alerts counted by severity and kind, with the latest time: no entity, message or value."""
+    return (alerts.assign(severity=alerts.severity.astype(str), kind=alerts.kind.astype(str))
+            .groupby(["severity", "kind"], as_index=False)
+            .agg(alerts=("alert_id", "size"), latest=("created_at", "max"))
+            .sort_values(["alerts", "latest"], ascending=False))
+
+
 st.title("Alerts and monitoring")
 ui.page_guard()
 st.caption("Alerts are written by Dagster into monitoring.alerts (published read-only); acknowledgements are "
@@ -30,22 +39,31 @@ if ui.need("monitoring.alerts"):
     c[2].metric("Acknowledged / closed", f"{len(done):,}")
     if open_alerts.empty:
         st.success("No open alerts.")
-    for row in open_alerts.head(50).itertuples():
-        box = st.container(border=True)
-        box.markdown(f"**{row.severity}** · {row.kind} · {row.entity} · {row.created_at}  \n{row.message}")
-        box.caption(f"{row.metric} = {row.value} (threshold {row.threshold})")
-        if ui.allowed("analyst") and box.button("Acknowledge", key=f"ack_{row.alert_id}"):
-            access.acknowledge(row.alert_id, ui.user())
-            access.audit("acknowledge_alert", ui.user(), ui.role(), target=str(row.alert_id))
-            st.rerun()
-    if len(done):
-        with st.expander(f"Acknowledged or closed ({len(done):,})"):
-            st.dataframe(done.drop(columns=["alert_id"]), hide_index=True, width="stretch")
+    if ui.allowed("analyst"):
+        for row in open_alerts.head(50).itertuples():
+            box = st.container(border=True)
+            box.markdown(f"**{ui.md(row.severity)}** · {ui.md(row.kind)} · {ui.md(row.entity)} · "
+                         f"{ui.md(row.created_at)}  \n{ui.md(row.message)}")
+            box.caption(ui.md(f"{row.metric} = {row.value} (threshold {row.threshold})"))
+            if box.button("Acknowledge", key=f"ack_{row.alert_id}"):
+                access.acknowledge(row.alert_id, ui.user())
+                access.audit("acknowledge_alert", ui.user(), ui.role(), target=str(row.alert_id))
+                st.rerun()
+        if len(done):
+            with st.expander(f"Acknowledged or closed ({len(done):,})"):
+                ui.table(done.drop(columns=["alert_id"]))
+    else:  # an alert's entity, message and value can name a customer (high_value_at_risk): counts only
+        st.caption("Open alerts by kind; the alerts themselves can name customers and need the analyst role.")
+        if len(open_alerts):
+            ui.table(summarise_alerts(open_alerts))
+        if len(done):
+            with st.expander(f"Acknowledged or closed ({len(done):,})"):
+                ui.table(summarise_alerts(done))
 
 st.subheader("Drift")
 if ui.need("monitoring.drift_summary"):
     drift = data.read("SELECT * FROM monitoring.drift_summary")
-    st.dataframe(drift, hide_index=True, width="stretch")
+    ui.table(drift)
     path_cols = [c for c in drift.columns if any(k in c for k in ("report", "html", "path"))]
     reports = [Path(p) for c in path_cols for p in drift[c].dropna().astype(str) if str(p).endswith(".html")]
     home = data.db().parents[1]
@@ -69,7 +87,7 @@ if ui.need("monitoring.data_quality"):
                   help=f"{int(latest[passed]):,} of {int(latest.checks):,} checks")
     elif passed and quality[passed].dtype == bool:  # one row per check
         st.metric("Checks passing", f"{quality[passed].mean():.0%}", help=f"{len(quality):,} checks")
-    st.dataframe(quality, hide_index=True, width="stretch")
+    ui.table(quality)
 
 st.subheader("Model performance over time")
 perf_shown = False
@@ -80,7 +98,7 @@ if data.has("monitoring.model_performance"):
         colour = "model" if "model" in perf else None
         st.plotly_chart(px.line(perf, x=time_col, y="value", color=colour, facet_row="metric", height=420),
                         width="stretch")
-    st.dataframe(perf, hide_index=True, width="stretch")
+    ui.table(perf)
     perf_shown = True
 if data.has("ml.churn_model_evaluation"):
     evals = data.read("""SELECT trained_at, model_version, method, roc_auc, pr_auc, lift_top_decile

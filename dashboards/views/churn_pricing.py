@@ -27,7 +27,7 @@ with tab_churn:
         st.stop()
     cols = st.columns(len(bands))
     for col, row in zip(cols, bands.itertuples()):
-        col.metric(f"{row.risk_band} risk", f"{row.customers:,}", help=f"12-month value {row.value_12m or 0:,.0f}")
+        col.metric(f"{ui.md(row.risk_band)} risk", f"{row.customers:,}", help=f"12-month value {row.value_12m or 0:,.0f}")
     hist = data.read(f"""SELECT floor(churn_probability * 20) / 20 AS probability, risk_band, count(*) AS customers
                          FROM {scored} GROUP BY 1, 2 ORDER BY 1""", **params)
     st.plotly_chart(px.bar(hist, x="probability", y="customers", color="risk_band", height=300,
@@ -116,4 +116,4 @@ with tab_churn:
                              height=360, title=f"Price elasticity with its interval ({elastic})")
             fig.add_hline(y=0, line_dash="dot")
             st.plotly_chart(fig, width="stretch")
-            st.dataframe(prices, hide_index=True, width="stretch")
+            ui.table(prices)

@@ -35,13 +35,13 @@ if matches.empty:
 chosen = st.selectbox("Customer", matches.customer_id.tolist(), key="cl_customer")
 profile = data.read("SELECT * FROM marts.customer_scores WHERE customer_id = $c", c=chosen).iloc[0]
 
-st.header(f"Customer {chosen}")
+st.header(f"Customer {ui.md(chosen)}")
 m = st.columns(6)
 m[0].metric("Lifetime revenue", f"{profile.lifetime_revenue or 0:,.0f}")
 m[1].metric("Orders", f"{profile.lifetime_orders or 0:,}")
 m[2].metric("Days since last order", "n/a" if pd.isna(profile.recency_days) else f"{profile.recency_days:,}")
 m[3].metric("Churn probability", "n/a" if pd.isna(profile.churn_probability) else f"{profile.churn_probability:.1%}",
-            help=f"risk band: {profile.risk_band}")
+            help=f"risk band: {ui.md(profile.risk_band)}")
 m[4].metric("Expected 12-month value", "n/a" if pd.isna(profile.value_12m) else f"{profile.value_12m:,.0f}")
 m[5].metric("P(alive)", "n/a" if pd.isna(profile.probability_alive) else f"{profile.probability_alive:.1%}")
 left, right = st.columns(2)
@@ -55,7 +55,7 @@ with right:
     st.subheader("Why this risk")
     if isinstance(profile.reasons, str) and profile.reasons:
         for reason in profile.reasons.split("; "):
-            st.markdown(f"- {reason}")
+            st.markdown(f"- {ui.md(reason)}")
     else:
         st.caption("No churn reasons: the customer is not scored (no completed order in the last year) "
                    "or nothing pushes the risk up.")
@@ -66,8 +66,8 @@ with right:
             st.caption("No offer row for this customer.")
         else:
             o = offer.iloc[0]
-            st.markdown(f"**{o.get('recommended_arm')}** ({o.get('discount_pct')}% off), expected incremental profit "
-                        f"{o.get('expected_incremental_profit', 0):,.2f}. {o.get('reason', '')}")
+            st.markdown(f"**{ui.md(o.get('recommended_arm'))}** ({ui.md(o.get('discount_pct'))}% off), expected "
+                        f"incremental profit {o.get('expected_incremental_profit', 0):,.2f}. {ui.md(o.get('reason', ''))}")
     else:
         ui.need("ml.offer_recommendations")
 
@@ -114,4 +114,4 @@ if st.toggle("Open the what-if form", key="cl_whatif"):
     st.metric(f"Churn probability (model v{champion.version})", f"{probability:.1%}",
               None if pd.isna(profile.churn_probability) else f"{probability - profile.churn_probability:+.1%} vs stored",
               delta_color="inverse", help=f"risk band {band_now}")
-    st.markdown(f"Top reasons: {reasons or 'none'}")
+    st.markdown(f"Top reasons: {ui.md(reasons or 'none')}")

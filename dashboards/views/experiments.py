@@ -111,4 +111,4 @@ with roi_tab:
                     f"(profit 90% interval {sim['profit_low']:,.0f} to {sim['profit_high']:,.0f}).")
     if data.has("ml.uplift_evaluation"):
         st.caption("Uplift model evaluation (ml.uplift_evaluation)")
-        st.dataframe(data.read("SELECT * FROM ml.uplift_evaluation"), hide_index=True, width="stretch")
+        ui.table(data.read("SELECT * FROM ml.uplift_evaluation"))

@@ -78,8 +78,8 @@ if ui.need("nlp.feedback_topics"):
         quotes = ui.mask(topics[topics.topic_label == label][[c for c in ("representative_1", "representative_2",
                                                                           "representative_3") if c in topics]])
         for q in quotes.iloc[0].dropna():
-            st.markdown(f"> {q}")
-        st.caption(f"topic {row.topic_id}: {row.get('top_words', '')}")
+            st.markdown(f"> {ui.md(q)}")  # a review is text, never Markdown: no remote images or links
+        st.caption(ui.md(f"topic {row.topic_id}: {row.get('top_words', '')}"))
 
 st.subheader("Texts")
 c1, c2 = st.columns(2)

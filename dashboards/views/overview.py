@@ -72,4 +72,4 @@ with right:
         geo = data.read(f"SELECT * FROM marts.geo_summary WHERE {cond} ORDER BY revenue DESC", **params)
         st.plotly_chart(px.bar(geo.head(20), x="country", y="revenue", color="churned_share",
                                color_continuous_scale="RdYlGn_r", height=360), width="stretch")
-        st.dataframe(geo, hide_index=True, width="stretch")
+        ui.table(geo)

@@ -32,7 +32,7 @@ with left:
         fig.update_traces(text=text.values, texttemplate="%{text}")
         st.plotly_chart(fig, width="stretch")
 with right:
-    st.dataframe(seg, hide_index=True, width="stretch")
+    ui.table(seg)
 
 st.subheader("Cluster map and personas")
 if ui.need("ml.customer_segments"):
@@ -47,8 +47,8 @@ if ui.need("ml.customer_segments"):
                              FROM {base} WHERE segment_name IS NOT NULL GROUP BY 1 ORDER BY customers DESC""", **params)
     with right:
         for row in personas.itertuples():
-            st.markdown(f"**{row.segment_name}** ({row.customers:,} customers, 12-month value "
-                        f"{(row.value_12m or 0):,.0f} each): {row.persona}")
+            st.markdown(f"**{ui.md(row.segment_name)}** ({row.customers:,} customers, 12-month value "
+                        f"{(row.value_12m or 0):,.0f} each): {ui.md(row.persona)}")
 
 st.subheader("Segment mix")
 by = st.radio("By", ["country", "favourite_category"], horizontal=True, key="sg_mix_by")
