@@ -46,9 +46,9 @@ def dashboard(args) -> int:
         os.environ["CIP_DASHBOARD_AUTH"] = args.auth
     cfg = access.load_dashboard_config()
     address, port = args.address or cfg.address, args.port or cfg.port
-    if cfg.auth_enabled(address) and not cfg.users:
-        print(f"cip: the login is on (binding {address}) but cip.yaml has no dashboard.users; add users with "
-              "password hashes from `cip dashboard --hash-password`, or bind 127.0.0.1", file=sys.stderr)
+    if cfg.auth_enabled(address) and not cfg.users and not cfg.sso_roles:
+        print(f"cip: the login is on (binding {address}) but cip.yaml has no dashboard.users or sso_roles; add "
+              "users with password hashes from `cip dashboard --hash-password`, or bind 127.0.0.1", file=sys.stderr)
         return 2
     if not paths.published_db.exists():
         print(f"note: no published copy at {paths.published_db} yet; run `cip run` (the pages say so too)")
