@@ -24,9 +24,13 @@ QUESTIONS = ["how many customers in Germany", "how many customers in Germny", "t
              "average age of customers in Spain", "monthly revenue trend this year", "top 10 customers by revenue",
              "how many Champions in the UK", "and in France?", "what about Loyal?", "what is a Champion",
              "how many customers; DROP TABLE marts.customer_360", "top 5 cities by number of customers",
-             "revenue from churned customers", "average churn probability in Germany", "which month had the highest revenue"]
+             "revenue from churned customers", "average churn probability in Germany", "which month had the highest revenue",
+             # the analyst questions of the typed plan: order facts, products, exclusions, conditions on orders
+             "monthly revenue in France in 2024", "top 3 countries by revenue excluding the United Kingdom",
+             "how many customers bought exactly once", "revenue in Germany last year",
+             "total quantity sold of Vintage T-Shirt", "how many orders were cancelled last month"]
 CUSTOMER_TABLES = ["marts.customer_360", "marts.customer_scores", "marts.customer_rfm", "ml.churn_scores",
-                   "ml.customer_value", "ml.customer_segments"]
+                   "ml.customer_value", "ml.customer_segments", "marts.order_facts"]  # order_facts: one row per order
 
 
 def scale(src: Path, out: Path, factor: int) -> None:
@@ -37,8 +41,9 @@ def scale(src: Path, out: Path, factor: int) -> None:
             if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema || '.' || table_name = ?",
                            [t]).fetchone()[0] == 0:
                 continue
+            order = " ORDER BY country, order_date" if t == "marts.order_facts" else ""  # as the mart is sorted
             con.execute(f"CREATE TABLE {t}_big AS SELECT * REPLACE (customer_id || CASE WHEN r = 0 THEN '' ELSE "
-                        f"'-' || r END AS customer_id) FROM {t}, range({factor}) AS g(r)")
+                        f"'-' || r END AS customer_id) FROM {t}, range({factor}) AS g(r){order}")
             con.execute(f"DROP TABLE {t}")
             con.execute(f"ALTER TABLE {t}_big RENAME TO {t.split('.')[1]}")
 

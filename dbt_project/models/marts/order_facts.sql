@@ -64,4 +64,6 @@ final as (
 
 )
 
+-- sorted by country then date: DuckDB's min/max per row group then skips every other country's orders
 select * from final
+order by country, order_date
