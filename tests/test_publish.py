@@ -69,7 +69,8 @@ NOT_PERSONAL = ["order O000000123", "F000000123", "C0000001", "85123A", "P00123"
                 "512386086", "000123456789", "12346", "17850.0", "2024-01-15", "15/01/2024", "01.02.2024 10:30",
                 "2024-01-15 10:30:00", "10:30-11:45", "1,299.99", "£1,299.99", "$49.95", "+0.0512345", "uplift +12.5%",
                 "978-3-16-148410-0", "1b2c3d4e-1234-5678-9abc-def012345678", "@brand thanks", "3 for 2 on 12/03",
-                "ratio 1.0e-05", "parquet-20261126T034158-df0b29e3"]
+                "ratio 1.0e-05", "parquet-20261126T034158-df0b29e3", "p = 0.0512345678", "lift 1.0512345678",
+                "v2-05123456789", "912.413 6912", "x)+16777216", "[3]+16777216"]
 
 
 def _scrub_both(text: str) -> tuple[str, str]:
@@ -82,6 +83,10 @@ def _scrub_both(text: str) -> tuple[str, str]:
 def test_phone_numbers_are_scrubbed_alike_in_sql_and_python(phone):
     in_sql, in_python = _scrub_both(f"call me on {phone} tomorrow")
     assert in_sql == in_python == "call me on [phone] tomorrow"
+
+
+def test_a_phone_at_the_start_or_after_punctuation_is_scrubbed_too():
+    assert _scrub_both("07700 900123 is mine; (tel:+44 20 7946 0958)") == ("[phone] is mine; (tel:[phone])",) * 2
 
 
 @pytest.mark.parametrize("email", EMAILS)
@@ -119,7 +124,8 @@ def test_the_safe_copy_masks_personal_data_and_the_analyst_copy_keeps_it(tmp_pat
         columns = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                              "WHERE table_name = 'customer_360' ORDER BY ordinal_position").fetchall()]
         assert columns == ["customer_id", "city", "age", "lifetime_revenue"]  # name, e-mail, phone, address left out
-        rows = con.execute("SELECT customer_id, city, age FROM marts.customer_360 ORDER BY lifetime_revenue DESC").fetchall()
+        rows = con.execute("SELECT customer_id, city, age FROM marts.customer_360 "
+                           "ORDER BY lifetime_revenue DESC").fetchall()
         assert rows[:2] == [("C1", "London", 34), ("C2", None, 51)]  # contact details in the city box: masked
         anon = rows[2][0]
         assert anon.startswith("anon-") and len(anon) == 21  # an e-mail as id: a stable pseudonym...
@@ -181,7 +187,8 @@ def test_previews_drop_personal_columns_and_scrub_text():
     safe = safe_frame(frame)
     assert list(safe.columns) == ["customer_id", "City", "quote_1", "value"]
     assert safe.customer_id[0] == "C1"
-    assert safe.customer_id[1] == duckdb.execute("SELECT 'anon-' || left(md5(?), 16)", [EMAIL]).fetchone()[0]  # as published
+    published_pseudonym = duckdb.execute("SELECT 'anon-' || left(md5(?), 16)", [EMAIL]).fetchone()[0]
+    assert safe.customer_id[1] == published_pseudonym
     assert safe.City[0] == "Leeds" and pd.isna(safe.City[1])
     assert safe.quote_1[0] == "call [phone] re order O000000123" and safe.value.tolist() == [1.5, 2.0]
     assert frame.email[0] == EMAIL  # the caller's frame is untouched

@@ -19,11 +19,12 @@ The patterns are written once, in the syntax both DuckDB's RE2 and Python's `re`
 so the publish SQL (vectorised `regexp_replace`) and the pandas previews mask the same things. Phone
 numbers are: `+` and 7-15 digits (`+44 20 7946 0958`, `+1 (555) 123-4567`), `00` and a country code and
 a space (`0044 20 7946 0958`), a national number with a trunk 0 (`020 7946 0958`, `(030) 1234567`,
-`07700900123`, `06 12 34 56 78`) and the North American `(555) 123-4567` / `555-123-4567`. Deliberately
-not phones: order and product codes (`O000000123`, `85123A`, `SKU-4411-22`), bare or zero-padded
-numbers (`512386086`, `000123456789`), dates and times (`2024-01-15`, `15/01/2024`, `01.02.2024 10:30`),
-prices and signed decimals (`1,299.99`, `+0.0512345`). A bare 10-11 digit number starting 01-09 is read
-as a phone: such an id is indistinguishable from a mobile number written without spaces.
+`07700900123`, `06 12 34 56 78`) and the North American `(555) 123-4567` / `555-123-4567` (one kind of
+separator). Deliberately not phones: order and product codes (`O000000123`, `85123A`, `SKU-4411-22`),
+bare or zero-padded numbers (`512386086`, `000123456789`), dates and times (`2024-01-15`, `15/01/2024`,
+`01.02.2024 10:30`), prices and decimals (`1,299.99`, `+0.0512345`, `0.0512345678`). A bare 10-11 digit
+number starting 01-09 is read as a phone: such an id is indistinguishable from a mobile number written
+without spaces. tests/test_publish.py lists the cases, caught and spared.
 """
 
 from __future__ import annotations
@@ -33,15 +34,19 @@ import re
 import pandas as pd
 
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-PHONE_PATTERN = "|".join([
-    r"\+[1-9](?:[ ()/-]{0,2}[0-9]){6,14}\b",  # international: + country code, 7-15 digits in all
-    r"\b00[1-9][0-9]{0,2}[ -](?:[ ()/-]{0,2}[0-9]){6,12}\b",  # international with 00, a space after the code
-    r"(?:\(|\b)0[1-9][0-9]{1,3}\)?[ /-]?[0-9]{3,4}[ -]?[0-9]{3,4}\b",  # national with a trunk 0: UK, DE, ...
-    r"\b0[1-9](?: [0-9]{2}){4}\b",  # French style pairs
-    r"(?:\([2-9][0-9]{2}\) ?|\b[2-9][0-9]{2}[ .-])[0-9]{3}[ .-][0-9]{4}\b",  # North American
-])
+# a phone starts the text or follows a character that cannot be part of a number or a word (group 1, put back
+# on replacing): so the digits after a decimal point or inside a code (`v2-0512...`) are never read as a phone
+PHONE_PATTERN = r"(^|[^0-9A-Za-z_.,/)\]-])(?:" + "|".join([
+    r"\+[1-9](?:[ ()/-]{0,2}[0-9]){6,14}",  # international: + country code, 7-15 digits in all
+    r"00[1-9][0-9]{0,2}[ -](?:[ ()/-]{0,2}[0-9]){6,12}",  # international with 00, a space after the code
+    r"\(?0[1-9][0-9]{1,3}\)?[ /-]?[0-9]{3,4}[ -]?[0-9]{3,4}",  # national with a trunk 0: UK, DE, FR, ...
+    r"0[1-9](?: [0-9]{2}){4}",  # French style pairs
+    r"\([2-9][0-9]{2}\) ?[0-9]{3}[ .-][0-9]{4}",  # North American: (555) 123-4567
+    *(rf"[2-9][0-9]{{2}}{sep}[0-9]{{3}}{sep}[0-9]{{4}}" for sep in ("-", r"\.", " ")),  # 555-123-4567, one separator
+]) + r")\b"
 CONTACT_PATTERN = f"{EMAIL_PATTERN}|{PHONE_PATTERN}"
 EMAIL_MASK, PHONE_MASK = "[e-mail]", "[phone]"
+PHONE_REPLACEMENT = r"\1" + PHONE_MASK
 
 PERSONAL_COLUMNS = frozenset({
     "name", "first_name", "last_name", "full_name", "customer_name", "surname", "given_name",
@@ -54,7 +59,7 @@ PROFILE_COLUMNS = frozenset({"city", "country", "gender", "region", "state"})
 
 _EMAIL = re.compile(EMAIL_PATTERN)
 _PHONE = re.compile(PHONE_PATTERN)
-_CONTACT = re.compile(CONTACT_PATTERN)
+_CONTACT = re.compile(CONTACT_PATTERN.replace("(^|", "(?:^|", 1))  # no capture group: pandas' str.contains warns
 
 
 def _norm(column: str) -> str:
@@ -77,7 +82,7 @@ def _sql_literal(pattern: str) -> str:
 def scrub_sql(expr: str) -> str:
     """SQL: the text with e-mail addresses and phone numbers replaced (e-mails first: they may hold digits)."""
     inner = f"regexp_replace({expr}, {_sql_literal(EMAIL_PATTERN)}, '{EMAIL_MASK}', 'g')"
-    return f"regexp_replace({inner}, {_sql_literal(PHONE_PATTERN)}, '{PHONE_MASK}', 'g')"
+    return f"regexp_replace({inner}, {_sql_literal(PHONE_PATTERN)}, {_sql_literal(PHONE_REPLACEMENT)}, 'g')"
 
 
 def safe_column_sql(column: str, duck_type: str) -> str | None:
@@ -111,7 +116,7 @@ def safe_select_sql(columns: list[tuple[str, str]]) -> str:
 # ---------------------------------------------------------------- the same rules in Python, for previews
 def scrub_text(text: str) -> str:
     """A string (a markdown table, a log line) with e-mail addresses and phone numbers replaced."""
-    return _PHONE.sub(PHONE_MASK, _EMAIL.sub(EMAIL_MASK, text))
+    return _PHONE.sub(PHONE_REPLACEMENT, _EMAIL.sub(EMAIL_MASK, text))
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -133,7 +138,8 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
         elif _norm(column) in PROFILE_COLUMNS:
             out[column] = text.where(~contact, pd.NA)
         else:
-            out[column] = text.str.replace(_EMAIL, EMAIL_MASK, regex=True).str.replace(_PHONE, PHONE_MASK, regex=True)
+            out[column] = (text.str.replace(_EMAIL, EMAIL_MASK, regex=True)
+                           .str.replace(_PHONE, PHONE_REPLACEMENT, regex=True))
     return out
 
 
