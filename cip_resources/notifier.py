@@ -1,4 +1,8 @@
-"""Where alerts go: the log always, plus an optional webhook (JSON POST) and optional e-mail (SMTP).
+"""Where alerts go: the log always, plus an optional webhook (JSON POST), e-mail (SMTP), and any services
+Apprise knows (Slack, Microsoft Teams, ... as Apprise URLs in CIP_ALERT_URLS, one channel each).
+
+The JSON webhook stays hand-written: Apprise's json:// follows a 302 with a GET and calls the 200 a
+success, so json/form/xml URLs are refused in CIP_ALERT_URLS and CIP_ALERT_WEBHOOK_URL is the way.
 
 Each channel is delivered, and fails, on its own (`send(channel, alerts)`), so the caller can keep
 one progress mark per channel: a webhook that succeeded is not posted again while e-mail retries.
@@ -12,6 +16,7 @@ redirect has not received the alerts (urllib would turn the POST into a GET), so
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -29,6 +34,7 @@ import dagster as dg
 log = logging.getLogger("cip.alerts")
 
 SMTP_SECURITY = ("auto", "starttls", "tls", "none")  # auto: STARTTLS when the server offers it
+GENERIC_HTTP = {"json", "jsons", "form", "forms", "xml", "xmls"}  # Apprise follows their redirects
 
 
 class DeliveryError(RuntimeError):
@@ -85,6 +91,7 @@ class NotifierResource(dg.ConfigurableResource):
     """Built from env vars by `from_env` (CIP_ALERT_WEBHOOK_URL, CIP_SMTP_HOST, CIP_ALERT_EMAIL_TO, ...)."""
 
     webhook_url: str = ""  # a secret: pass dg.EnvVar
+    alert_urls: str = ""  # Apprise URLs separated by spaces; secrets (tokens in the path): pass dg.EnvVar
     timeout_seconds: float = 5.0
     retries: int = 3
     backoff_seconds: float = 0.5
@@ -105,7 +112,7 @@ class NotifierResource(dg.ConfigurableResource):
         def secret(name: str):
             return dg.EnvVar(name) if env.get(name) else ""
 
-        return cls(webhook_url=secret("CIP_ALERT_WEBHOOK_URL"), smtp_host=env.get("CIP_SMTP_HOST", ""),
+        return cls(webhook_url=secret("CIP_ALERT_WEBHOOK_URL"), alert_urls=secret("CIP_ALERT_URLS"), smtp_host=env.get("CIP_SMTP_HOST", ""),
                    smtp_port=int(env.get("CIP_SMTP_PORT") or 0),
                    smtp_security=env.get("CIP_SMTP_SECURITY", "auto").lower(),
                    smtp_user=secret("CIP_SMTP_USER"), smtp_password=secret("CIP_SMTP_PASSWORD"),
@@ -126,10 +133,23 @@ class NotifierResource(dg.ConfigurableResource):
                                       "unencrypted; use starttls, tls or auto")
         if bool(self.smtp_user) != bool(self.smtp_password):
             raise NotifierConfigError("set both CIP_SMTP_USER and CIP_SMTP_PASSWORD, or neither")
+        for number, url in enumerate(self._apprise_urls().values(), start=1):
+            scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+            if scheme in GENERIC_HTTP:
+                raise NotifierConfigError(f"CIP_ALERT_URLS entry {number} is a {scheme}:// URL, which would follow a "
+                                          "redirect and lose the alerts: use CIP_ALERT_WEBHOOK_URL for JSON webhooks")
+            if _apprise().Apprise.instantiate(url) is None:
+                raise NotifierConfigError(f"CIP_ALERT_URLS entry {number} ({scheme or 'no scheme'}://...) is not a URL "
+                                          "Apprise can use; see https://github.com/caronc/apprise/wiki")
 
     def channels(self) -> list[str]:
         """The configured channels, by stable name: the log always, then webhook and e-mail when set."""
-        return ["log"] + ["webhook"] * bool(self.webhook_url) + ["email"] * bool(self.smtp_host and self.email_to)
+        return (["log"] + ["webhook"] * bool(self.webhook_url) + ["email"] * bool(self.smtp_host and self.email_to)
+                + list(self._apprise_urls()))
+
+    def _apprise_urls(self) -> dict[str, str]:
+        """{channel name: URL}; the name is a hash of the URL, stable across ticks and free of its secrets."""
+        return {f"apprise:{hashlib.sha1(url.encode()).hexdigest()[:8]}": url for url in self.alert_urls.split()}
 
     def send(self, channel: str, alerts: list[dict]) -> None:
         """Deliver a batch to one channel; raises DeliveryError (with secrets redacted) when it fails."""
@@ -145,6 +165,9 @@ class NotifierResource(dg.ConfigurableResource):
         elif channel == "email":
             self.check()
             self._mail(alerts)
+        elif channel in self._apprise_urls():
+            self.check()
+            self._apprise_send(self._apprise_urls()[channel], alerts)
         else:
             raise DeliveryError(f"unknown alert channel {channel!r}")
 
@@ -199,13 +222,25 @@ class NotifierResource(dg.ConfigurableResource):
                 text = text.replace(secret, "...")
         return text
 
+    # --- Apprise: Slack, Teams, ... ------------------------------------------------------------------
+    def _apprise_send(self, url: str, alerts: list[dict]) -> None:
+        service = _apprise().Apprise.instantiate(url)
+        what = f"{url.split('://', 1)[0]}:// ({service.service_name})"
+        bundle = _apprise().Apprise()
+        bundle.add(service)
+        try:
+            delivered = bundle.notify(title=f"CIP: {len(alerts)} new alert(s)", body=_lines(alerts))
+        except Exception as error:  # noqa: BLE001 - a plugin's own bug is a failed delivery, not a crashed tick
+            raise DeliveryError(f"{what} failed: {type(error).__name__}") from None
+        if not delivered:
+            raise DeliveryError(f"{what} failed; Apprise logs why under the 'apprise' logger")
+
     # --- e-mail ------------------------------------------------------------------------------------
     def _mail(self, alerts: list[dict]) -> None:
         message = EmailMessage()
         message["Subject"] = f"CIP: {len(alerts)} new alert(s)"
         message["From"], message["To"] = self.email_from, self.email_to
-        message.set_content("\n".join(f"[{a.get('severity')}] {a.get('kind')} {a.get('entity')}: {a.get('message')}"
-                                      for a in alerts))
+        message.set_content(_lines(alerts))
         implicit = self.smtp_security == "tls"
         port = self.smtp_port or (465 if implicit else 25)
         where = f"{self.smtp_host}:{port}"
@@ -230,3 +265,14 @@ class NotifierResource(dg.ConfigurableResource):
                 smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryError(f"e-mail via {where} failed: {error}") from error
+
+
+def _lines(alerts: list[dict]) -> str:
+    return "\n".join(f"[{a.get('severity')}] {a.get('kind')} {a.get('entity')}: {a.get('message')}" for a in alerts)
+
+
+def _apprise():
+    """Imported when an Apprise channel is configured, not with the definitions."""
+    import apprise
+
+    return apprise

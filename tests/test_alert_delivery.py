@@ -268,7 +268,7 @@ def _publish(candidates: list[dict], now: dt.datetime) -> None:
 
 
 def _body(raw: str) -> str:
-    return email.message_from_string(raw, policy=email.policy.default).get_content()
+    return email.message_from_string(raw, policy=email.policy.default).get_body(("plain",)).get_content()
 
 
 def _tick(notifier: NotifierResource, cursor: str | None):
@@ -370,3 +370,35 @@ def test_customer_ids_and_values_stay_out_of_outgoing_alerts(cip_home, hook, smt
     with duckdb.connect(str(paths().published_db), read_only=True) as con:  # the id says where to look
         assert con.execute("SELECT entity FROM monitoring.alerts WHERE id = ?", [alert["id"]]).fetchone()[0] == \
             "C-48213"
+
+
+# --- Apprise channels (CIP_ALERT_URLS) -----------------------------------------------------------------
+def test_an_apprise_channel_keeps_its_own_progress_beside_a_redirecting_webhook(cip_home, hook, smtp_server,
+                                                                               monkeypatch):
+    pytest.importorskip("apprise")
+    _publish([rules._alert("critical", "kpi_anomaly", "revenue", "revenue fell", "revenue_7d", 1, 2)],
+             dt.datetime(2024, 6, 1, 12, tzinfo=dt.timezone.utc))
+    mail = smtp_server(offer_starttls=False)
+    monkeypatch.setenv("CIP_ALERT_WEBHOOK_URL", hook.url)
+    monkeypatch.setenv("CIP_ALERT_URLS", f"mailto://127.0.0.1:{mail.server_address[1]}?to=ops@example.com"
+                                         "&from=cip@example.com&mode=insecure")
+    notifier = NotifierResource.from_env()
+    assert isinstance(notifier.alert_urls, dg.EnvVar)
+    hook.status = 302  # the webhook moved: its batch waits, while Apprise's e-mail goes out once
+    cursor = None
+    for _ in range(2):
+        result, cursor = _tick(notifier, cursor)
+        assert "delivery failed on webhook" in result.skip_message and "redirect" in result.skip_message
+    assert len(mail.messages) == 1 and "revenue fell" in _body(mail.messages[0])
+    assert hook.gets == [] and len(hook.posts) == 2
+    hook.status = 200
+    assert _tick(notifier, cursor)[0].skip_message == "webhook: delivered 1"
+
+
+@pytest.mark.parametrize("urls, error", [("jsons://example.com/hook", "CIP_ALERT_WEBHOOK_URL"),
+                                         ("slack://T1/B2/C3 nonsense://token", "entry 2")])
+def test_apprise_urls_that_cannot_be_trusted_are_refused(urls, error):
+    pytest.importorskip("apprise")
+    with pytest.raises(NotifierConfigError, match=error) as failure:
+        NotifierResource(alert_urls=urls).check()
+    assert "token" not in str(failure.value) and "example.com" not in str(failure.value)

@@ -53,10 +53,12 @@ COLUMNS = ["severity", "kind", "entity", "message", "metric", "value", "threshol
 
 
 def thresholds(config_section: dict | None) -> dict:
-    unknown = set(config_section or {}) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"monitoring: unknown thresholds {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    return {**DEFAULTS, **(config_section or {})}
+    """DEFAULTS overridden by the `monitoring:` section, validated by the config model (a ConfigError naming
+    `monitoring.<key>`; cip_resources/config_model.py lists the keys)."""
+    from cip_resources.config_model import validate_section
+
+    section = validate_section("monitoring", config_section)
+    return {**DEFAULTS, **{k: v for k, v in (section.model_dump() if section else {}).items() if v is not None}}
 
 
 def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
@@ -284,7 +286,7 @@ OUTGOING = ["id", "created_at", "severity", "kind", "entity", "message", "metric
 # worth; the id stays in the warehouse and on the dashboard's Alerts page, behind its access control.
 CUSTOMER_LEVEL = {
     "high_value_at_risk": "a high-value customer entered the high-risk band (churn probability {value:.0%}); "
-                          "see alert {id} on the dashboard's Alerts page for who",
+                          "who: alert {id} in `cip alerts` or on the dashboard's Alerts page (analysts)",
 }
 CURSOR_VERSION = 2
 
