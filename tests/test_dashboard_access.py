@@ -137,6 +137,18 @@ def test_failed_logins_lock_the_user_name_and_the_session(tmp_path):
     assert actions.count("login_locked") == 2 and actions.count("login_failed") == 6
 
 
+def test_parallel_attempts_cannot_run_more_kdfs_than_the_limit(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    cfg = access.DashboardConfig(auth=True, users=_users()["users"], login_max_failures=3, login_lockout_seconds=60)
+    calls = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(access.hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with ThreadPoolExecutor(8) as pool:  # eight tabs at once, one user name
+        outcomes = list(pool.map(lambda n: access.login(cfg, "ana", "guess", f"tab{n}", tmp_path / "home"), range(8)))
+    assert len(calls) == 3 and sum(o.locked_for > 0 for o in outcomes) >= 5
+
+
 def test_the_login_form_refuses_after_too_many_failures(dash):
     dash(_users(login_max_failures=2, login_lockout_seconds=600))
     at = AppTest.from_file(APP, default_timeout=60).run()

@@ -296,21 +296,19 @@ def login(cfg: DashboardConfig, user: str, password: str, session: str, home: st
           now: float | None = None) -> LoginOutcome:
     """The password form's check, audited and throttled: `login_max_failures` failures of one user name or one
     session within `login_lockout_seconds` lock that name and that session for `login_lockout_seconds`. Kept in
-    the SQLite store, so neither a rerun nor a new process nor another browser tab resets the count."""
+    the SQLite store, so neither a rerun nor a new process nor another browser tab resets the count. An attempt
+    counts as failed before scrypt runs (one write transaction checks and counts it), so parallel attempts cannot
+    slip past the limit while their KDFs run; a success takes it back."""
     now = time.time() if now is None else now
-    left = lockout_left(user, session, home, now)
-    if left:
-        audit("login_locked", user, None, detail={"seconds_left": left}, home=home)
-        return LoginOutcome(None, left)
-    role = cfg.check(user, password)
     subjects = _subjects(user, session)
-    with _store(home) as con:
+    con = _store(home)
+    try:
+        con.execute("BEGIN IMMEDIATE")
         con.execute("DELETE FROM login_locks WHERE until <= ?", [now])
-        if role:
-            con.execute("DELETE FROM login_failures WHERE subject IN (?, ?)", subjects)
-        else:
+        con.execute("DELETE FROM login_failures WHERE at <= ?", [now - cfg.login_lockout_seconds])
+        (until,) = con.execute("SELECT max(until) FROM login_locks WHERE subject IN (?, ?)", subjects).fetchone()
+        if not until:
             con.executemany("INSERT INTO login_failures VALUES (?, ?)", [(s, now) for s in subjects])
-            con.execute("DELETE FROM login_failures WHERE at <= ?", [now - cfg.login_lockout_seconds])
             for subject in subjects:
                 (failures,) = con.execute("SELECT count(*) FROM login_failures WHERE subject = ?",
                                           [subject]).fetchone()
@@ -318,6 +316,18 @@ def login(cfg: DashboardConfig, user: str, password: str, session: str, home: st
                     con.execute("INSERT OR REPLACE INTO login_locks VALUES (?, ?)",
                                 [subject, now + cfg.login_lockout_seconds])
                     con.execute("DELETE FROM login_failures WHERE subject = ?", [subject])
-    con.close()
+        con.commit()
+    finally:
+        con.close()
+    if until:
+        left = max(1, int(-(-(until - now) // 1)))
+        audit("login_locked", user, None, detail={"seconds_left": left}, home=home)
+        return LoginOutcome(None, left)
+    role = cfg.check(user, password)
+    if role:
+        with _store(home) as con:
+            con.execute("DELETE FROM login_failures WHERE subject IN (?, ?)", subjects)
+            con.execute("DELETE FROM login_locks WHERE subject IN (?, ?)", subjects)
+        con.close()
     audit("login" if role else "login_failed", user, role, detail={"method": "password"}, home=home)
     return LoginOutcome(role, 0 if role else lockout_left(user, session, home, now))
