@@ -200,7 +200,7 @@ def build_bank(con):
     for c in countries[:4]:
         part = _gold(con, "SELECT count(*) FILTER (WHERE is_churned), count(*) FROM marts.customer_360 WHERE country = ?", [c])[0]
         bank.append(("share", f"what percentage of customers in {c} are churned", value_is(part[0] / part[1])))
-    rev_total = _gold(con, "SELECT sum(lifetime_revenue) FROM marts.customer_360")[0][0]
+    rev_total = _gold(con, "SELECT sum(revenue) FROM marts.daily_kpis")[0][0]  # all revenue, anonymous orders too
     for c in countries[:3]:
         part = _gold(con, "SELECT sum(lifetime_revenue) FROM marts.customer_360 WHERE country = ?", [c])[0][0]
         bank.append(("share", f"share of revenue from {c}", value_is(part / rev_total)))

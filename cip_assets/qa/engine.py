@@ -367,8 +367,10 @@ class Engine:
         for k, values in (plan.exclude or {}).items():
             parts.append(f" excluding {DIM_LABEL.get(k, k)} {', '.join(values)}")
         if plan.orders_condition:
-            op = {"=": "exactly", ">": "more than", ">=": "at least", "<": "fewer than", "<=": "at most"}
-            parts.append(f" among customers with {op[plan.orders_condition[0]]} {plan.orders_condition[1]} orders")
+            op, n = plan.orders_condition
+            words = {"=": "exactly", ">": "more than", ">=": "at least", "<": "fewer than", "<=": "at most"}[op]
+            who = "" if plan.metric in (None, "customers") else " among customers"
+            parts.append(f"{who} with {words} {n} order{'' if n == 1 else 's'}")
         period = plan.period_obj
         if period is not None:
             parts.append(f" in {period.label}")

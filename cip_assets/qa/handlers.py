@@ -29,7 +29,9 @@ def _label(v, dim: str) -> str:
     from datetime import date, datetime
 
     if isinstance(v, (date, datetime)):
-        return v.strftime("%Y-%m") if dim == "month" else v.strftime("%Y-%m-%d")
+        if dim == "quarter":
+            return f"{v.year}-Q{(v.month - 1) // 3 + 1}"
+        return v.strftime({"month": "%Y-%m", "year": "%Y"}.get(dim, "%Y-%m-%d"))
     return str(v)
 
 
@@ -100,7 +102,7 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         if re.search(r"\bnew\b|\bfirst\b|\bacquired\b|\bjoined\b", plan.text):
             return t.customer_aggregate(METRICS["customers"], filters, period=period, period_column="first_order_at",
                                         exclude=exclude)
-        if filters or exclude:
+        if filters or exclude or engine.gaz.has_table("marts.order_facts"):  # distinct buyers over any period
             return t.order_total(METRICS["customers"], filters, exclude, period)
         return t.kpi_total(METRICS["active_customers"], period)
     if metric.customer_expr is None and metric.kpi_expr is None or \
@@ -168,16 +170,16 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     plural = {"country": r"countries|markets", "city": r"cities", "category": r"categories", "segment": r"segments",
               "persona": r"personas|clusters", "risk_band": r"bands", "gender": r"genders",
               "customer": r"customers|clients|buyers", "product": r"products|items", "month": r"months",
-              "week": r"weeks", "weekday": r"weekdays|days", "hour": r"hours"}.get(dim, "")
+              "week": r"weeks", "weekday": r"weekdays|days", "hour": r"hours", "day": r"days|dates"}.get(dim, "")
     n = plan.n or (5 if plural and re.search(rf"\b({plural})\b", text) else 1)
     if dim == "customer" and name in (None, "customers"):
         name = "revenue"
     if dim in ("product", "category") and name is None and re.search(r"\b(bought|popular|ordered|purchased)\b", text):
         name = "orders"
-    name = name or ("revenue" if dim in ("month", "week", "weekday", "hour", "product") else "customers")
+    name = name or ("revenue" if dim in ("month", "week", "day", "weekday", "hour", "product") else "customers")
     metric = METRICS[name]
     exclude = plan.exclude
-    if dim in ("month", "week"):
+    if dim in ("month", "week", "day"):
         if filters or exclude:
             query = t.order_period_ranking(metric, dim, filters, exclude, period, n, descending)
         elif not metric.kpi_expr:
@@ -273,8 +275,14 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         value = rows[0][0] if rows else None
         return engine.card(plan, f"The top 20% of customers bring {engine.fmt(value, 'share')} of revenue.",
                            value, rows, cols, query, {"type": "none"})
+    rate = {"cancelled_orders": "cancellation_rate", "returned_lines": "return_rate"}.get(name)
+    if rate:  # "what percentage of orders were cancelled": the rate itself
+        return scalar(engine, Plan.from_dict({**plan.to_dict(), "intent": "sum", "metric": rate}))
     if name in ("churn_rate",):
         name, filters = "customers", {**filters, "churned": True}
+    if name in ("revenue", "orders", "quantity") and set(filters) <= set(ORDER_KINDS) and filters \
+            and not plan.exclude and not plan.orders_condition and engine.gaz.has_table("marts.order_facts"):
+        return _order_share(engine, plan, METRICS[name], filters)
     if name not in ("customers", "revenue", "orders", "value_12m"):
         name = "customers"
     metric = METRICS[name]
@@ -282,7 +290,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.not_understood(plan, "a share needs a part to measure (a country, a segment, churned "
                                            "customers, ...)")
     if plan.period or plan.exclude or plan.orders_condition or _has_product(plan):
-        raise NotAvailable("shares are computed over customers' whole history, without exclusions or products")
+        raise NotAvailable("shares of customers are computed over their whole history, without exclusions or products")
     geo = {k: v for k, v in filters.items() if k in ("country", "city")}
     other = {k: v for k, v in filters.items() if k not in ("country", "city")}
     part, base = (other, geo) if name == "customers" and geo and other else (filters, {})
@@ -293,6 +301,19 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     answer = (f"{fmt(value, 'share')} of {metric.label}{engine.scope_text(Plan('share', filters=base))} "
               f"{'are' if name == 'customers' else 'come from'} {engine.describe(part)} "
               f"({fmt(p, metric.kind)} of {fmt(whole, metric.kind)}).")
+    return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
+
+
+def _order_share(engine: "Engine", plan: Plan, metric, part: dict) -> "AnswerCard":
+    """A country's or segment's share of all revenue (orders, units): anonymous orders count in the whole."""
+    query = engine.templates.order_share(metric, part, plan.period_obj)
+    rows, cols = engine.run(query)
+    p, whole, value = rows[0]
+    fmt = engine.fmt
+    period = plan.period_obj
+    answer = (f"{fmt(value, 'share')} of all {metric.label}{f' in {period.label}' if period else ''} "
+              f"comes from {engine.describe(part)} ({fmt(p, metric.kind)} of {fmt(whole, metric.kind)}, "
+              "orders without a known customer included in the whole).")
     return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
 
 

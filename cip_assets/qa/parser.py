@@ -28,15 +28,17 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket"),
     ("cancellation_rate", r"cancell?ation rate|cancel rate"),
     ("return_rate", r"return rate|returns rate"),
-    ("products", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+|unique\s+)?(products|items|skus|"
-                 r"articles|stock codes)\b"),
+    ("gross_revenue", r"\bgross (revenue|sales|turnover)\b|\b(revenue|sales|turnover|takings)\b.{0,40}\b(before|not counting|"
+                      r"excluding|without|ignoring|disregarding) (the )?returns\b"),
+    ("products", r"\b(how many|number of|count of|count the)\s+(different|distinct|unique)\s+(products|items|skus|articles|"
+                 r"stock codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|stock codes)\b"),
     ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b"),
     ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b"),
     ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
     ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\bunits returned\b|\bitems returned\b"),
     ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*"),
     ("returned_lines", r"\breturned (order )?lines\b|\breturns\b|\breturned\b"),
-    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|\bvolume\b|\bitems sold\b|\b(best|top|most)[ -]?sell\w*"),
+    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|\bvolume\b|\bitems sold\b|\bhow many items\b|\b(best|top|most)[ -]?sell\w*"),
     ("churn_rate", r"churn rate|churned share|attrition"),
     ("purchase_probability", r"purchase probabilit\w*|propensity|probability (of|to) (buy|purchase)\w*|"
                              r"likel\w* to (buy|purchase)|chance of (buying|purchasing)"),
@@ -51,7 +53,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("recency", r"\brecency\b|days since (the )?last"),
     ("age", r"\bage\b|\bhow old\b|\bolder\b|\byounger\b"),
     ("revenue", r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bsold\b|"
-                r"\bearn\w*|\bsell\b|\bbring in\b|\bbrought in\b|\bbrings in\b|\bgenerat\w*|\bmade\b|\bmake\b"),
+                r"\bearn\w*|\bsell\b|\bbring in\b|\bbrought in\b|\bbrings in\b|\bgenerat\w*|\bselling\b"),
     ("orders", r"\borders?\b|\bpurchases\b|\btransactions?\b|\binvoices?\b"),
     ("customers", r"\bcustomers?\b|\bclients?\b|\bbuyers?\b|\bshoppers?\b|\bpeople\b|\busers?\b"),
 ]
@@ -64,6 +66,7 @@ DIM_PATTERNS: list[tuple[str, str]] = [
     ("risk_band", r"\brisk bands?\b|\bbands?\b"),
     ("gender", r"\bgenders?\b"),
     ("product", r"\bproducts?\b|\bitems?\b|\bsku\w*\b|\barticles?\b"),
+    ("day", r"\b(which|what|the|busiest|best|worst|top|bottom)\s+(\w+\s+)?(days?|dates?)\b"),
     ("weekday", r"\bweekdays?\b|\bday of (the )?week\b|\bdays of (the )?week\b"),
     ("hour", r"\bhours?\b|\btime of day\b"),
     ("month", r"\bmonths?\b"),
@@ -122,7 +125,8 @@ want need like look looking display report provide calculate compute figure figu
 amount total totals overall sum whole entire altogether combined all-time ever throughout across among during
 within between into over under up out down about around some both either neither whether if much many
 data store shop company business whats what's hows how's thats there's theres
-kindly quick quickly currently current right
+kindly quick quickly currently current right unique distinct different individual separate made make
+net
 """.split())
 FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all time|on record|as a whole|"
                             r"how much|how many|number of|amount of|what was|what is|what were|what are|"
@@ -208,7 +212,8 @@ class Parser:
                     words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
                 text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
                 break
-        mentions = self.gaz.find(text)
+        mentions = [m for m in self.gaz.find(text)  # "us" is the USA only when written "US"
+                    if not (m.text in ("us", "u s") and not re.search(r"\bU\.?\s?S\b", q))]
         for code in re.findall(r"\b[0-9]{4,6}[a-z]{0,2}\b|\b[a-z]{1,4}[0-9]{2,6}[a-z]?\b", text):
             if code in self.gaz.product_codes and re.search(rf"\b(code|stock ?code|sku|item|product|article)\s+{code}\b", text):
                 codes.append(self._code_as_spelled(code, q))
@@ -341,7 +346,7 @@ class Parser:
                     period=slots.period.to_dict() if slots.period else None,
                     periods=[p.to_dict() for p in slots.periods], n=slots.n, dims=slots.dims, pairs=pairs,
                     ids=slots.ids, how=how, confidence=round(confidence, 3),
-                    grain="week" if re.search(r"\bweek", slots.text) else "month")
+                    grain=_grain(slots.text))
         plan.words = self.account(q, slots, intent) if intent != "feedback" else {
             w: "search words" for w in normalise(low).split()}
         return self.cap(plan)
@@ -387,7 +392,8 @@ class Parser:
             cover(pattern, f"question {name}")
         cover(EXCLUDE.pattern, "excluding")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS + r"|\bnot\b", "churn status")
-        cover(r"\b(new|first|acquired|joined|ordered|bought|purchased|placed|made)\b", "orders")
+        cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"
+              r"purchasing|shop|shopped|shopping|placed|made|sell|sells|sold|spend|spent)\b", "orders")
         cover(r"\b(all time|overall|ever|whole period|everyone|everywhere|all customers|all countries)\b", "all")
         cover(r"\b(per customer|by customer|each customer|customer)\b", "per customer")
         cover(FILLER_PHRASES.pattern, "function words")
@@ -468,6 +474,15 @@ class Parser:
         if hit:
             return hit[0], self.glossary[hit[0]]
         return None
+
+
+def _grain(text: str) -> str:
+    for grain, pattern in (("day", r"\b(daily|by day|per day|each day|day by day)\b"), ("week", r"\bweek"),
+                           ("quarter", r"\bquarter(ly|s)?\b(?!\s*[1-4])"), ("year", r"\b(yearly|annual\w*|by year|per year|"
+                                                                           r"each year|year by year)\b")):
+        if re.search(pattern, text):
+            return grain
+    return "month"
 
 
 def _token_starts(norm: str) -> list[int]:

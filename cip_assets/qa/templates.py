@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
                               "rfm_score", "r_score", "f_score", "m_score", "churn_probability", "risk_band", "reasons",
                               "value_12m", "expected_spend_90d", "expected_purchases_90d", "probability_alive",
                               "segment_name", "persona", "order_lines", "returned_lines", "cancelled_lines",
-                              "tenure_days", "as_of", "purchase_probability", "propensity_decile"},
+                              "tenure_days", "as_of", "purchase_probability", "propensity_decile", "gross_revenue"},
     "marts.customer_360": set(),  # same columns as customer_scores, minus the scores (checked at run time)
     "marts.daily_kpis": {"order_date", "revenue", "orders", "all_orders", "cancelled_orders", "new_customers",
                          "active_customers", "returned_revenue", "gross_revenue"},
@@ -95,6 +95,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("rating", "review rating", "avg(avg_rating)", "avg(avg_rating)", None, "number", ("avg_rating",)),
     Metric("recency", "days since last order", "avg(recency_days)", "avg(recency_days)", None, "number",
            ("recency_days",)),
+    Metric("gross_revenue", "gross revenue (before returns)", "sum(gross_revenue)", "avg(gross_revenue)",
+           "sum(gross_revenue)", "money", ("gross_revenue",)),
     Metric("quantity", "units sold", None, None, None, "int"),
     Metric("products", "products", None, None, None, "int"),
     Metric("countries", "countries", "count(DISTINCT country)", None, None, "int", ("country",)),
@@ -115,6 +117,7 @@ ORDER_EXPR = {
     "quantity": "sum(units)", "cancelled_orders": "count(*) FILTER (WHERE is_cancelled)",
     "cancelled_lines": "sum(cancelled_lines)", "returned_lines": "sum(returned_lines)",
     "returned_units": "sum(returned_units)", "returned_revenue": "sum(returned_revenue)",
+    "gross_revenue": "sum(gross_revenue)",
 }
 PRODUCT_EXPR = {"revenue": "sum(revenue)", "quantity": "sum(quantity)", "orders": "sum(orders)",
                 "customers": "sum(customers)", "products": "count(DISTINCT product_id)"}
@@ -180,7 +183,7 @@ def check_sql(sql: str) -> None:
     named |= set(re.findall(r"\bWITH\s+([a-z_][a-z_0-9]*)\s+AS\b", body, re.IGNORECASE))
     for word in re.findall(r"\b([a-z_][a-z_0-9]*)\b", body, re.IGNORECASE):
         low = word.lower()
-        if low in _SQL_WORDS or word in named or low in columns or word.upper() in ("WEEK", "MONTH"):
+        if low in _SQL_WORDS or word in named or low in columns:
             continue
         raise ValueError(f"column {word} is not allow-listed")
 
@@ -279,7 +282,7 @@ class Templates:
     def order_series(self, metric: Metric, grain: str, filters: dict, exclude: dict | None, period) -> Query:
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
-        bucket = "month_start" if grain == "month" else "CAST(date_trunc('week', order_date) AS DATE)"
+        bucket = {"month": "month_start", "day": "order_date"}.get(grain, f"CAST(date_trunc('{grain}', order_date) AS DATE)")
         return Query(f"SELECT {bucket} AS {grain}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY 1 ORDER BY 1",
                      params, ORDER_MART)
 
@@ -297,6 +300,21 @@ class Templates:
         order = "DESC" if descending else "ASC"
         return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY {col} "
                      f"ORDER BY value {order} NULLS LAST, {col} LIMIT ?", params + [n], ORDER_MART)
+
+    def order_share(self, metric: Metric, part: dict, period) -> Query:
+        """part / whole over order_facts: the whole is every order of the period, anonymous ones included."""
+        whole = {"revenue": "sum(revenue)", "orders": "count(*) FILTER (WHERE is_completed)",
+                 "quantity": "sum(units)"}.get(metric.name)
+        if whole is None:
+            raise NotAvailable(f"a share of {metric.label} does not add up")
+        cond, cond_params = self._order_where(part, None, None)
+        cond = cond.replace(" WHERE ", "", 1)
+        filtered = {"revenue": f"sum(revenue) FILTER (WHERE {cond})",
+                    "orders": f"count(*) FILTER (WHERE is_completed AND {cond})",
+                    "quantity": f"sum(units) FILTER (WHERE {cond})"}[metric.name]
+        where, params = self._order_where({}, None, period)
+        return Query(f"SELECT {filtered} AS part, {whole} AS whole, {filtered} / nullif({whole}, 0) AS value "
+                     f"FROM {ORDER_MART}{where}", cond_params + cond_params + params, ORDER_MART)
 
     def order_period_ranking(self, metric: Metric, grain: str, filters: dict, exclude: dict | None, period, n: int,
                              descending: bool) -> Query:
@@ -442,16 +460,21 @@ class Templates:
         raise NotAvailable(f"{metric.label} cannot be added up over days; ask for one calendar month or week")
 
     def kpi_series(self, metric: Metric, grain: str, period) -> Query:
+        """One value per day, week, month, quarter or year (quarters and years from the monthly mart)."""
         if metric.kpi_expr is None:
             raise NotAvailable(f"{metric.label} over time is not in the KPI marts")
-        table, col = ("marts.weekly_kpis", "week_start") if grain == "week" else ("marts.monthly_kpis", "month_start")
+        table, col = {"day": ("marts.daily_kpis", "order_date"), "week": ("marts.weekly_kpis", "week_start")}.get(
+            grain, ("marts.monthly_kpis", "month_start"))
         if not self._has(table):
             raise NotAvailable(f"{table} is not published")
+        if grain in ("quarter", "year") and not metric.additive:
+            raise NotAvailable(f"{metric.label} cannot be added up over months")
+        bucket = f"CAST(date_trunc('{grain}', {col}) AS DATE)" if grain in ("quarter", "year") else col
         where, params = "", []
         if period is not None:
             where, params = f" WHERE {col} >= ? AND {col} < ?", [period.start, period.end]
-        return Query(f"SELECT {col} AS {grain}, {metric.kpi_expr} AS value FROM {table}{where} GROUP BY {col} "
-                     f"ORDER BY {col}", params, table)
+        return Query(f"SELECT {bucket} AS {grain}, {metric.kpi_expr} AS value FROM {table}{where} GROUP BY 1 "
+                     f"ORDER BY 1", params, table)
 
     def kpi_ranking(self, metric: Metric, grain: str, period, n: int, descending: bool) -> Query:
         q = self.kpi_series(metric, grain, period)
