@@ -159,12 +159,15 @@ def table(frame: pd.DataFrame, **kwargs) -> None:
 
 # ---------------------------------------------------------------- text from the data
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&])")
+_WWW = re.compile(r"\bwww\.", re.IGNORECASE)
 
 
 def md(value) -> str:
     """Text from the data made inert inside st.markdown/caption/info/...: every Markdown and HTML character is
-    backslash-escaped and line breaks collapse, so a review's `![x](http://...)` shows as typed and loads nothing."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(value).split()))
+    backslash-escaped and line breaks collapse, so a review's `![x](http://...)` shows as typed and loads nothing;
+    a word joiner (U+2060, invisible) after `:` in `://` and after `www` keeps URLs from turning into links."""
+    text = " ".join(str(value).split()).replace("://", ":\u2060//")
+    return _MARKDOWN.sub(r"\\\1", _WWW.sub(lambda m: m.group(0)[:-1] + "\u2060.", text))
 
 
 # ---------------------------------------------------------------- filters

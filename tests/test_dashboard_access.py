@@ -249,8 +249,9 @@ def test_exports_never_write_a_live_formula():
 def test_text_from_the_data_is_escaped_for_markdown():
     from dashboards.ui import md
 
-    review = "Great ![x](http://example.com/x.png) <img src=x> **bold** :red[red]\nnext line"
+    review = "Great ![x](http://example.com/x.png) <img src=x> **bold** :red[red] see www.example.com\nnext line"
     shown = md(review)
     assert not re.search(r"(?<!\\)[!\[\]()<>*:]", shown), shown  # each one backslash-escaped
-    assert "\n" not in shown
-    assert shown.replace("\\", "") == review.replace("\n", " ")  # nothing lost: the text reads as typed
+    assert "\n" not in shown and "://" not in shown and "www." not in shown.replace("\\", "")  # no autolinks
+    # nothing lost: less the escapes and the invisible word joiners, the text reads as typed
+    assert shown.replace("\\", "").replace("\u2060", "") == review.replace("\n", " ")
