@@ -19,6 +19,7 @@ from cip_assets.monitoring.alerts import (acknowledged_ids, data_quality_alerts,
 from cip_assets.monitoring.drift import measure_drift
 from cip_assets.monitoring.health import log_scores, model_performance
 from cip_assets.monitoring.quality import null_share_jumps, summarise_checks
+from cip_assets.serving.privacy import safe_markdown
 from cip_assets.value.assets import customer_value
 from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
@@ -232,7 +233,7 @@ def alerts(warehouse: WarehouseResource, settings: CipSettings) -> dg.Materializ
                                   "ORDER BY created_at DESC LIMIT 20").df()
     return dg.MaterializeResult(metadata={
         **outcome, "conditions": len(candidates),
-        "open": dg.MetadataValue.md(open_alerts.to_markdown(index=False) if len(open_alerts) else "none")})
+        "open": dg.MetadataValue.md(safe_markdown(open_alerts, 20, "none"))})  # messages scrubbed
 
 
 def _append(con, schema: str, table: str, frame: pd.DataFrame) -> None:
