@@ -29,6 +29,12 @@ class MlflowResource(dg.ConfigurableResource):
         mlflow.set_tracking_uri(tracking_uri(self.cip_home))
         return MlflowClient()
 
+    def lifecycle(self, registered_model: str, metric: str, higher_is_better: bool = True):
+        """The one lifecycle (register, decide, load) of `registered_model`."""
+        from cip_resources.lifecycle import ModelLifecycle
+
+        return ModelLifecycle(self.client(), registered_model, metric, higher_is_better)
+
     def experiment_id(self, name: str) -> str:
         client = self.client()
         found = client.get_experiment_by_name(name)

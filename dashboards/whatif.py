@@ -3,7 +3,8 @@
 The published copy holds each customer's 360 profile, not the point-in-time snapshot the model
 was trained on, so a form is prefilled from the profile where a mart has the feature and from the
 training median (the champion run's `reference.parquet`) elsewhere; the user changes any input and
-the model, with the calibrator of the same run, scores it again. No Streamlit here.
+the registered pyfunc (calibrated probability, band and reasons, whichever method is champion) scores
+it again. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from cip_assets.churn.features import FEATURES
-from cip_assets.churn.scoring import risk_band, top_reasons
 
 REGISTERED_MODEL = "cip_churn"
 
@@ -31,8 +31,8 @@ FROM_PROFILE = {
 
 @dataclass
 class Champion:
-    model: object
-    calibrator: object
+    model: object            # the registered pyfunc (predict -> churn_probability, risk_band, reasons)
+    method: str
     features: list[str]
     medians: dict[str, float]
     version: str
@@ -41,7 +41,6 @@ class Champion:
 
 def load_champion(home: str | Path | None = None) -> Champion | None:
     """None when no model has been promoted (the page then says to run `cip run`)."""
-    import joblib
     import mlflow
     from mlflow.tracking import MlflowClient
 
@@ -56,18 +55,16 @@ def load_champion(home: str | Path | None = None) -> Champion | None:
         version = client.get_model_version_by_alias(REGISTERED_MODEL, "champion")
     except mlflow.exceptions.MlflowException:
         return None
-    model = mlflow.lightgbm.load_model(f"models:/{REGISTERED_MODEL}@champion")
-    calibrator = joblib.load(mlflow.artifacts.download_artifacts(run_id=version.run_id,
-                                                                 artifact_path="calibrator.joblib"))
+    model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version.version}")
     try:
         reference = pd.read_parquet(mlflow.artifacts.download_artifacts(run_id=version.run_id,
                                                                         artifact_path="reference.parquet"))
         medians = reference.median(numeric_only=True).to_dict()
     except Exception:  # an older run without the reference sample
         medians = {}
-    features = list(model.booster_.feature_name())
-    return Champion(model, calibrator, features, {f: float(medians.get(f, 0.0)) for f in features},
-                    str(version.version), version.run_id)
+    features = list(model.unwrap_python_model().features)
+    return Champion(model, (version.tags or {}).get("method", "model"), features,
+                    {f: float(medians.get(f, 0.0)) for f in FEATURES}, str(version.version), version.run_id)
 
 
 def prefill(champion: Champion, profile: pd.Series | None) -> dict[str, float]:
@@ -88,11 +85,8 @@ def prefill(champion: Champion, profile: pd.Series | None) -> dict[str, float]:
 def score(champion: Champion, values: dict[str, float]) -> tuple[float, str, str]:
     """Calibrated probability, risk band and the top reasons for one set of inputs."""
     frame = pd.DataFrame([{f: float(values.get(f, np.nan)) for f in FEATURES}])
-    raw = champion.model.predict_proba(frame[champion.features])[:, 1]
-    probability = float(champion.calibrator.transform(raw)[0])
-    contributions = champion.model.booster_.predict(frame[champion.features], pred_contrib=True)
-    _, reasons = top_reasons(frame, contributions, champion.features)
-    return probability, str(risk_band(np.array([probability]))[0]), reasons[0]
+    out = champion.model.predict(frame).iloc[0]
+    return float(out["churn_probability"]), str(out["risk_band"]), str(out["reasons"])
 
 
 __all__ = ["Champion", "load_champion", "prefill", "score"]

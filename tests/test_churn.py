@@ -80,47 +80,6 @@ def _materialize(home):
                           raise_on_error=False)
 
 
-def test_a_weak_model_is_not_promoted_and_a_good_one_is(synthetic_warehouse, cip_home, monkeypatch):
-    real = churn_assets.train_and_evaluate
-    monkeypatch.setattr(churn_assets, "train_and_evaluate",
-                        lambda train, evaluation: real(train, evaluation, features=["categories", "events_30d"]))
-    weak = _materialize(cip_home)
-    check = weak.get_asset_check_evaluations()[0]
-    assert not check.passed
-    assert not weak.success  # the blocking check stopped the run before scoring
-    client = MlflowResource(cip_home=str(cip_home)).client()
-    with pytest.raises(mlflow.exceptions.MlflowException):
-        client.get_model_version_by_alias("cip_churn", "champion")
-
-    monkeypatch.setattr(churn_assets, "train_and_evaluate", real)
-    good = _materialize(cip_home)
-    assert good.success and good.get_asset_check_evaluations()[0].passed
-    assert str(client.get_model_version_by_alias("cip_churn", "champion").version) == "2"
-    runs = mlflow.search_runs(experiment_names=["churn"])
-    assert len(runs) == 2 and set(runs["tags.dagster_run_id"]) == {weak.run_id, good.run_id}
-
-    with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
-        scores = con.execute("SELECT * FROM ml.churn_scores").df()
-        active = con.execute("""SELECT count(DISTINCT customer_id) FROM raw.order_lines
-            WHERE status = 'completed' AND customer_id IS NOT NULL AND ordered_at >= (
-                SELECT max(ordered_at)::DATE + 1 - INTERVAL 365 DAY FROM raw.order_lines WHERE status = 'completed')
-        """).fetchone()[0]
-        frame = snapshot(con, scores.as_of.iloc[0].date(), 1)
-    # every active customer, once, with a probability, a band and reasons
-    assert len(scores) == scores.customer_id.nunique() == active
-    assert scores.churn_probability.between(0, 1).all()
-    assert set(scores.risk_band) <= {"high", "medium", "low"}
-    assert (scores.reasons.str.len() > 0).mean() > 0.95
-    # reasons are the features with the largest positive contributions, in that order
-    model = mlflow.lightgbm.load_model("models:/cip_churn@champion")
-    frame = frame.set_index("customer_id").loc[scores.customer_id]
-    contrib = model.booster_.predict(frame[FEATURES], pred_contrib=True)[:, :-1]
-    top = np.array(FEATURES)[np.argsort(-contrib, axis=1, kind="stable")[:, :3]]
-    assert [",".join(row) for row in top] == list(scores.top_features)
-    high = scores[scores.risk_band == "high"]
-    assert (high.churn_probability >= 0.6).all()
-
-
 def test_labelled_table_mode_cross_validates_and_scores_the_customers_still_here(cip_home, tmp_path):
     """The e-commerce churn workbook: no order history, so the model learns the labels with 5-fold CV."""
     import shutil

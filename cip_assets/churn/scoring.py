@@ -61,7 +61,9 @@ def top_reasons(frame: pd.DataFrame, contributions: np.ndarray, features: list[s
     order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
     positive = np.take_along_axis(contrib, order, axis=1) > 0
     phrases = reason_phrases(frame)
-    table = np.column_stack([phrases[name].to_numpy(object) for name in features])
+    table = np.column_stack([(phrases[name] if name in phrases else  # a feature without its own phrase
+                              name.replace("_", " ") + " " + _fmt(frame[name].astype(float), 2)).to_numpy(object)
+                             for name in features])
     picked = np.take_along_axis(table, order, axis=1)
     picked = np.where(positive, picked, None)
     joined = ["; ".join(p for p in row if p) for row in picked]

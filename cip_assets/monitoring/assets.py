@@ -80,9 +80,9 @@ def drift_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                 run_id=champion.run_id, artifact_path="reference.parquet"))
             features = list(reference.columns)
             if client.get_run(champion.run_id).data.tags.get("mode") == "labelled":
-                current, _, _ = labelled_customers_to_score(con, features)
+                current, _ = labelled_customers_to_score(con, features)
             else:
-                current, _, _ = active_customers_to_score(con)
+                current, _ = active_customers_to_score(con)
             current = _stable_sample(current).merge(
                 con.execute("SELECT customer_id, churn_probability FROM ml.churn_scores").df(), on="customer_id")
             pairs[TRAINING_DRIFT] = (reference, current[features])
