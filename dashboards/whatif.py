@@ -55,7 +55,11 @@ def load_champion(home: str | Path | None = None) -> Champion | None:
         version = client.get_model_version_by_alias(REGISTERED_MODEL, "champion")
     except mlflow.exceptions.MlflowException:
         return None
+    from cip_assets.churn.pyfunc import is_churn_pyfunc
+
     model = mlflow.pyfunc.load_model(f"models:/{REGISTERED_MODEL}/{version.version}")
+    if not is_churn_pyfunc(model):  # an older, bare LightGBM champion: the next retrain replaces it
+        return None
     try:
         reference = pd.read_parquet(mlflow.artifacts.download_artifacts(run_id=version.run_id,
                                                                         artifact_path="reference.parquet"))

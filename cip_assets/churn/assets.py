@@ -9,6 +9,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from cip_assets.churn.features import last_order_day, snapshot
 from cip_assets.churn.labelled import attribute_features, load_labels
+from cip_assets.churn.pyfunc import is_churn_pyfunc
 from cip_assets.churn.scoring import ACTIVE_WITHIN_DAYS
 from cip_assets.churn.training import (EVALUATION, REGISTERED_MODEL, evaluation_rows, metrics_table, prepare,
                                        register_and_decide, score_customers)
@@ -79,6 +80,9 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     if version is None:
         return skipped(context, "no churn model has been trained yet")
     champion = lifecycle.load(str(version.version))
+    if not is_churn_pyfunc(champion):  # registered before models were self-contained: the retrain replaces it
+        return skipped(context, f"champion v{version.version} predates the self-contained churn pyfunc; run the "
+                                "`retrain` job to register one (the previous scores stay published)")
     features = list(champion.unwrap_python_model().features)
     with warehouse.get_connection() as con:
         if (version.tags or {}).get("mode") == "labelled":

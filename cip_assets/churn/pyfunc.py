@@ -137,3 +137,11 @@ class ChurnPyfunc(mlflow.pyfunc.PythonModel):
         names, reasons = self.method.reasons(frame)
         return pd.DataFrame({"churn_probability": probability, "risk_band": risk_band(probability),
                              "reasons": reasons, "top_features": [",".join(row) for row in names]})
+
+
+def is_churn_pyfunc(loaded: mlflow.pyfunc.PyFuncModel) -> bool:
+    """Whether a loaded registered model is this pyfunc (older versions were bare LightGBM models)."""
+    try:
+        return isinstance(loaded.unwrap_python_model(), ChurnPyfunc)
+    except Exception:  # noqa: BLE001 - another flavor has no python model to unwrap
+        return False
