@@ -11,11 +11,11 @@ from cip_assets.dashboard_spec import dashboard_spec
 from cip_assets.events.assets import events_assets, events_checks
 from cip_assets.feedback.assets import feedback_assets, feedback_checks
 from cip_assets.ingest.assets import ingest_assets, ingest_checks, rejected_rows
-from cip_assets.marts.assets import cip_dbt_assets
+from cip_assets.marts.assets import cip_dbt_assets, cip_dbt_scores
 from cip_assets.monitoring.assets import monitoring_assets, monitoring_checks, monitoring_sensors
 from cip_assets.pricing.assets import pricing_assets, pricing_checks
 from cip_assets.qa.assets import qa_assets
-from cip_assets.serving.assets import customer_scores, published
+from cip_assets.serving.assets import published
 from cip_assets.value.assets import value_assets
 from cip_resources.config import CipSettings
 from cip_resources.dbt import dbt_resource
@@ -37,7 +37,7 @@ resources = {
 
 defs = dg.Definitions(
     assets=[*ingest_assets, rejected_rows, cip_dbt_assets, *churn_assets, *value_assets, *pricing_assets,
-            *feedback_assets, *events_assets, customer_scores, *monitoring_assets, published, *qa_assets,
+            *feedback_assets, *events_assets, cip_dbt_scores, *monitoring_assets, published, *qa_assets,
             dashboard_spec],
     asset_checks=[*ingest_checks, *churn_checks, *pricing_checks, *feedback_checks, *events_checks,
                   *monitoring_checks],

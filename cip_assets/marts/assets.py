@@ -13,15 +13,18 @@ from cip_resources.dbt import dbt_project
 
 
 class CipDbtTranslator(DagsterDbtTranslator):
-    """Sources map onto the ingest assets' keys (raw/<table>); models are keyed <schema folder>/<model>."""
+    """Sources map onto the keys of the Python assets that write them (raw/<table> from ingest, ml/<table> from
+    the scoring assets); models are keyed <schema folder>/<model>."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
         return dg.AssetKey([self._folder(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return "ingest" if dbt_resource_props["resource_type"] == "source" else self._folder(dbt_resource_props)
+        if dbt_resource_props["resource_type"] == "source":
+            return "ingest" if dbt_resource_props["source_name"] == "raw" else dbt_resource_props["source_name"]
+        return self._folder(dbt_resource_props)
 
     @staticmethod
     def _folder(props: Mapping[str, Any]) -> str:
@@ -41,12 +44,21 @@ def dbt_vars(settings: CipSettings) -> dict[str, Any]:
     return values
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=CipDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
-)
+TRANSLATOR = CipDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+SCORES_SELECTION = "customer_scores"  # built after the scoring assets: its sources are the ml tables
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
+            exclude=SCORES_SELECTION)
 def cip_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: CipSettings):
     """`dbt build`: staging views, marts tables, and every dbt test as an asset check."""
+    args = ["build", "--vars", json.dumps(dbt_vars(settings))]
+    yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
+            select=SCORES_SELECTION, name="cip_dbt_scores")
+def cip_dbt_scores(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: CipSettings):
+    """The second dbt selection: `marts.customer_scores`, customer_360 with every model output joined on."""
     args = ["build", "--vars", json.dumps(dbt_vars(settings))]
     yield from dbt.cli(args, context=context).stream()

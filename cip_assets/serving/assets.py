@@ -6,11 +6,10 @@ from dagster_dbt import get_asset_key_for_model
 from cip_assets.churn.assets import churn_model, churn_scores
 from cip_assets.events.assets import events_assets, purchase_propensity
 from cip_assets.feedback.assets import feedback_assets
-from cip_assets.marts.assets import cip_dbt_assets
+from cip_assets.marts.assets import cip_dbt_assets, cip_dbt_scores
 from cip_assets.monitoring.assets import monitoring_assets
 from cip_assets.pricing.assets import pricing_assets
 from cip_assets.serving.publish import publish
-from cip_assets.serving.scores import build_customer_scores
 from cip_assets.value.assets import customer_segments, customer_value
 from cip_resources.config import CipSettings
 from cip_resources.warehouse import WarehouseResource
@@ -20,26 +19,10 @@ ML_KEYS = [churn_model.key, churn_scores.key, customer_value.key, customer_segme
 
 
 @dg.asset(
-    key=["marts", "customer_scores"],
-    group_name="marts",
-    kinds={"duckdb"},
-    deps=[get_asset_key_for_model([cip_dbt_assets], "customer_360"), *ML_KEYS,
-          dg.AssetKey(["ml", "offer_recommendations"]), purchase_propensity.key],
-    owners=["team:data-engineering"],
-    description="One row per customer: customer_360 with churn risk and reasons, expected value, segment, "
-    "purchase propensity and the recommended offer.",
-)
-def customer_scores(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    with warehouse.get_connection() as con:
-        rows = build_customer_scores(con)
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
-
-
-@dg.asset(
     key=["serving", "published"],
     group_name="serving",
     kinds={"duckdb", "parquet"},
-    deps=[*MART_KEYS, *ML_KEYS, customer_scores.key, *(a.key for a in monitoring_assets),
+    deps=[*MART_KEYS, *ML_KEYS, *cip_dbt_scores.keys, *(a.key for a in monitoring_assets),
           *(a.key for a in pricing_assets), *(a.key for a in feedback_assets), *(a.key for a in events_assets)],
     owners=["team:data-engineering"],
     description="Copies schemas marts, ml, nlp and monitoring into CIP_HOME/published/cip.duckdb and Parquet with "
