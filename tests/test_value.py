@@ -247,3 +247,115 @@ def test_online_retail_bgnbd_beats_naive_rate():
     # the repeat-only rate is a tougher baseline: BG/NBD ties it on MAE here but wins on RMSE and correlation
     assert purchases["bgnbd"]["rmse"] < purchases["naive_repeat_rate"]["rmse"]
     assert purchases["bgnbd"]["pearson"] > purchases["naive_repeat_rate"]["pearson"]
+
+
+# --- the assets through the model lifecycle, on a copy of the session run's warehouse ---------------------
+def _register_old_champion(client, name: str) -> str:
+    import mlflow
+
+    class Old(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return model_input
+
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(name="model", python_model=Old(), registered_model_name=name)
+    client.set_registered_model_alias(name, "champion", str(info.registered_model_version))
+    return str(info.registered_model_version)
+
+
+@pytest.fixture
+def value_home(synthetic_run_home, cip_home):
+    """The session run's warehouse (staging views over its raw tables), copied; a fresh MLflow."""
+    import shutil
+
+    shutil.copy(synthetic_run_home / "warehouse.duckdb", cip_home / "warehouse.duckdb")
+    return cip_home
+
+
+def _materialize_value(home):
+    import dagster as dg
+
+    from cip_assets.value.assets import value_assets, value_checks
+    from cip_resources.config import CipSettings
+    from cip_resources.mlflow import MlflowResource
+    from cip_resources.warehouse import WarehouseResource
+
+    resources = {"warehouse": WarehouseResource(database=str(home / "warehouse.duckdb")),
+                 "settings": CipSettings(), "mlflow_tracking": MlflowResource(cip_home=str(home))}
+    return dg.materialize([*value_assets, *value_checks], resources=resources, raise_on_error=False)
+
+
+def test_value_and_segments_through_the_lifecycle(value_home, monkeypatch):
+    """An old-format champion is replaced; a candidate that loses keeps the champion, the run still succeeds and
+    writes both tables (from the champion), the check WARNs; the registered pyfuncs alone reproduce the tables."""
+    import dagster as dg
+    import duckdb
+
+    from cip_assets.value import registry
+    from cip_assets.value.assets import ORDERS_SQL, segment_inputs
+    from cip_resources.mlflow import MlflowResource
+
+    client = MlflowResource(cip_home=str(value_home)).client()
+    old = {name: _register_old_champion(client, name) for name in ("cip_customer_value", "cip_segments")}
+
+    first = _materialize_value(value_home)
+    assert first.success
+    champions = {name: client.get_model_version_by_alias(name, "champion") for name in old}
+    versions = {name: str(v.version) for name, v in champions.items()}
+    assert all(versions[name] != old[name] for name in old)  # the old format was replaced
+    assert champions["cip_customer_value"].tags["method"] in ("bgnbd_gamma_gamma", "naive")
+    assert champions["cip_customer_value"].tags["metric"] == "spend_mae"
+    with duckdb.connect(str(value_home / "warehouse.duckdb"), read_only=True) as con:
+        decisions = con.execute("SELECT * FROM ml.model_decisions ORDER BY decided_at").df()
+        value = con.execute("SELECT * FROM ml.customer_value ORDER BY customer_id").df()
+        segments = con.execute("SELECT * FROM ml.customer_segments ORDER BY customer_id").df()
+        lines = con.execute(ORDERS_SQL).df()
+    assert set(decisions.model) == set(old) and decisions.promoted.all()
+    assert set(decisions.champion_before) == set(old.values()) and decisions.champion_before_score.isna().all()
+    assert not decisions.higher_is_better[decisions.model == "cip_customer_value"].any()
+    assert set(value.model_version) == {versions["cip_customer_value"]}
+    assert set(segments.model_version) == {versions["cip_segments"]}
+    buyers = lines[lines.status == "completed"].customer_id.nunique()
+    assert len(value) == value.customer_id.nunique() == buyers and len(segments) == buyers
+
+    # the registered pyfuncs alone reproduce the stored tables
+    import mlflow
+
+    as_of = value.as_of.iloc[0]
+    summary = order_summary(lines, as_of)
+    model = mlflow.pyfunc.load_model(f"models:/cip_customer_value/{versions['cip_customer_value']}")
+    again = model.predict(summary[registry.VALUE_INPUTS])
+    again.insert(0, "customer_id", summary.index)
+    again = again.sort_values("customer_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, value[list(again.columns)], check_dtype=False)
+    features = segment_inputs(lines, as_of)
+    model = mlflow.pyfunc.load_model(f"models:/cip_segments/{versions['cip_segments']}")
+    again = model.predict(features)
+    again.insert(0, "customer_id", features.index)
+    again = again.sort_values("customer_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, segments[list(again.columns)], check_dtype=False)
+
+    # candidates that lose: a value candidate whose out-of-time error is worse than the champion's, and a
+    # segmentation forced to a k other than the champion's (the champion's k had the best silhouette)
+    real = registry.value_scores
+    monkeypatch.setattr(registry, "value_scores", lambda evaluation: {m: 10 * s + 1 for m, s in real(evaluation).items()})
+    k = int(segments.segment_id.max()) + 1
+    monkeypatch.setattr(registry, "K_RANGE", range(3, 4) if k == 2 else range(2, 3))
+    second = _materialize_value(value_home)
+    assert second.success  # losing is a warning, never a failed run
+    checks = {c.asset_key.to_user_string(): c for c in second.get_asset_check_evaluations()}
+    for key in ("ml/customer_value", "ml/customer_segments"):
+        assert not checks[key].passed and checks[key].severity == dg.AssetCheckSeverity.WARN
+        assert "kept" in checks[key].metadata["decision"].value
+    for name in old:
+        assert str(client.get_model_version_by_alias(name, "champion").version) == versions[name]
+    with duckdb.connect(str(value_home / "warehouse.duckdb"), read_only=True) as con:
+        latest = con.execute("SELECT * FROM ml.model_decisions QUALIFY row_number() OVER "
+                             "(PARTITION BY model ORDER BY decided_at DESC) = 1").df().set_index("model")
+        value_after = con.execute("SELECT * FROM ml.customer_value ORDER BY customer_id").df()
+        segments_after = con.execute("SELECT * FROM ml.customer_segments ORDER BY customer_id").df()
+    assert not latest.promoted.any()
+    assert (latest.champion_before_score < latest.candidate_score)["cip_customer_value"]  # lower is better
+    assert (latest.champion_before_score > latest.candidate_score)["cip_segments"]
+    pd.testing.assert_frame_equal(value_after, value)  # written again, by the champion
+    pd.testing.assert_frame_equal(segments_after, segments)

@@ -1,18 +1,22 @@
-"""Customer value (BG/NBD + Gamma-Gamma, checked out of time) and segments, as Dagster assets."""
+"""Customer value and segments as Dagster assets: thin wiring. Training, registering and deciding are in
+`registry.py` and `cip_resources.lifecycle`; the models in `clv.py` and `segments.py`."""
 
 from datetime import timedelta
 
 import dagster as dg
-import mlflow
 import pandas as pd
 
 from cip_assets.churn.assets import STAGING_INPUTS
-from cip_assets.value.clv import CustomerValueModel, evaluate_out_of_time, order_summary, spend_features
-from cip_assets.value.registry import CustomerValuePyfunc, SegmentPyfunc, log_and_register
-from cip_assets.value.segments import segment_customers
+from cip_assets.skip import skipped
+from cip_assets.value.clv import order_summary, spend_features
+from cip_assets.value.registry import (SEGMENT_FEATURES, SEGMENT_METRIC, SEGMENT_MODEL, VALUE_HIGHER_IS_BETTER,
+                                       VALUE_METRIC, VALUE_MODEL, score_segments, score_value, train_segments,
+                                       train_value, value_table)
 from cip_resources.config import CipSettings
+from cip_resources.lifecycle import decision_check, store_decision
 from cip_resources.mlflow import MlflowResource
-from cip_resources.warehouse import WarehouseResource, replace_table
+from cip_resources.tables import TableSpec, write_table
+from cip_resources.warehouse import WarehouseResource
 
 # One row per order and line status, summed inside DuckDB: the value models only need each order's time,
 # status and net amount, and this keeps pandas to a fraction of the order-line count.
@@ -20,94 +24,106 @@ ORDERS_SQL = """SELECT customer_id, order_id, min(ordered_at) AS ordered_at, lin
                        sum(quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100)) AS unit_price,
                        0.0 AS discount_pct
                 FROM staging.stg_order_lines WHERE customer_id IS NOT NULL GROUP BY customer_id, order_id, status"""
-SEGMENT_FEATURES = ["frequency", "days_since_last_order", "revenue", "T", "avg_basket", "spend_90d"]
-
-
 MIN_CUSTOMERS = 50
-VALUE_MODEL, SEGMENT_MODEL = "cip_customer_value", "cip_segments"
+
+CUSTOMER_VALUE = TableSpec("ml", "customer_value", {
+    "customer_id": "VARCHAR", "expected_purchases_90d": "DOUBLE", "expected_spend_90d": "DOUBLE",
+    "value_12m": "DOUBLE", "probability_alive": "DOUBLE", "as_of": "TIMESTAMP", "model_version": "VARCHAR"},
+    grain="one row per customer with a completed order before as_of, valued by the cip_customer_value champion")
+CUSTOMER_SEGMENTS = TableSpec("ml", "customer_segments", {
+    "customer_id": "VARCHAR", "segment_id": "INTEGER", "segment_name": "VARCHAR", "persona": "VARCHAR",
+    "pca_x": "DOUBLE", "pca_y": "DOUBLE", "gmm_segment_id": "INTEGER", "model_version": "VARCHAR"},
+    grain="one row per customer with a completed order, segmented by the cip_segments champion")
 
 
-def _lines_and_as_of(warehouse: WarehouseResource) -> tuple[pd.DataFrame, pd.Timestamp] | None:
-    """Identified orders (one row per order and status) and the scoring date (the day after the last completed order),
-    or None when fewer than MIN_CUSTOMERS customers have completed orders."""
+def load_orders(warehouse: WarehouseResource) -> tuple[pd.DataFrame, pd.Timestamp] | str:
+    """Identified orders (one row per order and status) and the scoring date (the day after the last completed
+    order); a string says why there is too little to model."""
     with warehouse.get_connection() as con:
         lines = con.execute(ORDERS_SQL).df()
     completed = lines[lines.status == "completed"]
     if completed.customer_id.nunique() < MIN_CUSTOMERS:
-        return None
+        return f"fewer than {MIN_CUSTOMERS} customers with completed orders"
     return lines, completed.ordered_at.max().normalize() + timedelta(days=1)
 
 
-def _write(warehouse: WarehouseResource, table: str, frame: pd.DataFrame) -> None:
-    with warehouse.get_connection() as con:
-        replace_table(con, "ml", table, frame)
+def segment_inputs(lines: pd.DataFrame, as_of) -> pd.DataFrame:
+    features = spend_features(lines, as_of)
+    return features[[c for c in SEGMENT_FEATURES if c in features.columns]]
 
 
 @dg.asset(key=["ml", "customer_value"], group_name="ml", deps=STAGING_INPUTS, kinds={"scipy", "mlflow"},
           owners=["team:data-science"])
 def customer_value(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
                    mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
-    """Expected purchases and spend in the next horizon, 12-month value and P(alive) per customer, from a
-    BG/NBD + Gamma-Gamma fit; evaluated out of time against the naive rate and a LightGBM spend model."""
-    horizon = settings.config().churn_horizon_days
-    loaded = _lines_and_as_of(warehouse)
-    if loaded is None:
-        return dg.MaterializeResult(metadata={"skipped": f"fewer than {MIN_CUSTOMERS} customers with completed orders"})
+    """Expected purchases and spend in the next horizon, 12-month value and P(alive) per customer, from the
+    `cip_customer_value` champion. BG/NBD + Gamma-Gamma is fitted before `as_of - horizon` and judged on the
+    spend in the horizon after it (MAE, lower is better) beside the naive rate; the better one is registered,
+    and promoted unless the current champion, re-scored on the same customers, does better."""
+    loaded = load_orders(warehouse)
+    if isinstance(loaded, str):
+        return skipped(context, loaded)
     lines, as_of = loaded
-    evaluation = evaluate_out_of_time(lines, as_of - timedelta(days=horizon), horizon)
-    with mlflow_tracking.start_run("customer_value", context.run_id, "customer_value") as run:
-        mlflow.log_params({"horizon_days": horizon, "evaluation_cutoff": evaluation["cutoff"],
-                           **{f"bgnbd_{k}": v for k, v in evaluation["bgnbd"].items()},
-                           **{f"gamma_gamma_{k}": v for k, v in evaluation["gamma_gamma"].items()}})
-        mlflow.log_metrics({f"{target}_{method}_{metric}": value
-                            for target in ("purchases", "spend") for method, metrics in evaluation[target].items()
-                            for metric, value in metrics.items() if isinstance(value, (int, float))})
-        mlflow.log_dict(evaluation, "evaluation.json")
-        summary = order_summary(lines, as_of)
-        model = CustomerValueModel.fit(summary)
-        version = log_and_register(CustomerValuePyfunc(model, horizon), VALUE_MODEL,
-                                   summary[["frequency", "recency", "T", "monetary_value"]].head(5))
-    purchases = evaluation["purchases"]
-    promoted = purchases["bgnbd"]["mae"] < purchases["naive"]["mae"]
-    if promoted:  # as for churn: a model replaces its predecessor only when it beats the naive baseline
-        mlflow_tracking.client().set_registered_model_alias(VALUE_MODEL, "champion", version)
-    scores = model.score(summary, horizon)
-    scores["as_of"] = as_of
-    _write(warehouse, "customer_value", scores)
-    table = "\n".join(["| target | method | MAE | RMSE | Spearman |", "|---|---|---|---|---|"] + [
-        f"| {target} | {method} | {m['mae']:.3f} | {m['rmse']:.3f} | {m['spearman']:.3f} |"
-        for target in ("purchases", "spend") for method, m in evaluation[target].items()])
+    horizon = settings.config().churn_horizon_days
+    lifecycle = mlflow_tracking.lifecycle(VALUE_MODEL, VALUE_METRIC, higher_is_better=VALUE_HIGHER_IS_BETTER)
+    run_id, evaluation, decision = train_value(lifecycle, mlflow_tracking, context.run_id, lines, as_of, horizon)
+    champion = lifecycle.load(decision.champion_version)
+    scores = score_value(champion, order_summary(lines, as_of), decision.champion_version, as_of)
+    with warehouse.get_connection() as con:
+        write_table(con, CUSTOMER_VALUE, scores)
+        store_decision(con, decision)
+    (context.log.info if decision.model_beats_baselines else context.log.warning)(decision.summary)
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(scores), "evaluation": dg.MetadataValue.md(table),
-        "mlflow_run_id": run.info.run_id, "as_of": str(as_of.date()), "model_version": version,
-        "promoted": promoted})
+        "dagster/row_count": len(scores), "evaluation": dg.MetadataValue.md(value_table(evaluation.result)),
+        "decision": decision.summary, "mlflow_run_id": run_id, "as_of": str(as_of.date()),
+        "model_version": decision.candidate_version, "champion_version": decision.champion_version,
+        "champion_method": decision.champion_method, "promoted": decision.promoted})
+
+
+@dg.asset_check(asset=customer_value, name="beats_baselines", blocking=False,
+                description="WARN when BG/NBD + Gamma-Gamma did not win on out-of-time spend error: the figures, "
+                            "and which method is champion. Never blocks: the champion still values customers.")
+def customer_value_beats_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as con:
+        return decision_check(con, VALUE_MODEL)
 
 
 @dg.asset(key=["ml", "customer_segments"], group_name="ml", deps=STAGING_INPUTS, kinds={"sklearn", "mlflow"},
           owners=["team:data-science"])
 def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                       mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
-    """KMeans (k by silhouette) and a Gaussian mixture (k by BIC) on scaled RFM and behaviour features,
-    PCA coordinates for plots, and a persona per cluster in words."""
-    loaded = _lines_and_as_of(warehouse)
-    if loaded is None:
-        return dg.MaterializeResult(metadata={"skipped": f"fewer than {MIN_CUSTOMERS} customers with completed orders"})
+    """KMeans (k by silhouette) and a Gaussian mixture (k by BIC) on scaled RFM and behaviour features, PCA
+    coordinates for plots, and a persona per cluster in words, from the `cip_segments` champion. There is no
+    out-of-time test for a segmentation: the new one replaces the champion unless the champion's segments of
+    today's customers have the better silhouette (see `registry.py`)."""
+    loaded = load_orders(warehouse)
+    if isinstance(loaded, str):
+        return skipped(context, loaded)
     lines, as_of = loaded
-    features = spend_features(lines, as_of)
-    features = features[[c for c in SEGMENT_FEATURES if c in features.columns]]
-    result = segment_customers(features)
-    with mlflow_tracking.start_run("segmentation", context.run_id, "customer_segments") as run:
-        mlflow.log_params({"kmeans_k": result.k, "gmm_k": result.gmm_k, "features": ",".join(features.columns)})
-        mlflow.log_metrics({**{f"silhouette_k{k}": v for k, v in result.silhouette.items()},
-                            **{f"bic_k{k}": v for k, v in result.bic.items()}})
-        version = log_and_register(SegmentPyfunc(result.assigner), SEGMENT_MODEL, features.head(5))
-    mlflow_tracking.client().set_registered_model_alias(SEGMENT_MODEL, "champion", version)
-    _write(warehouse, "customer_segments", result.segments)
-    personas = result.segments.groupby(["segment_id", "segment_name", "persona"]).size().reset_index(name="customers")
+    features = segment_inputs(lines, as_of)
+    lifecycle = mlflow_tracking.lifecycle(SEGMENT_MODEL, SEGMENT_METRIC)
+    trained = train_segments(lifecycle, mlflow_tracking, context.run_id, features)
+    decision = trained.decision
+    segments = score_segments(lifecycle.load(decision.champion_version), features, decision.champion_version)
+    with warehouse.get_connection() as con:
+        write_table(con, CUSTOMER_SEGMENTS, segments)
+        store_decision(con, decision)
+    (context.log.info if decision.promoted else context.log.warning)(decision.summary)
+    personas = segments.groupby(["segment_id", "segment_name", "persona"]).size().reset_index(name="customers")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(result.segments), "k": result.k, "gmm_k": result.gmm_k,
-        "personas": dg.MetadataValue.md(personas.to_markdown(index=False)), "mlflow_run_id": run.info.run_id,
-        "model_version": version})
+        "dagster/row_count": len(segments), "k": trained.result.k, "gmm_k": trained.result.gmm_k,
+        "personas": dg.MetadataValue.md(personas.to_markdown(index=False)), "mlflow_run_id": trained.run_id,
+        "decision": decision.summary, "model_version": decision.candidate_version,
+        "champion_version": decision.champion_version, "promoted": decision.promoted})
+
+
+@dg.asset_check(asset=customer_segments, name="kept_or_promoted", blocking=False,
+                description="WARN when the new segmentation did not replace the champion (its segments of today's "
+                            "customers separate them better). Never blocks: the champion's segments are published.")
+def customer_segments_decision(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as con:
+        return decision_check(con, SEGMENT_MODEL)
 
 
 value_assets = [customer_value, customer_segments]
+value_checks = [customer_value_beats_baselines, customer_segments_decision]

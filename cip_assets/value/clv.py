@@ -287,7 +287,36 @@ def _metrics(predicted: pd.Series, actual: pd.Series) -> dict:
     }
 
 
+def naive_value(summary: pd.DataFrame, horizon_days: float) -> pd.DataFrame:
+    """The naive baseline as value columns: purchase days / T and net spend / T, carried forward over the
+    horizon and 12 months. It has no notion of dropout, so probability_alive is null."""
+    tenure = summary["T"].astype(float).clip(lower=1)
+    spend_rate = summary["revenue"].astype(float).clip(lower=0) / tenure
+    return pd.DataFrame({
+        "expected_purchases_90d": ((summary["frequency"].astype(float) + 1) / tenure * horizon_days).to_numpy(),
+        "expected_spend_90d": (spend_rate * horizon_days).to_numpy(),
+        "value_12m": (spend_rate * 365).to_numpy(),
+        "probability_alive": np.full(len(summary), np.nan),
+    }, index=summary.index)
+
+
+@dataclass
+class OutOfTime:
+    """An out-of-time evaluation: the features at the cutoff, what happened in the horizon after it, the
+    value model fitted before the cutoff, and the figures (`result`, JSON-ready)."""
+
+    features: pd.DataFrame
+    truth: pd.DataFrame
+    model: "CustomerValueModel"
+    result: dict
+
+
 def evaluate_out_of_time(lines: pd.DataFrame, cutoff, horizon_days: float = 90) -> dict:
+    """The figures of `out_of_time` (a JSON-ready dict)."""
+    return out_of_time(lines, cutoff, horizon_days).result
+
+
+def out_of_time(lines: pd.DataFrame, cutoff, horizon_days: float = 90) -> OutOfTime:
     """Fit before `cutoff`, predict [cutoff, cutoff + horizon), and score against what happened.
 
     Purchases: BG/NBD vs the naive rate (purchase days / T * horizon, first day included, as the
@@ -308,7 +337,7 @@ def evaluate_out_of_time(lines: pd.DataFrame, cutoff, horizon_days: float = 90) 
     repeat_rate_purchases = features["frequency"] / features["T"] * horizon_days
     spend_predictions = {
         "bgnbd_gamma_gamma": expected * gamma_gamma.expected_spend(features),
-        "naive": features["revenue"].clip(lower=0) / features["T"] * horizon_days,
+        "naive": naive_value(features, horizon_days)["expected_spend_90d"],
     }
     train_cutoff = cutoff - pd.Timedelta(days=horizon_days)
     train_features = spend_features(lines, train_cutoff)
@@ -317,7 +346,7 @@ def evaluate_out_of_time(lines: pd.DataFrame, cutoff, horizon_days: float = 90) 
         spend_model = fit_spend_model(train_features, train_target)
         spend_predictions["lightgbm"] = spend_model.predict(features)
 
-    return {
+    result = {
         "cutoff": str(cutoff.date()),
         "horizon_days": horizon_days,
         "customers": len(features),
@@ -330,6 +359,7 @@ def evaluate_out_of_time(lines: pd.DataFrame, cutoff, horizon_days: float = 90) 
         "actual_mean_purchases": float(truth["purchases"].mean()),
         "actual_mean_spend": float(truth["spend"].mean()),
     }
+    return OutOfTime(features, truth, CustomerValueModel(bgnbd, gamma_gamma), result)
 
 
 @dataclass

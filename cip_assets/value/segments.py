@@ -99,13 +99,16 @@ def _personas(raw: pd.DataFrame, scaled: pd.DataFrame, labels: np.ndarray, trait
 
 
 class SegmentAssigner:
-    """The fitted segmentation as one object: medians for gaps, signed log, scaling, KMeans, ids by size.
-    Logged to MLflow as a pyfunc model, so any customer's features map to the same segment later."""
+    """The fitted segmentation as one object: medians for gaps, signed log, scaling, KMeans (ids by size), the
+    names and personas, the PCA axes and the Gaussian mixture's second opinion. `describe` gives every column of
+    ml.customer_segments for any customers' features, so the registered pyfunc alone reproduces the table."""
 
     def __init__(self, columns: list[str], medians: pd.Series, scaler: StandardScaler, kmeans: KMeans,
-                 mapping: np.ndarray, names: dict[int, str]):
+                 mapping: np.ndarray, names: dict[int, str], personas: dict[int, str] | None = None,
+                 pca: PCA | None = None, gmm: GaussianMixture | None = None, gmm_mapping: np.ndarray | None = None):
         self.columns, self.medians, self.scaler, self.kmeans = columns, medians, scaler, kmeans
-        self.mapping, self.names = mapping, names
+        self.mapping, self.names, self.personas = mapping, names, personas or {}
+        self.pca, self.gmm, self.gmm_mapping = pca, gmm, gmm_mapping
 
     def scale(self, features: pd.DataFrame) -> np.ndarray:
         raw = features[self.columns].astype(float).fillna(self.medians)
@@ -113,6 +116,30 @@ class SegmentAssigner:
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         return self.mapping[self.kmeans.predict(self.scale(features))]
+
+    def describe(self, features: pd.DataFrame) -> pd.DataFrame:
+        """segment_id, segment_name, persona, pca_x, pca_y, gmm_segment_id per row of `features`."""
+        X = self.scale(features)
+        labels = self.mapping[self.kmeans.predict(X)]
+        coords = self.pca.transform(X) if self.pca is not None else np.column_stack([X[:, 0], np.zeros(len(X))])
+        gmm = (self.gmm_mapping[self.gmm.predict(X)] if self.gmm is not None
+               else np.full(len(X), -1))
+        return pd.DataFrame({
+            "segment_id": labels,
+            "segment_name": [self.names[s] for s in labels],
+            "persona": [self.personas.get(s, "") for s in labels],
+            "pca_x": coords[:, 0],
+            "pca_y": coords[:, 1],
+            "gmm_segment_id": gmm,
+        })
+
+
+def silhouette_in(space: SegmentAssigner, features: pd.DataFrame, labels: np.ndarray, seed: int = 42) -> float:
+    """Silhouette of `labels` in `space`'s scaled feature space, on a fixed sample of at most SILHOUETTE_SAMPLE
+    customers: two segmentations of the same customers compared on one ruler."""
+    X = space.scale(features)
+    sample = np.random.default_rng(seed).choice(len(X), size=min(len(X), SILHOUETTE_SAMPLE), replace=False)
+    return float(silhouette_score(X[sample], np.asarray(labels)[sample]))
 
 
 def segment_customers(features: pd.DataFrame, k_range=range(2, 9), seed: int = 42) -> SegmentationResult:
@@ -148,34 +175,31 @@ def segment_customers(features: pd.DataFrame, k_range=range(2, 9), seed: int = 4
     gmm_k = min(bic, key=bic.get)
 
     kmeans_labels = kmeans_models[k].predict(X)
-    labels = _by_size(kmeans_labels)
-    mapping = np.zeros(k, dtype=int)
-    mapping[kmeans_labels] = labels
+    mapping = _size_mapping(kmeans_labels, k)
+    labels = mapping[kmeans_labels]
     personas, names = _personas(raw, scaled, labels)
     pca = PCA(n_components=2, random_state=seed).fit(fit_rows) if X.shape[1] >= 2 else None
-    coords = pca.transform(X) if pca is not None else np.column_stack([X[:, 0], np.zeros(len(X))])
-    segments = pd.DataFrame({
-        "customer_id": raw.index,
-        "segment_id": labels,
-        "segment_name": [names[s] for s in labels],
-        "persona": [personas[s] for s in labels],
-        "pca_x": coords[:, 0],
-        "pca_y": coords[:, 1],
-        "gmm_segment_id": _by_size(gmm_models[gmm_k].predict(X)),
-    })
+    assigner = SegmentAssigner(list(raw.columns), medians[raw.columns], scaler, kmeans_models[k], mapping, names,
+                               personas, pca, gmm_models[gmm_k], _size_mapping(gmm_models[gmm_k].predict(X), gmm_k))
+    segments = assigner.describe(raw)
+    segments.insert(0, "customer_id", raw.index)
     profiles = raw.assign(segment_id=labels).groupby("segment_id").mean()
     profiles.insert(0, "customers", np.bincount(labels))
     profiles.insert(0, "segment_name", [names[s] for s in profiles.index])
     explained = tuple(float(v) for v in pca.explained_variance_ratio_) if pca is not None else (1.0, 0.0)
-    assigner = SegmentAssigner(list(raw.columns), medians[raw.columns], scaler, kmeans_models[k], mapping, names)
     return SegmentationResult(segments=segments, k=k, gmm_k=gmm_k, silhouette=silhouette, bic=bic,
                               profiles=profiles, explained_variance=explained, assigner=assigner)
 
 
-def _by_size(labels: np.ndarray) -> np.ndarray:
-    """Relabel clusters 0..k-1 from largest to smallest (ties by original label) so ids do not depend on init order."""
-    sizes = np.bincount(labels)
+def _size_mapping(labels: np.ndarray, k: int) -> np.ndarray:
+    """Cluster -> id, 0..k-1 from largest to smallest (ties by original label), so ids do not depend on init order."""
+    sizes = np.bincount(labels, minlength=k)
     order = sorted(range(len(sizes)), key=lambda label: (-sizes[label], label))
     mapping = np.empty(len(sizes), dtype=int)
     mapping[order] = np.arange(len(sizes))
-    return mapping[labels]
+    return mapping
+
+
+def _by_size(labels: np.ndarray) -> np.ndarray:
+    """Relabel clusters 0..k-1 from largest to smallest (ties by original label) so ids do not depend on init order."""
+    return _size_mapping(labels, int(labels.max()) + 1 if len(labels) else 0)[labels]
