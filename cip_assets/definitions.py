@@ -16,7 +16,7 @@ from cip_assets.monitoring.assets import monitoring_assets, monitoring_checks, m
 from cip_assets.pricing.assets import pricing_assets, pricing_checks
 from cip_assets.qa.assets import qa_assets
 from cip_assets.serving.assets import published
-from cip_assets.value.assets import value_assets
+from cip_assets.value.assets import value_assets, value_checks
 from cip_resources.config import CipSettings
 from cip_resources.dbt import dbt_resource
 from cip_resources.mlflow import MlflowResource
@@ -40,7 +40,7 @@ defs = dg.Definitions(
             *feedback_assets, *events_assets, cip_dbt_scores, *monitoring_assets, published, *qa_assets,
             dashboard_spec],
     asset_checks=[*ingest_checks, *churn_checks, *pricing_checks, *feedback_checks, *events_checks,
-                  *monitoring_checks],
+                  *monitoring_checks, *value_checks],
     jobs=[build_all_job, refresh_job, retrain_job],
     schedules=[nightly_refresh, weekly_retrain],
     sensors=[inbox_sensor, *monitoring_sensors],
