@@ -1,7 +1,9 @@
 """Event streams: sessionisation, point-in-time features, purchase propensity, next action, funnel and timing marts.
 
 The unit tests build tiny event tables by hand; the rest read the session's synthetic `cip run`
-(conftest's synthetic_run_home), whose assets trained and scored the event models for real.
+(conftest's synthetic_run_home), whose assets trained and scored the event models for real. The model
+lifecycle tests train the event models again on a copy of that run's warehouse (capped samples), with an
+MLflow of their own.
 """
 
 from datetime import datetime, timedelta
@@ -16,7 +18,7 @@ import pytest
 from cip_assets.events.features import EventSettings, plan_snapshots, snapshot
 from cip_assets.events.next_action import (ACTIONS, END, PAD, MarkovChain, Windows, build_windows,
                                            read_live_sessions)
-from cip_assets.events.propensity import beats_baselines, top_share_metrics
+from cip_assets.events.propensity import RecentActivity, evaluate, recent_activity_score, top_share_metrics
 from cip_resources.mlflow import tracking_uri
 from cip_resources.settings import ConfigError
 
@@ -54,16 +56,21 @@ def test_markov_chain_learns_the_transitions():
     assert model.predict_proba(windows).sum(axis=1) == pytest.approx(1.0)
 
 
-def test_top_share_metrics_and_the_gate():
+def test_top_share_metrics_and_the_activity_baseline_as_a_probability():
     y = np.zeros(100, int)
     y[:10] = 1
     score = np.zeros(100)
     score[[0, 1, 2, 50, 60]] = 1.0  # the top 5: three buyers, two not
     m = top_share_metrics(y, score)
     assert m == {"precision_top5": 0.6, "recall_top5": 0.3, "lift_top5": pytest.approx(6.0)}
-    assert beats_baselines({"model": {"roc_auc": 0.8}, "a": {"roc_auc": 0.7}})[0]
-    ok, why = beats_baselines({"model": {"roc_auc": 0.7}, "a": {"roc_auc": 0.7}})
-    assert not ok and "a 0.700" in why
+    # the registrable recent-activity baseline is a probability that keeps the activity ranking
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"events_7d": rng.poisson(3, 500).astype(float),
+                          "hours_since_last_event": rng.exponential(50, 500)})
+    bought = (rng.random(500) < 0.1 + 0.05 * frame.events_7d).astype(int)
+    probability = RecentActivity(frame, bought).probability(frame)
+    assert ((probability > 0) & (probability < 1)).all()
+    assert evaluate(bought, probability) == pytest.approx(evaluate(bought, recent_activity_score(frame)))
 
 
 def test_event_settings_accept_hours_and_reject_nonsense():
@@ -231,6 +238,158 @@ def test_next_action_models_share_one_split_and_the_best_scores_live_sessions(ru
     columns = [f"p_{a}" for a in ACTIONS]
     assert scores[columns].to_numpy() == pytest.approx(again[columns].to_numpy(), abs=1e-5)
     assert scores[columns].sum(axis=1).to_numpy() == pytest.approx(1.0, abs=1e-5)
+
+
+# ---------------------------------------------------------------- the model lifecycle on the event models
+@pytest.fixture
+def events_home(synthetic_run_home, cip_home, tmp_path):
+    """A copy of the synthetic run's warehouse (events, sessions) with an empty MLflow, and settings that cap
+    the next-action samples so that a training takes seconds."""
+    import shutil
+
+    from cip_resources.config import CipSettings
+    from tests.conftest import write_config
+
+    shutil.copy(synthetic_run_home / "warehouse.duckdb", cip_home / "warehouse.duckdb")
+    config = write_config(tmp_path / "conf", [{"name": "synthetic", "adapter": "synthetic"}],
+                          events={"max_train_events": 8_000, "max_test_events": 3_000})
+    return cip_home, CipSettings(config_path=str(config))
+
+
+def _materialize_events(home, settings, keys=None):
+    import dagster as dg
+
+    from cip_assets.events.assets import events_assets, events_checks
+    from cip_resources.mlflow import MlflowResource
+    from cip_resources.warehouse import WarehouseResource
+
+    resources = {"warehouse": WarehouseResource(database=str(home / "warehouse.duckdb")), "settings": settings,
+                 "mlflow_tracking": MlflowResource(cip_home=str(home))}
+    selection = [dg.AssetKey(k.split("/")) for k in keys] if keys else None
+    return dg.materialize([*events_assets, *events_checks], resources=resources, raise_on_error=False,
+                          selection=selection)
+
+
+class _Prior:
+    """A next-action "model" that learns nothing but the class shares: it loses to the Markov chain."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def fit(self, windows, target):
+        self.shares = np.bincount(target, minlength=len(ACTIONS)) / len(target)
+        return self
+
+    def predict_proba(self, windows):
+        return np.tile(self.shares, (len(windows), 1))
+
+
+def _weak_event_models(monkeypatch):
+    from lightgbm import LGBMClassifier
+
+    from cip_assets.events import propensity, training
+
+    monkeypatch.setattr(propensity, "new_model", lambda seed=0: LGBMClassifier(  # no split possible: a constant
+        n_estimators=5, min_child_samples=10**9, verbose=-1))
+    monkeypatch.setattr(training, "NgramLightGBM", lambda: _Prior("lightgbm_ngrams"))
+    monkeypatch.setattr(training, "GRUNextAction", lambda: _Prior("gru"))
+
+
+def test_event_models_losing_candidates_keep_their_champions_and_the_champions_alone_reproduce_the_scores(
+        events_home, monkeypatch):
+    import dagster as dg
+
+    home, settings = events_home
+    good = _materialize_events(home, settings)
+    assert good.success
+    assert all(c.passed for c in good.get_asset_check_evaluations())
+    mlflow.set_tracking_uri(tracking_uri(home))
+    client = mlflow.MlflowClient()
+    propensity = client.get_model_version_by_alias("cip_purchase_propensity", "champion")
+    next_action = client.get_model_version_by_alias("cip_next_action", "champion")
+    assert propensity.tags["method"] == "model" and propensity.tags["baseline"] == "false"
+    assert next_action.tags["method"] in ("gru", "lightgbm_ngrams") and next_action.tags["baseline"] == "false"
+
+    _weak_event_models(monkeypatch)
+    weak = _materialize_events(home, settings)
+    assert weak.success  # losing is a warning, never a failed run
+    checks = weak.get_asset_check_evaluations()
+    assert len(checks) == 2 and not any(c.passed for c in checks)
+    assert {c.severity for c in checks} == {dg.AssetCheckSeverity.WARN}
+    assert all("did not beat" in c.metadata["decision"].value for c in checks)
+    assert client.get_model_version_by_alias("cip_purchase_propensity", "champion").version == propensity.version
+    assert client.get_model_version_by_alias("cip_next_action", "champion").version == next_action.version
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        decisions = con.execute("""SELECT * FROM ml.model_decisions WHERE model IN ('cip_purchase_propensity',
+            'cip_next_action') ORDER BY decided_at DESC LIMIT 2""").df().set_index("model")
+        evaluation = con.execute("SELECT * FROM ml.propensity_evaluation").df().set_index("method")
+        scores = con.execute("SELECT * FROM ml.purchase_propensity ORDER BY customer_id").df()
+        (recent,) = con.execute("""SELECT count(DISTINCT customer_id) FROM intermediate.int_sessionised_events
+            WHERE customer_id IS NOT NULL AND event_at >= (SELECT max(event_at) FROM
+                  intermediate.int_sessionised_events) - INTERVAL 30 DAY""").fetchone()
+        frame = snapshot(con, scores.as_of.iloc[0].to_pydatetime(), timedelta(days=scores.horizon_days.iloc[0]))
+        live = con.execute("SELECT * FROM ml.next_action_scores ORDER BY session_key").df()
+        sessions, windows = read_live_sessions(con)
+    assert not decisions.promoted.any()
+    assert (decisions.champion_before_score > decisions.candidate_score).all()
+    assert decisions.loc["cip_purchase_propensity", "candidate_method"] in ("logreg_counts", "recent_activity")
+    assert decisions.loc["cip_next_action", "candidate_method"] == "markov_chain"
+    # a baseline won this training: it is the registered candidate, tagged as such, and not the champion
+    candidate = client.get_model_version_by_alias("cip_purchase_propensity", "candidate")
+    assert candidate.tags["baseline"] == "true"
+    assert evaluation.model_version.unique().tolist() == [str(candidate.version)]
+    assert evaluation.loc["model", "roc_auc"] == pytest.approx(0.5) and not evaluation.beats_baselines.any()
+
+    # the champions scored this run, and the registered pyfuncs alone reproduce what was stored
+    assert len(scores) == recent and set(scores.model_version) == {str(propensity.version)}
+    assert scores.propensity_decile.nunique() == 10
+    model = mlflow.pyfunc.load_model(f"models:/cip_purchase_propensity/{propensity.version}")
+    again = model.predict(frame.set_index("customer_id").loc[scores.customer_id].reset_index())
+    assert again.purchase_probability.to_numpy() == pytest.approx(scores.purchase_probability.to_numpy())
+    assert len(live) > 0 and set(live.model_version) == {str(next_action.version)}
+    assert set(live.model) == {next_action.tags["method"]}
+    columns = [f"p_{a}" for a in ACTIONS]
+    proba = mlflow.pyfunc.load_model(f"models:/cip_next_action/{next_action.version}").predict(windows.to_frame())
+    assert live.session_key.tolist() == sessions.session_key.tolist()
+    assert live[columns].to_numpy() == pytest.approx(proba[columns].to_numpy(), abs=1e-6)
+
+
+def test_an_event_champion_from_before_the_pyfunc_is_skipped_then_replaced(events_home):
+    """A champion registered as a bare LightGBM model (before the pyfunc): scoring skips with the reason and
+    keeps the published scores; the next training cannot re-score it, so its candidate replaces it."""
+    from lightgbm import LGBMClassifier
+
+    from cip_assets.events.features import FEATURES
+
+    home, settings = events_home
+    mlflow.set_tracking_uri(tracking_uri(home))
+    client = mlflow.MlflowClient()
+    frame = pd.DataFrame(np.random.default_rng(0).random((300, len(FEATURES))), columns=FEATURES)
+    old = LGBMClassifier(n_estimators=5, verbose=-1).fit(frame, np.arange(300) % 2)
+    with mlflow.start_run():
+        info = mlflow.lightgbm.log_model(old, name="model", registered_model_name="cip_purchase_propensity")
+    client.set_registered_model_alias("cip_purchase_propensity", "champion", str(info.registered_model_version))
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        published = con.execute("SELECT count(*) FROM ml.purchase_propensity").fetchone()[0]
+
+    scoring = _materialize_events(home, settings, ["ml/purchase_propensity"])
+    assert scoring.success
+    (event,) = scoring.get_asset_materialization_events()
+    assert "predates the self-contained propensity pyfunc" in event.materialization.metadata["skipped"].value
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM ml.purchase_propensity").fetchone()[0] == published
+
+    retrain = _materialize_events(home, settings, ["ml/propensity_model", "ml/purchase_propensity"])
+    assert retrain.success
+    champion = client.get_model_version_by_alias("cip_purchase_propensity", "champion")
+    assert int(champion.version) == int(info.registered_model_version) + 1 and "method" in champion.tags
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        decision = con.execute("SELECT * FROM ml.model_decisions WHERE model = 'cip_purchase_propensity' "
+                               "ORDER BY decided_at DESC LIMIT 1").df().iloc[0]
+        versions = con.execute("SELECT DISTINCT model_version FROM ml.purchase_propensity").fetchall()
+    assert decision.promoted and decision.champion_before == str(info.registered_model_version)
+    assert pd.isna(decision.champion_before_score) and "could not be re-scored" in decision.summary
+    assert versions == [(str(champion.version),)]
 
 
 # ---------------------------------------------------------------- the REES46 sample end to end
