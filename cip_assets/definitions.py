@@ -12,7 +12,8 @@ from cip_assets.events.assets import events_assets, events_checks
 from cip_assets.feedback.assets import feedback_assets, feedback_checks
 from cip_assets.ingest.assets import ingest_assets, ingest_checks, rejected_rows
 from cip_assets.marts.assets import cip_dbt_assets, cip_dbt_scores
-from cip_assets.monitoring.assets import monitoring_assets, monitoring_checks, monitoring_sensors
+from cip_assets.monitoring.assets import monitoring_assets, monitoring_checks
+from cip_assets.monitoring.sensors import monitoring_sensors
 from cip_assets.pricing.assets import pricing_assets, pricing_checks
 from cip_assets.qa.assets import qa_assets
 from cip_assets.serving.assets import published

@@ -22,7 +22,7 @@ import duckdb
 import pytest
 
 from cip_assets.monitoring import alerts as rules
-from cip_assets.monitoring.assets import alert_sensor
+from cip_assets.monitoring.sensors import alert_sensor
 from cip_resources.notifier import DeliveryError, NotifierConfigError, NotifierResource
 from cip_resources.settings import paths
 

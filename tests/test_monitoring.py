@@ -15,7 +15,8 @@ import pytest
 from cip_assets.churn.assets import churn_assets, churn_checks
 from cip_assets.ingest.pipeline import ingest_table
 from cip_assets.monitoring import alerts as rules
-from cip_assets.monitoring.assets import alert_sensor, monitoring_assets
+from cip_assets.monitoring.assets import monitoring_assets
+from cip_assets.monitoring.sensors import alert_sensor
 from cip_assets.monitoring.quality import null_share_jumps
 from cip_assets.value.assets import customer_value
 from cip_resources.config import CipSettings

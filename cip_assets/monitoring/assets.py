@@ -1,39 +1,39 @@
-"""Monitoring assets: model health, Evidently drift, data quality per run, and the alerts table; the sensors
-that deliver new alerts and failed runs to the notifier."""
+"""Monitoring assets: model health, Evidently drift, data quality per run, and the alerts table (the sensors
+that deliver alerts are in sensors.py; the tables are declared in tables.py)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import dagster as dg
 import duckdb
 import mlflow
 import pandas as pd
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 from dagster_dbt import get_asset_key_for_model
 
-from cip_assets.churn.assets import (REGISTERED_MODEL, SCORING_INPUTS, active_customers_to_score, churn_scores,
-                                     labelled_customers_to_score)
+from cip_assets.churn.assets import SCORING_INPUTS, churn_scores
+from cip_assets.churn.training import REGISTERED_MODEL, active_customers_to_score, labelled_customers_to_score
 from cip_assets.ingest.assets import ingest_assets
 from cip_assets.marts.assets import cip_dbt_assets
-from cip_assets.monitoring.alerts import (acknowledged_ids, data_quality_alerts, deliver, drift_alerts, kpi_alerts,
-                                          reconcile, risk_alerts, sentiment_alerts, thresholds, topic_alerts)
-from cip_assets.monitoring.drift import measure_drift
+from cip_assets.monitoring.alerts import (acknowledged_ids, data_quality_alerts, drift_alerts, kpi_alerts, reconcile,
+                                          risk_alerts, sentiment_alerts, thresholds, topic_alerts)
+from cip_assets.monitoring.drift import (TRAINING_DRIFT, feedback_windows, latest_scoring_features,
+                                         scoring_features_rows, stable_sample, summary_rows)
 from cip_assets.monitoring.health import log_scores, model_performance
-from cip_assets.monitoring.quality import null_share_jumps, summarise_checks
+from cip_assets.monitoring.quality import check_results, null_share_jumps, summarise_checks
+from cip_assets.monitoring.tables import (CHECK_RESULTS, DATA_QUALITY, DRIFT_SUMMARY, MODEL_PERFORMANCE,
+                                          NULL_SHARE_JUMPS, SCORING_FEATURES)
 from cip_assets.serving.privacy import safe_markdown
+from cip_assets.skip import skipped
 from cip_assets.value.assets import customer_value
 from cip_resources.config import CipSettings
 from cip_resources.mlflow import MlflowResource
-from cip_resources.notifier import NotifierResource
-from cip_resources.settings import paths
-from cip_resources.warehouse import WarehouseResource, replace_table, table_exists
+from cip_resources.tables import table_exists, write_table
+from cip_resources.warehouse import WarehouseResource
 
 NLP_KEYS = [dg.AssetKey(["nlp", "feedback_sentiment"]), dg.AssetKey(["nlp", "feedback_topic_trend"])]
 DAILY_KPIS = get_asset_key_for_model([cip_dbt_assets], "daily_kpis")
 STG_FEEDBACK = get_asset_key_for_model([cip_dbt_assets], "stg_feedback")
 STG_ORDER_LINES = get_asset_key_for_model([cip_dbt_assets], "stg_order_lines")
 RAW_TABLE_KEYS = [a.key for a in ingest_assets]  # the ingest ledger and the raw tables' empty-column scan
-FEEDBACK_WINDOW_DAYS = 30
-TRAINING_DRIFT = "churn features vs training"  # measured and checked, but not an alert: see drift_alerts
 
 
 def _monitoring_config(settings: CipSettings) -> dict:
@@ -50,9 +50,9 @@ def model_performance_asset(warehouse: WarehouseResource, settings: CipSettings)
         scores = con.execute("SELECT * FROM ml.churn_scores").df() if table_exists(con, "ml", "churn_scores") else pd.DataFrame()
         logged = log_scores(con, scores)
         if not table_exists(con, "staging", "stg_order_lines"):
-            return dg.MaterializeResult(metadata={"skipped": "no order lines to grade scorings against"})
+            return skipped(None, "no order lines to grade scorings against")
         performance = model_performance(con, horizon)
-        replace_table(con, "monitoring", "model_performance", performance)
+        write_table(con, MODEL_PERFORMANCE, performance)
     graded = performance.dropna(subset=["realised_roc_auc"])
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(performance), "scores_logged": logged, "scorings_graded": len(graded),
@@ -67,11 +67,8 @@ def drift_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     (logged with its MLflow run; the `drift_below_threshold` check), and against the previous scoring's;
     the churn scores against the previous scoring's; new feedback (text length, sentiment) against older.
     HTML reports go to CIP_HOME/reports and to the champion's MLflow run."""
-    client = mlflow_tracking.client()
-    try:
-        champion = client.get_model_version_by_alias(REGISTERED_MODEL, "champion")
-    except mlflow.exceptions.MlflowException:
-        champion = None
+    lifecycle = mlflow_tracking.lifecycle(REGISTERED_MODEL, "roc_auc")
+    champion = lifecycle.version("champion")
     reports_dir = settings.paths().reports / datetime.now().strftime("drift-%Y%m%dT%H%M%S")
     measured_at, pairs = datetime.now(), {}
     with warehouse.get_connection() as con:
@@ -79,42 +76,31 @@ def drift_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             reference = pd.read_parquet(mlflow.artifacts.download_artifacts(
                 run_id=champion.run_id, artifact_path="reference.parquet"))
             features = list(reference.columns)
-            if client.get_run(champion.run_id).data.tags.get("mode") == "labelled":
+            if (champion.tags or {}).get("mode") == "labelled":
                 current, _ = labelled_customers_to_score(con, features)
             else:
                 current, _ = active_customers_to_score(con)
-            current = _stable_sample(current).merge(
+            current = stable_sample(current).merge(
                 con.execute("SELECT customer_id, churn_probability FROM ml.churn_scores").df(), on="customer_id")
             pairs[TRAINING_DRIFT] = (reference, current[features])
-            previous = _latest_scoring_features(con)
+            previous = latest_scoring_features(con)
             if previous is not None:
                 shared = [c for c in features if c in previous.columns]
                 pairs["churn features"] = (previous[shared], current[shared])
                 pairs["churn scores"] = (previous[["churn_probability"]], current[["churn_probability"]])
-            _append(con, "monitoring", "scoring_features", current.assign(scored_at=measured_at))
-        feedback = _feedback_windows(con)
+            write_table(con, SCORING_FEATURES, scoring_features_rows(current, features, measured_at), mode="append")
+        feedback = feedback_windows(con)
         if feedback is not None:
             pairs["feedback"] = feedback
     if not pairs:
-        return dg.MaterializeResult(metadata={"skipped": "no champion model and no feedback to compare"})
-
-    rows, reports = [], {}
-    for kind, (reference, current) in pairs.items():
-        if len(reference) < 30 or len(current) < 30:
-            context.log.info(f"{kind}: too few rows to measure drift ({len(reference)} vs {len(current)})")
-            continue
-        result = measure_drift(reference, current, reports_dir / f"{kind.replace(' ', '_')}.html")
-        reports[kind] = str(result.report_path)
-        rows.append(result.columns.rename(columns={"column": "column_name"}).assign(
-            kind=kind, measured_at=measured_at, report_path=str(result.report_path),
-            reference_rows=len(reference), current_rows=len(current)))
-    summary = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+        return skipped(context, "no champion model and no feedback to compare")
+    summary, reports = summary_rows(pairs, reports_dir, measured_at, context.log.info)
     if champion is not None and reports:
         for path in reports.values():
-            client.log_artifact(champion.run_id, path, artifact_path="drift")
+            lifecycle.client.log_artifact(champion.run_id, path, artifact_path="drift")
     with warehouse.get_connection() as con:
         if len(summary):
-            _append(con, "monitoring", "drift_summary", summary)
+            write_table(con, DRIFT_SUMMARY, summary, mode="append")
     shares = summary.groupby("kind").drifted.mean().to_dict() if len(summary) else {}
     return dg.MaterializeResult(metadata={
         "drifted_share": dg.MetadataValue.json({k: round(float(v), 3) for k, v in shares.items()}),
@@ -141,37 +127,6 @@ def drift_below_threshold(warehouse: WarehouseResource, settings: CipSettings) -
         "suggestion": "retrain (the `retrain` job)" if share >= limit else "none"})
 
 
-def _stable_sample(frame: pd.DataFrame, rows: int = 5000) -> pd.DataFrame:
-    """The same customers every night (by a hash of the id), so unchanged data shows no drift."""
-    if len(frame) <= rows:
-        return frame.reset_index(drop=True)
-    order = pd.util.hash_pandas_object(frame.customer_id.astype(str), index=False).argsort()
-    return frame.iloc[order[:rows]].reset_index(drop=True)
-
-
-def _latest_scoring_features(con):
-    if not table_exists(con, "monitoring", "scoring_features"):
-        return None
-    return con.execute("""SELECT * FROM monitoring.scoring_features
-                          WHERE scored_at = (SELECT max(scored_at) FROM monitoring.scoring_features)""").df()
-
-
-def _feedback_windows(con):
-    """Feedback of the last FEEDBACK_WINDOW_DAYS against everything before: text length and sentiment."""
-    if table_exists(con, "nlp", "feedback_sentiment"):
-        source, sentiment = "nlp.feedback_sentiment", "sentiment_score"
-    elif table_exists(con, "staging", "stg_feedback"):
-        source, sentiment = "(SELECT created_at, feedback_text AS text, rating FROM staging.stg_feedback)", "rating"
-    else:
-        return None
-    frame = con.execute(f"""SELECT created_at >= (SELECT max(created_at) FROM {source}) - to_days({FEEDBACK_WINDOW_DAYS})
-                                   AS recent, length(text)::DOUBLE AS text_length, {sentiment}::DOUBLE AS sentiment
-                            FROM {source} WHERE text IS NOT NULL AND created_at IS NOT NULL""").df()
-    if frame.empty:
-        return None
-    return frame.loc[~frame.recent, ["text_length", "sentiment"]], frame.loc[frame.recent, ["text_length", "sentiment"]]
-
-
 @dg.asset(key=["monitoring", "data_quality"], group_name="monitoring", deps=[DAILY_KPIS, STG_FEEDBACK, *RAW_TABLE_KEYS],
           kinds={"duckdb"}, owners=["team:data-engineering"])
 def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
@@ -179,19 +134,7 @@ def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     """One row per run: Great Expectations checks and dbt tests passed, warned and failed (their latest
     outcomes), rows rejected since the previous summary, and columns of raw tables that suddenly went empty."""
     keys = list(context.job_def.asset_layer.asset_graph.asset_check_keys)  # the checks this job can run
-    records = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
-    rows = []
-    for key, record in records.items():
-        if record.status == AssetCheckExecutionRecordStatus.PLANNED or record.evaluation is None:
-            continue
-        evaluation = record.evaluation
-        rows.append({"asset": key.asset_key.to_user_string(), "check_name": key.name,
-                     "kind": ("great_expectations" if key.name == "great_expectations" else
-                              "dbt_test" if key.asset_key.path[0] in ("staging", "intermediate", "marts") else "platform"),
-                     "passed": bool(evaluation.passed), "severity": evaluation.severity.value,
-                     "run_id": record.run_id, "evaluated_at": datetime.fromtimestamp(record.create_timestamp)})
-    results = pd.DataFrame(rows, columns=["asset", "check_name", "kind", "passed", "severity", "run_id",
-                                          "evaluated_at"])
+    results = check_results(context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys))
     summary = summarise_checks(results.assign(check_name=results.asset + ":" + results.check_name))
     jump = _monitoring_config(settings)["null_share_jump"]
     with warehouse.get_connection() as con:
@@ -205,10 +148,10 @@ def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource
                   "failed_checks": ", ".join(summary["failed_checks"]),
                   "warned_checks": ", ".join(summary["warned_checks"]),
                   "emptied_columns": ", ".join(jumps.table_name + "." + jumps.column_name)}
-        _append(con, "monitoring", "data_quality",
-                pd.DataFrame([{"run_id": context.run_id, "checked_at": datetime.now(), **counts}]))
-        replace_table(con, "monitoring", "check_results", results)
-        replace_table(con, "monitoring", "null_share_jumps", jumps)
+        write_table(con, DATA_QUALITY, pd.DataFrame([{"run_id": context.run_id, "checked_at": datetime.now(), **counts}]),
+                    mode="append")
+        write_table(con, CHECK_RESULTS, results)
+        write_table(con, NULL_SHARE_JUMPS, jumps)
     return dg.MaterializeResult(metadata=counts)
 
 
@@ -236,17 +179,6 @@ def alerts(warehouse: WarehouseResource, settings: CipSettings) -> dg.Materializ
         "open": dg.MetadataValue.md(safe_markdown(open_alerts, 20, "none"))})  # messages scrubbed
 
 
-def _append(con, schema: str, table: str, frame: pd.DataFrame) -> None:
-    """Append to a history table, creating it from the first frame."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    con.register("history_rows", frame)
-    if table_exists(con, schema, table):
-        con.execute(f"INSERT INTO {schema}.{table} BY NAME SELECT * FROM history_rows")
-    else:
-        con.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM history_rows")
-    con.unregister("history_rows")
-
-
 PUBLISHED = dg.AssetKey(["serving", "published"])
 
 
@@ -266,45 +198,5 @@ def published_is_fresh(settings: CipSettings) -> dg.AssetCheckResult:
         "age_hours": round(age, 2), "threshold_hours": limit, "latest_order_day": str(last_day)})
 
 
-# --- delivery --------------------------------------------------------------------------------------
-@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def alert_sensor(context: dg.SensorEvaluationContext, notifier: NotifierResource):
-    """Sends each channel the open alerts (read from the published copy) it does not have yet. The cursor is a
-    per-channel ledger of alert ids, not a time: a failed channel retries next tick without the others
-    repeating, and no clock change can make it skip an alert."""
-    database = paths().published_db
-    if not database.exists():
-        return dg.SkipReason("nothing published yet")
-    with duckdb.connect(str(database), read_only=True) as con:
-        if not table_exists(con, "monitoring", "alerts"):
-            return dg.SkipReason("no alerts table published yet")
-        rows = con.execute("SELECT * FROM monitoring.alerts WHERE status = 'open' ORDER BY created_at, id")
-        names = [column[0] for column in rows.description]
-        open_alerts = [dict(zip(names, row)) for row in rows.fetchall()]
-    cursor, outcome = deliver(open_alerts, context.cursor, notifier.channels(), notifier.send)
-    if cursor != context.cursor:
-        context.update_cursor(cursor)
-    failed = {channel: what for channel, what in outcome.items() if what.startswith("failed")}
-    for channel, what in failed.items():
-        context.log.error(f"alert channel {channel}: {what}")
-    if not outcome:
-        return dg.SkipReason("no new alerts")
-    summary = "; ".join(f"{channel}: {what}" for channel, what in outcome.items())
-    return dg.SkipReason(f"delivery failed on {', '.join(failed)}, will retry. {summary}" if failed else summary)
-
-
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
-def run_failure_alert_sensor(context: dg.RunFailureSensorContext, notifier: NotifierResource):
-    """A failed run is an alert too: the last good published copy stays, but someone must look. Every channel is
-    tried; Dagster moves this sensor's cursor on even when one fails (no repeats to the others), and the error
-    shows on the tick."""
-    run = context.dagster_run
-    notifier.notify([{"id": f"run:{run.run_id}", "severity": "critical", "kind": "run_failure",
-                      "entity": run.job_name, "message": f"run {run.run_id} of job {run.job_name} failed: "
-                                                         f"{context.failure_event.message or 'see the Dagster UI'}",
-                      "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}])
-
-
 monitoring_assets = [model_performance_asset, drift_summary, data_quality, alerts]
 monitoring_checks = [drift_below_threshold, published_is_fresh]
-monitoring_sensors = [alert_sensor, run_failure_alert_sensor]

@@ -7,6 +7,7 @@ its distance reaches the threshold or its p-value falls below it.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,3 +53,74 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Categories as text and numbers as floats: the types Evidently infers reliably."""
     return frame.apply(lambda c: c.astype("string").astype(object) if c.dtype == "category" or c.dtype == object
                        else c.astype(float))
+
+
+# ---------------------------------------------------------------- what is compared each night
+TRAINING_DRIFT = "churn features vs training"  # measured and checked, but not an alert: see alerts.drift_alerts
+FEEDBACK_WINDOW_DAYS = 30
+
+
+def stable_sample(frame: pd.DataFrame, rows: int = 5000) -> pd.DataFrame:
+    """The same customers every night (by a hash of the id), so unchanged data shows no drift."""
+    if len(frame) <= rows:
+        return frame.reset_index(drop=True)
+    order = pd.util.hash_pandas_object(frame.customer_id.astype(str), index=False).argsort()
+    return frame.iloc[order[:rows]].reset_index(drop=True)
+
+
+def latest_scoring_features(con) -> pd.DataFrame | None:
+    """The features of the previous scoring's sample (monitoring.scoring_features holds them as JSON)."""
+    from cip_resources.tables import table_exists
+
+    if not table_exists(con, "monitoring", "scoring_features"):
+        return None
+    frame = con.execute("""SELECT customer_id, churn_probability, features FROM monitoring.scoring_features
+                           WHERE scored_at = (SELECT max(scored_at) FROM monitoring.scoring_features)
+                             AND features IS NOT NULL""").df()
+    if frame.empty:
+        return None
+    features = pd.json_normalize([json.loads(f) for f in frame.features])
+    return pd.concat([frame[["customer_id", "churn_probability"]], features], axis=1)
+
+
+def scoring_features_rows(current: pd.DataFrame, features: list[str], scored_at) -> pd.DataFrame:
+    """Tonight's sample for monitoring.scoring_features: the features as one JSON object per customer."""
+    values = current[features].astype(object).where(current[features].notna(), None)
+    return pd.DataFrame({"customer_id": current.customer_id.astype(str),
+                         "churn_probability": current.churn_probability,
+                         "scored_at": scored_at,
+                         "features": [json.dumps(row, default=str) for row in values.to_dict("records")]})
+
+
+def feedback_windows(con) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Feedback of the last FEEDBACK_WINDOW_DAYS against everything before: text length and sentiment."""
+    from cip_resources.tables import table_exists
+
+    if table_exists(con, "nlp", "feedback_sentiment"):
+        source, sentiment = "nlp.feedback_sentiment", "sentiment_score"
+    elif table_exists(con, "staging", "stg_feedback"):
+        source, sentiment = "(SELECT created_at, feedback_text AS text, rating FROM staging.stg_feedback)", "rating"
+    else:
+        return None
+    frame = con.execute(f"""SELECT created_at >= (SELECT max(created_at) FROM {source}) - to_days({FEEDBACK_WINDOW_DAYS})
+                                   AS recent, length(text)::DOUBLE AS text_length, {sentiment}::DOUBLE AS sentiment
+                            FROM {source} WHERE text IS NOT NULL AND created_at IS NOT NULL""").df()
+    if frame.empty:
+        return None
+    return frame.loc[~frame.recent, ["text_length", "sentiment"]], frame.loc[frame.recent, ["text_length", "sentiment"]]
+
+
+def summary_rows(pairs: dict[str, tuple[pd.DataFrame, pd.DataFrame]], reports_dir: Path, measured_at,
+                 log=print) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Evidently on every comparison with enough rows: one row per column, and the HTML report paths."""
+    rows, reports = [], {}
+    for kind, (reference, current) in pairs.items():
+        if len(reference) < 30 or len(current) < 30:
+            log(f"{kind}: too few rows to measure drift ({len(reference)} vs {len(current)})")
+            continue
+        result = measure_drift(reference, current, reports_dir / f"{kind.replace(' ', '_')}.html")
+        reports[kind] = str(result.report_path)
+        rows.append(result.columns.rename(columns={"column": "column_name"}).assign(
+            kind=kind, measured_at=measured_at, report_path=str(result.report_path),
+            reference_rows=len(reference), current_rows=len(current)))
+    return (pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()), reports

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-SCORE_LOG_DDL = """CREATE TABLE IF NOT EXISTS monitoring.score_log (
-    as_of DATE, model_version VARCHAR, customer_id VARCHAR, churn_probability DOUBLE, risk_band VARCHAR,
-    logged_at TIMESTAMP)"""
+from cip_assets.monitoring.tables import SCORE_LOG
+from cip_resources.tables import ensure_table, write_table
+
 
 _PERFORMANCE_SQL = """
 WITH scorings AS (
@@ -38,25 +38,20 @@ WHERE s.as_of = $as_of
 
 def log_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame) -> int:
     """Append a scoring to the log, replacing an earlier log of the same as_of date."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS monitoring")
-    con.execute(SCORE_LOG_DDL)
+    ensure_table(con, SCORE_LOG)
     if scores.empty:
         return 0
     as_of = pd.Timestamp(scores.as_of.iloc[0]).date()
-    frame = scores[["customer_id", "churn_probability", "risk_band", "model_version"]].assign(as_of=as_of)
+    frame = scores[["customer_id", "churn_probability", "risk_band", "model_version"]].assign(
+        as_of=as_of, logged_at=datetime.now())
     con.execute("DELETE FROM monitoring.score_log WHERE as_of = ?", [as_of])
-    con.register("new_scores", frame)
-    con.execute("""INSERT INTO monitoring.score_log SELECT as_of, model_version::VARCHAR, customer_id,
-                   churn_probability, risk_band, now() FROM new_scores""")
-    con.unregister("new_scores")
-    return len(frame)
+    return write_table(con, SCORE_LOG, frame, mode="append")
 
 
 def model_performance(con: duckdb.DuckDBPyConnection, horizon_days: int) -> pd.DataFrame:
     """One row per logged scoring: the score distribution, band shares and, when its horizon has passed
     in the data, the realised churn rate and ROC-AUC against what happened."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS monitoring")
-    con.execute(SCORE_LOG_DDL)
+    ensure_table(con, SCORE_LOG)
     data_end = con.execute("SELECT max(ordered_at)::DATE + 1 FROM staging.stg_order_lines "
                            "WHERE line_status = 'completed'").fetchone()[0]
     frame = con.execute(_PERFORMANCE_SQL, {"horizon": horizon_days, "data_end": data_end}).df()

@@ -57,3 +57,22 @@ def summarise_checks(results: pd.DataFrame) -> dict:
             "failed": len(errors), "failed_checks": sorted(errors.check_name), "warned_checks": sorted(warned.check_name),
             "great_expectations": int((results.kind == "great_expectations").sum()),
             "dbt_tests": int((results.kind == "dbt_test").sum())}
+
+
+def check_results(records: dict) -> pd.DataFrame:
+    """The latest evaluation of every asset check (from the Dagster event log) as monitoring.check_results rows."""
+    from datetime import datetime
+
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+    rows = []
+    for key, record in records.items():
+        if record.status == AssetCheckExecutionRecordStatus.PLANNED or record.evaluation is None:
+            continue
+        evaluation = record.evaluation
+        rows.append({"asset": key.asset_key.to_user_string(), "check_name": key.name,
+                     "kind": ("great_expectations" if key.name == "great_expectations" else
+                              "dbt_test" if key.asset_key.path[0] in ("staging", "intermediate", "marts") else "platform"),
+                     "passed": bool(evaluation.passed), "severity": evaluation.severity.value,
+                     "run_id": record.run_id, "evaluated_at": datetime.fromtimestamp(record.create_timestamp)})
+    return pd.DataFrame(rows, columns=["asset", "check_name", "kind", "passed", "severity", "run_id", "evaluated_at"])
