@@ -1,18 +1,13 @@
 """Churn assets: the model (trained out of time, tracked in MLflow, decided by the lifecycle), its check,
 the scores. The work is in `training.py`, `pyfunc.py` and `cip_resources.lifecycle`."""
 
-from datetime import datetime, timedelta
-
 import dagster as dg
-import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 
-from cip_assets.churn.features import last_order_day, snapshot
-from cip_assets.churn.labelled import attribute_features, load_labels
 from cip_assets.churn.pyfunc import is_churn_pyfunc
-from cip_assets.churn.scoring import ACTIVE_WITHIN_DAYS
-from cip_assets.churn.training import (EVALUATION, REGISTERED_MODEL, evaluation_rows, metrics_table, prepare,
-                                       register_and_decide, score_customers)
+from cip_assets.churn.training import (EVALUATION, REGISTERED_MODEL, active_customers_to_score, evaluation_rows,
+                                       labelled_customers_to_score, metrics_table, prepare, register_and_decide,
+                                       score_customers)
 from cip_assets.marts.assets import cip_dbt_assets
 from cip_assets.serving.privacy import safe_markdown
 from cip_assets.skip import skipped
@@ -97,22 +92,6 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         "dagster/row_count": len(scores), "model_version": str(version.version),
         "method": lifecycle.method_of(version), "as_of": str(as_of), "risk_bands": dg.MetadataValue.json(bands),
         "preview": dg.MetadataValue.md(safe_markdown(scores, 5, "no active customers"))})
-
-
-def active_customers_to_score(con) -> tuple[pd.DataFrame, object]:
-    """Snapshot features of every customer with a completed order in the last year, as of the day after
-    the last order."""
-    as_of = last_order_day(con) + timedelta(days=1)
-    frame = snapshot(con, as_of, 1)
-    return frame[frame.recency_days <= ACTIVE_WITHIN_DAYS].reset_index(drop=True), as_of
-
-
-def labelled_customers_to_score(con, features: list[str]) -> tuple[pd.DataFrame, object]:
-    """In labelled mode the customers still with us (labelled not churned), with their attributes."""
-    labels = load_labels(con)
-    frame = attribute_features(labels).reindex(columns=features)
-    frame.insert(0, "customer_id", labels.customer_id)
-    return frame[~labels.churned.astype(bool)].reset_index(drop=True), datetime.now().date()
 
 
 churn_assets = [churn_model, churn_scores]

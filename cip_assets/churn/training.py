@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -115,14 +115,16 @@ def register_and_decide(lifecycle: ModelLifecycle, tracking, dagster_run_id: str
                                      input_example=example, pip_requirements=PIP_REQUIREMENTS,
                                      card=f"Mode: {prepared.mode}; returns calibrated probabilities, bands, reasons.")
         lifecycle.client.set_model_version_tag(REGISTERED_MODEL, version, "mode", prepared.mode)
-    rescore = None
-    if prepared.mode == "snapshots":  # the champion on this very evaluation snapshot
-        evaluation = prepared.evaluation
-
-        def rescore(champion) -> float:
-            return float(roc_auc_score(evaluation.churned.to_numpy(int),
-                                       champion.predict(evaluation)["churn_probability"].to_numpy(float)))
+    rescore = _rescorer(prepared.evaluation) if prepared.mode == "snapshots" else None
     return run.info.run_id, lifecycle.decide(version, scores, trained_method="model", rescore=rescore)
+
+
+def _rescorer(evaluation: pd.DataFrame):
+    """The champion's ROC-AUC on this very evaluation snapshot (labelled mode has none: cross-validated)."""
+    def rescore(champion) -> float:
+        return float(roc_auc_score(evaluation.churned.to_numpy(int),
+                                   champion.predict(evaluation)["churn_probability"].to_numpy(float)))
+    return rescore
 
 
 def evaluation_rows(prepared: Prepared, run_id: str, decision: Decision) -> pd.DataFrame:
@@ -149,3 +151,18 @@ def score_customers(champion, frame: pd.DataFrame, version: str, as_of) -> pd.Da
     return pd.concat([frame[["customer_id"]].reset_index(drop=True), out], axis=1).assign(
         model_version=str(version), scored_at=datetime.now(), as_of=pd.Timestamp(as_of))
 
+
+def active_customers_to_score(con) -> tuple[pd.DataFrame, object]:
+    """Snapshot features of every customer with a completed order in the last year, as of the day after
+    the last order."""
+    as_of = last_order_day(con) + timedelta(days=1)
+    frame = snapshot(con, as_of, 1)
+    return frame[frame.recency_days <= ACTIVE_WITHIN_DAYS].reset_index(drop=True), as_of
+
+
+def labelled_customers_to_score(con, features: list[str]) -> tuple[pd.DataFrame, object]:
+    """In labelled mode the customers still with us (labelled not churned), with their attributes."""
+    labels = load_labels(con)
+    frame = attribute_features(labels).reindex(columns=features)
+    frame.insert(0, "customer_id", labels.customer_id)
+    return frame[~labels.churned.astype(bool)].reset_index(drop=True), datetime.now().date()
