@@ -20,19 +20,18 @@ import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from cip_assets.qa import glossary
-from cip_assets.qa.dates import Period
 from cip_assets.qa.gazetteer import Gazetteer
 from cip_assets.qa.handlers import handle
 from cip_assets.qa.intents import ExampleClassifier
 from cip_assets.qa.parser import MAX_QUESTION_CHARS, NotUnderstood, Parser, ascii_digits
-from cip_assets.qa.plan import Plan
+from cip_assets.qa.plan import Plan, json_default
 from cip_assets.qa.templates import DIM_LABEL, METRICS, NotAvailable, Query, Templates, check_sql
 
 ON_THE_FLY_EMBED_MAX = 5000
@@ -82,7 +81,7 @@ class AnswerCard:
     customer_level: bool = False      # rows or text about one identifiable customer: analysts only
 
     def to_dict(self) -> dict:
-        return json.loads(json.dumps(asdict(self), default=_json_default))
+        return json.loads(json.dumps(asdict(self), default=json_default))
 
     def to_text(self) -> str:
         lines = [self.answer]
@@ -97,21 +96,13 @@ class AnswerCard:
             for row in self.table["rows"][:20]:
                 lines.append(" | ".join(_fmt_cell(v) for v in row))
         if self.sql:
-            lines += ["", f"sql: {self.sql}", f"params: {json.dumps(self.params, default=_json_default)}"]
+            lines += ["", f"sql: {self.sql}", f"params: {json.dumps(self.params, default=json_default)}"]
         if self.chart and self.chart.get("type") not in (None, "none"):
             lines.append(f"chart: {self.chart['type']} of {self.chart.get('y')} by {self.chart.get('x')}")
         lines.append(f"confidence: {self.confidence:.2f}")
         if self.suggestions:
             lines += ["", "try:"] + [f"  {s}" for s in self.suggestions]
         return "\n".join(lines)
-
-
-def _json_default(v):
-    if isinstance(v, (date, datetime)):
-        return v.isoformat()
-    if hasattr(v, "item"):
-        return v.item()
-    return str(v)
 
 
 def _fmt_cell(v) -> str:
@@ -127,7 +118,7 @@ class Session:
     history: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return json.dumps({"last": self.last, "history": self.history[-20:]}, default=_json_default)
+        return json.dumps({"last": self.last, "history": self.history[-20:]}, default=json_default)
 
     @classmethod
     def from_json(cls, text: str) -> "Session":
@@ -407,10 +398,6 @@ def is_customer_level(intent: str, columns: list) -> bool:
     """Answers about identifiable customers (a profile, churn reasons, a list of customer ids)."""
     names = {str(c).lower() for c in columns or []}
     return intent in ("profile", "why_risk") or bool(names & {"customer", "customer_id"})
-
-
-def _plain(plan: dict) -> dict:
-    return json.loads(json.dumps(plan, default=_json_default))
 
 
 def load_session(path: Path) -> Session:

@@ -46,7 +46,7 @@ class Plan:
         return [Period.from_dict(p) for p in self.periods or []]
 
     def to_dict(self) -> dict:
-        return json.loads(json.dumps(asdict(self), default=_json_default))
+        return json.loads(json.dumps(asdict(self), default=json_default))
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "Plan | None":
@@ -57,7 +57,7 @@ class Plan:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def _json_default(v):
+def json_default(v):
     if isinstance(v, (date, datetime)):
         return v.isoformat()
     if hasattr(v, "item"):

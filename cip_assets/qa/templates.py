@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
 # table -> columns a template may read
 ALLOWED: dict[str, set[str]] = {
@@ -188,6 +187,25 @@ def check_sql(sql: str) -> None:
         raise ValueError(f"column {word} is not allow-listed")
 
 
+PRODUCT_COLUMNS = {"product": "product_name", "product_code": "product_id", "category": "category"}
+
+
+def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | None, what: str) -> tuple[list, list]:
+    """`col = ?` per filter and `col NOT IN (...)` per exclusion (unknown values leave the rows out too)."""
+    clauses, params = [], []
+    for kind, value in filters.items():
+        if kind not in columns:
+            raise NotAvailable(f"{what} are not kept by {DIM_LABEL.get(kind, kind)}")
+        clauses.append(f"{columns[kind]} = ?")
+        params.append(value)
+    for kind, values in (exclude or {}).items():
+        if kind not in columns:
+            raise NotAvailable(f"{what} cannot leave out a {DIM_LABEL.get(kind, kind)}")
+        clauses.append(f"{columns[kind]} IS NOT NULL AND {columns[kind]} NOT IN ({', '.join('?' for _ in values)})")
+        params += list(values)
+    return clauses, params
+
+
 class Templates:
     """Builds the SQL for a plan, given which tables are published (`tables`: name -> columns)."""
 
@@ -252,18 +270,7 @@ class Templates:
     def _order_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list]:
         if not self._has(ORDER_MART):
             raise NotAvailable(f"{ORDER_MART} (one row per order) is not published; rebuild the marts")
-        clauses, params = [], []
-        for kind, value in filters.items():
-            if kind == "churned" or kind not in ORDER_DIMS:
-                raise NotAvailable(f"orders by {DIM_LABEL.get(kind, kind)} in a period are not kept in a published mart")
-            clauses.append(f"{ORDER_DIMS[kind]} = ?")
-            params.append(value)
-        for kind, values in (exclude or {}).items():
-            if kind not in ORDER_DIMS:
-                raise NotAvailable(f"orders cannot leave out a {DIM_LABEL.get(kind, kind)}")
-            col = ORDER_DIMS[kind]
-            clauses.append(f"{col} IS NOT NULL AND {col} NOT IN ({', '.join('?' for _ in values)})")
-            params += list(values)
+        clauses, params = _equal_and_excluded(ORDER_DIMS, filters, exclude, "orders in a published mart")
         if period is not None:
             clauses.append("order_date >= ? AND order_date < ?")
             params += [period.start, period.end]
@@ -327,18 +334,7 @@ class Templates:
     def _product_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list]:
         if not self._has(PRODUCT_MART):
             raise NotAvailable(f"{PRODUCT_MART} (product x month) is not published")
-        columns = {"product": "product_name", "product_code": "product_id", "category": "category"}
-        clauses, params = [], []
-        for kind, value in filters.items():
-            if kind not in columns:
-                raise NotAvailable(f"product sales are not kept by {DIM_LABEL.get(kind, kind)}")
-            clauses.append(f"{columns[kind]} = ?")
-            params.append(value)
-        for kind, values in (exclude or {}).items():
-            if kind not in columns:
-                raise NotAvailable(f"product sales cannot leave out a {DIM_LABEL.get(kind, kind)}")
-            clauses.append(f"{columns[kind]} NOT IN ({', '.join('?' for _ in values)})")
-            params += list(values)
+        clauses, params = _equal_and_excluded(PRODUCT_COLUMNS, filters, exclude, "product sales")
         if period is not None:
             if period.start.day != 1 or period.end.day != 1:
                 raise NotAvailable("product sales are kept by calendar month; ask for whole months")
