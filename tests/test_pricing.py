@@ -158,6 +158,43 @@ def test_offer_settings_from_config():
         OfferSettings.from_config({"offers": {"margin": 40}})
 
 
+def test_the_offer_policy_pyfunc_with_text_covariates_round_trips_through_the_registry(cip_home):
+    """Attribute-mode campaigns have text covariates (pandas categories): the registered policy takes them as
+    text, with any column missing, and gives what the policy object gives; held-out profit is IPW."""
+    from cip_assets.pricing.policy import (OfferPolicyPyfunc, example_input, held_out_profit, policy_input,
+                                           settings_params)
+    from cip_assets.pricing.uplift import fit_policy
+    from cip_resources.mlflow import MlflowResource
+
+    X, t, y, _ = planted(3000, 5)
+    arm = np.where(t, "offer", "control")
+    policy = fit_policy(X, arm, y, "control", {"offer": 10.0}, calibrate=False)
+    python_model = OfferPolicyPyfunc("model", policy, {"campaign_id": "c1", "feature_mode": "attributes",
+                                                       "order_value": 50.0})
+    settings = OfferSettings(margin=0.5, budget=500.0)
+    lifecycle = MlflowResource(cip_home=str(cip_home)).lifecycle("cip_offer_policy_test", "profit")
+    with mlflow.start_run():
+        version = lifecycle.register(python_model, "model", "model", {"model": 1.0},
+                                     input_example=(example_input(X, 50.0), settings_params(settings)))
+    loaded = lifecycle.load(version)
+    Xt, _, _, _ = planted(500, 6)
+    Xt.loc[:9, "channel"] = None  # missing text and numbers are fine
+    Xt.loc[:4, "x3"] = np.nan
+    frame = policy_input(Xt, pd.DataFrame({"customer_id": [f"c{i}" for i in range(len(Xt))],
+                                           "expected_order_value": 50.0}))
+    direct = python_model.predict(None, frame, settings_params(settings))
+    through = loaded.predict(frame, params=settings_params(settings))
+    pd.testing.assert_frame_equal(through, direct)
+    assert set(through.recommended_arm) <= {"offer", NO_OFFER} and through.campaign_id.eq("c1").all()
+    assert through.loc[through.within_budget, "expected_cost"].sum() <= 500 + 1e-9
+    # IPW: a policy that offers everyone earns the offer arm's mean reward minus control's, per customer
+    d = 0.1
+    everyone = held_out_profit(np.full(len(arm), "offer"), arm, y, {"offer": 10.0}, 50.0, settings)
+    by_hand = y[t].mean() * 50 * (0.5 - d) - y[~t].mean() * 50 * 0.5
+    assert everyone == pytest.approx(by_hand)
+    assert held_out_profit(np.full(len(arm), NO_OFFER), arm, y, {"offer": 10.0}, 50.0, settings) == 0
+
+
 # --- the assets on a small synthetic warehouse ---------------------------------------------------
 @pytest.fixture
 def pricing_warehouse(cip_home, tmp_path):
@@ -233,9 +270,63 @@ def test_pricing_assets_materialize_on_synthetic_data(pricing_warehouse, cip_hom
     assert readout.warning.str.contains("peeking").all()  # read far below the planned size
     assert (roi.profit_low <= roi.profit).all() and (roi.profit <= roi.profit_high).all()
 
+    # the offer policy went through the lifecycle: registered, decided, and the only thing the offers came from
+    client = MlflowResource(cip_home=str(cip_home)).client()
+    champion = client.get_model_version_by_alias("cip_offer_policy", "champion")
+    assert champion.tags["method"] in ("model", "treat_everyone", "no_offer")
+    assert champion.tags["metric"] == "incremental_profit_per_customer"
+    assert set(rec.model_version) == {str(champion.version)}
+    with duckdb.connect(str(pricing_warehouse), read_only=True) as con:
+        policy = con.execute("SELECT * FROM ml.offer_policy_evaluation").df()
+        decision = con.execute("SELECT * FROM ml.model_decisions WHERE model = 'cip_offer_policy'").df()
+    assert set(policy.method) == {"model", "treat_everyone", "no_offer"} and policy.registered.sum() == 1
+    assert policy.set_index("method").incremental_profit_per_customer["no_offer"] == 0
+    assert len(decision) == 1 and decision.promoted.all()
+    assert checks["beats_baselines"] == (champion.tags["method"] == "model")
+
+    # the registered pyfunc alone reproduces the stored recommendations
+    model = mlflow.pyfunc.load_model(f"models:/cip_offer_policy/{champion.version}")
+    stored = rec.set_index("customer_id")
+    again = model.predict(_policy_input(pricing_warehouse, model, stored),
+                          params={"margin": 0.5, "budget": 300.0, "max_offers": 50})
+    again = again.set_index("customer_id").loc[stored.index]
+    pd.testing.assert_frame_equal(again, stored[again.columns], check_dtype=False)
+
+    # a candidate that loses keeps the champion; the run succeeds and the champion writes the offers
+    from cip_assets.pricing import training
+
+    real = training.policy_scores
+    monkeypatch.setattr(training, "policy_scores", lambda *a: {m: v - 1000.0 for m, v in real(*a).items()})
+    again = dg.materialize([a for a in pricing_assets if a.key.path[-1] in ("uplift_model", "offer_recommendations")]
+                           + list(pricing_checks), resources=resources)
+    assert again.success
+    check = {c.check_name: c for c in again.get_asset_check_evaluations()}["beats_baselines"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN and "kept" in check.metadata[
+        "decision"].value
+    assert client.get_model_version_by_alias("cip_offer_policy", "champion").version == champion.version
+    with duckdb.connect(str(pricing_warehouse), read_only=True) as con:
+        latest = con.execute("SELECT * FROM ml.model_decisions WHERE model = 'cip_offer_policy' "
+                             "ORDER BY decided_at DESC LIMIT 1").df().iloc[0]
+        rec_after = con.execute("SELECT * FROM ml.offer_recommendations").df()
+    assert not latest.promoted and latest.champion_before_score > latest.candidate_score
+    assert set(rec_after.model_version) == {str(champion.version)} and len(rec_after) == len(rec)
+
+
+def _policy_input(warehouse, model, stored: pd.DataFrame) -> pd.DataFrame:
+    """The scoring population's features (as the asset reads them) beside the stored pass-through columns."""
+    from cip_assets.pricing import campaigns as cmp
+    from cip_assets.pricing.policy import policy_input
+
+    meta = model.unwrap_python_model().meta
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        customers, X = cmp.scoring_population(con, meta["feature_mode"], meta["campaign_id"])
+    X.index = customers.customer_id.to_numpy()
+    passed = stored[["expected_order_value", "churn_probability", "risk_band", "expected_value_12m"]]
+    return policy_input(X.loc[stored.index], passed.reset_index())
+
 
 def test_pricing_assets_skip_on_an_empty_warehouse(cip_home):
-    from cip_assets.pricing.assets import campaign_readout, campaign_roi, uplift_model
+    from cip_assets.pricing.assets import campaign_readout, campaign_roi, offer_recommendations, uplift_model
     from cip_resources.config import CipSettings
     from cip_resources.mlflow import MlflowResource
     from cip_resources.warehouse import WarehouseResource, connect
@@ -248,10 +339,14 @@ def test_pricing_assets_skip_on_an_empty_warehouse(cip_home):
     con.close()
     resources = {"warehouse": WarehouseResource(database=str(cip_home / "warehouse.duckdb")),
                  "settings": CipSettings(), "mlflow_tracking": MlflowResource(cip_home=str(cip_home))}
-    result = dg.materialize([uplift_model, campaign_readout, campaign_roi], resources=resources)
+    result = dg.materialize([uplift_model, campaign_readout, campaign_roi, offer_recommendations],
+                            resources=resources)
     assert result.success
     for event in result.get_asset_materialization_events():
         assert "skipped" in event.materialization.metadata
+    skipped = {e.asset_key.path[-1]: e.materialization.metadata["skipped"].value
+               for e in result.get_asset_materialization_events()}
+    assert "no offer policy has been registered" in skipped["offer_recommendations"]
 
 
 @pytest.mark.slow

@@ -338,7 +338,7 @@ def test_value_and_segments_through_the_lifecycle(value_home, monkeypatch):
     # candidates that lose: a value candidate whose out-of-time error is worse than the champion's, and a
     # segmentation forced to a k other than the champion's (the champion's k had the best silhouette)
     real = registry.value_scores
-    monkeypatch.setattr(registry, "value_scores", lambda evaluation: {m: 10 * s + 1 for m, s in real(evaluation).items()})
+    monkeypatch.setattr(registry, "value_scores", lambda ev: {m: 10 * s + 1 for m, s in real(ev).items()})
     k = int(segments.segment_id.max()) + 1
     monkeypatch.setattr(registry, "K_RANGE", range(3, 4) if k == 2 else range(2, 3))
     second = _materialize_value(value_home)

@@ -19,7 +19,9 @@ import pandas as pd
 
 from cip_assets.churn.features import FEATURES, last_order_day, snapshot
 from cip_assets.churn.scoring import ACTIVE_WITHIN_DAYS
+from cip_assets.pricing.experiments import readout_rows
 from cip_assets.pricing.uplift import encode_covariates
+from cip_resources.tables import table_exists
 
 HISTORY_FEATURES = [f for f in FEATURES if f != "campaign_exposures"]  # counts this campaign at scoring time
 MIN_ROWS = 200
@@ -120,13 +122,11 @@ def campaign_order_value(frame: pd.DataFrame) -> float:
 
 def join_scores(con: duckdb.DuckDBPyConnection, customers: pd.DataFrame) -> pd.DataFrame:
     """Churn probability and band from ml.churn_scores, 12-month value from ml.customer_value, when present."""
-    present = {t for (t,) in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ml'").fetchall()}
     out = customers.copy()
-    if "churn_scores" in present:
+    if table_exists(con, "ml", "churn_scores"):
         churn = con.execute("SELECT customer_id, churn_probability, risk_band FROM ml.churn_scores").df()
         out = out.merge(churn, on="customer_id", how="left")
-    if "customer_value" in present:
+    if table_exists(con, "ml", "customer_value"):
         value = con.execute("SELECT customer_id, value_12m AS expected_value_12m, expected_spend_90d, "
                             "expected_purchases_90d FROM ml.customer_value").df()
         out = out.merge(value, on="customer_id", how="left")
@@ -180,3 +180,35 @@ def exposures_by_recency(con: duckdb.DuckDBPyConnection, campaign_id: str) -> tu
     frame = con.execute(_SEGMENT_SQL.format(band=_BAND), {"campaign": campaign_id}).df()
     today = con.execute(_TODAY_SQL.format(band=_BAND)).df()
     return frame, today
+
+
+def roi_groups(con: duckdb.DuckDBPyConnection, campaign_id: str) -> pd.DataFrame | None:
+    """The campaign's treated arms per recency segment beside its control in the same segment, with how many
+    customers would be targeted today and the order value: the input of `experiments.roi_table` (None when the
+    campaign has no conversion outcome or no control)."""
+    frame, today = exposures_by_recency(con, campaign_id)
+    frame = frame[frame.converted.notna()]
+    if not len(frame) or not frame.is_control.any():
+        return None
+    frame["arm"] = np.where(frame.is_control, "control", frame.arm.astype(str))
+    value = campaign_order_value(frame)
+    stats = frame.groupby(["segment", "arm"]).agg(conv=("converted", "sum"), n=("converted", "size"),
+                                                   discount_pct=("discount_pct", "median")).reset_index()
+    ctrl = stats[stats.arm == "control"].rename(columns={"conv": "conv_control", "n": "n_control"})
+    treated = stats[stats.arm != "control"].rename(columns={"conv": "conv_treated", "n": "n_treated"})
+    g = treated.merge(ctrl[["segment", "conv_control", "n_control"]], on="segment").merge(today, on="segment",
+                                                                                           how="left")
+    g["n_targeted_source"] = np.where(g.n_today.fillna(0) > 0, "customers in this band today",
+                                      "campaign customers in this band")
+    g["n_targeted"] = np.where(g.n_today.fillna(0) > 0, g.n_today.fillna(0), g.n_control + g.n_treated)
+    g["order_value"] = value if np.isfinite(value) else 1.0
+    g["order_value_source"] = "campaign spend" if np.isfinite(value) else "none: money per unit of order value"
+    g["discount_pct"] = g.discount_pct.fillna(0.0)
+    g["campaign_id"] = campaign_id
+    return g.drop(columns=["n_today"])
+
+
+def readouts(con: duckdb.DuckDBPyConnection, campaign_ids, planned: dict, looks: dict) -> pd.DataFrame:
+    """Every campaign's treated arms read against control (`experiments.readout_rows`)."""
+    return pd.DataFrame([row for campaign_id in campaign_ids
+                         for row in readout_rows(exposures(con, campaign_id), campaign_id, planned, looks)])

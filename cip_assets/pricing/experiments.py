@@ -165,3 +165,27 @@ def roi_table(groups: pd.DataFrame, margin: float, contact_cost: float = 0.0, dr
                            contact_cost, draws, seed + i)
         rows.append({**g, **sim})
     return pd.DataFrame(rows)
+
+
+def readout_rows(frame: pd.DataFrame, campaign_id: str, planned: dict, looks: dict) -> list[dict]:
+    """Every treated arm of one campaign read against control, per outcome (converted, visited), with the
+    peeking warning (`experiments.planned_n_per_arm` / `experiments.looks` in cip.yaml)."""
+    rows = []
+    grouped = frame.groupby("arm").agg(**{f"{o}_{s}": (o, s) for o in ("converted", "visited")
+                                          for s in ("sum", "count")})
+    if "control" not in grouped.index:
+        return rows
+    ctrl = grouped.loc["control"]
+    for arm in grouped.index.drop("control"):
+        t = grouped.loc[arm]
+        for outcome in ("converted", "visited"):
+            if ctrl[f"{outcome}_count"] == 0 or t[f"{outcome}_count"] == 0:
+                continue
+            r = read_test(int(ctrl[f"{outcome}_sum"]), int(ctrl[f"{outcome}_count"]), int(t[f"{outcome}_sum"]),
+                          int(t[f"{outcome}_count"]), planned_n_per_arm=planned.get(campaign_id),
+                          looks=int(looks.get(campaign_id, 1)))
+            warning = r.warning or ("no planned size recorded (experiments.planned_n_per_arm in cip.yaml): if the "
+                                    "test was read repeatedly before it ended, this p-value is optimistic")
+            rows.append({"campaign_id": campaign_id, "arm": arm, "outcome": outcome, **r.as_dict(),
+                         "warning": warning})
+    return rows

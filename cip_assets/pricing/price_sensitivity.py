@@ -26,6 +26,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from cip_resources.tables import table_exists
+
 MIN_LINES = 30
 NOTE = ("observational association, not a causal effect: prices and discounts were not randomised, so product "
         "mix, discount-seeking customers and sale timing are mixed into these slopes")
@@ -104,11 +106,9 @@ ORDER BY segment = 'all customers' DESC, segment, category = 'all categories' DE
 def segment_source(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     """SQL giving (customer_id, segment): the RFM segment from marts.customer_rfm when it exists, else the
     persona name from ml.customer_segments, else nobody (every line is 'unsegmented')."""
-    present = {f"{s}.{t}" for s, t in con.execute(
-        "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
-    if "marts.customer_rfm" in present:
+    if table_exists(con, "marts", "customer_rfm"):
         return "SELECT customer_id, segment FROM marts.customer_rfm", "marts.customer_rfm.segment"
-    if "ml.customer_segments" in present:
+    if table_exists(con, "ml", "customer_segments"):
         return "SELECT customer_id, segment_name AS segment FROM ml.customer_segments", "ml.customer_segments"
     return "SELECT NULL::VARCHAR AS customer_id, NULL::VARCHAR AS segment WHERE false", "none"
 
