@@ -65,6 +65,59 @@ def test_features_ignore_everything_after_the_cutoff(synthetic_warehouse):
     assert before.churned.mean() > 0 and after.churned.sum() == 0  # only the label saw the future
 
 
+def _staging_in_memory(lines: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """Just the staging views churn reads, as tables, with the given order lines (no ingest, no dbt)."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA staging")
+    con.execute("""CREATE TABLE staging.stg_order_lines (order_id VARCHAR, line_no INTEGER, customer_id VARCHAR,
+        ordered_at TIMESTAMP, product_id VARCHAR, product_name VARCHAR, category VARCHAR, quantity INTEGER,
+        unit_price DOUBLE, discount_pct DOUBLE, line_status VARCHAR, source VARCHAR)""")
+    con.execute("CREATE TABLE staging.stg_feedback (customer_id VARCHAR, created_at TIMESTAMP, channel VARCHAR, "
+                "rating DOUBLE)")
+    con.execute("CREATE TABLE staging.stg_campaign_exposures (customer_id VARCHAR, exposed_at TIMESTAMP)")
+    con.execute("CREATE TABLE staging.stg_events (customer_id VARCHAR, event_at TIMESTAMP)")
+    _add_lines(con, lines)
+    return con
+
+
+def _add_lines(con, lines: list[tuple]) -> None:  # (order, customer, ordered_at, product, quantity, status)
+    con.executemany("INSERT INTO staging.stg_order_lines VALUES (?, 1, ?, ?, ?, NULL, NULL, ?, 2.0, NULL, ?, 't')",
+                    lines)
+
+
+def test_rhythm_and_bgnbd_features_are_point_in_time():
+    """The purchase-rhythm, BG/NBD, return and breadth features by hand on a small history, and every feature
+    unchanged when orders, cancellations and returns on or after the cutoff are added."""
+    cutoff, start = date(2024, 6, 1), pd.Timestamp("2024-01-01")
+    rng = np.random.default_rng(0)
+    lines = [(f"{c}-{k}", f"c{c}", start + pd.Timedelta(days=int(day)), f"p{k % 3}", 1, "completed")
+             for c in range(40)  # a crowd for BG/NBD to fit
+             for k, day in enumerate(sorted(rng.choice(140, size=int(rng.integers(1, 6)), replace=False)))]
+    # the customer under test: purchase days 100, 110 (two invoices), 130; a cancelled order on day 131
+    for order, day, product in (("a1", 100, "x"), ("a2", 110, "y"), ("a3", 110, "x"), ("a4", 130, "z")):
+        lines.append((order, "a", start + pd.Timedelta(days=day, hours=9), product, 3, "completed"))
+    lines.append(("Ca5", "a", start + pd.Timedelta(days=131), "z", 3, "cancelled"))
+    con = _staging_in_memory(lines)
+    before = snapshot(con, cutoff, 90).set_index("customer_id")
+    a = before.loc["a"]
+    assert a.purchase_days == 3 and a.frequency == 4  # two invoices on one day are one visit
+    assert a.median_gap_days == 15 and a.max_gap_days == 20
+    assert a.recency_vs_max_gap == pytest.approx(22 / 20)  # 22 days since day 130
+    assert a.gap_survival == 0.0 and np.isnan(a.gap_return_90d)  # no past gap was ever this long
+    assert a.cancelled_orders == 1 and a.products == 3 and a.repeat_product_share == pytest.approx(1 / 3)
+    assert 0 < a.p_buy_90d < a.p_alive <= 1 and before.p_buy_90d.notna().all()
+    assert np.isnan(a.bought_same_window_last_year)  # the data do not reach back a year
+
+    _add_lines(con, [(f"f{c}", f"c{c}", pd.Timestamp(cutoff) + pd.Timedelta(hours=h), "p9", 50, status)
+                     for c in range(40) for h, status in ((0, "completed"), (30, "cancelled"), (50, "returned"))]
+               + [("fa", "a", pd.Timestamp(cutoff), "q", 9, "completed"),
+                  ("new", "b", pd.Timestamp(cutoff), "q", 1, "completed")])
+    after = snapshot(con, cutoff, 90).set_index("customer_id")
+    assert list(after.index) == list(before.index)  # "b" ordered first on the cutoff: not a customer yet
+    pd.testing.assert_frame_equal(before[FEATURES], after[FEATURES], check_exact=False, rtol=1e-9)
+    assert before.loc["a"].churned and after.churned.sum() == 0  # only the label saw the future
+
+
 def test_promotion_rule():
     assert beats_baselines({"model": {"roc_auc": 0.75}, "logreg_rfm": {"roc_auc": 0.74},
                             "recency_only": {"roc_auc": 0.7}})[0]

@@ -1,9 +1,14 @@
 """The churn model beside its baselines, evaluated out of time, calibrated on validation.
 
 Training snapshots are older cutoffs whose label windows end before the evaluation cutoff
-starts; the latest training snapshot is the validation set that picks the calibration
-(isotonic or Platt, by Brier score on a held-out half). Baselines, trained on the same rows:
-logistic regression on log-RFM, and recency alone.
+starts; the latest training snapshot is the validation set. It picks, in this order:
+- the settings (a small grid of LightGBM settings and feature sets), by ROC-AUC on the latest
+  training cutoff of a model fitted only on the training cutoffs whose label windows end by then
+  (purged time-series validation: a snapshot whose labels overlap the validation window would let
+  the same customers' future leak into the choice, and rewards memorising them);
+- the calibration (isotonic or Platt, by Brier score on a held-out half).
+The evaluation cutoff is never looked at to choose anything. The chosen model is refit on every
+training snapshot. Baselines, trained on the same rows: logistic regression on log-RFM, and recency alone.
 """
 
 from __future__ import annotations
@@ -17,12 +22,21 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from cip_assets.churn.features import FEATURES, RFM_FEATURES
+from cip_assets.churn.features import BASE_FEATURES, FEATURES, RFM_FEATURES
 
 # shallow, strongly regularised trees: a snapshot holds a few thousand customers
 LGBM_PARAMS = {"n_estimators": 300, "learning_rate": 0.02, "num_leaves": 7, "min_child_samples": 60,
                "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0,
                "random_state": 42, "verbose": -1, "n_jobs": 2}
+# what time-series validation chooses from (first = preferred on a tie): settings, then feature sets
+PARAM_GRID = [
+    {"num_leaves": 4, "min_child_samples": 100, "n_estimators": 600, "learning_rate": 0.01},  # the default
+    {},
+    {"num_leaves": 2, "min_child_samples": 100, "n_estimators": 1200, "learning_rate": 0.01},
+    {"num_leaves": 15, "min_child_samples": 100, "n_estimators": 200, "learning_rate": 0.03},
+]
+FEATURE_SETS = {"all": FEATURES, "before_rhythm": BASE_FEATURES}
+MIN_SELECTION_ROWS = 1000  # below this the validation ROC-AUC is too noisy to rank settings: keep the defaults
 
 
 def ranking_metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
@@ -89,6 +103,8 @@ class ChurnTraining:
     y: np.ndarray  # the evaluation labels, with each method's evaluation scores below (for plots)
     predictions: dict[str, np.ndarray] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    params: dict = field(default_factory=dict)  # the LightGBM settings chosen (merged over LGBM_PARAMS)
+    selection: dict = field(default_factory=dict)  # how they were chosen: validation cutoff, fit cutoffs, AUCs
 
     @property
     def best_baseline(self) -> str:
@@ -98,22 +114,65 @@ class ChurnTraining:
         return self.calibrator.transform(self.model.predict_proba(frame[self.features])[:, 1])
 
 
+def _fit(rows: pd.DataFrame, features: list[str], params: dict) -> lgb.LGBMClassifier:
+    return lgb.LGBMClassifier(**{**LGBM_PARAMS, **params}).fit(rows[features], rows.churned.to_numpy(int))
+
+
+def validation_split(train: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame, pd.DataFrame, str]:
+    """(rows to fit for choosing settings, rows to fit for calibrating, validation rows, how it was split).
+
+    Validation is the latest training cutoff. Settings are chosen on a model fitted on the cutoffs whose
+    label windows end by the validation cutoff (`horizon_days`, from the snapshot); calibration uses every
+    earlier cutoff. Without such cutoffs nothing is chosen (None): validating on overlapping label windows
+    favours models that memorise the customers, so the defaults are safer. With one snapshot, a random
+    quarter of it is held out for both."""
+    validation_cutoff = train["cutoff"].max()
+    earlier = train[train.cutoff < validation_cutoff]
+    validation = train[train.cutoff == validation_cutoff]
+    if earlier.empty:  # a single training snapshot: hold out a random quarter of it instead
+        mask = np.random.default_rng(0).random(len(train)) < 0.75
+        return train[mask], train[mask], train[~mask], "random quarter of the only snapshot"
+    if "horizon_days" in train:
+        horizon = pd.to_timedelta(train["horizon_days"].max(), unit="D")
+        purged = earlier[pd.to_datetime(earlier.cutoff) + horizon <= pd.Timestamp(validation_cutoff)]
+        if purged.churned.nunique() == 2 and len(purged) >= MIN_SELECTION_ROWS:
+            return purged, earlier, validation, "purged"
+    return None, earlier, validation, "no earlier cutoff whose labels end by the validation cutoff: defaults"
+
+
+def choose_settings(fit_rows: pd.DataFrame | None, val_rows: pd.DataFrame, feature_sets: dict[str, list[str]],
+                    grid: list[dict]) -> tuple[str, dict, dict[str, float]]:
+    """The feature set and LightGBM settings with the best validation ROC-AUC (earlier entries win ties)."""
+    y_val = val_rows.churned.to_numpy(int)
+    scores: dict[str, float] = {}
+    if fit_rows is None or len(feature_sets) * len(grid) == 1 or y_val.min() == y_val.max():  # nothing to choose
+        return next(iter(feature_sets)), grid[0], scores
+    best = None
+    for name, features in feature_sets.items():
+        for i, params in enumerate(grid):
+            auc = roc_auc_score(y_val, _fit(fit_rows, features, params).predict_proba(val_rows[features])[:, 1])
+            scores[f"{name}/{i}"] = round(float(auc), 4)
+            if best is None or auc > best[0] + 1e-4:
+                best = (auc, name, params)
+    return best[1], best[2], scores
+
+
 def train_and_evaluate(train: pd.DataFrame, evaluation: pd.DataFrame, features: list[str] | None = None,
                        params: dict | None = None) -> ChurnTraining:
-    """`train` holds several snapshots (column `cutoff`); the latest is validation for calibration."""
-    features = list(features or FEATURES)
-    validation_cutoff = train["cutoff"].max()
-    fit_rows, val_rows = train[train.cutoff < validation_cutoff], train[train.cutoff == validation_cutoff]
-    if fit_rows.empty:  # a single training snapshot: hold out a random quarter of it instead
-        mask = np.random.default_rng(0).random(len(train)) < 0.75
-        fit_rows, val_rows = train[mask], train[~mask]
-    y_fit, y_val, y_eval = (fit_rows.churned.to_numpy(int), val_rows.churned.to_numpy(int),
-                            evaluation.churned.to_numpy(int))
+    """`train` holds several snapshots (column `cutoff`); the latest is validation for the settings and the
+    calibration. Named `features` or `params` are used as given instead of being chosen."""
+    fit_rows, calib_rows, val_rows, split = validation_split(train)
+    feature_sets = {"given": list(features)} if features else FEATURE_SETS
+    grid = [params] if params is not None else PARAM_GRID
+    chosen_set, chosen, scores = choose_settings(fit_rows, val_rows, feature_sets, grid)
+    features = list(feature_sets[chosen_set])
+    y_eval = evaluation.churned.to_numpy(int)
 
-    model = lgb.LGBMClassifier(**{**LGBM_PARAMS, **(params or {})}).fit(fit_rows[features], y_fit)
-    calibrator, briers = choose_calibration(model.predict_proba(val_rows[features])[:, 1], y_val)
+    model = _fit(calib_rows, features, chosen)
+    calibrator, briers = choose_calibration(model.predict_proba(val_rows[features])[:, 1],
+                                            val_rows.churned.to_numpy(int))
     # the deployed model is refit on every training snapshot; the calibrator stays the validated one
-    model = lgb.LGBMClassifier(**{**LGBM_PARAMS, **(params or {})}).fit(train[features], train.churned.to_numpy(int))
+    model = _fit(train, features, chosen)
     probability = calibrator.transform(model.predict_proba(evaluation[features])[:, 1])
 
     logreg = LogisticRegression(max_iter=1000).fit(log_rfm(train), train.churned.to_numpy(int))
@@ -122,10 +181,15 @@ def train_and_evaluate(train: pd.DataFrame, evaluation: pd.DataFrame, features: 
     metrics = {name: ranking_metrics(y_eval, score) for name, score in predictions.items()}
     for name in ("model", "logreg_rfm"):  # probabilities; recency is only a ranking
         metrics[name]["brier"] = float(brier_score_loss(y_eval, predictions[name]))
+    selection = {"split": split, "validation_cutoff": str(pd.Timestamp(val_rows.cutoff.max()).date()),
+                 "fit_cutoffs": [] if fit_rows is None else sorted(str(pd.Timestamp(c).date())
+                                                                    for c in fit_rows.cutoff.unique()),
+                 "feature_set": chosen_set, "validation_roc_auc": scores}
     return ChurnTraining(model=model, calibrator=calibrator, features=features, metrics=metrics,
                          calibration_briers=briers, y=y_eval, predictions=predictions,
                          rows={"train": len(train), "evaluation": len(evaluation),
-                               "evaluation_churn_rate": float(y_eval.mean())})
+                               "evaluation_churn_rate": float(y_eval.mean())},
+                         params={**LGBM_PARAMS, **chosen}, selection=selection)
 
 
 def beats_baselines(metrics: dict[str, dict[str, float]]) -> tuple[bool, str]:
