@@ -74,7 +74,7 @@ class Decision:
     @property
     def summary(self) -> str:
         figures = ", ".join(f"{m} {s:.4f}" for m, s in self.scores.items())
-        text = f"{self.model} {self.metric} out of time: {figures}."
+        text = f"{self.model} {self.metric} on the held-out evaluation: {figures}."
         if not self.model_beats_baselines:
             text += f" The trained {self.trained_method} did not beat {self.best_baseline}."
         if self.champion_before is not None and self.champion_before != self.candidate_version:
