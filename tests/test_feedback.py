@@ -1,5 +1,6 @@
-"""Feedback decoder: the embedding cache, sentiment with its VADER fallback, aspects, topics, summaries,
-and one in-process materialization of the assets on a small synthetic warehouse."""
+"""Feedback decoder: the embedding cache, sentiment with its VADER baseline, aspects, topics, summaries,
+one in-process materialization of the assets on a small synthetic warehouse, and the model lifecycle of
+the sentiment model (a losing candidate keeps the champion; the registered pyfunc alone scores)."""
 
 import dagster as dg
 import duckdb
@@ -12,7 +13,8 @@ from cip_assets.feedback import aspects as asp
 from cip_assets.feedback import pipeline
 from cip_assets.feedback.assets import feedback_assets, feedback_checks
 from cip_assets.feedback.embeddings import EmbeddingCache, encode, split_sentences
-from cip_assets.feedback.sentiment import rating_labels, score, train_sentiment, vader_scores
+from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, predict_sentiment
+from cip_assets.feedback.sentiment import holdout_mask, rating_labels, train_sentiment, vader_scores
 from cip_assets.feedback.summary import summarise
 from cip_assets.feedback.topics import coherence_npmi, fit_topics, weekly_counts
 from cip_assets.ingest.synthetic import ASPECT_PHRASES, REVIEW_CLOSERS, REVIEW_OPENERS, SUPPORT_PHRASES
@@ -98,21 +100,35 @@ def test_vader_fallback_when_no_ratings():
     vader = vader_scores(texts)
     emb = encode(texts)
     training = train_sentiment(emb, fb.rating, vader)
-    assert training.method == "vader" and training.model is None and "VADER is used" in training.reason
-    labels, scores = score(training.method, training.model, emb, vader)
+    assert training.method == "vader" and training.model is None and not training.evaluated
+    assert "too few rated texts" in training.reason
+    labels, scores = predict_sentiment(pipeline.in_memory_model(training), texts, emb)
     assert np.array_equal(scores, vader) and set(labels) <= {"negative", "neutral", "positive"}
 
 
 def test_classifier_learns_from_ratings_and_beats_vader():
     fb = synthetic_feedback(300, 0, seed=1)
     texts = fb.feedback_text.tolist()
-    training = train_sentiment(encode(texts), fb.rating, vader_scores(texts))
+    training = train_sentiment(encode(texts), fb.rating, vader_scores(texts), ids=fb.feedback_id)
     assert training.method == "classifier", training.reason
     assert training.metrics["classifier"]["macro_f1"] > training.metrics["vader"]["macro_f1"]
     assert training.metrics["classifier"]["accuracy"] > 0.8
-    labels, scores = score("classifier", training.model, encode(["Absolutely delighted, great value for money.",
-                                                                 "Really disappointed, it fell apart."]), None)
+    # the held-out texts are the hashed 20% of ids, and the classifier never saw them
+    assert set(fb.feedback_id[training.test]) == set(fb.feedback_id[holdout_mask(fb.feedback_id)])
+    assert training.rows["train"] + training.rows["test"] == 300 and 30 < training.rows["test"] < 90
+    # the pyfunc takes text alone (it encodes what comes without an embedding)
+    labels, scores = predict_sentiment(SentimentPyfunc(ClassifierMethod(training.model)), [
+        "Absolutely delighted, great value for money.", "Really disappointed, it fell apart."])
     assert list(labels) == ["positive", "negative"] and scores[0] > 0.5 > -0.5 > scores[1]
+
+
+def test_the_held_out_texts_are_the_same_at_every_refresh():
+    ids = np.array([f"F{i:05d}" for i in range(5000)])
+    held = holdout_mask(ids)
+    assert 0.18 < held.mean() < 0.22
+    more = np.concatenate([ids, [f"N{i:05d}" for i in range(1000)]])  # new feedback arrives, order changes
+    shuffled = np.random.default_rng(0).permutation(more)
+    assert set(shuffled[holdout_mask(shuffled)]) >= set(ids[held])
 
 
 # --- aspects ----------------------------------------------------------------------------------------------
@@ -221,7 +237,7 @@ def test_assets_materialize_on_a_small_synthetic_warehouse(cip_home, monkeypatch
         aspects = con.execute("SELECT * FROM nlp.feedback_aspects").df()
         cached = con.execute("SELECT count(*) FROM nlp_cache.text_embeddings").fetchone()[0]
     assert len(sent) == 280 and sent.feedback_id.is_unique
-    assert list(sent.columns) == [c for c, _ in pipeline.TABLES["nlp.feedback_sentiment"]]
+    assert list(sent.columns) == list(pipeline.TABLES["nlp.feedback_sentiment"].columns)
     assert set(sent.method) == {"classifier"} and sent.sentiment_score.between(-1, 1).all()
     assert set(sent.category.dropna()) == {"Home", "Apparel"}  # from the order lines' products
     agree = (sent.rating >= 4) == (sent.sentiment_label == "positive")
@@ -233,6 +249,7 @@ def test_assets_materialize_on_a_small_synthetic_warehouse(cip_home, monkeypatch
     assert set(summary[["quote_1", "quote_2", "quote_3"]].stack()) <= set(sent.text)
     client = MlflowResource(cip_home=str(cip_home)).client()
     champion = client.get_model_version_by_alias("cip_sentiment", "champion")
+    assert champion.tags["method"] == "classifier"
     assert mlflow.search_runs(experiment_names=["feedback_sentiment"])["tags.dagster_run_id"].tolist() == [result.run_id]
 
     # a refresh with one new text embeds only what is new; an empty feedback table skips, never crashes
@@ -251,3 +268,89 @@ def test_assets_materialize_on_a_small_synthetic_warehouse(cip_home, monkeypatch
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM nlp.feedback_sentiment").fetchone()[0] == 0
     assert str(client.get_model_version_by_alias("cip_sentiment", "champion").version) == str(champion.version)
+
+
+# --- the model lifecycle ----------------------------------------------------------------------------------
+SENTIMENT_SCORING = ["nlp/sentiment_model", "nlp/feedback_sentiment"]
+
+
+def _materialize_some(home, keys):
+    resources = {"warehouse": WarehouseResource(database=str(home / "warehouse.duckdb")),
+                 "mlflow_tracking": MlflowResource(cip_home=str(home))}
+    return dg.materialize([*feedback_assets, *feedback_checks], resources=resources, raise_on_error=False,
+                          selection=[dg.AssetKey(k.split("/")) for k in keys])
+
+
+def test_a_losing_sentiment_candidate_keeps_the_champion_which_alone_reproduces_the_scores(cip_home, monkeypatch):
+    from sklearn.dummy import DummyClassifier
+
+    from cip_assets.feedback import sentiment
+
+    database = cip_home / "warehouse.duckdb"
+    build_staging(database, synthetic_feedback(240, 40, seed=4))
+    good = _materialize_some(cip_home, SENTIMENT_SCORING)
+    assert good.success and all(c.passed for c in good.get_asset_check_evaluations())
+    client = MlflowResource(cip_home=str(cip_home)).client()
+    champion = client.get_model_version_by_alias("cip_sentiment", "champion")
+    assert champion.tags["method"] == "classifier" and champion.tags["baseline"] == "false"
+
+    # a classifier that always says the commonest label loses to VADER: VADER is the candidate, and the
+    # champion, re-scored on the same held-out texts, beats it and stays
+    monkeypatch.setattr(sentiment, "make_classifier", lambda c=2.0: DummyClassifier(strategy="prior"))
+    weak = _materialize_some(cip_home, SENTIMENT_SCORING)
+    assert weak.success  # losing is a warning, never a failed run
+    (check,) = [c for c in weak.get_asset_check_evaluations() if c.check_name == "agrees_with_ratings"]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert "did not beat" in check.metadata["decision"].value
+    assert str(client.get_model_version_by_alias("cip_sentiment", "champion").version) == str(champion.version)
+    candidate = client.get_model_version_by_alias("cip_sentiment", "candidate")
+    assert candidate.tags["method"] == "vader" and candidate.tags["baseline"] == "true"
+    with duckdb.connect(str(database), read_only=True) as con:
+        decision = con.execute("SELECT * FROM ml.model_decisions WHERE model = 'cip_sentiment' "
+                               "ORDER BY decided_at DESC LIMIT 1").df().iloc[0]
+        sent = con.execute("SELECT * FROM nlp.feedback_sentiment ORDER BY feedback_id").df()
+        evaluation = con.execute("SELECT * FROM nlp.sentiment_model_evaluation").df()
+    assert not decision.promoted and decision.champion_before_score > decision.candidate_score
+    assert len(sent) == 280 and set(sent.method) == {"classifier"}
+    assert set(evaluation.model_version) == {str(champion.version), str(candidate.version)}
+
+    # the registered champion, from the texts alone (it encodes them itself), reproduces the stored scores
+    model = mlflow.pyfunc.load_model(f"models:/cip_sentiment/{champion.version}")
+    again = model.predict(pd.DataFrame({"text": sent.text}))
+    assert list(again.sentiment_label) == list(sent.sentiment_label)
+    assert again.sentiment_score.to_numpy() == pytest.approx(sent.sentiment_score.to_numpy(), abs=1e-4)
+
+
+def test_without_a_champion_vader_scores_and_an_old_champion_is_skipped_then_replaced(cip_home):
+    from sklearn.linear_model import LogisticRegression
+
+    database = cip_home / "warehouse.duckdb"
+    build_staging(database, synthetic_feedback(240, 40, seed=4))
+    first = _materialize_some(cip_home, ["nlp/feedback_sentiment"])  # nothing registered yet: VADER, no training
+    assert first.success
+    with duckdb.connect(str(database), read_only=True) as con:
+        sent = con.execute("SELECT method, sentiment_score, vader_score FROM nlp.feedback_sentiment").df()
+    assert set(sent.method) == {"vader"} and np.allclose(sent.sentiment_score, sent.vader_score)
+
+    # a champion registered before the pyfunc: a bare scikit-learn classifier on embeddings
+    rng = np.random.default_rng(0)
+    old = LogisticRegression().fit(rng.normal(size=(60, 384)), np.array(["negative", "positive"] * 30))
+    mlflow.set_tracking_uri(f"sqlite:///{cip_home / 'mlflow.db'}")
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(old, name="model", registered_model_name="cip_sentiment")
+    client = MlflowResource(cip_home=str(cip_home)).client()
+    client.set_registered_model_alias("cip_sentiment", "champion", str(info.registered_model_version))
+    scoring = _materialize_some(cip_home, ["nlp/feedback_sentiment"])
+    assert scoring.success
+    (event,) = scoring.get_asset_materialization_events()
+    assert "predates the self-contained sentiment pyfunc" in event.materialization.metadata["skipped"].value
+
+    retrain = _materialize_some(cip_home, SENTIMENT_SCORING)
+    assert retrain.success
+    champion = client.get_model_version_by_alias("cip_sentiment", "champion")
+    assert int(champion.version) == int(info.registered_model_version) + 1
+    with duckdb.connect(str(database), read_only=True) as con:
+        decision = con.execute("SELECT * FROM ml.model_decisions WHERE model = 'cip_sentiment'").df().iloc[-1]
+        methods = con.execute("SELECT DISTINCT method FROM nlp.feedback_sentiment").fetchall()
+    assert decision.promoted and pd.isna(decision.champion_before_score)
+    assert methods == [(champion.tags["method"],)]

@@ -20,9 +20,11 @@ import pandas as pd
 
 from cip_assets.feedback import aspects as asp
 from cip_assets.feedback.embeddings import EmbeddingCache
-from cip_assets.feedback.sentiment import SentimentTraining, score, train_sentiment, vader_scores
+from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, VaderMethod, predict_sentiment
+from cip_assets.feedback.sentiment import SentimentTraining, train_sentiment, vader_scores
 from cip_assets.feedback.summary import SUMMARY_COLUMNS, summarise
 from cip_assets.feedback.topics import TOPIC_COLUMNS, TopicResult, coherence_npmi, fit_topics, weekly_counts
+from cip_resources.tables import TableSpec, ensure_table, write_table
 
 FEEDBACK_SQL = """
 WITH product_category AS (
@@ -43,56 +45,51 @@ FEEDBACK_SQL_NO_ORDERS = ("SELECT f.feedback_id" + FEEDBACK_SQL_NO_ORDERS).repla
     "coalesce(CAST(f.category AS VARCHAR), pc.category)", "CAST(f.category AS VARCHAR)").replace(
     " LEFT JOIN product_category pc USING (product_id)", "")
 
-# table contracts (column, DuckDB type); frames are cast into these so an empty table keeps its types
-TABLES: dict[str, list[tuple[str, str]]] = {
-    "nlp.feedback_sentiment": [
-        ("feedback_id", "VARCHAR"), ("customer_id", "VARCHAR"), ("product_id", "VARCHAR"), ("category", "VARCHAR"),
-        ("channel", "VARCHAR"), ("created_at", "TIMESTAMP"), ("rating", "DOUBLE"), ("text", "VARCHAR"),
-        ("sentiment_label", "VARCHAR"), ("sentiment_score", "DOUBLE"), ("vader_score", "DOUBLE"),
-        ("method", "VARCHAR"), ("topic_id", "INTEGER"), ("topic_label", "VARCHAR"), ("aspects", "VARCHAR")],
-    "nlp.feedback_aspects": [("feedback_id", "VARCHAR"), ("aspect", "VARCHAR"), ("aspect_sentiment", "DOUBLE"),
-                             ("similarity", "DOUBLE"), ("matched", "VARCHAR")],
-    "nlp.feedback_topics": [("topic_id", "INTEGER"), ("topic_label", "VARCHAR"), ("top_words", "VARCHAR"),
-                            ("texts", "BIGINT"), ("share", "DOUBLE"), ("representative_1", "VARCHAR"),
-                            ("representative_2", "VARCHAR"), ("representative_3", "VARCHAR")],
-    "nlp.feedback_topic_assignments": [("feedback_id", "VARCHAR"), ("topic_id", "INTEGER"),
-                                       ("topic_label", "VARCHAR")],
-    "nlp.feedback_topic_trend": [("topic_id", "INTEGER"), ("topic_label", "VARCHAR"), ("week", "DATE"),
-                                 ("texts", "BIGINT")],
-    "marts.feedback_summary": [
-        ("level", "VARCHAR"), ("key", "VARCHAR"), ("month", "DATE"), ("volume", "BIGINT"), ("rated", "BIGINT"),
-        ("avg_rating", "DOUBLE"), ("positive_share", "DOUBLE"), ("neutral_share", "DOUBLE"),
-        ("negative_share", "DOUBLE"), ("avg_sentiment", "DOUBLE"), ("top_aspects", "VARCHAR"),
-        ("top_topics", "VARCHAR"), ("quote_1", "VARCHAR"), ("quote_2", "VARCHAR"), ("quote_3", "VARCHAR")],
-    "nlp.sentiment_model_evaluation": [
-        ("trained_at", "TIMESTAMP"), ("method", "VARCHAR"), ("reason", "VARCHAR"), ("model_version", "VARCHAR"),
-        ("mlflow_run_id", "VARCHAR"), ("evaluated", "VARCHAR"), ("accuracy", "DOUBLE"), ("macro_f1", "DOUBLE"),
-        ("rated", "BIGINT"), ("test_rows", "BIGINT")],
-}
-assert [c for c, _ in TABLES["marts.feedback_summary"]] == SUMMARY_COLUMNS
-assert [c for c, _ in TABLES["nlp.feedback_topics"]] == TOPIC_COLUMNS
+# the tables the steps write, declared once and written one way (cip_resources.tables.write_table)
+_SPECS = [
+    TableSpec("nlp", "feedback_sentiment", {
+        "feedback_id": "VARCHAR", "customer_id": "VARCHAR", "product_id": "VARCHAR", "category": "VARCHAR",
+        "channel": "VARCHAR", "created_at": "TIMESTAMP", "rating": "DOUBLE", "text": "VARCHAR",
+        "sentiment_label": "VARCHAR", "sentiment_score": "DOUBLE", "vader_score": "DOUBLE", "method": "VARCHAR",
+        "topic_id": "INTEGER", "topic_label": "VARCHAR", "aspects": "VARCHAR"},
+        grain="one row per feedback text (reviews and support messages), scored by the sentiment champion"),
+    TableSpec("nlp", "feedback_aspects", {"feedback_id": "VARCHAR", "aspect": "VARCHAR", "aspect_sentiment": "DOUBLE",
+                                          "similarity": "DOUBLE", "matched": "VARCHAR"},
+              grain="one row per (feedback text, aspect it talks about)"),
+    TableSpec("nlp", "feedback_topics", {
+        "topic_id": "INTEGER", "topic_label": "VARCHAR", "top_words": "VARCHAR", "texts": "BIGINT", "share": "DOUBLE",
+        "representative_1": "VARCHAR", "representative_2": "VARCHAR", "representative_3": "VARCHAR"},
+        grain="one row per topic (-1: the outliers left)"),
+    TableSpec("nlp", "feedback_topic_assignments", {"feedback_id": "VARCHAR", "topic_id": "INTEGER",
+                                                    "topic_label": "VARCHAR"}, grain="one row per feedback text"),
+    TableSpec("nlp", "feedback_topic_trend", {"topic_id": "INTEGER", "topic_label": "VARCHAR", "week": "DATE",
+                                              "texts": "BIGINT"}, grain="one row per (topic, week starting Monday)"),
+    TableSpec("marts", "feedback_summary", {
+        "level": "VARCHAR", "key": "VARCHAR", "month": "DATE", "volume": "BIGINT", "rated": "BIGINT",
+        "avg_rating": "DOUBLE", "positive_share": "DOUBLE", "neutral_share": "DOUBLE", "negative_share": "DOUBLE",
+        "avg_sentiment": "DOUBLE", "top_aspects": "VARCHAR", "top_topics": "VARCHAR", "quote_1": "VARCHAR",
+        "quote_2": "VARCHAR", "quote_3": "VARCHAR"}, grain="one row per (level, key, month)"),
+    TableSpec("nlp", "sentiment_model_evaluation", {
+        "trained_at": "TIMESTAMP", "method": "VARCHAR", "reason": "VARCHAR", "model_version": "VARCHAR",
+        "mlflow_run_id": "VARCHAR", "evaluated": "VARCHAR", "accuracy": "DOUBLE", "macro_f1": "DOUBLE",
+        "rated": "BIGINT", "test_rows": "BIGINT"},
+        grain="one row per sentiment training and method evaluated on the held-out texts (one row with "
+              "evaluated NULL when nothing could be)"),
+]
+TABLES: dict[str, TableSpec] = {spec.qualified: spec for spec in _SPECS}
+assert list(TABLES["marts.feedback_summary"].columns) == SUMMARY_COLUMNS
+assert list(TABLES["nlp.feedback_topics"].columns) == TOPIC_COLUMNS
 
 
-def write(con, name: str, frame: pd.DataFrame | None = None) -> int:
-    """Replace table `name` with `frame` cast to its contract (extra frame columns dropped); rows written."""
-    schema, _ = name.split(".")
-    columns = TABLES[name]
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    con.execute(f"CREATE OR REPLACE TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
-    if frame is None or frame.empty:
-        return 0
-    frame = frame.reindex(columns=[c for c, _ in columns])
-    con.register("_frame", frame)
-    con.execute(f"INSERT INTO {name} SELECT {', '.join(f'CAST({c} AS {t})' for c, t in columns)} FROM _frame")
-    con.unregister("_frame")
-    return len(frame)
+def write(con, name: str, frame: pd.DataFrame | None = None, mode: str = "replace") -> int:
+    """Replace (or append to) table `name` with `frame` in its declared columns (extra columns dropped)."""
+    spec = TABLES[name]
+    return write_table(con, spec, spec.empty() if frame is None else frame.reindex(columns=list(spec.columns)), mode)
 
 
 def ensure(con, name: str) -> None:
-    """Create table `name` empty (with its contract) when it does not exist yet."""
-    columns = TABLES[name]
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {name.split('.')[0]}")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t in columns)})")
+    """Create table `name` empty (with its declared columns) when it does not exist yet."""
+    ensure_table(con, TABLES[name])
 
 
 def load_feedback(con) -> pd.DataFrame:
@@ -102,7 +99,7 @@ def load_feedback(con) -> pd.DataFrame:
             return con.execute(sql).df()
         except duckdb.CatalogException:
             continue
-    return pd.DataFrame(columns=[c for c, _ in TABLES["nlp.feedback_sentiment"][:8]])
+    return pd.DataFrame(columns=list(TABLES["nlp.feedback_sentiment"].columns)[:8])
 
 
 @contextmanager
@@ -126,37 +123,24 @@ def embed(con, texts) -> tuple[np.ndarray, EmbeddingCache]:
 def train_step(con, fb: pd.DataFrame) -> tuple[SentimentTraining, np.ndarray, np.ndarray]:
     emb, _ = embed(con, fb.text)
     vader = vader_scores(fb.text.tolist())
-    return train_sentiment(emb, fb.rating, vader), emb, vader
+    return train_sentiment(emb, fb.rating, vader, ids=fb.feedback_id.to_numpy()), emb, vader
 
 
-def evaluation_rows(training: SentimentTraining, version: str | None, run_id: str | None) -> pd.DataFrame:
+def evaluation_rows(training: SentimentTraining, version: str | None, run_id: str | None,
+                    reason: str | None = None) -> pd.DataFrame:
+    """One row per method evaluated on the held-out texts; `version` is the candidate this training registered."""
     rows = [{"evaluated": name, **m} for name, m in training.metrics.items()] or [{"evaluated": None}]
     frame = pd.DataFrame(rows)
     frame["trained_at"] = pd.Timestamp.now()
     frame["method"], frame["reason"], frame["model_version"], frame["mlflow_run_id"] = (
-        training.method, training.reason, version, run_id)
+        training.method, reason or training.reason, version, run_id)
     frame["rated"], frame["test_rows"] = training.rows.get("rated", 0), training.rows.get("test")
     return frame
 
 
-def append_evaluation(con, frame: pd.DataFrame) -> None:
-    name = "nlp.sentiment_model_evaluation"
-    columns = TABLES[name]
-    ensure(con, name)
-    frame = frame.reindex(columns=[c for c, _ in columns])
-    con.register("_frame", frame)
-    con.execute(f"INSERT INTO {name} SELECT {', '.join(f'CAST({c} AS {t})' for c, t in columns)} FROM _frame")
-    con.unregister("_frame")
-
-
-def latest_decision(con) -> tuple[str, str | None, str]:
-    """(method, model_version, reason) of the latest sentiment training; VADER when there is none."""
-    try:
-        row = con.execute("""SELECT method, model_version, reason FROM nlp.sentiment_model_evaluation
-                             ORDER BY trained_at DESC LIMIT 1""").fetchone()
-    except Exception:  # noqa: BLE001 - no table yet
-        row = None
-    return (row[0], row[1], row[2]) if row else ("vader", None, "no sentiment model has been trained: VADER is used")
+def in_memory_model(training: SentimentTraining) -> SentimentPyfunc:
+    """The pyfunc of this training's best method, unregistered (the refresh without MLflow)."""
+    return SentimentPyfunc(ClassifierMethod(training.model) if training.method == "classifier" else VaderMethod())
 
 
 def topics_step(con, fb: pd.DataFrame, emb: np.ndarray | None = None, seed: int = 42) -> TopicResult:
@@ -175,16 +159,17 @@ def topic_quality(fb: pd.DataFrame, result: TopicResult) -> dict[str, float]:
             "outlier_share_after": result.outliers_after, **coherence_npmi(fb.text, result.words)}
 
 
-def aspects_step(con, fb: pd.DataFrame, method: str, model, emb: np.ndarray | None = None,
+def aspects_step(con, fb: pd.DataFrame, model, emb: np.ndarray | None = None,
                  doc_scores: np.ndarray | None = None) -> pd.DataFrame:
-    """Aspect tags with per-aspect sentiment (VADER on the sentences naming the aspect, the text's own score
-    where VADER finds them neutral); the encoder runs only on the texts (cached) and the aspect descriptions."""
+    """Aspect tags with per-aspect sentiment (VADER on the sentences naming the aspect, the text's own score by
+    the sentiment `model`, a pyfunc, where VADER finds them neutral); the encoder runs only on the texts
+    (cached) and the aspect descriptions."""
     with embedding_cache(con) as cache:
         if emb is None:
             emb = cache.get(fb.text)
         prototypes, owner = asp.prototype_vectors(cache.get)
     if doc_scores is None:
-        doc_scores = score(method, model, emb, vader_scores(fb.text.tolist()))[1]
+        doc_scores = predict_sentiment(model, fb.text, emb)[1]
     hits = asp.keyword_sentences(fb.text)
     sentence_scores = vader_scores(hits.sentence.tolist())
     tags = asp.tag_aspects(fb.feedback_id.to_numpy(), emb, doc_scores, hits, sentence_scores, prototypes, owner)
@@ -192,17 +177,18 @@ def aspects_step(con, fb: pd.DataFrame, method: str, model, emb: np.ndarray | No
     return tags
 
 
-def sentiment_step(con, fb: pd.DataFrame, method: str, model, emb: np.ndarray | None = None,
+def sentiment_step(con, fb: pd.DataFrame, model, method: str, emb: np.ndarray | None = None,
                    vader: np.ndarray | None = None) -> pd.DataFrame:
-    """nlp.feedback_sentiment, joined with the topic assignments and aspect lists already written."""
+    """nlp.feedback_sentiment by the sentiment `model` (a pyfunc; `method` names it), joined with the topic
+    assignments and aspect lists already written."""
     if emb is None:
         emb, _ = embed(con, fb.text)
     if vader is None:
         vader = vader_scores(fb.text.tolist())
-    labels, scores = score(method, model, emb, vader)
+    labels, scores = predict_sentiment(model, fb.text, emb)
     out = fb.copy()
     out["sentiment_label"], out["sentiment_score"], out["vader_score"] = labels, scores, vader
-    out["method"] = "classifier" if method == "classifier" and model is not None else "vader"
+    out["method"] = method
     ensure(con, "nlp.feedback_topic_assignments"), ensure(con, "nlp.feedback_aspects")
     con.register("_out", out)
     joined = con.execute("""
@@ -264,11 +250,12 @@ def refresh(con) -> RefreshResult:
         write(con, "nlp.feedback_topics"), write(con, "nlp.feedback_topic_assignments")
     seconds["topics"] = time.perf_counter() - t
     t = time.perf_counter()
-    doc_scores = score(training.method, training.model, emb, vader)[1]
-    aspects_step(con, fb, training.method, training.model, emb, doc_scores)
+    model = in_memory_model(training)
+    doc_scores = predict_sentiment(model, fb.text, emb)[1]
+    aspects_step(con, fb, model, emb, doc_scores)
     seconds["aspects"] = time.perf_counter() - t
     t = time.perf_counter()
-    sentiment_step(con, fb, training.method, training.model, emb, vader)
+    sentiment_step(con, fb, model, training.method, emb, vader)
     trend_step(con)
     summary_step(con)
     seconds["sentiment_trend_summary"] = time.perf_counter() - t

@@ -6,13 +6,16 @@ lukewarm text (support questions, "it's okay"), and a class learned from 3-star 
 better than a threshold on a two-class score. The classifier is multinomial with balanced class
 weights (ratings skew heavily positive); its score is P(positive) - P(negative), in [-1, 1].
 
-Where fewer than MIN_RATED rated texts exist, or fewer than two classes, or the classifier does
-not beat VADER's macro-F1 on the held-out 20%, the platform uses VADER (compound score, the
-usual +-0.05 neutral band) and says so (`method = 'vader'` and the reason in the metadata).
+The held-out texts are chosen by a hash of the feedback id (`holdout_mask`): the same texts at every
+refresh, never trained on by any registered classifier (each is fitted on the rest), so the current
+champion re-scored on them is judged as fairly as the new candidate. Macro-F1 on them decides; VADER
+wins ties. Where fewer than MIN_RATED rated texts exist, or fewer than two classes, nothing can be
+evaluated: the champion stays (VADER, the usual +-0.05 neutral band, where there is none yet).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -82,20 +85,42 @@ def classifier_scores(model, embeddings: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.asarray(model.classes_)[proba.argmax(1)].astype(object), np.clip(pos - neg, -1.0, 1.0)
 
 
+def _hash_fractions(ids) -> tuple[np.ndarray, np.ndarray]:
+    """Two independent uniform fractions per id from its md5: one splits, one samples."""
+    digests = [hashlib.md5(str(i).encode("utf-8")).hexdigest() for i in ids]
+    first = np.array([int(d[:8], 16) for d in digests], dtype=np.float64) / 16 ** 8
+    second = np.array([int(d[8:16], 16) for d in digests], dtype=np.float64) / 16 ** 8
+    return first, second
+
+
+def holdout_mask(ids) -> np.ndarray:
+    """True for the held-out share HOLDOUT of the texts, by a hash of their ids: stable across refreshes."""
+    return _hash_fractions(ids)[0] < HOLDOUT
+
+
 @dataclass
 class SentimentTraining:
-    method: str  # 'classifier' or 'vader'
+    method: str  # the best on the held-out texts ('classifier' or 'vader'); 'vader' when nothing was evaluated
     reason: str
-    model: object | None = None  # fitted on every rated text when method == 'classifier'
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # held-out: {"classifier": .., "vader": ..}
+    model: object | None = None  # the classifier, fitted on the rated texts outside the held-out ones
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # held-out: {"vader": .., "classifier": ..}
     rows: dict[str, int] = field(default_factory=dict)
+    test: np.ndarray | None = None  # positions of the held-out texts in the input
+    test_labels: np.ndarray | None = None  # their rating labels
+
+    @property
+    def evaluated(self) -> bool:
+        return bool(self.metrics)
+
+    @property
+    def scores(self) -> dict[str, float]:
+        """Held-out macro-F1 per method, the baseline first (it wins ties)."""
+        return {m: self.metrics[m]["macro_f1"] for m in ("vader", "classifier") if m in self.metrics}
 
 
-def train_sentiment(embeddings: np.ndarray, ratings, vader: np.ndarray) -> SentimentTraining:
-    """Train on rating-derived labels, evaluate on a stratified held-out 20% against VADER on the
-    same texts, refit on all rated texts. Falls back to VADER (with the reason) when it cannot win."""
-    from sklearn.model_selection import train_test_split
-
+def train_sentiment(embeddings: np.ndarray, ratings, vader: np.ndarray, ids=None) -> SentimentTraining:
+    """Train on rating-derived labels outside the held-out texts (`holdout_mask` of `ids`, positions when
+    None), evaluate on the held-out ones against VADER. Says why when nothing can be evaluated."""
     labels = rating_labels(ratings)
     rated = np.flatnonzero(labels != None)  # noqa: E711 (object array)
     counts = pd.Series(labels[rated]).value_counts()
@@ -104,31 +129,27 @@ def train_sentiment(embeddings: np.ndarray, ratings, vader: np.ndarray) -> Senti
     if len(rated) < MIN_RATED or len(usable) < 2:
         return SentimentTraining("vader", f"too few rated texts to train a classifier ({len(rated)} rated, "
                                           f"classes {counts.to_dict()}; need {MIN_RATED} and two classes with "
-                                          f">= {MIN_PER_CLASS}): VADER is used", rows=rows)
+                                          f">= {MIN_PER_CLASS})", rows=rows)
     rated = rated[np.isin(labels[rated], usable.index)]
-    if len(rated) > MAX_TRAIN:  # a stratified sample bounds the training time (two fits of a 3-class logreg)
-        rated, _ = train_test_split(rated, train_size=MAX_TRAIN, random_state=SEED,
-                                    stratify=labels[rated].astype(str))
+    keys = np.asarray(ids if ids is not None else np.arange(len(labels)), dtype=object)[rated]
+    split, sample = _hash_fractions(keys)
+    held = split < HOLDOUT
+    if len(rated) > MAX_TRAIN:  # a hash sample (stable across refreshes) bounds the training time
+        keep = sample <= np.sort(sample)[MAX_TRAIN - 1]
+        rated, held = rated[keep], held[keep]
         rows["sampled"] = MAX_TRAIN
-    y = labels[rated].astype(str)
-    train, test = train_test_split(np.arange(len(rated)), test_size=HOLDOUT, random_state=SEED, stratify=y)
-    model = make_classifier().fit(embeddings[rated[train]], y[train])
-    held_out = {"classifier": metrics(y[test], classifier_scores(model, embeddings[rated[test]])[0]),
-                "vader": metrics(y[test], vader_labels(vader[rated[test]]))}
+    train, test = rated[~held], rated[held]
+    y_train, y_test = labels[train].astype(str), labels[test].astype(str)
     rows.update({"train": int(len(train)), "test": int(len(test))})
-    if held_out["classifier"]["macro_f1"] <= held_out["vader"]["macro_f1"]:
-        return SentimentTraining("vader", "the classifier did not beat VADER's held-out macro-F1 "
-                                          f"({held_out['classifier']['macro_f1']:.3f} <= "
-                                          f"{held_out['vader']['macro_f1']:.3f}): VADER is used",
-                                 metrics=held_out, rows=rows)
-    final = make_classifier().fit(embeddings[rated], y)
-    return SentimentTraining("classifier", f"classifier macro-F1 {held_out['classifier']['macro_f1']:.3f} beats "
-                                           f"VADER {held_out['vader']['macro_f1']:.3f} on the held-out 20%",
-                             model=final, metrics=held_out, rows=rows)
-
-
-def score(method: str, model, embeddings: np.ndarray, vader: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(label, score) per text with the chosen method."""
-    if method == "classifier" and model is not None:
-        return classifier_scores(model, embeddings)
-    return vader_labels(vader).astype(object), np.asarray(vader, dtype=float)
+    if len(test) == 0 or len(np.unique(y_train)) < 2:
+        return SentimentTraining("vader", f"the hash split left {len(test)} held-out texts and "
+                                          f"{len(np.unique(y_train))} classes to train on", rows=rows)
+    model = make_classifier().fit(embeddings[train], y_train)
+    held_out = {"vader": metrics(y_test, vader_labels(vader[test])),
+                "classifier": metrics(y_test, classifier_scores(model, embeddings[test])[0])}
+    f1 = {m: v["macro_f1"] for m, v in held_out.items()}
+    method = "classifier" if f1["classifier"] > f1["vader"] else "vader"
+    reason = (f"classifier macro-F1 {f1['classifier']:.3f} {'beats' if method == 'classifier' else 'does not beat'} "
+              f"VADER {f1['vader']:.3f} on the {len(test)} held-out texts")
+    return SentimentTraining(method, reason, model=model, metrics=held_out, rows=rows, test=test,
+                             test_labels=y_test)
