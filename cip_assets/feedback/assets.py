@@ -9,8 +9,7 @@ import pandas as pd
 
 from cip_assets.churn.assets import STAGING_INPUTS
 from cip_assets.feedback import pipeline
-from cip_assets.feedback.pyfunc import SentimentPyfunc, VaderMethod, is_sentiment_pyfunc, method_of
-from cip_assets.feedback.training import METRIC, REGISTERED_MODEL, register_and_decide
+from cip_assets.feedback.training import METRIC, REGISTERED_MODEL, register_and_decide, scoring_model
 from cip_assets.serving.privacy import safe_markdown
 from cip_assets.skip import skipped
 from cip_resources.lifecycle import decision_check, store_decision
@@ -24,20 +23,6 @@ NO_TEXT = "no feedback with text in staging.stg_feedback"
 
 def _md(frame: pd.DataFrame, rows: int = 5) -> dg.MetadataValue:
     return dg.MetadataValue.md(safe_markdown(frame, rows))  # no personal data in the UI (serving/privacy.py)
-
-
-def _champion(mlflow_tracking: MlflowResource) -> tuple[object, str, str] | str:
-    """(pyfunc, method, which) of the champion; VADER, the baseline that needs no training, while no model has
-    been registered. A string says why nothing can score (a champion from before the pyfunc)."""
-    lifecycle = mlflow_tracking.lifecycle(REGISTERED_MODEL, METRIC)
-    version = lifecycle.version("champion")
-    if version is None:
-        return SentimentPyfunc(VaderMethod()), "vader", "no sentiment model has been registered: VADER scores"
-    champion = lifecycle.load(str(version.version))
-    if not is_sentiment_pyfunc(champion):
-        return (f"champion v{version.version} predates the self-contained sentiment pyfunc; run the `retrain` job "
-                "to register one (the previous scores stay published)")
-    return champion, method_of(champion), f"champion v{version.version} ({method_of(champion)})"
 
 
 @dg.asset(key=["nlp", "sentiment_model"], group_name="nlp", deps=FEEDBACK_INPUTS, kinds={"sklearn", "mlflow"},
@@ -102,7 +87,7 @@ def feedback_aspects(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         if fb.empty:
             pipeline.write(con, "nlp.feedback_aspects")
             return skipped(context, NO_TEXT)
-    champion = _champion(mlflow_tracking)
+    champion = scoring_model(mlflow_tracking.lifecycle(REGISTERED_MODEL, METRIC))
     if isinstance(champion, str):
         return skipped(context, champion)
     model, method, _ = champion
@@ -126,7 +111,7 @@ def feedback_sentiment(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         if fb.empty:
             pipeline.write(con, "nlp.feedback_sentiment")
             return skipped(context, NO_TEXT)
-    champion = _champion(mlflow_tracking)
+    champion = scoring_model(mlflow_tracking.lifecycle(REGISTERED_MODEL, METRIC))
     if isinstance(champion, str):
         return skipped(context, champion)
     model, method, which = champion

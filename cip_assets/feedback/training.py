@@ -13,7 +13,7 @@ import pandas as pd
 
 from cip_assets.feedback.embeddings import MODEL_NAME
 from cip_assets.feedback.pyfunc import (PIP_REQUIREMENTS, ClassifierMethod, SentimentPyfunc, VaderMethod,
-                                        input_example, is_sentiment_pyfunc, model_input)
+                                        input_example, is_sentiment_pyfunc, method_of, model_input)
 from cip_assets.feedback.sentiment import SentimentTraining, metrics
 from cip_resources.lifecycle import Decision, ModelLifecycle
 
@@ -50,3 +50,16 @@ def register_and_decide(lifecycle: ModelLifecycle, tracking, dagster_run_id: str
             raise TypeError("registered before the self-contained sentiment pyfunc")
         return metrics(training.test_labels, champion.predict(held_out).sentiment_label.astype(str))["macro_f1"]
     return run.info.run_id, lifecycle.decide(version, scores, trained_method=TRAINED, rescore=rescore)
+
+
+def scoring_model(lifecycle: ModelLifecycle) -> tuple[object, str, str] | str:
+    """(pyfunc, method, which) that scores: the champion; VADER, the baseline that needs no training, while
+    no model has been registered. A string says why nothing can score (a champion from before the pyfunc)."""
+    version = lifecycle.version("champion")
+    if version is None:
+        return SentimentPyfunc(VaderMethod()), "vader", "no sentiment model has been registered: VADER scores"
+    champion = lifecycle.load(str(version.version))
+    if not is_sentiment_pyfunc(champion):
+        return (f"champion v{version.version} predates the self-contained sentiment pyfunc; run the `retrain` job "
+                "to register one (the previous scores stay published)")
+    return champion, method_of(champion), f"champion v{version.version} ({method_of(champion)})"
