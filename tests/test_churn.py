@@ -4,7 +4,6 @@ from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
-import mlflow
 import numpy as np
 import pandas as pd
 import pytest

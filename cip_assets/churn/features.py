@@ -27,7 +27,6 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy import special
 
 RFM_FEATURES = ["recency_days", "frequency", "monetary"]
 # the features of the model as it was before the rhythm/BG-NBD/trend/breadth features (kept for comparison)
