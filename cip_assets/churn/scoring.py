@@ -27,7 +27,7 @@ def reason_phrases(frame: pd.DataFrame) -> dict[str, pd.Series]:
     f = frame
     gap = f.gap_ratio.where(f.gap_ratio.notna() & (f.gap_ratio > 1.5))
     usual = (", " + _fmt(gap, 1) + "x longer than usual").where(gap.notna(), "")
-    return {
+    phrases = {
         "recency_days": "no order for " + _fmt(f.recency_days) + " days" + usual,
         "gap_ratio": "usually orders every " + _fmt(f.mean_gap_days) + " days",
         "last_gap_ratio": "last two orders " + _fmt(f.last_gap_ratio * f.mean_gap_days) + " days apart (usual gap "
@@ -52,6 +52,26 @@ def reason_phrases(frame: pd.DataFrame) -> dict[str, pd.Series]:
         "campaign_exposures": _fmt(f.campaign_exposures) + " campaign exposures",
         "events_30d": _fmt(f.events_30d) + " site events in 30 days",
     }
+    # the purchase-rhythm, BG/NBD, trend, cancellation and breadth features (only those the snapshot has)
+    rhythm = {
+        "recency_vs_median_gap": lambda: "no visit for " + _fmt(f.recency_vs_median_gap, 1) + "x the usual gap",
+        "recency_vs_max_gap": lambda: "no visit for " + _fmt(f.recency_vs_max_gap * 100) + "% of the longest gap so far",
+        "gap_survival": lambda: "only " + _fmt(f.gap_survival * 100) + "% of past gaps were this long",
+        "overdue_days": lambda: _fmt(f.overdue_days) + " days overdue against the usual gap",
+        "p_buy_90d": lambda: _fmt(f.p_buy_90d * 100) + "% chance of a purchase in 90 days (BG/NBD)",
+        "p_alive": lambda: _fmt(f.p_alive * 100) + "% probability of still being a customer (BG/NBD)",
+        "expected_purchases_90d": lambda: _fmt(f.expected_purchases_90d, 1) + " purchases expected in 90 days",
+        "order_trend": lambda: "orders in the last 90 days " + np.where(f.order_trend < 0, "down", "up").astype(object)
+                               + " against the 90 before",
+        "basket_trend": lambda: "last baskets at " + _fmt(f.basket_trend * 100) + "% of the usual value",
+        "orders_prev_90d": lambda: _fmt(f.orders_prev_90d) + " orders in the 90 days before the last 90",
+        "cancelled_orders": lambda: _fmt(f.cancelled_orders) + " cancelled orders",
+        "cancels_90d": lambda: _fmt(f.cancels_90d) + " cancellations in the last 90 days",
+        "products_90d": lambda: _fmt(f.products_90d) + " different products in the last 90 days",
+        "products": lambda: _fmt(f.products) + " different products bought",
+    }
+    phrases.update({name: make() for name, make in rhythm.items() if name in f.columns})
+    return phrases
 
 
 def top_reasons(frame: pd.DataFrame, contributions: np.ndarray, features: list[str], k: int = 3) -> tuple[
