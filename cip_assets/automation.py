@@ -2,11 +2,13 @@
 
 
 import json
+import time
 
 import dagster as dg
 
-from cip_assets.ingest.pipeline import inbox_sources
-from cip_resources.settings import paths
+from cip_assets.ingest.pipeline import InboxFileError, check_config, inbox_files, inbox_source, quarantine
+from cip_assets.ingest.readers import IngestLimits
+from cip_resources.settings import ConfigError, load_config, paths
 
 TRAINED_WEEKLY = [dg.AssetKey(["ml", "churn_model"]), dg.AssetKey(["ml", "uplift_model"]),
                   dg.AssetKey(["nlp", "sentiment_model"]), dg.AssetKey(["ml", "propensity_model"]),
@@ -48,16 +50,58 @@ nightly_refresh = dg.ScheduleDefinition(
 
 @dg.sensor(job=refresh_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
 def inbox_sensor(context: dg.SensorEvaluationContext):
-    """A new or changed file in CIP_HOME/inbox/<adapter>/ launches a refresh (one run per file version)."""
-    seen = json.loads(context.cursor) if context.cursor else {}
-    new = {}
-    for source in inbox_sources(paths()):
-        stat = source.path.stat()
-        version = f"{stat.st_size}-{int(stat.st_mtime)}"
-        if seen.get(str(source.path)) != version:
-            new[str(source.path)] = version
+    """A new or changed file in CIP_HOME/inbox/<adapter>/ launches a refresh (one run per file version), once it
+    is complete: its size and modification time (and its sidecar's) are the same as at the previous tick, or it
+    has not changed for `ingest.inbox_settle_seconds`. A file with a malformed sidecar or of an unknown type is
+    quarantined (inbox/_quarantine/<adapter>/, the reason beside it) instead of launching a run. A config that
+    does not validate launches nothing: the skip reason names the problem."""
+    try:
+        config = load_config()
+        check_config(config)
+        limits = IngestLimits.from_config(config.raw)
+    except ConfigError as exc:
+        return dg.SkipReason(f"config error, no inbox run until it is fixed: {exc}")
+    requested, seen = _inbox_cursor(context.cursor)
+    new, waiting, set_aside, now = {}, {}, [], time.time()
+    p = paths()
+    for item in inbox_files(p):
+        key = str(item.path)
+        try:
+            version = item.version()
+            settled = seen.get(key) == version or item.age_seconds(now) >= limits.inbox_settle_seconds
+        except FileNotFoundError:  # moved or deleted while we looked
+            continue
+        if requested.get(key) == version:
+            continue
+        if not settled:
+            waiting[key] = version
+            continue
+        try:
+            inbox_source(item)
+        except InboxFileError as exc:
+            quarantine(p, item, str(exc))
+            set_aside.append(f"{item.name}: {exc}")
+            continue
+        new[key] = version
+    present = {str(item.path) for item in inbox_files(p)}
+    requested = {k: v for k, v in {**requested, **new}.items() if k in present}
+    context.update_cursor(json.dumps({"requested": requested, "seen": waiting}))
     if not new:
-        return dg.SkipReason("no new files in the inbox")
-    context.update_cursor(json.dumps({**seen, **new}))
-    return dg.RunRequest(run_key="|".join(f"{p}@{v}" for p, v in sorted(new.items())),
+        notes = ([f"{len(waiting)} file(s) still arriving: {', '.join(sorted(waiting))}"] if waiting else [])
+        notes += [f"quarantined {s}" for s in set_aside]
+        return dg.SkipReason("; ".join(notes) or "no new files in the inbox")
+    return dg.RunRequest(run_key="|".join(f"{k}@{v}" for k, v in sorted(new.items())),
                          tags={"cip/inbox_files": ", ".join(sorted(new))})
+
+
+def _inbox_cursor(cursor: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(file -> version a run was requested for, file -> version seen last tick but not yet taken)."""
+    try:
+        data = json.loads(cursor) if cursor else {}
+    except json.JSONDecodeError:
+        data = {}
+    if not isinstance(data, dict):
+        return {}, {}
+    if "requested" not in data and "seen" not in data:  # the cursor of an older CIP: file -> version requested
+        return {k: v for k, v in data.items() if isinstance(v, str)}, {}
+    return dict(data.get("requested") or {}), dict(data.get("seen") or {})

@@ -119,14 +119,11 @@ def _alerts(args) -> int:
 def _run(args) -> int:
     if args.config:
         os.environ["CIP_CONFIG"] = str(Path(args.config).resolve())
-    paths = export_env()
-    config = load_config()
+    config = load_config()  # every section validated (cip_resources/config_model.py): a bad one stops here
     from cip_assets.ingest.pipeline import check_config
 
     check_config(config)
-    from cip_assets.events.features import EventSettings
-
-    EventSettings.from_config(config.raw)  # a bad `events:` section stops here, not halfway through the run
+    paths = export_env()
     from cip_resources.dbt import prepare_manifest
 
     prepare_manifest()

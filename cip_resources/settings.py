@@ -3,7 +3,9 @@
 `CIP_HOME` (default `./.cip`) holds everything a run writes; `CIP_CONFIG` names the
 sources file (`cip.yaml`). No config means the embedded synthetic default. The DuckDB
 path is also exported as `CIP_DUCKDB_PATH`, the one variable dbt's profile and the
-warehouse resource both read.
+warehouse resource both read. `load_config` validates the whole file through the typed
+model in `config_model` (unknown keys refused, errors naming the file and the key path)
+before anything reads it.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from typing import Any
 
 import yaml
 
+from cip_resources.config_model import CipFile, ConfigError, parse_config
+
 DEFAULT_SYNTHETIC = {"name": "synthetic", "adapter": "synthetic", "customers": 2000, "seed": 42}
 
-
-class ConfigError(ValueError):
-    """The sources config is unreadable or names something CIP does not know."""
+__all__ = ["CipConfig", "ConfigError", "Paths", "SourceConfig", "export_env", "load_config", "paths"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class CipConfig:
     sources: tuple[SourceConfig, ...]
     churn_horizon_days: int = 90
     path: Path | None = None  # None = the embedded default
-    raw: dict[str, Any] = field(default_factory=dict)  # the whole file, for sections later issues add
+    raw: dict[str, Any] = field(default_factory=dict)  # the whole file, as validated by `model`
+    model: CipFile | None = field(default=None, compare=False, repr=False)  # the typed, validated file
 
 
 @dataclass(frozen=True)
@@ -119,40 +122,37 @@ def export_env() -> Paths:
 
 
 def load_config(path: str | Path | None = None) -> CipConfig:
-    """Read `cip.yaml` (argument, else `CIP_CONFIG`); none means the synthetic default."""
+    """Read and validate `cip.yaml` (argument, else `CIP_CONFIG`); none means the synthetic default.
+
+    Every section is checked here, before anything runs: a typo (`offers.budjet`), a value of the wrong type or
+    an option that would reach SQL unchecked is a `ConfigError` naming the file and the key path."""
     path = path or os.environ.get("CIP_CONFIG")
     if not path:
-        return CipConfig(sources=(_source(DEFAULT_SYNTHETIC, base=None, index=0),))
+        data = {"sources": [dict(DEFAULT_SYNTHETIC)]}
+        model = parse_config(data, "the built-in default config")
+        return CipConfig(sources=(_source(data["sources"][0], base=None),), model=model, raw=data)
     path = Path(path).resolve()
     if not path.exists():
         raise ConfigError(f"{path}: config file not found (set CIP_CONFIG or pass --config)")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    entries = data.get("sources") or []
-    if not isinstance(entries, list) or not entries:
-        raise ConfigError(f"{path}: 'sources' must be a non-empty list")
-    sources = tuple(_source(entry, base=path.parent, index=i) for i, entry in enumerate(entries))
-    names = [s.name for s in sources]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"{path}: source names must be unique, got {names}")
-    horizon = int((data.get("churn") or {}).get("horizon_days", 90))
-    return CipConfig(sources=sources, churn_horizon_days=horizon, path=path, raw=data)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from exc
+    model = parse_config({} if data is None else data, str(path))
+    sources = tuple(_source(entry, base=path.parent) for entry in data["sources"])
+    horizon = model.churn.horizon_days if model.churn and model.churn.horizon_days else 90
+    return CipConfig(sources=sources, churn_horizon_days=horizon, path=path, raw=data, model=model)
 
 
-def _source(entry: dict[str, Any], base: Path | None, index: int) -> SourceConfig:
-    where = f"sources[{index}]"
-    if not isinstance(entry, dict) or "adapter" not in entry:
-        raise ConfigError(f"{where}: each source needs at least 'adapter' (and usually 'name', 'path')")
+def _source(entry: dict[str, Any], base: Path | None) -> SourceConfig:
+    """A validated source entry; `options` are its other keys as written (the adapters read them)."""
     adapter = entry["adapter"]
-    raw_path = entry.get("path")
     path = None
-    if raw_path is not None:
-        path = Path(raw_path).expanduser()
+    if entry.get("path") is not None:
+        path = Path(str(entry["path"])).expanduser()
         if not path.is_absolute() and base is not None:
             path = (base / path).resolve()
-    elif adapter != "synthetic":
-        raise ConfigError(f"{where} ({adapter}): 'path' is required")
     options = {k: v for k, v in entry.items() if k not in ("name", "adapter", "path")}
     return SourceConfig(name=str(entry.get("name") or adapter), adapter=adapter, path=path, options=options)

@@ -65,9 +65,10 @@ def test_truncated_csv_keeps_the_cut_row_as_a_reject(warehouse, tmp_path):
     text = ORDERS_HEADER + "\n".join(GOOD_ROWS) + "\n536370,22728,ALARM CLOCK,24,2010-12-01 08:45"
     path.write_text(text)
     (result,) = run(warehouse, tmp_path, retail(path), "order_lines")
-    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 3, 1)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 3, 1) and result.reconciles
     (row,) = rejects(warehouse)
-    assert row[0] == 4 and "unit_price: required value missing" in row[1]
+    assert row[0] == 4 and row[1] == "malformed row: 5 fields where the header has 8 (line 5)"
+    assert json.loads(row[2])["text"] == "536370,22728,ALARM CLOCK,24,2010-12-01 08:45"
 
 
 def test_truncated_gzip_is_a_file_error(warehouse, tmp_path):
@@ -174,9 +175,20 @@ def test_generic_table_adapter_from_excel(warehouse, tmp_path):
     assert row == ("support", "logistics", "2024-05-01 10:00:00")
 
 
-def test_a_row_with_extra_fields_names_file_row_and_column(warehouse, tmp_path):
+def test_ragged_rows_are_rejected_one_by_one_and_the_others_load(warehouse, tmp_path):
+    """Before: one row with a field too many failed the whole file. Now each ragged row is a reject naming its
+    line and field count, and every other row loads with its own row number."""
     path = tmp_path / "ragged.csv"
-    path.write_text(ORDERS_HEADER + GOOD_ROWS[0] + "\n" + GOOD_ROWS[1] + ",EXTRA\n")
-    with pytest.raises(SourceFileError, match=r"ragged.csv: .*row 2 has 9 fields.*'EXTRA' is past the last column "
-                                              r"'Country'"):
-        run(warehouse, tmp_path, retail(path), "order_lines")
+    path.write_text(ORDERS_HEADER + GOOD_ROWS[0] + "\n" + GOOD_ROWS[1] + ",EXTRA\n"
+                    + "536366,22633,HAND WARMER,6\n" + GOOD_ROWS[2] + "\n")
+    (result,) = run(warehouse, tmp_path, retail(path), "order_lines")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2) and result.reconciles
+    rows = rejects(warehouse)
+    assert [(r[0], r[1]) for r in rows] == [(2, "malformed row: 9 fields where the header has 8 (line 3)"),
+                                            (3, "malformed row: 4 fields where the header has 8 (line 4)")]
+    assert json.loads(rows[0][2])["text"].endswith(",EXTRA")
+    assert warehouse.execute("SELECT DISTINCT file FROM raw.rejected_rows").fetchone()[0] == str(path)
+    assert sorted(r[0] for r in warehouse.execute("SELECT order_id FROM raw.order_lines").fetchall()) == \
+        ["536365", "C536379"]
+    ledger = warehouse.execute("SELECT rows_read, rows_loaded, rows_rejected FROM raw.ingest_ledger").fetchone()
+    assert ledger == (4, 2, 2)

@@ -126,6 +126,8 @@ def test_day_two_refresh_on_the_real_instance_while_readers_read(synthetic_run_h
         {"table": "order_lines", "columns": {c: c for c in orders.columns}}))
     (home / "inbox" / "reviews").mkdir(parents=True, exist_ok=True)
     (home / "inbox" / "reviews" / "more.csv").write_text("text,rating\nlovely,5\nawful,1\n")
+    for dropped in (home / "inbox").rglob("*.*"):  # copied a minute ago: complete, as the sensor sees it
+        os.utime(dropped, (time.time() - 60, time.time() - 60))
 
     from cip_assets.definitions import defs
 

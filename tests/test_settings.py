@@ -39,13 +39,22 @@ def test_config_comes_from_the_environment(tmp_path, cip_home, monkeypatch):
 
 
 @pytest.mark.parametrize("sources, message", [
-    ([{"name": "x", "adapter": "nope", "path": "a.csv"}], "unknown adapter 'nope'"),
-    ([{"name": "x", "adapter": "table", "path": "a.csv", "table": "orders"}], "needs 'table:'"),
+    ([{"name": "x", "adapter": "nope", "path": "a.csv"}], r"sources\[0\] \(x\): unknown adapter 'nope'"),
+    ([{"name": "x", "adapter": "table", "path": "a.csv", "table": "orders"}],
+     r"sources\[0\] \(x\)\.table: expected one of .*'order_lines'.*got 'orders'"),
 ])
 def test_bad_sources_are_named(tmp_path, cip_home, sources, message):
-    config = load_config(write_config(tmp_path, sources))
-    with pytest.raises(ConfigError, match=message):
-        check_config(config)
+    """Refused when the file is read, before anything runs, naming the file and the source."""
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config(write_config(tmp_path, sources))
+    assert str(tmp_path / "cip.yaml") in str(caught.value)
+
+
+def test_check_config_still_guards_a_config_built_in_code(cip_home):
+    from cip_resources.settings import CipConfig, SourceConfig
+
+    with pytest.raises(ConfigError, match="unknown adapter 'nope'"):
+        check_config(CipConfig(sources=(SourceConfig("x", "nope", None),)))
 
 
 def test_missing_path_and_missing_file_are_errors(tmp_path, cip_home):

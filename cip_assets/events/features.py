@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pandas as pd
 
-from cip_resources.settings import ConfigError
+from cip_resources.config_model import validate_section
 
 EVENTS_TABLE = "intermediate.int_sessionised_events"
 
@@ -122,23 +122,10 @@ class EventSettings:
 
     @classmethod
     def from_config(cls, raw: dict | None) -> "EventSettings":
-        section = (raw or {}).get("events") or {}
-        unknown = set(section) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ConfigError(f"events: unknown keys {sorted(unknown)}; known: {sorted(cls.__dataclass_fields__)}")
-        values = {}
-        for key, value in section.items():
-            if value is None:
-                continue
-            number = float if key in ("horizon_days", "snapshot_every_days") else int
-            try:
-                values[key] = number(value)
-            except (TypeError, ValueError):
-                raise ConfigError(f"events.{key}: expected a number, got {value!r}") from None
-        settings = cls(**values)
-        if settings.horizon_days <= 0 or settings.train_snapshots < 1:
-            raise ConfigError("events.horizon_days must be > 0 and events.train_snapshots >= 1")
-        return settings
+        """The `events:` section, validated by the config model (cip_resources/config_model.py, the one list of
+        keys); keys left out keep the defaults above."""
+        section = validate_section("events", (raw or {}).get("events"))
+        return cls(**{k: v for k, v in (section.model_dump() if section else {}).items() if v is not None})
 
     @property
     def horizon(self) -> timedelta:

@@ -6,6 +6,10 @@ names. Casting, validation and loading are shared (`load.load_feed`), so an adap
 only the mapping. A required column that is missing raises `SourceFileError` naming it.
 An adapter leaves out an id the file does not have (feedback_id, order_id): the loader then
 derives it from the row's content, never from its position or the source's name.
+
+Nothing from the config reaches the SQL as text: the file's column names are quoted identifiers
+(`Columns.need`), every alias is quoted, the targets of a mapping are checked against the contract's
+columns, and option values (channel, control arm, campaign id, constants) are quoted literals.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from cip_assets.ingest.readers import SourceFileError
+from cip_assets.ingest.readers import SourceFileError, quote_ident, sql_literal
 
 ROW = "_row_number, _file"
 RATING_WORDS = {  # text scales seen in survey-style exports, mapped onto 1-5
@@ -62,11 +66,21 @@ class Columns:
 
 
 def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return quote_ident(name)
 
 
 def _esc(value: str) -> str:
-    return value.replace("'", "''")
+    """The inside of a string literal (quotes doubled); prefer `_lit`."""
+    return sql_literal(value)[1:-1]
+
+
+def _lit(value) -> str:
+    """A config value as SQL: NULL, true/false, or a quoted string literal (numbers too: the loader casts)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return sql_literal(str(value))
 
 
 def _rating(expr: str) -> str:
@@ -76,8 +90,8 @@ def _rating(expr: str) -> str:
 
 
 def _mapped_select(cols: Columns, mapping: dict[str, str | None], extra: dict[str, str] | None = None) -> str:
-    parts = [f"{expr} AS {target}" for target, expr in mapping.items() if expr is not None]
-    parts += [f"{expr} AS {target}" for target, expr in (extra or {}).items()]
+    parts = [f"{expr} AS {_q(target)}" for target, expr in mapping.items() if expr is not None]
+    parts += [f"{expr} AS {_q(target)}" for target, expr in (extra or {}).items()]
     return f"SELECT {', '.join(parts)}, {ROW} FROM src"
 
 
@@ -177,7 +191,7 @@ def _reviews(table: str, cols: Columns, options: dict) -> str:
         **{k: v for k, v in mapping.items() if k != "rating"},
         "rating": _rating(mapping["rating"]) if mapping["rating"] else None,
         "feedback_id": given.get("feedback_id"),  # none: derived from the review's content
-        "channel": given.get("channel") or f"'{_esc(options.get('channel', 'review'))}'",
+        "channel": given.get("channel") or _lit(options.get("channel", "review")),
         "attributes": cols.rest_as_json(used),
     })
 
@@ -243,7 +257,7 @@ def _cx_workbook(table: str, cols: Columns, options: dict) -> str:
 # --- randomised campaigns: Hillstrom and a generic layout ------------------------------------
 def _campaign(table: str, cols: Columns, options: dict) -> str:
     mapping = options.get("columns") or {}
-    campaign_id = _esc(str(options.get("campaign_id") or options.get("_source_name", "campaign")))
+    campaign_id = str(options.get("campaign_id") or options.get("_source_name", "campaign"))
     hillstrom = cols.find("segment") and cols.find("visit") and cols.find("conversion") and not mapping
     if hillstrom:
         arm, control = cols.need("segment"), options.get("control_arm", "No E-Mail")
@@ -262,14 +276,14 @@ def _campaign(table: str, cols: Columns, options: dict) -> str:
                   for k in ("visited", "converted", "spend", "discount_pct", "exposed_at")}
         customer = cols.need(mapping["customer_id"]) if "customer_id" in mapping else None
     is_control = (cols.need(mapping["is_control"]) if "is_control" in mapping
-                  else f"({arm}::VARCHAR = '{_esc(str(control))}')")
+                  else f"({arm}::VARCHAR = {_lit(str(control))})")
     used = {arm, customer, is_control, *fields.values()}
     discount = fields.pop("discount_pct", None) or _discount_from_arm(arm)
     # without a customer column the row number is the customer: identical rows are different people (10% of
     # Hillstrom's), so a content key would merge them; an experiment file is delivered whole, once
     return _mapped_select(cols, {
-        "campaign_id": f"'{campaign_id}'",
-        "customer_id": f"{customer}::VARCHAR" if customer else f"'{campaign_id}-' || _row_number",
+        "campaign_id": _lit(campaign_id),
+        "customer_id": f"{customer}::VARCHAR" if customer else f"{_lit(campaign_id + '-')} || _row_number",
         "arm": arm,
         "is_control": is_control,
         "discount_pct": discount,
@@ -300,7 +314,7 @@ def _labelled(table: str, cols: Columns, options: dict) -> str:
     return _mapped_select(cols, {
         "customer_id": f"{customer}::VARCHAR",
         "churned": label,
-        "labelled_at": f"'{_esc(str(labelled_at))}'" if labelled_at else None,
+        "labelled_at": _lit(str(labelled_at)) if labelled_at else None,
         "attributes": cols.rest_as_json({customer, label}),
     })
 
@@ -310,14 +324,17 @@ def _table(table: str, cols: Columns, options: dict) -> str:
     from cip_assets.ingest.contract import RAW_TABLES
 
     mapping = options.get("columns") or {}
+    constants = options.get("constants") or {}
     target = RAW_TABLES[table]
-    unknown = set(mapping) - set(target.columns)
-    if unknown:
-        raise SourceFileError(f"{cols.path}: 'columns' names {sorted(unknown)}, not columns of raw.{table} "
-                              f"(its columns: {list(target.columns)})")
-    exprs = {c: cols.need(src) for c, src in mapping.items()}
-    for c, value in (options.get("constants") or {}).items():
-        exprs[c] = f"'{_esc(str(value))}'"
+    allowed = [c for c in target.columns if c != "source"]  # `source` is the loader's
+    for key, given in (("columns", mapping), ("constants", constants)):
+        unknown = set(map(str, given)) - set(allowed)
+        if unknown:
+            raise SourceFileError(f"{cols.path}: '{key}' names {sorted(unknown)}, not columns of raw.{table} "
+                                  f"(its columns: {allowed})")
+    exprs = {c: cols.need(str(src)) for c, src in mapping.items()}
+    for c, value in constants.items():
+        exprs[c] = _lit(value)
     if "attributes" in target.columns and "attributes" not in exprs:
         exprs["attributes"] = cols.rest_as_json(set(exprs.values()))
     if table == "feedback" and "channel" not in exprs:

@@ -15,7 +15,8 @@ def _results_markdown(results) -> str:
     lines = ["| source | file | read | loaded | rejected | already loaded | duplicates | note |",
              "|---|---|---|---|---|---|---|---|"]
     for r in results:
-        note = "unchanged, skipped" if r.unchanged else "; ".join(f"{k} ({v})" for k, v in r.top_reasons.items())
+        note = (r.note or "").replace("|", "/") if r.note else "unchanged, skipped" if r.unchanged else \
+            "; ".join(f"{k} ({v})" for k, v in r.top_reasons.items())
         lines.append(f"| {r.source} | {r.file} | {r.rows_read} | {r.rows_loaded} | {r.rows_rejected} "
                      f"| {r.rows_already_loaded} | {r.rows_duplicate} | {note} |")
     return "\n".join(lines)
@@ -28,8 +29,9 @@ def build_ingest_asset(table: RawTable) -> dg.AssetsDefinition:
         kinds={"duckdb", "polars"},
         owners=["team:data-engineering"],
         description=f"raw.{table.name}: {table.grain}, from every configured source that feeds it. "
-        "Rows failing the contract's hard rules go to raw.rejected_rows; a file already ingested is skipped, "
-        "and rows already loaded from another file are counted, not loaded again.",
+        "Rows failing the contract's hard rules (or that cannot be parsed or decoded) go to raw.rejected_rows; a "
+        "file already ingested is skipped, and rows already loaded from another file are counted, not loaded "
+        "again. A bad inbox file is moved to inbox/_quarantine/ with the reason, and the others load.",
     )
     def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                 settings: CipSettings) -> dg.MaterializeResult:
@@ -37,6 +39,9 @@ def build_ingest_asset(table: RawTable) -> dg.AssetsDefinition:
             results = ingest_table(con, settings.config(), table.name, settings.paths())
             total = con.execute(f"SELECT count(*) FROM {table.qualified}").fetchone()[0]
         for r in results:
+            if r.note:
+                context.log.warning(f"{r.source} -> raw.{table.name}: {r.note}")
+                continue
             context.log.info(f"{r.source} -> raw.{table.name}: read {r.rows_read}, loaded {r.rows_loaded}, "
                              f"rejected {r.rows_rejected}, already loaded {r.rows_already_loaded}, "
                              f"duplicates {r.rows_duplicate}"
@@ -49,6 +54,7 @@ def build_ingest_asset(table: RawTable) -> dg.AssetsDefinition:
             "rows_already_loaded": sum(r.rows_already_loaded for r in results),
             "rows_duplicate": sum(r.rows_duplicate for r in results),
             "reconciles": all(r.reconciles for r in results),
+            "inbox_files_set_aside": sum(1 for r in results if r.note),
             "sources": dg.MetadataValue.md(scrub_text(_results_markdown(results)) if results  # reasons quote values
                                            else f"No configured source feeds raw.{table.name}; the table is empty."),
         })

@@ -6,8 +6,10 @@ the reason, naming the column, and the original row as JSON), counted as already
 row of the same file). Rows without an id of their own get a key from their content
 (`contract.content_key_sql`), so an export delivered again, renamed, under another source
 name or with rows added anywhere, loads only the rows that are new. A file whose bytes are
-in `raw.ingest_ledger` for the same table is skipped, whatever its name or source.
-All the work is SQL inside DuckDB, in one transaction per file and table.
+in `raw.ingest_ledger` for the same table is skipped, whatever its name or source. Rows the reader
+could not take apart (a ragged or undecodable row, `src_rejects`) are rejects too, with their reason.
+All the work is SQL inside DuckDB, in one transaction per file and table. The source's `date_format`
+is a bound parameter, never text pasted into the SQL.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from cip_assets.ingest.contract import RAW_TABLES, RawTable, content_key_sql
+from cip_assets.ingest.readers import SourceFileError
+from cip_resources.config_model import check_date_format
 
 TRUE_WORDS = ("1", "1.0", "true", "t", "yes", "y")
 FALSE_WORDS = ("0", "0.0", "false", "f", "no", "n")
@@ -34,6 +38,7 @@ class LoadResult:
     rows_already_loaded: int = 0
     rows_duplicate: int = 0  # exact copies of another row of the same file
     unchanged: bool = False  # the same content was ingested before: nothing done
+    note: str | None = None  # an inbox file not read: quarantined (why), or still arriving
     top_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -42,7 +47,12 @@ class LoadResult:
                                   + self.rows_duplicate)
 
 
+DATE_FORMAT_PARAM = "$date_format"  # bound by load_feed: a format is data, never SQL
+
+
 def cast_expr(column: str, duck_type: str, date_format: str | None = None) -> str:
+    """SQL casting the mapped text column to its contract type. With a `date_format`, timestamps are parsed with
+    it through the bound parameter `$date_format` (the caller passes {"date_format": ...})."""
     col = f'"{column}"'
     if duck_type == "BOOLEAN":
         text = f"lower(trim({col}::VARCHAR))"
@@ -52,7 +62,7 @@ def cast_expr(column: str, duck_type: str, date_format: str | None = None) -> st
         num = f"TRY_CAST({col} AS DOUBLE)"
         return f"CASE WHEN {num} = round({num}) AND abs({num}) < 2147483647 THEN {num}::INTEGER END"
     if duck_type == "TIMESTAMP" and date_format:
-        return f"COALESCE(TRY_STRPTIME({col}::VARCHAR, '{date_format}'), TRY_CAST({col} AS TIMESTAMP))"
+        return f"COALESCE(TRY_STRPTIME({col}::VARCHAR, {DATE_FORMAT_PARAM}), TRY_CAST({col} AS TIMESTAMP))"
     if duck_type == "VARCHAR":
         return f"NULLIF(trim({col}::VARCHAR), '')"
     return f"TRY_CAST({col} AS {duck_type})"
@@ -82,9 +92,18 @@ def already_ingested(con: duckdb.DuckDBPyConnection, table: str, file_hash: str)
 
 
 def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str, source: str, adapter: str,
-              file_label: str, file_hash: str, date_format: str | None = None) -> LoadResult:
-    """Validate `feed_sql` (canonical columns + `_row_number`, `_file`, over the view `src`) and load it."""
+              file_label: str, file_hash: str, date_format: str | None = None,
+              file_rejects: bool = False) -> LoadResult:
+    """Validate `feed_sql` (canonical columns + `_row_number`, `_file`, over the view `src`) and load it.
+
+    `file_rejects`: also record the rows the reader rejected (the temp table `src_rejects`), counted as read
+    and rejected."""
     table = RAW_TABLES[table_name]
+    if date_format is not None:
+        try:
+            check_date_format(date_format)
+        except ValueError as exc:
+            raise SourceFileError(f"{file_label}: date_format: {exc}") from None
     result = LoadResult(source=source, adapter=adapter, table=table_name, file=file_label)
     mapped = set(con.execute(f"SELECT * FROM ({feed_sql}) LIMIT 0").fetch_arrow_table().column_names)
     unknown = mapped - set(table.columns) - {"_row_number", "_file"}
@@ -111,6 +130,8 @@ def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str,
                   THEN 'duplicate key ({', '.join(table.key)}) within the file' ELSE _reason END AS _reason""")
     already = f"EXISTS (SELECT 1 FROM {table.qualified} t WHERE " + " AND ".join(
         f't."{k}" = v."{k}"' for k in table.key) + ")"
+    parses_dates = bool(date_format) and any(t == "TIMESTAMP" for c, t in table.columns.items() if c in mapped)
+    params = {"date_format": date_format} if parses_dates else None
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -124,7 +145,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str,
                        FROM checked WINDOW w AS ({window})),
             deduped AS (SELECT * REPLACE ({settle}) FROM marked)
             SELECT * EXCLUDE (_occurrence), (_reason IS NULL AND NOT _duplicate AND {already}) AS _already
-            FROM deduped v"""
+            FROM deduped v""", params
         )
         columns = [c for c in table.columns if c != "source"]
         col_list = ", ".join(f'"{c}"' for c in columns)
@@ -140,16 +161,26 @@ def load_feed(con: duckdb.DuckDBPyConnection, *, feed_sql: str, table_name: str,
             WHERE r._reason IS NOT NULL""",
             [source, table_name],
         )
+        unreadable = "SELECT NULL::VARCHAR AS reason WHERE false"
+        if file_rejects:  # rows the reader could not take apart: rejects of this table too
+            con.execute(
+                """INSERT INTO raw.rejected_rows
+                SELECT ?, _file, ?, _row_number, reason, payload, now()::TIMESTAMP FROM src_rejects""",
+                [source, table_name],
+            )
+            unreadable = "SELECT reason FROM src_rejects"
         read, loaded, rejected, already, duplicate = con.execute(
-            """SELECT count(*), count(*) FILTER (WHERE _reason IS NULL AND NOT _duplicate AND NOT _already),
-                      count(*) FILTER (WHERE _reason IS NOT NULL), count(*) FILTER (WHERE _already),
-                      count(*) FILTER (WHERE _duplicate)
+            f"""SELECT count(*) + (SELECT count(*) FROM ({unreadable})),
+                      count(*) FILTER (WHERE _reason IS NULL AND NOT _duplicate AND NOT _already),
+                      count(*) FILTER (WHERE _reason IS NOT NULL) + (SELECT count(*) FROM ({unreadable})),
+                      count(*) FILTER (WHERE _already), count(*) FILTER (WHERE _duplicate)
                FROM _typed"""
         ).fetchone()
         (result.rows_read, result.rows_loaded, result.rows_rejected, result.rows_already_loaded,
          result.rows_duplicate) = (read, loaded, rejected, already, duplicate)
         result.top_reasons = dict(con.execute(
-            """SELECT _reason, count(*) FROM _typed WHERE _reason IS NOT NULL
+            f"""SELECT _reason, count(*) FROM (SELECT _reason FROM _typed WHERE _reason IS NOT NULL
+                                               UNION ALL SELECT reason FROM ({unreadable}))
                GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5""").fetchall())
         con.execute(
             """INSERT INTO raw.ingest_ledger (source, adapter, file, file_hash, raw_table, rows_read, rows_loaded,

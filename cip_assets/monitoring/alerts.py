@@ -53,10 +53,12 @@ COLUMNS = ["severity", "kind", "entity", "message", "metric", "value", "threshol
 
 
 def thresholds(config_section: dict | None) -> dict:
-    unknown = set(config_section or {}) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"monitoring: unknown thresholds {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    return {**DEFAULTS, **(config_section or {})}
+    """DEFAULTS overridden by the `monitoring:` section, validated by the config model (a ConfigError naming
+    `monitoring.<key>`; cip_resources/config_model.py lists the keys)."""
+    from cip_resources.config_model import validate_section
+
+    section = validate_section("monitoring", config_section)
+    return {**DEFAULTS, **{k: v for k, v in (section.model_dump() if section else {}).items() if v is not None}}
 
 
 def _exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:

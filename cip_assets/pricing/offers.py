@@ -38,10 +38,13 @@ class OfferSettings:
 
     @classmethod
     def from_config(cls, raw: dict | None) -> "OfferSettings":
-        section = (raw or {}).get("offers") or {}
-        known = {k: section[k] for k in ("margin", "budget", "max_offers", "contact_cost", "min_profit")
-                 if section.get(k) is not None}
-        settings = cls(**{k: (int(v) if k == "max_offers" else float(v)) for k, v in known.items()})
+        """The `offers:` section, validated by the config model (cip_resources/config_model.py: unknown keys such
+        as a misspelt `budjet` are refused); keys left out keep the defaults above."""
+        from cip_resources.config_model import validate_section
+
+        section = validate_section("offers", (raw or {}).get("offers"))
+        given = {k: v for k, v in (section.model_dump() if section else {}).items() if v is not None}
+        settings = cls(**{k: (int(v) if k == "max_offers" else float(v)) for k, v in given.items()})
         if not 0 < settings.margin <= 1:
             raise ValueError(f"offers.margin must be a fraction in (0, 1], got {settings.margin}")
         return settings
