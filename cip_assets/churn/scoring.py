@@ -61,8 +61,8 @@ def reason_phrases(frame: pd.DataFrame) -> dict[str, pd.Series]:
         "p_buy_90d": lambda: _fmt(f.p_buy_90d * 100) + "% chance of a purchase in 90 days (BG/NBD)",
         "p_alive": lambda: _fmt(f.p_alive * 100) + "% probability of still being a customer (BG/NBD)",
         "expected_purchases_90d": lambda: _fmt(f.expected_purchases_90d, 1) + " purchases expected in 90 days",
-        "order_trend": lambda: "orders in the last 90 days " + np.where(f.order_trend < 0, "down", "up").astype(object)
-                               + " against the 90 before",
+        "order_trend": lambda: "orders in the last 90 days " + pd.Series(
+            np.where(f.order_trend < 0, "down", "up"), index=f.index) + " against the 90 before",
         "basket_trend": lambda: "last baskets at " + _fmt(f.basket_trend * 100) + "% of the usual value",
         "orders_prev_90d": lambda: _fmt(f.orders_prev_90d) + " orders in the 90 days before the last 90",
         "cancelled_orders": lambda: _fmt(f.cancelled_orders) + " cancelled orders",
