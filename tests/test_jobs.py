@@ -166,8 +166,8 @@ def test_day_two_refresh_on_the_real_instance_while_readers_read(synthetic_run_h
 
     assert before_("raw__order_lines", "cip_dbt_assets") and before_("raw__feedback", "cip_dbt_assets")
     assert before_("cip_dbt_assets", "ml__churn_scores") and before_("cip_dbt_assets", "ml__purchase_propensity")
-    assert before_("ml__churn_scores", "marts__customer_scores")
-    assert before_("marts__customer_scores", "serving__published") and before_("serving__published", "qa__index")
+    assert before_("ml__churn_scores", "cip_dbt_scores")  # the second dbt selection: marts.customer_scores
+    assert before_("cip_dbt_scores", "serving__published") and before_("serving__published", "qa__index")
 
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         # the new rows once; the files of yesterday again load nothing and add no ledger row
