@@ -393,6 +393,7 @@ def test_an_event_champion_from_before_the_pyfunc_is_skipped_then_replaced(event
 
 
 # ---------------------------------------------------------------- the REES46 sample end to end
+@pytest.mark.slow  # a whole `cip run` over real events; the synthetic session run covers the same job
 def test_rees46_sample_runs_end_to_end(cip_home, tmp_path, capsys, monkeypatch):
     """The real stream is 17,435 events and nearly all of them fall in 35 minutes, so the propensity horizon
     is 10 minutes with cutoffs 5 minutes apart; everything else runs as configured by default."""

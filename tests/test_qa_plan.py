@@ -209,3 +209,11 @@ def test_a_viewer_gets_no_customer_level_answer_on_the_ask_page(synthetic_run_ho
     viewer, analyst = results["viewer"], results["analyst"]
     assert any("needs the analyst role" in w.value for w in viewer.warning) and not viewer.dataframe
     assert analyst.dataframe and not any("needs the analyst role" in w.value for w in analyst.warning)
+
+
+def test_day_of_the_week_and_hour_of_the_day_are_not_calendar_days(engine):
+    weekday = engine.ask("what's the best day of the week for sales?")
+    hour = engine.ask("at what hour of the day do we get the most orders?")
+    assert weekday.plan["dims"] and "day" not in weekday.plan["dims"] and weekday.table["columns"][0] == "weekday"
+    assert hour.table["columns"][0] == "hour"
+    assert engine.ask("which day had the highest revenue").table["columns"][0] == "day"

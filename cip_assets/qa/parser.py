@@ -231,6 +231,8 @@ class Parser:
             n = _num(tok)
             words[tok] = f"N = {n}"
         dims = [d for d, pattern in DIM_PATTERNS if re.search(pattern, text)]
+        if "day" in dims and ("weekday" in dims or "hour" in dims):  # "day of the week", "hour of the day"
+            dims.remove("day")
         exclude = self._exclusions(text, mentions)
         return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words)
 
