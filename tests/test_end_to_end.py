@@ -40,7 +40,7 @@ def test_synthetic_default_end_to_end(synthetic_run_home):
             assert con.execute(f"SELECT count(*) FROM ml.{table}").fetchone()[0] > 0, table
 
 
-@pytest.mark.slow  # a whole `cip run` over the real Online Retail file; the marts' SQL is tested on it in test_marts_sql
+@pytest.mark.slow  # a whole `cip run` over the real Online Retail file (its ingest is checked in test_ingest_real_data)
 def test_online_retail_builds_every_mart(cip_home, tmp_path, capsys):
     config = write_config(tmp_path / "conf", [
         {"name": "retail", "adapter": "online_retail", "path": str(shared_file("online_retail.parquet"))}])
