@@ -323,6 +323,15 @@ class IngestSection(_Strict):
     inbox_settle_seconds: NonNegativeFloat | None = None  # a file untouched this long is complete
 
 
+EncoderBuild = Literal["torch", "onnx-int8", "static"]
+
+
+class TextSection(_Strict):
+    """Which build of the sentence encoder each use gets; defaults in `cip_resources/text_encoders.py`."""
+    sentiment_encoder: EncoderBuild | None = None  # the sentiment classifier's features
+    bulk_encoder: EncoderBuild | None = None  # topics, aspects, quotes, the question index
+
+
 class CipFile(_Strict):
     """The whole `cip.yaml`."""
     sources: list[SourceEntry] = Field(min_length=1)
@@ -334,6 +343,7 @@ class CipFile(_Strict):
     monitoring: MonitoringSection | None = None
     dashboard: DashboardSection | None = None
     ingest: IngestSection | None = None
+    text: TextSection | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> "CipFile":

@@ -28,6 +28,15 @@ def dbt_manifest():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def shared_model_cache(tmp_path_factory):
+    """One folder for the encoder builds (ONNX export, static distillation) for every home of the session, so
+    each build is made once per test session, as once per CIP_HOME in use."""
+    if "CIP_MODEL_CACHE" not in os.environ:
+        os.environ["CIP_MODEL_CACHE"] = str(tmp_path_factory.mktemp("models"))
+    yield os.environ["CIP_MODEL_CACHE"]
+
+
+@pytest.fixture(scope="session", autouse=True)
 def shared_embedding_cache(tmp_path_factory):
     """One embedding cache file for every run of the session (`cip run`s in subprocesses inherit it): each
     synthetic review text is embedded once, not once per CIP_HOME."""

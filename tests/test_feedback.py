@@ -14,7 +14,8 @@ from cip_assets.feedback import pipeline
 from cip_assets.feedback.assets import feedback_assets, feedback_checks
 from cip_assets.feedback.embeddings import EmbeddingCache, encode, split_sentences
 from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, predict_sentiment
-from cip_assets.feedback.sentiment import holdout_mask, rating_labels, train_sentiment, vader_scores
+from cip_assets.feedback.sentiment import (holdout_mask, rating_labels, train_sentiment, vader_polarity,
+                                          vader_scores)
 from cip_assets.feedback.summary import summarise
 from cip_assets.feedback.topics import coherence_npmi, fit_topics, weekly_counts
 from cip_assets.ingest.synthetic import ASPECT_PHRASES, REVIEW_CLOSERS, REVIEW_OPENERS, SUPPORT_PHRASES
@@ -99,7 +100,7 @@ def test_vader_fallback_when_no_ratings():
     texts = fb.feedback_text.tolist()
     vader = vader_scores(texts)
     emb = encode(texts)
-    training = train_sentiment(emb, fb.rating, vader)
+    training = train_sentiment(texts, emb, fb.rating, vader_polarity(texts))
     assert training.method == "vader" and training.model is None and not training.evaluated
     assert "too few rated texts" in training.reason
     labels, scores = predict_sentiment(pipeline.in_memory_model(training), texts, emb)
@@ -109,7 +110,7 @@ def test_vader_fallback_when_no_ratings():
 def test_classifier_learns_from_ratings_and_beats_vader():
     fb = synthetic_feedback(300, 0, seed=1)
     texts = fb.feedback_text.tolist()
-    training = train_sentiment(encode(texts), fb.rating, vader_scores(texts), ids=fb.feedback_id)
+    training = train_sentiment(texts, encode(texts), fb.rating, vader_polarity(texts), ids=fb.feedback_id)
     assert training.method == "classifier", training.reason
     assert training.metrics["classifier"]["macro_f1"] > training.metrics["vader"]["macro_f1"]
     assert training.metrics["classifier"]["accuracy"] > 0.8
@@ -235,7 +236,7 @@ def test_assets_materialize_on_a_small_synthetic_warehouse(cip_home, monkeypatch
         trend = con.execute("SELECT * FROM nlp.feedback_topic_trend").df()
         summary = con.execute("SELECT * FROM marts.feedback_summary").df()
         aspects = con.execute("SELECT * FROM nlp.feedback_aspects").df()
-        cached = con.execute("SELECT count(*) FROM nlp_cache.text_embeddings").fetchone()[0]
+        cached = con.execute("SELECT count(*) FROM nlp_cache.text_embeddings_256").fetchone()[0]  # the bulk build
     assert len(sent) == 280 and sent.feedback_id.is_unique
     assert list(sent.columns) == list(pipeline.TABLES["nlp.feedback_sentiment"].columns)
     assert set(sent.method) == {"classifier"} and sent.sentiment_score.between(-1, 1).all()
@@ -256,7 +257,7 @@ def test_assets_materialize_on_a_small_synthetic_warehouse(cip_home, monkeypatch
     with duckdb.connect(str(database)) as con:
         con.execute("INSERT INTO staging.stg_feedback (feedback_id, channel, feedback_text, created_at) VALUES "
                     "('F99999', 'support', 'Where is my parcel? It is two weeks late.', TIMESTAMP '2024-03-01')")
-        cache = EmbeddingCache(con)
+        cache = EmbeddingCache(con, pipeline.bulk_backend())
         cache.get(pipeline.load_feedback(con).text)
         assert cache.stats.encoded == 1 and cache.size() == cached + 1
         con.execute("DELETE FROM staging.stg_feedback")
@@ -296,7 +297,7 @@ def test_a_losing_sentiment_candidate_keeps_the_champion_which_alone_reproduces_
 
     # a classifier that always says the commonest label loses to VADER: VADER is the candidate, and the
     # champion, re-scored on the same held-out texts, beats it and stays
-    monkeypatch.setattr(sentiment, "make_classifier", lambda c=2.0: DummyClassifier(strategy="prior"))
+    monkeypatch.setattr(sentiment, "make_classifier", lambda c=2.0, balanced=True: DummyClassifier(strategy="prior"))
     weak = _materialize_some(cip_home, SENTIMENT_SCORING)
     assert weak.success  # losing is a warning, never a failed run
     (check,) = [c for c in weak.get_asset_check_evaluations() if c.check_name == "agrees_with_ratings"]

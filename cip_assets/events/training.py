@@ -17,7 +17,6 @@ from time import perf_counter
 import mlflow
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.metrics import roc_auc_score
 
 from cip_assets.events.features import FEATURES, EventSettings, SnapshotPlan, event_span, plan_snapshots, snapshot
@@ -28,6 +27,7 @@ from cip_assets.events.pyfunc import (NEXT_ACTION_REQUIREMENTS, PROPENSITY_REQUI
                                       is_next_action_pyfunc, is_propensity_pyfunc, next_action_method)
 from cip_resources.lifecycle import Decision, ModelLifecycle
 from cip_resources.tables import TableSpec, table_exists
+from cip_resources.text_encoders import configure_threads
 
 PROPENSITY_EXPERIMENT, PROPENSITY_MODEL, PROPENSITY_METRIC = "purchase_propensity", "cip_purchase_propensity", "roc_auc"
 NEXT_ACTION_EXPERIMENT, NEXT_ACTION_MODEL, NEXT_ACTION_METRIC = "next_action", "cip_next_action", "macro_f1"
@@ -161,7 +161,7 @@ def prepare_next_action(con, config: EventSettings) -> NextActionData | str:
 
 def fit_next_action(tracking, dagster_run_id: str, data: NextActionData) -> tuple[pd.DataFrame, dict]:
     """The three methods on one split, each an MLflow run. Returns (one row per method, fitted methods)."""
-    torch.set_num_threads(2)
+    configure_threads()  # the platform's one thread setting (cip_resources/text_encoders.py)
     rows, fitted = [], {}
     for model in (MarkovChain(), NgramLightGBM(), GRUNextAction()):
         started = perf_counter()

@@ -25,7 +25,7 @@ import pandas as pd
 
 from cip_assets.feedback.embeddings import split_sentences
 
-SIMILARITY_THRESHOLD = 0.5
+SIMILARITY_THRESHOLD = 0.5  # on the transformer's cosine scale (text_encoders.cosine_level maps it per build)
 NEUTRAL_BAND = 0.05  # sentence scores closer to 0 than this defer to the text's own score
 
 # name: (description sentences embedded as prototypes, keyword regex matched per sentence, case-insensitive)
@@ -77,6 +77,12 @@ ASPECTS: dict[str, tuple[list[str], str]] = {
                     r"\b(?:set ?up|install\w*|easy to use|user friendly|app|wifi|wi-fi|connect\w*|pair\w*|"
                     r"instructions?)\b"),
 }
+
+
+def similarity_threshold(backend: str) -> float:
+    from cip_resources.text_encoders import cosine_level
+
+    return cosine_level(backend, SIMILARITY_THRESHOLD)
 
 
 def aspect_names(aspects: dict | None = None) -> list[str]:

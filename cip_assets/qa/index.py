@@ -51,7 +51,8 @@ def build_index(published_db: Path, out_dir: Path, encoder=None, with_embeddings
         from cip_assets.qa.intents import load_encoder
 
         encoder = load_encoder()
-    manifest: dict = {"stamp": stamp, "published": str(published_db), "skipped": {}}
+    manifest: dict = {"stamp": stamp, "published": str(published_db), "skipped": {},
+                      "encoder": getattr(encoder, "backend", None)}  # the build the engine must encode questions with
     with duckdb.connect(str(published_db), read_only=True) as con:
         gaz = Gazetteer.from_connection(con, stamp=stamp)
         (tmp / "gazetteer.json").write_text(json.dumps(gaz.to_dict(), default=str))

@@ -115,22 +115,24 @@ class ExampleClassifier:
         v = encode(self.encoder, [question])[0]
         sims = self.embeddings @ v
         best = int(np.argmax(sims))
+        from cip_resources.text_encoders import cosine_level
+
+        if sims[best] < cosine_level(getattr(self.encoder, "backend", "torch"), MIN_SIMILARITY):
+            return IntentGuess("unknown", float(sims[best]), "nearest example", self.texts[best])
         return IntentGuess(self.labels[best], float(sims[best]), "nearest example", self.texts[best])
 
 
-_ENCODER = None
+def load_encoder(backend: str | None = None):
+    """The platform's encoder build `backend` (default: the configured bulk build, `text.bulk_encoder`), loaded
+    once per process (cip_resources/text_encoders.py: one loader and one thread setting for the platform)."""
+    from cip_resources.text_encoders import get_encoder
+
+    if backend is None:
+        from cip_assets.feedback.pipeline import bulk_backend
+
+        backend = bulk_backend()
+    return get_encoder(backend)
 
 
-def load_encoder():
-    """all-MiniLM-L6-v2 from its pip wheel, CPU, offline; cached per process."""
-    global _ENCODER
-    if _ENCODER is None:
-        from cip_assets.feedback.embeddings import load_encoder as platform_encoder
-
-        _ENCODER = platform_encoder()  # one loader and one thread setting for the whole platform
-    return _ENCODER
-
-
-def encode(encoder, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    return np.asarray(encoder.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                                     show_progress_bar=False), dtype=np.float32)
+def encode(encoder, texts: list[str]) -> np.ndarray:
+    return np.asarray(encoder.encode(list(texts)), dtype=np.float32)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 MAX_EMBEDDED_TEXTS = 20000
+RELEVANT_COSINE = 0.5
 FEEDBACK_TABLE = "nlp.feedback_sentiment"
 
 
@@ -65,7 +66,8 @@ class TextIndex:
 
     def search(self, query: str, k: int = 5, encoder=None, mask: np.ndarray | None = None
                ) -> tuple[list[Hit], np.ndarray]:
-        """Best k documents, and the indices of every relevant document (keyword match or cosine >= 0.5)."""
+        """Best k documents, and the indices of every relevant document (keyword match, or a cosine of 0.5 on the
+        transformer's scale, mapped to the encoder build's own)."""
         n = len(self.texts)
         if n == 0 or self.bm25 is None:
             return [], np.zeros(0, dtype=np.int64)
@@ -85,7 +87,9 @@ class TextIndex:
             cos[has] = sims[self.text_slot[has]]
         bm_norm = bm / bm.max() if bm.max() > 0 else bm
         score = 0.6 * bm_norm + 0.4 * np.clip(cos, 0, 1)
-        relevant = matched | (cos >= 0.5)
+        from cip_resources.text_encoders import cosine_level
+
+        relevant = matched | (cos >= cosine_level(getattr(encoder, "backend", "torch"), RELEVANT_COSINE))
         if mask is not None:
             relevant &= mask
         idx = np.flatnonzero(relevant)
