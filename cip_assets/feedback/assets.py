@@ -40,7 +40,7 @@ def sentiment_model(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         if fb.empty:
             return skipped(context, NO_TEXT)
         encoder = pipeline.sentiment_backend()
-        training, emb, _ = pipeline.train_step(con, fb, encoder)
+        training, emb, _, encoding = pipeline.train_step(con, fb, encoder)
     lifecycle = mlflow_tracking.lifecycle(REGISTERED_MODEL, METRIC)
     run_id, decision = register_and_decide(lifecycle, mlflow_tracking, context.run_id, training, fb, emb, encoder)
     with warehouse.get_connection() as con:
@@ -51,13 +51,13 @@ def sentiment_model(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     metrics = {f"{n}_{m}": v for n, ms in training.metrics.items() for m, v in ms.items()}
     if decision is None:
         return skipped(context, f"{training.reason}: nothing registered, the champion stays",
-                       mlflow_run_id=run_id, rows=dg.MetadataValue.json(training.rows))
+                       mlflow_run_id=run_id, rows=dg.MetadataValue.json(training.rows), **encoding)
     (context.log.info if decision.model_beats_baselines else context.log.warning)(decision.summary)
     return dg.MaterializeResult(metadata={
         "method": decision.candidate_method, "decision": decision.summary,
         "model_version": decision.candidate_version, "champion_version": decision.champion_version,
         "champion_method": decision.champion_method, "mlflow_run_id": run_id,
-        "rows": dg.MetadataValue.json(training.rows), **metrics})
+        "rows": dg.MetadataValue.json(training.rows), **metrics, **encoding})
 
 
 @dg.asset(key=["nlp", "feedback_topics"], group_name="nlp", deps=FEEDBACK_INPUTS, kinds={"bertopic", "duckdb"},
@@ -71,9 +71,10 @@ def feedback_topics(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         if fb.empty:
             pipeline.write(con, "nlp.feedback_topics"), pipeline.write(con, "nlp.feedback_topic_assignments")
             return skipped(context, NO_TEXT)
-        result = pipeline.topics_step(con, fb)
+        emb, cache = pipeline.embed(con, fb.text)
+        result = pipeline.topics_step(con, fb, emb)
     quality = pipeline.topic_quality(fb, result)
-    return dg.MaterializeResult(metadata={
+    return dg.MaterializeResult(metadata={**pipeline.encoding_metadata(cache),
         "dagster/row_count": len(result.topics), "method": result.method, **{k: float(v) for k, v in quality.items()},
         "preview": _md(result.topics.sort_values("texts", ascending=False)[["topic_id", "topic_label", "texts"]], 10)})
 

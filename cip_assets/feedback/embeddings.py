@@ -57,7 +57,8 @@ class CacheStats:
     requested: int = 0  # sentences asked for (with repeats)
     distinct: int = 0  # distinct sentences
     encoded: int = 0  # sentences that were not cached and went through the encoder
-    encode_seconds: float = 0.0
+    encoded_chars: int = 0  # their total length
+    encode_seconds: float = 0.0  # spent in the encoder
 
 
 class EmbeddingCache:
@@ -87,9 +88,11 @@ class EmbeddingCache:
             f"SELECT w.text_hash FROM _wanted w JOIN {self.name} c ON c.text_hash = w.text_hash AND c.model = ?",
             [self.model]).fetchall())
         missing = distinct[~distinct.text_hash.isin(known)]
-        started = time.perf_counter()
         if len(missing):
+            started = time.perf_counter()
             vectors = encode(missing.text.tolist(), self.backend)
+            self.stats.encode_seconds += time.perf_counter() - started
+            self.stats.encoded_chars += int(missing.text.str.len().sum())
             import pyarrow as pa
 
             new = pa.table({"text_hash": pa.array(missing.text_hash.tolist(), pa.string()),
@@ -101,7 +104,6 @@ class EmbeddingCache:
         self.stats.requested += len(texts)
         self.stats.distinct += len(distinct)
         self.stats.encoded += len(missing)
-        self.stats.encode_seconds += time.perf_counter() - started
         fetched = self.con.execute(
             f"""SELECT w.text_hash, c.embedding FROM _wanted w JOIN {self.name} c
                 ON c.text_hash = w.text_hash AND c.model = ?""", [self.model]).to_arrow_table()

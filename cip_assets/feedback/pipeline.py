@@ -138,6 +138,16 @@ def embed(con, texts, backend: str | None = None) -> tuple[np.ndarray, Embedding
         return cache.get(texts), cache
 
 
+def encoding_metadata(cache: EmbeddingCache) -> dict[str, float | int | str]:
+    """What the cache's encoder did in this step: the build, texts it encoded (not cached before), their mean
+    length and the throughput, for the asset's metadata (the figures of benchmarks/bench_text_encoders.py)."""
+    stats = cache.stats
+    rate = stats.encoded / stats.encode_seconds if stats.encoded and stats.encode_seconds > 0 else 0.0
+    return {"encoder": cache.model, "texts_encoded": int(stats.encoded),
+            "encoded_mean_chars": round(stats.encoded_chars / stats.encoded, 1) if stats.encoded else 0.0,
+            "encode_seconds": round(stats.encode_seconds, 3), "encoded_texts_per_second": round(rate, 1)}
+
+
 def score_sentiment(con, model, texts) -> tuple[np.ndarray, np.ndarray]:
     """(label, score) per text by the sentiment pyfunc `model`, fed the cached vectors of its own build."""
     backend = encoder_of(model)
@@ -146,11 +156,14 @@ def score_sentiment(con, model, texts) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- steps ----------------------------------------------------------------------------------------------
-def train_step(con, fb: pd.DataFrame, backend: str | None = None) -> tuple[SentimentTraining, np.ndarray, np.ndarray]:
-    """Every candidate trained and evaluated; returns (training, the embeddings used, VADER's polarity)."""
-    emb, _ = embed(con, fb.text, backend or sentiment_backend())
+def train_step(con, fb: pd.DataFrame, backend: str | None = None
+               ) -> tuple[SentimentTraining, np.ndarray, np.ndarray, dict]:
+    """Every candidate trained and evaluated; returns (training, the embeddings used, VADER's polarity, the
+    encoding's metadata)."""
+    emb, cache = embed(con, fb.text, backend or sentiment_backend())
     vader = vader_polarity(fb.text.tolist())
-    return train_sentiment(fb.text, emb, fb.rating, vader, ids=fb.feedback_id.to_numpy()), emb, vader
+    training = train_sentiment(fb.text, emb, fb.rating, vader, ids=fb.feedback_id.to_numpy())
+    return training, emb, vader, encoding_metadata(cache)
 
 
 def evaluation_rows(training: SentimentTraining, version: str | None, run_id: str | None,
