@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python -c "import torch, dagster, dagster_dbt, duckdb, polars, great_expectations, openpyxl, streamlit, rapidfuzz"
 	$(BIN)/python -c "from cip_resources.dbt import prepare_manifest; prepare_manifest(force=True)"
+	$(BIN)/python -m cip_resources.text_encoders
 	touch $(STAMP)
 
 manifest: install

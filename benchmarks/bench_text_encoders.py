@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from eval_feedback import load  # noqa: E402
+from eval_feedback import load, review_feedback  # noqa: E402
 
 RUNS = {"torch baseline": {"sentiment_encoder": "torch", "bulk_encoder": "torch"},
         "onnx-int8 + static": {"sentiment_encoder": "onnx-int8", "bulk_encoder": "static"},
@@ -122,17 +122,7 @@ def refresh_section(work: Path, n: int) -> None:
 
     from cip_assets.feedback import pipeline
 
-    pool = pd.concat([load("womens_clothing_reviews.csv.gz"), load("amazon_alexa_reviews.tsv.gz"),
-                      load("flipkart_reviews.csv.gz")], ignore_index=True)
-    rng = np.random.default_rng(7)
-    pick = rng.integers(0, len(pool), n)
-    feedback = pd.DataFrame({
-        "feedback_id": [f"F{i:09d}" for i in range(n)], "customer_id": [f"C{i:07d}" for i in rng.integers(0, n // 4, n)],
-        "product_id": [f"P{i:05d}" for i in rng.integers(0, 2000, n)], "category": None,
-        "created_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s"),
-        "channel": np.where(rng.random(n) < 0.8, "review", "support"),
-        "rating": np.where(rng.random(n) < 0.85, pool.rating.to_numpy()[pick], np.nan),
-        "feedback_text": pool.text.to_numpy()[pick], "feedback_title": None})
+    feedback, _ = review_feedback(n)
     db = work / "refresh.duckdb"
     db.unlink(missing_ok=True)
     con = duckdb.connect(str(db))

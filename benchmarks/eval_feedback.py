@@ -27,13 +27,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cip_assets.feedback.embeddings import EmbeddingCache, encode  # noqa: E402
 from cip_assets.feedback.sentiment import (  # noqa: E402
+    EMBEDDING_LOGREG,
+    TFIDF_LOGREG,
+    TextClassifier,
     classifier_scores,
-    make_classifier,
     metrics,
     rating_labels,
     vader_labels,
+    vader_polarity,
     vader_scores,
 )
+
+# the platform's classifier (the stack) and the narrower regressions beside it, each a sentiment.TextClassifier
+METHODS = {"tfidf_logreg": TFIDF_LOGREG, "embedding_logreg": EMBEDDING_LOGREG, "stack (platform)": {}}
 
 DATA = Path(os.environ.get("CIP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 REFERENCE = {"accuracy": 0.901, "macro_f1": 0.848}
@@ -95,15 +101,16 @@ def sentiment_section(cache: EmbeddingCache) -> dict:
     clothing = load("womens_clothing_reviews.csv.gz")
     t = time.perf_counter()
     emb = cache.get(clothing.text)
-    print(f"clothing reviews: {len(clothing)} texts with a rating; embeddings ready in {time.perf_counter() - t:.1f}s "
-          f"({cache.stats.encoded} encoded now, the rest from the cache)")
+    print(f"clothing reviews: {len(clothing)} texts with a rating; {cache.model} embeddings ready in "
+          f"{time.perf_counter() - t:.1f}s ({cache.stats.encoded} encoded now, the rest from the cache)")
     t = time.perf_counter()
-    vader = vader_scores(clothing.text.tolist())
+    vader = vader_polarity(clothing.text.tolist())
     print(f"VADER on {len(clothing)} texts: {time.perf_counter() - t:.1f}s")
     train, test = train_test_split(np.arange(len(clothing)), test_size=0.2, random_state=42, stratify=clothing.rating)
     others = {name: load(name) for name in ("amazon_alexa_reviews.tsv.gz", "flipkart_reviews.csv.gz")}
     other_emb = {name: cache.get(f.text) for name, f in others.items()}
-    other_vader = {name: vader_scores(f.text.tolist()) for name, f in others.items()}
+    other_vader = {name: vader_polarity(f.text.tolist()) for name, f in others.items()}
+    texts = clothing.text.to_numpy(dtype=object)
     results = {}
     print("\n(a) clothing reviews, held-out 20% "
           f"({len(test)} texts; train {len(train)}); README reference (binary): acc 0.901, macro-F1 0.848")
@@ -112,16 +119,11 @@ def sentiment_section(cache: EmbeddingCache) -> dict:
         mask, y = task_labels(clothing.rating.to_numpy(), task)
         tr, te = train[mask[train]], test[mask[test]]
         balanced = task != "binary"  # the binary task mirrors the reference: plain logistic regression
-        clf = make_classifier() if balanced else make_classifier().set_params(class_weight=None)
-        clf.fit(emb[tr], y[tr])
-        tfidf = tfidf_model()
-        if balanced:
-            tfidf.set_params(logisticregression__class_weight="balanced")
-        tfidf.fit(clothing.text.iloc[tr], y[tr])
-        row = {"vader": metrics(y[te], vader_task(vader[te], task)),
-               "tfidf_logreg": metrics(y[te], tfidf.predict(clothing.text.iloc[te])),
-               "embedding_logreg": metrics(y[te], classifier_scores(clf, emb[te])[0]
-                                           if task == "3-class" else clf.predict(emb[te]))}
+        fitted = {name: TextClassifier(**{**options, "balanced": balanced}).fit(texts[tr], emb[tr], y[tr], vader[tr])
+                  for name, options in METHODS.items()}
+        row = {"vader": metrics(y[te], vader_task(vader[te, 0], task))}
+        row.update({name: metrics(y[te], classifier_scores(model, emb[te], texts[te], vader[te])[0])
+                    for name, model in fitted.items()})
         print(f"\n  task {task}: {int(mask.sum())} clothing texts ({'3 = neutral' if task == '3-class' else '3 dropped' if task == 'polar' else '3 = not positive'})")
         for method, m in row.items():
             same = row["tfidf_logreg"]
@@ -134,14 +136,15 @@ def sentiment_section(cache: EmbeddingCache) -> dict:
         results[("clothing", task)] = row
         for name, frame in others.items():
             omask, oy = task_labels(frame.rating.to_numpy(), task)
-            oy, oe, ov, ot = oy[omask], other_emb[name][omask], other_vader[name][omask], frame.text[omask]
-            orow = {"vader": metrics(oy, vader_task(ov, task)),
-                    "tfidf_logreg": metrics(oy, tfidf.predict(ot)),
-                    "embedding_logreg": metrics(oy, classifier_scores(clf, oe)[0] if task == "3-class"
-                                                else clf.predict(oe))}
+            ot = frame.text.to_numpy(dtype=object)[omask]
+            oe, ov = other_emb[name][omask], other_vader[name][omask]
+            orow = {"vader": metrics(oy[omask], vader_task(ov[:, 0], task))}
+            orow.update({method: metrics(oy[omask], classifier_scores(model, oe, ot, ov)[0])
+                         for method, model in fitted.items()})
             short = name.split("_")[0]
             for method, m in orow.items():
-                print(f"    {short:9s} {method:17s} {fmt(m)}   ({int(omask.sum())} texts)")
+                gap = f"   (VADER + {m['macro_f1'] - orow['vader']['macro_f1']:+.3f})" if method != "vader" else ""
+                print(f"    {short:9s} {method:17s} {fmt(m)}   ({int(omask.sum())} texts){gap}")
             results[(short, task)] = orow
     return results
 
@@ -165,6 +168,23 @@ def topic_section(cache: EmbeddingCache) -> None:
         print(f"    topic {row.topic_id:3d} ({row.texts:5d} texts, {row.share:.1%}): {row.top_words}")
 
 
+def review_feedback(n: int, seed: int = 7) -> tuple[pd.DataFrame, np.random.Generator]:
+    """n staging feedback rows: real review texts (clothing, Alexa, Flipkart) drawn with replacement, random
+    customers, products, channels, ratings (15% missing) and dates; and the generator, to draw more."""
+    pool = pd.concat([load("womens_clothing_reviews.csv.gz"), load("amazon_alexa_reviews.tsv.gz"),
+                      load("flipkart_reviews.csv.gz")], ignore_index=True)
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(pool), n)
+    feedback = pd.DataFrame({
+        "feedback_id": [f"F{i:09d}" for i in range(n)], "customer_id": [f"C{i:07d}" for i in rng.integers(0, n // 4, n)],
+        "product_id": [f"P{i:05d}" for i in rng.integers(0, 2000, n)], "category": None,
+        "created_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s"),
+        "channel": np.where(rng.random(n) < 0.8, "review", "support"),
+        "rating": np.where(rng.random(n) < 0.85, pool.rating.to_numpy()[pick], np.nan),
+        "feedback_text": pool.text.to_numpy()[pick], "feedback_title": None})
+    return feedback, rng
+
+
 def bench_section(cache: EmbeddingCache, n: int) -> None:
     import duckdb
 
@@ -178,25 +198,14 @@ def bench_section(cache: EmbeddingCache, n: int) -> None:
     print(f"\n(d) throughput on this machine ({os.cpu_count()} cores, shared)")
     print(f"    VADER: {len(texts)} clothing reviews in {dt:.1f}s = {len(texts) / dt:,.0f} texts/s")
     sample = texts[:1000]
-    encode(["warm up"])
+    encode(["warm up"], cache.backend)
     t = time.perf_counter()
-    encode(sample)
+    encode(sample, cache.backend)
     dt = time.perf_counter() - t
-    print(f"    embedding (cold, no cache): 1000 clothing reviews (mean {np.mean([len(s) for s in sample]):.0f} "
+    print(f"    embedding, {cache.model} (cold, no cache): 1000 clothing reviews (mean {np.mean([len(s) for s in sample]):.0f} "
           f"chars) in {dt:.1f}s = {1000 / dt:.1f} texts/s")
 
-    # the whole refresh at n texts: real review texts drawn with replacement, random channels, ratings, dates
-    pool = pd.concat([clothing[["text", "rating"]], load("amazon_alexa_reviews.tsv.gz"),
-                      load("flipkart_reviews.csv.gz")], ignore_index=True)
-    rng = np.random.default_rng(7)
-    pick = rng.integers(0, len(pool), n)
-    feedback = pd.DataFrame({
-        "feedback_id": [f"F{i:09d}" for i in range(n)], "customer_id": [f"C{i:07d}" for i in rng.integers(0, n // 4, n)],
-        "product_id": [f"P{i:05d}" for i in rng.integers(0, 2000, n)], "category": None,
-        "created_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365 * 86400, n), unit="s"),
-        "channel": np.where(rng.random(n) < 0.8, "review", "support"),
-        "rating": np.where(rng.random(n) < 0.85, pool.rating.to_numpy()[pick], np.nan),
-        "feedback_text": pool.text.to_numpy()[pick], "feedback_title": None})
+    feedback, rng = review_feedback(n)
     products = pd.DataFrame({"product_id": [f"P{i:05d}" for i in range(2000)],
                              "category": rng.choice(["Apparel", "Electronics", "Home", "Beauty"], 2000)})
     db = Path(cache.con.execute("PRAGMA database_list").fetchall()[0][2]).with_name("bench_warehouse.duckdb")
@@ -207,16 +216,16 @@ def bench_section(cache: EmbeddingCache, n: int) -> None:
     con.execute("CREATE TABLE staging.stg_feedback AS SELECT * FROM f")
     con.register("p", products)
     con.execute("CREATE TABLE staging.stg_order_lines AS SELECT product_id, category FROM p")
-    EmbeddingCache(con)  # creates the table; then copy the rows cached so far
-    cached = cache.con.execute("SELECT * FROM nlp_cache.text_embeddings").to_arrow_table()
+    EmbeddingCache(con, cache.backend)  # creates the table; then copy the rows cached so far
+    cached = cache.con.execute(f"SELECT * FROM {cache.name}").to_arrow_table()
     con.register("cached", cached)
-    con.execute("INSERT INTO nlp_cache.text_embeddings SELECT * FROM cached")
+    con.execute(f"INSERT INTO {cache.name} SELECT * FROM cached")
     con.unregister("cached")
-    before = con.execute("SELECT count(*) FROM nlp_cache.text_embeddings").fetchone()[0]
+    before = con.execute(f"SELECT count(*) FROM {cache.name}").fetchone()[0]
     t = time.perf_counter()
     result = pipeline.refresh(con)
     dt = time.perf_counter() - t
-    encoded = con.execute("SELECT count(*) FROM nlp_cache.text_embeddings").fetchone()[0] - before
+    encoded = con.execute(f"SELECT count(*) FROM {cache.name}").fetchone()[0] - before
     distinct = feedback.feedback_text.nunique()
     print(f"    whole refresh at {n:,} texts ({distinct:,} distinct real review texts drawn with replacement, "
           f"synthetic ids/channels/dates), embedding cache warm from the runs above: {dt:.0f}s = "
@@ -252,10 +261,14 @@ def synthetic_section(warehouse: str, truth_dir: str) -> None:
               f" | VADER {fmt(metrics(part.true_sentiment, vader_labels(part.vader_score.to_numpy())))}")
     con = duckdb.connect(warehouse)
     texts = con.execute("SELECT feedback_id, text FROM nlp.feedback_sentiment ORDER BY feedback_id").df()
-    vectors = EmbeddingCache(con).get(texts.text)
-    prototypes, owner = asp.prototype_vectors(encode)
+    from cip_assets.feedback.pipeline import bulk_backend
+
+    backend = bulk_backend()
+    vectors = EmbeddingCache(con, backend).get(texts.text)
+    prototypes, owner = asp.prototype_vectors(lambda t: encode(t, backend))
     names = np.array(asp.aspect_names())
     sims = asp.similarities(vectors, prototypes, owner, len(names))
+    from cip_resources.text_encoders import cosine_level
     con.close()
     kw = tags[tags.matched == "keyword"]
     keyword = np.zeros(sims.shape, bool)
@@ -265,14 +278,17 @@ def synthetic_section(warehouse: str, truth_dir: str) -> None:
     col = pd.Index(names).get_indexer(truth_rows.true_aspect)
     print(f"    primary aspect (generator's truth) recall and tags per text, over {len(truth_rows)} texts:")
     print(f"      keywords only      recall {keyword[row, col].mean():.3f}   tags/text {keyword.sum(1).mean():.2f}")
-    for threshold in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6):
-        union = keyword | (sims >= threshold)
-        print(f"      + similarity>={threshold:.2f} recall {union[row, col].mean():.3f}   tags/text {union.sum(1).mean():.2f}")
+    for level in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6):  # on the transformer's scale, mapped to the build's
+        union = keyword | (sims >= cosine_level(backend, level))
+        print(f"      + similarity>={level:.2f} ({backend}: {cosine_level(backend, level):.3f}) recall "
+              f"{union[row, col].mean():.3f}   tags/text {union.sum(1).mean():.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", default="/tmp/cip_feedback_eval/embeddings.duckdb")
+    parser.add_argument("--encoder", default="static", choices=["static", "onnx-int8", "torch"],
+                        help="the encoder build whose embeddings the classifiers and topics read")
     parser.add_argument("--no-sentiment", action="store_true")
     parser.add_argument("--no-topics", action="store_true")
     parser.add_argument("--bench", action="store_true", help="also measure throughput and the refresh at --n texts")
@@ -283,7 +299,7 @@ def main() -> None:
     import duckdb
 
     Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
-    cache = EmbeddingCache(duckdb.connect(args.cache))
+    cache = EmbeddingCache(duckdb.connect(args.cache), args.encoder)
     if not args.no_sentiment:
         sentiment_section(cache)
     if not args.no_topics:

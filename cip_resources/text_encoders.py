@@ -266,3 +266,16 @@ def encoder_for(use: str, raw_config: dict | None = None) -> TextEncoder:
 
         raw_config = load_config().raw
     return get_encoder(backend_for(use, raw_config))
+
+
+def main() -> None:
+    """`python -m cip_resources.text_encoders`: make the ONNX and static builds now (the install does), not at
+    the first run that needs them."""
+    for backend in ("onnx-int8", "static"):
+        started = time.perf_counter()
+        get_encoder(backend).encode(["warm"])
+        print(f"encoder build {backend}: ready in {model_cache_dir()} ({time.perf_counter() - started:.1f}s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -28,11 +28,11 @@ def dbt_manifest():
 
 
 @pytest.fixture(scope="session", autouse=True)
-def shared_model_cache(tmp_path_factory):
-    """One folder for the encoder builds (ONNX export, static distillation) for every home of the session, so
-    each build is made once per test session, as once per CIP_HOME in use."""
+def shared_model_cache():
+    """One folder for the encoder builds (ONNX export, static distillation) for every home of the session: the
+    one `make install` filled (the default home's), so the tests make no build the install already made."""
     if "CIP_MODEL_CACHE" not in os.environ:
-        os.environ["CIP_MODEL_CACHE"] = str(tmp_path_factory.mktemp("models"))
+        os.environ["CIP_MODEL_CACHE"] = str(Path(__file__).resolve().parents[1] / ".cip" / "models")
     yield os.environ["CIP_MODEL_CACHE"]
 
 

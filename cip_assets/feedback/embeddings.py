@@ -89,6 +89,7 @@ class EmbeddingCache:
             [self.model]).fetchall())
         missing = distinct[~distinct.text_hash.isin(known)]
         if len(missing):
+            get_encoder(self.backend)  # loaded (built, the first time) outside the encoding time
             started = time.perf_counter()
             vectors = encode(missing.text.tolist(), self.backend)
             self.stats.encode_seconds += time.perf_counter() - started
