@@ -22,10 +22,10 @@ from cip_assets.feedback import aspects as asp
 from cip_assets.feedback.embeddings import EmbeddingCache
 from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, VaderMethod, encoder_of, predict_sentiment
 from cip_assets.feedback.sentiment import SentimentTraining, train_sentiment, vader_polarity, vader_scores
-from cip_resources.text_encoders import backend_for
 from cip_assets.feedback.summary import SUMMARY_COLUMNS, summarise
 from cip_assets.feedback.topics import TOPIC_COLUMNS, TopicResult, coherence_npmi, fit_topics, weekly_counts
 from cip_resources.tables import TableSpec, ensure_table, write_table
+from cip_resources.text_encoders import backend_for
 
 FEEDBACK_SQL = """
 WITH product_category AS (

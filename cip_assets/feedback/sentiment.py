@@ -49,15 +49,18 @@ VADER_PARTS = ("compound", "pos", "neg", "neu")
 
 
 def vader_polarity(texts) -> np.ndarray:
-    """VADER's compound, positive, negative and neutral scores per text, shape (n, 4) (zeros for an empty
-    text). VADER is a per-text lexicon walk; there is no batch API, so this is the one per-row loop (about
-    1-2k texts/s)."""
+    """VADER's compound, positive, negative and neutral scores per text, shape (n, 4) (zeros for an empty or
+    missing text). VADER is a per-text lexicon walk; there is no batch API, so this is the one loop, over the
+    distinct texts (about 1-2k texts/s)."""
     polarity = _vader().polarity_scores
-    out = np.zeros((len(texts), len(VADER_PARTS)), np.float64)
-    for i, t in enumerate(texts):
+    codes, distinct = pd.factorize(pd.Series(list(texts), dtype=object))  # each distinct text scored once
+    scored = np.zeros((len(distinct), len(VADER_PARTS)), np.float64)
+    for i, t in enumerate(distinct):
         if isinstance(t, str) and t:
             scores = polarity(t)
-            out[i] = [scores[k] for k in VADER_PARTS]
+            scored[i] = [scores[k] for k in VADER_PARTS]
+    out = np.zeros((len(codes), len(VADER_PARTS)), np.float64)
+    out[codes >= 0] = scored[codes[codes >= 0]]
     return out
 
 
