@@ -8,8 +8,9 @@
 
 Each use picks a build in `cip.yaml` (section `text`): `sentiment_encoder` for the sentiment classifier and
 `bulk_encoder` for topics, aspects, quotes and the question index. Both default to static: inside the sentiment
-stack (sentiment.TextClassifier) the static vectors score as the transformer's do (clothing reviews, macro-F1
-0.845 against 0.851 for onnx-int8), and only the static build keeps a 100k-text refresh within minutes;
+stack (sentiment.TextClassifier) the static vectors score about as the transformer's do (clothing reviews,
+README binary task: macro-F1 0.845 with them; 0.851 with onnx-int8 vectors in a trial of the same features),
+and only the static build keeps a 100k-text refresh within minutes;
 onnx-int8 is the transformer path for who wants it (benchmarks/bench_text_encoders.py measures all three).
 The builds are different models to the embedding cache (`TextEncoder.name`), so their vectors never mix.
 

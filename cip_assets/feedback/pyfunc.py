@@ -1,6 +1,6 @@
-"""The registered sentiment model (`cip_sentiment`): one MLflow pyfunc whichever method won, a
-TextClassifier (the stack, or a baseline regression) or VADER (the lexicon baseline, registered like any
-model when it wins), so `models:/cip_sentiment@champion` alone scores.
+"""The registered sentiment model (`cip_sentiment`): one MLflow pyfunc whichever method won, the
+classifier (sentiment.TextClassifier: TF-IDF, embedding and VADER features) or VADER (the lexicon baseline,
+registered like any model when it wins), so `models:/cip_sentiment@champion` alone scores.
 
 Input: `text`, and optionally `embedding` (the text's vector from the encoder build the classifier was
 trained with, `ClassifierMethod.encoder`; the platform passes its cached vectors, and texts without one are
