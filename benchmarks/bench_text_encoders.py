@@ -57,6 +57,20 @@ def builds_section(work: Path) -> None:
               f"(mean {np.mean([len(x) for x in texts]):.0f} chars), fresh process")
     cos = (vectors["onnx-int8"] * vectors["torch"]).sum(1)
     print(f"    onnx-int8 vs torch cosine per text: mean {cos.mean():.4f}, min {cos.min():.4f}")
+    # the static build's cosine scale against the transformer's: the level with the same share of (review, aspect
+    # description) pairs above it (text_encoders.cosine_level holds the map measured on 3,000 reviews)
+    from cip_assets.feedback import aspects as asp
+
+    sims = {}
+    for backend in ("onnx-int8", "static"):
+        prototypes, owner = asp.prototype_vectors(te.get_encoder(backend).encode)
+        sims[backend] = asp.similarities(vectors[backend], prototypes, owner, len(asp.aspect_names())).ravel()
+    pairs = []
+    for level in (0.35, 0.4, 0.45, 0.5, 0.55):
+        share = (sims["onnx-int8"] >= level).mean()
+        pairs.append(f"{level:.2f} -> {np.quantile(sims['static'], 1 - share):.3f} "
+                     f"(in use {te.cosine_level('static', level):.3f})")
+    print("    transformer cosine -> static cosine at the same share of pairs: " + "; ".join(pairs))
 
 
 def cip_run(work: Path, name: str, text: dict, sample: Path) -> dict:

@@ -25,17 +25,12 @@ def test_onnx_int8_is_the_transformer_within_quantization_noise_and_deterministi
     assert np.array_equal(alone, vectors[1])
 
 
-def test_static_build_is_fast_normalised_and_ranks_like_the_transformer():
+def test_static_build_is_normalised_and_ranks_like_the_transformer():
     static = get_encoder("static")
     vectors = static.encode(TEXTS + ["The delivery was late and the parcel took weeks to arrive."])
     assert vectors.shape == (4, 256) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     # the delivery description is nearest the late parcel, not the dress or the refund
     assert int(np.argmax(vectors[:3] @ vectors[3])) == 0
-    many = ["a review of some length about the fit and the fabric of a dress"] * 20_000
-    static.encode(many[:10])
-    started = static.seconds
-    static.encode(many)
-    assert 20_000 / (static.seconds - started) > 1_000  # texts per second, the bulk path's floor
 
 
 def test_each_build_has_its_own_cache_rows(tmp_path):
