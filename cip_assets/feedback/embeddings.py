@@ -21,8 +21,7 @@ import pandas as pd
 
 from cip_resources.text_encoders import DIMS, get_encoder, model_name
 
-MODEL_NAME = model_name("torch")
-DIM = DIMS["torch"]
+PLAIN_TABLE_DIM = 384  # the width whose table keeps the name it had before there were builds
 CACHE_SCHEMA = "nlp_cache"
 CACHE_TABLE = "text_embeddings"
 MAX_SENTENCES = 20  # per text, for the aspect tagger
@@ -66,7 +65,7 @@ class EmbeddingCache:
 
     def __init__(self, con, backend: str = "torch", schema: str = CACHE_SCHEMA):
         self.con, self.backend, self.model, self.dim = con, backend, model_name(backend), DIMS[backend]
-        self.name = f"{schema}.{CACHE_TABLE}" + ("" if self.dim == DIM else f"_{self.dim}")
+        self.name = f"{schema}.{CACHE_TABLE}" + ("" if self.dim == PLAIN_TABLE_DIM else f"_{self.dim}")
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         con.execute(f"""CREATE TABLE IF NOT EXISTS {self.name} (
             text_hash VARCHAR, model VARCHAR, embedding FLOAT[{self.dim}], created_at TIMESTAMP DEFAULT now(),
