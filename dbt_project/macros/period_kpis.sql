@@ -28,7 +28,8 @@ customer_first_orders as (
 orders_in_period as (
 
     select
-        cast(date_trunc('{{ period }}', orders.ordered_at) as date) as {{ period_column }},
+        -- named apart from int_orders' own order_date, which a daily roll-up would otherwise repeat
+        cast(date_trunc('{{ period }}', orders.ordered_at) as date) as period_start,
         orders.*,
         cast(date_trunc('{{ period }}', customer_first_orders.first_completed_order_at) as date)
             as customer_first_period
@@ -41,7 +42,7 @@ orders_in_period as (
 aggregated as (
 
     select
-        {{ period_column }},
+        period_start as {{ period_column }},
         count(*) as all_orders,
         count(*) filter (where is_completed) as orders,
         count(*) filter (where is_cancelled) as cancelled_orders,
@@ -50,11 +51,11 @@ aggregated as (
         coalesce(sum(net_revenue), 0) as revenue,
         count(distinct customer_id) filter (where is_completed) as active_customers,
         count(distinct customer_id) filter (
-            where is_completed and customer_first_period = {{ period_column }}
+            where is_completed and customer_first_period = period_start
         ) as new_customers,
         count(*) filter (where is_completed and customer_id is null) as anonymous_orders
     from orders_in_period
-    group by {{ period_column }}
+    group by period_start
 
 ),
 

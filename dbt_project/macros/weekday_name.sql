@@ -5,3 +5,16 @@
         when 4 then 'Fri' when 5 then 'Sat' else 'Sun'
     end)
 {%- endmacro %}
+
+{#- Weekday number 0 = Monday ... 6 = Sunday; the engines name it differently. -#}
+{% macro weekday_number(ts) -%}
+    {{ return(adapter.dispatch('weekday_number', 'cip')(ts)) }}
+{%- endmacro %}
+
+{% macro default__weekday_number(ts) -%}
+    cast(isodow({{ ts }}) - 1 as integer)
+{%- endmacro %}
+
+{% macro spark__weekday_number(ts) -%}
+    cast(weekday({{ ts }}) as integer)
+{%- endmacro %}

@@ -49,7 +49,7 @@ final as (
     select
         aggregated.*,
         as_of.as_of,
-        date_diff('day', cast(aggregated.last_order_at as date), as_of.as_of) as recency_days
+        {{ dbt.datediff('cast(aggregated.last_order_at as date)', 'as_of.as_of', 'day') }} as recency_days
     from aggregated
     cross join as_of
 

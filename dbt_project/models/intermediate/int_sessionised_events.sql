@@ -40,7 +40,7 @@ gaps as (
 
     select
         *,
-        date_diff('second', lag(event_at) over (partition by visitor_id order by visitor_seq), event_at)
+        {{ dbt.datediff('lag(event_at) over (partition by visitor_id order by visitor_seq)', 'event_at', 'second') }}
             as seconds_since_previous
     from sequenced
 

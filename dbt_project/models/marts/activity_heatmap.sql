@@ -9,7 +9,7 @@ orders as (
 placed as (
 
     select
-        cast(isodow(ordered_at) - 1 as integer) as weekday,
+        {{ weekday_number('ordered_at') }} as weekday,
         cast(hour(ordered_at) as integer) as hour,
         is_completed,
         net_revenue

@@ -53,7 +53,7 @@ cohort_months as (
 
     select
         cohorts.cohort_month,
-        date_diff('month', cohorts.cohort_month, customer_months.activity_month) as months_since_first,
+        {{ dbt.datediff('cohorts.cohort_month', 'customer_months.activity_month', 'month') }} as months_since_first,
         customer_months.activity_month,
         customer_months.customer_id,
         customer_months.is_active,

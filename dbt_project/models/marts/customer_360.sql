@@ -134,11 +134,10 @@ final as (
         customer_orders.first_order_at,
         customer_orders.last_order_at,
         {{ safe_divide('customer_orders.net_revenue', 'customer_orders.completed_orders') }} as avg_order_value,
-        date_diff(
-            'day',
-            least(cast(customer_orders.first_order_at as date), cast(customers.first_seen_at as date)),
-            as_of.as_of
-        ) as tenure_days,
+        {{ dbt.datediff(
+            'least(cast(customer_orders.first_order_at as date), cast(customers.first_seen_at as date))',
+            'as_of.as_of', 'day'
+        ) }} as tenure_days,
         coalesce(customer_orders.lines, 0) as order_lines,
         coalesce(customer_orders.returned_lines, 0) as returned_lines,
         coalesce(customer_orders.cancelled_lines, 0) as cancelled_lines,

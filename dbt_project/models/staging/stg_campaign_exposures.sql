@@ -9,9 +9,9 @@ source as (
 renamed as (
 
     select
-        cast(campaign_id as varchar) as campaign_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(arm as varchar) as arm,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(arm as {{ dbt.type_string() }}) as arm,
         cast(is_control as boolean) as is_control,
         cast(discount_pct as double) as discount_pct,
         cast(exposed_at as timestamp) as exposed_at,
@@ -19,7 +19,7 @@ renamed as (
         cast(converted as boolean) as converted,
         cast(spend as double) as spend,
         cast(attributes as json) as attributes,
-        cast(source as varchar) as source
+        cast(source as {{ dbt.type_string() }}) as source
     from source
 
 )

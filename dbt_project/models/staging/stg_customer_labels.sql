@@ -9,11 +9,11 @@ source as (
 renamed as (
 
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(churned as boolean) as is_churned_label,
         cast(labelled_at as timestamp) as labelled_at,
         cast(attributes as json) as attributes,
-        cast(source as varchar) as source
+        cast(source as {{ dbt.type_string() }}) as source
     from source
 
 )

@@ -9,13 +9,13 @@ source as (
 renamed as (
 
     select
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(first_seen_at as timestamp) as first_seen_at,
-        cast(country as varchar) as country,
-        cast(city as varchar) as city,
+        cast(country as {{ dbt.type_string() }}) as country,
+        cast(city as {{ dbt.type_string() }}) as city,
         cast(age as integer) as age,
-        cast(gender as varchar) as gender,
-        cast(source as varchar) as source
+        cast(gender as {{ dbt.type_string() }}) as gender,
+        cast(source as {{ dbt.type_string() }}) as source
     from source
 
 )

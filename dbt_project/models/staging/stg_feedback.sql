@@ -9,17 +9,17 @@ source as (
 renamed as (
 
     select
-        cast(feedback_id as varchar) as feedback_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(product_id as varchar) as product_id,
-        cast(category as varchar) as category,
+        cast(feedback_id as {{ dbt.type_string() }}) as feedback_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        cast(category as {{ dbt.type_string() }}) as category,
         cast(created_at as timestamp) as created_at,
-        cast(channel as varchar) as channel,
+        cast(channel as {{ dbt.type_string() }}) as channel,
         cast(rating as double) as rating,
-        cast(title as varchar) as feedback_title,
-        cast(text as varchar) as feedback_text,
+        cast(title as {{ dbt.type_string() }}) as feedback_title,
+        cast(text as {{ dbt.type_string() }}) as feedback_text,
         cast(attributes as json) as attributes,
-        cast(source as varchar) as source
+        cast(source as {{ dbt.type_string() }}) as source
     from source
 
 )

@@ -9,11 +9,11 @@ source as (
 renamed as (
 
     select
-        cast(source as varchar) as source,
-        cast(file as varchar) as file_name,
-        cast(raw_table as varchar) as raw_table,
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(file as {{ dbt.type_string() }}) as file_name,
+        cast(raw_table as {{ dbt.type_string() }}) as raw_table,
         cast(row_number as bigint) as source_row_number,
-        cast(reason as varchar) as reason,
+        cast(reason as {{ dbt.type_string() }}) as reason,
         cast(payload as json) as payload,
         cast(rejected_at as timestamp) as rejected_at
     from source
