@@ -7,9 +7,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install browser manifest run test dev dashboard bench-ingest clean
+.PHONY: install browser java manifest run test test-spark dev dashboard bench-ingest clean
 
-install: $(STAMP) browser
+install: $(STAMP) browser java
 
 # headless Chromium for the dashboard's browser test (Debian package; those tests skip without it)
 browser:
@@ -17,11 +17,17 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "chromium not installed (needs root): the browser test will be skipped"
 
+# Java for `engine: spark` and its tests (Debian package; `make run` on DuckDB never needs it)
+java:
+	@command -v java >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } || \
+	  echo "java not installed (needs root): the Spark tests will be skipped"
+
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0 2>&1 | grep -v "is ignored: it is neither" || true
-	$(BIN)/pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/pip install --quiet -e '.[dev,spark]' 2>&1 | grep -v "is ignored: it is neither" || true
 	$(BIN)/python -c "import torch, dagster, dagster_dbt, duckdb, polars, great_expectations, openpyxl, streamlit, rapidfuzz"
 	$(BIN)/python -c "from cip_resources.dbt import prepare_manifest; prepare_manifest(force=True)"
 	$(BIN)/python -m cip_resources.text_encoders
@@ -35,6 +41,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# the same dbt project on a local Spark session, compared row by row with DuckDB (needs Java)
+test-spark: install
+	$(BIN)/python -m pytest -q -m spark
 
 dev: install
 	$(BIN)/cip ui

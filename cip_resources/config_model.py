@@ -335,6 +335,7 @@ class TextSection(_Strict):
 class CipFile(_Strict):
     """The whole `cip.yaml`."""
     sources: list[SourceEntry] = Field(min_length=1)
+    engine: Literal["duckdb", "spark"] = "duckdb"  # where the dbt project runs (cip_resources/engine.py)
     churn: ChurnSection | None = None
     marts: MartsSection | None = None
     events: EventsSection | None = None

@@ -53,6 +53,16 @@ class Paths:
         return Path(os.environ.get("CIP_DUCKDB_PATH") or self.home / "warehouse.duckdb")
 
     @property
+    def lake(self) -> Path:
+        """The raw tables as day-partitioned Parquet, written when the engine is Spark (cip_resources/lake.py)."""
+        return Path(os.environ.get("CIP_LAKE_PATH") or self.home / "lake")
+
+    @property
+    def spark(self) -> Path:
+        """Spark's own folder for the dbt project's tables and its metastore (the `spark` dbt target)."""
+        return Path(os.environ.get("CIP_SPARK_PATH") or self.home / "spark")
+
+    @property
     def published_dir(self) -> Path:
         return self.home / "published"
 
@@ -110,12 +120,15 @@ def paths() -> Paths:
 
 
 def export_env() -> Paths:
-    """Make the derived variables (CIP_DUCKDB_PATH, DAGSTER_HOME) visible to dbt and Dagster."""
+    """Make the derived variables (CIP_DUCKDB_PATH, CIP_LAKE_PATH, CIP_SPARK_PATH, DAGSTER_HOME) visible to dbt
+    and Dagster."""
     from cip_resources.instance import write_instance_settings
 
     p = paths().ensure()
     os.environ.setdefault("CIP_HOME", str(p.home))
     os.environ.setdefault("CIP_DUCKDB_PATH", str(p.warehouse))
+    os.environ.setdefault("CIP_LAKE_PATH", str(p.lake))
+    os.environ.setdefault("CIP_SPARK_PATH", str(p.spark))
     os.environ.setdefault("DAGSTER_HOME", str(p.dagster_home))
     write_instance_settings(p.dagster_home)  # runs queue one at a time (the warehouse's single writer)
     return p

@@ -71,7 +71,10 @@ def cip_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("CIP_HOME", str(home))
     monkeypatch.setenv("CIP_DUCKDB_PATH", str(home / "warehouse.duckdb"))
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    monkeypatch.setenv("CIP_LAKE_PATH", str(home / "lake"))
+    monkeypatch.setenv("CIP_SPARK_PATH", str(home / "spark"))
     monkeypatch.delenv("CIP_CONFIG", raising=False)
+    monkeypatch.delenv("CIP_ENGINE", raising=False)
     from cip_resources.settings import paths
 
     paths().ensure()

@@ -10,6 +10,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from cip_assets.events.features import EventSettings
 from cip_resources.config import CipSettings
 from cip_resources.dbt import dbt_project
+from cip_resources.engine import DBT_TARGETS, engine_of, link_spark_tables
+from cip_resources.lake import write_raw_lake
+from cip_resources.warehouse import WarehouseResource
 
 
 class CipDbtTranslator(DagsterDbtTranslator):
@@ -45,20 +48,36 @@ def dbt_vars(settings: CipSettings) -> dict[str, Any]:
 
 
 TRANSLATOR = CipDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# a test runs only when every model it reads is built: a subset launched from the UI (or the first
+# selection, which leaves customer_scores out) never tests a model it did not build
+CAUTIOUS = ("--indirect-selection", "cautious")
 SCORES_SELECTION = "customer_scores"  # built after the scoring assets: its sources are the ml tables
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
             exclude=SCORES_SELECTION)
-def cip_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: CipSettings):
-    """`dbt build`: staging views, marts tables, and every dbt test as an asset check."""
-    args = ["build", "--vars", json.dumps(dbt_vars(settings))]
+def cip_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: CipSettings,
+                   warehouse: WarehouseResource):
+    """`dbt build`: staging views, marts tables, and every dbt test as an asset check. On Spark the raw
+    lake is brought up to date first, and Spark's tables are linked into the warehouse afterwards."""
+    engine = engine_of(settings.config())
+    args = ["build", "--vars", json.dumps(dbt_vars(settings)), "--target", DBT_TARGETS[engine], *CAUTIOUS]
+    if engine == "spark":
+        with warehouse.get_connection() as con:
+            written = write_raw_lake(con, settings.paths().lake)
+        context.log.info("raw lake: " + ", ".join(f"{w.table} {w.days_written}/{w.days} days written"
+                                                  for w in written))
     yield from dbt.cli(args, context=context).stream()
+    if engine == "spark":
+        with warehouse.get_connection() as con:
+            linked = link_spark_tables(con, settings.paths().spark)
+        context.log.info(f"linked {len(linked)} Spark tables into the warehouse")
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
             select=SCORES_SELECTION, name="cip_dbt_scores")
 def cip_dbt_scores(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: CipSettings):
-    """The second dbt selection: `marts.customer_scores`, customer_360 with every model output joined on."""
-    args = ["build", "--vars", json.dumps(dbt_vars(settings))]
+    """The second dbt selection: `marts.customer_scores`, customer_360 with every model output joined on.
+    Always on DuckDB: the model outputs live in the warehouse file (customer_360 is linked there on Spark)."""
+    args = ["build", "--vars", json.dumps(dbt_vars(settings)), *CAUTIOUS]
     yield from dbt.cli(args, context=context).stream()

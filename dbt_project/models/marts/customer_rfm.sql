@@ -36,10 +36,12 @@ scored as (
 
     select
         *,
-        -- quintiles; ties broken by customer_id so the scores are deterministic
+        -- quintiles; ties broken by customer_id so the scores are deterministic. Money is ranked to the
+        -- cent: a float sum differs in its last bit between engines and thread counts (312.55 against
+        -- 312.54999999999995), which would otherwise swap two customers across a quintile boundary
         cast(ntile(5) over (order by recency_days desc, customer_id) as integer) as r_score,
         cast(ntile(5) over (order by frequency asc, customer_id) as integer) as f_score,
-        cast(ntile(5) over (order by monetary asc, customer_id) as integer) as m_score
+        cast(ntile(5) over (order by round(monetary, 2) asc, customer_id) as integer) as m_score
     from buyers
 
 ),

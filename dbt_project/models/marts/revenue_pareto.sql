@@ -11,8 +11,9 @@ ranked as (
     select
         customer_id,
         monetary as revenue,
-        row_number() over (order by monetary desc, customer_id) as revenue_rank,
-        ntile(10) over (order by monetary desc, customer_id) as decile,
+        -- ranked to the cent, as customer_rfm ranks monetary
+        row_number() over (order by round(monetary, 2) desc, customer_id) as revenue_rank,
+        ntile(10) over (order by round(monetary, 2) desc, customer_id) as decile,
         count(*) over () as total_customers,
         sum(monetary) over () as total_revenue
     from customer_rfm
