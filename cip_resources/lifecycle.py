@@ -137,10 +137,12 @@ class ModelLifecycle:
         except mlflow.exceptions.MlflowException:
             return None
 
+    def uri(self, alias_or_version: str = "champion") -> str:
+        return (f"models:/{self.name}/{alias_or_version}" if str(alias_or_version).isdigit()
+                else f"models:/{self.name}@{alias_or_version}")
+
     def load(self, alias_or_version: str = "champion") -> mlflow.pyfunc.PyFuncModel:
-        ref = (f"models:/{self.name}/{alias_or_version}" if str(alias_or_version).isdigit()
-               else f"models:/{self.name}@{alias_or_version}")
-        return mlflow.pyfunc.load_model(ref)
+        return mlflow.pyfunc.load_model(self.uri(alias_or_version))
 
     def method_of(self, version) -> str:
         return (version.tags or {}).get("method", "model") if version is not None else ""

@@ -41,7 +41,8 @@ def test_a_misspelt_key_is_refused_with_its_path_and_a_suggestion(tmp_path, cip_
     ({"dashboard": {"sso_roles": {"ana@example.com": "root"}}}, "dashboard.sso_roles.ana@example.com: expected one of"),
     ({"dashboard": {"login_max_failures": 0}}, "dashboard.login_max_failures: must be greater than 0"),
     ({"ingest": {"max_uncompressed_mb": -1}}, "ingest.max_uncompressed_mb: must be greater than 0"),
-    ({"pricing": {}}, "pricing: unknown key (known: sources, churn, marts, events, offers,"),
+    ({"pricing": {}}, "pricing: unknown key (known: sources, engine, churn, marts, events, offers,"),
+    ({"engine": "snowflake"}, "engine: expected one of"),
 ])
 def test_every_section_is_checked_when_the_file_is_read(tmp_path, cip_home, sections, expected):
     """Before: `monitoring:` was read only when its asset ran (a bare ValueError hours into a run)."""

@@ -78,3 +78,49 @@ def test_spark_builds_the_same_marts_as_duckdb(retail_slice, tmp_path, monkeypat
             differing = con.execute(f"SELECT count(*) FROM (SELECT {columns} FROM {left}.marts.{mart} EXCEPT ALL "
                                     f"SELECT {columns} FROM {right}.marts.{mart})").fetchone()[0]
             assert differing == 0, f"{mart}: {differing} of {rows} rows in {left} only"
+
+
+def test_the_registered_churn_model_scores_the_same_through_spark(cip_home, tmp_path, monkeypatch):
+    """The champion trained on the e-commerce churn workbook scores every customer once in process and
+    once through mlflow's spark_udf on a local session: the same customers, probabilities, bands and reasons."""
+    import subprocess
+
+    from cip_assets.churn.assets import churn_model, churn_scores
+    from cip_assets.ingest.pipeline import ingest_table
+    from cip_resources.config import CipSettings
+    from cip_resources.dbt import DBT_PROJECT_DIR
+    from cip_resources.mlflow import MlflowResource
+    from cip_resources.settings import load_config, paths
+    from cip_resources.warehouse import WarehouseResource, connect
+
+    config = load_config(write_config(tmp_path / "conf", [{"name": "workbook", "adapter": "labelled_customers",
+                                                           "path": str(shared_file("ecommerce_churn.xlsx")),
+                                                           "sheet": "E Comm"}]))
+    with connect(cip_home / "warehouse.duckdb") as con:
+        for table in ("customers", "customer_labels"):
+            ingest_table(con, config, table, paths())
+    built = subprocess.run([shutil.which("dbt"), "run", "--select", "staging", "--project-dir", str(DBT_PROJECT_DIR),
+                            "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+                            "--log-path", str(tmp_path / "logs")], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout[-2000:]
+    resources = {"warehouse": WarehouseResource(database=str(cip_home / "warehouse.duckdb")),
+                 "settings": CipSettings(), "mlflow_tracking": MlflowResource(cip_home=str(cip_home))}
+
+    def scores(engine: str, assets) -> tuple:
+        monkeypatch.setenv("CIP_ENGINE", engine)
+        run = dg.materialize(assets, resources=resources, selection=[churn_scores.key], raise_on_error=False)
+        assert run.success
+        scored_on = run.asset_materializations_for_node(churn_scores.op.name)[0].metadata["scored_on"].value
+        with duckdb.connect(str(cip_home / "warehouse.duckdb"), read_only=True) as con:
+            frame = con.execute("SELECT customer_id, churn_probability, risk_band, reasons, top_features "
+                                "FROM ml.churn_scores ORDER BY customer_id").df()
+        return scored_on, frame
+
+    assert dg.materialize([churn_model], resources=resources).success
+    local_engine, local = scores("duckdb", [churn_model, churn_scores])
+    spark_engine, on_spark = scores("spark", [churn_model, churn_scores])
+    assert (local_engine, spark_engine) == ("duckdb", "spark")
+    assert len(local) > 1000 and local.customer_id.tolist() == on_spark.customer_id.tolist()
+    assert (local.churn_probability - on_spark.churn_probability).abs().max() < 1e-9
+    for column in ("risk_band", "reasons", "top_features"):
+        assert local[column].tolist() == on_spark[column].tolist(), column

@@ -1,10 +1,12 @@
 """Churn assets: the model (trained out of time, tracked in MLflow, decided by the lifecycle), its check,
 the scores. The work is in `training.py`, `pyfunc.py` and `cip_resources.lifecycle`."""
 
+from functools import partial
+
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from cip_assets.churn.pyfunc import is_churn_pyfunc
+from cip_assets.churn.pyfunc import PREDICTION_SCHEMA, is_churn_pyfunc
 from cip_assets.churn.training import (EVALUATION, REGISTERED_MODEL, active_customers_to_score, evaluation_rows,
                                        labelled_customers_to_score, metrics_table, prepare, register_and_decide,
                                        score_customers)
@@ -12,8 +14,10 @@ from cip_assets.marts.assets import cip_dbt_assets
 from cip_assets.serving.privacy import safe_markdown
 from cip_assets.skip import skipped
 from cip_resources.config import CipSettings
+from cip_resources.engine import engine_of
 from cip_resources.lifecycle import decision_check, store_decision
 from cip_resources.mlflow import MlflowResource
+from cip_resources.spark import predict_with_spark
 from cip_resources.tables import TableSpec, write_table
 from cip_resources.warehouse import WarehouseResource
 
@@ -66,10 +70,11 @@ def churn_model_beats_baselines(warehouse: WarehouseResource) -> dg.AssetCheckRe
 
 @dg.asset(key=["ml", "churn_scores"], group_name="ml", deps=[churn_model, *SCORING_INPUTS],
           kinds={"lightgbm", "duckdb"}, owners=["team:data-science"])
-def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
                  mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
     """Every active customer (a completed order in the last year) scored by the champion, whichever method
-    it is: calibrated probability, risk band (high >= 0.6, medium >= 0.3), top 3 reasons."""
+    it is: calibrated probability, risk band (high >= 0.6, medium >= 0.3), top 3 reasons. On Spark the
+    same registered model scores through mlflow's spark_udf."""
     lifecycle = mlflow_tracking.lifecycle(REGISTERED_MODEL, METRIC)
     version = lifecycle.version("champion")
     if version is None:
@@ -84,13 +89,17 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             frame, as_of = labelled_customers_to_score(con, features)
         else:
             frame, as_of = active_customers_to_score(con)
-    scores = score_customers(champion, frame, version.version, as_of) if len(frame) else CHURN_SCORES.empty()
+    engine = engine_of(settings.config())
+    on_spark = (partial(predict_with_spark, lifecycle.uri(str(version.version)), result_schema=PREDICTION_SCHEMA)
+                if engine == "spark" else None)
+    scores = (score_customers(champion, frame, version.version, as_of, on_spark) if len(frame)
+              else CHURN_SCORES.empty())
     with warehouse.get_connection() as con:
         write_table(con, CHURN_SCORES, scores)
         bands = dict(con.execute("SELECT risk_band, count(*) FROM ml.churn_scores GROUP BY 1").fetchall())
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(scores), "model_version": str(version.version),
-        "method": lifecycle.method_of(version), "as_of": str(as_of), "risk_bands": dg.MetadataValue.json(bands),
+        "method": lifecycle.method_of(version), "scored_on": engine, "as_of": str(as_of), "risk_bands": dg.MetadataValue.json(bands),
         "preview": dg.MetadataValue.md(safe_markdown(scores, 5, "no active customers"))})
 
 

@@ -91,20 +91,31 @@ class LabelledMethod:
     """Labelled mode: LightGBM on the label table's attributes (reasons from its contributions), or the
     logistic regression on all attributes when it won (no per-attribute reasons)."""
 
-    def __init__(self, name: str, predictor, features: list[str], calibrator=None):
+    def __init__(self, name: str, predictor, features: list[str], calibrator=None, levels=None):
         self.name, self.predictor, self.features, self.calibrator = name, predictor, list(features), calibrator
+        self.levels = levels or {}  # categorical attribute -> its training levels
 
     @classmethod
     def fit(cls, name: str, training, train: pd.DataFrame) -> "LabelledMethod":
+        levels = {c: list(train[c].cat.categories) for c in training.features if train[c].dtype == "category"}
         if name == "model":
-            return cls(name, training.model, training.features, training.calibrator)
+            return cls(name, training.model, training.features, training.calibrator, levels)
         from cip_assets.churn.labelled import _as_object, _logreg
 
         X = train[training.features]
-        return cls(name, _logreg(X).fit(_as_object(X), train.churned.to_numpy(int)), training.features)
+        return cls(name, _logreg(X).fit(_as_object(X), train.churned.to_numpy(int)), training.features, levels=levels)
+
+    def inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The attributes as trained: a categorical one arriving as text (from Spark, a CSV, a JSON request)
+        becomes a category over the training levels again."""
+        X = frame[self.features].copy()
+        for column, levels in getattr(self, "levels", {}).items():  # models pickled before levels were kept
+            if X[column].dtype != "category":
+                X[column] = pd.Categorical(X[column].astype(object).where(X[column].notna(), None), categories=levels)
+        return X
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
-        X = frame[self.features]
+        X = self.inputs(frame)
         if self.calibrator is not None:
             return self.calibrator.transform(self.predictor.predict_proba(X)[:, 1])
         from cip_assets.churn.labelled import _as_object
@@ -116,8 +127,9 @@ class LabelledMethod:
 
         if self.calibrator is None:
             return np.empty((len(frame), 0), dtype=object), [""] * len(frame)
-        contributions = self.predictor.booster_.predict(frame[self.features], pred_contrib=True)
-        return attribute_reasons(frame[self.features], contributions)
+        X = self.inputs(frame)
+        contributions = self.predictor.booster_.predict(X, pred_contrib=True)
+        return attribute_reasons(X, contributions)
 
 
 class ChurnPyfunc(mlflow.pyfunc.PythonModel):
@@ -137,6 +149,10 @@ class ChurnPyfunc(mlflow.pyfunc.PythonModel):
         names, reasons = self.method.reasons(frame)
         return pd.DataFrame({"churn_probability": probability, "risk_band": risk_band(probability),
                              "reasons": reasons, "top_features": [",".join(row) for row in names]})
+
+
+# the columns `predict` returns, as Spark DDL, for the same model applied by mlflow.pyfunc.spark_udf
+PREDICTION_SCHEMA = "churn_probability double, risk_band string, reasons string, top_features string"
 
 
 def is_churn_pyfunc(loaded: mlflow.pyfunc.PyFuncModel) -> bool:

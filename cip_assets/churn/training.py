@@ -145,9 +145,10 @@ def metrics_table(metrics: dict[str, dict[str, float]]) -> str:
                       *rows])
 
 
-def score_customers(champion, frame: pd.DataFrame, version: str, as_of) -> pd.DataFrame:
-    """The champion pyfunc's output for `frame`, with ids and provenance."""
-    out = champion.predict(frame).reset_index(drop=True)
+def score_customers(champion, frame: pd.DataFrame, version: str, as_of, predict=None) -> pd.DataFrame:
+    """The champion pyfunc's output for `frame`, with ids and provenance. `predict` replaces the in-process
+    call (the same model through Spark, cip_resources/spark.py)."""
+    out = (predict or champion.predict)(frame).reset_index(drop=True)
     return pd.concat([frame[["customer_id"]].reset_index(drop=True), out], axis=1).assign(
         model_version=str(version), scored_at=datetime.now(), as_of=pd.Timestamp(as_of))
 
