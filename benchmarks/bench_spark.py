@@ -41,18 +41,15 @@ def dbt_build(target: str, db: Path) -> tuple[float, float, str]:
 
 
 def differing_rows(db: Path) -> dict[str, tuple[int, int]]:
-    """Per mart: (rows, rows that differ in either direction) between DuckDB's table and Spark's files."""
+    """Per mart: (rows, rows that differ) between DuckDB's table and Spark's files."""
+    from cip_resources.engine import rows_differing
+
     con = duckdb.connect(str(db), read_only=True)
     found = {}
     for mart in MARTS:
-        types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE marts.{mart})").fetchall())
-        columns = ", ".join(f"round({c}, 6)" if t == "DOUBLE" else f"CAST({c} AS VARCHAR)" for c, t in types.items())
         spark = f"read_parquet('{db.parent / 'spark' / 'warehouse' / 'marts.db' / mart}/*.parquet')"
         rows = con.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()[0]
-        differ = sum(con.execute(f"SELECT count(*) FROM (SELECT {columns} FROM {a} EXCEPT ALL SELECT {columns} "
-                                 f"FROM {b})").fetchone()[0]
-                     for a, b in ((f"marts.{mart}", spark), (spark, f"marts.{mart}")))
-        found[mart] = (rows, differ)
+        found[mart] = (rows, rows_differing(con, f"marts.{mart}", spark))
     return found
 
 
