@@ -55,10 +55,12 @@ def link_spark_tables(con: duckdb.DuckDBPyConnection, spark_path: Path) -> list[
     return linked
 
 
-def rows_differing(con: duckdb.DuckDBPyConnection, left: str, right: str, rtol: float = 1e-9) -> int:
+def rows_differing(con: duckdb.DuckDBPyConnection, left: str, right: str, rtol: float = 1e-9,
+                   atol: float = 1e-9) -> int:
     """How many rows of relation `left` differ from `right`, row by row after sorting both the same way:
-    every column equal, doubles within `rtol` (the engines add floats in different orders: a decile's
-    revenue of 199,542,995.5075 may differ in its 16th digit). Different columns count every row."""
+    every column equal, doubles within `rtol` or `atol` (the engines add floats in different orders: a
+    decile's revenue of 199,542,995.5075 may differ in its 16th digit, a net of zero be 1e-14). Different
+    columns count every row."""
     a, b = (con.execute(f"SELECT * FROM {relation}").df() for relation in (left, right))
     if list(a.columns) != list(b.columns) or len(a) != len(b):
         return max(len(a), len(b))
@@ -73,5 +75,5 @@ def rows_differing(con: duckdb.DuckDBPyConnection, left: str, right: str, rtol: 
     differs = (a[others].astype(str) != b[others].astype(str)).any(axis=1)
     for column in doubles:
         x, y = a[column].to_numpy(float), b[column].to_numpy(float)
-        differs |= ~(np.isclose(x, y, rtol=rtol, atol=0) | (np.isnan(x) & np.isnan(y)))
+        differs |= ~(np.isclose(x, y, rtol=rtol, atol=atol) | (np.isnan(x) & np.isnan(y)))
     return int(differs.sum())

@@ -6,7 +6,20 @@ events as (
 
 ),
 
-final as (
+category_ranks as (
+
+    -- the session's most viewed category; a tie goes to the alphabetically first, the same on every engine
+    select
+        session_key,
+        category,
+        row_number() over (partition by session_key order by count(*) desc, category) as category_rank
+    from events
+    where category is not null
+    group by session_key, category
+
+),
+
+sessions as (
 
     select
         session_key,
@@ -23,11 +36,36 @@ final as (
         count(*) filter (where event_type = 'remove_from_cart') as cart_removals,
         count(*) filter (where event_type = 'purchase') as purchases,
         count(distinct category) as categories,
-        mode(category) as main_category,
         coalesce(sum(price) filter (where event_type = 'purchase'), 0) as purchase_value,
         bool_or(event_type = 'purchase') as converted
     from events
     group by session_key
+
+),
+
+final as (
+
+    select
+        sessions.session_key,
+        sessions.visitor_id,
+        sessions.customer_id,
+        sessions.started_at,
+        sessions.ended_at,
+        sessions.duration_seconds,
+        sessions.start_weekday,
+        sessions.start_hour,
+        sessions.events,
+        sessions.views,
+        sessions.carts,
+        sessions.cart_removals,
+        sessions.purchases,
+        sessions.categories,
+        category_ranks.category as main_category,
+        sessions.purchase_value,
+        sessions.converted
+    from sessions
+    left join category_ranks
+        on sessions.session_key = category_ranks.session_key and category_ranks.category_rank = 1
 
 )
 

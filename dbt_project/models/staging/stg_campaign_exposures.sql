@@ -18,7 +18,7 @@ renamed as (
         cast(visited as boolean) as visited,
         cast(converted as boolean) as converted,
         cast(spend as double) as spend,
-        cast(attributes as json) as attributes,
+        cast(attributes as {{ type_json() }}) as attributes,
         cast(source as {{ dbt.type_string() }}) as source
     from source
 

@@ -12,7 +12,7 @@ renamed as (
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(churned as boolean) as is_churned_label,
         cast(labelled_at as timestamp) as labelled_at,
-        cast(attributes as json) as attributes,
+        cast(attributes as {{ type_json() }}) as attributes,
         cast(source as {{ dbt.type_string() }}) as source
     from source
 

@@ -18,7 +18,7 @@ renamed as (
         cast(rating as double) as rating,
         cast(title as {{ dbt.type_string() }}) as feedback_title,
         cast(text as {{ dbt.type_string() }}) as feedback_text,
-        cast(attributes as json) as attributes,
+        cast(attributes as {{ type_json() }}) as attributes,
         cast(source as {{ dbt.type_string() }}) as source
     from source
 

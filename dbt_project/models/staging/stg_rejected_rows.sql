@@ -14,7 +14,7 @@ renamed as (
         cast(raw_table as {{ dbt.type_string() }}) as raw_table,
         cast(row_number as bigint) as source_row_number,
         cast(reason as {{ dbt.type_string() }}) as reason,
-        cast(payload as json) as payload,
+        cast(payload as {{ type_json() }}) as payload,
         cast(rejected_at as timestamp) as rejected_at
     from source
 
