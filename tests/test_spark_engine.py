@@ -3,7 +3,7 @@
 Both builds go through the Dagster assets as the UI materializes them (ingest, then the dbt asset with its
 checks); the Spark side writes the raw lake, runs `dbt build --target spark` and links Spark's tables into
 its warehouse. The marts are then compared row by row. Needs Java (`make install` installs it as root):
-run with `make test-spark`.
+run with `make test-engines`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from cip_resources.engine import rows_differing
 from conftest import shared_file, write_config
 
-pytestmark = [pytest.mark.spark,
+pytestmark = [pytest.mark.engines,
               pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (make install, as root)")]
 
 MARTS = ("customer_rfm", "cohort_retention", "daily_kpis", "revenue_pareto", "product_affinity")

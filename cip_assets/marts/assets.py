@@ -47,6 +47,13 @@ def dbt_vars(settings: CipSettings) -> dict[str, Any]:
     return values
 
 
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt asset (the UI's launchpad): `full_refresh: true` rebuilds the incremental models
+    from all their input, as after changing `events.session_gap_minutes`."""
+
+    full_refresh: bool = False
+
+
 TRANSLATOR = CipDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 # a test runs only when every model it reads is built: a subset launched from the UI (or the first
 # selection, which leaves customer_scores out) never tests a model it did not build
@@ -57,11 +64,14 @@ SCORES_SELECTION = "customer_scores"  # built after the scoring assets: its sour
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=TRANSLATOR,
             exclude=SCORES_SELECTION)
 def cip_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: CipSettings,
-                   warehouse: WarehouseResource):
-    """`dbt build`: staging views, marts tables, and every dbt test as an asset check. On Spark the raw
-    lake is brought up to date first, and Spark's tables are linked into the warehouse afterwards."""
+                   warehouse: WarehouseResource, config: DbtBuildConfig):
+    """`dbt build`: staging views, marts tables, and every dbt test as an asset check. The incremental
+    models (sessionised events, sessions) take only what is new unless `full_refresh` is set. On Spark
+    the raw lake is brought up to date first, and Spark's tables are linked into the warehouse afterwards."""
     engine = engine_of(settings.config())
     args = ["build", "--vars", json.dumps(dbt_vars(settings)), "--target", DBT_TARGETS[engine], *CAUTIOUS]
+    if config.full_refresh:
+        args.append("--full-refresh")
     if engine == "spark":
         with warehouse.get_connection() as con:
             written = write_raw_lake(con, settings.paths().lake)

@@ -1,8 +1,18 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key='visitor_id',
+    on_schema_change='append_new_columns'
+) }}
 
 -- Sessions are rebuilt from the events, not taken from the source's session ids: a visitor
 -- (the customer, else the source session) starts a new session after a gap longer than
--- session_gap_minutes. Materialised once because sessions, funnels and the event models all read it.
+-- session_gap_minutes. Materialised because sessions, funnels and the event models all read it.
+-- Incremental on DuckDB: a later build re-sessionises only the visitors with an event this table has not
+-- seen (late events included), their whole history, and replaces their rows; `sessionised_at` marks
+-- them for event_sessions. A changed session_gap_minutes needs a full refresh (the `full_refresh` run
+-- config of the dbt asset, or `dbt build --full-refresh`). On Spark it is rebuilt whole (incremental
+-- replacement there needs a table format with MERGE, such as Delta).
 
 with
 
@@ -10,6 +20,13 @@ events as (
 
     select * from {{ ref('stg_events') }}
     where coalesce(customer_id, session_id) is not null
+    {%- if is_incremental_with('event_key') %}
+        and coalesce(customer_id, 'session:' || session_id) in (
+            select coalesce(arrived.customer_id, 'session:' || arrived.session_id)
+            from {{ ref('stg_events') }} as arrived
+            where not exists (select 1 from {{ this }} as seen where seen.event_key = arrived.event_key)
+        )
+    {%- endif %}
 
 ),
 
@@ -63,6 +80,7 @@ final as (
     select
         visitor_id || '#' || session_number as session_key,
         visitor_id,
+        event_key,
         customer_id,
         session_id as source_session_id,
         event_at,
@@ -74,7 +92,8 @@ final as (
         price,
         visitor_seq - min(visitor_seq) over (partition by visitor_id, session_number) + 1 as event_index,
         case when visitor_seq = min(visitor_seq) over (partition by visitor_id, session_number)
-             then null else seconds_since_previous end as seconds_since_previous
+             then null else seconds_since_previous end as seconds_since_previous,
+        {{ dbt.current_timestamp() }} as sessionised_at
     from numbered
 
 )

@@ -1,8 +1,21 @@
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key='visitor_id',
+    on_schema_change='append_new_columns'
+) }}
+
+-- Incremental on DuckDB: the sessions of the visitors int_sessionised_events re-sessionised since this
+-- table's last build (its sessionised_at watermark) replace theirs.
+
 with
 
 events as (
 
     select * from {{ ref('int_sessionised_events') }}
+    {%- if is_incremental_with('sessionised_at') %}
+    where sessionised_at > (select max(sessionised_at) from {{ this }})
+    {%- endif %}
 
 ),
 
@@ -37,7 +50,8 @@ sessions as (
         count(*) filter (where event_type = 'purchase') as purchases,
         count(distinct category) as categories,
         coalesce(sum(price) filter (where event_type = 'purchase'), 0) as purchase_value,
-        bool_or(event_type = 'purchase') as converted
+        bool_or(event_type = 'purchase') as converted,
+        max(sessionised_at) as sessionised_at
     from events
     group by session_key
 
@@ -62,7 +76,8 @@ final as (
         sessions.categories,
         category_ranks.category as main_category,
         sessions.purchase_value,
-        sessions.converted
+        sessions.converted,
+        sessions.sessionised_at
     from sessions
     left join category_ranks
         on sessions.session_key = category_ranks.session_key and category_ranks.category_rank = 1
