@@ -2,8 +2,8 @@
 
 Ingest validates into the DuckDB warehouse (the ledger, the rejects and the keys live there). When the
 engine is Spark, the raw tables are written here before dbt runs: one folder per table under
-`CIP_LAKE_PATH` (default `CIP_HOME/lake`), `raw/<table>/<day column>=<date>/*.parquet` for tables with a
-time column, so a day is a folder that either engine reads in place (DuckDB `read_parquet(...,
+`CIP_LAKE_PATH` (default `CIP_HOME/lake`), `raw/<table>/day=<date>/*.parquet` for tables with a time
+column, so a day is a folder that either engine reads in place (DuckDB `read_parquet(...,
 hive_partitioning=true)`, Spark through the external tables the dbt project declares on each run,
 macros/raw_lake.sql). Only the days whose rows changed since the last write are rewritten: the day's
 row count and content hash are kept in `raw/<table>/_days.json`.
@@ -12,7 +12,6 @@ row count and content hash are kept in `raw/<table>/_days.json`.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +26,6 @@ TIME_COLUMNS = {"order_lines": "ordered_at", "events": "event_at", "feedback": "
                 "campaign_exposures": "exposed_at", "rejected_rows": "rejected_at"}
 LAKE_TABLES = (*RAW_TABLES, "rejected_rows")
 EMPTY_FILE = "empty.parquet"  # a table with no rows still needs its schema on disk
-
-
-def lake_path(home: Path) -> Path:
-    return Path(os.environ.get("CIP_LAKE_PATH") or home / "lake")
 
 
 @dataclass(frozen=True)
