@@ -99,7 +99,8 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         bands = dict(con.execute("SELECT risk_band, count(*) FROM ml.churn_scores GROUP BY 1").fetchall())
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(scores), "model_version": str(version.version),
-        "method": lifecycle.method_of(version), "scored_on": engine, "as_of": str(as_of), "risk_bands": dg.MetadataValue.json(bands),
+        "method": lifecycle.method_of(version), "scored_on": engine, "as_of": str(as_of),
+        "risk_bands": dg.MetadataValue.json(bands),
         "preview": dg.MetadataValue.md(safe_markdown(scores, 5, "no active customers"))})
 
 
