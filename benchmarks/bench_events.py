@@ -96,25 +96,31 @@ print("RESULT " + json.dumps(out, default=str))
 """
 
 
+def prepare_events(events: int, out: Path, seed: int) -> tuple[Path, dict]:
+    """About `events` synthetic events generated once under `out/data` and loaded once into
+    `out/warehouse.duckdb`; returns the warehouse path and the environment that points dbt at it."""
+    customers = max(1000, events // EVENTS_PER_CUSTOMER)
+    data, db = out / "data", out / "warehouse.duckdb"
+    out.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    env = {**os.environ, "CIP_DUCKDB_PATH": str(db), "CIP_HOME": str(out)}
+    if not (data / "events").exists():
+        seconds, peak, _ = run_measured([py, "-c", GENERATE, str(data), str(customers), str(seed)], env=env)
+        print(f"generate {customers:,} customers: {seconds:.1f} s, peak {peak:.2f} GiB")
+    if not db.exists():
+        seconds, peak, output = run_measured([py, "-c", INGEST, str(data), str(db)], env=env)
+        print(f"ingest raw.events ({output.strip().splitlines()[-1]}): {seconds:.1f} s, peak {peak:.2f} GiB")
+    return db, env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--out", type=Path, default=Path("bench_events"))
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
-    customers = max(1000, args.events // EVENTS_PER_CUSTOMER)
-    out = args.out.resolve()
-    data, db = out / "data", out / "warehouse.duckdb"
-    out.mkdir(parents=True, exist_ok=True)
+    db, env = prepare_events(args.events, args.out.resolve(), args.seed)
     py = sys.executable
-    env = {**os.environ, "CIP_DUCKDB_PATH": str(db), "CIP_HOME": str(out)}
-
-    if not (data / "events").exists():
-        seconds, peak, _ = run_measured([py, "-c", GENERATE, str(data), str(customers), str(args.seed)], env=env)
-        print(f"generate {customers:,} customers: {seconds:.1f} s, peak {peak:.2f} GiB")
-    if not db.exists():
-        seconds, peak, output = run_measured([py, "-c", INGEST, str(data), str(db)], env=env)
-        print(f"ingest raw.events ({output.strip().splitlines()[-1]}): {seconds:.1f} s, peak {peak:.2f} GiB")
     dbt = [str(Path(py).parent / "dbt"), "run", "--project-dir", str(ROOT / "dbt_project"), "--profiles-dir",
            str(ROOT / "dbt_project"), "--select", "stg_events", "int_sessionised_events", "event_sessions",
            "funnel_by_category", "purchase_timing"]

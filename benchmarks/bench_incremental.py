@@ -14,7 +14,6 @@ and checks that the incremental result equals the full rebuild row by row.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import run_measured  # noqa: E402
-from bench_events import EVENTS_PER_CUSTOMER, GENERATE, INGEST  # noqa: E402
+from bench_events import prepare_events  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("stg_events", "int_sessionised_events", "event_sessions")
@@ -42,18 +41,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench_incremental"))
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
-    customers = max(1000, args.events // EVENTS_PER_CUSTOMER)
-    out = args.out.resolve()
-    data, db = out / "data", out / "warehouse.duckdb"
-    out.mkdir(parents=True, exist_ok=True)
-    py = sys.executable
-    env = {**os.environ, "CIP_DUCKDB_PATH": str(db), "CIP_HOME": str(out)}
-    if not (data / "events").exists():
-        seconds, peak, _ = run_measured([py, "-c", GENERATE, str(data), str(customers), str(args.seed)], env=env)
-        print(f"generate {customers:,} customers: {seconds:.1f} s, peak {peak:.2f} GiB")
-    if not db.exists():
-        seconds, peak, output = run_measured([py, "-c", INGEST, str(data), str(db)], env=env)
-        print(f"ingest raw.events ({output.strip().splitlines()[-1]}): {seconds:.1f} s, peak {peak:.2f} GiB")
+    db, env = prepare_events(args.events, args.out.resolve(), args.seed)
 
     full_seconds, peak = dbt_run(env, full_refresh=True)
     with duckdb.connect(str(db)) as con:

@@ -78,7 +78,9 @@ def dbt(args: list[str], db: Path) -> tuple[float, float, str]:
     return run_measured(cmd, env=env)
 
 
-def bench(lines_target: int, out: Path) -> None:
+def prepare_warehouse(lines_target: int, out: Path, name: str) -> tuple[int, Path]:
+    """Synthetic order lines (no events), generated once under `out` and ingested once into
+    `out/<name>-<customers>/warehouse.duckdb`; returns (order lines, warehouse path)."""
     customers = max(1000, lines_target // LINES_PER_CUSTOMER)
     data = out / f"synthetic-{customers}-noevents"
     if not (data / "manifest.json").exists():
@@ -87,11 +89,16 @@ def bench(lines_target: int, out: Path) -> None:
                                          "--lines-per-customer", str(LINES_PER_CUSTOMER)])
         print(f"[{lines_target:,}] generate: {seconds:.0f}s, peak {peak:.2f} GiB")
     lines = json.loads((data / "manifest.json").read_text())["rows"]["order_lines"]
-    db = out / f"marts-{customers}" / "warehouse.duckdb"
+    db = out / f"{name}-{customers}" / "warehouse.duckdb"
     db.parent.mkdir(parents=True, exist_ok=True)
     if not db.exists():
         seconds, peak, _ = run_measured([sys.executable, "-c", INGEST, str(data), str(db)])
         print(f"[{lines:,} lines] ingest (validated): {seconds:.0f}s, {lines / seconds:,.0f} rows/s, peak {peak:.2f} GiB")
+    return lines, db
+
+
+def bench(lines_target: int, out: Path) -> None:
+    lines, db = prepare_warehouse(lines_target, out, "marts")
     seconds, peak, output = dbt(["build"], db)
     summary = [line.split("Done.")[1].strip() for line in output.splitlines() if "Done." in line]
     print(f"[{lines:,} lines] dbt build (all models + tests): {seconds:.1f}s, peak {peak:.2f} GiB  {summary}")

@@ -13,7 +13,6 @@ on a cluster.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -23,7 +22,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import run_measured  # noqa: E402
-from bench_marts import INGEST, LINES_PER_CUSTOMER  # noqa: E402
+from bench_marts import prepare_warehouse  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = ROOT / "dbt_project"
@@ -56,19 +55,7 @@ def differing_rows(db: Path) -> dict[str, tuple[int, int]]:
 def bench(lines_target: int, out: Path) -> None:
     from cip_resources.lake import write_raw_lake
 
-    customers = max(1000, lines_target // LINES_PER_CUSTOMER)
-    data = out / f"synthetic-{customers}-noevents"
-    if not (data / "manifest.json").exists():
-        seconds, peak, _ = run_measured([sys.executable, "-m", "cip_assets.cli", "generate", "--out", str(data),
-                                         "--customers", str(customers), "--no-events",
-                                         "--lines-per-customer", str(LINES_PER_CUSTOMER)])
-        print(f"[{lines_target:,}] generate: {seconds:.0f}s, peak {peak:.2f} GiB")
-    lines = json.loads((data / "manifest.json").read_text())["rows"]["order_lines"]
-    db = out / f"spark-{customers}" / "warehouse.duckdb"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    if not db.exists():
-        seconds, peak, _ = run_measured([sys.executable, "-c", INGEST, str(data), str(db)])
-        print(f"[{lines:,} lines] ingest (validated): {seconds:.0f}s, peak {peak:.2f} GiB")
+    lines, db = prepare_warehouse(lines_target, out, "spark")
     with duckdb.connect(str(db)) as con:
         for attempt in ("as the marts asset would now", "again, nothing new"):
             started = time.perf_counter()
