@@ -12,7 +12,8 @@ from cip_resources.settings import ConfigError, load_config, paths
 
 TRAINED_WEEKLY = [dg.AssetKey(["ml", "churn_model"]), dg.AssetKey(["ml", "uplift_model"]),
                   dg.AssetKey(["nlp", "sentiment_model"]), dg.AssetKey(["ml", "propensity_model"]),
-                  dg.AssetKey(["ml", "next_action_model"])]
+                  dg.AssetKey(["ml", "next_action_model"]), dg.AssetKey(["ml", "customer_value_model"]),
+                  dg.AssetKey(["ml", "customer_segments_model"])]
 RUNS_IN_PROCESS = dg.in_process_executor  # one process writes the warehouse: DuckDB's single writer, by design
 
 build_all_job = dg.define_asset_job(

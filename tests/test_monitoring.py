@@ -18,7 +18,7 @@ from cip_assets.monitoring import alerts as rules
 from cip_assets.monitoring.assets import monitoring_assets
 from cip_assets.monitoring.sensors import alert_sensor
 from cip_assets.monitoring.quality import null_share_jumps
-from cip_assets.value.assets import customer_value
+from cip_assets.value.assets import customer_value, customer_value_model
 from cip_resources.config import CipSettings
 from cip_resources.dbt import DBT_PROJECT_DIR
 from cip_resources.mlflow import MlflowResource
@@ -71,7 +71,7 @@ def clean_home(tmp_path_factory):
             FROM staging.stg_feedback f
             LEFT JOIN (SELECT product_id, any_value(category) AS category FROM staging.stg_order_lines GROUP BY 1) p
               USING (product_id)""")
-    _materialize(home, [*churn_assets, *churn_checks, customer_value], mp)
+    _materialize(home, [*churn_assets, *churn_checks, customer_value_model, customer_value], mp)
     _materialize(home, monitoring_assets, mp)
     yield home
     mp.undo()

@@ -346,7 +346,7 @@ def test_value_and_segments_through_the_lifecycle(value_home, monkeypatch):
     second = _materialize_value(value_home)
     assert second.success  # losing is a warning, never a failed run
     checks = {c.asset_key.to_user_string(): c for c in second.get_asset_check_evaluations()}
-    for key in ("ml/customer_value", "ml/customer_segments"):
+    for key in ("ml/customer_value_model", "ml/customer_segments_model"):
         assert not checks[key].passed and checks[key].severity == dg.AssetCheckSeverity.WARN
         assert "kept" in checks[key].metadata["decision"].value
     for name in old:

@@ -1,5 +1,7 @@
-"""Customer value and segments as Dagster assets: thin wiring. Training, registering and deciding are in
-`registry.py` and `cip_resources.lifecycle`; the models in `clv.py` and `segments.py`."""
+"""Customer value and segments as Dagster assets: thin wiring. Each model trains weekly (`*_model`, in the
+`retrain` job and `build_all`) and its champion scores every night (`refresh`), as churn does: a refresh
+re-reads the customers, it does not re-fit. Training, registering and deciding are in `registry.py` and
+`cip_resources.lifecycle`; the models in `clv.py` and `segments.py`."""
 
 from datetime import timedelta
 
@@ -10,8 +12,8 @@ from cip_assets.churn.assets import STAGING_INPUTS
 from cip_assets.skip import skipped
 from cip_assets.value.clv import order_summary, spend_features
 from cip_assets.value.registry import (SEGMENT_FEATURES, SEGMENT_METRIC, SEGMENT_MODEL, VALUE_HIGHER_IS_BETTER,
-                                       VALUE_METRIC, VALUE_MODEL, score_segments, score_value, train_segments,
-                                       train_value, value_table)
+                                       VALUE_METRIC, VALUE_MODEL, CustomerValuePyfunc, SegmentPyfunc, champion_of,
+                                       score_segments, score_value, train_segments, train_value, value_table)
 from cip_resources.config import CipSettings
 from cip_resources.lifecycle import decision_check, store_decision
 from cip_resources.mlflow import MlflowResource
@@ -52,35 +54,31 @@ def segment_inputs(lines: pd.DataFrame, as_of) -> pd.DataFrame:
     return features[[c for c in SEGMENT_FEATURES if c in features.columns]]
 
 
-@dg.asset(key=["ml", "customer_value"], group_name="ml", deps=STAGING_INPUTS, kinds={"scipy", "mlflow"},
+@dg.asset(key=["ml", "customer_value_model"], group_name="ml", deps=STAGING_INPUTS, kinds={"scipy", "mlflow"},
           owners=["team:data-science"])
-def customer_value(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
-                   mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
-    """Expected purchases and spend in the next horizon, 12-month value and P(alive) per customer, from the
-    `cip_customer_value` champion. BG/NBD + Gamma-Gamma is fitted before `as_of - horizon` and judged on the
-    spend in the horizon after it (MAE, lower is better) beside the naive rate; the better one is registered,
-    and promoted unless the current champion, re-scored on the same customers, does better."""
+def customer_value_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
+                         mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+    """`cip_customer_value`: BG/NBD + Gamma-Gamma fitted before `as_of - horizon` and judged on the spend in
+    the horizon after it (MAE, lower is better) beside the naive rate; the better one is registered, and
+    promoted unless the current champion, re-scored on the same customers, does better. Weekly."""
     loaded = load_orders(warehouse)
     if isinstance(loaded, str):
         return skipped(context, loaded)
     lines, as_of = loaded
-    horizon = settings.config().churn_horizon_days
     lifecycle = mlflow_tracking.lifecycle(VALUE_MODEL, VALUE_METRIC, higher_is_better=VALUE_HIGHER_IS_BETTER)
-    run_id, evaluation, decision = train_value(lifecycle, mlflow_tracking, context.run_id, lines, as_of, horizon)
-    champion = lifecycle.load(decision.champion_version)
-    scores = score_value(champion, order_summary(lines, as_of), decision.champion_version, as_of)
+    run_id, evaluation, decision = train_value(lifecycle, mlflow_tracking, context.run_id, lines, as_of,
+                                               settings.config().churn_horizon_days)
     with warehouse.get_connection() as con:
-        write_table(con, CUSTOMER_VALUE, scores)
         store_decision(con, decision)
     (context.log.info if decision.model_beats_baselines else context.log.warning)(decision.summary)
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(scores), "evaluation": dg.MetadataValue.md(value_table(evaluation.result)),
-        "decision": decision.summary, "mlflow_run_id": run_id, "as_of": str(as_of.date()),
-        "model_version": decision.candidate_version, "champion_version": decision.champion_version,
-        "champion_method": decision.champion_method, "promoted": decision.promoted})
+        "evaluation": dg.MetadataValue.md(value_table(evaluation.result)), "decision": decision.summary,
+        "mlflow_run_id": run_id, "as_of": str(as_of.date()), "model_version": decision.candidate_version,
+        "champion_version": decision.champion_version, "champion_method": decision.champion_method,
+        "promoted": decision.promoted})
 
 
-@dg.asset_check(asset=customer_value, name="beats_baselines", blocking=False,
+@dg.asset_check(asset=customer_value_model, name="beats_baselines", blocking=False,
                 description="WARN when BG/NBD + Gamma-Gamma did not win on out-of-time spend error: the figures, "
                             "and which method is champion. Never blocks: the champion still values customers.")
 def customer_value_beats_baselines(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -88,36 +86,49 @@ def customer_value_beats_baselines(warehouse: WarehouseResource) -> dg.AssetChec
         return decision_check(con, VALUE_MODEL)
 
 
-@dg.asset(key=["ml", "customer_segments"], group_name="ml", deps=STAGING_INPUTS, kinds={"sklearn", "mlflow"},
-          owners=["team:data-science"])
-def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                      mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
-    """KMeans (k by silhouette) and a Gaussian mixture (k by BIC) on scaled RFM and behaviour features, PCA
-    coordinates for plots, and a persona per cluster in words, from the `cip_segments` champion. There is no
-    out-of-time test for a segmentation: the new one replaces the champion unless the champion's segments of
-    today's customers have the better silhouette (see `registry.py`)."""
+@dg.asset(key=["ml", "customer_value"], group_name="ml", deps=[customer_value_model, *STAGING_INPUTS],
+          kinds={"scipy", "duckdb"}, owners=["team:data-science"])
+def customer_value(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                   mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+    """Expected purchases and spend in the next horizon, 12-month value and P(alive) of every customer with a
+    completed order, from the `cip_customer_value` champion as it stands."""
+    lifecycle = mlflow_tracking.lifecycle(VALUE_MODEL, VALUE_METRIC, higher_is_better=VALUE_HIGHER_IS_BETTER)
+    champion = champion_of(lifecycle, CustomerValuePyfunc)
+    loaded = load_orders(warehouse)
+    if isinstance(champion, str) or isinstance(loaded, str):
+        return skipped(context, champion if isinstance(champion, str) else loaded)
+    (version, method, model), (lines, as_of) = champion, loaded
+    scores = score_value(model, order_summary(lines, as_of), version, as_of)
+    with warehouse.get_connection() as con:
+        write_table(con, CUSTOMER_VALUE, scores)
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(scores), "as_of": str(as_of.date()),
+                                          "model_version": version, "method": method})
+
+
+@dg.asset(key=["ml", "customer_segments_model"], group_name="ml", deps=STAGING_INPUTS,
+          kinds={"sklearn", "mlflow"}, owners=["team:data-science"])
+def customer_segments_model(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                            mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+    """`cip_segments`: KMeans (k by silhouette) and a Gaussian mixture (k by BIC) on scaled RFM and behaviour
+    features, PCA coordinates for plots, a persona per cluster in words. There is no out-of-time test for a
+    segmentation: the new one replaces the champion unless the champion's segments of today's customers have
+    the better silhouette (see `registry.py`). Weekly."""
     loaded = load_orders(warehouse)
     if isinstance(loaded, str):
         return skipped(context, loaded)
-    lines, as_of = loaded
-    features = segment_inputs(lines, as_of)
     lifecycle = mlflow_tracking.lifecycle(SEGMENT_MODEL, SEGMENT_METRIC)
-    trained = train_segments(lifecycle, mlflow_tracking, context.run_id, features)
+    trained = train_segments(lifecycle, mlflow_tracking, context.run_id, segment_inputs(*loaded))
     decision = trained.decision
-    segments = score_segments(lifecycle.load(decision.champion_version), features, decision.champion_version)
     with warehouse.get_connection() as con:
-        write_table(con, CUSTOMER_SEGMENTS, segments)
         store_decision(con, decision)
     (context.log.info if decision.promoted else context.log.warning)(decision.summary)
-    personas = segments.groupby(["segment_id", "segment_name", "persona"]).size().reset_index(name="customers")
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(segments), "k": trained.result.k, "gmm_k": trained.result.gmm_k,
-        "personas": dg.MetadataValue.md(personas.to_markdown(index=False)), "mlflow_run_id": trained.run_id,
+        "k": trained.result.k, "gmm_k": trained.result.gmm_k, "mlflow_run_id": trained.run_id,
         "decision": decision.summary, "model_version": decision.candidate_version,
         "champion_version": decision.champion_version, "promoted": decision.promoted})
 
 
-@dg.asset_check(asset=customer_segments, name="kept_or_promoted", blocking=False,
+@dg.asset_check(asset=customer_segments_model, name="kept_or_promoted", blocking=False,
                 description="WARN when the new segmentation did not replace the champion (its segments of today's "
                             "customers separate them better). Never blocks: the champion's segments are published.")
 def customer_segments_decision(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -125,5 +136,24 @@ def customer_segments_decision(warehouse: WarehouseResource) -> dg.AssetCheckRes
         return decision_check(con, SEGMENT_MODEL)
 
 
-value_assets = [customer_value, customer_segments]
+@dg.asset(key=["ml", "customer_segments"], group_name="ml", deps=[customer_segments_model, *STAGING_INPUTS],
+          kinds={"sklearn", "duckdb"}, owners=["team:data-science"])
+def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                      mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+    """Every customer with a completed order in the `cip_segments` champion's segments (ids, names, personas
+    stay those of the champion until a retrain replaces it)."""
+    champion = champion_of(mlflow_tracking.lifecycle(SEGMENT_MODEL, SEGMENT_METRIC), SegmentPyfunc)
+    loaded = load_orders(warehouse)
+    if isinstance(champion, str) or isinstance(loaded, str):
+        return skipped(context, champion if isinstance(champion, str) else loaded)
+    (version, _, model), (lines, as_of) = champion, loaded
+    segments = score_segments(model, segment_inputs(lines, as_of), version)
+    with warehouse.get_connection() as con:
+        write_table(con, CUSTOMER_SEGMENTS, segments)
+    personas = segments.groupby(["segment_id", "segment_name", "persona"]).size().reset_index(name="customers")
+    return dg.MaterializeResult(metadata={"dagster/row_count": len(segments), "model_version": version,
+                                          "personas": dg.MetadataValue.md(personas.to_markdown(index=False))})
+
+
+value_assets = [customer_value_model, customer_value, customer_segments_model, customer_segments]
 value_checks = [customer_value_beats_baselines, customer_segments_decision]

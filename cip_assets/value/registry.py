@@ -71,6 +71,18 @@ def is_current(loaded: mlflow.pyfunc.PyFuncModel, kind: type) -> bool:
     return isinstance(model, kind) and getattr(model, "format", None) == FORMAT
 
 
+def champion_of(lifecycle: ModelLifecycle, kind: type) -> tuple[str, str, mlflow.pyfunc.PyFuncModel] | str:
+    """The champion's version, method and loaded pyfunc, or why there is none to score with."""
+    version = lifecycle.version("champion")
+    if version is None:
+        return f"no {lifecycle.name} champion yet: `build_all` or the weekly `retrain` trains one"
+    loaded = lifecycle.load(str(version.version))
+    if not is_current(loaded, kind):
+        return (f"{lifecycle.name} champion v{version.version} predates the self-contained {kind.__name__}; run "
+                "the `retrain` job to register one (the previous scores stay published)")
+    return str(version.version), lifecycle.method_of(version), loaded
+
+
 def _require_current(champion, kind: type) -> object:
     if not is_current(champion, kind):
         raise ValueError(f"registered before the self-contained {kind.__name__}")
