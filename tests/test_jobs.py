@@ -43,8 +43,12 @@ def test_a_refresh_ingests_then_builds_marts_then_scores_then_publishes(cip_home
 
 def test_the_weekly_retrain_rebuilds_everything_its_models_feed(cip_home):
     levels = asset_levels("retrain")
-    models = ["ml/churn_model", "ml/uplift_model", "nlp/sentiment_model", "ml/propensity_model", "ml/next_action_model"]
+    models = ["ml/churn_model", "ml/uplift_model", "nlp/sentiment_model", "ml/propensity_model", "ml/next_action_model",
+              "ml/customer_value_model", "ml/customer_segments_model"]
     assert all(m in levels for m in models)
+    nightly = asset_levels("refresh")  # the nightly run scores with the champions, it trains nothing
+    assert not any(m in nightly for m in models)
+    assert {"ml/churn_scores", "ml/customer_value", "ml/customer_segments"} <= set(nightly)
     for downstream in ("ml/churn_scores", "marts/customer_scores", "monitoring/alerts", "serving/published", "qa/index"):
         assert downstream in levels, downstream
     assert max(levels[m] for m in models) < levels["marts/customer_scores"] < levels["serving/published"]
