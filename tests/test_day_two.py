@@ -146,12 +146,14 @@ def test_a_warehouse_from_yesterdays_code_is_migrated_once(warehouse, tmp_path, 
     # yesterday's rows: one event, one review numbered by row ('rv-1'), and their ledger rows (old name+bytes hashes)
     con.execute("INSERT INTO raw.events VALUES ('2024-03-01 10:00:00', 'view', 'u0', 's0', 'p0', 'toys', 'acme', "
                 "0.5, 'shop')")
-    con.execute("INSERT INTO raw.feedback VALUES ('rv-1', NULL, 'P1', NULL, NULL, 'review', 5, 'Great', "
+    con.execute("INSERT INTO raw.feedback (feedback_id, customer_id, product_id, category, created_at, channel, rating, "
+                "title, text, attributes, source) VALUES ('rv-1', NULL, 'P1', NULL, NULL, 'review', 5, 'Great', "
                 "'Lovely fabric', NULL, 'rv')")
     con.execute("INSERT INTO raw.ingest_ledger VALUES ('shop', 'events', 'e.csv', 'old', 'events', 1, 1, 0, 0, now()),"
                 "('rv', 'reviews', 'r.csv', 'old', 'feedback', 1, 1, 0, 0, now())")
     ensure_raw_schema(con)
     assert count(con, "SELECT count(*) FROM raw.events WHERE event_key IS NULL") == 0
+    assert count(con, "SELECT count(*) FROM raw.events WHERE loaded_at IS NOT NULL") == 1  # the watermark column
     assert con.execute("SELECT count(*), sum(rows_duplicate) FROM raw.ingest_ledger").fetchone() == (2, 0)
     assert count(con, "SELECT length(feedback_id) FROM raw.feedback") == 32
     # cheap from now on: the catalog says the columns are there, so nothing is scanned or rewritten

@@ -127,26 +127,26 @@ def _load_raw(db_path: Path, *, with_rows: bool) -> None:
         for order_id, (customer_id, ordered_at, lines) in ORDERS.items():
             for line_no, (product_id, category, qty, price, disc, status) in enumerate(lines, start=1):
                 con.execute(
-                    "insert into raw.order_lines values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'test')",
+                    "insert into raw.order_lines values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'test', now())",
                     [order_id, line_no, customer_id, _ts(ordered_at), product_id, f"name {product_id}",
                      category, qty, price, disc, status],
                 )
         for cid, seen, country, city, age, gender, source in CUSTOMERS:
-            con.execute("insert into raw.customers values (?, ?, ?, ?, ?, ?, ?)",
+            con.execute("insert into raw.customers values (?, ?, ?, ?, ?, ?, ?, now())",
                         [cid, _ts(seen), country, city, age, gender, source])
         for fid, cid, channel, rating, text in FEEDBACK:
             con.execute(
-                "insert into raw.feedback values (?, ?, null, null, timestamp '2024-03-01', ?, ?, null, ?, ?, 'test')",
+                "insert into raw.feedback values (?, ?, null, null, timestamp '2024-03-01', ?, ?, null, ?, ?, 'test', now())",
                 [fid, cid, channel, rating, text, json.dumps({})],
             )
         for campaign_id, cid in CAMPAIGNS:
             con.execute(
                 "insert into raw.campaign_exposures"
-                " values (?, ?, 'treatment', false, 10, null, null, null, null, null, 'test')",
+                " values (?, ?, 'treatment', false, 10, null, null, null, null, null, 'test', now())",
                 [campaign_id, cid],
             )
         for cid, churned in LABELS:
-            con.execute("insert into raw.customer_labels values (?, ?, null, null, 'test')", [cid, churned])
+            con.execute("insert into raw.customer_labels values (?, ?, null, null, 'test', now())", [cid, churned])
         for event_at, event_type, category in EVENTS:
             con.execute(
                 "insert into raw.events (event_at, event_type, customer_id, session_id, product_id, category, brand, price, "

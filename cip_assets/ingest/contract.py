@@ -33,6 +33,9 @@ class RawTable:
 
 # written by the loader, never by a feed (a feed may still bring its own event_key)
 LOADER_COLUMNS = ("source", "event_key")
+# every raw table's last column: when the row was loaded (the loading transaction's start, so one value per load),
+# filled by the column default. The incremental dbt models take only rows loaded after their own watermark.
+LOADED_AT_DDL = "loaded_at TIMESTAMP DEFAULT now()::TIMESTAMP"
 
 _NOT_FUTURE = "{col} IS NULL OR {col} <= now()::TIMESTAMP + INTERVAL 1 DAY"
 _NOT_ANCIENT = "{col} IS NULL OR {col} >= TIMESTAMP '1990-01-01'"
@@ -207,7 +210,7 @@ _ROW_NUMBER_IDS = {"feedback": ("reviews", "cx_workbook", "table"), "order_lines
 
 
 def table_ddl(table: RawTable) -> str:
-    cols = ",\n    ".join(f"{c} {t}" for c, t in table.columns.items())
+    cols = ",\n    ".join([*(f"{c} {t}" for c, t in table.columns.items()), LOADED_AT_DDL])
     return f"CREATE TABLE IF NOT EXISTS {table.qualified} (\n    {cols}\n)"
 
 
@@ -241,6 +244,9 @@ def ensure_raw_schema(con) -> None:
     old_ledger = "ingest_ledger" in existing and "rows_duplicate" not in existing["ingest_ledger"]
     if keyless or old_ledger:
         _migrate(con, keyless, old_ledger)
+    for table in RAW_TABLES.values():  # rows from before loaded_at count as loaded now: models rebuild once
+        if table.name in existing and "loaded_at" not in existing[table.name]:
+            con.execute(f"ALTER TABLE {table.qualified} ADD COLUMN {LOADED_AT_DDL}")
 
 
 def _migrate(con, keyless: list[RawTable], old_ledger: bool) -> None:

@@ -7,3 +7,9 @@
     {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {{ return(column | lower in existing) }}
 {%- endmacro %}
+
+{#- The newest raw load an incremental table already holds (its loaded_at watermark); rows loaded after it are
+    new. An empty table holds none, so everything is new. -#}
+{% macro last_loaded_at() -%}
+    (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+{%- endmacro %}

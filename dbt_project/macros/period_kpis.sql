@@ -3,24 +3,71 @@
   weekly_kpis and monthly_kpis so the three can never disagree.
   period: a DuckDB date_trunc part ('day', 'week' = ISO week starting Monday, 'month').
   Orders come from int_orders (one row per order, all statuses, anonymous orders included).
+  Incremental on DuckDB (delete+insert by period): a later build recomputes only the periods an order loaded
+  since the table's newest load (loaded_at) falls in, plus the period each of those orders' customers had their
+  first completed order in before (a late earlier order moves a customer's "new" period). On Spark: rebuilt.
 -#}
 {% macro period_kpis(period, period_column) %}
 
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key=period_column,
+    on_schema_change='append_new_columns'
+) }}
+
 with
 
-orders as (
+every_order as (
 
     select * from {{ ref('int_orders') }}
 
 ),
+
+{%- if is_incremental_with('loaded_at') %}
+
+arrived as (
+
+    select * from every_order where loaded_at > {{ last_loaded_at() }}
+
+),
+
+periods_to_build as (
+
+    select distinct cast(date_trunc('{{ period }}', ordered_at) as date) as period_start from arrived
+    union
+    select cast(date_trunc('{{ period }}', min(ordered_at)) as date)
+    from every_order
+    where is_completed and loaded_at <= {{ last_loaded_at() }}
+        and customer_id in (select customer_id from arrived)
+    group by customer_id
+
+),
+
+orders as (
+
+    select * from every_order
+    where cast(date_trunc('{{ period }}', ordered_at) as date) in (select period_start from periods_to_build)
+
+),
+
+{%- else %}
+
+orders as (
+
+    select * from every_order
+
+),
+
+{%- endif %}
 
 customer_first_orders as (
 
     select
         customer_id,
         min(ordered_at) filter (where is_completed) as first_completed_order_at
-    from orders
-    where customer_id is not null
+    from every_order
+    where customer_id in (select customer_id from orders)
     group by customer_id
 
 ),
@@ -53,7 +100,8 @@ aggregated as (
         count(distinct customer_id) filter (
             where is_completed and customer_first_period = period_start
         ) as new_customers,
-        count(*) filter (where is_completed and customer_id is null) as anonymous_orders
+        count(*) filter (where is_completed and customer_id is null) as anonymous_orders,
+        max(loaded_at) as loaded_at
     from orders_in_period
     group by period_start
 
@@ -74,7 +122,8 @@ final as (
         new_customers,
         active_customers - new_customers as returning_customers,
         {{ safe_divide('revenue', 'orders') }} as avg_order_value,
-        {{ safe_divide('cancelled_orders', 'all_orders') }} as cancellation_rate
+        {{ safe_divide('cancelled_orders', 'all_orders') }} as cancellation_rate,
+        loaded_at
     from aggregated
 
 )

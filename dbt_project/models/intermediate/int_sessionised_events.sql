@@ -8,9 +8,9 @@
 -- Sessions are rebuilt from the events, not taken from the source's session ids: a visitor
 -- (the customer, else the source session) starts a new session after a gap longer than
 -- session_gap_minutes. Materialised because sessions, funnels and the event models all read it.
--- Incremental on DuckDB: a later build re-sessionises only the visitors with an event this table has not
--- seen (late events included), their whole history, and replaces their rows; `sessionised_at` marks
--- them for event_sessions. A changed session_gap_minutes needs a full refresh (the `full_refresh` run
+-- Incremental on DuckDB: a later build re-sessionises only the visitors with an event loaded since the newest
+-- load this table holds (its loaded_at watermark; late events included), their whole history, and replaces
+-- their rows; `sessionised_at` marks them for event_sessions. A changed session_gap_minutes needs a full refresh (the `full_refresh` run
 -- config of the dbt asset, or `dbt build --full-refresh`). On Spark it is rebuilt whole (incremental
 -- replacement there needs a table format with MERGE, such as Delta).
 
@@ -20,11 +20,11 @@ events as (
 
     select * from {{ ref('stg_events') }}
     where coalesce(customer_id, session_id) is not null
-    {%- if is_incremental_with('event_key') %}
+    {%- if is_incremental_with('loaded_at') %}
         and coalesce(customer_id, 'session:' || session_id) in (
             select coalesce(arrived.customer_id, 'session:' || arrived.session_id)
             from {{ ref('stg_events') }} as arrived
-            where not exists (select 1 from {{ this }} as seen where seen.event_key = arrived.event_key)
+            where arrived.loaded_at > {{ last_loaded_at() }}
         )
     {%- endif %}
 
@@ -90,6 +90,7 @@ final as (
         category,
         brand,
         price,
+        loaded_at,
         visitor_seq - min(visitor_seq) over (partition by visitor_id, session_number) + 1 as event_index,
         case when visitor_seq = min(visitor_seq) over (partition by visitor_id, session_number)
              then null else seconds_since_previous end as seconds_since_previous,

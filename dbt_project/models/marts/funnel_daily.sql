@@ -1,8 +1,23 @@
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key='event_date',
+    on_schema_change='append_new_columns'
+) }}
+
+-- Incremental on DuckDB (delete+insert by day): a later build recomputes only the days an event loaded since the
+-- table's newest load (loaded_at) falls on, every category of them. On Spark: rebuilt whole.
+
 with
 
 events as (
 
     select * from {{ ref('stg_events') }}
+    {%- if is_incremental_with('loaded_at') %}
+    where cast(event_at as date) in (
+        select distinct cast(event_at as date) from {{ ref('stg_events') }} where loaded_at > {{ last_loaded_at() }}
+    )
+    {%- endif %}
 
 ),
 
@@ -15,7 +30,8 @@ daily as (
         count(*) filter (where event_type = 'cart') as carts,
         count(*) filter (where event_type = 'remove_from_cart') as cart_removals,
         count(*) filter (where event_type = 'purchase') as purchases,
-        count(distinct session_id) as sessions
+        count(distinct session_id) as sessions,
+        max(loaded_at) as loaded_at
     from events
     group by cast(event_at as date), coalesce(category, '(unknown)')
 
@@ -33,7 +49,8 @@ final as (
         sessions,
         {{ safe_divide('carts', 'views') }} as view_to_cart_rate,
         {{ safe_divide('purchases', 'carts') }} as cart_to_purchase_rate,
-        {{ safe_divide('purchases', 'views') }} as view_to_purchase_rate
+        {{ safe_divide('purchases', 'views') }} as view_to_purchase_rate,
+        loaded_at
     from daily
 
 )

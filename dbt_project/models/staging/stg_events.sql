@@ -18,7 +18,8 @@ renamed as (
         cast(category as {{ dbt.type_string() }}) as category,
         cast(brand as {{ dbt.type_string() }}) as brand,
         cast(price as double) as price,
-        cast(source as {{ dbt.type_string() }}) as source
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(loaded_at as timestamp) as loaded_at
     from source
 
 )

@@ -20,7 +20,8 @@ renamed as (
         cast(unit_price as double) as unit_price,
         cast(discount_pct as double) as discount_pct,
         cast(status as {{ dbt.type_string() }}) as line_status,
-        cast(source as {{ dbt.type_string() }}) as source
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(loaded_at as timestamp) as loaded_at
     from source
 
 )
