@@ -1,19 +1,25 @@
-"""The nightly build after one new day of events, against the full build, on the same data and in one run.
+"""The nightly dbt build after one new day, against the full build, on the same data and in one run.
 
-    python benchmarks/bench_incremental.py [--events 10000000] [--out bench_incremental] [--seed 5]
+    python benchmarks/bench_incremental.py [--events 10000000] [--lines 10000000] [--out bench_incremental]
 
-Generates synthetic events (`cip generate`, ~106 per customer) and loads raw.events through the loader,
-then times in separate processes (each with its peak memory):
-  1. the full build of stg_events -> int_sessionised_events -> event_sessions (`dbt run --full-refresh`);
-  2. one new day: the last day's events again, a day later, with new keys, appended to raw.events, and
-     the incremental build (what the nightly refresh runs);
-  3. the full build again over the same, now larger, events;
-and checks that the incremental result equals the full rebuild row by row.
+Two warehouses, each prepared once (synthetic data loaded through the validating loader):
+  events:      ~N behavioural events (`bench_events.prepare_events`);
+               models stg_events -> int_sessionised_events -> event_sessions, and funnel_daily;
+  order lines: ~N order lines (`bench_marts.prepare_warehouse`);
+               models stg_order_lines -> int_order_lines -> int_orders -> daily, weekly and monthly KPIs.
+For each, timed in separate processes (each with its peak memory):
+  1. the full build of the models (`dbt run --full-refresh`);
+  2. one new day: the last day's rows again, a day later, under new keys, appended to the raw table with a
+     new loaded_at (as the loader writes them), and the incremental build (what the nightly refresh runs);
+  3. the full build again over the same, now larger, data;
+and checks that the incremental result equals the full rebuild row by row (doubles to 6 places).
+`--events 0` or `--lines 0` leaves that part out.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,58 +28,82 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import run_measured  # noqa: E402
 from bench_events import prepare_events  # noqa: E402
+from bench_marts import prepare_warehouse  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = ("stg_events", "int_sessionised_events", "event_sessions")
-COMPARED = ("intermediate.int_sessionised_events", "marts.event_sessions")
+EVENTS = {
+    "models": ("stg_events", "int_sessionised_events", "event_sessions", "funnel_daily"),
+    "compared": ("intermediate.int_sessionised_events", "marts.event_sessions", "marts.funnel_daily"),
+    "new_day": """
+        INSERT INTO raw.events BY NAME
+        SELECT * REPLACE (event_at + INTERVAL 1 DAY AS event_at, 'next-day-' || event_key AS event_key,
+                          now()::TIMESTAMP AS loaded_at)
+        FROM raw.events WHERE event_at >= (SELECT max(event_at) FROM raw.events) - INTERVAL 1 DAY""",
+    "added": "SELECT count(*) FROM raw.events WHERE event_key LIKE 'next-day-%'",
+}
+ORDERS = {
+    "models": ("stg_order_lines", "int_order_lines", "int_orders", "daily_kpis", "weekly_kpis", "monthly_kpis"),
+    "compared": ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpis", "marts.monthly_kpis"),
+    "new_day": """
+        INSERT INTO raw.order_lines BY NAME
+        SELECT * REPLACE (ordered_at + INTERVAL 1 DAY AS ordered_at, 'next-day-' || order_id AS order_id,
+                          now()::TIMESTAMP AS loaded_at)
+        FROM raw.order_lines WHERE ordered_at::DATE = (SELECT max(ordered_at)::DATE FROM raw.order_lines)""",
+    "added": "SELECT count(*) FROM raw.order_lines WHERE order_id LIKE 'next-day-%'",
+}
+UNCHANGED_BY_DESIGN = ("sessionised_at",)  # the time a row was (re)built
 
 
-def dbt_run(env: dict, full_refresh: bool) -> tuple[float, float]:
+def dbt_run(env: dict, models: tuple[str, ...], full_refresh: bool) -> tuple[float, float]:
     cmd = [str(Path(sys.executable).parent / "dbt"), "run", "--project-dir", str(ROOT / "dbt_project"),
-           "--profiles-dir", str(ROOT / "dbt_project"), "--select", *MODELS, *(["--full-refresh"] * full_refresh)]
+           "--profiles-dir", str(ROOT / "dbt_project"), "--select", *models, *(["--full-refresh"] * full_refresh)]
     seconds, peak, _ = run_measured(cmd, env=env)
     return seconds, peak
+
+
+def compare_nightly_with_full(label: str, db: Path, env: dict, part: dict) -> None:
+    full_seconds, peak = dbt_run(env, part["models"], full_refresh=True)
+    with duckdb.connect(str(db)) as con:
+        print(f"[{label}] full build: {full_seconds:.1f} s, peak {peak:.2f} GiB")
+        con.execute(part["new_day"])
+        added = con.execute(part["added"]).fetchone()[0]
+    nightly_seconds, peak = dbt_run(env, part["models"], full_refresh=False)
+    print(f"[{label}] nightly build after one new day ({added:,} rows): {nightly_seconds:.1f} s, peak {peak:.2f} GiB")
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS bench")
+        for model in part["compared"]:
+            con.execute(f"CREATE OR REPLACE TABLE bench.{model.split('.')[1]} AS SELECT * FROM {model}")
+    rebuild_seconds, peak = dbt_run(env, part["models"], full_refresh=True)
+    print(f"[{label}] full build over the same data: {rebuild_seconds:.1f} s, peak {peak:.2f} GiB")
+    print(f"[{label}] nightly / full: {nightly_seconds / rebuild_seconds:.2f} "
+          f"({rebuild_seconds / nightly_seconds:.1f}x less time; dbt's start-up, ~4 s, is in both)")
+    with duckdb.connect(str(db)) as con:
+        for model in part["compared"]:  # in SQL: tens of millions of rows
+            kept = f"bench.{model.split('.')[1]}"
+            types = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {kept})").fetchall()
+            columns = ", ".join(f"round({c}, 6)" if t == "DOUBLE" else c for c, t in types
+                                if c not in UNCHANGED_BY_DESIGN)
+            differ = sum(con.execute(f"SELECT count(*) FROM (SELECT {columns} FROM {a} EXCEPT ALL "
+                                     f"SELECT {columns} FROM {b})").fetchone()[0]
+                         for a, b in ((kept, model), (model, kept)))
+            print(f"[{label}] {model}: {differ} rows differ between the nightly build and the full rebuild")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--lines", type=int, default=10_000_000)
     parser.add_argument("--out", type=Path, default=Path("bench_incremental"))
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
-    db, env = prepare_events(args.events, args.out.resolve(), args.seed)
-
-    full_seconds, peak = dbt_run(env, full_refresh=True)
-    with duckdb.connect(str(db)) as con:
-        events = con.execute("SELECT count(*) FROM raw.events").fetchone()[0]
-        print(f"full build, {events:,} events: {full_seconds:.1f} s, peak {peak:.2f} GiB")
-        con.execute("""
-            INSERT INTO raw.events BY NAME
-            SELECT * REPLACE (event_at + INTERVAL 1 DAY AS event_at, 'next-day-' || event_key AS event_key)
-            FROM raw.events WHERE event_at >= (SELECT max(event_at) FROM raw.events) - INTERVAL 1 DAY""")
-        added, visitors = con.execute("SELECT count(*), count(DISTINCT coalesce(customer_id, session_id)) "
-                                      "FROM raw.events WHERE event_key LIKE 'next-day-%'").fetchone()
-    incremental_seconds, peak = dbt_run(env, full_refresh=False)
-    print(f"nightly build after one new day ({added:,} events, {visitors:,} visitors): {incremental_seconds:.1f} s, "
-          f"peak {peak:.2f} GiB")
-    with duckdb.connect(str(db)) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS bench")
-        for model in COMPARED:
-            con.execute(f"CREATE OR REPLACE TABLE bench.{model.split('.')[1]} AS "
-                        f"SELECT * EXCLUDE (sessionised_at) FROM {model}")
-    rebuild_seconds, peak = dbt_run(env, full_refresh=True)
-    print(f"full build over the same events: {rebuild_seconds:.1f} s, peak {peak:.2f} GiB")
-    print(f"nightly / full: {incremental_seconds / rebuild_seconds:.2f} "
-          f"({rebuild_seconds / incremental_seconds:.1f}x less time; dbt's start-up, ~4 s, is in both)")
-    with duckdb.connect(str(db)) as con:
-        for model in COMPARED:  # in SQL: tens of millions of rows; doubles to 6 places
-            kept = f"bench.{model.split('.')[1]}"
-            types = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {kept})").fetchall()
-            columns = ", ".join(f"round({c}, 6)" if t == "DOUBLE" else c for c, t in types)
-            differ = sum(con.execute(f"SELECT count(*) FROM (SELECT {columns} FROM {a} EXCEPT ALL "
-                                     f"SELECT {columns} FROM {b})").fetchone()[0]
-                         for a, b in ((kept, model), (model, kept)))
-            print(f"{model}: {differ} rows differ between the nightly build and the full rebuild")
+    out = args.out.resolve()
+    if args.events:
+        db, env = prepare_events(args.events, out / "events", args.seed)
+        compare_nightly_with_full(f"{args.events:,} events", db, env, EVENTS)
+    if args.lines:
+        lines, db = prepare_warehouse(args.lines, out, "orders")
+        env = {**os.environ, "CIP_DUCKDB_PATH": str(db), "CIP_HOME": str(db.parent)}
+        compare_nightly_with_full(f"{lines:,} order lines", db, env, ORDERS)
 
 
 if __name__ == "__main__":
