@@ -11,6 +11,7 @@ from cip_assets.churn.training import (EVALUATION, REGISTERED_MODEL, active_cust
                                        labelled_customers_to_score, metrics_table, prepare, register_and_decide,
                                        score_customers)
 from cip_assets.marts.assets import cip_dbt_assets
+from cip_assets.monitoring.drift import record_scoring_sample
 from cip_assets.serving.privacy import safe_markdown
 from cip_assets.skip import skipped
 from cip_resources.config import CipSettings
@@ -96,6 +97,8 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
               else CHURN_SCORES.empty())
     with warehouse.get_connection() as con:
         write_table(con, CHURN_SCORES, scores)
+        if len(scores):
+            record_scoring_sample(con, frame, scores, features)
         bands = dict(con.execute("SELECT risk_band, count(*) FROM ml.churn_scores GROUP BY 1").fetchall())
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(scores), "model_version": str(version.version),

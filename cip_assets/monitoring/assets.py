@@ -10,17 +10,16 @@ import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 
 from cip_assets.churn.assets import SCORING_INPUTS, churn_scores
-from cip_assets.churn.training import REGISTERED_MODEL, active_customers_to_score, labelled_customers_to_score
+from cip_assets.churn.training import REGISTERED_MODEL
 from cip_assets.ingest.assets import ingest_assets
 from cip_assets.marts.assets import cip_dbt_assets
 from cip_assets.monitoring.alerts import (acknowledged_ids, data_quality_alerts, drift_alerts, kpi_alerts, reconcile,
                                           risk_alerts, sentiment_alerts, thresholds, topic_alerts)
-from cip_assets.monitoring.drift import (TRAINING_DRIFT, feedback_windows, latest_scoring_features,
-                                         scoring_features_rows, stable_sample, summary_rows)
+from cip_assets.monitoring.drift import TRAINING_DRIFT, feedback_windows, scoring_samples, summary_rows
 from cip_assets.monitoring.health import log_scores, model_performance
 from cip_assets.monitoring.quality import check_results, null_share_jumps, summarise_checks
 from cip_assets.monitoring.tables import (CHECK_RESULTS, DATA_QUALITY, DRIFT_SUMMARY, MODEL_PERFORMANCE,
-                                          NULL_SHARE_JUMPS, SCORING_FEATURES)
+                                          NULL_SHARE_JUMPS)
 from cip_assets.serving.privacy import safe_markdown
 from cip_assets.skip import skipped
 from cip_assets.value.assets import customer_value
@@ -63,32 +62,27 @@ def model_performance_asset(warehouse: WarehouseResource, settings: CipSettings)
           kinds={"evidently"}, owners=["team:data-science"])
 def drift_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
                   mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
-    """Evidently drift, four comparisons: today's churn features against the champion's training sample
-    (logged with its MLflow run; the `drift_below_threshold` check), and against the previous scoring's;
-    the churn scores against the previous scoring's; new feedback (text length, sentiment) against older.
-    HTML reports go to CIP_HOME/reports and to the champion's MLflow run."""
+    """Evidently drift, four comparisons: the churn features tonight's scoring used against the champion's
+    training sample (logged with its MLflow run; the `drift_below_threshold` check), and against the previous
+    scoring's; the churn scores against the previous scoring's; new feedback (text length, sentiment) against
+    older. The scorings' samples are kept by `ml/churn_scores`. HTML reports go to CIP_HOME/reports and to the
+    champion's MLflow run."""
     lifecycle = mlflow_tracking.lifecycle(REGISTERED_MODEL, "roc_auc")
     champion = lifecycle.version("champion")
     reports_dir = settings.paths().reports / datetime.now().strftime("drift-%Y%m%dT%H%M%S")
     measured_at, pairs = datetime.now(), {}
     with warehouse.get_connection() as con:
-        if champion is not None and table_exists(con, "ml", "churn_scores"):
+        samples = scoring_samples(con)
+        if champion is not None and samples:
             reference = pd.read_parquet(mlflow.artifacts.download_artifacts(
                 run_id=champion.run_id, artifact_path="reference.parquet"))
-            features = list(reference.columns)
-            if (champion.tags or {}).get("mode") == "labelled":
-                current, _ = labelled_customers_to_score(con, features)
-            else:
-                current, _ = active_customers_to_score(con)
-            current = stable_sample(current).merge(
-                con.execute("SELECT customer_id, churn_probability FROM ml.churn_scores").df(), on="customer_id")
-            pairs[TRAINING_DRIFT] = (reference, current[features])
-            previous = latest_scoring_features(con)
-            if previous is not None:
-                shared = [c for c in features if c in previous.columns]
+            current = samples[0]
+            pairs[TRAINING_DRIFT] = (reference, current.reindex(columns=list(reference.columns)))
+            if len(samples) > 1:
+                previous = samples[1]
+                shared = [c for c in reference.columns if c in previous.columns and c in current.columns]
                 pairs["churn features"] = (previous[shared], current[shared])
                 pairs["churn scores"] = (previous[["churn_probability"]], current[["churn_probability"]])
-            write_table(con, SCORING_FEATURES, scoring_features_rows(current, features, measured_at), mode="append")
         feedback = feedback_windows(con)
         if feedback is not None:
             pairs["feedback"] = feedback

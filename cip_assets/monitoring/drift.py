@@ -68,19 +68,35 @@ def stable_sample(frame: pd.DataFrame, rows: int = 5000) -> pd.DataFrame:
     return frame.iloc[order[:rows]].reset_index(drop=True)
 
 
-def latest_scoring_features(con) -> pd.DataFrame | None:
-    """The features of the previous scoring's sample (monitoring.scoring_features holds them as JSON)."""
+def scoring_samples(con) -> list[pd.DataFrame]:
+    """The last two scorings' samples, newest first (monitoring.scoring_features holds their features as JSON,
+    written by the scoring asset): what tonight scored, and what the scoring before it did."""
     from cip_resources.tables import table_exists
 
     if not table_exists(con, "monitoring", "scoring_features"):
-        return None
-    frame = con.execute("""SELECT customer_id, churn_probability, features FROM monitoring.scoring_features
-                           WHERE scored_at = (SELECT max(scored_at) FROM monitoring.scoring_features)
+        return []
+    frame = con.execute("""SELECT customer_id, churn_probability, features, scored_at FROM monitoring.scoring_features
+                           WHERE scored_at IN (SELECT DISTINCT scored_at FROM monitoring.scoring_features
+                                               ORDER BY scored_at DESC LIMIT 2)
                              AND features IS NOT NULL""").df()
-    if frame.empty:
-        return None
-    features = pd.json_normalize([json.loads(f) for f in frame.features])
-    return pd.concat([frame[["customer_id", "churn_probability"]], features], axis=1)
+    samples = []
+    for _, rows in sorted(frame.groupby("scored_at"), key=lambda group: group[0], reverse=True):
+        features = pd.json_normalize([json.loads(f) for f in rows.features])
+        samples.append(pd.concat([rows[["customer_id", "churn_probability"]].reset_index(drop=True), features],
+                                 axis=1))
+    return samples
+
+
+def record_scoring_sample(con, frame: pd.DataFrame, scores: pd.DataFrame, features: list[str]) -> None:
+    """What the churn scoring asset keeps of each scoring: a stable sample of the customers it scored, their
+    features and probability, so drift compares scorings without computing the features again."""
+    from datetime import datetime
+
+    from cip_assets.monitoring.tables import SCORING_FEATURES
+    from cip_resources.tables import write_table
+
+    sample = stable_sample(frame).merge(scores[["customer_id", "churn_probability"]], on="customer_id")
+    write_table(con, SCORING_FEATURES, scoring_features_rows(sample, features, datetime.now()), mode="append")
 
 
 def scoring_features_rows(current: pd.DataFrame, features: list[str], scored_at) -> pd.DataFrame:
