@@ -4,8 +4,9 @@
   period: a DuckDB date_trunc part ('day', 'week' = ISO week starting Monday, 'month').
   Orders come from int_orders (one row per order, all statuses, anonymous orders included).
   Incremental on DuckDB (delete+insert by period): a later build recomputes only the periods an order loaded
-  since the table's newest load (loaded_at) falls in, plus the period each of those orders' customers had their
-  first completed order in before (a late earlier order moves a customer's "new" period). On Spark: rebuilt.
+  since the table's newest load (loaded_at) falls in, plus, for a customer whose new order is earlier than their
+  first completed order before (a late delivery), the period of that first order (their "new" period moves).
+  On Spark: rebuilt.
 -#}
 {% macro period_kpis(period, period_column) %}
 
@@ -36,11 +37,23 @@ periods_to_build as (
 
     select distinct cast(date_trunc('{{ period }}', ordered_at) as date) as period_start from arrived
     union
-    select cast(date_trunc('{{ period }}', min(ordered_at)) as date)
-    from every_order
-    where is_completed and loaded_at <= {{ last_loaded_at() }}
-        and customer_id in (select customer_id from arrived)
-    group by customer_id
+    -- a customer whose newly loaded completed order is earlier than their first before: the period they
+    -- counted as new in before changes too
+    select cast(date_trunc('{{ period }}', held.first_completed_order_at) as date)
+    from (
+        select customer_id, min(ordered_at) as first_completed_order_at
+        from every_order
+        where is_completed and loaded_at <= {{ last_loaded_at() }}
+            and customer_id in (select customer_id from arrived where is_completed)
+        group by customer_id
+    ) as held
+    join (
+        select customer_id, min(ordered_at) as first_completed_order_at
+        from arrived
+        where is_completed
+        group by customer_id
+    ) as arriving using (customer_id)
+    where arriving.first_completed_order_at < held.first_completed_order_at
 
 ),
 
