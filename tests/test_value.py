@@ -362,3 +362,25 @@ def test_value_and_segments_through_the_lifecycle(value_home, monkeypatch):
     assert (latest.champion_before_score > latest.candidate_score)["cip_segments"]
     pd.testing.assert_frame_equal(value_after, value)  # written again, by the champion
     pd.testing.assert_frame_equal(segments_after, segments)
+
+
+def test_the_nightly_summary_in_sql_equals_the_pandas_features(synthetic_run_home):
+    """What nightly scoring reads (computed in DuckDB) is what training computes in pandas, at today's date and
+    at an earlier cutoff, customer by customer."""
+    import duckdb
+    import numpy as np
+
+    from cip_assets.value.assets import ORDERS_SQL
+    from cip_assets.value.clv import spend_features
+    from cip_assets.value.summary_sql import customer_summary, scoring_date
+
+    with duckdb.connect(str(synthetic_run_home / "warehouse.duckdb"), read_only=True) as con:
+        as_of = scoring_date(con)
+        lines = con.execute(ORDERS_SQL).df()
+        for cutoff in (as_of, as_of - pd.Timedelta(days=200)):
+            in_sql = customer_summary(con, cutoff)
+            in_pandas = spend_features(lines, cutoff)
+            assert len(in_sql) > 100 and list(in_sql.index) == list(in_pandas.index.astype(str))
+            for column in in_sql.columns:
+                assert np.allclose(in_sql[column].to_numpy(float), in_pandas[column].to_numpy(float), rtol=1e-9,
+                                   atol=1e-9), column

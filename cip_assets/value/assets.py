@@ -10,10 +10,11 @@ import pandas as pd
 
 from cip_assets.churn.assets import STAGING_INPUTS
 from cip_assets.skip import skipped
-from cip_assets.value.clv import order_summary, spend_features
+from cip_assets.value.clv import spend_features
 from cip_assets.value.registry import (SEGMENT_FEATURES, SEGMENT_METRIC, SEGMENT_MODEL, VALUE_HIGHER_IS_BETTER,
                                        VALUE_METRIC, VALUE_MODEL, CustomerValuePyfunc, SegmentPyfunc, champion_of,
                                        score_segments, score_value, train_segments, train_value, value_table)
+from cip_assets.value.summary_sql import customer_summary, scoring_date
 from cip_resources.config import CipSettings
 from cip_resources.lifecycle import decision_check, store_decision
 from cip_resources.mlflow import MlflowResource
@@ -47,6 +48,17 @@ def load_orders(warehouse: WarehouseResource) -> tuple[pd.DataFrame, pd.Timestam
     if completed.customer_id.nunique() < MIN_CUSTOMERS:
         return f"fewer than {MIN_CUSTOMERS} customers with completed orders"
     return lines, completed.ordered_at.max().normalize() + timedelta(days=1)
+
+
+def load_summary(warehouse: WarehouseResource) -> tuple[pd.DataFrame, pd.Timestamp] | str:
+    """Every customer's value and segment inputs as of the day after the last completed order, computed in
+    the warehouse (nightly scoring); a string says why there is too little to score."""
+    with warehouse.get_connection() as con:
+        as_of = scoring_date(con)
+        summary = customer_summary(con, as_of) if as_of is not None else None
+    if summary is None or len(summary) < MIN_CUSTOMERS:
+        return f"fewer than {MIN_CUSTOMERS} customers with completed orders"
+    return summary, as_of
 
 
 def segment_inputs(lines: pd.DataFrame, as_of) -> pd.DataFrame:
@@ -94,11 +106,11 @@ def customer_value(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     completed order, from the `cip_customer_value` champion as it stands."""
     lifecycle = mlflow_tracking.lifecycle(VALUE_MODEL, VALUE_METRIC, higher_is_better=VALUE_HIGHER_IS_BETTER)
     champion = champion_of(lifecycle, CustomerValuePyfunc)
-    loaded = load_orders(warehouse)
+    loaded = load_summary(warehouse)
     if isinstance(champion, str) or isinstance(loaded, str):
         return skipped(context, champion if isinstance(champion, str) else loaded)
-    (version, method, model), (lines, as_of) = champion, loaded
-    scores = score_value(model, order_summary(lines, as_of), version, as_of)
+    (version, method, model), (summary, as_of) = champion, loaded
+    scores = score_value(model, summary, version, as_of)
     with warehouse.get_connection() as con:
         write_table(con, CUSTOMER_VALUE, scores)
     return dg.MaterializeResult(metadata={"dagster/row_count": len(scores), "as_of": str(as_of.date()),
@@ -143,11 +155,11 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     """Every customer with a completed order in the `cip_segments` champion's segments (ids, names, personas
     stay those of the champion until a retrain replaces it)."""
     champion = champion_of(mlflow_tracking.lifecycle(SEGMENT_MODEL, SEGMENT_METRIC), SegmentPyfunc)
-    loaded = load_orders(warehouse)
+    loaded = load_summary(warehouse)
     if isinstance(champion, str) or isinstance(loaded, str):
         return skipped(context, champion if isinstance(champion, str) else loaded)
-    (version, _, model), (lines, as_of) = champion, loaded
-    segments = score_segments(model, segment_inputs(lines, as_of), version)
+    (version, _, model), (summary, _) = champion, loaded
+    segments = score_segments(model, summary[[c for c in SEGMENT_FEATURES if c in summary.columns]], version)
     with warehouse.get_connection() as con:
         write_table(con, CUSTOMER_SEGMENTS, segments)
     personas = segments.groupby(["segment_id", "segment_name", "persona"]).size().reset_index(name="customers")
