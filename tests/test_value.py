@@ -293,6 +293,7 @@ def test_value_and_segments_through_the_lifecycle(value_home, monkeypatch):
 
     from cip_assets.value import registry
     from cip_assets.value.assets import ORDERS_SQL, segment_inputs
+    from cip_assets.value.summary_sql import customer_summary
     from cip_resources.mlflow import MlflowResource
 
     client = MlflowResource(cip_home=str(value_home)).client()
@@ -330,7 +331,8 @@ def test_value_and_segments_through_the_lifecycle(value_home, monkeypatch):
     again.insert(0, "customer_id", summary.index)
     again = again.sort_values("customer_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(again, value[list(again.columns)], check_dtype=False)
-    features = segment_inputs(lines, as_of)
+    with duckdb.connect(str(value_home / "warehouse.duckdb"), read_only=True) as con:
+        features = segment_inputs(customer_summary(con, as_of))
     model = mlflow.pyfunc.load_model(f"models:/cip_segments/{versions['cip_segments']}")
     again = model.predict(features)
     again.insert(0, "customer_id", features.index)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -90,8 +91,6 @@ def scoring_samples(con) -> list[pd.DataFrame]:
 def record_scoring_sample(con, frame: pd.DataFrame, scores: pd.DataFrame, features: list[str]) -> None:
     """What the churn scoring asset keeps of each scoring: a stable sample of the customers it scored, their
     features and probability, so drift compares scorings without computing the features again."""
-    from datetime import datetime
-
     from cip_assets.monitoring.tables import SCORING_FEATURES
     from cip_resources.tables import write_table
 

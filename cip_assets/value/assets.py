@@ -10,7 +10,6 @@ import pandas as pd
 
 from cip_assets.churn.assets import STAGING_INPUTS
 from cip_assets.skip import skipped
-from cip_assets.value.clv import spend_features
 from cip_assets.value.registry import (SEGMENT_FEATURES, SEGMENT_METRIC, SEGMENT_MODEL, VALUE_HIGHER_IS_BETTER,
                                        VALUE_METRIC, VALUE_MODEL, CustomerValuePyfunc, SegmentPyfunc, champion_of,
                                        score_segments, score_value, train_segments, train_value, value_table)
@@ -61,9 +60,8 @@ def load_summary(warehouse: WarehouseResource) -> tuple[pd.DataFrame, pd.Timesta
     return summary, as_of
 
 
-def segment_inputs(lines: pd.DataFrame, as_of) -> pd.DataFrame:
-    features = spend_features(lines, as_of)
-    return features[[c for c in SEGMENT_FEATURES if c in features.columns]]
+def segment_inputs(summary: pd.DataFrame) -> pd.DataFrame:
+    return summary[[c for c in SEGMENT_FEATURES if c in summary.columns]]
 
 
 @dg.asset(key=["ml", "customer_value_model"], group_name="ml", deps=STAGING_INPUTS, kinds={"scipy", "mlflow"},
@@ -125,11 +123,11 @@ def customer_segments_model(context: dg.AssetExecutionContext, warehouse: Wareho
     features, PCA coordinates for plots, a persona per cluster in words. There is no out-of-time test for a
     segmentation: the new one replaces the champion unless the champion's segments of today's customers have
     the better silhouette (see `registry.py`). Weekly."""
-    loaded = load_orders(warehouse)
+    loaded = load_summary(warehouse)
     if isinstance(loaded, str):
         return skipped(context, loaded)
     lifecycle = mlflow_tracking.lifecycle(SEGMENT_MODEL, SEGMENT_METRIC)
-    trained = train_segments(lifecycle, mlflow_tracking, context.run_id, segment_inputs(*loaded))
+    trained = train_segments(lifecycle, mlflow_tracking, context.run_id, segment_inputs(loaded[0]))
     decision = trained.decision
     with warehouse.get_connection() as con:
         store_decision(con, decision)
@@ -159,7 +157,7 @@ def customer_segments(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     if isinstance(champion, str) or isinstance(loaded, str):
         return skipped(context, champion if isinstance(champion, str) else loaded)
     (version, _, model), (summary, _) = champion, loaded
-    segments = score_segments(model, summary[[c for c in SEGMENT_FEATURES if c in summary.columns]], version)
+    segments = score_segments(model, segment_inputs(summary), version)
     with warehouse.get_connection() as con:
         write_table(con, CUSTOMER_SEGMENTS, segments)
     personas = segments.groupby(["segment_id", "segment_name", "persona"]).size().reset_index(name="customers")
