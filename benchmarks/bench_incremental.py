@@ -9,7 +9,7 @@ Two warehouses, each prepared once (synthetic data loaded through the validating
                models stg_order_lines -> int_order_lines -> int_orders -> daily, weekly and monthly KPIs.
 For each, timed in separate processes (each with its peak memory):
   1. the full build of the models (`dbt run --full-refresh`);
-  2. one new day: the last day's rows again, a day later, under new keys, appended to the raw table with a
+  2. one new day: the last day's rows again, a day later, under keys new to the table, appended to the raw table with a
      new loaded_at (as the loader writes them), and the incremental build (what the nightly refresh runs);
   3. the full build again over the same, now larger, data;
 and checks that the incremental result equals the full rebuild row by row (doubles within a relative 1e-9).
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -38,20 +39,20 @@ EVENTS = {
     "compared": ("intermediate.int_sessionised_events", "marts.event_sessions", "marts.funnel_daily"),
     "new_day": """
         INSERT INTO raw.events BY NAME
-        SELECT * REPLACE (event_at + INTERVAL 1 DAY AS event_at, 'next-day-' || event_key AS event_key,
+        SELECT * REPLACE (event_at + INTERVAL 1 DAY AS event_at, '{tag}' || event_key AS event_key,
                           now()::TIMESTAMP AS loaded_at)
         FROM raw.events WHERE event_at >= (SELECT max(event_at) FROM raw.events) - INTERVAL 1 DAY""",
-    "added": "SELECT count(*) FROM raw.events WHERE event_key LIKE 'next-day-%'",
+    "added": "SELECT count(*) FROM raw.events WHERE starts_with(event_key, '{tag}')",
 }
 ORDERS = {
     "models": ("stg_order_lines", "int_order_lines", "int_orders", "daily_kpis", "weekly_kpis", "monthly_kpis"),
     "compared": ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpis", "marts.monthly_kpis"),
     "new_day": """
         INSERT INTO raw.order_lines BY NAME
-        SELECT * REPLACE (ordered_at + INTERVAL 1 DAY AS ordered_at, 'next-day-' || order_id AS order_id,
+        SELECT * REPLACE (ordered_at + INTERVAL 1 DAY AS ordered_at, '{tag}' || order_id AS order_id,
                           now()::TIMESTAMP AS loaded_at)
         FROM raw.order_lines WHERE ordered_at::DATE = (SELECT max(ordered_at)::DATE FROM raw.order_lines)""",
-    "added": "SELECT count(*) FROM raw.order_lines WHERE order_id LIKE 'next-day-%'",
+    "added": "SELECT count(*) FROM raw.order_lines WHERE starts_with(order_id, '{tag}')",
 }
 UNCHANGED_BY_DESIGN = ("sessionised_at",)  # the time a row was (re)built
 
@@ -67,8 +68,9 @@ def compare_nightly_with_full(label: str, db: Path, env: dict, part: dict) -> No
     full_seconds, peak = dbt_run(env, part["models"], full_refresh=True)
     with duckdb.connect(str(db)) as con:
         print(f"[{label}] full build: {full_seconds:.1f} s, peak {peak:.2f} GiB")
-        con.execute(part["new_day"])
-        added = con.execute(part["added"]).fetchone()[0]
+        tag = f"day{int(time.time())}-"  # new keys on every run of the benchmark over the same warehouse
+        con.execute(part["new_day"].format(tag=tag))
+        added = con.execute(part["added"].format(tag=tag)).fetchone()[0]
     nightly_seconds, peak = dbt_run(env, part["models"], full_refresh=False)
     print(f"[{label}] nightly build after one new day ({added:,} rows): {nightly_seconds:.1f} s, peak {peak:.2f} GiB")
     with duckdb.connect(str(db)) as con:

@@ -22,7 +22,7 @@ ORDER_MODELS = ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpi
                 "marts.funnel_daily")
 
 
-def build_sessions(home, full_refresh: bool = False, marts=("event_sessions",)) -> dg.ExecuteInProcessResult:
+def build_marts(home, full_refresh: bool = False, marts=("event_sessions",)) -> dg.ExecuteInProcessResult:
     from cip_assets.ingest.assets import ingest_assets
     from cip_assets.marts.assets import cip_dbt_assets
     from cip_resources.config import CipSettings
@@ -41,7 +41,7 @@ def test_new_events_resessionise_only_their_visitors_and_match_a_full_rebuild(ci
     config = write_config(tmp_path / "conf", [{"name": "synthetic", "adapter": "synthetic", "customers": 300,
                                                "seed": 5}])
     monkeypatch.setenv("CIP_CONFIG", str(config))
-    assert build_sessions(cip_home).success
+    assert build_marts(cip_home).success
     warehouse = cip_home / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         visitors = con.execute("SELECT count(DISTINCT visitor_id) FROM intermediate.int_sessionised_events").fetchone()[0]
@@ -61,11 +61,11 @@ def test_new_events_resessionise_only_their_visitors_and_match_a_full_rebuild(ci
                               "WHERE event_key LIKE 'day2-%' OR event_key LIKE 'late-%'").fetchone()[0]
     assert touched == 11
 
-    assert build_sessions(cip_home).success  # the nightly build: incremental
+    assert build_marts(cip_home).success  # the nightly build: incremental
     rebuilt = tmp_path / "rebuilt"
     shutil.copytree(cip_home, rebuilt)
     monkeypatch.setenv("CIP_DUCKDB_PATH", str(rebuilt / "warehouse.duckdb"))
-    assert build_sessions(rebuilt, full_refresh=True).success
+    assert build_marts(rebuilt, full_refresh=True).success
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         changed = con.execute("""
@@ -89,7 +89,7 @@ def test_new_order_lines_rebuild_only_their_orders_and_periods_and_match_a_full_
                                                "seed": 7}])
     monkeypatch.setenv("CIP_CONFIG", str(config))
     marts = ("daily_kpis", "weekly_kpis", "monthly_kpis", "funnel_daily", "product_sales_monthly", "order_facts")
-    assert build_sessions(cip_home, marts=marts).success
+    assert build_marts(cip_home, marts=marts).success
     warehouse = cip_home / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         days_before = con.execute("SELECT count(*) FROM marts.daily_kpis").fetchone()[0]
@@ -114,11 +114,11 @@ def test_new_order_lines_rebuild_only_their_orders_and_periods_and_match_a_full_
                               now()::TIMESTAMP AS loaded_at)
             FROM raw.events WHERE event_at::DATE = (SELECT max(event_at)::DATE FROM raw.events)""")
 
-    assert build_sessions(cip_home, marts=marts).success  # the nightly build: incremental
+    assert build_marts(cip_home, marts=marts).success  # the nightly build: incremental
     rebuilt = tmp_path / "rebuilt"
     shutil.copytree(cip_home, rebuilt)
     monkeypatch.setenv("CIP_DUCKDB_PATH", str(rebuilt / "warehouse.duckdb"))
-    assert build_sessions(rebuilt, full_refresh=True, marts=marts).success
+    assert build_marts(rebuilt, full_refresh=True, marts=marts).success
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         newest = "(SELECT max(loaded_at) FROM raw.order_lines)"

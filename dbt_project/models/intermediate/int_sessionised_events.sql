@@ -10,9 +10,9 @@
 -- session_gap_minutes. Materialised because sessions, funnels and the event models all read it.
 -- Incremental on DuckDB: a later build re-sessionises only the visitors with an event loaded since the newest
 -- load this table holds (its loaded_at watermark; late events included), their whole history, and replaces
--- their rows; `sessionised_at` marks them for event_sessions. A changed session_gap_minutes needs a full refresh (the `full_refresh` run
--- config of the dbt asset, or `dbt build --full-refresh`). On Spark it is rebuilt whole (incremental
--- replacement there needs a table format with MERGE, such as Delta).
+-- their rows; `sessionised_at` marks them for event_sessions. A changed session_gap_minutes needs a full
+-- refresh (the `full_refresh` run config of the dbt asset, or `dbt build --full-refresh`). On Spark it is
+-- rebuilt whole (incremental replacement there needs a table format with MERGE, such as Delta).
 
 with
 
@@ -45,10 +45,11 @@ ordered as (
 sequenced as (
 
     -- one total order per visitor, used by every window below (ties at the same second would
-    -- otherwise be ordered differently by each window)
+    -- otherwise be ordered differently by each window, and by each build: event_key breaks the last ties)
     select
         *,
-        row_number() over (partition by visitor_id order by event_at, event_type_rank, product_id) as visitor_seq
+        row_number() over (partition by visitor_id order by event_at, event_type_rank, product_id, event_key)
+            as visitor_seq
     from ordered
 
 ),
