@@ -19,6 +19,10 @@ MONTHS.update({name[:3]: i for name, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
 MONTH_RE = r"(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"
 YEAR_RE = r"((?:19|20)\d{2})"
+# a day: "14 November 2011", "14th of Nov, 2011", "November 14, 2011", "Nov 14th 2011" (groups: day, month, year
+# or month, day, year)
+DAY_RE = (rf"(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\s*,?\s*{YEAR_RE}|"
+          rf"{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*{YEAR_RE})\b")
 NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
              "ten": 10, "twelve": 12}
 
@@ -86,6 +90,53 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             found.append((m.start(), m.end(), p))
 
     nxt = as_of + timedelta(days=1)
+    # days written out: 14 November 2011, 14th of Nov 2011, November 14, 2011; ranges of them ("from 1 March 2011
+    # to 15 April 2011", "1 to 9 December 2011") and the week that starts on one ("week commencing 5 December 2011")
+    for m in re.finditer(rf"\b(?:the\s+)?week\s+(?:commencing|starting|beginning|of)\s+(?:(?:on\s+)?(?:monday|mon)\s+)?"
+                         rf"(?:the\s+)?{DAY_RE}", s):
+        d = _day_of(m, 1)
+        if d:
+            add(m, Period(d, d + timedelta(days=7), f"week of {d.isoformat()}", "week"))
+    for m in re.finditer(rf"\b(?:(?:between|from)\s+)?(?:the\s+)?{DAY_RE}\s+(?:and|to|until|till|through|thru|-)\s+"
+                         rf"(?:the\s+)?{DAY_RE}", s):
+        a, b = _day_of(m, 1), _day_of(m, 7)
+        if a is None and b is not None and m.group(1):  # "1 to 9 December 2011": the first day borrows the rest
+            a = _safe_date(b.year, b.month, int(m.group(1)))
+        if a and b and a <= b:
+            add(m, _range(a, b + timedelta(days=1)))
+    for m in re.finditer(rf"\b(?:(?:between|from)\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:and|to|until|till|through|thru|-)\s+"
+                         rf"{DAY_RE}", s):
+        b = _day_of(m, 2)
+        a = _safe_date(b.year, b.month, int(m.group(1))) if b else None
+        if a and b and a <= b:
+            add(m, _range(a, b + timedelta(days=1)))
+    for m in re.finditer(rf"\b(?:on\s+)?(?:the\s+)?{DAY_RE}", s):
+        d = _day_of(m, 1)
+        if d:
+            add(m, Period(d, d + timedelta(days=1), d.isoformat(), "day"))
+    # first half of 2011 / H2 2011 / second quarter of 2011
+    for m in re.finditer(rf"\b(?:the\s+)?(first|second|1st|2nd)\s+half\s+(?:of\s+)?{YEAR_RE}|\bh([12])\s*(?:of\s+)?{YEAR_RE}", s):
+        half = 1 if (m.group(1) or "") in ("first", "1st") or m.group(3) == "1" else 2
+        year = int(m.group(2) or m.group(4))
+        start = date(year, 6 * (half - 1) + 1, 1)
+        add(m, Period(start, _add_months(start, 6), f"H{half} {year}", "range"))
+    for m in re.finditer(rf"\b(?:the\s+)?(first|second|third|fourth|last|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?{YEAR_RE}", s):
+        q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}.get(m.group(1), 4)
+        add(m, _quarter(int(m.group(2)), q))
+    # January through June 2011 / Jan-Jun 2011 / January to June (no "from")
+    for m in re.finditer(rf"\b{MONTH_RE}\s*{YEAR_RE}?\s*(?:through|thru|to|until|till|-)\s*{MONTH_RE}\s*,?\s*{YEAR_RE}", s):
+        m1, y1, m2, y2 = MONTHS[m.group(1)], m.group(2), MONTHS[m.group(3)], int(m.group(4))
+        year1 = int(y1) if y1 else (y2 if m1 <= m2 else y2 - 1)
+        start, last = date(year1, m1, 1), date(y2, m2, 1)
+        if start <= last:
+            add(m, Period(start, _add_months(last, 1), f"{start:%Y-%m} to {last:%Y-%m}", "range"))
+    # "January to June" with no year: the one year the question names, else the latest such months
+    years = set(re.findall(rf"\b{YEAR_RE}\b", s))
+    for m in re.finditer(rf"\b{MONTH_RE}\s*(?:through|thru|to|until|till|-)\s*{MONTH_RE}\b", s):
+        m1, m2 = MONTHS[m.group(1)], MONTHS[m.group(2)]
+        y2 = int(next(iter(years))) if len(years) == 1 else _latest_year_for_month(m2, as_of)
+        start, last = date(y2 if m1 <= m2 else y2 - 1, m1, 1), date(y2, m2, 1)
+        add(m, Period(start, _add_months(last, 1), f"{start:%Y-%m} to {last:%Y-%m}", "range"))
     # between May and July [2011] / from May to July
     for m in re.finditer(rf"\b(?:between|from)\s+{MONTH_RE}\s*{YEAR_RE}?\s+(?:and|to|until|-)\s+{MONTH_RE}\s*{YEAR_RE}?", s):
         m1, y1, m2, y2 = MONTHS[m.group(1)], m.group(2), MONTHS[m.group(3)], m.group(4)
@@ -180,8 +231,25 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
     for m in re.finditer(rf"\b{YEAR_RE}\b", s):
         add(m, _year(int(m.group(1))))
     found.sort(key=lambda f: f[0])
-    periods = [p for _, _, p in found]
+    periods = list({(p.start, p.end): p for _, _, p in reversed(found)}.values())[::-1]  # a restated period is one
     return (periods[0] if periods else None), [(a, b) for a, b, _ in found], periods
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _day_of(m: re.Match, first: int) -> date | None:
+    """The date of a DAY_RE match whose groups start at `first` (day, month, year, month, day, year)."""
+    g = [m.group(first + i) for i in range(6)]
+    if g[0]:
+        return _safe_date(int(g[2]), MONTHS[g[1]], int(g[0]))
+    if g[3]:
+        return _safe_date(int(g[5]), MONTHS[g[3]], int(g[4]))
+    return None
 
 
 def _ym(d: date) -> tuple[int, int]:

@@ -36,6 +36,21 @@ ALIASES: dict[str, list[str]] = {
     "RSA": ["south africa"],
     "Netherlands": ["holland", "the netherlands"],
 }
+# "French customers", "German orders": a country's adjective names it too
+DEMONYMS: dict[str, list[str]] = {
+    "United Kingdom": ["british", "uk based"], "France": ["french"], "Germany": ["german"], "Spain": ["spanish"],
+    "Italy": ["italian"], "Netherlands": ["dutch"], "Belgium": ["belgian"], "Switzerland": ["swiss"],
+    "Portugal": ["portuguese"], "Australia": ["australian"], "Japan": ["japanese"], "Norway": ["norwegian"],
+    "Sweden": ["swedish"], "Denmark": ["danish"], "Finland": ["finnish"], "Austria": ["austrian"], "Poland": ["polish"],
+    "EIRE": ["irish"], "Ireland": ["irish"], "USA": ["american"], "United States": ["american"], "Canada": ["canadian"],
+    "Greece": ["greek"], "Cyprus": ["cypriot"], "Israel": ["israeli"], "Iceland": ["icelandic"], "Brazil": ["brazilian"],
+    "Lebanon": ["lebanese"], "Malta": ["maltese"], "Czech Republic": ["czech"], "Lithuania": ["lithuanian"],
+    "Singapore": ["singaporean"], "United Arab Emirates": ["emirati"], "Saudi Arabia": ["saudi"],
+    "Bahrain": ["bahraini"], "RSA": ["south african"], "China": ["chinese"], "India": ["indian"],
+    "Mexico": ["mexican"], "Turkey": ["turkish"], "Hungary": ["hungarian"], "Romania": ["romanian"],
+    "Estonia": ["estonian"], "Latvia": ["latvian"], "Slovakia": ["slovak", "slovakian"], "Slovenia": ["slovenian"],
+    "Croatia": ["croatian"], "Bulgaria": ["bulgarian"], "Luxembourg": ["luxembourgish"],
+}
 GENDER_WORDS = {"female": ["female", "females", "women", "woman"], "male": ["male", "males", "men", "man"]}
 
 # words of the question grammar: never fuzzy-matched onto an entity
@@ -157,7 +172,7 @@ class Gazetteer:
             for value in vals:
                 if kind != "risk_band" or " " in value.strip():
                     entries.append((normalise(value), kind, value))  # a bare "high" is not a risk band
-                for alias in ALIASES.get(value, []) if kind == "country" else []:
+                for alias in ALIASES.get(value, []) + DEMONYMS.get(value, []) if kind == "country" else []:
                     entries.append((alias, kind, value))
                 if kind == "gender":
                     entries += [(w, kind, value) for w in GENDER_WORDS.get(value, [])]
@@ -192,7 +207,7 @@ class Gazetteer:
                         continue  # "new customers" is a metric, not the New segment
                     found.append(Mention(hit[0], hit[1], phrase, 100.0, i, i + n))
                     used |= span
-        for n in (3, 2, 1):
+        for n in range(min(self._max_words, 6), 0, -1):  # a mistyped product name can be long
             for i in range(0, len(tokens) - n + 1):
                 span = set(range(i, i + n))
                 words = tokens[i:i + n]

@@ -21,8 +21,10 @@ PLURAL = {"country": "countries", "city": "cities", "favourite category": "favou
           "category": "categories"}
 PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
+ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
-                      r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?)\b")
+                      r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
+                      r"hours?( of (the )?day)?)\b")
 
 
 def _label(v, dim: str) -> str:
@@ -77,8 +79,11 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
     if average and name in MEAN_METRICS:
         what = "average " + metric.label
     scope = engine.scope_text(plan)
-    answer = (f"{what[0].upper() + what[1:]}{scope}: {engine.fmt(value, metric.kind)}." if value is not None else
-              f"There is no data for {what}{scope}.")
+    if value is None:  # nothing published to measure (no rows in the period, an empty column): no figure
+        card = engine.card(plan, f"There is no data for {what}{scope}.", None, [], cols, query, {"type": "none"})
+        card.status = "not_available"
+        return card
+    answer = f"{what[0].upper() + what[1:]}{scope}: {engine.fmt(value, metric.kind)}."
     return engine.card(plan, answer, value, rows, cols, query, {"type": "none"})
 
 
@@ -86,10 +91,22 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
     t = engine.templates
     period = plan.period_obj
     filters, exclude, name = plan.filters, plan.exclude, metric.name
+    if plan.orders_condition == [">=", 1] and (period is not None or name != "customers"):
+        plan.orders_condition = None  # "customers who placed an order in May", "products sold at least once"
+        if period is not None and name == "customers":
+            return t.order_total(METRICS["customers"], filters, exclude, period)
     if _has_product(plan) or name == "products":
         if plan.orders_condition or average:
             raise NotAvailable("product sales are not kept per customer")
         return t.product_total(metric, filters, exclude, period)
+    if filters.get("anonymous"):
+        if plan.orders_condition or average:
+            raise NotAvailable("orders without a customer id belong to no customer")
+        return t.order_total(metric, filters, exclude, period)
+    if name == "returning_customers":
+        if period is None:
+            raise NotAvailable("returning customers are counted over a period (e.g. 'in May 2011')")
+        return t.returning_customers(filters, exclude, period)
     if plan.orders_condition:
         if period is not None:
             raise NotAvailable("each customer's number of orders is kept for their whole history, not per period")
@@ -105,6 +122,9 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         if filters or exclude or engine.gaz.has_table("marts.order_facts"):  # distinct buyers over any period
             return t.order_total(METRICS["customers"], filters, exclude, period)
         return t.kpi_total(METRICS["active_customers"], period)
+    if name in ORDER_FIRST and not average and engine.gaz.has_table("marts.order_facts") and \
+            set(filters) | set(exclude) <= set(ORDER_KINDS):
+        return t.order_total(metric, filters, exclude, period)  # anonymous orders count too
     if metric.customer_expr is None and metric.kpi_expr is None or \
             (period is None and (filters or exclude) and metric.customer_expr is None):
         return t.order_total(metric, filters, exclude, period)
@@ -156,7 +176,7 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     descending = plan.intent != "bottom"
     period, text, name, filters = plan.period_obj, plan.text, plan.metric, plan.filters
     by = re.search(r"\bby\s+(revenue|sales|orders|value|customers|age|churn probability|spend|number of customers|"
-                   r"quantity|units)", text)
+                   r"quantity|units)\b(?!\s+(returned|cancell?ed|sent back))", text)
     if by:
         name = {"sales": "revenue", "spend": "revenue", "value": "value_12m", "units": "quantity",
                 "number of customers": "customers", "churn probability": "churn_probability"}.get(by.group(1), by.group(1))
@@ -190,6 +210,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         if filters or exclude or period is not None:
             raise NotAvailable("orders by weekday and hour are kept for the whole history of all customers only")
         query = t.activity_ranking(metric, dim, n, descending)
+    elif dim == "category" and not engine.gaz.values.get("category"):
+        raise NotAvailable("the published data has no product or customer categories")
     elif dim == "product" or (dim == "category" and name != "customers"):
         query = t.product_ranking(metric, filters, period, n, descending, exclude=exclude, dim=dim)
     elif period is not None or (metric.customer_expr is None and metric.order_expr is not None):

@@ -60,7 +60,7 @@ RULES: list[tuple[str, str]] = [
     ("feedback", r"\b(say|says|saying|said|complain\w*|complaints?|feedback|reviews?|mention\w*|opinions?|"
                  r"think\s+of|think\s+about|comments?)\b"),
     ("trend", r"\b(trend\w*|over\s+time|by\s+month|per\s+month|each\s+month|monthly|by\s+week|per\s+week|weekly|"
-              r"daily|by\s+day|per\s+day|each\s+day|day\s+by\s+day|quarterly|by\s+quarter|per\s+quarter|each\s+quarter|"
+              r"daily|by\s+day(?!\s+of\s+(the\s+)?week)|per\s+day|each\s+day|day\s+by\s+day|quarterly|by\s+quarter|per\s+quarter|each\s+quarter|"
               r"yearly|annual|by\s+year|per\s+year|each\s+year|year\s+by\s+year|"
               r"month\s+by\s+month|evolution|evolv\w*|chang(e|ed|ing)|growing|grow|declin\w*)\b"),
     ("share", r"\b(share|percent\w*|proportion|fraction|what\s+part|ratio)\b|%"),

@@ -16,16 +16,19 @@ from datetime import date
 from typing import Any, Callable
 
 from cip_assets.qa.dates import Period, parse_period
-from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
+from cip_assets.qa.gazetteer import PROTECTED, Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.plan import MAX_ROWS, Plan
 
 MAX_QUESTION_CHARS = 500
 
+# measures a question can ask "per customer" (an average over customers who bought)
+BUYER_MEASURES = ("revenue", "orders", "gross_revenue", "quantity")
 # metrics that only make sense as a mean over customers
 MEAN_METRICS = ("age", "churn_probability", "purchase_probability", "rating", "recency")
 METRIC_PATTERNS: list[tuple[str, str]] = [
-    ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket"),
+    ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket|"
+            r"\b(spend|spending|spent|revenue|sales|value|takings)\s+(per|an|a|each)\s+(order|basket|transaction|invoice)\b"),
     ("cancellation_rate", r"cancell?ation rate|cancel rate"),
     ("return_rate", r"return rate|returns rate"),
     ("gross_revenue", r"\bgross (revenue|sales|turnover)\b|\b(revenue|sales|turnover|takings)\b.{0,40}\b(before|not counting|"
@@ -33,11 +36,14 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("products", r"\b(how many|number of|count of|count the)\s+(different|distinct|unique)\s+(products|items|skus|articles|"
                  r"stock codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|stock codes)\b"),
     ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b"),
-    ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b"),
+    ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been )*"
+                        r"cancell?ed\b"),
     ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
-    ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\bunits returned\b|\bitems returned\b"),
+    ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\b(units|items|pieces) (were |was |got |been |sent )*"
+                       r"(returned|sent back)\b"),
     ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*"),
-    ("returned_lines", r"\breturned (order )?lines\b|\breturns\b|\breturned\b"),
+    ("returned_lines", r"\breturned (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
+                       r"\breturned\b"),
     ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|\bvolume\b|\bitems sold\b|\bhow many items\b|\b(best|top|most)[ -]?sell\w*"),
     ("churn_rate", r"churn rate|churned share|attrition"),
     ("purchase_probability", r"purchase probabilit\w*|propensity|probability (of|to) (buy|purchase)\w*|"
@@ -47,8 +53,9 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("expected_spend_90d", r"expected spend"),
     ("value_12m", r"12.?months? value|\bclv\b|\bltv\b|lifetime value|customer value|predicted value|future value|"
                   r"\bvalue\b"),
-    ("new_customers", r"\bnew (customers|buyers|clients)|acquisitions?|acquired"),
+    ("new_customers", r"\bnew (customers|buyers|clients|shoppers)|acquisitions?|acquir(ed|ing)"),
     ("active_customers", r"\bactive (customers|buyers|clients)"),
+    ("returning_customers", r"\b(returning|existing) (customers|buyers|clients|shoppers)\b"),
     ("rating", r"\bratings?\b|\bstars\b"),
     ("recency", r"\brecency\b|days since (the )?last"),
     ("age", r"\bage\b|\bhow old\b|\bolder\b|\byounger\b"),
@@ -86,7 +93,8 @@ EXCLUDE = re.compile(r"\b(excluding|exclude|excluded|except(?: for)?|other than|
                      r"aside from|not counting|leaving out|but not|besides|not in|not from)\b")
 # conditions on each customer's number of (completed) orders
 ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
-    (r"\b(?:without|with no|with zero|no|zero|never)\s+(?:an?\s+)?(?:orders?|purchases?)\b|\bnever (?:bought|ordered|purchased)\b",
+    (r"\b(?:without|with no|with zero|no|zero|never)\s+(?:an?\s+)?(?:orders?|purchases?)\b|\bnever (?:bought|ordered|purchased)\b|"
+     r"\bnever (?:completed|placed|made) (?:an?\s+|any\s+)?(?:orders?|purchases?)\b",
      lambda m: ["=", 0]),
     (r"\b(?:more than|over)\s+once\b|\brepeat (?:customers|buyers|purchasers|shoppers)\b|\b(?:bought|ordered|purchased|came back)"
      r"\s+again\b|\b(?:bought|ordered|purchased|shopped)\s+(?:at least\s+)?twice or more\b",
@@ -95,6 +103,8 @@ ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
      r"\s+(?:customers|buyers|purchasers|shoppers)\b|\b(?:a single|only one|just one|exactly one) (?:order|purchase)\b|"
      r"\bonly once\b|\bexactly once\b|\bjust once\b",
      lambda m: ["=", 1]),
+    (r"\b(?:placed|made|completed|have|has|had)\s+(?:an?|at least one|any)\s+(?:order|purchase)s?\b|"
+     r"\b(?:bought|ordered|purchased|shopped|sold)\s+at least once\b", lambda m: [">=", 1]),
     (r"\b(?:bought|ordered|purchased|shopped)\s+(?:exactly\s+|only\s+)?twice\b|\bexactly twice\b",
      lambda m: ["=", 2]),
     (r"\b(?:more than|over|above)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b", lambda m: [">", _num(m.group(1))]),
@@ -110,6 +120,9 @@ ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
      + _NUM + r"\s+(?:orders?|purchases?)\b", lambda m: ["=", _num(m.group(1) or m.group(2))]),
 ]
 
+# orders placed without a customer id (guest checkouts): no customer, no country
+ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders?|customers?|checkouts?|buyers?|"
+             r"shoppers?|sales|purchases))?|\b(without|with no|no|missing)\s+(an?\s+)?customer\s+(id|ids|number|numbers)\b")
 # filter words: churn status and risk
 CHURN_WORDS = r"\b(churned|lapsed|lost customers|inactive)\b"
 NOT_CHURN_WORDS = r"\b(not churned|still active|retained)\b"
@@ -126,9 +139,26 @@ amount total totals overall sum whole entire altogether combined all-time ever t
 within between into over under up out down about around some both either neither whether if much many
 data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
-net
+net something anything actually single set dataset inclusive located based fall falls belong belongs
 """.split())
-FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all time|on record|as a whole|"
+# paraphrases said in other words, rewritten (case kept elsewhere) before the parse
+REWRITES: list[tuple[str, str]] = [
+    (r"\b(?:take|takes|took|taken|taking|rake|raked)\s+in\b", "revenue"),
+    (r"\bturn(?:ed|s)?\s+over\b", "turnover"),
+    (r"\b(?:shift|shifted|shifting)\b|\b(?:went|go|gone|going)\s+out\b", "sold"),
+    (r"\b(?:big\s+)?spenders\b", "customers by revenue"),
+    (r"\blifetime\s+(?:spend|spending|revenue|sales)\b", "revenue"),
+    (r"\bper\s+(?:buyer|client|shopper|head|purchaser)\b", "per customer"),
+    (r"\bat\s+(high|medium|low)\s+risk\s+of\s+(?:churn\w*|leaving|lapsing)\b", r"\1 risk"),
+    (r"\b(high|medium|low)[- ]risk\s+(?:of\s+)?churn(?:ing)?\b|\b(high|medium|low)[- ]churn[- ]risk\b", r"\1\2 risk"),
+    (r"\brfm\s+(segments?)\b", r"\1"),
+    (r"\bscored\s+customers\b", "customers"),
+]
+# content words of the grammar, for respelling a mistyped one ("revnue", "custmers")
+_PATTERN_TEXT = " ".join([p for _, p in METRIC_PATTERNS + DIM_PATTERNS + RULES] + sorted(FUNCTION_WORDS | PROTECTED))
+VOCABULARY = sorted({w for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", _PATTERN_TEXT))})
+FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all time|on record|as a whole|break(?:s|ing)? (?:it )?down|"
+                            r"breakdown|"
                             r"how much|how many|number of|amount of|what was|what is|what were|what are|"
                             r"could you|can you|would you|tell me|show me|give me|i want|i need|i'd like|"
                             r"do we|did we|have we|does it|were there|was there|is there|are there)\b")
@@ -137,10 +167,11 @@ FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all tim
 class NotUnderstood(Exception):
     """The question has words or a shape the engine cannot map; `filters` says what was understood."""
 
-    def __init__(self, why: str, plan: Plan | None = None):
+    def __init__(self, why: str, plan: Plan | None = None, unknown: list[str] | None = None):
         super().__init__(why)
         self.why = why
         self.plan = plan
+        self.unknown = unknown or []  # the words no rule, entity or glossary term took
 
 
 def _num(token: str) -> int:
@@ -170,6 +201,7 @@ class Slots:
     orders_condition: list | None = None
     product_codes: list[str] = field(default_factory=list)
     words: dict[str, str] = field(default_factory=dict)
+    question: str = ""                          # as typed (case tells "At Risk", the segment, from "at risk")
 
 
 class Parser:
@@ -224,6 +256,9 @@ class Parser:
             if re.search(pattern, text):
                 metric = name
                 break
+        if metric == "revenue" and re.search(r"\bhow many\b", text) and (codes or any(m.kind == "product" for m in mentions)) \
+                and not re.search(r"revenue|sales|turnover|takings|spend|spent|money|income|earn", text):
+            metric = "quantity"  # "how many JUMBO BAG RED RETROSPOT did we sell": units
         n = None
         m = TOP_N.search(text)
         if m:
@@ -234,7 +269,7 @@ class Parser:
         if "day" in dims and ("weekday" in dims or "hour" in dims):  # "day of the week", "hour of the day"
             dims.remove("day")
         exclude = self._exclusions(text, mentions)
-        return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words)
+        return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q)
 
     def _code_as_spelled(self, code: str, q: str) -> str:
         """The data's spelling of a product code: the question's own case when the data has it."""
@@ -275,7 +310,7 @@ class Parser:
                 multi[m.kind].append(m.value)
         # "at risk" names the RFM segment only when the question says segment; otherwise the churn risk band high
         if "segment" in multi and multi["segment"] == ["At Risk"] and not re.search(r"\bsegment", low) \
-                and self.gaz.values.get("risk_band"):
+                and self.gaz.values.get("risk_band") and not re.search(r"\bAt Risk\b", slots.question):
             multi["segment"].remove("At Risk")
             if not multi["segment"]:
                 del multi["segment"]
@@ -288,6 +323,8 @@ class Parser:
                 filters[kind] = vals[0]
         if slots.product_codes:
             filters["product_code"] = slots.product_codes[0]
+        if re.search(ANONYMOUS, low):
+            filters["anonymous"] = True
         if re.search(CHURN_WORDS, low) and "segment" not in multi:
             filters["churned"] = True
         elif re.search(NOT_CHURN_WORDS, low):
@@ -296,6 +333,26 @@ class Parser:
 
     # ------------------------------------------------------------------ the plan
     def parse(self, q: str, previous: Plan | None = None) -> Plan:
+        """The plan of a question; paraphrases are rewritten first, and a mistyped grammar word is respelled once
+        (the words of the card say so) before the parser gives up on it."""
+        said = _rewrite(q)
+        try:
+            plan = self._parse(said, previous)
+        except NotUnderstood as err:
+            fixes = respell(err.unknown)
+            if not fixes:
+                raise
+            try:
+                plan = self._parse(_replace_words(said, fixes), previous)
+            except NotUnderstood:
+                raise err from None
+            plan.confidence = round(float(plan.confidence or 0.9) * 0.9, 3)
+            plan.words = {**plan.words, **{typed: f"read as '{word}'" for typed, word in fixes.items()}}
+        if not plan.follow_up:
+            plan.question = q
+        return plan
+
+    def _parse(self, q: str, previous: Plan | None = None) -> Plan:
         low = q.lower()
         definition = self.definition(low)
         if definition:
@@ -308,7 +365,11 @@ class Parser:
         if scores:
             confidence *= min(scores) / 100
         intent = rule_intent(slots.text)
-        if slots.ids and intent not in ("why_risk",):
+        one_figure = (intent in ("count", "sum", "average") and len(slots.ids) == 1 and slots.metric not in (None, "customers")
+                      and not re.search(r"\b(about|profile|who is|show|details|tell)\b", low))
+        if one_figure:  # "how many orders has customer 17850 placed": that customer's figure, not the profile card
+            filters["customer"] = slots.ids[0]
+        elif slots.ids and intent not in ("why_risk",):
             intent = "profile" if intent in (None, "count", "sum", "define") or re.search(
                 r"\b(about|profile|who is|show|details|tell)\b", low) else intent
         if intent == "why_risk" and not slots.ids:
@@ -343,6 +404,17 @@ class Parser:
                     and not (slots.metric or filters or slots.period):
                 raise NotUnderstood(f"it sounds like a '{intent}' question but I found no measure or filter in it",
                                     self._partial(q, slots, filters))
+        if intent == "compare" and pairs and re.search(r"\beither\b", low):  # "either Hibernating or Lost": both
+            kind, values = pairs[0]
+            filters[kind], pairs = list(values), []
+            intent = "count" if slots.metric in (None, "customers") else "sum"
+        if intent in ("sum", "count") and slots.metric in BUYER_MEASURES and re.search(r"\bper customer\b", slots.text):
+            intent = "average"  # "revenue per buyer in Australia"
+        if intent in ("count", "sum", "average") and len(slots.periods) == 2 and \
+                slots.periods[0].end == slots.periods[1].start and re.search(r"\band\b", low):
+            first, second = slots.periods  # "in October and November 2011": both months
+            slots.period = Period(first.start, second.end, f"{first.label} and {second.label}", "range")
+            slots.periods = [slots.period]
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition,
                     period=slots.period.to_dict() if slots.period else None,
@@ -393,9 +465,13 @@ class Parser:
         for name, pattern in RULES:
             cover(pattern, f"question {name}")
         cover(EXCLUDE.pattern, "excluding")
+        cover(ANONYMOUS, "orders without a customer id")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS + r"|\bnot\b", "churn status")
         cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"
-              r"purchasing|shop|shopped|shopping|placed|made|sell|sells|sold|spend|spent)\b", "orders")
+              r"purchasing|shop|shopped|shopping|place|places|placing|placed|made|completed|sell|sells|sold|spend|spent|"
+              r"appear|appears|appeared|feature|features|featured)\b", "orders")
+        if slots.metric == "new_customers":
+            cover(r"\b(win|won|gain|gained|attract|attracted|acquire|acquiring|sign up|signed up|get|got)\b", "acquired")
         cover(r"\b(all time|overall|ever|whole period|everyone|everywhere|all customers|all countries)\b", "all")
         cover(r"\b(per customer|by customer|each customer|customer)\b", "per customer")
         cover(FILLER_PHRASES.pattern, "function words")
@@ -422,7 +498,7 @@ class Parser:
             partial = self._partial(q, slots, self.filters(slots)[0])
             partial.words = words
             raise NotUnderstood("I do not know what " + ", ".join(repr(w) for w in dict.fromkeys(left))
-                                + " means here, so I did not answer a broader question", partial)
+                                + " means here, so I did not answer a broader question", partial, left)
         return words
 
     # ------------------------------------------------------------------ follow-ups and definitions
@@ -476,6 +552,35 @@ class Parser:
         if hit:
             return hit[0], self.glossary[hit[0]]
         return None
+
+
+def _rewrite(q: str) -> str:
+    for pattern, replacement in REWRITES:
+        q = re.sub(pattern, replacement, q, flags=re.IGNORECASE)
+    return q
+
+
+def respell(words: list[str]) -> dict[str, str]:
+    """typed word -> the one grammar word within one edit (two from 9 letters), same first letter; words under 5
+    letters and words with two equally near candidates are left alone."""
+    from rapidfuzz.distance import OSA
+
+    fixes = {}
+    for word in dict.fromkeys(words):
+        if len(word) < 5 or not word.isalpha():
+            continue
+        limit = 1 if len(word) < 9 else 2
+        near = [(OSA.distance(word, v), v) for v in VOCABULARY if v[0] == word[0] and abs(len(v) - len(word)) <= limit]
+        near = sorted((d, v) for d, v in near if 0 < d <= limit)
+        if near and (len(near) == 1 or near[0][0] < near[1][0]):
+            fixes[word] = near[0][1]
+    return fixes
+
+
+def _replace_words(q: str, fixes: dict[str, str]) -> str:
+    for typed, word in fixes.items():
+        q = re.sub(rf"\b{re.escape(typed)}\b", word, q, flags=re.IGNORECASE)
+    return q
 
 
 def _grain(text: str) -> str:

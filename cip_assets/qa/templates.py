@@ -76,6 +76,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
            ("lifetime_revenue",)),
     Metric("new_customers", "new customers", None, None, "sum(new_customers)", "int"),
     Metric("active_customers", "active customers", None, None, "sum(active_customers)", "int", additive=False),
+    Metric("returning_customers", "returning customers", None, None, None, "int", additive=False),
     Metric("cancellation_rate", "cancellation rate", "sum(cancelled_lines) / nullif(sum(order_lines), 0)",
            "sum(cancelled_lines) / nullif(sum(order_lines), 0)",
            "sum(cancelled_orders) / nullif(sum(all_orders), 0)", "share", ("cancelled_lines",)),
@@ -119,7 +120,7 @@ ORDER_EXPR = {
     "gross_revenue": "sum(gross_revenue)",
 }
 PRODUCT_EXPR = {"revenue": "sum(revenue)", "quantity": "sum(quantity)", "orders": "sum(orders)",
-                "customers": "sum(customers)", "products": "count(DISTINCT product_id)"}
+                "customers": "sum(customers)", "products": "count(DISTINCT product_id) FILTER (WHERE orders > 0)"}
 for _name, _metric in METRICS.items():
     _metric.order_expr = ORDER_EXPR.get(_name)
     _metric.product_expr = PRODUCT_EXPR.get(_name)
@@ -158,7 +159,7 @@ class NotAvailable(Exception):
 
 _SQL_WORDS = set("""select from where group by order limit and or not in is null nulls last first desc asc case when
 then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
-min max any_value nullif coalesce date_trunc round abs""".split())
+min max any_value arg_max nullif coalesce date_trunc round abs""".split())
 
 
 def check_sql(sql: str) -> None:
@@ -188,16 +189,28 @@ def check_sql(sql: str) -> None:
 
 
 PRODUCT_COLUMNS = {"product": "product_name", "product_code": "product_id", "category": "category"}
+BUYER_AVERAGES = ("revenue", "orders", "gross_revenue")
 
 
 def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | None, what: str) -> tuple[list, list]:
     """`col = ?` per filter and `col NOT IN (...)` per exclusion (unknown values leave the rows out too)."""
     clauses, params = [], []
     for kind, value in filters.items():
+        if kind == "anonymous" and columns is ORDER_DIMS:  # orders placed without a customer id
+            clauses.append("customer_id IS NULL" if value else "customer_id IS NOT NULL")
+            continue
         if kind not in columns:
             raise NotAvailable(f"{what} are not kept by {DIM_LABEL.get(kind, kind)}")
-        clauses.append(f"{columns[kind]} = ?")
-        params.append(value)
+        if isinstance(value, (list, tuple)):  # "either Hibernating or Lost"
+            clauses.append(f"{columns[kind]} IN ({', '.join('?' for _ in value)})")
+            params += list(value)
+        elif columns is PRODUCT_COLUMNS and kind == "product":  # a name: the stock code that sells most under it
+            clauses.append(f"product_id = (SELECT product_id FROM {PRODUCT_MART} WHERE product_name = ? "
+                           "GROUP BY product_id ORDER BY sum(orders) DESC, product_id LIMIT 1)")
+            params.append(value)
+        else:
+            clauses.append(f"{columns[kind]} = ?")
+            params.append(value)
     for kind, values in (exclude or {}).items():
         if kind not in columns:
             raise NotAvailable(f"{what} cannot leave out a {DIM_LABEL.get(kind, kind)}")
@@ -286,6 +299,14 @@ class Templates:
         where, params = self._order_where(filters, exclude, period)
         return Query(f"SELECT {expr} AS value FROM {ORDER_MART}{where}", params, ORDER_MART)
 
+    def returning_customers(self, filters: dict, exclude: dict | None, period) -> Query:
+        """Buyers of the period whose first completed order came before it."""
+        table = self.require_customer(["first_order_at"])
+        where, params = self._order_where(filters, exclude, period)
+        return Query(f"SELECT count(DISTINCT customer_id) FILTER (WHERE is_completed) AS value FROM {ORDER_MART}{where} "
+                     f"AND customer_id IN (SELECT customer_id FROM {table} WHERE first_order_at < ?)",
+                     params + [period.start], ORDER_MART)
+
     def order_series(self, metric: Metric, grain: str, filters: dict, exclude: dict | None, period) -> Query:
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
@@ -368,6 +389,8 @@ class Templates:
         if expr is None:
             raise NotAvailable(f"{metric.label} is not kept per customer")
         table = self.require_customer(list(metric.needs))
+        if average and metric.name in BUYER_AVERAGES and not orders_condition:
+            orders_condition = [">", 0]  # spend and orders per customer are over customers who bought
         where, params = self.where(filters, period, period_column, exclude, orders_condition)
         return Query(f"SELECT {expr} AS value, count(*) AS customers FROM {table}{where}", params, table)
 
@@ -505,11 +528,15 @@ class Templates:
         if self._has(PRODUCT_MART):
             expr = self._product_expr(metric, period is not None and period.is_single_month)
             where, params = self._product_where(filters, exclude, period)
-            col = "category" if dim == "category" else "product_name"
-            where = (where + " AND " if where else " WHERE ") + f"{col} IS NOT NULL"
-            return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {PRODUCT_MART}{where} "
-                         f"GROUP BY {col} ORDER BY value {order} NULLS LAST, {col} LIMIT ?",
-                         params + [n], PRODUCT_MART)
+            if dim == "category":
+                where = (where + " AND " if where else " WHERE ") + "category IS NOT NULL"
+                return Query(f"SELECT category AS category, {expr} AS value FROM {PRODUCT_MART}{where} "
+                             f"GROUP BY category ORDER BY value {order} NULLS LAST, category LIMIT ?",
+                             params + [n], PRODUCT_MART)
+            # a product is a stock code, named by the name it sold most under
+            return Query(f"SELECT coalesce(arg_max(product_name, orders), product_id) AS product, {expr} AS value, "
+                         f"product_id AS stock_code FROM {PRODUCT_MART}{where} GROUP BY product_id "
+                         f"ORDER BY value {order} NULLS LAST, product_id LIMIT ?", params + [n], PRODUCT_MART)
         if metric.name == "orders" and period is None and not filters and not exclude and dim == "product" \
                 and self._has("marts.product_affinity"):
             return Query("WITH p AS (SELECT product_a_name AS product, max(product_a_orders) AS value "

@@ -1,0 +1,98 @@
+"""How cip ask reads the ways people write a question: dates written out, paraphrases, typos, country adjectives,
+"either X or Y", "per buyer", the At Risk segment by its name. Parser only (a gazetteer from a dict): no database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from cip_assets.qa.dates import parse_period
+from cip_assets.qa.gazetteer import Gazetteer
+from cip_assets.qa.glossary import definitions
+from cip_assets.qa.parser import NotUnderstood, Parser, respell
+
+AS_OF = date(2011, 12, 9)
+
+
+@pytest.fixture(scope="module")
+def parser():
+    gaz = Gazetteer(values={"country": ["France", "Germany", "Australia", "United Kingdom"],
+                            "segment": ["At Risk", "Hibernating", "Lost", "Champions"],
+                            "risk_band": ["high", "medium", "low"],
+                            "product": ["JUMBO BAG RED RETROSPOT", "PARTY BUNTING"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat())
+    return Parser(gaz, definitions(), AS_OF)
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("revenue on 14 november 2011", date(2011, 11, 14), date(2011, 11, 15)),
+    ("revenue on november 14th, 2011", date(2011, 11, 14), date(2011, 11, 15)),
+    ("sales from 1 march 2011 to 15 april 2011 inclusive", date(2011, 3, 1), date(2011, 4, 16)),
+    ("daily takings for 1 to 9 december 2011", date(2011, 12, 1), date(2011, 12, 10)),
+    ("revenue for the week commencing monday 5 december 2011", date(2011, 12, 5), date(2011, 12, 12)),
+    ("orders in the second quarter of 2011", date(2011, 4, 1), date(2011, 7, 1)),
+    ("uk takings in the first half of 2011 (january to june)", date(2011, 1, 1), date(2011, 7, 1)),
+    ("active customers january through june 2011", date(2011, 1, 1), date(2011, 7, 1)),
+])
+def test_dates_written_out(text, start, end):
+    period, _, periods = parse_period(text, AS_OF)
+    assert (period.start, period.end) == (start, end)
+    assert len(periods) == 1  # a period restated in brackets is one period
+
+
+def test_a_mistyped_grammar_word_is_respelled_but_an_unknown_one_is_not():
+    assert respell(["revnue", "custmers"]) == {"revnue": "revenue", "custmers": "customers"}
+    assert respell(["weather", "profit", "employees", "rainy"]) == {}
+
+
+def test_typos_and_country_adjectives(parser):
+    plan = parser.parse("revnue from Germnay in December 2010")
+    assert plan.metric == "revenue" and plan.filters == {"country": "Germany"}
+    assert plan.words["revnue"] == "read as 'revenue'"
+    plan = parser.parse("How many orders did German custmers place in 2011?")
+    assert plan.metric == "orders" and plan.filters == {"country": "Germany"}
+    assert parser.parse("What did French customers spend in total?").filters == {"country": "France"}
+
+
+def test_paraphrases(parser):
+    assert parser.parse("How much did we take in during Q2 2011?").metric == "revenue"
+    plan = parser.parse("Who are the three biggest spenders in France?")
+    assert (plan.intent, plan.n, plan.filters) == ("top", 3, {"country": "France"}) and "customer" in plan.dims
+    plan = parser.parse("What's the revenue per buyer in Australia?")
+    assert (plan.intent, plan.metric) == ("average", "revenue")
+    assert parser.parse("average spend per order in 2011").metric == "aov"
+    plan = parser.parse("How many customers are at high risk of churning?")
+    assert plan.filters == {"risk_band": "high"}
+
+
+def test_either_is_both_and_at_risk_by_its_name_is_the_segment(parser):
+    plan = parser.parse("How many customers are either Hibernating or Lost?")
+    assert plan.intent == "count" and plan.filters == {"segment": ["Hibernating", "Lost"]}
+    assert parser.parse("Count of At Risk customers").filters == {"segment": "At Risk"}
+    assert parser.parse("how many customers are at risk").filters == {"risk_band": "high"}
+
+
+def test_one_customers_figure_and_guest_orders(parser):
+    plan = parser.parse("How many orders has customer 17850 placed?")
+    assert plan.intent == "count" and plan.metric == "orders" and plan.filters == {"customer": "17850"}
+    assert parser.parse("tell me about customer 17850").intent == "profile"
+    plan = parser.parse("How much revenue came from anonymous orders (no customer id)?")
+    assert plan.filters == {"anonymous": True} and plan.metric == "revenue"
+
+
+def test_two_adjacent_months_are_added_up(parser):
+    plan = parser.parse("How many units of PARTY BUNTING went out in October and November 2011?")
+    assert plan.metric == "quantity" and plan.filters == {"product": "PARTY BUNTING"}
+    assert (plan.period["start"], plan.period["end"]) == ("2011-10-01", "2011-12-01")
+
+
+@pytest.mark.parametrize("question", [
+    "What is the gender split of our customers?",
+    "Did rainy weather reduce sales in November 2011?",
+    "How many customers live in Manchester?",
+    "What was revenue on 31 February 2011?",  # no such day: not read as February
+])
+def test_what_it_does_not_know_it_still_refuses(parser, question):
+    with pytest.raises(NotUnderstood):
+        parser.parse(question)
