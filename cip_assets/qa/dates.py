@@ -104,6 +104,22 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             a = _safe_date(b.year, b.month, int(m.group(1)))
         if a and b and a <= b:
             add(m, _range(a, b + timedelta(days=1)))
+    # "15 September to 15 October 2011", "7 Nov - 4 Dec 2011": the first day borrows the year
+    for m in re.finditer(rf"\b(?:(?:between|from)\s+)?(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\s+"
+                         rf"(?:and|to|until|till|through|thru|-)\s+(?:the\s+)?{DAY_RE}", s):
+        b = _day_of(m, 3)
+        a = _safe_date(b.year, MONTHS[m.group(2)], int(m.group(1))) if b else None
+        if a and b and a > b:
+            a = _safe_date(b.year - 1, MONTHS[m.group(2)], int(m.group(1)))
+        if a and b:
+            add(m, _range(a, b + timedelta(days=1)))
+    # the fortnight up to 9 Dec 2011 / the week ending 11 December 2011
+    for m in re.finditer(rf"\b(?:the\s+)?(fortnight|week|two weeks|7 days|14 days)\s+(?:up\s+to|ending|ended|to|until)\s+"
+                         rf"(?:and\s+including\s+)?(?:the\s+)?{DAY_RE}", s):
+        d = _day_of(m, 2)
+        if d:
+            days = 14 if m.group(1) in ("fortnight", "two weeks", "14 days") else 7
+            add(m, _range(d - timedelta(days=days - 1), d + timedelta(days=1)))
     for m in re.finditer(rf"\b(?:(?:between|from)\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:and|to|until|till|through|thru|-)\s+"
                          rf"{DAY_RE}", s):
         b = _day_of(m, 2)
@@ -205,6 +221,14 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             start = monday if this else monday - timedelta(days=7)
             p = Period(start, nxt if this else monday, f"week of {start.isoformat()}", "week")
         add(m, p)
+    # year / quarter / month to date, and the last fortnight
+    for m in re.finditer(r"\b(year|quarter|month)[ -]to[ -]date\b|\b(ytd|qtd|mtd)\b", s):
+        unit = m.group(1) or {"ytd": "year", "qtd": "quarter", "mtd": "month"}[m.group(2)]
+        start = (date(as_of.year, 1, 1) if unit == "year" else as_of.replace(day=1) if unit == "month"
+                 else date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1))
+        add(m, Period(start, nxt, f"{unit} to date ({start.isoformat()} to {as_of.isoformat()})", "range"))
+    for m in re.finditer(r"\b(?:last|past|previous)\s+(?:fortnight|two weeks)\b", s):
+        add(m, Period(nxt - timedelta(days=14), nxt, "last 14 days", "range"))
     for m in re.finditer(r"\b(yesterday|today)\b", s):
         d = as_of if m.group(1) == "today" else as_of - timedelta(days=1)
         add(m, Period(d, d + timedelta(days=1), d.isoformat(), "day"))

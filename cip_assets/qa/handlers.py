@@ -99,7 +99,11 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         if plan.orders_condition or average:
             raise NotAvailable("product sales are not kept per customer")
         return t.product_total(metric, filters, exclude, period)
-    if filters.get("anonymous"):
+    if name == "active_customers" and engine.gaz.has_table("marts.order_facts"):
+        name, metric = "customers", METRICS["customers"]  # distinct buyers over any period, not a sum of days
+        if period is not None or filters or exclude:
+            return t.order_total(metric, filters, exclude, period)
+    if filters.get("anonymous") or "weekday" in filters:
         if plan.orders_condition or average:
             raise NotAvailable("orders without a customer id belong to no customer")
         return t.order_total(metric, filters, exclude, period)
@@ -148,8 +152,8 @@ def trend(engine: "Engine", plan: Plan) -> "AnswerCard":
     period, grain, name = plan.period_obj, plan.grain, plan.metric
     metric = METRICS[name if name in METRICS else "revenue"]
     if _has_product(plan):
-        query = t.product_series(metric, plan.filters, plan.exclude, period)
-        grain = "month"
+        grain = grain if grain in ("quarter", "year") else "month"
+        query = t.product_series(metric, plan.filters, plan.exclude, period, grain)
     elif plan.filters or plan.exclude:
         query = t.order_series(metric, grain, plan.filters, plan.exclude, period)
     elif metric.kpi_expr:
@@ -199,7 +203,7 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     name = name or ("revenue" if dim in ("month", "week", "day", "weekday", "hour", "product") else "customers")
     metric = METRICS[name]
     exclude = plan.exclude
-    if dim in ("month", "week", "day"):
+    if dim in ("month", "week", "day", "quarter", "year"):
         if filters or exclude:
             query = t.order_period_ranking(metric, dim, filters, exclude, period, n, descending)
         elif not metric.kpi_expr:
@@ -207,11 +211,12 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         else:
             query = t.kpi_ranking(metric, dim, period, n, descending)
     elif dim in ("weekday", "hour"):
-        if filters or exclude or period is not None:
-            raise NotAvailable("orders by weekday and hour are kept for the whole history of all customers only")
-        query = t.activity_ranking(metric, dim, n, descending)
-    elif dim == "category" and not engine.gaz.values.get("category"):
-        raise NotAvailable("the published data has no product or customer categories")
+        if filters or exclude or period is not None or not engine.gaz.has_table("marts.activity_heatmap"):
+            query = t.order_activity_ranking(metric, dim, filters, exclude, period, n, descending)
+        else:
+            query = t.activity_ranking(metric, dim, n, descending)
+    elif dim in ("category", "city", "gender", "persona", "risk_band") and not engine.gaz.values.get(dim):
+        raise NotAvailable(f"the published data has no {PLURAL.get(DIM_LABEL.get(dim, dim), DIM_LABEL.get(dim, dim) + 's')}")
     elif dim == "product" or (dim == "category" and name != "customers"):
         query = t.product_ranking(metric, filters, period, n, descending, exclude=exclude, dim=dim)
     elif period is not None or (metric.customer_expr is None and metric.order_expr is not None):
@@ -302,9 +307,17 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return scalar(engine, Plan.from_dict({**plan.to_dict(), "intent": "sum", "metric": rate}))
     if name in ("churn_rate",):
         name, filters = "customers", {**filters, "churned": True}
-    if name in ("revenue", "orders", "quantity") and set(filters) <= set(ORDER_KINDS) and filters \
-            and not plan.exclude and not plan.orders_condition and engine.gaz.has_table("marts.order_facts"):
+    if name in ("revenue", "orders", "quantity") and set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday"} \
+            and (filters or plan.exclude) and not plan.orders_condition and engine.gaz.has_table("marts.order_facts"):
         return _order_share(engine, plan, METRICS[name], filters)
+    if plan.orders_condition and not filters and not plan.exclude and not plan.period:  # "share of repeat buyers"
+        query = t.customer_share(METRICS["customers"], {}, {}, orders_condition=plan.orders_condition)
+        rows, cols = engine.run(query)
+        p, whole, value = rows[0]
+        op, k = plan.orders_condition
+        answer = (f"{engine.fmt(value, 'share')} of customers who bought have {op} {k} orders "
+                  f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
     if name not in ("customers", "revenue", "orders", "value_12m"):
         name = "customers"
     metric = METRICS[name]
@@ -328,7 +341,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
 
 def _order_share(engine: "Engine", plan: Plan, metric, part: dict) -> "AnswerCard":
     """A country's or segment's share of all revenue (orders, units): anonymous orders count in the whole."""
-    query = engine.templates.order_share(metric, part, plan.period_obj)
+    query = engine.templates.order_share(metric, part, plan.period_obj, plan.exclude)
     rows, cols = engine.run(query)
     p, whole, value = rows[0]
     fmt = engine.fmt

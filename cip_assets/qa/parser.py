@@ -22,12 +22,22 @@ from cip_assets.qa.plan import MAX_ROWS, Plan
 
 MAX_QUESTION_CHARS = 500
 
+# the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
+REVENUE_NOUNS = r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*"
+# two-letter country codes, read only where typed in capitals ("rev FR 2011"), for the countries in the data
+COUNTRY_CODES = {"GB": "United Kingdom", "UK": "United Kingdom", "FR": "France", "DE": "Germany", "ES": "Spain",
+                 "IT": "Italy", "NL": "Netherlands", "BE": "Belgium", "CH": "Switzerland", "PT": "Portugal",
+                 "AU": "Australia", "JP": "Japan", "NO": "Norway", "SE": "Sweden", "DK": "Denmark", "FI": "Finland",
+                 "AT": "Austria", "PL": "Poland", "IE": "EIRE", "US": "USA", "CA": "Canada", "GR": "Greece",
+                 "CY": "Cyprus", "IL": "Israel", "IS": "Iceland", "BR": "Brazil", "MT": "Malta", "CZ": "Czech Republic",
+                 "LT": "Lithuania", "SG": "Singapore", "AE": "United Arab Emirates", "SA": "Saudi Arabia",
+                 "BH": "Bahrain", "ZA": "RSA", "LB": "Lebanon"}
 # measures a question can ask "per customer" (an average over customers who bought)
 BUYER_MEASURES = ("revenue", "orders", "gross_revenue", "quantity")
 # metrics that only make sense as a mean over customers
 MEAN_METRICS = ("age", "churn_probability", "purchase_probability", "rating", "recency")
 METRIC_PATTERNS: list[tuple[str, str]] = [
-    ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket|"
+    ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket|\baverage order\b(?!s)|"
             r"\b(spend|spending|spent|revenue|sales|value|takings)\s+(per|an|a|each)\s+(order|basket|transaction|invoice)\b"),
     ("cancellation_rate", r"cancell?ation rate|cancel rate"),
     ("return_rate", r"return rate|returns rate"),
@@ -35,7 +45,12 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                       r"excluding|without|ignoring|disregarding) (the )?returns\b"),
     ("products", r"\b(how many|number of|count of|count the)\s+(different|distinct|unique)\s+(products|items|skus|articles|"
                  r"stock codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|stock codes)\b"),
-    ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b"),
+    ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b|"
+                  r"\bnumber of (different |distinct )?(countries|markets)\b"),
+    ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?ed\b|"
+                          r"\bcancell?ed (revenue|value|amount|sales)\b"),
+    ("cancelled_units", r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|items|pieces) (were |was |got |been )*"
+                        r"cancell?ed\b"),
     ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been )*"
                         r"cancell?ed\b"),
     ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
@@ -44,7 +59,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*"),
     ("returned_lines", r"\breturned (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
                        r"\breturned\b"),
-    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|\bvolume\b|\bitems sold\b|\bhow many items\b|\b(best|top|most)[ -]?sell\w*"),
+    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|(?<!order )\bvolume\b|\bitems sold\b|\bhow many items\b|\b(best|top|most)[ -]?sell\w*"),
     ("churn_rate", r"churn rate|churned share|attrition"),
     ("purchase_probability", r"purchase probabilit\w*|propensity|probability (of|to) (buy|purchase)\w*|"
                              r"likel\w* to (buy|purchase)|chance of (buying|purchasing)"),
@@ -53,15 +68,17 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("expected_spend_90d", r"expected spend"),
     ("value_12m", r"12.?months? value|\bclv\b|\bltv\b|lifetime value|customer value|predicted value|future value|"
                   r"\bvalue\b"),
-    ("new_customers", r"\bnew (customers|buyers|clients|shoppers)|acquisitions?|acquir(ed|ing)"),
-    ("active_customers", r"\bactive (customers|buyers|clients)"),
+    ("new_customers", r"\bnew (customers|buyers|clients|shoppers)|acquisitions?|acquir(ed|ing)|"
+                      r"\bfirst[- ]time (customers|buyers|clients|shoppers|purchasers)\b"),
+    ("active_customers", r"\bactive (customers|buyers|clients)|\b(customers|buyers|clients|shoppers) (were|are|was|who were|"
+                         r"that were|being) active\b"),
     ("returning_customers", r"\b(returning|existing) (customers|buyers|clients|shoppers)\b"),
     ("rating", r"\bratings?\b|\bstars\b"),
     ("recency", r"\brecency\b|days since (the )?last"),
     ("age", r"\bage\b|\bhow old\b|\bolder\b|\byounger\b"),
     ("revenue", r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bsold\b|"
                 r"\bearn\w*|\bsell\b|\bbring in\b|\bbrought in\b|\bbrings in\b|\bgenerat\w*|\bselling\b"),
-    ("orders", r"\borders?\b|\bpurchases\b|\btransactions?\b|\binvoices?\b"),
+    ("orders", r"\border (volume|count|numbers)\b|\borders?\b|\bpurchases\b|\btransactions?\b|\binvoices?\b"),
     ("customers", r"\bcustomers?\b|\bclients?\b|\bbuyers?\b|\bshoppers?\b|\bpeople\b|\busers?\b"),
 ]
 DIM_PATTERNS: list[tuple[str, str]] = [
@@ -72,11 +89,13 @@ DIM_PATTERNS: list[tuple[str, str]] = [
     ("segment", r"\bsegments?\b"),
     ("risk_band", r"\brisk bands?\b|\bbands?\b"),
     ("gender", r"\bgenders?\b"),
-    ("product", r"\bproducts?\b|\bitems?\b|\bsku\w*\b|\barticles?\b"),
+    ("product", r"\bproducts?\b|\bitems?\b|\bsku\w*\b|\barticles?\b|\bstock ?codes?\b"),
     ("day", r"\b(which|what|the|busiest|best|worst|top|bottom)\s+(\w+\s+)?(days?|dates?)\b"),
     ("weekday", r"\bweekdays?\b|\bday of (the )?week\b|\bdays of (the )?week\b"),
     ("hour", r"\bhours?\b|\btime of day\b"),
     ("month", r"\bmonths?\b"),
+    ("quarter", r"\bquarters?\b"),
+    ("year", r"\byears?\b"),
     ("week", r"\bweeks?\b"),
     ("customer", r"\bcustomers\b|\bclients\b|\bbuyers\b|\bcustomer\b"),
 ]
@@ -90,7 +109,8 @@ TOP_N = re.compile(r"\b(?:top|bottom|best|worst|first|largest|biggest|smallest|h
                    r"\b(?:which|what|the)\s+" + _NUM + r"\s+[a-z]")
 
 EXCLUDE = re.compile(r"\b(excluding|exclude|excluded|except(?: for)?|other than|outside(?: of)?|apart from|"
-                     r"aside from|not counting|leaving out|but not|besides|not in|not from)\b")
+                     r"aside from|not counting|leaving out|but not|besides|not in|not from|ignoring|disregarding|"
+                     r"leaving aside|setting aside|non)\b")
 # conditions on each customer's number of (completed) orders
 ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
     (r"\b(?:without|with no|with zero|no|zero|never)\s+(?:an?\s+)?(?:orders?|purchases?)\b|\bnever (?:bought|ordered|purchased)\b|"
@@ -109,7 +129,7 @@ ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
      lambda m: ["=", 2]),
     (r"\b(?:more than|over|above)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b", lambda m: [">", _num(m.group(1))]),
     (r"\b(?:at least|minimum of|a minimum of)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b|\b" + _NUM
-     + r"\s+or more\s+(?:orders?|purchases?|times)\b|\b" + _NUM + r"\s+(?:orders?|purchases?) or more\b",
+     + r"\s+or more\s+(?:orders?|purchases?|times)\b|\b" + _NUM + r"\s+(?:orders?|purchases?|times) or more\b",
      lambda m: [">=", _num(m.group(1) or m.group(2) or m.group(3))]),
     (r"\b(?:fewer than|less than|under|below)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b",
      lambda m: ["<", _num(m.group(1))]),
@@ -123,9 +143,12 @@ ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
 # orders placed without a customer id (guest checkouts): no customer, no country
 ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders?|customers?|checkouts?|buyers?|"
              r"shoppers?|sales|purchases))?|\b(without|with no|no|missing)\s+(an?\s+)?customer\s+(id|ids|number|numbers)\b")
+# orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(DAY_NAMES) + r")s?|(weekends?))\b")
 # filter words: churn status and risk
 CHURN_WORDS = r"\b(churned|lapsed|lost customers|inactive)\b"
-NOT_CHURN_WORDS = r"\b(not churned|still active|retained)\b"
+NOT_CHURN_WORDS = r"\b(not churned|non[- ]?churned|still active|retained)\b"
 RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
 
 # grammar: words that carry no content of their own
@@ -139,11 +162,23 @@ amount total totals overall sum whole entire altogether combined all-time ever t
 within between into over under up out down about around some both either neither whether if much many
 data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
-net something anything actually single set dataset inclusive located based fall falls belong belongs
+net something anything actually single set dataset inclusive located based fall falls belong belongs sit sits
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
     (r"\b(?:take|takes|took|taken|taking|rake|raked)\s+in\b", "revenue"),
+    (r"\bhow much (?:money )?(?:did|do|does|have|has) (?:we|you|the company|the business|the shop|the store|it) "
+     r"(?:make|made|earn|earned|bring in|brought in)\b", "how much revenue did we"),
+    (r"\brev\b", "revenue"),
+    (r"\bno\.\s*of\b|\bnum\.?\s+of\b|#\s*of\b", "number of"),
+    (r"\b(?:best|top)[- ]?sellers?\b|\bbest[- ]selling (?:products|items|lines)\b", "top products"),
+    (r"\bsellers\b", "products"),
+    (r"\b(?:came|come|comes|coming|sent|send)\s+back(?:\s+as\s+returns?)?\b", "returned"),
+    (r"\brfm[- ](?:scored|scoring)\s+customers\b", "customers"),
+    (r"\brfm\s+(?:segment|group|class|bucket|tier|category)(s?)\b|\b(?:segment|group)s?\s+in\s+rfm\b", r"segment\1"),
+    (r"\b(?:group|segment)\s+members\b|\bmembers\b", "customers"),
+    (r"\b(\w+)'ve\b", r"\1 have"),
+    (r"\bmon(?:day)?\s*(?:to|-|through)\s*sun(?:day)?\b", " "),
     (r"\bturn(?:ed|s)?\s+over\b", "turnover"),
     (r"\b(?:shift|shifted|shifting)\b|\b(?:went|go|gone|going)\s+out\b", "sold"),
     (r"\b(?:big\s+)?spenders\b", "customers by revenue"),
@@ -156,9 +191,12 @@ REWRITES: list[tuple[str, str]] = [
 ]
 # content words of the grammar, for respelling a mistyped one ("revnue", "custmers")
 _PATTERN_TEXT = " ".join([p for _, p in METRIC_PATTERNS + DIM_PATTERNS + RULES] + sorted(FUNCTION_WORDS | PROTECTED))
-VOCABULARY = sorted({w for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", _PATTERN_TEXT))})
+VOCABULARY = sorted({w for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", _PATTERN_TEXT))}
+                    | {"january", "february", "march", "april", "june", "july", "august", "september", "october",
+                       "november", "december", "receive", "received", "cancelled", "returned", "quarter", "weekend",
+                       "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all time|on record|as a whole|break(?:s|ing)? (?:it )?down|"
-                            r"breakdown|"
+                            r"breakdown|split (?:up )?by|"
                             r"how much|how many|number of|amount of|what was|what is|what were|what are|"
                             r"could you|can you|would you|tell me|show me|give me|i want|i need|i'd like|"
                             r"do we|did we|have we|does it|were there|was there|is there|are there)\b")
@@ -256,6 +294,9 @@ class Parser:
             if re.search(pattern, text):
                 metric = name
                 break
+        if metric == "revenue" and not re.search(REVENUE_NOUNS, text):  # "which weekday brings in the most orders"
+            metric = next((alt for alt in ("orders", "customers", "quantity")
+                           if re.search(dict(METRIC_PATTERNS)[alt], text)), metric)
         if metric == "revenue" and re.search(r"\bhow many\b", text) and (codes or any(m.kind == "product" for m in mentions)) \
                 and not re.search(r"revenue|sales|turnover|takings|spend|spent|money|income|earn", text):
             metric = "quantity"  # "how many JUMBO BAG RED RETROSPOT did we sell": units
@@ -325,17 +366,20 @@ class Parser:
             filters["product_code"] = slots.product_codes[0]
         if re.search(ANONYMOUS, low):
             filters["anonymous"] = True
-        if re.search(CHURN_WORDS, low) and "segment" not in multi:
-            filters["churned"] = True
-        elif re.search(NOT_CHURN_WORDS, low):
+        days = _weekdays(low)
+        if days:
+            filters["weekday"] = days
+        if re.search(NOT_CHURN_WORDS, low):
             filters["churned"] = False
+        elif re.search(CHURN_WORDS, low) and "segment" not in multi:
+            filters["churned"] = True
         return filters, [[k, v] for k, v in multi.items() if len(v) >= 2]
 
     # ------------------------------------------------------------------ the plan
     def parse(self, q: str, previous: Plan | None = None) -> Plan:
         """The plan of a question; paraphrases are rewritten first, and a mistyped grammar word is respelled once
         (the words of the card say so) before the parser gives up on it."""
-        said = _rewrite(q)
+        said = self._country_codes(_rewrite(q))
         try:
             plan = self._parse(said, previous)
         except NotUnderstood as err:
@@ -351,6 +395,20 @@ class Parser:
         if not plan.follow_up:
             plan.question = q
         return plan
+
+    def _country_codes(self, q: str) -> str:
+        countries = set(self.gaz.values.get("country", []))
+
+        def name(m: re.Match) -> str:
+            code = m.group(0)
+            country = COUNTRY_CODES.get(code)
+            if country == "EIRE" and country not in countries:
+                country = "Ireland"
+            if country == "USA" and country not in countries:
+                country = "United States"
+            return country if country in countries and code not in ("US", "UK") else code
+
+        return re.sub(r"\b[A-Z]{2}\b", name, q)
 
     def _parse(self, q: str, previous: Plan | None = None) -> Plan:
         low = q.lower()
@@ -466,8 +524,11 @@ class Parser:
             cover(pattern, f"question {name}")
         cover(EXCLUDE.pattern, "excluding")
         cover(ANONYMOUS, "orders without a customer id")
+        cover(WEEKDAY_FILTER, "placed on these weekdays")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS + r"|\bnot\b", "churn status")
+        cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"
+              r"receive|received|get|got|contain|contains|contained|containing|include|includes|included|"
               r"purchasing|shop|shopped|shopping|place|places|placing|placed|made|completed|sell|sells|sold|spend|spent|"
               r"appear|appears|appeared|feature|features|featured)\b", "orders")
         if slots.metric == "new_customers":
@@ -552,6 +613,13 @@ class Parser:
         if hit:
             return hit[0], self.glossary[hit[0]]
         return None
+
+
+def _weekdays(text: str) -> list[str]:
+    out = []
+    for m in re.finditer(WEEKDAY_FILTER, text):
+        out += [m.group(1).capitalize()] if m.group(1) else ["Saturday", "Sunday"]
+    return list(dict.fromkeys(out))
 
 
 def _rewrite(q: str) -> str:

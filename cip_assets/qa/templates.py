@@ -106,6 +106,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("returned_lines", "returned order lines", "sum(returned_lines)", "avg(returned_lines)", None, "int",
            ("returned_lines",)),
     Metric("returned_units", "units returned", None, None, None, "int"),
+    Metric("cancelled_units", "units cancelled", None, None, None, "int"),
+    Metric("cancelled_revenue", "value of cancelled lines", None, None, None, "money"),
     Metric("returned_revenue", "returned revenue", None, None, "sum(returned_revenue)", "money"),
 ]}
 ORDER_EXPR = {
@@ -117,6 +119,7 @@ ORDER_EXPR = {
     "quantity": "sum(units)", "cancelled_orders": "count(*) FILTER (WHERE is_cancelled)",
     "cancelled_lines": "sum(cancelled_lines)", "returned_lines": "sum(returned_lines)",
     "returned_units": "sum(returned_units)", "returned_revenue": "sum(returned_revenue)",
+    "cancelled_units": "sum(cancelled_units)", "countries": "count(DISTINCT country) FILTER (WHERE is_completed)",
     "gross_revenue": "sum(gross_revenue)",
 }
 PRODUCT_EXPR = {"revenue": "sum(revenue)", "quantity": "sum(quantity)", "orders": "sum(orders)",
@@ -159,7 +162,7 @@ class NotAvailable(Exception):
 
 _SQL_WORDS = set("""select from where group by order limit and or not in is null nulls last first desc asc case when
 then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
-min max any_value arg_max nullif coalesce date_trunc round abs""".split())
+min max any_value arg_max nullif coalesce date_trunc round abs dayname hour""".split())
 
 
 def check_sql(sql: str) -> None:
@@ -198,6 +201,11 @@ def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | 
     for kind, value in filters.items():
         if kind == "anonymous" and columns is ORDER_DIMS:  # orders placed without a customer id
             clauses.append("customer_id IS NULL" if value else "customer_id IS NOT NULL")
+            continue
+        if kind == "weekday" and columns is ORDER_DIMS:  # orders placed on a Friday, at weekends
+            days = list(value) if isinstance(value, (list, tuple)) else [value]
+            clauses.append(f"dayname(order_date) IN ({', '.join('?' for _ in days)})")
+            params += days
             continue
         if kind not in columns:
             raise NotAvailable(f"{what} are not kept by {DIM_LABEL.get(kind, kind)}")
@@ -329,13 +337,13 @@ class Templates:
         return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY {col} "
                      f"ORDER BY value {order} NULLS LAST, {col} LIMIT ?", params + [n], ORDER_MART)
 
-    def order_share(self, metric: Metric, part: dict, period) -> Query:
+    def order_share(self, metric: Metric, part: dict, period, part_exclude: dict | None = None) -> Query:
         """part / whole over order_facts: the whole is every order of the period, anonymous ones included."""
         whole = {"revenue": "sum(revenue)", "orders": "count(*) FILTER (WHERE is_completed)",
                  "quantity": "sum(units)"}.get(metric.name)
         if whole is None:
             raise NotAvailable(f"a share of {metric.label} does not add up")
-        cond, cond_params = self._order_where(part, None, None)
+        cond, cond_params = self._order_where(part, part_exclude, None)
         cond = cond.replace(" WHERE ", "", 1)
         filtered = {"revenue": f"sum(revenue) FILTER (WHERE {cond})",
                     "orders": f"count(*) FILTER (WHERE is_completed AND {cond})",
@@ -375,10 +383,12 @@ class Templates:
         where, params = self._product_where(filters, exclude, period)
         return Query(f"SELECT {expr} AS value FROM {PRODUCT_MART}{where}", params, PRODUCT_MART)
 
-    def product_series(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
-        expr = self._product_expr(metric, single_month=True)  # one value per month
+    def product_series(self, metric: Metric, filters: dict, exclude: dict | None, period, grain: str = "month") -> Query:
+        expr = self._product_expr(metric, single_month=grain == "month")  # one value per month, quarter or year
         where, params = self._product_where(filters, exclude, period)
-        return Query(f"SELECT month_start AS month, {expr} AS value FROM {PRODUCT_MART}{where} GROUP BY 1 ORDER BY 1",
+        bucket = f"CAST(date_trunc('{grain}', month_start) AS DATE)" if grain in ("quarter", "year") else "month_start"
+        label = grain if grain in ("quarter", "year") else "month"
+        return Query(f"SELECT {bucket} AS {label}, {expr} AS value FROM {PRODUCT_MART}{where} GROUP BY 1 ORDER BY 1",
                      params, PRODUCT_MART)
 
     # ---------------------------------------------------------------- customer-level aggregates
@@ -426,13 +436,17 @@ class Templates:
         return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {table}{where} GROUP BY {col} ORDER BY {col}",
                      params, table)
 
-    def customer_share(self, metric: Metric, part: dict, base: dict) -> Query:
+    def customer_share(self, metric: Metric, part: dict, base: dict, orders_condition: list | None = None) -> Query:
         expr = metric.customer_expr if metric.name in ("customers", "revenue", "orders", "value_12m") else None
         if expr is None:
             raise NotAvailable(f"a share of {metric.label} does not add up")
         table = self.require_customer(list(metric.needs))
-        part_where, part_params = self.where(part)
-        base_where, base_params = self.where(base)
+        part_where, part_params = self.where(part, orders_condition=orders_condition)
+        base_where, base_params = self.where(base, orders_condition=[">", 0] if orders_condition else None)
+        for kind in ("risk_band", "segment", "persona"):  # a scored attribute's share is among the scored customers
+            col = CUSTOMER_DIMS[kind]
+            if kind in part and col in self._customer_cols():
+                base_where = (base_where + " AND " if base_where else " WHERE ") + f"{col} IS NOT NULL"
         cond = part_where.replace(" WHERE ", "", 1)
         inner = "1" if metric.name == "customers" else metric.needs[0]
         filtered = (f"count(*) FILTER (WHERE {cond})" if metric.name == "customers"
@@ -512,6 +526,16 @@ class Templates:
                          f"WHERE order_date >= ? AND order_date < ?")
             params += [p.label, p.start, p.end]
         return Query(" UNION ALL ".join(parts), params, "marts.daily_kpis")
+
+    def order_activity_ranking(self, metric: Metric, dim: str, filters: dict, exclude: dict | None, period, n: int,
+                               descending: bool) -> Query:
+        """Orders (revenue, ...) by weekday or hour of the order, over any period and filter."""
+        expr = self._order_expr(metric)
+        where, params = self._order_where(filters, exclude, period)
+        col = "dayname(ordered_at)" if dim == "weekday" else "hour(ordered_at)"
+        order = "DESC" if descending else "ASC"
+        return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY 1 "
+                     f"ORDER BY value {order} NULLS LAST, 1 LIMIT ?", params + [n], ORDER_MART)
 
     def activity_ranking(self, metric: Metric, dim: str, n: int, descending: bool) -> Query:
         if metric.name not in ("orders", "revenue") or not self._has("marts.activity_heatmap"):
