@@ -18,7 +18,8 @@ pytestmark = pytest.mark.engines  # make test-engines
 
 SESSION_MODELS = ("intermediate.int_sessionised_events", "marts.event_sessions")
 ORDER_MODELS = ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpis", "marts.monthly_kpis",
-                "intermediate.int_product_months", "marts.product_sales_monthly", "marts.order_facts",
+                "intermediate.int_product_months", "marts.product_sales_monthly", "intermediate.int_product_country_months",
+                "marts.product_country_monthly", "marts.order_facts",
                 "marts.funnel_daily")
 
 
@@ -88,7 +89,8 @@ def test_new_order_lines_rebuild_only_their_orders_and_periods_and_match_a_full_
     config = write_config(tmp_path / "conf", [{"name": "synthetic", "adapter": "synthetic", "customers": 300,
                                                "seed": 7}])
     monkeypatch.setenv("CIP_CONFIG", str(config))
-    marts = ("daily_kpis", "weekly_kpis", "monthly_kpis", "funnel_daily", "product_sales_monthly", "order_facts")
+    marts = ("daily_kpis", "weekly_kpis", "monthly_kpis", "funnel_daily", "product_sales_monthly", "product_country_monthly",
+             "order_facts")
     assert build_marts(cip_home, marts=marts).success
     warehouse = cip_home / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:

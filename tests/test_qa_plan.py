@@ -123,6 +123,33 @@ def test_cancelled_orders_are_a_measure(engine, wh):
     assert card.status == "answered" and card.value == gold, card.answer
 
 
+def test_top_products_in_one_country_by_stock_code(engine, wh):
+    gold = wh.execute("""
+        SELECT l.product_id, sum(CASE WHEN line_status = 'completed' THEN quantity WHEN line_status = 'returned'
+                                      THEN -quantity ELSE 0 END) AS units
+        FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE c.country = 'France' AND l.product_id IS NOT NULL GROUP BY 1 ORDER BY units DESC, 1 LIMIT 3""").fetchall()
+    card = engine.ask("top 3 products by units sold to French customers")
+    assert card.status == "answered" and "product_country_monthly" in card.sql, card.answer
+    assert [(r[2], r[1]) for r in card.table["rows"]] == [(g[0], g[1]) for g in gold]
+
+
+def test_weekday_ranking_over_a_period_and_guest_orders(engine, wh):
+    gold = wh.execute("""
+        SELECT dayname(min(ordered_at)) AS day, count(*) FROM (
+            SELECT order_id, min(ordered_at) AS ordered_at FROM staging.stg_order_lines GROUP BY 1
+            HAVING bool_or(line_status = 'completed')) WHERE year(ordered_at) = (
+            SELECT max(year(ordered_at)) FROM staging.stg_order_lines) GROUP BY dayname(ordered_at)
+        ORDER BY 2 DESC, 1 LIMIT 1""").fetchall()
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    card = engine.ask(f"which weekday had the most orders in {year}")
+    assert card.status == "answered" and card.table["rows"][0][1] == gold[0][1], card.answer
+    (guests,), = wh.execute("""SELECT count(DISTINCT order_id) FROM staging.stg_order_lines
+                               WHERE customer_id IS NULL AND line_status = 'completed'""").fetchall()
+    card = engine.ask("how many orders were placed by guests without a customer id")
+    assert card.status == "answered" and card.value == guests, card.answer
+
+
 # ---------------------------------------------------------------- safe and bounded
 
 def test_limit_is_capped_whatever_the_digits(engine):

@@ -387,6 +387,11 @@ class Engine:
                 bits.append(f"the {v} segment")
             elif k == "category":
                 bits.append(f"category {v}")
+            elif k in ("scored", "rfm_scored", "anonymous"):
+                bits.append({"scored": "customers the churn model scored", "rfm_scored": "customers with an RFM segment",
+                             "anonymous": "orders without a customer id"}[k])
+            elif k == "weekday":
+                bits.append("orders placed on " + " or ".join(v if isinstance(v, list) else [v]))
             else:
                 bits.append(f"{DIM_LABEL.get(k, k)} {v}")
         return ", ".join(bits) if bits else "all customers"

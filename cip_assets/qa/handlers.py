@@ -318,6 +318,17 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         answer = (f"{engine.fmt(value, 'share')} of customers who bought have {op} {k} orders "
                   f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
+    periods = plan.periods_obj
+    if len(periods) == 2 and not filters and not plan.exclude:  # "what share of 2011 revenue came in Q4"
+        whole, part = sorted(periods, key=lambda p: p.end - p.start, reverse=True)
+        if whole.start <= part.start and part.end <= whole.end and part != whole:
+            metric = METRICS[name if name in ("revenue", "orders", "quantity", "new_customers") else "revenue"]
+            query = t.kpi_period_share(metric, part, whole)
+            rows, cols = engine.run(query)
+            p, total, value = rows[0]
+            answer = (f"{engine.fmt(value, 'share')} of {metric.label} in {whole.label} came in {part.label} "
+                      f"({engine.fmt(p, metric.kind)} of {engine.fmt(total, metric.kind)}).")
+            return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
     if name not in ("customers", "revenue", "orders", "value_12m"):
         name = "customers"
     metric = METRICS[name]
@@ -326,8 +337,8 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
                                            "customers, ...)")
     if plan.period or plan.exclude or plan.orders_condition or _has_product(plan):
         raise NotAvailable("shares of customers are computed over their whole history, without exclusions or products")
-    geo = {k: v for k, v in filters.items() if k in ("country", "city")}
-    other = {k: v for k, v in filters.items() if k not in ("country", "city")}
+    geo = {k: v for k, v in filters.items() if k in ("country", "city", "scored", "rfm_scored")}
+    other = {k: v for k, v in filters.items() if k not in geo}
     part, base = (other, geo) if name == "customers" and geo and other else (filters, {})
     query = t.customer_share(metric, part, base)
     rows, cols = engine.run(query)

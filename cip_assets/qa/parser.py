@@ -50,12 +50,12 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?ed\b|"
                           r"\bcancell?ed (revenue|value|amount|sales)\b"),
     ("cancelled_units", r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|items|pieces) (were |was |got |been )*"
-                        r"cancell?ed\b"),
+                        r"cancell?ed\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) cancell?ed\b"),
     ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been )*"
                         r"cancell?ed\b"),
     ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
     ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\b(units|items|pieces) (were |was |got |been |sent )*"
-                       r"(returned|sent back)\b"),
+                       r"(returned|sent back)\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) returned\b"),
     ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*"),
     ("returned_lines", r"\breturned (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
                        r"\breturned\b"),
@@ -146,6 +146,9 @@ ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders
 # orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(DAY_NAMES) + r")s?|(weekends?))\b")
+# "scored customers": those the churn model scored; "RFM-scored": those with an RFM segment
+RFM_SCORED = r"\brfm[- ]?(scored|scoring)\b"
+SCORED_WORDS = r"\b(churn[- ])?scored\b"
 # filter words: churn status and risk
 CHURN_WORDS = r"\b(churned|lapsed|lost customers|inactive)\b"
 NOT_CHURN_WORDS = r"\b(not churned|non[- ]?churned|still active|retained)\b"
@@ -174,20 +177,19 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:best|top)[- ]?sellers?\b|\bbest[- ]selling (?:products|items|lines)\b", "top products"),
     (r"\bsellers\b", "products"),
     (r"\b(?:came|come|comes|coming|sent|send)\s+back(?:\s+as\s+returns?)?\b", "returned"),
-    (r"\brfm[- ](?:scored|scoring)\s+customers\b", "customers"),
     (r"\brfm\s+(?:segment|group|class|bucket|tier|category)(s?)\b|\b(?:segment|group)s?\s+in\s+rfm\b", r"segment\1"),
     (r"\b(?:group|segment)\s+members\b|\bmembers\b", "customers"),
     (r"\b(\w+)'ve\b", r"\1 have"),
     (r"\bmon(?:day)?\s*(?:to|-|through)\s*sun(?:day)?\b", " "),
     (r"\bturn(?:ed|s)?\s+over\b", "turnover"),
     (r"\b(?:shift|shifted|shifting)\b|\b(?:went|go|gone|going)\s+out\b", "sold"),
+    (r"\b(?:went|gone|go|going)\s+to\b", "sold to"),
     (r"\b(?:big\s+)?spenders\b", "customers by revenue"),
     (r"\blifetime\s+(?:spend|spending|revenue|sales)\b", "revenue"),
     (r"\bper\s+(?:buyer|client|shopper|head|purchaser)\b", "per customer"),
     (r"\bat\s+(high|medium|low)\s+risk\s+of\s+(?:churn\w*|leaving|lapsing)\b", r"\1 risk"),
     (r"\b(high|medium|low)[- ]risk\s+(?:of\s+)?churn(?:ing)?\b|\b(high|medium|low)[- ]churn[- ]risk\b", r"\1\2 risk"),
     (r"\brfm\s+(segments?)\b", r"\1"),
-    (r"\bscored\s+customers\b", "customers"),
 ]
 # content words of the grammar, for respelling a mistyped one ("revnue", "custmers")
 _PATTERN_TEXT = " ".join([p for _, p in METRIC_PATTERNS + DIM_PATTERNS + RULES] + sorted(FUNCTION_WORDS | PROTECTED))
@@ -364,6 +366,10 @@ class Parser:
                 filters[kind] = vals[0]
         if slots.product_codes:
             filters["product_code"] = slots.product_codes[0]
+        if re.search(RFM_SCORED, low):
+            filters["rfm_scored"] = True
+        elif re.search(SCORED_WORDS, low):
+            filters["scored"] = True
         if re.search(ANONYMOUS, low):
             filters["anonymous"] = True
         days = _weekdays(low)
@@ -524,6 +530,7 @@ class Parser:
             cover(pattern, f"question {name}")
         cover(EXCLUDE.pattern, "excluding")
         cover(ANONYMOUS, "orders without a customer id")
+        cover(RFM_SCORED + "|" + SCORED_WORDS, "customers with a score")
         cover(WEEKDAY_FILTER, "placed on these weekdays")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS + r"|\bnot\b", "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")

@@ -33,6 +33,8 @@ ALLOWED: dict[str, set[str]] = {
                                "product_b_orders", "pair_orders", "lift"},
     "marts.product_sales_monthly": {"month_start", "product_id", "product_name", "category", "revenue", "quantity",
                                     "orders", "customers"},
+    "marts.product_country_monthly": {"month_start", "product_id", "product_name", "country", "revenue", "quantity",
+                                      "returned_units", "cancelled_units", "orders", "customers"},
     "marts.order_facts": {"order_id", "customer_id", "country", "segment", "favourite_category", "ordered_at",
                           "order_date", "month_start", "is_completed", "is_cancelled", "lines", "cancelled_lines",
                           "returned_lines", "units", "returned_units", "cancelled_units", "gross_revenue",
@@ -48,6 +50,7 @@ ALLOWED["marts.customer_360"] = ALLOWED["marts.customer_scores"] - {"churn_proba
                                                                      "segment_name", "persona", "frequency"}
 
 PRODUCT_MART = "marts.product_sales_monthly"  # needed mart (product x month); used when published
+PRODUCT_COUNTRY_MART = "marts.product_country_monthly"  # product x month x customer country
 ORDER_MART = "marts.order_facts"               # one row per order: any measure by country/segment over a period
 
 
@@ -123,6 +126,7 @@ ORDER_EXPR = {
     "gross_revenue": "sum(gross_revenue)",
 }
 PRODUCT_EXPR = {"revenue": "sum(revenue)", "quantity": "sum(quantity)", "orders": "sum(orders)",
+                "returned_units": "sum(returned_units)", "cancelled_units": "sum(cancelled_units)",
                 "customers": "sum(customers)", "products": "count(DISTINCT product_id) FILTER (WHERE orders > 0)"}
 for _name, _metric in METRICS.items():
     _metric.order_expr = ORDER_EXPR.get(_name)
@@ -192,7 +196,10 @@ def check_sql(sql: str) -> None:
 
 
 PRODUCT_COLUMNS = {"product": "product_name", "product_code": "product_id", "category": "category"}
+PRODUCT_COUNTRY_COLUMNS = {"product": "product_name", "product_code": "product_id", "country": "country"}
+COUNTRY_MART_ONLY = ("returned_units", "cancelled_units")  # product measures only the product x country mart keeps
 BUYER_AVERAGES = ("revenue", "orders", "gross_revenue")
+SCORED = {"scored": "risk_band", "rfm_scored": "segment"}  # "scored customers": those the churn model / RFM covers
 
 
 def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | None, what: str) -> tuple[list, list]:
@@ -212,7 +219,7 @@ def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | 
         if isinstance(value, (list, tuple)):  # "either Hibernating or Lost"
             clauses.append(f"{columns[kind]} IN ({', '.join('?' for _ in value)})")
             params += list(value)
-        elif columns is PRODUCT_COLUMNS and kind == "product":  # a name: the stock code that sells most under it
+        elif kind == "product" and columns.get("product") == "product_name":  # a name: the code that sells most under it
             clauses.append(f"product_id = (SELECT product_id FROM {PRODUCT_MART} WHERE product_name = ? "
                            "GROUP BY product_id ORDER BY sum(orders) DESC, product_id LIMIT 1)")
             params.append(value)
@@ -258,6 +265,9 @@ class Templates:
             if kind == "churned":
                 self.require_customer(["is_churned"])
                 clauses.append("is_churned" if value else "NOT is_churned")
+            elif kind in SCORED:  # the customers a model or the RFM scoring covers
+                self.require_customer([SCORED[kind]])
+                clauses.append(f"{SCORED[kind]} IS NOT NULL")
             elif kind in CUSTOMER_DIMS:
                 col = CUSTOMER_DIMS[kind]
                 self.require_customer([col])
@@ -291,7 +301,16 @@ class Templates:
     def _order_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list]:
         if not self._has(ORDER_MART):
             raise NotAvailable(f"{ORDER_MART} (one row per order) is not published; rebuild the marts")
-        clauses, params = _equal_and_excluded(ORDER_DIMS, filters, exclude, "orders in a published mart")
+        native = set(ORDER_DIMS) | {"anonymous", "weekday"}
+        by_customer = {k: v for k, v in filters.items() if k not in native}
+        not_customer = {k: v for k, v in (exclude or {}).items() if k not in native}
+        clauses, params = _equal_and_excluded(ORDER_DIMS, {k: v for k, v in filters.items() if k in native},
+                                              {k: v for k, v in (exclude or {}).items() if k in native},
+                                              "orders in a published mart")
+        if by_customer or not_customer:  # a customer attribute the order facts do not carry (risk band, churned...)
+            where, more = self.where(by_customer, exclude=not_customer)
+            clauses.append(f"customer_id IN (SELECT customer_id FROM {self.require_customer([])}{where})")
+            params += more
         if period is not None:
             clauses.append("order_date >= ? AND order_date < ?")
             params += [period.start, period.end]
@@ -360,10 +379,20 @@ class Templates:
                      q.params + [n], q.table)
 
     # ---------------------------------------------------------------- products (the product x month mart)
-    def _product_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list]:
-        if not self._has(PRODUCT_MART):
-            raise NotAvailable(f"{PRODUCT_MART} (product x month) is not published")
-        clauses, params = _equal_and_excluded(PRODUCT_COLUMNS, filters, exclude, "product sales")
+    def _product_mart(self, metric: Metric, filters: dict, exclude: dict | None) -> str:
+        """The product x month mart, or the product x month x country one where a country or a measure needs it."""
+        if "country" in filters or "country" in (exclude or {}) or metric.name in COUNTRY_MART_ONLY:
+            if not self._has(PRODUCT_COUNTRY_MART):
+                raise NotAvailable(f"{PRODUCT_COUNTRY_MART} (product x month x country) is not published")
+            return PRODUCT_COUNTRY_MART
+        return PRODUCT_MART
+
+    def _product_where(self, filters: dict, exclude: dict | None, period,
+                       mart: str = PRODUCT_MART) -> tuple[str, list]:
+        if not self._has(mart):
+            raise NotAvailable(f"{mart} (product x month) is not published")
+        columns = PRODUCT_COUNTRY_COLUMNS if mart == PRODUCT_COUNTRY_MART else PRODUCT_COLUMNS
+        clauses, params = _equal_and_excluded(columns, filters, exclude, "product sales")
         if period is not None:
             if period.start.day != 1 or period.end.day != 1:
                 raise NotAvailable("product sales are kept by calendar month; ask for whole months")
@@ -380,16 +409,18 @@ class Templates:
 
     def product_total(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
         expr = self._product_expr(metric, period is not None and period.is_single_month)
-        where, params = self._product_where(filters, exclude, period)
-        return Query(f"SELECT {expr} AS value FROM {PRODUCT_MART}{where}", params, PRODUCT_MART)
+        mart = self._product_mart(metric, filters, exclude)
+        where, params = self._product_where(filters, exclude, period, mart)
+        return Query(f"SELECT {expr} AS value FROM {mart}{where}", params, mart)
 
     def product_series(self, metric: Metric, filters: dict, exclude: dict | None, period, grain: str = "month") -> Query:
         expr = self._product_expr(metric, single_month=grain == "month")  # one value per month, quarter or year
-        where, params = self._product_where(filters, exclude, period)
+        mart = self._product_mart(metric, filters, exclude)
+        where, params = self._product_where(filters, exclude, period, mart)
         bucket = f"CAST(date_trunc('{grain}', month_start) AS DATE)" if grain in ("quarter", "year") else "month_start"
         label = grain if grain in ("quarter", "year") else "month"
-        return Query(f"SELECT {bucket} AS {label}, {expr} AS value FROM {PRODUCT_MART}{where} GROUP BY 1 ORDER BY 1",
-                     params, PRODUCT_MART)
+        return Query(f"SELECT {bucket} AS {label}, {expr} AS value FROM {mart}{where} GROUP BY 1 ORDER BY 1",
+                     params, mart)
 
     # ---------------------------------------------------------------- customer-level aggregates
     def customer_aggregate(self, metric: Metric, filters: dict, average: bool = False, period=None,
@@ -443,10 +474,6 @@ class Templates:
         table = self.require_customer(list(metric.needs))
         part_where, part_params = self.where(part, orders_condition=orders_condition)
         base_where, base_params = self.where(base, orders_condition=[">", 0] if orders_condition else None)
-        for kind in ("risk_band", "segment", "persona"):  # a scored attribute's share is among the scored customers
-            col = CUSTOMER_DIMS[kind]
-            if kind in part and col in self._customer_cols():
-                base_where = (base_where + " AND " if base_where else " WHERE ") + f"{col} IS NOT NULL"
         cond = part_where.replace(" WHERE ", "", 1)
         inner = "1" if metric.name == "customers" else metric.needs[0]
         filtered = (f"count(*) FILTER (WHERE {cond})" if metric.name == "customers"
@@ -515,6 +542,15 @@ class Templates:
         return Query(q.sql.rsplit(" ORDER BY", 1)[0] + f" ORDER BY value {order} NULLS LAST LIMIT ?",
                      q.params + [n], q.table)
 
+    def kpi_period_share(self, metric: Metric, part, whole) -> Query:
+        """The part of a period's total that fell in a period inside it ("2011 revenue earned in Q4")."""
+        if metric.kpi_expr is None or not metric.additive or not metric.kpi_expr.startswith("sum("):
+            raise NotAvailable(f"a share of {metric.label} over periods does not add up")
+        inner = metric.kpi_expr.replace("sum(", "sum(CASE WHEN order_date >= ? AND order_date < ? THEN ", 1)[:-1] + " END)"
+        return Query(f"SELECT {inner} AS part, {metric.kpi_expr} AS whole, {inner} / nullif({metric.kpi_expr}, 0) AS value "
+                     "FROM marts.daily_kpis WHERE order_date >= ? AND order_date < ?",
+                     [part.start, part.end, part.start, part.end, whole.start, whole.end], "marts.daily_kpis")
+
     def kpi_compare_periods(self, metric: Metric, periods: list) -> Query:
         if metric.kpi_expr is None:
             raise NotAvailable(f"{metric.label} over a period is not in the KPI marts")
@@ -551,7 +587,8 @@ class Templates:
         order = "DESC" if descending else "ASC"
         if self._has(PRODUCT_MART):
             expr = self._product_expr(metric, period is not None and period.is_single_month)
-            where, params = self._product_where(filters, exclude, period)
+            mart = self._product_mart(metric, filters, exclude) if dim == "product" else PRODUCT_MART
+            where, params = self._product_where(filters, exclude, period, mart)
             if dim == "category":
                 where = (where + " AND " if where else " WHERE ") + "category IS NOT NULL"
                 return Query(f"SELECT category AS category, {expr} AS value FROM {PRODUCT_MART}{where} "
@@ -559,8 +596,8 @@ class Templates:
                              params + [n], PRODUCT_MART)
             # a product is a stock code, named by the name it sold most under
             return Query(f"SELECT coalesce(arg_max(product_name, orders), product_id) AS product, {expr} AS value, "
-                         f"product_id AS stock_code FROM {PRODUCT_MART}{where} GROUP BY product_id "
-                         f"ORDER BY value {order} NULLS LAST, product_id LIMIT ?", params + [n], PRODUCT_MART)
+                         f"product_id AS stock_code FROM {mart}{where} GROUP BY product_id "
+                         f"ORDER BY value {order} NULLS LAST, product_id LIMIT ?", params + [n], mart)
         if metric.name == "orders" and period is None and not filters and not exclude and dim == "product" \
                 and self._has("marts.product_affinity"):
             return Query("WITH p AS (SELECT product_a_name AS product, max(product_a_orders) AS value "

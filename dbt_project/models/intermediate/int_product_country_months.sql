@@ -1,0 +1,55 @@
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    incremental_strategy='delete+insert',
+    unique_key='month_start',
+    on_schema_change='append_new_columns'
+) }}
+
+-- Product sales per calendar month and customer country (null: lines without a known customer), for product
+-- questions by country ("top products in France", "units of X outside the UK") and per product cancelled and
+-- returned units. Incremental on DuckDB like int_product_months: a build recomputes only the months a line
+-- loaded since the table's newest load falls in.
+
+with
+
+lines as (
+
+    select * from {{ ref('int_order_lines') }}
+    where product_id is not null
+    {%- if is_incremental_with('loaded_at') %}
+        and cast(date_trunc('month', order_date) as date) in (
+            select distinct cast(date_trunc('month', order_date) as date)
+            from {{ ref('int_order_lines') }}
+            where loaded_at > {{ last_loaded_at() }}
+        )
+    {%- endif %}
+
+),
+
+customers as (
+
+    select customer_id, country from {{ ref('stg_customers') }}
+
+),
+
+final as (
+
+    select
+        cast(date_trunc('month', lines.order_date) as date) as month_start,
+        lines.product_id,
+        customers.country,
+        sum(lines.net_amount) as revenue,
+        sum(case when lines.is_completed then lines.quantity else 0 end)
+            - sum(case when lines.is_returned then lines.quantity else 0 end) as quantity,
+        sum(case when lines.is_returned then lines.quantity else 0 end) as returned_units,
+        sum(case when lines.is_cancelled then lines.quantity else 0 end) as cancelled_units,
+        count(distinct case when lines.is_completed then lines.order_id end) as orders,
+        count(distinct case when lines.is_completed then lines.customer_id end) as customers,
+        max(lines.loaded_at) as loaded_at
+    from lines
+    left join customers on lines.customer_id = customers.customer_id
+    group by all
+
+)
+
+select * from final
