@@ -34,6 +34,12 @@ def parser():
     ("orders in the second quarter of 2011", date(2011, 4, 1), date(2011, 7, 1)),
     ("uk takings in the first half of 2011 (january to june)", date(2011, 1, 1), date(2011, 7, 1)),
     ("active customers january through june 2011", date(2011, 1, 1), date(2011, 7, 1)),
+    ("daily revenue dec 1-7 2011", date(2011, 12, 1), date(2011, 12, 8)),
+    ("sales between oct 3rd and oct 9th 2011", date(2011, 10, 3), date(2011, 10, 10)),
+    ("sales 01/12/2010 - 31/12/2010", date(2010, 12, 1), date(2011, 1, 1)),
+    ("weekly revenue for the 8 weeks starting monday 3 oct 2011", date(2011, 10, 3), date(2011, 11, 28)),
+    ("orders in the fortnight up to 9 dec 2011", date(2011, 11, 26), date(2011, 12, 10)),
+    ("orders year to date", date(2011, 1, 1), date(2011, 12, 10)),
 ])
 def test_dates_written_out(text, start, end):
     period, _, periods = parse_period(text, AS_OF)
@@ -92,7 +98,21 @@ def test_two_adjacent_months_are_added_up(parser):
     "Did rainy weather reduce sales in November 2011?",
     "How many customers live in Manchester?",
     "What was revenue on 31 February 2011?",  # no such day: not read as February
+    "sales on 05/06/2011",  # 5 June or 6 May: not guessed
+    "median age of our customers",  # a median only of order value
 ])
 def test_what_it_does_not_know_it_still_refuses(parser, question):
     with pytest.raises(NotUnderstood):
         parser.parse(question)
+
+
+def test_conditions_on_groups_growth_and_totals_split_by_a_named_group(parser):
+    plan = parser.parse("top 3 countries by average order value (only countries with at least 50 orders)")
+    assert plan.group_condition == [">=", 50] and plan.orders_condition is None and plan.n == 3
+    plan = parser.parse("by what % did revenue grow from october to november 2011")
+    assert plan.intent == "compare" and plan.growth
+    assert [p["start"] for p in plan.periods] == ["2011-10-01", "2011-11-01"]
+    plan = parser.parse("revenue from France or Germany in 2011")
+    assert plan.intent == "sum" and plan.filters == {"country": ["France", "Germany"]}
+    assert parser.parse("how many orders over £1,000 were placed in 2011?").filters == {"order_value": [">", 1000.0]}
+    assert parser.parse("median order value in 2011").metric == "median_order_value"

@@ -150,6 +150,28 @@ def test_weekday_ranking_over_a_period_and_guest_orders(engine, wh):
     assert card.status == "answered" and card.value == guests, card.answer
 
 
+def test_no_figure_for_a_period_outside_the_data_or_a_total_that_ignores_its_grouping(engine, wh):
+    (last,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    card = engine.ask(f"how did revenue in March {last + 2} compare with March {last}?")
+    assert card.status == "not_available" and card.value is None, card.answer
+    card = engine.ask("churn risk bands by number of customers")
+    assert card.status == "answered" and len(card.table["rows"]) >= 2, card.answer  # one row per band, not a total
+    gold = dict(wh.execute("SELECT risk_band, count(*) FROM ml.churn_scores GROUP BY 1").fetchall())
+    assert {r[0]: r[1] for r in card.table["rows"]} == gold
+
+
+def test_average_per_customer_over_a_period(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    (gold,), = wh.execute(f"""
+        SELECT sum(CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0)
+                        WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0)
+                        ELSE 0 END) FILTER (WHERE customer_id IS NOT NULL)
+               / count(DISTINCT customer_id) FILTER (WHERE line_status = 'completed')
+        FROM staging.stg_order_lines WHERE year(ordered_at) = {year}""").fetchall()
+    card = engine.ask(f"average revenue per customer in {year}")
+    assert card.status == "answered" and _close(card.value, gold, 1e-6), card.answer
+
+
 # ---------------------------------------------------------------- safe and bounded
 
 def test_limit_is_capped_whatever_the_digits(engine):

@@ -104,6 +104,36 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             a = _safe_date(b.year, b.month, int(m.group(1)))
         if a and b and a <= b:
             add(m, _range(a, b + timedelta(days=1)))
+    # "dec 1-7 2011", "oct 3rd and oct 9th 2011", "Oct 3 to Nov 9, 2011": month first, one year at the end
+    for m in re.finditer(rf"\b(?:(?:between|from)\s+)?{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:and|to|until|till|through|"
+                         rf"thru|-)\s*(?:{MONTH_RE}\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*{YEAR_RE}\b", s):
+        year = int(m.group(5))
+        a = _safe_date(year, MONTHS[m.group(1)], int(m.group(2)))
+        b = _safe_date(year, MONTHS[m.group(3) or m.group(1)], int(m.group(4)))
+        if a and b and a <= b:
+            add(m, _range(a, b + timedelta(days=1)))
+    # dd/mm/yyyy (day first, as in the UK), read only where the day cannot be a month or a range's end says so
+    for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\s*(?:-|to|until|and)\s*(\d{1,2})/(\d{1,2})/(\d{4})\b", s):
+        d1, m1, y1, d2, m2, y2 = (int(g) for g in m.groups())
+        if max(d1, d2) > 12:
+            a, b = _safe_date(y1, m1, d1), _safe_date(y2, m2, d2)
+            if a and b and a <= b:
+                add(m, _range(a, b + timedelta(days=1)))
+    for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", s):
+        d, mo, y = (int(g) for g in m.groups())
+        if d > 12 or d == mo:
+            day = _safe_date(y, mo, d)
+            if day:
+                add(m, Period(day, day + timedelta(days=1), day.isoformat(), "day"))
+    # "the 8 weeks starting Monday 3 Oct 2011", "30 days from 1 March 2011"
+    for m in re.finditer(rf"\b(?:the\s+)?(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(day|week|month)s?\s+"
+                         rf"(?:starting|beginning|commencing|from)\s+(?:(?:on\s+)?(?:monday|mon)\s+)?(?:the\s+)?{DAY_RE}", s):
+        k = int(m.group(1)) if m.group(1).isdigit() else NUM_WORDS[m.group(1)]
+        d = _day_of(m, 3)
+        if d and k <= 520:
+            end = (d + timedelta(days=k) if m.group(2) == "day" else d + timedelta(weeks=k) if m.group(2) == "week"
+                   else _shift_months(d, k))
+            add(m, Period(d, end, f"{k} {m.group(2)}s from {d.isoformat()}", "range"))
     # "15 September to 15 October 2011", "7 Nov - 4 Dec 2011": the first day borrows the year
     for m in re.finditer(rf"\b(?:(?:between|from)\s+)?(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\s+"
                          rf"(?:and|to|until|till|through|thru|-)\s+(?:the\s+)?{DAY_RE}", s):

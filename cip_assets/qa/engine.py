@@ -390,6 +390,8 @@ class Engine:
             elif k in ("scored", "rfm_scored", "anonymous"):
                 bits.append({"scored": "customers the churn model scored", "rfm_scored": "customers with an RFM segment",
                              "anonymous": "orders without a customer id"}[k])
+            elif k == "order_value":
+                bits.append(f"completed orders {'under' if v[0] == '<' else 'over'} {v[1]:,.2f}")
             elif k == "weekday":
                 bits.append("orders placed on " + " or ".join(v if isinstance(v, list) else [v]))
             else:

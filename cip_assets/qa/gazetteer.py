@@ -172,6 +172,8 @@ class Gazetteer:
             for value in vals:
                 if kind != "risk_band" or " " in value.strip():
                     entries.append((normalise(value), kind, value))  # a bare "high" is not a risk band
+                    if "'" in value:  # "Can't Lose Them" typed "cant lose them"
+                        entries.append((normalise(value.replace("'", "")), kind, value))
                 for alias in ALIASES.get(value, []) + DEMONYMS.get(value, []) if kind == "country" else []:
                     entries.append((alias, kind, value))
                 if kind == "gender":

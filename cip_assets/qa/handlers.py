@@ -22,6 +22,7 @@ PLURAL = {"country": "countries", "city": "cities", "favourite category": "favou
 PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
+ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units")  # figures only the order facts hold
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
                       r"hours?( of (the )?day)?)\b")
@@ -99,11 +100,13 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         if plan.orders_condition or average:
             raise NotAvailable("product sales are not kept per customer")
         return t.product_total(metric, filters, exclude, period)
+    if average and period is not None and name in ("revenue", "orders", "quantity"):
+        return t.order_customer_average(metric, filters, exclude, period)  # per customer who bought in the period
     if name == "active_customers" and engine.gaz.has_table("marts.order_facts"):
         name, metric = "customers", METRICS["customers"]  # distinct buyers over any period, not a sum of days
         if period is not None or filters or exclude:
             return t.order_total(metric, filters, exclude, period)
-    if filters.get("anonymous") or "weekday" in filters:
+    if filters.get("anonymous") or "weekday" in filters or "order_value" in filters:
         if plan.orders_condition or average:
             raise NotAvailable("orders without a customer id belong to no customer")
         return t.order_total(metric, filters, exclude, period)
@@ -126,6 +129,10 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         if filters or exclude or engine.gaz.has_table("marts.order_facts"):  # distinct buyers over any period
             return t.order_total(METRICS["customers"], filters, exclude, period)
         return t.kpi_total(METRICS["active_customers"], period)
+    if name in ORDER_ONLY:
+        if average or plan.orders_condition:
+            raise NotAvailable(f"{metric.label} is kept per order only")
+        return t.order_total(metric, filters, exclude, period)
     if name in ORDER_FIRST and not average and engine.gaz.has_table("marts.order_facts") and \
             set(filters) | set(exclude) <= set(ORDER_KINDS):
         return t.order_total(metric, filters, exclude, period)  # anonymous orders count too
@@ -184,6 +191,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     if by:
         name = {"sales": "revenue", "spend": "revenue", "value": "value_12m", "units": "quantity",
                 "number of customers": "customers", "churn probability": "churn_probability"}.get(by.group(1), by.group(1))
+        if name == "quantity" and (plan.metric or "").startswith(("cancelled", "returned")):  # "cancelled (by units)"
+            name = "cancelled_units" if plan.metric.startswith("cancelled") else "returned_units"
     dims = plan.dims
     dim = next((d for d in dims if d != "customer"), None)
     if dim is None and "customer" in dims:
@@ -219,8 +228,9 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         raise NotAvailable(f"the published data has no {PLURAL.get(DIM_LABEL.get(dim, dim), DIM_LABEL.get(dim, dim) + 's')}")
     elif dim == "product" or (dim == "category" and name != "customers"):
         query = t.product_ranking(metric, filters, period, n, descending, exclude=exclude, dim=dim)
-    elif period is not None or (metric.customer_expr is None and metric.order_expr is not None):
-        query = t.order_ranking(metric, dim, filters, exclude, period, n, descending)
+    elif period is not None or plan.group_condition or (metric.customer_expr is None and metric.order_expr is not None):
+        query = t.order_ranking(metric, dim, filters, exclude, period, n, descending,
+                                group_condition=plan.group_condition)
     else:
         average = bool(re.search(r"\b(average|avg|mean|per customer)\b", text)) and name not in ("customers",)
         query = t.customer_ranking(metric, dim, {k: v for k, v in filters.items() if k != dim}, n, descending,
@@ -282,6 +292,12 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
         query = t.kpi_compare_periods(metric, periods[:2])
         rows, cols = engine.run(query)
         (la, va), (lb, vb) = rows[0], rows[1]
+        if plan.growth:  # "by what % did revenue grow from October to November": (second - first) / first
+            change = (vb - va) / va if va and vb is not None else None
+            answer = (f"{metric.label.capitalize()} went from {fmt(va, metric.kind)} in {la} to {fmt(vb, metric.kind)} "
+                      f"in {lb}: {'n/a' if change is None else f'{change * 100:+.1f}%'}.")
+            return engine.card(plan, answer, change, [[la, va], [lb, vb]], cols, query,
+                               {"type": "bar", "x": "period", "y": metric.label})
         answer = f"{metric.label.capitalize()}: {la} {fmt(va, metric.kind)} vs {lb} {fmt(vb, metric.kind)}"
         if va is not None and vb:
             answer += f" ({va / vb * 100 - 100:+.1f}%)"
@@ -307,7 +323,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return scalar(engine, Plan.from_dict({**plan.to_dict(), "intent": "sum", "metric": rate}))
     if name in ("churn_rate",):
         name, filters = "customers", {**filters, "churned": True}
-    if name in ("revenue", "orders", "quantity") and set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday"} \
+    if name in ("revenue", "orders", "quantity") and set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday", "order_value"} \
             and (filters or plan.exclude) and not plan.orders_condition and engine.gaz.has_table("marts.order_facts"):
         return _order_share(engine, plan, METRICS[name], filters)
     if plan.orders_condition and not filters and not plan.exclude and not plan.period:  # "share of repeat buyers"
@@ -460,7 +476,33 @@ HANDLERS = {"define": define, "feedback": feedback, "profile": customer, "why_ri
             "average": scalar}
 
 
+def _asks_per_group(plan: Plan) -> bool:
+    """A total that names a grouping it does not filter on ("churn risk bands by number of customers"): one row per
+    group, never the grand total."""
+    dims = [d for d in plan.dims if d in ("country", "city", "category", "segment", "risk_band", "gender", "persona")]
+    return bool(dims) and not plan.ids and dims[0] not in plan.filters and dims[0] not in plan.exclude \
+        and plan.metric not in ("countries",)
+
+
+def _outside_the_data(engine: "Engine", plan: Plan) -> str | None:
+    """The label of a period the published data holds no day of (before its first order, after its last)."""
+    from datetime import date
+
+    first, last = engine.gaz.first_date, engine.gaz.as_of
+    if not first or not last:
+        return None
+    first_day, last_day = date.fromisoformat(str(first)[:10]), date.fromisoformat(str(last)[:10])
+    for p in plan.periods_obj or ([plan.period_obj] if plan.period_obj else []):
+        if p.end <= first_day or p.start > last_day:
+            return p.label
+    return None
+
+
 def handle(engine: "Engine", plan: Plan) -> "AnswerCard":
-    if plan.intent in ("count", "sum", "average") and GROUP_BY.search(plan.text):
+    outside = _outside_the_data(engine, plan) if plan.intent not in ("define", "feedback", "profile", "why_risk") else None
+    if outside:
+        raise NotAvailable(f"the published data has no orders in {outside} (it covers {engine.gaz.first_date} to "
+                           f"{engine.gaz.as_of})")
+    if plan.intent in ("count", "sum", "average") and (GROUP_BY.search(plan.text) or _asks_per_group(plan)):
         return grouped(engine, plan)
     return HANDLERS[plan.intent](engine, plan)

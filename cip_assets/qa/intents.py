@@ -65,9 +65,9 @@ RULES: list[tuple[str, str]] = [
               r"month\s+by\s+month|evolution|evolv\w*|chang(e|ed|ing)|growing|grow|declin\w*)\b"),
     ("share", r"\b(share|percent\w*|proportion|fraction|what\s+part|ratio)\b|%"),
     ("compare", r"\b(compare\w*|comparison|vs\.?|versus|difference\s+between)\b|\bor\b.*\?$|\b(higher|lower|more|less)\s+in\s+\w+\s+(than|or)\b"),
-    ("bottom", r"\b(bottom|worst|least|lowest|fewest|smallest|weakest)\b"),
+    ("bottom", r"\b(bottom|worst|least|lowest|fewest|smallest|weakest|slowest|quietest)\b"),
     ("top", r"\b(top|best|most|highest|largest|biggest|leading|strongest|busiest|rank\w*)\b"),
-    ("average", r"\b(average|mean|avg|typical|median)\b"),
+    ("average", r"\b(average|mean|avg|typical)\b"),
     ("count", r"\b(how\s+many|number\s+of|count)\b"),
     ("sum", r"\b(total|sum|how\s+much|revenue|sales|turnover)\b"),
 ]

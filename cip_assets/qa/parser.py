@@ -22,8 +22,14 @@ from cip_assets.qa.plan import MAX_ROWS, Plan
 
 MAX_QUESTION_CHARS = 500
 
+# "by what % did revenue grow from October to November": the change between two periods
+GROWTH = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
+          r"change[sd]?)\b.*\b(by what|by how much|what %|what percent|how many percent|percentage|%)|"
+          r"\b(by what|by how much|what %|what percent|percentage|%)\b.*\b(grow|grew|grown|growth|increase|decrease|"
+          r"decline|drop|fall|fell|rise|rose|change)")
 # the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
-REVENUE_NOUNS = r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*"
+REVENUE_NOUNS = (r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
+                 r"\bhow much\b")
 # two-letter country codes, read only where typed in capitals ("rev FR 2011"), for the countries in the data
 COUNTRY_CODES = {"GB": "United Kingdom", "UK": "United Kingdom", "FR": "France", "DE": "Germany", "ES": "Spain",
                  "IT": "Italy", "NL": "Netherlands", "BE": "Belgium", "CH": "Switzerland", "PT": "Portugal",
@@ -37,6 +43,10 @@ BUYER_MEASURES = ("revenue", "orders", "gross_revenue", "quantity")
 # metrics that only make sense as a mean over customers
 MEAN_METRICS = ("age", "churn_probability", "purchase_probability", "rating", "recency")
 METRIC_PATTERNS: list[tuple[str, str]] = [
+    ("median_order_value", r"\bmedian\b.{0,20}\b(order|basket|transaction|invoice)s?\b|\b(order|basket) (value|size)s?\b.{0,12}"
+                           r"\bmedian\b"),
+    ("largest_order", r"\b(biggest|largest|highest|maximum|max|single largest|single biggest)\s+(single\s+)?(order|basket|"
+                      r"transaction|invoice)( value| total| amount)?\b"),
     ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket|\baverage order\b(?!s)|"
             r"\b(spend|spending|spent|revenue|sales|value|takings)\s+(per|an|a|each)\s+(order|basket|transaction|invoice)\b"),
     ("cancellation_rate", r"cancell?ation rate|cancel rate"),
@@ -105,7 +115,8 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "ten": 10, "twenty": 20}
 _NUM = r"([0-9]+|" + "|".join(NUMBER_WORDS) + r")"
 TOP_N = re.compile(r"\b(?:top|bottom|best|worst|first|largest|biggest|smallest|highest|lowest)\s+" + _NUM + r"\b|\b"
-                   + _NUM + r"\s+(?:best|worst|top|biggest|largest|smallest|highest|lowest|most|least)\b|"
+                   + _NUM + r"\s+(?:best|worst|top|biggest|largest|smallest|highest|lowest|most|least|busiest|slowest|"
+                   r"quietest|weakest|strongest)\b|"
                    r"\b(?:which|what|the)\s+" + _NUM + r"\s+[a-z]")
 
 EXCLUDE = re.compile(r"\b(excluding|exclude|excluded|except(?: for)?|other than|outside(?: of)?|apart from|"
@@ -142,7 +153,18 @@ ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
 
 # orders placed without a customer id (guest checkouts): no customer, no country
 ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders?|customers?|checkouts?|buyers?|"
-             r"shoppers?|sales|purchases))?|\b(without|with no|no|missing)\s+(an?\s+)?customer\s+(id|ids|number|numbers)\b")
+             r"shoppers?|sales|purchases))?|\b(without|with no|no|missing)\s+(an?\s+)?customer(\s+(id|ids|number|numbers|"
+             r"attached|linked|known))?\b")
+# a condition on each ranked group's orders: "(only countries) with at least 50 orders"
+GROUP_CONDITION = (r"\b(countries|country|markets|segments|cities|categories|products|items|months)\b[^.?]{0,25}?\b(?:with|having|"
+                   r"that have|that had|which have)\s+(at least|a minimum of|more than|over|fewer than|less than|under|"
+                   r"at most)\s+" + _NUM + r"\s+(?:completed\s+)?orders\b")
+# orders by their own value: "orders over £1,000", "baskets under 50"
+ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+(?:worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
+               r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+)"
+               r"(?:\.(\d+))?\b")
+ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+(worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
+                     r"(over|above|more than|greater than|exceeding|under|below|less than)\s+(\d+\s?)+")
 # orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(DAY_NAMES) + r")s?|(weekends?))\b")
@@ -177,6 +199,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:best|top)[- ]?sellers?\b|\bbest[- ]selling (?:products|items|lines)\b", "top products"),
     (r"\bsellers\b", "products"),
     (r"\b(?:came|come|comes|coming|sent|send)\s+back(?:\s+as\s+returns?)?\b", "returned"),
+    (r"\bchurn[- ]risk\s+(bands?|groups?|levels?|categor(?:y|ies))\b", r"risk \1"),
     (r"\brfm\s+(?:segment|group|class|bucket|tier|category)(s?)\b|\b(?:segment|group)s?\s+in\s+rfm\b", r"segment\1"),
     (r"\b(?:group|segment)\s+members\b|\bmembers\b", "customers"),
     (r"\b(\w+)'ve\b", r"\1 have"),
@@ -242,6 +265,7 @@ class Slots:
     product_codes: list[str] = field(default_factory=list)
     words: dict[str, str] = field(default_factory=dict)
     question: str = ""                          # as typed (case tells "At Risk", the segment, from "at risk")
+    group_condition: list | None = None
 
 
 class Parser:
@@ -275,6 +299,15 @@ class Parser:
                 ids.append(token.upper() if token[:1].isalpha() else token)
                 words[token.lower()] = f"customer {ids[-1]}"
             text = text.replace(token.lower(), " ")
+        group_condition = None
+        m = re.search(GROUP_CONDITION, text)
+        if m:  # "countries with at least 50 orders": a condition on each ranked group, not on customers
+            op = {"at least": ">=", "a minimum of": ">=", "more than": ">", "over": ">", "fewer than": "<",
+                  "less than": "<", "under": "<", "at most": "<="}[m.group(2)]
+            group_condition = [op, _num(m.group(3))]
+            for w in normalise(m.group(0)).split():
+                words[w] = f"groups with {op} {group_condition[1]} orders"
+            text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
         orders_condition = None
         for pattern, make in ORDER_CONDITIONS:
             m = re.search(pattern, text)
@@ -312,7 +345,8 @@ class Parser:
         if "day" in dims and ("weekday" in dims or "hour" in dims):  # "day of the week", "hour of the day"
             dims.remove("day")
         exclude = self._exclusions(text, mentions)
-        return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q)
+        return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q,
+                     group_condition)
 
     def _code_as_spelled(self, code: str, q: str) -> str:
         """The data's spelling of a product code: the question's own case when the data has it."""
@@ -352,8 +386,9 @@ class Parser:
             if m.value not in multi[m.kind]:
                 multi[m.kind].append(m.value)
         # "at risk" names the RFM segment only when the question says segment; otherwise the churn risk band high
+        named = re.search(r"\bAt Risk\b", slots.question) or re.search(r"['\"‘“]at risk['\"’”]", low)  # typed as a name
         if "segment" in multi and multi["segment"] == ["At Risk"] and not re.search(r"\bsegment", low) \
-                and self.gaz.values.get("risk_band") and not re.search(r"\bAt Risk\b", slots.question):
+                and self.gaz.values.get("risk_band") and not named:
             multi["segment"].remove("At Risk")
             if not multi["segment"]:
                 del multi["segment"]
@@ -375,6 +410,10 @@ class Parser:
         days = _weekdays(low)
         if days:
             filters["weekday"] = days
+        value = re.search(ORDER_VALUE, low)
+        if value:
+            op = "<" if value.group(1) in ("under", "below", "less than") else ">"
+            filters["order_value"] = [op, float(value.group(2).replace(",", "") + "." + (value.group(3) or "0"))]
         if re.search(NOT_CHURN_WORDS, low):
             filters["churned"] = False
         elif re.search(CHURN_WORDS, low) and "segment" not in multi:
@@ -468,19 +507,36 @@ class Parser:
                     and not (slots.metric or filters or slots.period):
                 raise NotUnderstood(f"it sounds like a '{intent}' question but I found no measure or filter in it",
                                     self._partial(q, slots, filters))
+        if intent in ("count", "sum", "average") and pairs and not slots.orders_condition:  # "Swiss or Norwegian revenue"
+            kind, values = pairs[0]
+            filters[kind], pairs = list(values), []
         if intent == "compare" and pairs and re.search(r"\beither\b", low):  # "either Hibernating or Lost": both
             kind, values = pairs[0]
             filters[kind], pairs = list(values), []
             intent = "count" if slots.metric in (None, "customers") else "sum"
         if intent in ("sum", "count") and slots.metric in BUYER_MEASURES and re.search(r"\bper customer\b", slots.text):
             intent = "average"  # "revenue per buyer in Australia"
+        if slots.metric in ("largest_order", "median_order_value") and intent in ("top", "bottom", "average", "count", None):
+            intent = "sum"  # one figure over the orders, not a ranking
+        growth = bool(re.search(GROWTH, low))
+        if growth and intent in ("trend", "compare", "share", "sum", None):
+            two = slots.periods
+            if len(two) == 1 and re.search(r"\bfrom\b", low) and two[0].grain == "range":  # "from October to November"
+                first = two[0]
+                months = [Period(first.start, _next_month(first.start), f"{first.start:%Y-%m}", "month"),
+                          Period(_prev_month(first.end), first.end, f"{_prev_month(first.end):%Y-%m}", "month")]
+                two = months if months[0].start != months[1].start else two
+            if len(two) == 2:
+                intent, slots.periods = "compare", two
+            else:
+                growth = False
         if intent in ("count", "sum", "average") and len(slots.periods) == 2 and \
                 slots.periods[0].end == slots.periods[1].start and re.search(r"\band\b", low):
             first, second = slots.periods  # "in October and November 2011": both months
             slots.period = Period(first.start, second.end, f"{first.label} and {second.label}", "range")
             slots.periods = [slots.period]
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, filters=filters, exclude=slots.exclude,
-                    orders_condition=slots.orders_condition,
+                    orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
                     period=slots.period.to_dict() if slots.period else None,
                     periods=[p.to_dict() for p in slots.periods], n=slots.n, dims=slots.dims, pairs=pairs,
                     ids=slots.ids, how=how, confidence=round(confidence, 3),
@@ -532,10 +588,11 @@ class Parser:
         cover(ANONYMOUS, "orders without a customer id")
         cover(RFM_SCORED + "|" + SCORED_WORDS, "customers with a score")
         cover(WEEKDAY_FILTER, "placed on these weekdays")
+        cover(ORDER_VALUE_WORDS, "orders by their value")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS + r"|\bnot\b", "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"
-              r"receive|received|get|got|contain|contains|contained|containing|include|includes|included|"
+              r"receive|received|get|got|take|took|taken|contain|contains|contained|containing|include|includes|included|"
               r"purchasing|shop|shopped|shopping|place|places|placing|placed|made|completed|sell|sells|sold|spend|spent|"
               r"appear|appears|appeared|feature|features|featured)\b", "orders")
         if slots.metric == "new_customers":
@@ -620,6 +677,15 @@ class Parser:
         if hit:
             return hit[0], self.glossary[hit[0]]
         return None
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
+
+
+def _prev_month(end: date) -> date:
+    """The first day of the month before `end` (an exclusive month boundary)."""
+    return date(end.year - (end.month == 1), (end.month - 2) % 12 + 1, 1)
 
 
 def _weekdays(text: str) -> list[str]:

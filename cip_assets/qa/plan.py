@@ -22,6 +22,8 @@ class Plan:
     filters: dict[str, Any] = field(default_factory=dict)         # kind -> value (country, segment, product...)
     exclude: dict[str, list[str]] = field(default_factory=dict)   # kind -> values left out ("excluding the UK")
     orders_condition: list | None = None          # [op, n] on each customer's lifetime orders ("bought once")
+    group_condition: list | None = None           # [op, n] on each ranked group's orders ("countries with 50+ orders")
+    growth: bool = False                          # compare: the change from the first period to the second
     period: dict | None = None
     periods: list[dict] = field(default_factory=list)
     n: int | None = None

@@ -110,6 +110,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
            ("returned_lines",)),
     Metric("returned_units", "units returned", None, None, None, "int"),
     Metric("cancelled_units", "units cancelled", None, None, None, "int"),
+    Metric("median_order_value", "median order value", None, None, None, "money"),
+    Metric("largest_order", "largest single order", None, None, None, "money"),
     Metric("cancelled_revenue", "value of cancelled lines", None, None, None, "money"),
     Metric("returned_revenue", "returned revenue", None, None, "sum(returned_revenue)", "money"),
 ]}
@@ -123,6 +125,8 @@ ORDER_EXPR = {
     "cancelled_lines": "sum(cancelled_lines)", "returned_lines": "sum(returned_lines)",
     "returned_units": "sum(returned_units)", "returned_revenue": "sum(returned_revenue)",
     "cancelled_units": "sum(cancelled_units)", "countries": "count(DISTINCT country) FILTER (WHERE is_completed)",
+    "median_order_value": "median(revenue) FILTER (WHERE is_completed)",
+    "largest_order": "max(revenue) FILTER (WHERE is_completed)",
     "gross_revenue": "sum(gross_revenue)",
 }
 PRODUCT_EXPR = {"revenue": "sum(revenue)", "quantity": "sum(quantity)", "orders": "sum(orders)",
@@ -166,7 +170,7 @@ class NotAvailable(Exception):
 
 _SQL_WORDS = set("""select from where group by order limit and or not in is null nulls last first desc asc case when
 then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
-min max any_value arg_max nullif coalesce date_trunc round abs dayname hour""".split())
+min max any_value arg_max nullif coalesce date_trunc round abs dayname hour median having""".split())
 
 
 def check_sql(sql: str) -> None:
@@ -208,6 +212,10 @@ def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | 
     for kind, value in filters.items():
         if kind == "anonymous" and columns is ORDER_DIMS:  # orders placed without a customer id
             clauses.append("customer_id IS NULL" if value else "customer_id IS NOT NULL")
+            continue
+        if kind == "order_value" and columns is ORDER_DIMS:  # completed orders over / under a net value
+            clauses.append(f"is_completed AND revenue {'<' if value[0] == '<' else '>'} ?")
+            params.append(float(value[1]))
             continue
         if kind == "weekday" and columns is ORDER_DIMS:  # orders placed on a Friday, at weekends
             days = list(value) if isinstance(value, (list, tuple)) else [value]
@@ -301,7 +309,7 @@ class Templates:
     def _order_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list]:
         if not self._has(ORDER_MART):
             raise NotAvailable(f"{ORDER_MART} (one row per order) is not published; rebuild the marts")
-        native = set(ORDER_DIMS) | {"anonymous", "weekday"}
+        native = set(ORDER_DIMS) | {"anonymous", "weekday", "order_value"}
         by_customer = {k: v for k, v in filters.items() if k not in native}
         not_customer = {k: v for k, v in (exclude or {}).items() if k not in native}
         clauses, params = _equal_and_excluded(ORDER_DIMS, {k: v for k, v in filters.items() if k in native},
@@ -326,6 +334,18 @@ class Templates:
         where, params = self._order_where(filters, exclude, period)
         return Query(f"SELECT {expr} AS value FROM {ORDER_MART}{where}", params, ORDER_MART)
 
+    def order_customer_average(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
+        """Revenue (orders) per customer over a period: the identified customers' total / those who bought in it."""
+        total = {"revenue": "sum(revenue) FILTER (WHERE customer_id IS NOT NULL)",
+                 "orders": "count(*) FILTER (WHERE is_completed AND customer_id IS NOT NULL)",
+                 "quantity": "sum(units) FILTER (WHERE customer_id IS NOT NULL)"}.get(metric.name)
+        if total is None:
+            raise NotAvailable(f"{metric.label} per customer is not kept per period")
+        where, params = self._order_where(filters, exclude, period)
+        buyers = "count(DISTINCT customer_id) FILTER (WHERE is_completed)"
+        return Query(f"SELECT {total} / nullif({buyers}, 0) AS value, {buyers} AS customers FROM {ORDER_MART}{where}",
+                     params, ORDER_MART)
+
     def returning_customers(self, filters: dict, exclude: dict | None, period) -> Query:
         """Buyers of the period whose first completed order came before it."""
         table = self.require_customer(["first_order_at"])
@@ -342,7 +362,7 @@ class Templates:
                      params, ORDER_MART)
 
     def order_ranking(self, metric: Metric, dim: str, filters: dict, exclude: dict | None, period, n: int,
-                      descending: bool, values: list | None = None) -> Query:
+                      descending: bool, values: list | None = None, group_condition: list | None = None) -> Query:
         expr = self._order_expr(metric)
         if dim not in ORDER_DIMS:
             raise NotAvailable(f"orders are not kept by {DIM_LABEL.get(dim, dim)}")
@@ -353,7 +373,11 @@ class Templates:
             where += f" AND {col} IN ({', '.join('?' for _ in values)})"
             params = params + list(values)
         order = "DESC" if descending else "ASC"
-        return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY {col} "
+        having = ""
+        if group_condition:  # "countries with at least 50 orders"
+            having = f" HAVING count(*) FILTER (WHERE is_completed) {ORDERS_CONDITION_OPS[group_condition[0]]} ?"
+            params = params + [int(group_condition[1])]
+        return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY {col}{having} "
                      f"ORDER BY value {order} NULLS LAST, {col} LIMIT ?", params + [n], ORDER_MART)
 
     def order_share(self, metric: Metric, part: dict, period, part_exclude: dict | None = None) -> Query:
