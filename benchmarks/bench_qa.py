@@ -28,7 +28,10 @@ QUESTIONS = ["how many customers in Germany", "how many customers in Germny", "t
              # the analyst questions of the typed plan: order facts, products, exclusions, conditions on orders
              "monthly revenue in France in 2024", "top 3 countries by revenue excluding the United Kingdom",
              "how many customers bought exactly once", "revenue in Germany last year",
-             "total quantity sold of Vintage T-Shirt", "how many orders were cancelled last month"]
+             "total quantity sold of Vintage T-Shirt", "how many orders were cancelled last month",
+             # questions as people type them: a typo respelled, per-customer averages and weekdays over a period
+             "revnue in Germnay last year", "average revenue per customer last year",
+             "which weekday had the most orders last year", "by what % did revenue grow from last month to this month"]
 CUSTOMER_TABLES = ["marts.customer_360", "marts.customer_scores", "marts.customer_rfm", "ml.churn_scores",
                    "ml.customer_value", "ml.customer_segments", "marts.order_facts"]  # order_facts: one row per order
 

@@ -518,6 +518,8 @@ class Parser:
             intent = "average"  # "revenue per buyer in Australia"
         if slots.metric in ("largest_order", "median_order_value") and intent in ("top", "bottom", "average", "count", None):
             intent = "sum"  # one figure over the orders, not a ranking
+        if intent == "trend" and len(slots.periods) == 2:  # "how did orders change between Q2 and Q3": two periods
+            intent = "compare"
         growth = bool(re.search(GROWTH, low))
         if growth and intent in ("trend", "compare", "share", "sum", None):
             two = slots.periods
