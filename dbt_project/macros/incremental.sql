@@ -18,3 +18,17 @@
 {% macro last_loaded_at() -%}
     (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
 {%- endmacro %}
+
+{#- The order lines with a product in the months a line loaded since this table's newest load falls in (every
+    line on a full build): what the product x month models recompute, by month (delete+insert). -#}
+{% macro product_lines_to_rebuild() -%}
+    select * from {{ ref('int_order_lines') }}
+    where product_id is not null
+    {%- if is_incremental_with('loaded_at') %}
+        and cast(date_trunc('month', order_date) as date) in (
+            select distinct cast(date_trunc('month', order_date) as date)
+            from {{ ref('int_order_lines') }}
+            where loaded_at > {{ last_loaded_at() }}
+        )
+    {%- endif %}
+{%- endmacro %}

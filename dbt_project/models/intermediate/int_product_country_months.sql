@@ -14,15 +14,7 @@ with
 
 lines as (
 
-    select * from {{ ref('int_order_lines') }}
-    where product_id is not null
-    {%- if is_incremental_with('loaded_at') %}
-        and cast(date_trunc('month', order_date) as date) in (
-            select distinct cast(date_trunc('month', order_date) as date)
-            from {{ ref('int_order_lines') }}
-            where loaded_at > {{ last_loaded_at() }}
-        )
-    {%- endif %}
+    {{ product_lines_to_rebuild() }}
 
 ),
 
