@@ -100,6 +100,7 @@ def test_two_adjacent_months_are_added_up(parser):
     "What was revenue on 31 February 2011?",  # no such day: not read as February
     "sales on 05/06/2011",  # 5 June or 6 May: not guessed
     "median age of our customers",  # a median only of order value
+    "how many customers spent more than 500 in 2011",  # a count of customers by a measure it cannot apply
 ])
 def test_what_it_does_not_know_it_still_refuses(parser, question):
     with pytest.raises(NotUnderstood):
@@ -116,3 +117,12 @@ def test_conditions_on_groups_growth_and_totals_split_by_a_named_group(parser):
     assert plan.intent == "sum" and plan.filters == {"country": ["France", "Germany"]}
     assert parser.parse("how many orders over £1,000 were placed in 2011?").filters == {"order_value": [">", 1000.0]}
     assert parser.parse("median order value in 2011").metric == "median_order_value"
+
+
+def test_one_customers_measure_and_growth_in_other_words(parser):
+    plan = parser.parse("churn probability of customer 17850")
+    assert (plan.intent, plan.metric, plan.filters) == ("average", "churn_probability", {"customer": "17850"})
+    plan = parser.parse("revenue growth nov 2011 vs oct 2011 in %")
+    assert plan.intent == "compare" and plan.growth and plan.words["growth"] == "change between the periods"
+    plan = parser.parse("how many customers cancelled at least one order in 2011")
+    assert plan.metric == "cancelling_customers"

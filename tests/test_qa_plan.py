@@ -160,6 +160,21 @@ def test_no_figure_for_a_period_outside_the_data_or_a_total_that_ignores_its_gro
     assert {r[0]: r[1] for r in card.table["rows"]} == gold
 
 
+def test_a_products_share_of_a_months_revenue(engine, wh):
+    (name, month, part, whole), = wh.execute("""
+        WITH net AS (SELECT product_name, date_trunc('month', ordered_at) AS month,
+                            CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0)
+                                 WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0)
+                                 ELSE 0 END AS amount, product_id FROM staging.stg_order_lines WHERE product_id IS NOT NULL),
+             top AS (SELECT product_name, product_id, month FROM net WHERE month = (SELECT max(month) FROM net)
+                     GROUP BY ALL ORDER BY sum(amount) DESC LIMIT 1)
+        SELECT top.product_name, strftime(top.month, '%B %Y'),
+               (SELECT sum(amount) FROM net WHERE product_id = top.product_id AND month = top.month),
+               (SELECT sum(amount) FROM net WHERE month = top.month) FROM top""").fetchall()
+    card = engine.ask(f"what % of {month} revenue came from {name}?")
+    assert card.status == "answered" and _close(card.value, part / whole, 1e-6), card.answer
+
+
 def test_average_per_customer_over_a_period(engine, wh):
     (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
     (gold,), = wh.execute(f"""

@@ -150,7 +150,7 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         if d:
             days = 14 if m.group(1) in ("fortnight", "two weeks", "14 days") else 7
             add(m, _range(d - timedelta(days=days - 1), d + timedelta(days=1)))
-    for m in re.finditer(rf"\b(?:(?:between|from)\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:and|to|until|till|through|thru|-)\s+"
+    for m in re.finditer(rf"\b(?:(?:between|from)\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:and|to|until|till|through|thru|-)\s*"
                          rf"{DAY_RE}", s):
         b = _day_of(m, 2)
         a = _safe_date(b.year, b.month, int(m.group(1))) if b else None

@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 from cip_assets.qa.parser import MEAN_METRICS
-from cip_assets.qa.plan import Plan
+from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.templates import DIM_LABEL, METRICS, NotAvailable, Query
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ PLURAL = {"country": "countries", "city": "cities", "favourite category": "favou
 PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
-ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units")  # figures only the order facts hold
+ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers")  # order facts only
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
                       r"hours?( of (the )?day)?)\b")
@@ -204,7 +204,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
               "persona": r"personas|clusters", "risk_band": r"bands", "gender": r"genders",
               "customer": r"customers|clients|buyers", "product": r"products|items", "month": r"months",
               "week": r"weeks", "weekday": r"weekdays|days", "hour": r"hours", "day": r"days|dates"}.get(dim, "")
-    n = plan.n or (5 if plural and re.search(rf"\b({plural})\b", text) else 1)
+    n = plan.n or (MAX_ROWS if re.search(r"\brank\w*\b", text) else
+                   5 if plural and re.search(rf"\b({plural})\b", text) else 1)
     if dim == "customer" and name in (None, "customers"):
         name = "revenue"
     if dim in ("product", "category") and name is None and re.search(r"\b(bought|popular|ordered|purchased)\b", text):
@@ -292,7 +293,9 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
         query = t.kpi_compare_periods(metric, periods[:2])
         rows, cols = engine.run(query)
         (la, va), (lb, vb) = rows[0], rows[1]
-        if plan.growth:  # "by what % did revenue grow from October to November": (second - first) / first
+        if plan.growth:  # "by what % did revenue grow from October to November": from the earlier to the later
+            if periods[0].start > periods[1].start:
+                (la, va), (lb, vb) = (lb, vb), (la, va)
             change = (vb - va) / va if va and vb is not None else None
             answer = (f"{metric.label.capitalize()} went from {fmt(va, metric.kind)} in {la} to {fmt(vb, metric.kind)} "
                       f"in {lb}: {'n/a' if change is None else f'{change * 100:+.1f}%'}.")
@@ -351,6 +354,14 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     if not filters:
         return engine.not_understood(plan, "a share needs a part to measure (a country, a segment, churned "
                                            "customers, ...)")
+    if _has_product(plan) and name in ("revenue", "orders", "quantity") and not plan.exclude and not plan.orders_condition:
+        query = t.product_share(METRICS[name], filters, plan.period_obj)  # "what % of November revenue came from X"
+        rows, cols = engine.run(query)
+        p, whole, value = rows[0]
+        answer = (f"{engine.fmt(value, 'share')} of {METRICS[name].label}{engine.scope_text(Plan('share', period=plan.period))}"
+                  f" came from {engine.describe(filters)} ({engine.fmt(p, METRICS[name].kind)} of "
+                  f"{engine.fmt(whole, METRICS[name].kind)}).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": METRICS[name].label})
     if plan.period or plan.exclude or plan.orders_condition or _has_product(plan):
         raise NotAvailable("shares of customers are computed over their whole history, without exclusions or products")
     geo = {k: v for k, v in filters.items() if k in ("country", "city", "scored", "rfm_scored")}

@@ -24,9 +24,11 @@ MAX_QUESTION_CHARS = 500
 
 # "by what % did revenue grow from October to November": the change between two periods
 GROWTH = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
-          r"change[sd]?)\b.*\b(by what|by how much|what %|what percent|how many percent|percentage|%)|"
-          r"\b(by what|by how much|what %|what percent|percentage|%)\b.*\b(grow|grew|grown|growth|increase|decrease|"
-          r"decline|drop|fall|fell|rise|rose|change)")
+          r"change[sd]?)\b.*(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%|\bin percent)|"
+          r"(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%)\b.*\b(grow|grew|grown|growth|"
+          r"increase|decrease|decline|drop|fall|fell|rise|rose|change)")
+GROWTH_WORDS = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
+                r"change[sd]?|by what|by how much|how many percent|what percent|percentage|percent|in percent)\b")
 # the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
 REVENUE_NOUNS = (r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
                  r"\bhow much\b")
@@ -38,6 +40,9 @@ COUNTRY_CODES = {"GB": "United Kingdom", "UK": "United Kingdom", "FR": "France",
                  "CY": "Cyprus", "IL": "Israel", "IS": "Iceland", "BR": "Brazil", "MT": "Malta", "CZ": "Czech Republic",
                  "LT": "Lithuania", "SG": "Singapore", "AE": "United Arab Emirates", "SA": "Saudi Arabia",
                  "BH": "Bahrain", "ZA": "RSA", "LB": "Lebanon"}
+# what "how many customers ..." may count (any other measure in such a question is a condition it cannot apply)
+COUNTS_OF_CUSTOMERS = (None, "customers", "new_customers", "active_customers", "returning_customers",
+                       "cancelling_customers", "countries")
 # measures a question can ask "per customer" (an average over customers who bought)
 BUYER_MEASURES = ("revenue", "orders", "gross_revenue", "quantity")
 # metrics that only make sense as a mean over customers
@@ -57,7 +62,9 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                  r"stock codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|stock codes)\b"),
     ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b|"
                   r"\bnumber of (different |distinct )?(countries|markets)\b"),
-    ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?ed\b|"
+    ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(customers|clients|"
+                             r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
+    ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
                           r"\bcancell?ed (revenue|value|amount|sales)\b"),
     ("cancelled_units", r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|items|pieces) (were |was |got |been )*"
                         r"cancell?ed\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) cancell?ed\b"),
@@ -66,8 +73,9 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
     ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\b(units|items|pieces) (were |was |got |been |sent )*"
                        r"(returned|sent back)\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) returned\b"),
-    ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*"),
-    ("returned_lines", r"\breturned (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
+    ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*|\b(value|worth|amount) of (the )?returned( goods| items| products| stock)?\b|"
+                         r"\breturned goods\b"),
+    ("returned_lines", r"\breturn(ed)? (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
                        r"\breturned\b"),
     ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|(?<!order )\bvolume\b|\bitems sold\b|\bhow many items\b|\b(best|top|most)[ -]?sell\w*"),
     ("churn_rate", r"churn rate|churned share|attrition"),
@@ -320,7 +328,8 @@ class Parser:
         mentions = [m for m in self.gaz.find(text)  # "us" is the USA only when written "US"
                     if not (m.text in ("us", "u s") and not re.search(r"\bU\.?\s?S\b", q))]
         for code in re.findall(r"\b[0-9]{4,6}[a-z]{0,2}\b|\b[a-z]{1,4}[0-9]{2,6}[a-z]?\b", text):
-            if code in self.gaz.product_codes and re.search(rf"\b(code|stock ?code|sku|item|product|article)\s+{code}\b", text):
+            named = re.search(rf"\b(code|stock ?code|sku|item|product|article)\s+{code}\b", text)
+            if code in self.gaz.product_codes and (named or re.search(r"[0-9][a-z]|[a-z][0-9]", code)):  # 85123A alone too
                 codes.append(self._code_as_spelled(code, q))
                 words[code] = f"product code {codes[-1]}"
                 text = re.sub(rf"\b{code}\b", " ", text)
@@ -468,8 +477,11 @@ class Parser:
         if scores:
             confidence *= min(scores) / 100
         intent = rule_intent(slots.text)
-        one_figure = (intent in ("count", "sum", "average") and len(slots.ids) == 1 and slots.metric not in (None, "customers")
+        one_figure = (intent in ("count", "sum", "average", None) and len(slots.ids) == 1
+                      and slots.metric not in (None, "customers")
                       and not re.search(r"\b(about|profile|who is|show|details|tell)\b", low))
+        if one_figure and intent is None:  # "churn probability of customer 12347"
+            intent = "average" if slots.metric in MEAN_METRICS else "sum"
         if one_figure:  # "how many orders has customer 17850 placed": that customer's figure, not the profile card
             filters["customer"] = slots.ids[0]
         elif slots.ids and intent not in ("why_risk",):
@@ -516,6 +528,11 @@ class Parser:
             intent = "count" if slots.metric in (None, "customers") else "sum"
         if intent in ("sum", "count") and slots.metric in BUYER_MEASURES and re.search(r"\bper customer\b", slots.text):
             intent = "average"  # "revenue per buyer in Australia"
+        if re.match(r"^\s*(how many|number of|count of|count the)\s+(different |distinct |unique )?(customers|clients|buyers|"
+                    r"shoppers|people)\b", low) and slots.metric not in COUNTS_OF_CUSTOMERS and not slots.ids:
+            raise NotUnderstood(f"a count of customers by their {slots.metric.replace('_', ' ')} is not something I can "
+                                "work out; I count customers by country, segment, risk band, product, period or number "
+                                "of orders", self._partial(q, slots, filters))
         if slots.metric in ("largest_order", "median_order_value") and intent in ("top", "bottom", "average", "count", None):
             intent = "sum"  # one figure over the orders, not a ranking
         if intent == "trend" and len(slots.periods) == 2:  # "how did orders change between Q2 and Q3": two periods
@@ -591,6 +608,9 @@ class Parser:
         cover(RFM_SCORED + "|" + SCORED_WORDS, "customers with a score")
         cover(WEEKDAY_FILTER, "placed on these weekdays")
         cover(ORDER_VALUE_WORDS, "orders by their value")
+        if re.search(GROWTH, norm):
+            cover(GROWTH_WORDS, "change between the periods")
+        cover(r"\b(recorded|logged|registered|booked)\b", "function words")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS + r"|\bnot\b", "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"

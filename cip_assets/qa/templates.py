@@ -110,6 +110,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
            ("returned_lines",)),
     Metric("returned_units", "units returned", None, None, None, "int"),
     Metric("cancelled_units", "units cancelled", None, None, None, "int"),
+    Metric("cancelling_customers", "customers with a cancelled order", None, None, None, "int"),
     Metric("median_order_value", "median order value", None, None, None, "money"),
     Metric("largest_order", "largest single order", None, None, None, "money"),
     Metric("cancelled_revenue", "value of cancelled lines", None, None, None, "money"),
@@ -126,6 +127,7 @@ ORDER_EXPR = {
     "returned_units": "sum(returned_units)", "returned_revenue": "sum(returned_revenue)",
     "cancelled_units": "sum(cancelled_units)", "countries": "count(DISTINCT country) FILTER (WHERE is_completed)",
     "median_order_value": "median(revenue) FILTER (WHERE is_completed)",
+    "cancelling_customers": "count(DISTINCT customer_id) FILTER (WHERE is_cancelled)",
     "largest_order": "max(revenue) FILTER (WHERE is_completed)",
     "gross_revenue": "sum(gross_revenue)",
 }
@@ -436,6 +438,16 @@ class Templates:
         mart = self._product_mart(metric, filters, exclude)
         where, params = self._product_where(filters, exclude, period, mart)
         return Query(f"SELECT {expr} AS value FROM {mart}{where}", params, mart)
+
+    def product_share(self, metric: Metric, filters: dict, period) -> Query:
+        """A product's share of all products' revenue (units, orders) over whole months, from one mart."""
+        expr = self._product_expr(metric, period is not None and period.is_single_month)
+        mart = self._product_mart(metric, filters, None)
+        where, params = self._product_where(filters, None, period, mart)
+        every, every_params = self._product_where({}, None, period, mart)
+        return Query(f"SELECT p.part AS part, w.whole AS whole, p.part / nullif(w.whole, 0) AS value FROM "
+                     f"(SELECT {expr} AS part FROM {mart}{where}) AS p, (SELECT {expr} AS whole FROM {mart}{every}) AS w",
+                     params + every_params, mart)
 
     def product_series(self, metric: Metric, filters: dict, exclude: dict | None, period, grain: str = "month") -> Query:
         expr = self._product_expr(metric, single_month=grain == "month")  # one value per month, quarter or year
