@@ -22,7 +22,8 @@ PLURAL = {"country": "countries", "city": "cities", "favourite category": "favou
 PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
-ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers")  # order facts only
+ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
+              "cancelled_revenue")  # figures only the order facts hold
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
                       r"hours?( of (the )?day)?)\b")

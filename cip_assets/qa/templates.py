@@ -38,7 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "marts.order_facts": {"order_id", "customer_id", "country", "segment", "favourite_category", "ordered_at",
                           "order_date", "month_start", "is_completed", "is_cancelled", "lines", "cancelled_lines",
                           "returned_lines", "units", "returned_units", "cancelled_units", "gross_revenue",
-                          "returned_revenue", "revenue"},
+                          "returned_revenue", "cancelled_revenue", "revenue"},
     "ml.churn_scores": {"customer_id", "churn_probability", "risk_band", "reasons"},
     "nlp.feedback_sentiment": {"feedback_id", "customer_id", "product_id", "category", "channel", "created_at", "rating",
                                "text", "sentiment_label", "sentiment_score", "topic_label", "aspects"},
@@ -128,6 +128,7 @@ ORDER_EXPR = {
     "cancelled_units": "sum(cancelled_units)", "countries": "count(DISTINCT country) FILTER (WHERE is_completed)",
     "median_order_value": "median(revenue) FILTER (WHERE is_completed)",
     "cancelling_customers": "count(DISTINCT customer_id) FILTER (WHERE is_cancelled)",
+    "cancelled_revenue": "sum(cancelled_revenue)",
     "largest_order": "max(revenue) FILTER (WHERE is_completed)",
     "gross_revenue": "sum(gross_revenue)",
 }

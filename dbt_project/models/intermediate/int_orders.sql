@@ -14,7 +14,7 @@ with
 order_lines as (
 
     select * from {{ ref('int_order_lines') }}
-    {%- if is_incremental_with(['loaded_at', 'units']) %}
+    {%- if is_incremental_with(['loaded_at', 'units', 'cancelled_revenue']) %}
     where order_id in (
         select order_id from {{ ref('int_order_lines') }} where loaded_at > {{ last_loaded_at() }}
     )
@@ -35,6 +35,7 @@ aggregated as (
         count(*) filter (where is_returned) as returned_lines,
         coalesce(sum(line_amount) filter (where is_completed), 0) as gross_revenue,
         coalesce(sum(line_amount) filter (where is_returned), 0) as returned_revenue,
+        coalesce(sum(line_amount) filter (where is_cancelled), 0) as cancelled_revenue,
         coalesce(sum(net_amount), 0) as net_revenue,
         coalesce(sum(quantity) filter (where is_completed), 0)
             - coalesce(sum(quantity) filter (where is_returned), 0) as units,

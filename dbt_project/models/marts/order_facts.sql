@@ -39,6 +39,7 @@ final as (
         orders.cancelled_units,
         orders.gross_revenue,
         orders.returned_revenue,
+        orders.cancelled_revenue,
         orders.net_revenue as revenue
     from orders
     left join customers on orders.customer_id = customers.customer_id
