@@ -126,3 +126,18 @@ def test_one_customers_measure_and_growth_in_other_words(parser):
     assert plan.intent == "compare" and plan.growth and plan.words["growth"] == "change between the periods"
     plan = parser.parse("how many customers cancelled at least one order in 2011")
     assert plan.metric == "cancelling_customers"
+
+
+def test_two_periods_are_compared_or_narrowed_never_dropped(parser):
+    plan = parser.parse("how many more new customers in oct 2011 than in sep 2011")
+    assert plan.intent == "compare" and len(plan.periods) == 2
+    plan = parser.parse("year-to-date sales 2011")
+    assert plan.intent == "sum" and (plan.period["start"], plan.period["end"]) == ("2011-01-01", "2011-12-10")
+    plan = parser.parse("% change in revenue from march to april 2011")
+    assert plan.intent == "compare" and plan.growth
+
+
+def test_measures_of_new_customers_and_units_per_basket(parser):
+    plan = parser.parse("revenue from new customers in november 2011")
+    assert plan.metric == "revenue" and plan.filters == {"new_in_period": True}
+    assert parser.parse("avg basket size in units for 2011").metric == "units_per_order"

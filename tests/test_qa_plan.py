@@ -175,6 +175,21 @@ def test_a_products_share_of_a_months_revenue(engine, wh):
     assert card.status == "answered" and _close(card.value, part / whole, 1e-6), card.answer
 
 
+def test_revenue_from_a_months_new_customers(engine, wh):
+    (month, gold), = wh.execute("""
+        WITH lines AS (SELECT customer_id, ordered_at, line_status,
+                              CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0)
+                                   WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0)
+                                   ELSE 0 END AS amount FROM staging.stg_order_lines WHERE customer_id IS NOT NULL),
+             firsts AS (SELECT customer_id, date_trunc('month', min(ordered_at) FILTER (WHERE line_status = 'completed')) AS m
+                        FROM lines GROUP BY 1),
+             month AS (SELECT max(m) - INTERVAL 1 MONTH AS m FROM firsts)
+        SELECT strftime(month.m, '%B %Y'), sum(amount) FROM lines JOIN firsts USING (customer_id), month
+        WHERE firsts.m = month.m AND date_trunc('month', ordered_at) = month.m GROUP BY 1""").fetchall()
+    card = engine.ask(f"revenue from new customers in {month}")
+    assert card.status == "answered" and _close(card.value, gold, 1e-6), card.answer
+
+
 def test_average_per_customer_over_a_period(engine, wh):
     (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
     (gold,), = wh.execute(f"""

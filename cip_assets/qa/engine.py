@@ -387,9 +387,10 @@ class Engine:
                 bits.append(f"the {v} segment")
             elif k == "category":
                 bits.append(f"category {v}")
-            elif k in ("scored", "rfm_scored", "anonymous"):
+            elif k in ("scored", "rfm_scored", "anonymous", "new_in_period"):
                 bits.append({"scored": "customers the churn model scored", "rfm_scored": "customers with an RFM segment",
-                             "anonymous": "orders without a customer id"}[k])
+                             "anonymous": "orders without a customer id",
+                             "new_in_period": "customers whose first order falls in the period"}[k])
             elif k == "order_value":
                 bits.append(f"completed orders {'under' if v[0] == '<' else 'over'} {v[1]:,.2f}")
             elif k == "weekday":

@@ -23,7 +23,7 @@ PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
-              "cancelled_revenue")  # figures only the order facts hold
+              "cancelled_revenue", "units_per_order")  # figures only the order facts hold
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
                       r"hours?( of (the )?day)?)\b")
@@ -107,7 +107,7 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         name, metric = "customers", METRICS["customers"]  # distinct buyers over any period, not a sum of days
         if period is not None or filters or exclude:
             return t.order_total(metric, filters, exclude, period)
-    if filters.get("anonymous") or "weekday" in filters or "order_value" in filters:
+    if filters.get("anonymous") or filters.get("new_in_period") or "weekday" in filters or "order_value" in filters:
         if plan.orders_condition or average:
             raise NotAvailable("orders without a customer id belong to no customer")
         return t.order_total(metric, filters, exclude, period)
@@ -301,6 +301,11 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
             answer = (f"{metric.label.capitalize()} went from {fmt(va, metric.kind)} in {la} to {fmt(vb, metric.kind)} "
                       f"in {lb}: {'n/a' if change is None else f'{change * 100:+.1f}%'}.")
             return engine.card(plan, answer, change, [[la, va], [lb, vb]], cols, query,
+                               {"type": "bar", "x": "period", "y": metric.label})
+        if re.search(r"\bhow (many|much) (more|less|fewer)\b|\bdifference\b", plan.text) and None not in (va, vb):
+            answer = (f"{metric.label.capitalize()}: {la} {fmt(va, metric.kind)} vs {lb} {fmt(vb, metric.kind)}, a "
+                      f"difference of {fmt(va - vb, metric.kind)}.")  # "how many more in October than in September"
+            return engine.card(plan, answer, va - vb, [[la, va], [lb, vb]], cols, query,
                                {"type": "bar", "x": "period", "y": metric.label})
         answer = f"{metric.label.capitalize()}: {la} {fmt(va, metric.kind)} vs {lb} {fmt(vb, metric.kind)}"
         if va is not None and vb:

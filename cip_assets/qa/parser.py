@@ -25,7 +25,7 @@ MAX_QUESTION_CHARS = 500
 # "by what % did revenue grow from October to November": the change between two periods
 GROWTH = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
           r"change[sd]?)\b.*(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%|\bin percent)|"
-          r"(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%)\b.*\b(grow|grew|grown|growth|"
+          r"(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%).*\b(grow|grew|grown|growth|"
           r"increase|decrease|decline|drop|fall|fell|rise|rose|change)")
 GROWTH_WORDS = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
                 r"change[sd]?|by what|by how much|how many percent|what percent|percentage|percent|in percent)\b")
@@ -52,6 +52,8 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                            r"\bmedian\b"),
     ("largest_order", r"\b(biggest|largest|highest|maximum|max|single largest|single biggest)\s+(single\s+)?(order|basket|"
                       r"transaction|invoice)( value| total| amount)?\b"),
+    ("units_per_order", r"\b(basket|order) size in (units|items|pieces)\b|\b(units|items|pieces) per (order|basket|invoice|"
+                        r"transaction)\b"),
     ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket|\baverage order\b(?!s)|"
             r"\b(spend|spending|spent|revenue|sales|value|takings)\s+(per|an|a|each)\s+(order|basket|transaction|invoice)\b"),
     ("cancellation_rate", r"cancell?ation rate|cancel rate"),
@@ -167,11 +169,14 @@ ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders
 GROUP_CONDITION = (r"\b(countries|country|markets|segments|cities|categories|products|items|months)\b[^.?]{0,25}?\b(?:with|having|"
                    r"that have|that had|which have)\s+(at least|a minimum of|more than|over|fewer than|less than|under|"
                    r"at most)\s+" + _NUM + r"\s+(?:completed\s+)?orders\b")
+# a measure of the customers whose first order falls in the period: "revenue from new customers in November"
+FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|units|quantity)\b[^?.]{0,25}?\b(from|by|of|"
+                      r"placed by)\s+(our\s+|the\s+)?(new|first[- ]time)\s+(customers|buyers|clients|shoppers)\b")
 # orders by their own value: "orders over £1,000", "baskets under 50"
-ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+(?:worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
+ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+(?:were\s+|was\s+|are\s+|is\s+)?(?:worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
                r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+)"
                r"(?:\.(\d+))?\b")
-ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+(worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
+ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+(were\s+|was\s+|are\s+|is\s+)?(worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
                      r"(over|above|more than|greater than|exceeding|under|below|less than)\s+(\d+\s?)+")
 # orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -203,6 +208,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bhow much (?:money )?(?:did|do|does|have|has) (?:we|you|the company|the business|the shop|the store|it) "
      r"(?:make|made|earn|earned|bring in|brought in)\b", "how much revenue did we"),
     (r"\brev\b", "revenue"),
+    (r"\bqty\b", "quantity"),
     (r"\bno\.\s*of\b|\bnum\.?\s+of\b|#\s*of\b", "number of"),
     (r"\b(?:best|top)[- ]?sellers?\b|\bbest[- ]selling (?:products|items|lines)\b", "top products"),
     (r"\bsellers\b", "products"),
@@ -227,7 +233,8 @@ _PATTERN_TEXT = " ".join([p for _, p in METRIC_PATTERNS + DIM_PATTERNS + RULES] 
 VOCABULARY = sorted({w for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", _PATTERN_TEXT))}
                     | {"january", "february", "march", "april", "june", "july", "august", "september", "october",
                        "november", "december", "receive", "received", "cancelled", "returned", "quarter", "weekend",
-                       "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+                       "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                       "acquire", "acquired", "quantity"})
 FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all time|on record|as a whole|break(?:s|ing)? (?:it )?down|"
                             r"breakdown|split (?:up )?by|"
                             r"how much|how many|number of|amount of|what was|what is|what were|what are|"
@@ -307,12 +314,13 @@ class Parser:
                 ids.append(token.upper() if token[:1].isalpha() else token)
                 words[token.lower()] = f"customer {ids[-1]}"
             text = text.replace(token.lower(), " ")
-        group_condition = None
+        group_condition, group_dim = None, None
         m = re.search(GROUP_CONDITION, text)
         if m:  # "countries with at least 50 orders": a condition on each ranked group, not on customers
             op = {"at least": ">=", "a minimum of": ">=", "more than": ">", "over": ">", "fewer than": "<",
                   "less than": "<", "under": "<", "at most": "<="}[m.group(2)]
             group_condition = [op, _num(m.group(3))]
+            group_dim = next((d for d, pattern in DIM_PATTERNS if re.search(pattern, m.group(1))), None)
             for w in normalise(m.group(0)).split():
                 words[w] = f"groups with {op} {group_condition[1]} orders"
             text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
@@ -338,6 +346,10 @@ class Parser:
             if re.search(pattern, text):
                 metric = name
                 break
+        of_new = re.search(FROM_NEW_CUSTOMERS, text)
+        if of_new:  # "revenue from new customers": the measure is revenue, of the period's new customers
+            metric = ("orders" if of_new.group(1) == "orders" else "quantity" if of_new.group(1) in ("units", "quantity")
+                      else "revenue")
         if metric == "revenue" and not re.search(REVENUE_NOUNS, text):  # "which weekday brings in the most orders"
             metric = next((alt for alt in ("orders", "customers", "quantity")
                            if re.search(dict(METRIC_PATTERNS)[alt], text)), metric)
@@ -351,6 +363,8 @@ class Parser:
             n = _num(tok)
             words[tok] = f"N = {n}"
         dims = [d for d, pattern in DIM_PATTERNS if re.search(pattern, text)]
+        if group_dim and group_dim not in dims:  # "among countries with at least 100 orders, which ..."
+            dims.insert(0, group_dim)
         if "day" in dims and ("weekday" in dims or "hour" in dims):  # "day of the week", "hour of the day"
             dims.remove("day")
         exclude = self._exclusions(text, mentions)
@@ -414,6 +428,8 @@ class Parser:
             filters["rfm_scored"] = True
         elif re.search(SCORED_WORDS, low):
             filters["scored"] = True
+        if re.search(FROM_NEW_CUSTOMERS, low):
+            filters["new_in_period"] = True
         if re.search(ANONYMOUS, low):
             filters["anonymous"] = True
         days = _weekdays(low)
@@ -549,6 +565,13 @@ class Parser:
                 intent, slots.periods = "compare", two
             else:
                 growth = False
+        if intent in ("count", "sum", "average") and len(slots.periods) == 2:
+            a, b = slots.periods
+            if a.start < b.end and b.start < a.end:  # "year-to-date sales 2011": the narrower of nested periods
+                narrow = min((a, b), key=lambda p: p.end - p.start)
+                slots.period, slots.periods = narrow, [narrow]
+            elif not (a.end == b.start and re.search(r"\band\b", low)):
+                intent = "compare"  # "how many more new customers in October than in September": both periods
         if intent in ("count", "sum", "average") and len(slots.periods) == 2 and \
                 slots.periods[0].end == slots.periods[1].start and re.search(r"\band\b", low):
             first, second = slots.periods  # "in October and November 2011": both months
@@ -608,6 +631,7 @@ class Parser:
         cover(RFM_SCORED + "|" + SCORED_WORDS, "customers with a score")
         cover(WEEKDAY_FILTER, "placed on these weekdays")
         cover(ORDER_VALUE_WORDS, "orders by their value")
+        cover(FROM_NEW_CUSTOMERS, "of the period's new customers")
         if re.search(GROWTH, norm):
             cover(GROWTH_WORDS, "change between the periods")
         cover(r"\b(recorded|logged|registered|booked)\b", "function words")

@@ -110,6 +110,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
            ("returned_lines",)),
     Metric("returned_units", "units returned", None, None, None, "int"),
     Metric("cancelled_units", "units cancelled", None, None, None, "int"),
+    Metric("units_per_order", "units per order", None, None, None, "number"),
     Metric("cancelling_customers", "customers with a cancelled order", None, None, None, "int"),
     Metric("median_order_value", "median order value", None, None, None, "money"),
     Metric("largest_order", "largest single order", None, None, None, "money"),
@@ -129,6 +130,7 @@ ORDER_EXPR = {
     "median_order_value": "median(revenue) FILTER (WHERE is_completed)",
     "cancelling_customers": "count(DISTINCT customer_id) FILTER (WHERE is_cancelled)",
     "cancelled_revenue": "sum(cancelled_revenue)",
+    "units_per_order": "sum(units) FILTER (WHERE is_completed) / nullif(count(*) FILTER (WHERE is_completed), 0)",
     "largest_order": "max(revenue) FILTER (WHERE is_completed)",
     "gross_revenue": "sum(gross_revenue)",
 }
@@ -312,9 +314,18 @@ class Templates:
     def _order_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list]:
         if not self._has(ORDER_MART):
             raise NotAvailable(f"{ORDER_MART} (one row per order) is not published; rebuild the marts")
-        native = set(ORDER_DIMS) | {"anonymous", "weekday", "order_value"}
+        native = set(ORDER_DIMS) | {"anonymous", "weekday", "order_value", "new_in_period"}
         by_customer = {k: v for k, v in filters.items() if k not in native}
         not_customer = {k: v for k, v in (exclude or {}).items() if k not in native}
+        if filters.get("new_in_period"):  # the customers whose first completed order falls in the period
+            if period is None:
+                raise NotAvailable("new customers are new in a period; name one (e.g. 'in November 2011')")
+            table = self.require_customer(["first_order_at"])
+            new_clause = (f"customer_id IN (SELECT customer_id FROM {table} WHERE first_order_at >= ? "
+                          "AND first_order_at < ?)")
+            filters = {k: v for k, v in filters.items() if k != "new_in_period"}
+        else:
+            new_clause = None
         clauses, params = _equal_and_excluded(ORDER_DIMS, {k: v for k, v in filters.items() if k in native},
                                               {k: v for k, v in (exclude or {}).items() if k in native},
                                               "orders in a published mart")
@@ -322,6 +333,9 @@ class Templates:
             where, more = self.where(by_customer, exclude=not_customer)
             clauses.append(f"customer_id IN (SELECT customer_id FROM {self.require_customer([])}{where})")
             params += more
+        if new_clause:
+            clauses.append(new_clause)
+            params += [period.start, period.end]
         if period is not None:
             clauses.append("order_date >= ? AND order_date < ?")
             params += [period.start, period.end]
