@@ -175,6 +175,16 @@ def test_a_products_share_of_a_months_revenue(engine, wh):
     assert card.status == "answered" and _close(card.value, part / whole, 1e-6), card.answer
 
 
+def test_distinct_buyers_of_a_product_over_its_whole_history(engine, wh):
+    (code, gold), = wh.execute("""SELECT product_id, count(DISTINCT customer_id) FROM staging.stg_order_lines
+        WHERE line_status = 'completed' AND customer_id IS NOT NULL AND product_id IS NOT NULL
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1""").fetchall()
+    card = engine.ask(f"how many different customers bought stock code {code}")
+    assert card.status == "answered" and card.value == gold and "product_customer_monthly" in card.sql, card.answer
+    card = engine.ask("which 3 products were bought by the most customers")
+    assert card.status == "answered" and card.table["rows"][0][1] == gold, card.answer
+
+
 def test_revenue_from_a_months_new_customers(engine, wh):
     (month, gold), = wh.execute("""
         WITH lines AS (SELECT customer_id, ordered_at, line_status,

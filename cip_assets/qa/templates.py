@@ -33,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
                                "product_b_orders", "pair_orders", "lift"},
     "marts.product_sales_monthly": {"month_start", "product_id", "product_name", "category", "revenue", "quantity",
                                     "orders", "customers"},
+    "marts.product_customer_monthly": {"month_start", "product_id", "customer_id", "orders", "quantity"},
     "marts.product_country_monthly": {"month_start", "product_id", "product_name", "country", "revenue", "quantity",
                                       "returned_units", "cancelled_units", "orders", "customers"},
     "marts.order_facts": {"order_id", "customer_id", "country", "segment", "favourite_category", "ordered_at",
@@ -51,6 +52,7 @@ ALLOWED["marts.customer_360"] = ALLOWED["marts.customer_scores"] - {"churn_proba
 
 PRODUCT_MART = "marts.product_sales_monthly"  # needed mart (product x month); used when published
 PRODUCT_COUNTRY_MART = "marts.product_country_monthly"  # product x month x customer country
+PRODUCT_CUSTOMER_MART = "marts.product_customer_monthly"  # product x month x customer: distinct buyers, any period
 ORDER_MART = "marts.order_facts"               # one row per order: any measure by country/segment over a period
 
 
@@ -175,7 +177,7 @@ class NotAvailable(Exception):
 
 _SQL_WORDS = set("""select from where group by order limit and or not in is null nulls last first desc asc case when
 then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
-min max any_value arg_max nullif coalesce date_trunc round abs dayname hour median having""".split())
+min max any_value arg_max nullif coalesce date_trunc round abs dayname hour median having left join on""".split())
 
 
 def check_sql(sql: str) -> None:
@@ -206,6 +208,7 @@ def check_sql(sql: str) -> None:
 
 PRODUCT_COLUMNS = {"product": "product_name", "product_code": "product_id", "category": "category"}
 PRODUCT_COUNTRY_COLUMNS = {"product": "product_name", "product_code": "product_id", "country": "country"}
+PRODUCT_CUSTOMER_COLUMNS = {"product": "product_name", "product_code": "product_id"}  # a name becomes its code
 COUNTRY_MART_ONLY = ("returned_units", "cancelled_units")  # product measures only the product x country mart keeps
 BUYER_AVERAGES = ("revenue", "orders", "gross_revenue")
 SCORED = {"scored": "risk_band", "rfm_scored": "segment"}  # "scored customers": those the churn model / RFM covers
@@ -421,7 +424,11 @@ class Templates:
 
     # ---------------------------------------------------------------- products (the product x month mart)
     def _product_mart(self, metric: Metric, filters: dict, exclude: dict | None) -> str:
-        """The product x month mart, or the product x month x country one where a country or a measure needs it."""
+        """The product x month mart, or the product x month x country one where a country or a measure needs it, or
+        the product x month x customer one for distinct buyers over more than a month."""
+        if metric.name == "customers" and self._has(PRODUCT_CUSTOMER_MART) and set(filters) | set(exclude or {}) <= \
+                set(PRODUCT_CUSTOMER_COLUMNS):
+            return PRODUCT_CUSTOMER_MART
         if "country" in filters or "country" in (exclude or {}) or metric.name in COUNTRY_MART_ONLY:
             if not self._has(PRODUCT_COUNTRY_MART):
                 raise NotAvailable(f"{PRODUCT_COUNTRY_MART} (product x month x country) is not published")
@@ -432,7 +439,8 @@ class Templates:
                        mart: str = PRODUCT_MART) -> tuple[str, list]:
         if not self._has(mart):
             raise NotAvailable(f"{mart} (product x month) is not published")
-        columns = PRODUCT_COUNTRY_COLUMNS if mart == PRODUCT_COUNTRY_MART else PRODUCT_COLUMNS
+        columns = {PRODUCT_COUNTRY_MART: PRODUCT_COUNTRY_COLUMNS, PRODUCT_CUSTOMER_MART: PRODUCT_CUSTOMER_COLUMNS}.get(
+            mart, PRODUCT_COLUMNS)
         clauses, params = _equal_and_excluded(columns, filters, exclude, "product sales")
         if period is not None:
             if period.start.day != 1 or period.end.day != 1:
@@ -441,7 +449,9 @@ class Templates:
             params += [period.start, period.end]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
-    def _product_expr(self, metric: Metric, single_month: bool) -> str:
+    def _product_expr(self, metric: Metric, single_month: bool, mart: str = PRODUCT_MART) -> str:
+        if mart == PRODUCT_CUSTOMER_MART and metric.name == "customers":
+            return "count(DISTINCT customer_id)"
         if metric.product_expr is None:
             raise NotAvailable(f"{metric.label} is not kept per product")
         if metric.product_monthly_only and not single_month:
@@ -449,15 +459,15 @@ class Templates:
         return metric.product_expr
 
     def product_total(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
-        expr = self._product_expr(metric, period is not None and period.is_single_month)
         mart = self._product_mart(metric, filters, exclude)
+        expr = self._product_expr(metric, period is not None and period.is_single_month, mart)
         where, params = self._product_where(filters, exclude, period, mart)
         return Query(f"SELECT {expr} AS value FROM {mart}{where}", params, mart)
 
     def product_share(self, metric: Metric, filters: dict, period) -> Query:
         """A product's share of all products' revenue (units, orders) over whole months, from one mart."""
-        expr = self._product_expr(metric, period is not None and period.is_single_month)
         mart = self._product_mart(metric, filters, None)
+        expr = self._product_expr(metric, period is not None and period.is_single_month, mart)
         where, params = self._product_where(filters, None, period, mart)
         every, every_params = self._product_where({}, None, period, mart)
         return Query(f"SELECT p.part AS part, w.whole AS whole, p.part / nullif(w.whole, 0) AS value FROM "
@@ -465,8 +475,8 @@ class Templates:
                      params + every_params, mart)
 
     def product_series(self, metric: Metric, filters: dict, exclude: dict | None, period, grain: str = "month") -> Query:
-        expr = self._product_expr(metric, single_month=grain == "month")  # one value per month, quarter or year
         mart = self._product_mart(metric, filters, exclude)
+        expr = self._product_expr(metric, grain == "month", mart)  # one value per month, quarter or year
         where, params = self._product_where(filters, exclude, period, mart)
         bucket = f"CAST(date_trunc('{grain}', month_start) AS DATE)" if grain in ("quarter", "year") else "month_start"
         label = grain if grain in ("quarter", "year") else "month"
@@ -637,9 +647,16 @@ class Templates:
                         exclude: dict | None = None, dim: str = "product") -> Query:
         order = "DESC" if descending else "ASC"
         if self._has(PRODUCT_MART):
-            expr = self._product_expr(metric, period is not None and period.is_single_month)
             mart = self._product_mart(metric, filters, exclude) if dim == "product" else PRODUCT_MART
+            expr = self._product_expr(metric, period is not None and period.is_single_month, mart)
             where, params = self._product_where(filters, exclude, period, mart)
+            if mart == PRODUCT_CUSTOMER_MART:  # no names there: the top codes first, then their names
+                return Query(f"SELECT coalesce(n.product_name, c.product_id) AS product, c.value AS value, c.product_id AS "
+                             f"stock_code FROM (SELECT product_id, {expr} AS value FROM {mart}{where} GROUP BY product_id "
+                             f"ORDER BY value {order} NULLS LAST, product_id LIMIT ?) AS c LEFT JOIN (SELECT product_id, "
+                             f"arg_max(product_name, orders) AS product_name FROM {PRODUCT_MART} GROUP BY product_id) AS n "
+                             f"ON n.product_id = c.product_id ORDER BY value {order} NULLS LAST, stock_code",
+                             params + [n], mart)
             if dim == "category":
                 where = (where + " AND " if where else " WHERE ") + "category IS NOT NULL"
                 return Query(f"SELECT category AS category, {expr} AS value FROM {PRODUCT_MART}{where} "
