@@ -31,9 +31,11 @@ QUESTIONS = ["how many customers in Germany", "how many customers in Germny", "t
              "total quantity sold of Vintage T-Shirt", "how many orders were cancelled last month",
              # questions as people type them: a typo respelled, per-customer averages and weekdays over a period
              "revnue in Germnay last year", "average revenue per customer last year",
-             "which weekday had the most orders last year", "by what % did revenue grow from last month to this month"]
+             "which weekday had the most orders last year", "by what % did revenue grow from last month to this month",
+             "which 5 products were bought by the most customers", "how many customers bought the RABBIT NIGHT LIGHT"]
 CUSTOMER_TABLES = ["marts.customer_360", "marts.customer_scores", "marts.customer_rfm", "ml.churn_scores",
-                   "ml.customer_value", "ml.customer_segments", "marts.order_facts"]  # order_facts: one row per order
+                   "ml.customer_value", "ml.customer_segments", "marts.order_facts",
+                   "marts.product_customer_monthly"]  # order_facts: one row per order; product x customer x month
 
 
 def scale(src: Path, out: Path, factor: int) -> None:
