@@ -141,3 +141,13 @@ def test_measures_of_new_customers_and_units_per_basket(parser):
     plan = parser.parse("revenue from new customers in november 2011")
     assert plan.metric == "revenue" and plan.filters == {"new_in_period": True}
     assert parser.parse("avg basket size in units for 2011").metric == "units_per_order"
+
+
+def test_both_periods_shares_of_a_group_and_partial_product_names(parser):
+    plan = parser.parse("how many customers bought in both 2010 and 2011")
+    assert plan.both_periods and len(plan.periods) == 2
+    plan = parser.parse("what fraction of champions are high churn risk")
+    assert plan.intent == "share" and plan.base_kinds == ["segment"]
+    assert parser.parse("jumbo bag red revenue in 2011").filters == {"product": "JUMBO BAG RED RETROSPOT"}
+    plan = parser.parse("revenue growth from Q2 2011 to Q3 2011")
+    assert plan.intent == "compare" and plan.growth

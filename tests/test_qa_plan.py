@@ -185,6 +185,19 @@ def test_distinct_buyers_of_a_product_over_its_whole_history(engine, wh):
     assert card.status == "answered" and card.table["rows"][0][1] == gold, card.answer
 
 
+def test_customers_in_both_periods_and_buyers_compared_between_periods(engine, wh):
+    (first, second), = wh.execute("SELECT min(year(ordered_at)), max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    (gold,), = wh.execute(f"""SELECT count(*) FROM (
+        SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed' AND year(ordered_at) = {first}
+                                                                   AND customer_id IS NOT NULL
+        INTERSECT SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
+                                                                   AND year(ordered_at) = {second})""").fetchall()
+    card = engine.ask(f"how many customers bought in both {first} and {second}")
+    assert card.status == "answered" and card.value == gold, card.answer
+    card = engine.ask(f"how did the number of buying customers change between {first} and {second}?")
+    assert card.status == "answered" and "revenue" not in card.answer.lower(), card.answer
+
+
 def test_revenue_from_a_months_new_customers(engine, wh):
     (month, gold), = wh.execute("""
         WITH lines AS (SELECT customer_id, ordered_at, line_status,

@@ -270,7 +270,7 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         if 1 <= int(m.group(2)) <= 12:
             add(m, _month(int(m.group(1)), int(m.group(2))))
     # November 2011 / Nov 2011 / in November
-    for m in re.finditer(rf"\b{MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
+    for m in re.finditer(rf"\b{MONTH_RE}\s*[,/-]?\s*{YEAR_RE}\b", s):
         add(m, _month(int(m.group(2)), MONTHS[m.group(1)]))
     for m in re.finditer(rf"\b(?:in|during|for|of|and|vs|versus|or|than)\s+{MONTH_RE}\b", s):
         mo = MONTHS[m.group(1)]

@@ -188,6 +188,7 @@ class Gazetteer:
         self._max_words = max((len(p.split()) for p in self._exact), default=1)
         # fuzzy candidates: phrases of 4+ characters that are not grammar words
         self._fuzzy_keys = [p for p in self._exact if len(p) >= 4 and p not in PROTECTED]
+        self._product_keys = sorted({normalise(v) for v in (self.values or {}).get("product", [])})
 
     # ------------------------------------------------------------------ matching
     def find(self, question: str, skip: set[int] | None = None) -> list[Mention]:
@@ -226,7 +227,32 @@ class Gazetteer:
                         continue
                     found.append(Mention(kind, value, phrase, score, i, i + n))
                     used |= span
+        for n in range(min(self._max_words, 6), 1, -1):  # the start of one product's name: "regency cakestand"
+            for i in range(0, len(tokens) - n + 1):
+                span = set(range(i, i + n))
+                words = tokens[i:i + n]
+                if span & used or all(w in PROTECTED for w in words) or words[0] in PROTECTED:
+                    continue
+                hit = self._only_prefix(" ".join(words))
+                if hit:
+                    kind, value = self._exact[hit]
+                    found.append(Mention(kind, value, " ".join(words), 90.0, i, i + n))
+                    used |= span
         return sorted(found, key=lambda m: m.start)
+
+    def _only_prefix(self, phrase: str) -> str | None:
+        """The one product name that starts with `phrase` (two words or more), if exactly one does."""
+        import bisect
+
+        if len(phrase) < 8:
+            return None
+        i = bisect.bisect_left(self._product_keys, phrase)
+        hits = []
+        while i < len(self._product_keys) and self._product_keys[i].startswith(phrase) and len(hits) < 2:
+            if self._product_keys[i][len(phrase):len(phrase) + 1] in ("", " "):
+                hits.append(self._product_keys[i])
+            i += 1
+        return hits[0] if len(hits) == 1 else None
 
     def _fuzzy(self, phrase: str) -> tuple[str, float] | None:
         cutoff = 80.0

@@ -68,7 +68,8 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
     if average and name == "customers":
         return engine.not_understood(plan, "an average of customers needs a measure (age, revenue, ...)")
-    if average and name in ("churn_rate", "aov", "return_rate", "cancellation_rate"):
+    if average and name in ("churn_rate", "aov", "return_rate", "cancellation_rate", "units_per_order",
+                            "median_order_value", "largest_order"):
         average = False  # the measure is already a mean or a rate
     metric = METRICS[name]
     query = scalar_query(engine, plan, metric, average)
@@ -81,6 +82,9 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
     if average and name in MEAN_METRICS:
         what = "average " + metric.label
     scope = engine.scope_text(plan)
+    if plan.both_periods and len(plan.periods_obj) == 2:
+        first, second = plan.periods_obj
+        scope = f" who bought in both {first.label} and {second.label}"
     if value is None:  # nothing published to measure (no rows in the period, an empty column): no figure
         card = engine.card(plan, f"There is no data for {what}{scope}.", None, [], cols, query, {"type": "none"})
         card.status = "not_available"
@@ -101,6 +105,8 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         if plan.orders_condition or average:
             raise NotAvailable("product sales are not kept per customer")
         return t.product_total(metric, filters, exclude, period)
+    if plan.both_periods and name == "customers" and len(plan.periods_obj) == 2:
+        return t.customers_in_both(filters, exclude, *plan.periods_obj)
     if average and period is not None and name in ("revenue", "orders", "quantity"):
         return t.order_customer_average(metric, filters, exclude, period)  # per customer who bought in the period
     if name == "active_customers" and engine.gaz.has_table("marts.order_facts"):
@@ -214,7 +220,9 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     name = name or ("revenue" if dim in ("month", "week", "day", "weekday", "hour", "product") else "customers")
     metric = METRICS[name]
     exclude = plan.exclude
-    if dim in ("month", "week", "day", "quarter", "year"):
+    if name == "new_customers" and dim in ("country", "city", "segment", "category", "persona", "risk_band", "gender"):
+        query = t.new_customer_ranking(dim, filters, period, n, descending)  # first completed order in the period
+    elif dim in ("month", "week", "day", "quarter", "year"):
         if filters or exclude:
             query = t.order_period_ranking(metric, dim, filters, exclude, period, n, descending)
         elif not metric.kpi_expr:
@@ -290,8 +298,10 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
     if len(periods) >= 2:
         if filters or plan.exclude:
             raise NotAvailable("comparing periods for one country or segment is not supported yet; ask for each period")
-        metric = metric if metric.kpi_expr else METRICS["revenue"]
-        query = t.kpi_compare_periods(metric, periods[:2])
+        if metric.kpi_expr and metric.additive:
+            query = t.kpi_compare_periods(metric, periods[:2])
+        else:  # distinct buyers and other order measures, never a silent switch to revenue
+            query = t.order_compare_periods(metric, periods[:2])
         rows, cols = engine.run(query)
         (la, va), (lb, vb) = rows[0], rows[1]
         if plan.growth:  # "by what % did revenue grow from October to November": from the earlier to the later
@@ -370,7 +380,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": METRICS[name].label})
     if plan.period or plan.exclude or plan.orders_condition or _has_product(plan):
         raise NotAvailable("shares of customers are computed over their whole history, without exclusions or products")
-    geo = {k: v for k, v in filters.items() if k in ("country", "city", "scored", "rfm_scored")}
+    geo = {k: v for k, v in filters.items() if k in ("country", "city", "scored", "rfm_scored") or k in plan.base_kinds}
     other = {k: v for k, v in filters.items() if k not in geo}
     part, base = (other, geo) if name == "customers" and geo and other else (filters, {})
     query = t.customer_share(metric, part, base)

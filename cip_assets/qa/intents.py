@@ -83,6 +83,9 @@ class IntentGuess:
 
 def rule_intent(question: str) -> str | None:
     q = question.lower().strip()
+    if re.search(r"\b(average|avg|mean|how many|number of|count|total)\b.*\b(ratings?|stars?)\b|\b(ratings?|stars?)\b.*"
+                 r"\b(average|avg|mean)\b", q):
+        return "average"  # "average review rating": a figure, not a search of the feedback
     for intent, pattern in RULES:
         if re.search(pattern, q):
             return intent

@@ -67,6 +67,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(customers|clients|"
                              r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
+                          r"\b(value|revenue|amount|worth|money)\b[^?.]{0,12}?\b(got|was|were|been|gets|is) cancell?ed\b|"
                           r"\bcancell?ed (revenue|value|amount|sales)\b"),
     ("cancelled_units", r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|items|pieces) (were |was |got |been )*"
                         r"cancell?ed\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) cancell?ed\b"),
@@ -222,7 +223,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:shift|shifted|shifting)\b|\b(?:went|go|gone|going)\s+out\b", "sold"),
     (r"\b(?:went|gone|go|going)\s+to\b", "sold to"),
     (r"\b(?:big\s+)?spenders\b", "customers by revenue"),
-    (r"\blifetime\s+(?:spend|spending|revenue|sales)\b", "revenue"),
+    (r"\blifetime\s+(?:net\s+|gross\s+)?(?:spend|spending|revenue|sales)\b", "revenue"),
     (r"\bper\s+(?:buyer|client|shopper|head|purchaser)\b", "per customer"),
     (r"\bat\s+(high|medium|low)\s+risk\s+of\s+(?:churn\w*|leaving|lapsing)\b", r"\1 risk"),
     (r"\b(high|medium|low)[- ]risk\s+(?:of\s+)?churn(?:ing)?\b|\b(high|medium|low)[- ]churn[- ]risk\b", r"\1\2 risk"),
@@ -335,7 +336,7 @@ class Parser:
                 break
         mentions = [m for m in self.gaz.find(text)  # "us" is the USA only when written "US"
                     if not (m.text in ("us", "u s") and not re.search(r"\bU\.?\s?S\b", q))]
-        for code in re.findall(r"\b[0-9]{4,6}[a-z]{0,2}\b|\b[a-z]{1,4}[0-9]{2,6}[a-z]?\b", text):
+        for code in re.findall(r"\b[0-9]{4,6}[a-z]{0,2}\b|\b[a-z]{1,4}[0-9]{2,6}[a-z]?\b|(?<=code )[a-z]{1,12}\b", text):
             named = re.search(rf"\b(code|stock ?code|sku|item|product|article)\s+{code}\b", text)
             if code in self.gaz.product_codes and (named or re.search(r"[0-9][a-z]|[a-z][0-9]", code)):  # 85123A alone too
                 codes.append(self._code_as_spelled(code, q))
@@ -553,7 +554,8 @@ class Parser:
             intent = "sum"  # one figure over the orders, not a ranking
         if intent == "trend" and len(slots.periods) == 2:  # "how did orders change between Q2 and Q3": two periods
             intent = "compare"
-        growth = bool(re.search(GROWTH, low))
+        growth = bool(re.search(GROWTH, low)) or bool(re.search(r"\bgrowth\b", low) and (
+            len(slots.periods) == 2 or (len(slots.periods) == 1 and re.search(r"\bfrom\b", low))))
         if growth and intent in ("trend", "compare", "share", "sum", None):
             two = slots.periods
             if len(two) == 1 and re.search(r"\bfrom\b", low) and two[0].grain == "range":  # "from October to November"
@@ -565,20 +567,23 @@ class Parser:
                 intent, slots.periods = "compare", two
             else:
                 growth = False
-        if intent in ("count", "sum", "average") and len(slots.periods) == 2:
+        both_periods = bool(intent == "count" and len(slots.periods) == 2 and re.search(r"\bboth\b", low)
+                            and slots.metric in (None, "customers"))
+        if intent in ("count", "sum", "average") and len(slots.periods) == 2 and not both_periods:
             a, b = slots.periods
             if a.start < b.end and b.start < a.end:  # "year-to-date sales 2011": the narrower of nested periods
                 narrow = min((a, b), key=lambda p: p.end - p.start)
                 slots.period, slots.periods = narrow, [narrow]
             elif not (a.end == b.start and re.search(r"\band\b", low)):
                 intent = "compare"  # "how many more new customers in October than in September": both periods
-        if intent in ("count", "sum", "average") and len(slots.periods) == 2 and \
+        if intent in ("count", "sum", "average") and len(slots.periods) == 2 and not both_periods and \
                 slots.periods[0].end == slots.periods[1].start and re.search(r"\band\b", low):
             first, second = slots.periods  # "in October and November 2011": both months
             slots.period = Period(first.start, second.end, f"{first.label} and {second.label}", "range")
             slots.periods = [slots.period]
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
+                    both_periods=both_periods, base_kinds=_share_base(slots, filters) if intent == "share" else [],
                     period=slots.period.to_dict() if slots.period else None,
                     periods=[p.to_dict() for p in slots.periods], n=slots.n, dims=slots.dims, pairs=pairs,
                     ids=slots.ids, how=how, confidence=round(confidence, 3),
@@ -632,9 +637,10 @@ class Parser:
         cover(WEEKDAY_FILTER, "placed on these weekdays")
         cover(ORDER_VALUE_WORDS, "orders by their value")
         cover(FROM_NEW_CUSTOMERS, "of the period's new customers")
-        if re.search(GROWTH, norm):
+        if re.search(GROWTH, norm) or re.search(r"\bgrowth\b", norm):
             cover(GROWTH_WORDS, "change between the periods")
         cover(r"\b(recorded|logged|registered|booked)\b", "function words")
+        cover(r"\bboth\b", "each of the periods")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS + r"|\bnot\b", "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"
@@ -723,6 +729,15 @@ class Parser:
         if hit:
             return hit[0], self.glossary[hit[0]]
         return None
+
+
+def _share_base(slots: Slots, filters: dict) -> list[str]:
+    """The filters named before "are/is" in "what fraction of Champions are high risk": they make the whole."""
+    verb = re.search(r"\b(fraction|share|proportion|percent\w*|%)\s+of\b.*?\b(are|is|were|was|have|has)\b", slots.text)
+    if not verb or len(filters) < 2:
+        return []
+    cut = len(normalise(slots.text[:verb.start(2)]).split())
+    return [m.kind for m in slots.mentions if m.end <= cut and m.kind in filters]
 
 
 def _next_month(d: date) -> date:

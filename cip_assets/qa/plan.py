@@ -24,6 +24,8 @@ class Plan:
     orders_condition: list | None = None          # [op, n] on each customer's lifetime orders ("bought once")
     group_condition: list | None = None           # [op, n] on each ranked group's orders ("countries with 50+ orders")
     growth: bool = False                          # compare: the change from the first period to the second
+    base_kinds: list = field(default_factory=list)  # share: the filters that make the whole ("of Champions, ...")
+    both_periods: bool = False                    # count: customers who bought in each of two periods
     period: dict | None = None
     periods: list[dict] = field(default_factory=list)
     n: int | None = None

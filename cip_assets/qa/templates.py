@@ -177,6 +177,7 @@ class NotAvailable(Exception):
 
 _SQL_WORDS = set("""select from where group by order limit and or not in is null nulls last first desc asc case when
 then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
+intersect both_
 min max any_value arg_max nullif coalesce date_trunc round abs dayname hour median having left join on""".split())
 
 
@@ -365,6 +366,33 @@ class Templates:
         buyers = "count(DISTINCT customer_id) FILTER (WHERE is_completed)"
         return Query(f"SELECT {total} / nullif({buyers}, 0) AS value, {buyers} AS customers FROM {ORDER_MART}{where}",
                      params, ORDER_MART)
+
+    def customers_in_both(self, filters: dict, exclude: dict | None, first, second) -> Query:
+        """Customers with a completed order in each of two periods ("bought in both 2010 and 2011")."""
+        a, a_params = self._order_where(filters, exclude, first)
+        b, b_params = self._order_where(filters, exclude, second)
+        return Query(f"SELECT count(*) AS value FROM (SELECT customer_id FROM {ORDER_MART}{a} AND is_completed AND "
+                     f"customer_id IS NOT NULL INTERSECT SELECT customer_id FROM {ORDER_MART}{b} AND is_completed) AS both_",
+                     a_params + b_params, ORDER_MART)
+
+    def order_compare_periods(self, metric: Metric, periods: list) -> Query:
+        """One measure of the order facts per period (distinct buyers do not add up over days)."""
+        expr = self._order_expr(metric)
+        parts, params = [], []
+        for p in periods:
+            parts.append(f"SELECT ? AS period, {expr} AS value FROM {ORDER_MART} WHERE order_date >= ? AND order_date < ?")
+            params += [p.label, p.start, p.end]
+        return Query(" UNION ALL ".join(parts), params, ORDER_MART)
+
+    def new_customer_ranking(self, dim: str, filters: dict, period, n: int, descending: bool) -> Query:
+        """Customers whose first completed order falls in the period, per country (segment, ...)."""
+        col = CUSTOMER_DIMS[dim]
+        table = self.require_customer(["first_order_at", col])
+        where, params = self.where({k: v for k, v in filters.items() if k != dim}, period, "first_order_at")
+        where = (where + " AND " if where else " WHERE ") + f"{col} IS NOT NULL"
+        order = "DESC" if descending else "ASC"
+        return Query(f"SELECT {col} AS {dim}, count(*) AS value FROM {table}{where} GROUP BY {col} "
+                     f"ORDER BY value {order}, {col} LIMIT ?", params + [n], table)
 
     def returning_customers(self, filters: dict, exclude: dict | None, period) -> Query:
         """Buyers of the period whose first completed order came before it."""
