@@ -17,7 +17,7 @@ AS_OF = date(2011, 12, 9)
 
 @pytest.fixture(scope="module")
 def parser():
-    gaz = Gazetteer(values={"country": ["France", "Germany", "Australia", "United Kingdom"],
+    gaz = Gazetteer(values={"country": ["France", "Germany", "Australia", "United Kingdom", "Italy", "Iceland"],
                             "segment": ["At Risk", "Hibernating", "Lost", "Champions"],
                             "risk_band": ["high", "medium", "low"],
                             "product": ["JUMBO BAG RED RETROSPOT", "PARTY BUNTING"]},
@@ -59,6 +59,8 @@ def test_typos_and_country_adjectives(parser):
     plan = parser.parse("How many orders did German custmers place in 2011?")
     assert plan.metric == "orders" and plan.filters == {"country": "Germany"}
     assert parser.parse("What did French customers spend in total?").filters == {"country": "France"}
+    assert parser.parse("rev FR 2011").filters == {"country": "France"}
+    assert parser.parse("WHAT IS THE REVENUE IN IT").filters == {}  # capitals: IS and IT are words, not countries
 
 
 def test_paraphrases(parser):
