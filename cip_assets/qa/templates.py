@@ -145,6 +145,7 @@ for _name, _metric in METRICS.items():
 METRICS["customers"].product_monthly_only = True
 # order_facts columns a filter kind reads (the customer's current attributes)
 ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
+ORDER_ONLY_FILTERS = ("anonymous", "order_value", "weekday", "new_in_period")  # filters of the order facts alone
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
 # metric -> the customer table's own column, for rankings of single customers
@@ -219,18 +220,6 @@ def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | 
     """`col = ?` per filter and `col NOT IN (...)` per exclusion (unknown values leave the rows out too)."""
     clauses, params = [], []
     for kind, value in filters.items():
-        if kind == "anonymous" and columns is ORDER_DIMS:  # orders placed without a customer id
-            clauses.append("customer_id IS NULL" if value else "customer_id IS NOT NULL")
-            continue
-        if kind == "order_value" and columns is ORDER_DIMS:  # completed orders over / under a net value
-            clauses.append(f"is_completed AND revenue {'<' if value[0] == '<' else '>'} ?")
-            params.append(float(value[1]))
-            continue
-        if kind == "weekday" and columns is ORDER_DIMS:  # orders placed on a Friday, at weekends
-            days = list(value) if isinstance(value, (list, tuple)) else [value]
-            clauses.append(f"dayname(order_date) IN ({', '.join('?' for _ in days)})")
-            params += days
-            continue
         if kind not in columns:
             raise NotAvailable(f"{what} are not kept by {DIM_LABEL.get(kind, kind)}")
         if isinstance(value, (list, tuple)):  # "either Hibernating or Lost"
@@ -318,32 +307,41 @@ class Templates:
     def _order_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list]:
         if not self._has(ORDER_MART):
             raise NotAvailable(f"{ORDER_MART} (one row per order) is not published; rebuild the marts")
-        native = set(ORDER_DIMS) | {"anonymous", "weekday", "order_value", "new_in_period"}
+        native = set(ORDER_DIMS) | set(ORDER_ONLY_FILTERS)
         by_customer = {k: v for k, v in filters.items() if k not in native}
         not_customer = {k: v for k, v in (exclude or {}).items() if k not in native}
-        if filters.get("new_in_period"):  # the customers whose first completed order falls in the period
-            if period is None:
-                raise NotAvailable("new customers are new in a period; name one (e.g. 'in November 2011')")
-            table = self.require_customer(["first_order_at"])
-            new_clause = (f"customer_id IN (SELECT customer_id FROM {table} WHERE first_order_at >= ? "
-                          "AND first_order_at < ?)")
-            filters = {k: v for k, v in filters.items() if k != "new_in_period"}
-        else:
-            new_clause = None
-        clauses, params = _equal_and_excluded(ORDER_DIMS, {k: v for k, v in filters.items() if k in native},
+        clauses, params = _equal_and_excluded(ORDER_DIMS, {k: v for k, v in filters.items() if k in ORDER_DIMS},
                                               {k: v for k, v in (exclude or {}).items() if k in native},
                                               "orders in a published mart")
+        for kind, value in filters.items():
+            if kind in ORDER_ONLY_FILTERS:
+                clause, more = self._order_only_filter(kind, value, period)
+                clauses.append(clause)
+                params += more
         if by_customer or not_customer:  # a customer attribute the order facts do not carry (risk band, churned...)
             where, more = self.where(by_customer, exclude=not_customer)
             clauses.append(f"customer_id IN (SELECT customer_id FROM {self.require_customer([])}{where})")
             params += more
-        if new_clause:
-            clauses.append(new_clause)
-            params += [period.start, period.end]
         if period is not None:
             clauses.append("order_date >= ? AND order_date < ?")
             params += [period.start, period.end]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _order_only_filter(self, kind: str, value, period) -> tuple[str, list]:
+        """The clause of a filter only the order facts can apply (guests, order value, weekday, new customers)."""
+        if kind == "anonymous":  # orders placed without a customer id
+            return ("customer_id IS NULL" if value else "customer_id IS NOT NULL"), []
+        if kind == "order_value":  # completed orders over / under a net value
+            return f"is_completed AND revenue {'<' if value[0] == '<' else '>'} ?", [float(value[1])]
+        if kind == "weekday":  # orders placed on a Friday, at weekends
+            days = list(value) if isinstance(value, (list, tuple)) else [value]
+            return f"dayname(order_date) IN ({', '.join('?' for _ in days)})", days
+        # new_in_period: the customers whose first completed order falls in the period
+        if period is None:
+            raise NotAvailable("new customers are new in a period; name one (e.g. 'in November 2011')")
+        table = self.require_customer(["first_order_at"])
+        return (f"customer_id IN (SELECT customer_id FROM {table} WHERE first_order_at >= ? AND first_order_at < ?)",
+                [period.start, period.end])
 
     def _order_expr(self, metric: Metric) -> str:
         if metric.order_expr is None:
