@@ -19,7 +19,8 @@ pytestmark = pytest.mark.engines  # make test-engines
 SESSION_MODELS = ("intermediate.int_sessionised_events", "marts.event_sessions")
 ORDER_MODELS = ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpis", "marts.monthly_kpis",
                 "intermediate.int_product_months", "marts.product_sales_monthly", "intermediate.int_product_country_months",
-                "marts.product_country_monthly", "marts.product_customer_monthly", "marts.order_facts",
+                "marts.product_country_monthly", "marts.product_customer_monthly", "marts.product_buyers", "marts.order_facts",
+                "marts.period_customers",
                 "marts.funnel_daily")
 
 
@@ -90,8 +91,7 @@ def test_new_order_lines_rebuild_only_their_orders_and_periods_and_match_a_full_
                                                "seed": 7}])
     monkeypatch.setenv("CIP_CONFIG", str(config))
     marts = ("daily_kpis", "weekly_kpis", "monthly_kpis", "funnel_daily", "product_sales_monthly", "product_country_monthly",
-             "product_customer_monthly",
-             "order_facts")
+             "product_customer_monthly", "product_buyers", "order_facts", "period_customers")
     assert build_marts(cip_home, marts=marts).success
     warehouse = cip_home / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
@@ -128,6 +128,10 @@ def test_new_order_lines_rebuild_only_their_orders_and_periods_and_match_a_full_
         rebuilt_days = con.execute(f"SELECT count(*) FROM marts.daily_kpis WHERE loaded_at = {newest}").fetchone()[0]
         # the new day, the closed order's day and the late order's day; not the other days
         assert 2 <= rebuilt_days <= 3 and days_before > 30
+        # buyers per calendar period: only the periods holding a rewritten month (and all time) were recounted
+        rebuilt_periods, periods = con.execute(f"""SELECT count(DISTINCT period_key) FILTER (WHERE loaded_at = {newest}),
+                                                          count(DISTINCT period_key) FROM marts.product_buyers""").fetchone()
+        assert 0 < rebuilt_periods <= periods // 2, (rebuilt_periods, periods)
         con.execute(f"ATTACH '{rebuilt / 'warehouse.duckdb'}' AS rebuilt (READ_ONLY)")
         for model in ORDER_MODELS:
             rows = con.execute(f"SELECT count(*) FROM {model}").fetchone()[0]

@@ -102,7 +102,6 @@ def test_two_adjacent_months_are_added_up(parser):
     "What was revenue on 31 February 2011?",  # no such day: not read as February
     "sales on 05/06/2011",  # 5 June or 6 May: not guessed
     "median age of our customers",  # a median only of order value
-    "how many customers spent more than 500 in 2011",  # a count of customers by a measure it cannot apply
 ])
 def test_what_it_does_not_know_it_still_refuses(parser, question):
     with pytest.raises(NotUnderstood):
@@ -153,3 +152,29 @@ def test_both_periods_shares_of_a_group_and_partial_product_names(parser):
     assert parser.parse("jumbo bag red revenue in 2011").filters == {"product": "JUMBO BAG RED RETROSPOT"}
     plan = parser.parse("revenue growth from Q2 2011 to Q3 2011")
     assert plan.intent == "compare" and plan.growth
+
+
+def test_conditions_on_a_customers_own_figures(parser):
+    plan = parser.parse("how many customers have a churn probability above 80%")
+    assert plan.intent == "count" and plan.filters == {"customer_condition": [["churn_probability", ">", 0.8]]}
+    assert plan.words["80%"].startswith("customers whose churn probability")
+    plan = parser.parse("how many customers in germany spent over £1,000 in total")
+    assert plan.filters == {"country": "Germany", "customer_condition": [["lifetime_revenue", ">", 1000.0]]}
+    assert parser.parse("customers with recency under 30 days").filters == {
+        "customer_condition": [["recency_days", "<", 30.0]]}
+    assert parser.parse("how many customers spent more than 500 in 2011").filters == {  # spend in the period
+        "customer_condition": [["period_revenue", ">", 500.0]]}
+    assert parser.parse("avg monetary value of champions").metric == "revenue"  # RFM's M: lifetime net revenue
+    with pytest.raises(NotUnderstood):  # a bare figure after a measure is no condition on customers
+        parser.parse("revenue above 1000")
+
+
+def test_a_group_named_first_arrows_between_periods_and_units_returned(parser):
+    plan = parser.parse("of our champions, what share have a high churn risk")
+    assert plan.intent == "share" and plan.base_kinds == ["segment"]
+    plan = parser.parse("revenue growth oct -> nov 2011")
+    assert plan.intent == "compare" and plan.growth
+    assert [p["start"] for p in plan.periods] == ["2011-10-01", "2011-11-01"]
+    assert parser.parse("top 3 products by quantity returned").metric == "returned_units"
+    plan = parser.parse("how many customers placed more than one order in 2011")
+    assert plan.orders_condition == [">", 1] and plan.period["start"] == "2011-01-01"

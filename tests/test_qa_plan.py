@@ -143,7 +143,7 @@ def test_weekday_ranking_over_a_period_and_guest_orders(engine, wh):
         ORDER BY 2 DESC, 1 LIMIT 1""").fetchall()
     (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
     card = engine.ask(f"which weekday had the most orders in {year}")
-    assert card.status == "answered" and card.table["rows"][0][1] == gold[0][1], card.answer
+    assert card.status == "answered" and card.table["rows"][0] == list(gold[0]), card.answer
     (guests,), = wh.execute("""SELECT count(DISTINCT order_id) FROM staging.stg_order_lines
                                WHERE customer_id IS NULL AND line_status = 'completed'""").fetchall()
     card = engine.ask("how many orders were placed by guests without a customer id")
@@ -180,9 +180,26 @@ def test_distinct_buyers_of_a_product_over_its_whole_history(engine, wh):
         WHERE line_status = 'completed' AND customer_id IS NOT NULL AND product_id IS NOT NULL
         GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1""").fetchall()
     card = engine.ask(f"how many different customers bought stock code {code}")
-    assert card.status == "answered" and card.value == gold and "product_customer_monthly" in card.sql, card.answer
+    assert card.status == "answered" and card.value == gold and "product_buyers" in card.sql, card.answer
     card = engine.ask("which 3 products were bought by the most customers")
-    assert card.status == "answered" and card.table["rows"][0][1] == gold, card.answer
+    assert card.status == "answered" and card.table["rows"][0][1] == gold and "product_buyers" in card.sql, card.answer
+
+
+def test_distinct_buyers_per_calendar_period_and_over_any_other_span(engine, wh):
+    """A whole year reads the per-period rollup; a span of days that is no calendar period counts distinct
+    customers over the product x customer x month rows; both equal a count over the order lines."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    buyers = """SELECT product_id, count(DISTINCT customer_id) FROM staging.stg_order_lines
+        WHERE line_status = 'completed' AND customer_id IS NOT NULL AND product_id IS NOT NULL AND {span}
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"""
+    gold = wh.execute(buyers.format(span=f"year(ordered_at) = {year}")).fetchall()
+    card = engine.ask(f"top 3 products by number of customers in {year}")
+    assert card.status == "answered" and "product_buyers" in card.sql, card.answer
+    assert [[r[2], r[1]] for r in card.table["rows"]] == [list(g) for g in gold], card.answer
+    gold = wh.execute(buyers.format(span=f"ordered_at >= '{year}-02-01' AND ordered_at < '{year}-05-01'")).fetchall()
+    card = engine.ask(f"top 3 products by number of customers from february to april {year}")
+    assert card.status == "answered" and "product_customer_monthly" in card.sql, card.answer
+    assert [[r[2], r[1]] for r in card.table["rows"]] == [list(g) for g in gold], card.answer
 
 
 def test_customers_in_both_periods_and_buyers_compared_between_periods(engine, wh):
@@ -223,6 +240,37 @@ def test_average_per_customer_over_a_period(engine, wh):
         FROM staging.stg_order_lines WHERE year(ordered_at) = {year}""").fetchall()
     card = engine.ask(f"average revenue per customer in {year}")
     assert card.status == "answered" and _close(card.value, gold, 1e-6), card.answer
+    assert "period_customers" in card.sql  # a whole year: the per-period rollup, not a distinct count per ask
+    (country, gold), = wh.execute(f"""
+        SELECT c.country, sum(CASE WHEN line_status = 'completed' THEN 1 WHEN line_status = 'returned' THEN -1 ELSE 0 END
+                              * quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0))
+               / count(DISTINCT l.customer_id) FILTER (WHERE line_status = 'completed')
+        FROM staging.stg_order_lines AS l JOIN staging.stg_customers AS c USING (customer_id)
+        WHERE year(ordered_at) = {year} AND month(ordered_at) BETWEEN 3 AND 4
+        GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""").fetchall()
+    card = engine.ask(f"average revenue per customer in {country} from march to april {year}")  # two months: no rollup
+    assert card.status == "answered" and _close(card.value, gold, 1e-6) and "order_facts" in card.sql, card.answer
+
+
+def test_conditions_on_customers_own_figures_and_on_their_buying_in_a_period(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    net = """sum(CASE line_status WHEN 'completed' THEN 1 WHEN 'returned' THEN -1 ELSE 0 END
+                  * quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0))"""
+    per_customer = f"""SELECT customer_id, count(DISTINCT order_id) FILTER (WHERE line_status = 'completed') AS orders,
+                              {net} AS spend FROM staging.stg_order_lines WHERE customer_id IS NOT NULL {{span}} GROUP BY 1"""
+    in_year = f"AND year(ordered_at) = {year}"
+    (repeat, big, ever_big), = wh.execute(f"""SELECT
+        (SELECT count(*) FROM ({per_customer.format(span=in_year)}) WHERE orders > 1),
+        (SELECT count(*) FROM ({per_customer.format(span=in_year)}) WHERE spend > 500),
+        (SELECT count(*) FROM ({per_customer.format(span='')}) WHERE spend > 1000)""").fetchall()
+    (risky,), = wh.execute("SELECT count(*) FROM ml.churn_scores WHERE churn_probability > 0.5").fetchall()
+    for question, gold in [(f"how many customers placed more than one order in {year}", repeat),
+                           (f"how many customers spent more than 500 in {year}", big),
+                           ("how many customers have spent more than 1000 in total", ever_big),
+                           ("how many customers have a churn probability above 50%", risky)]:
+        card = engine.ask(question)
+        assert card.status == "answered" and card.value == gold, (question, card.answer, gold)
+    assert 0 < repeat < big + repeat and 0 < risky  # the conditions select some customers, not all or none
 
 
 # ---------------------------------------------------------------- safe and bounded

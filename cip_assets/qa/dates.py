@@ -45,6 +45,17 @@ class Period:
     def is_single_month(self) -> bool:
         return self.start.day == 1 and self.end == _add_months(self.start, 1)
 
+    @property
+    def calendar_key(self) -> str | None:
+        """'month 2011-12-01', 'quarter 2011-10-01' or 'year 2011-01-01' for exactly one calendar month, quarter or
+        year (the period_key of the marts rolled up per calendar period), else None."""
+        if self.start.day != 1:
+            return None
+        for grain, months, starts in (("month", 1, range(1, 13)), ("quarter", 3, (1, 4, 7, 10)), ("year", 12, (1,))):
+            if self.start.month in starts and self.end == _add_months(self.start, months):
+                return f"{grain} {self.start.isoformat()}"
+        return None
+
 
 def _add_months(d: date, n: int) -> date:
     y, m = divmod(d.month - 1 + n, 12)

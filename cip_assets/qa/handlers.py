@@ -121,9 +121,18 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         if period is None:
             raise NotAvailable("returning customers are counted over a period (e.g. 'in May 2011')")
         return t.returning_customers(filters, exclude, period)
+    spend = [c for c in filters.get("customer_condition", []) if c[0] == "period_revenue"]
+    if spend:  # "how many customers spent over 500 in 2011": each customer's spend in the period
+        rest = {k: v for k, v in filters.items() if k != "customer_condition"}
+        if name != "customers" or average or period is None or len(filters["customer_condition"]) > 1 \
+                or plan.orders_condition:
+            raise NotAvailable("a condition on spend in a period is answered for a count of customers only")
+        return t.customers_by_orders_in_period(rest, exclude, period, spend[0][1:], spend=True)
     if plan.orders_condition:
         if period is not None:
-            raise NotAvailable("each customer's number of orders is kept for their whole history, not per period")
+            if name != "customers" or average:
+                raise NotAvailable("each customer's number of orders is kept for their whole history, not per period")
+            return t.customers_by_orders_in_period(filters, exclude, period, plan.orders_condition)
         return t.customer_aggregate(metric, filters, average=average, exclude=exclude,
                                     orders_condition=plan.orders_condition)
     if name == "new_customers" and (filters or exclude):  # first order in the period, among the filtered customers

@@ -30,7 +30,7 @@ GROWTH = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|d
 GROWTH_WORDS = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
                 r"change[sd]?|by what|by how much|how many percent|what percent|percentage|percent|in percent)\b")
 # the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
-REVENUE_NOUNS = (r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
+REVENUE_NOUNS = (r"revenue|\bsales\b|\bmonetary\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
                  r"\bhow much\b")
 # two-letter country codes, read only where typed in capitals ("rev FR 2011"), for the countries in the data
 # (not IT, NO, AT, BE, IS, IN: English words in a question typed in capitals)
@@ -70,12 +70,12 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
                           r"\b(value|revenue|amount|worth|money)\b[^?.]{0,12}?\b(got|was|were|been|gets|is) cancell?ed\b|"
                           r"\bcancell?ed (revenue|value|amount|sales)\b"),
-    ("cancelled_units", r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|items|pieces) (were |was |got |been )*"
+    ("cancelled_units", r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)) cancell?ed\b|\b(units|items|pieces) (were |was |got |been )*"
                         r"cancell?ed\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) cancell?ed\b"),
     ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been )*"
                         r"cancell?ed\b"),
     ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
-    ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\b(units|items|pieces) (were |was |got |been |sent )*"
+    ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)|items|pieces) returned\b|\b(units|items|pieces) (were |was |got |been |sent )*"
                        r"(returned|sent back)\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) returned\b"),
     ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*|\b(value|worth|amount) of (the )?returned( goods| items| products| stock)?\b|"
                          r"\breturned goods\b"),
@@ -88,6 +88,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("churn_probability", r"churn probabilit\w*|churn score|probability (of|to) churn\w*|likelihood (of|to) churn\w*|"
                           r"chance of churn\w*"),
     ("expected_spend_90d", r"expected spend"),
+    ("revenue", r"\bmonetary\b( value)?"),  # RFM's M: the customer's lifetime net revenue
     ("value_12m", r"12.?months? value|\bclv\b|\bltv\b|lifetime value|customer value|predicted value|future value|"
                   r"\bvalue\b"),
     ("new_customers", r"\bnew (customers|buyers|clients|shoppers)|acquisitions?|acquir(ed|ing)|"
@@ -163,6 +164,20 @@ ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
      + _NUM + r"\s+(?:orders?|purchases?)\b", lambda m: ["=", _num(m.group(1) or m.group(2))]),
 ]
 
+# a condition on one of a customer's own figures: "churn probability above 80%", "spent more than 5000 in total"
+_ABOVE_BELOW = r"(above|over|greater than|more than|higher than|at least|below|under|less than|lower than|at most)"
+CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
+    ("churn_probability", r"\b(?:churn probabilit(?:y|ies)|churn scores?|probability of churn(?:ing)?|churn risk score)\s+"
+                          r"(?:is\s+|was\s+|of\s+)?" + _ABOVE_BELOW + r"\s+(\d+(?:\.\d+)?)\s*(%|percent)?"),
+    ("lifetime_revenue", r"\b(?:spent|spend|spending|lifetime (?:spend|revenue)|monetary(?: value)?|total spend)\s+"
+                         r"(?:of\s+|is\s+|was\s+)?(?:in total\s+)?" + _ABOVE_BELOW + r"\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+                         r"(\s*(?:in total|overall|all time|lifetime|in their lifetime))?"),
+    ("recency_days", r"\b(?:days since (?:their |the )?last (?:order|purchase)|recency)\s+(?:is\s+|of\s+)?" + _ABOVE_BELOW
+                     + r"\s+(\d+)(\s+days)?"),
+]
+CONDITION_OPS = {"above": ">", "over": ">", "greater than": ">", "more than": ">", "higher than": ">", "at least": ">=",
+                 "below": "<", "under": "<", "less than": "<", "lower than": "<", "at most": "<="}
+
 # orders placed without a customer id (guest checkouts): no customer, no country
 ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders?|customers?|checkouts?|buyers?|"
              r"shoppers?|sales|purchases))?|\b(without|with no|no|missing)\s+(an?\s+)?customer(\s+(id|ids|number|numbers|"
@@ -210,6 +225,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bhow much (?:money )?(?:did|do|does|have|has) (?:we|you|the company|the business|the shop|the store|it) "
      r"(?:make|made|earn|earned|bring in|brought in)\b", "how much revenue did we"),
     (r"\brev\b", "revenue"),
+    (r"(?<![\w-])([a-z0-9]+)\s*(?:->|→|=>)\s*", r"from \1 to "),  # "oct -> nov": from October to November
     (r"\bqty\b", "quantity"),
     (r"\bno\.\s*of\b|\bnum\.?\s+of\b|#\s*of\b", "number of"),
     (r"\b(?:best|top)[- ]?sellers?\b|\bbest[- ]selling (?:products|items|lines)\b", "top products"),
@@ -283,6 +299,7 @@ class Slots:
     words: dict[str, str] = field(default_factory=dict)
     question: str = ""                          # as typed (case tells "At Risk", the segment, from "at risk")
     group_condition: list | None = None
+    customer_conditions: list = field(default_factory=list)  # [column, op, value]: on each customer's own figure
 
 
 class Parser:
@@ -335,6 +352,19 @@ class Parser:
                     words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
                 text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
                 break
+        customer_conditions = []
+        for column, pattern in CUSTOMER_CONDITIONS:
+            m = re.search(pattern, text)
+            if m:
+                value = float(m.group(2).replace(",", ""))
+                if column == "churn_probability" and (m.group(3) or value > 1):
+                    value /= 100  # "80%", "above 80": a probability
+                if column == "lifetime_revenue" and period is not None and not (m.group(3) or "").strip():
+                    column = "period_revenue"  # "spent more than 500 in 2011": their spend in the period
+                customer_conditions.append([column, CONDITION_OPS[m.group(1)], value])
+                for w in normalise(m.group(0)).split():
+                    words[w] = f"customers whose {column.replace('_', ' ')} {CONDITION_OPS[m.group(1)]} {value:g}"
+                text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
         mentions = [m for m in self.gaz.find(text)  # "us" is the USA only when written "US"
                     if not (m.text in ("us", "u s") and not re.search(r"\bU\.?\s?S\b", q))]
         for code in re.findall(r"\b[0-9]{4,6}[a-z]{0,2}\b|\b[a-z]{1,4}[0-9]{2,6}[a-z]?\b|(?<=code )[a-z]{1,12}\b", text):
@@ -371,7 +401,7 @@ class Parser:
             dims.remove("day")
         exclude = self._exclusions(text, mentions)
         return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q,
-                     group_condition)
+                     group_condition, customer_conditions)
 
     def _code_as_spelled(self, code: str, q: str) -> str:
         """The data's spelling of a product code: the question's own case when the data has it."""
@@ -426,6 +456,8 @@ class Parser:
                 filters[kind] = vals[0]
         if slots.product_codes:
             filters["product_code"] = slots.product_codes[0]
+        if slots.customer_conditions:
+            filters["customer_condition"] = slots.customer_conditions
         if re.search(RFM_SCORED, low):
             filters["rfm_scored"] = True
         elif re.search(SCORED_WORDS, low):
@@ -735,9 +767,12 @@ class Parser:
 def _share_base(slots: Slots, filters: dict) -> list[str]:
     """The filters named before "are/is" in "what fraction of Champions are high risk": they make the whole."""
     verb = re.search(r"\b(fraction|share|proportion|percent\w*|%)\s+of\b.*?\b(are|is|were|was|have|has)\b", slots.text)
-    if not verb or len(filters) < 2:
+    # or named first: "of our champions, what share have a high churn risk"
+    lead = re.search(r"^\W*(?:among|of|for|within|out of)\b.*?\b(what|how)\b.*?(fraction|share|proportion|percent|%)",
+                     slots.text)
+    if not (verb or lead) or len(filters) < 2:
         return []
-    cut = len(normalise(slots.text[:verb.start(2)]).split())
+    cut = len(normalise(slots.text[:verb.start(2) if verb else lead.start(1)]).split())
     return [m.kind for m in slots.mentions if m.end <= cut and m.kind in filters]
 
 

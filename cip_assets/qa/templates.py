@@ -34,6 +34,9 @@ ALLOWED: dict[str, set[str]] = {
     "marts.product_sales_monthly": {"month_start", "product_id", "product_name", "category", "revenue", "quantity",
                                     "orders", "customers"},
     "marts.product_customer_monthly": {"month_start", "product_id", "customer_id", "orders", "quantity"},
+    "marts.product_buyers": {"period_grain", "period_start", "period_key", "product_id", "buyers"},
+    "marts.period_customers": {"period_grain", "period_start", "period_key", "country", "customers", "orders",
+                               "revenue"},
     "marts.product_country_monthly": {"month_start", "product_id", "product_name", "country", "revenue", "quantity",
                                       "returned_units", "cancelled_units", "orders", "customers"},
     "marts.order_facts": {"order_id", "customer_id", "country", "segment", "favourite_category", "ordered_at",
@@ -53,7 +56,9 @@ ALLOWED["marts.customer_360"] = ALLOWED["marts.customer_scores"] - {"churn_proba
 PRODUCT_MART = "marts.product_sales_monthly"  # needed mart (product x month); used when published
 PRODUCT_COUNTRY_MART = "marts.product_country_monthly"  # product x month x customer country
 PRODUCT_CUSTOMER_MART = "marts.product_customer_monthly"  # product x month x customer: distinct buyers, any period
+PRODUCT_BUYERS_MART = "marts.product_buyers"  # product x calendar month/quarter/year/all time: distinct buyers
 ORDER_MART = "marts.order_facts"               # one row per order: any measure by country/segment over a period
+PERIOD_CUSTOMERS_MART = "marts.period_customers"  # calendar period x country: known customers who bought, their money
 
 
 @dataclass
@@ -147,6 +152,7 @@ METRICS["customers"].product_monthly_only = True
 ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
 ORDER_ONLY_FILTERS = ("anonymous", "order_value", "weekday", "new_in_period")  # filters of the order facts alone
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
+CUSTOMER_CONDITION_COLUMNS = {c: c for c in ("churn_probability", "lifetime_revenue", "recency_days")}
 
 # metric -> the customer table's own column, for rankings of single customers
 ROW_EXPR = {"revenue": "lifetime_revenue", "orders": "lifetime_orders", "aov": "avg_order_value",
@@ -179,7 +185,7 @@ class NotAvailable(Exception):
 _SQL_WORDS = set("""select from where group by order limit and or not in is null nulls last first desc asc case when
 then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
 intersect both_
-min max any_value arg_max nullif coalesce date_trunc round abs dayname hour median having left join on""".split())
+min max any_value arg_max nullif coalesce date_trunc round abs dayname isodow hour median having left join on""".split())
 
 
 def check_sql(sql: str) -> None:
@@ -213,6 +219,12 @@ PRODUCT_COUNTRY_COLUMNS = {"product": "product_name", "product_code": "product_i
 PRODUCT_CUSTOMER_COLUMNS = {"product": "product_name", "product_code": "product_id"}  # a name becomes its code
 COUNTRY_MART_ONLY = ("returned_units", "cancelled_units")  # product measures only the product x country mart keeps
 BUYER_AVERAGES = ("revenue", "orders", "gross_revenue")
+PER_PERIOD_TOTALS = {"revenue": "sum(revenue)", "orders": "sum(orders)"}  # known customers' money in period_customers
+
+
+def _calendar_key(period) -> str | None:
+    """The period_key of the marts rolled up per calendar period: all time, or one whole month, quarter or year."""
+    return "all " if period is None else period.calendar_key
 SCORED = {"scored": "risk_band", "rfm_scored": "segment"}  # "scored customers": those the churn model / RFM covers
 
 
@@ -271,6 +283,13 @@ class Templates:
             if kind == "churned":
                 self.require_customer(["is_churned"])
                 clauses.append("is_churned" if value else "NOT is_churned")
+            elif kind == "customer_condition":  # "churn probability above 0.8": each a column of the customer table
+                for column, op, number in value:
+                    if column not in CUSTOMER_CONDITION_COLUMNS:  # spend in a period: only a count of customers
+                        raise NotAvailable("a condition on spend in a period is answered for a count of customers only")
+                    self.require_customer([column])
+                    clauses.append(f"{CUSTOMER_CONDITION_COLUMNS[column]} {ORDERS_CONDITION_OPS[op]} ?")
+                    params.append(float(number))
             elif kind in SCORED:  # the customers a model or the RFM scoring covers
                 self.require_customer([SCORED[kind]])
                 clauses.append(f"{SCORED[kind]} IS NOT NULL")
@@ -349,6 +368,10 @@ class Templates:
         return metric.order_expr
 
     def order_total(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
+        rolled_up = self._period_customers_where(filters, exclude, period)
+        if rolled_up and metric.name in ("customers", "active_customers"):  # who bought: counted once per period
+            return Query(f"SELECT sum(customers) AS value FROM {PERIOD_CUSTOMERS_MART}{rolled_up[0]}", rolled_up[1],
+                         PERIOD_CUSTOMERS_MART)
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
         return Query(f"SELECT {expr} AS value FROM {ORDER_MART}{where}", params, ORDER_MART)
@@ -360,10 +383,41 @@ class Templates:
                  "quantity": "sum(units) FILTER (WHERE customer_id IS NOT NULL)"}.get(metric.name)
         if total is None:
             raise NotAvailable(f"{metric.label} per customer is not kept per period")
+        rolled_up = self._period_customers_where(filters, exclude, period)
+        if rolled_up and metric.name in PER_PERIOD_TOTALS:
+            where, params = rolled_up
+            total = PER_PERIOD_TOTALS[metric.name]
+            return Query(f"SELECT {total} / nullif(sum(customers), 0) AS value, sum(customers) AS customers "
+                         f"FROM {PERIOD_CUSTOMERS_MART}{where}", params, PERIOD_CUSTOMERS_MART)
         where, params = self._order_where(filters, exclude, period)
         buyers = "count(DISTINCT customer_id) FILTER (WHERE is_completed)"
         return Query(f"SELECT {total} / nullif({buyers}, 0) AS value, {buyers} AS customers FROM {ORDER_MART}{where}",
                      params, ORDER_MART)
+
+    def _period_customers_where(self, filters: dict, exclude: dict | None, period) -> tuple[str, list] | None:
+        """WHERE over period_customers when it holds the answer: a whole calendar period (or all time), at most a
+        country named or left out (a customer has one country, so countries add up); None otherwise."""
+        key = _calendar_key(period)
+        if key is None or not self._has(PERIOD_CUSTOMERS_MART) or not set(filters) | set(exclude or {}) <= {"country"}:
+            return None
+        clauses, params = _equal_and_excluded({"country": "country"}, filters, exclude, "customers per period")
+        return " WHERE " + " AND ".join(["period_key = ?", *clauses]), [key, *params]
+
+    def customers_by_orders_in_period(self, filters: dict, exclude: dict | None, period, condition: list,
+                                      spend: bool = False) -> Query:
+        """Customers by their number of completed orders (or their net spend) in a period ("placed more than one
+        order in 2011", "spent over 500 in 2011"): only those who bought in it, so a condition that admits buying
+        nothing is not answered here."""
+        op, n = condition
+        if op in ("<", "<=") or float(n) <= 0:
+            raise NotAvailable("customers with little or no buying in a period include those who did not buy in it; "
+                               "ask for more than a figure")
+        where, params = self._order_where(filters, exclude, period)
+        where = (where + " AND " if where else " WHERE ") + "customer_id IS NOT NULL"
+        having = "sum(revenue)" if spend else "count(*) FILTER (WHERE is_completed)"
+        return Query(f"SELECT count(*) AS value FROM (SELECT customer_id FROM {ORDER_MART}{where} GROUP BY customer_id "
+                     f"HAVING {having} {ORDERS_CONDITION_OPS[op]} ?) AS buyers", params + [float(n) if spend else int(n)],
+                     ORDER_MART)
 
     def customers_in_both(self, filters: dict, exclude: dict | None, first, second) -> Query:
         """Customers with a completed order in each of two periods ("bought in both 2010 and 2011")."""
@@ -484,8 +538,25 @@ class Templates:
             raise NotAvailable(f"{metric.label} per product are counted per month; ask for one calendar month")
         return metric.product_expr
 
+    def _distinct_buyers(self, filters: dict, exclude: dict | None, period,
+                         per_product: bool) -> tuple[str, str, str, list]:
+        """(mart, expression, WHERE, params) for distinct buyers per product: product_buyers for a whole calendar
+        period or all time, when each product is counted apart (a ranking by product, or one product named);
+        product_customer_monthly (count distinct) otherwise. Buyers of two products do not add up."""
+        key = _calendar_key(period)
+        one_product = len(filters) == 1 and not exclude and not isinstance(next(iter(filters.values())), (list, tuple))
+        if key is not None and self._has(PRODUCT_BUYERS_MART) and (per_product or one_product):
+            where, params = self._product_where(filters, exclude, None, PRODUCT_CUSTOMER_MART)
+            where = (where + " AND " if where else " WHERE ") + "period_key = ?"
+            return PRODUCT_BUYERS_MART, "sum(buyers)", where, params + [key]
+        where, params = self._product_where(filters, exclude, period, PRODUCT_CUSTOMER_MART)
+        return PRODUCT_CUSTOMER_MART, "count(DISTINCT customer_id)", where, params
+
     def product_total(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
         mart = self._product_mart(metric, filters, exclude)
+        if mart == PRODUCT_CUSTOMER_MART:
+            mart, expr, where, params = self._distinct_buyers(filters, exclude, period, per_product=False)
+            return Query(f"SELECT {expr} AS value FROM {mart}{where}", params, mart)
         expr = self._product_expr(metric, period is not None and period.is_single_month, mart)
         where, params = self._product_where(filters, exclude, period, mart)
         return Query(f"SELECT {expr} AS value FROM {mart}{where}", params, mart)
@@ -655,9 +726,11 @@ class Templates:
         """Orders (revenue, ...) by weekday or hour of the order, over any period and filter."""
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
-        col = "dayname(ordered_at)" if dim == "weekday" else "hour(ordered_at)"
+        # grouped by number, named once per group: naming every order's day costs more than the count
+        label, key = (("dayname(min(order_date))", "isodow(order_date)") if dim == "weekday" else
+                      ("hour(min(ordered_at))", "hour(ordered_at)"))
         order = "DESC" if descending else "ASC"
-        return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY 1 "
+        return Query(f"SELECT {label} AS {dim}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY {key} "
                      f"ORDER BY value {order} NULLS LAST, 1 LIMIT ?", params + [n], ORDER_MART)
 
     def activity_ranking(self, metric: Metric, dim: str, n: int, descending: bool) -> Query:
@@ -674,15 +747,16 @@ class Templates:
         order = "DESC" if descending else "ASC"
         if self._has(PRODUCT_MART):
             mart = self._product_mart(metric, filters, exclude) if dim == "product" else PRODUCT_MART
-            expr = self._product_expr(metric, period is not None and period.is_single_month, mart)
-            where, params = self._product_where(filters, exclude, period, mart)
             if mart == PRODUCT_CUSTOMER_MART:  # no names there: the top codes first, then their names
+                mart, expr, where, params = self._distinct_buyers(filters, exclude, period, per_product=True)
                 return Query(f"SELECT coalesce(n.product_name, c.product_id) AS product, c.value AS value, c.product_id AS "
                              f"stock_code FROM (SELECT product_id, {expr} AS value FROM {mart}{where} GROUP BY product_id "
                              f"ORDER BY value {order} NULLS LAST, product_id LIMIT ?) AS c LEFT JOIN (SELECT product_id, "
                              f"arg_max(product_name, orders) AS product_name FROM {PRODUCT_MART} GROUP BY product_id) AS n "
                              f"ON n.product_id = c.product_id ORDER BY value {order} NULLS LAST, stock_code",
                              params + [n], mart)
+            expr = self._product_expr(metric, period is not None and period.is_single_month, mart)
+            where, params = self._product_where(filters, exclude, period, mart)
             if dim == "category":
                 where = (where + " AND " if where else " WHERE ") + "category IS NOT NULL"
                 return Query(f"SELECT category AS category, {expr} AS value FROM {PRODUCT_MART}{where} "
