@@ -273,6 +273,33 @@ def test_conditions_on_customers_own_figures_and_on_their_buying_in_a_period(eng
     assert 0 < repeat < big + repeat and 0 < risky  # the conditions select some customers, not all or none
 
 
+def test_products_by_cancellations_last_orders_and_lines_per_order(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    ranked = wh.execute(f"""SELECT product_id, count(*), sum(quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0))
+        FROM staging.stg_order_lines WHERE line_status = 'cancelled' AND year(ordered_at) = {year} AND product_id IS NOT NULL
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3""").fetchall()
+    card = engine.ask(f"which 3 products were cancelled most often in {year}")
+    assert card.status == "answered" and [[r[2], r[1]] for r in card.table["rows"]] == [[c, n] for c, n, _ in ranked], \
+        card.answer
+    (code, _, value), = wh.execute(f"""SELECT product_id, count(*), sum(quantity * unit_price * (1 - coalesce(discount_pct, 0)
+        / 100.0)) AS v FROM staging.stg_order_lines WHERE line_status = 'cancelled' AND year(ordered_at) = {year}
+        AND product_id IS NOT NULL GROUP BY 1 ORDER BY v DESC, 1 LIMIT 1""").fetchall()
+    card = engine.ask(f"top product by cancelled value in {year}")
+    assert card.status == "answered" and card.table["rows"][0][2] == code and _close(card.table["rows"][0][1], value), \
+        card.answer
+    (before, lines_per_order), = wh.execute(f"""SELECT
+        (SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
+         AND customer_id IS NOT NULL GROUP BY 1 HAVING max(ordered_at) < DATE '{year}-06-01')),
+        (SELECT count(*) / count(DISTINCT order_id) FROM staging.stg_order_lines
+         WHERE line_status = 'completed' AND year(ordered_at) = {year})""").fetchall()
+    card = engine.ask(f"how many customers' last purchase was before june {year}")
+    assert card.status == "answered" and card.value == before and "last_order_at" in card.sql, card.answer
+    card = engine.ask(f"average number of lines per order in {year}")
+    assert card.status == "answered" and _close(card.value, lines_per_order), card.answer
+    card = engine.ask(f"how many customers did not buy in Q2 {year}")  # not "last order before Q2", nor Q2's buyers
+    assert card.status != "answered" and card.value is None, card.answer
+
+
 # ---------------------------------------------------------------- safe and bounded
 
 def test_limit_is_capped_whatever_the_digits(engine):

@@ -396,7 +396,8 @@ class Engine:
             elif k == "weekday":
                 bits.append("orders placed on " + " or ".join(v if isinstance(v, list) else [v]))
             elif k == "customer_condition":
-                bits += [f"customers whose {column.replace('_', ' ')} {op} {number:,g}" for column, op, number in v]
+                bits += [f"customers whose {column.replace('_', ' ')} {op} "
+                         f"{number if isinstance(number, str) else format(number, ',g')}" for column, op, number in v]
             else:
                 bits.append(f"{DIM_LABEL.get(k, k)} {v}")
         return ", ".join(bits) if bits else "all customers"

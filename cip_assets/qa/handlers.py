@@ -23,7 +23,7 @@ PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
-              "cancelled_revenue", "units_per_order")  # figures only the order facts hold
+              "cancelled_revenue", "units_per_order", "lines_per_order")  # figures only the order facts hold
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
                       r"hours?( of (the )?day)?)\b")
@@ -68,7 +68,7 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
     if average and name == "customers":
         return engine.not_understood(plan, "an average of customers needs a measure (age, revenue, ...)")
-    if average and name in ("churn_rate", "aov", "return_rate", "cancellation_rate", "units_per_order",
+    if average and name in ("churn_rate", "aov", "return_rate", "cancellation_rate", "units_per_order", "lines_per_order",
                             "median_order_value", "largest_order"):
         average = False  # the measure is already a mean or a rate
     metric = METRICS[name]
@@ -246,6 +246,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     elif dim in ("category", "city", "gender", "persona", "risk_band") and not engine.gaz.values.get(dim):
         raise NotAvailable(f"the published data has no {PLURAL.get(DIM_LABEL.get(dim, dim), DIM_LABEL.get(dim, dim) + 's')}")
     elif dim == "product" or (dim == "category" and name != "customers"):
+        if name == "cancelled_orders" and not re.search(r"\border", plan.text):  # "most often cancelled": the times,
+            metric = METRICS["cancelled_lines"]                                     # one per cancelled line
         query = t.product_ranking(metric, filters, period, n, descending, exclude=exclude, dim=dim)
     elif period is not None or plan.group_condition or (metric.customer_expr is None and metric.order_expr is not None):
         query = t.order_ranking(metric, dim, filters, exclude, period, n, descending,

@@ -53,6 +53,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                            r"\bmedian\b"),
     ("largest_order", r"\b(biggest|largest|highest|maximum|max|single largest|single biggest)\s+(single\s+)?(order|basket|"
                       r"transaction|invoice)( value| total| amount)?\b"),
+    ("lines_per_order", r"\b(order )?lines per (order|basket|invoice|transaction)\b|\b(basket|order) size in lines\b"),
     ("units_per_order", r"\b(basket|order) size in (units|items|pieces)\b|\b(units|items|pieces) per (order|basket|invoice|"
                         r"transaction)\b"),
     ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket|\baverage order\b(?!s)|"
@@ -175,6 +176,18 @@ CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
     ("recency_days", r"\b(?:days since (?:their |the )?last (?:order|purchase)|recency)\s+(?:is\s+|of\s+)?" + _ABOVE_BELOW
                      + r"\s+(\d+)(\s+days)?"),
 ]
+# a period that bounds each customer's last order rather than the figures: "whose last purchase was before June
+# 2011", "with no purchase in the last 90 days" (read in the words just before the period)
+_LAST_ORDER = r"\blast (?:purchase|order|buy|transaction)s?(?: date)?(?: (?:was|were|is|came|happened|fell))?\s+"
+_NO_ORDER = (r"(?:\b(?:no|not|never|without(?: a| an| any)?)|n't)\s+(?:\w+\s+)?(?:purchases?|purchased|orders?|ordered|"
+             r"bought|buy|shopped|placed an order)\s+(?:anything\s+)?(?:(?:in|for|within|during|over|since)\s+)?(?:the\s+)?")
+LAST_ORDER_CONDITIONS: list[tuple[str, str]] = [
+    (_LAST_ORDER + r"(?:before|prior to|earlier than)\s*$", "before"),
+    (_NO_ORDER + r"$", "none in"),  # only for a period that runs to the end of the data: then "before" it
+    (_LAST_ORDER + r"(?:after|later than)\s*$", "after"),
+    (_LAST_ORDER + r"(?:since)\s*$", "since"),
+    (_LAST_ORDER + r"(?:(?:in|during|on)\s*)?$", "in"),
+]
 CONDITION_OPS = {"above": ">", "over": ">", "greater than": ">", "more than": ">", "higher than": ">", "at least": ">=",
                  "below": "<", "under": "<", "less than": "<", "lower than": "<", "at most": "<="}
 
@@ -225,11 +238,16 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bhow much (?:money )?(?:did|do|does|have|has) (?:we|you|the company|the business|the shop|the store|it) "
      r"(?:make|made|earn|earned|bring in|brought in)\b", "how much revenue did we"),
     (r"\brev\b", "revenue"),
+    (r"^\W*repeat (?:purchase|customer|buyer|order)s? rate\s*[-:–—]\s*", ""),  # a name, then what it means
+    (r"\b(?:what(?:'s| is| was)? (?:the |our )?)?repeat (?:purchase|customer|buyer|order)s? rate\b",
+     "what share of customers who ordered ordered more than once"),
     (r"(?<![\w-])([a-z0-9]+)\s*(?:->|→|=>)\s*", r"from \1 to "),  # "oct -> nov": from October to November
     (r"\bqty\b", "quantity"),
     (r"\bno\.\s*of\b|\bnum\.?\s+of\b|#\s*of\b", "number of"),
     (r"\b(?:best|top)[- ]?sellers?\b|\bbest[- ]selling (?:products|items|lines)\b", "top products"),
     (r"\bsellers\b", "products"),
+    (r"\b(?:came|come|comes|coming) back (?:for|to make|to place) (?:a |an )?(?:second|another|2nd|repeat) (?:order|purchase)\b",
+     "ordered more than once"),  # a customer coming back, not goods
     (r"\b(?:came|come|comes|coming|sent|send)\s+back(?:\s+as\s+returns?)?\b", "returned"),
     (r"\bchurn[- ]risk\s+(bands?|groups?|levels?|categor(?:y|ies))\b", r"risk \1"),
     (r"\brfm\s+(?:segment|group|class|bucket|tier|category)(s?)\b|\b(?:segment|group)s?\s+in\s+rfm\b", r"segment\1"),
@@ -322,6 +340,26 @@ class Parser:
         for a, b in spans:
             for w in normalise(low[a:b]).split():
                 words[w] = f"period {period.label if period else ''}".strip()
+        customer_conditions = []
+        if period is not None and len(spans) == 1:  # "last purchase before June 2011": the period bounds last orders
+            for pattern, how in LAST_ORDER_CONDITIONS:
+                m = re.search(pattern, text[:spans[0][0]])
+                if m and how == "none in":  # "no purchase in Q3" is not "last purchase before Q3" when Q3 is over
+                    if self.as_of is None or period.end <= self.as_of:
+                        continue
+                    how = "before"
+                if m:
+                    customer_conditions += {
+                        "before": [["last_order_at", "<", period.start.isoformat()]],
+                        "after": [["last_order_at", ">=", period.end.isoformat()]],
+                        "since": [["last_order_at", ">=", period.start.isoformat()]],
+                        "in": [["last_order_at", ">=", period.start.isoformat()],
+                               ["last_order_at", "<", period.end.isoformat()]]}[how]
+                    for w in normalise(m.group(0) + " " + low[spans[0][0]:spans[0][1]]).split():
+                        words[w] = f"customers whose last order is {how} {period.label}"
+                    text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+                    period, periods = None, []
+                    break
         ids, codes = [], []
         for token in self.gaz.customer_ids(q):
             before = text[:max(0, text.find(token.lower()))]
@@ -352,7 +390,6 @@ class Parser:
                     words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
                 text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
                 break
-        customer_conditions = []
         for column, pattern in CUSTOMER_CONDITIONS:
             m = re.search(pattern, text)
             if m:
@@ -674,7 +711,7 @@ class Parser:
             cover(GROWTH_WORDS, "change between the periods")
         cover(r"\b(recorded|logged|registered|booked)\b", "function words")
         cover(r"\bboth\b", "each of the periods")
-        cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS + r"|\bnot\b", "churn status")
+        cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"
               r"receive|received|get|got|take|took|taken|contain|contains|contained|containing|include|includes|included|"

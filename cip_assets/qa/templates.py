@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 # table -> columns a template may read
 ALLOWED: dict[str, set[str]] = {
@@ -38,7 +39,8 @@ ALLOWED: dict[str, set[str]] = {
     "marts.period_customers": {"period_grain", "period_start", "period_key", "country", "customers", "orders",
                                "revenue"},
     "marts.product_country_monthly": {"month_start", "product_id", "product_name", "country", "revenue", "quantity",
-                                      "returned_units", "cancelled_units", "orders", "customers"},
+                                      "returned_units", "cancelled_units", "cancelled_lines", "cancelled_orders",
+                                      "cancelled_revenue", "orders", "customers"},
     "marts.order_facts": {"order_id", "customer_id", "country", "segment", "favourite_category", "ordered_at",
                           "order_date", "month_start", "is_completed", "is_cancelled", "lines", "cancelled_lines",
                           "returned_lines", "units", "returned_units", "cancelled_units", "gross_revenue",
@@ -118,6 +120,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("returned_units", "units returned", None, None, None, "int"),
     Metric("cancelled_units", "units cancelled", None, None, None, "int"),
     Metric("units_per_order", "units per order", None, None, None, "number"),
+    Metric("lines_per_order", "completed lines per order", None, None, None, "number"),
     Metric("cancelling_customers", "customers with a cancelled order", None, None, None, "int"),
     Metric("median_order_value", "median order value", None, None, None, "money"),
     Metric("largest_order", "largest single order", None, None, None, "money"),
@@ -138,12 +141,16 @@ ORDER_EXPR = {
     "cancelling_customers": "count(DISTINCT customer_id) FILTER (WHERE is_cancelled)",
     "cancelled_revenue": "sum(cancelled_revenue)",
     "units_per_order": "sum(units) FILTER (WHERE is_completed) / nullif(count(*) FILTER (WHERE is_completed), 0)",
+    "lines_per_order": "sum(lines - cancelled_lines - returned_lines) FILTER (WHERE is_completed) "
+                       "/ nullif(count(*) FILTER (WHERE is_completed), 0)",
     "largest_order": "max(revenue) FILTER (WHERE is_completed)",
     "gross_revenue": "sum(gross_revenue)",
 }
 PRODUCT_EXPR = {"revenue": "sum(revenue)", "quantity": "sum(quantity)", "orders": "sum(orders)",
                 "returned_units": "sum(returned_units)", "cancelled_units": "sum(cancelled_units)",
-                "customers": "sum(customers)", "products": "count(DISTINCT product_id) FILTER (WHERE orders > 0)"}
+                "customers": "sum(customers)", "products": "count(DISTINCT product_id) FILTER (WHERE orders > 0)",
+                "cancelled_lines": "sum(cancelled_lines)", "cancelled_orders": "sum(cancelled_orders)",
+                "cancelled_revenue": "sum(cancelled_revenue)"}
 for _name, _metric in METRICS.items():
     _metric.order_expr = ORDER_EXPR.get(_name)
     _metric.product_expr = PRODUCT_EXPR.get(_name)
@@ -152,7 +159,7 @@ METRICS["customers"].product_monthly_only = True
 ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
 ORDER_ONLY_FILTERS = ("anonymous", "order_value", "weekday", "new_in_period")  # filters of the order facts alone
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
-CUSTOMER_CONDITION_COLUMNS = {c: c for c in ("churn_probability", "lifetime_revenue", "recency_days")}
+CUSTOMER_CONDITION_COLUMNS = {c: c for c in ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at")}
 
 # metric -> the customer table's own column, for rankings of single customers
 ROW_EXPR = {"revenue": "lifetime_revenue", "orders": "lifetime_orders", "aov": "avg_order_value",
@@ -217,7 +224,7 @@ def check_sql(sql: str) -> None:
 PRODUCT_COLUMNS = {"product": "product_name", "product_code": "product_id", "category": "category"}
 PRODUCT_COUNTRY_COLUMNS = {"product": "product_name", "product_code": "product_id", "country": "country"}
 PRODUCT_CUSTOMER_COLUMNS = {"product": "product_name", "product_code": "product_id"}  # a name becomes its code
-COUNTRY_MART_ONLY = ("returned_units", "cancelled_units")  # product measures only the product x country mart keeps
+COUNTRY_MART_ONLY = ("returned_units", "cancelled_units", "cancelled_lines", "cancelled_orders", "cancelled_revenue")  # product measures only the product x country mart keeps
 BUYER_AVERAGES = ("revenue", "orders", "gross_revenue")
 PER_PERIOD_TOTALS = {"revenue": "sum(revenue)", "orders": "sum(orders)"}  # known customers' money in period_customers
 
@@ -289,7 +296,7 @@ class Templates:
                         raise NotAvailable("a condition on spend in a period is answered for a count of customers only")
                     self.require_customer([column])
                     clauses.append(f"{CUSTOMER_CONDITION_COLUMNS[column]} {ORDERS_CONDITION_OPS[op]} ?")
-                    params.append(float(number))
+                    params.append(date.fromisoformat(number) if column == "last_order_at" else float(number))
             elif kind in SCORED:  # the customers a model or the RFM scoring covers
                 self.require_customer([SCORED[kind]])
                 clauses.append(f"{SCORED[kind]} IS NOT NULL")

@@ -20,11 +20,12 @@
 {%- endmacro %}
 
 {#- The order lines with a product in the months a line loaded since this table's newest load falls in (every
-    line on a full build): what the product x month models recompute, by month (delete+insert). -#}
-{% macro product_lines_to_rebuild() -%}
+    line on a full build, or when the table lacks one of `columns`): what the product x month models recompute, by
+    month (delete+insert). -#}
+{% macro product_lines_to_rebuild(columns='loaded_at') -%}
     select * from {{ ref('int_order_lines') }}
     where product_id is not null
-    {%- if is_incremental_with('loaded_at') %}
+    {%- if is_incremental_with(columns) %}
         and cast(date_trunc('month', order_date) as date) in (
             select distinct cast(date_trunc('month', order_date) as date)
             from {{ ref('int_order_lines') }}

@@ -7,14 +7,15 @@
 
 -- Product sales per calendar month and customer country (null: lines without a known customer), for product
 -- questions by country ("top products in France", "units of X outside the UK") and per product cancelled and
--- returned units. Incremental on DuckDB like int_product_months: a build recomputes only the months a line
--- loaded since the table's newest load falls in.
+-- returned units, and cancelled lines, orders and value. Incremental on DuckDB like int_product_months: a build
+-- recomputes only the months a line loaded since the table's newest load falls in (all of them, once, for a table
+-- built before the cancelled columns).
 
 with
 
 lines as (
 
-    {{ product_lines_to_rebuild() }}
+    {{ product_lines_to_rebuild(['loaded_at', 'cancelled_lines']) }}
 
 ),
 
@@ -35,6 +36,9 @@ final as (
             - sum(case when lines.is_returned then lines.quantity else 0 end) as quantity,
         sum(case when lines.is_returned then lines.quantity else 0 end) as returned_units,
         sum(case when lines.is_cancelled then lines.quantity else 0 end) as cancelled_units,
+        sum(case when lines.is_cancelled then 1 else 0 end) as cancelled_lines,
+        count(distinct case when lines.is_cancelled then lines.order_id end) as cancelled_orders,
+        sum(case when lines.is_cancelled then lines.line_amount else 0 end) as cancelled_revenue,
         count(distinct case when lines.is_completed then lines.order_id end) as orders,
         count(distinct case when lines.is_completed then lines.customer_id end) as customers,
         max(lines.loaded_at) as loaded_at

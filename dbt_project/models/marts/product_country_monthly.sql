@@ -17,6 +17,9 @@ final as (
         product_country_months.quantity,
         product_country_months.returned_units,
         product_country_months.cancelled_units,
+        product_country_months.cancelled_lines,
+        product_country_months.cancelled_orders,
+        product_country_months.cancelled_revenue,
         product_country_months.orders,
         product_country_months.customers
     from product_country_months
