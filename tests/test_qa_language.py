@@ -189,3 +189,30 @@ def test_last_orders_bounded_by_a_period_and_what_not_negates(parser):
         parser.parse("how many customers did not buy in Q3 2011")
     assert parser.parse("what share of buying customers came back for a second order").orders_condition == [">", 1]
     assert parser.parse("average number of lines per order in 2011").metric == "lines_per_order"
+
+
+@pytest.mark.parametrize("question, metric, filters, start", [
+    ("french custmers net revenue q3 11", "revenue", {"country": "France"}, "2011-07-01"),
+    ("how many new custs did we aquire in h2 2011", "new_customers", {}, "2011-07-01"),
+    ("avg churn prob for german customers", "churn_probability", {"country": "Germany"}, None),
+    ("how many customers are flagged high risk of churning", "customers", {"risk_band": "high"}, None),
+    ("how many champions do we have (rfm)", None, {"segment": "Champions"}, None),
+    ("total net revenue since records began? whole dataset", "revenue", {}, None),
+    ("how much did we take on black friday 2011", "revenue", {}, "2011-11-25"),
+    ("what % of order lines were cancelled in 2011", "cancelled_lines", {}, "2011-01-01"),
+])
+def test_shorthand_typos_and_named_days(parser, question, metric, filters, start):
+    plan = parser.parse(question)
+    assert (plan.metric, plan.filters) == (metric, filters)
+    assert (plan.period or {}).get("start") == start
+
+
+def test_quarter_on_quarter_growth_and_a_stock_code_outside_the_customer_ids():
+    gaz = Gazetteer(values={"product_code": ["22423"], "product": ["REGENCY CAKESTAND 3 TIER"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(), id_range=["12346", "18287"])
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("units sold of 22423 in 2011")  # no customer has that id: the stock code
+    assert plan.filters == {"product_code": "22423"} and plan.metric == "quantity"
+    assert parser.parse("revenue of customer 12347").filters == {"customer": "12347"}
+    plan = parser.parse("qoq revenue growth q2 -> q3 2011 %")
+    assert plan.intent == "compare" and plan.growth and [p["start"] for p in plan.periods] == ["2011-04-01", "2011-07-01"]

@@ -84,6 +84,15 @@ def _range(start: date, end: date, grain: str = "range") -> Period:
     return Period(start, end, f"{start.isoformat()} to {(end - timedelta(days=1)).isoformat()}", grain)
 
 
+def _named_day(name: str, year: int) -> date:
+    if name in ("black friday", "cyber monday"):
+        first = date(year, 11, 1)
+        thanksgiving = first + timedelta(days=(3 - first.weekday()) % 7 + 21)  # the fourth Thursday
+        return thanksgiving + timedelta(days=1 if name == "black friday" else 4)
+    return {"christmas eve": date(year, 12, 24), "christmas day": date(year, 12, 25),
+            "boxing day": date(year, 12, 26)}.get(name, date(year, 12, 31))
+
+
 def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tuple[int, int]], list[Period]]:
     """(the period, character spans it used, every period found) of a lower-cased question.
 
@@ -101,6 +110,12 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             found.append((m.start(), m.end(), p))
 
     nxt = as_of + timedelta(days=1)
+    # named shopping days of a year: Black Friday (the day after the fourth Thursday of November), Cyber Monday,
+    # Christmas Eve / Day, Boxing Day, New Year's Eve
+    for m in re.finditer(r"\b(black friday|cyber monday|christmas eve|christmas day|boxing day|new year'?s eve)(?:\s+of)?,?\s+"
+                         r"((?:19|20)[0-9]{2})\b", s):
+        d = _named_day(m.group(1), int(m.group(2)))
+        add(m, Period(d, d + timedelta(days=1), f"{m.group(1)} {d.isoformat()}", "day"))
     # days written out: 14 November 2011, 14th of Nov 2011, November 14, 2011; ranges of them ("from 1 March 2011
     # to 15 April 2011", "1 to 9 December 2011") and the week that starts on one ("week commencing 5 December 2011")
     for m in re.finditer(rf"\b(?:the\s+)?week\s+(?:commencing|starting|beginning|of)\s+(?:(?:on\s+)?(?:monday|mon)\s+)?"

@@ -98,6 +98,7 @@ class Gazetteer:
     first_date: str | None = None
     tables: dict[str, list[str]] = field(default_factory=dict)   # "schema.table" -> columns (what is published)
     stamp: str | None = None                                     # identity of the published copy it came from
+    id_range: list[str] | None = None                            # the smallest and largest customer id
 
     def __post_init__(self) -> None:
         self._build_lookup()
@@ -137,10 +138,12 @@ class Gazetteer:
         values["gender"] = [g for g in distinct("marts.customer_360", "gender") if g in GENDER_WORDS]
         values = {k: v for k, v in values.items() if v}
 
-        id_pattern = None
+        id_pattern = id_range = None
         if "marts.customer_360" in tables:
             sample = [r[0] for r in con.execute("SELECT customer_id FROM marts.customer_360 USING SAMPLE 200 ROWS").fetchall()]
             id_pattern = learn_id_pattern(sample)
+            low, high = con.execute("SELECT min(customer_id), max(customer_id) FROM marts.customer_360").fetchone()
+            id_range = [str(low), str(high)] if low is not None else None
         as_of = first = None
         if "marts.daily_kpis" in tables:
             first, last = con.execute("SELECT min(order_date), max(order_date) FROM marts.daily_kpis").fetchone()
@@ -149,14 +152,15 @@ class Gazetteer:
             rfm_as_of = con.execute("SELECT max(as_of) FROM marts.customer_rfm").fetchone()[0]
             as_of = rfm_as_of or as_of
         return cls(values=values, id_pattern=id_pattern, as_of=str(as_of) if as_of else None,
-                   first_date=str(first) if first else None, tables=tables, stamp=stamp)
+                   first_date=str(first) if first else None, tables=tables, stamp=stamp, id_range=id_range)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Gazetteer":
-        return cls(**{k: data.get(k) for k in ("values", "id_pattern", "as_of", "first_date", "tables", "stamp")})
+        return cls(**{k: data.get(k) for k in ("values", "id_pattern", "as_of", "first_date", "tables", "stamp",
+                                               "id_range")})
 
     def _build_lookup(self) -> None:
         self._exact: dict[str, tuple[str, str]] = {}
@@ -276,6 +280,15 @@ class Gazetteer:
             return [m.group(0) for m in re.finditer(self.id_pattern, question, flags=re.IGNORECASE | re.ASCII)]
         except re.error:  # a pattern saved by an older version from ids with regex characters
             return []
+
+    def could_be_customer(self, token: str) -> bool:
+        """Whether a token shaped like a customer id lies within the ids the data has (a 5-digit stock code such as
+        22423 is not one of Online Retail's customers, 12346 to 18287)."""
+        if not self.id_range:
+            return True
+        low, high = self.id_range
+        key = (lambda v: (len(v), v)) if token.isdigit() and low.isdigit() and high.isdigit() else (lambda v: v.upper())
+        return key(low) <= key(token) <= key(high)
 
     def has_table(self, name: str) -> bool:
         return name in (self.tables or {})

@@ -23,7 +23,8 @@ PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
-              "cancelled_revenue", "units_per_order", "lines_per_order")  # figures only the order facts hold
+              "cancelled_revenue", "units_per_order", "lines_per_order",
+              "cancelled_line_share")  # figures only the order facts hold
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
                       r"hours?( of (the )?day)?)\b")
@@ -69,6 +70,7 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
     if average and name == "customers":
         return engine.not_understood(plan, "an average of customers needs a measure (age, revenue, ...)")
     if average and name in ("churn_rate", "aov", "return_rate", "cancellation_rate", "units_per_order", "lines_per_order",
+                            "cancelled_line_share",
                             "median_order_value", "largest_order"):
         average = False  # the measure is already a mean or a rate
     metric = METRICS[name]
@@ -348,13 +350,16 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         value = rows[0][0] if rows else None
         return engine.card(plan, f"The top 20% of customers bring {engine.fmt(value, 'share')} of revenue.",
                            value, rows, cols, query, {"type": "none"})
-    rate = {"cancelled_orders": "cancellation_rate", "returned_lines": "return_rate"}.get(name)
+    rate = {"cancelled_orders": "cancellation_rate", "returned_lines": "return_rate",
+            "cancelled_lines": "cancelled_line_share"}.get(name)
     if rate:  # "what percentage of orders were cancelled": the rate itself
         return scalar(engine, Plan.from_dict({**plan.to_dict(), "intent": "sum", "metric": rate}))
     if name in ("churn_rate",):
         name, filters = "customers", {**filters, "churned": True}
-    if name in ("revenue", "orders", "quantity") and set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday", "order_value"} \
-            and (filters or plan.exclude) and not plan.orders_condition and engine.gaz.has_table("marts.order_facts"):
+    order_filters = set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday", "order_value"}
+    if name in ("revenue", "orders", "quantity") and (order_filters or plan.period_obj is not None) \
+            and (filters or plan.exclude) and not plan.orders_condition and not _has_product(plan) \
+            and engine.gaz.has_table("marts.order_facts"):  # over a period: any customer filter, through the customers
         return _order_share(engine, plan, METRICS[name], filters)
     if plan.orders_condition and not filters and not plan.exclude and not plan.period:  # "share of repeat buyers"
         query = t.customer_share(METRICS["customers"], {}, {}, orders_condition=plan.orders_condition)

@@ -236,8 +236,22 @@ net something anything actually single set dataset inclusive located based fall 
 REWRITES: list[tuple[str, str]] = [
     (r"\b(?:take|takes|took|taken|taking|rake|raked)\s+in\b", "revenue"),
     (r"\bhow much (?:money )?(?:did|do|does|have|has) (?:we|you|the company|the business|the shop|the store|it) "
-     r"(?:make|made|earn|earned|bring in|brought in)\b", "how much revenue did we"),
+     r"(?:make|made|earn|earned|bring in|brought in|take|took|sell|sold)\b", "how much revenue did we"),
     (r"\brev\b", "revenue"),
+    # shorthand as people type it
+    (r"\b(?:pls|plz|please|thx|thanks|cheers)\b", " "),
+    (r"\b(?:sth|smth|smthg)\b", "something"),
+    (r"\bcusts\b|\bcust\.?s\b", "customers"),
+    (r"\bcust\b", "customer"),
+    (r"\bprob\b|\bprobab\b", "probability"),
+    (r"\b(?:q-?o-?q|m-?o-?m|y-?o-?y|w-?o-?w)\b", " "),  # quarter on quarter: the periods named say which
+    (r"\bflagged(?: as)?\b|\btagged as\b|\bmarked as\b", " "),
+    (r"\(\s*rfm\s*\)", " "),
+    (r"\bcustomer base\b", "customers"),
+    (r"\b(?:since records began|since (?:the )?(?:very )?(?:start|beginning)(?: of (?:the )?(?:data|records|time))?|"
+     r"(?:over |for |in |across )?(?:the )?(?:whole|entire|full) (?:data ?set|history|period)|since we started)\b", " "),
+    (r"\bq([1-4])\s*[-'’]?\s*([0-9]{2})\b(?![-/.:0-9])", r"q\1 20\2"),  # "q3 11": Q3 2011
+    (r"\b(?:showed up|turned up|appeared|featured|were included|was included)\s+(?:in|on)\b", "in"),
     (r"^\W*repeat (?:purchase|customer|buyer|order)s? rate\s*[-:–—]\s*", ""),  # a name, then what it means
     (r"\b(?:what(?:'s| is| was)? (?:the |our )?)?repeat (?:purchase|customer|buyer|order)s? rate\b",
      "what share of customers who ordered ordered more than once"),
@@ -363,8 +377,9 @@ class Parser:
         ids, codes = [], []
         for token in self.gaz.customer_ids(q):
             before = text[:max(0, text.find(token.lower()))]
-            if re.search(r"\b(code|stock ?code|sku|item|product|article)\s*$", before) and \
-                    token.lower() in self.gaz.product_codes:
+            if token.lower() in self.gaz.product_codes and (
+                    re.search(r"\b(code|stock ?code|sku|item|product|article)\s*$", before)
+                    or not self.gaz.could_be_customer(token)):
                 codes.append(self._code_as_spelled(token, q))
                 words[token.lower()] = f"product code {token.upper()}"
             else:

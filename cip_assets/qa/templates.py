@@ -121,6 +121,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("cancelled_units", "units cancelled", None, None, None, "int"),
     Metric("units_per_order", "units per order", None, None, None, "number"),
     Metric("lines_per_order", "completed lines per order", None, None, None, "number"),
+    Metric("cancelled_line_share", "share of order lines cancelled", None, None, None, "share"),
     Metric("cancelling_customers", "customers with a cancelled order", None, None, None, "int"),
     Metric("median_order_value", "median order value", None, None, None, "money"),
     Metric("largest_order", "largest single order", None, None, None, "money"),
@@ -141,6 +142,7 @@ ORDER_EXPR = {
     "cancelling_customers": "count(DISTINCT customer_id) FILTER (WHERE is_cancelled)",
     "cancelled_revenue": "sum(cancelled_revenue)",
     "units_per_order": "sum(units) FILTER (WHERE is_completed) / nullif(count(*) FILTER (WHERE is_completed), 0)",
+    "cancelled_line_share": "sum(cancelled_lines) / nullif(sum(lines), 0)",
     "lines_per_order": "sum(lines - cancelled_lines - returned_lines) FILTER (WHERE is_completed) "
                        "/ nullif(count(*) FILTER (WHERE is_completed), 0)",
     "largest_order": "max(revenue) FILTER (WHERE is_completed)",
