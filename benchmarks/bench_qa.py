@@ -32,7 +32,11 @@ QUESTIONS = ["how many customers in Germany", "how many customers in Germny", "t
              # questions as people type them: a typo respelled, per-customer averages and weekdays over a period
              "revnue in Germnay last year", "average revenue per customer last year",
              "which weekday had the most orders last year", "by what % did revenue grow from last month to this month",
-             "which 5 products were bought by the most customers", "how many customers bought the RABBIT NIGHT LIGHT"]
+             "which 5 products were bought by the most customers", "how many customers bought the RABBIT NIGHT LIGHT",
+             # conditions on customers: their own figures, and their orders within a period (a GROUP BY per customer)
+             "how many customers have a churn probability above 80%", "how many customers placed more than one order last year",
+             # distinct buyers over a span that is no calendar period: counted over product x customer x month rows
+             "which 3 products were bought by the most customers from february to april 2024"]
 CUSTOMER_TABLES = ["marts.customer_360", "marts.customer_scores", "marts.customer_rfm", "ml.churn_scores",
                    "ml.customer_value", "ml.customer_segments", "marts.order_facts",
                    "marts.product_customer_monthly"]  # order_facts: one row per order; product x customer x month
