@@ -57,7 +57,7 @@ def scale(src: Path, out: Path, factor: int) -> None:
             con.execute(f"ALTER TABLE {t}_big RENAME TO {t.split('.')[1]}")
         # the marts that count customers per calendar period: every copy is a disjoint set of customers who buy alike,
         # so each count (and each sum) is `factor` times the original, as a rebuild from the copies would give
-        for t, columns in (("marts.product_buyers", ["buyers"]), ("marts.period_customers", ["customers", "orders", "revenue"])):
+        for t, columns in (("marts.product_buyers", ["buyers"]), ("marts.period_customers", ["customers", "revenue"])):
             if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema || '.' || table_name = ?",
                            [t]).fetchone()[0]:
                 con.execute(f"UPDATE {t} SET " + ", ".join(f"{c} = {c} * {factor}" for c in columns))

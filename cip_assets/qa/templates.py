@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
                                     "orders", "customers"},
     "marts.product_customer_monthly": {"month_start", "product_id", "customer_id", "orders", "quantity"},
     "marts.product_buyers": {"period_grain", "period_start", "period_key", "product_id", "buyers"},
-    "marts.period_customers": {"period_grain", "period_start", "period_key", "country", "customers", "orders",
+    "marts.period_customers": {"period_grain", "period_start", "period_key", "country", "orders", "customers",
                                "revenue"},
     "marts.product_country_monthly": {"month_start", "product_id", "product_name", "country", "revenue", "quantity",
                                       "returned_units", "cancelled_units", "cancelled_lines", "cancelled_orders",
@@ -60,7 +60,7 @@ PRODUCT_COUNTRY_MART = "marts.product_country_monthly"  # product x month x cust
 PRODUCT_CUSTOMER_MART = "marts.product_customer_monthly"  # product x month x customer: distinct buyers, any period
 PRODUCT_BUYERS_MART = "marts.product_buyers"  # product x calendar month/quarter/year/all time: distinct buyers
 ORDER_MART = "marts.order_facts"               # one row per order: any measure by country/segment over a period
-PERIOD_CUSTOMERS_MART = "marts.period_customers"  # calendar period x country: known customers who bought, their money
+PERIOD_CUSTOMERS_MART = "marts.period_customers"  # calendar period x country x orders: known customers, their money
 
 
 @dataclass
@@ -228,7 +228,8 @@ PRODUCT_COUNTRY_COLUMNS = {"product": "product_name", "product_code": "product_i
 PRODUCT_CUSTOMER_COLUMNS = {"product": "product_name", "product_code": "product_id"}  # a name becomes its code
 COUNTRY_MART_ONLY = ("returned_units", "cancelled_units", "cancelled_lines", "cancelled_orders", "cancelled_revenue")  # product measures only the product x country mart keeps
 BUYER_AVERAGES = ("revenue", "orders", "gross_revenue")
-PER_PERIOD_TOTALS = {"revenue": "sum(revenue)", "orders": "sum(orders)"}  # known customers' money in period_customers
+PER_PERIOD_TOTALS = {"revenue": "sum(revenue)", "orders": "sum(orders * customers)"}  # known customers', per period
+PERIOD_BUYERS = "sum(customers) FILTER (WHERE orders > 0)"  # period_customers: those with a completed order
 
 
 def _calendar_key(period) -> str | None:
@@ -379,7 +380,7 @@ class Templates:
     def order_total(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
         rolled_up = self._period_customers_where(filters, exclude, period)
         if rolled_up and metric.name in ("customers", "active_customers"):  # who bought: counted once per period
-            return Query(f"SELECT sum(customers) AS value FROM {PERIOD_CUSTOMERS_MART}{rolled_up[0]}", rolled_up[1],
+            return Query(f"SELECT {PERIOD_BUYERS} AS value FROM {PERIOD_CUSTOMERS_MART}{rolled_up[0]}", rolled_up[1],
                          PERIOD_CUSTOMERS_MART)
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
@@ -396,7 +397,7 @@ class Templates:
         if rolled_up and metric.name in PER_PERIOD_TOTALS:
             where, params = rolled_up
             total = PER_PERIOD_TOTALS[metric.name]
-            return Query(f"SELECT {total} / nullif(sum(customers), 0) AS value, sum(customers) AS customers "
+            return Query(f"SELECT {total} / nullif({PERIOD_BUYERS}, 0) AS value, {PERIOD_BUYERS} AS customers "
                          f"FROM {PERIOD_CUSTOMERS_MART}{where}", params, PERIOD_CUSTOMERS_MART)
         where, params = self._order_where(filters, exclude, period)
         buyers = "count(DISTINCT customer_id) FILTER (WHERE is_completed)"
@@ -421,6 +422,11 @@ class Templates:
         if op in ("<", "<=") or float(n) <= 0:
             raise NotAvailable("customers with little or no buying in a period include those who did not buy in it; "
                                "ask for more than a figure")
+        rolled_up = None if spend else self._period_customers_where(filters, exclude, period)
+        if rolled_up:  # a whole calendar period: customers are already counted by their number of orders in it
+            where, params = rolled_up
+            return Query(f"SELECT coalesce(sum(customers), 0) AS value FROM {PERIOD_CUSTOMERS_MART}{where} "
+                         f"AND orders {ORDERS_CONDITION_OPS[op]} ?", params + [int(n)], PERIOD_CUSTOMERS_MART)
         where, params = self._order_where(filters, exclude, period)
         where = (where + " AND " if where else " WHERE ") + "customer_id IS NOT NULL"
         having = "sum(revenue)" if spend else "count(*) FILTER (WHERE is_completed)"
