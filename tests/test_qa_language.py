@@ -216,3 +216,25 @@ def test_quarter_on_quarter_growth_and_a_stock_code_outside_the_customer_ids():
     assert parser.parse("revenue of customer 12347").filters == {"customer": "12347"}
     plan = parser.parse("qoq revenue growth q2 -> q3 2011 %")
     assert plan.intent == "compare" and plan.growth and [p["start"] for p in plan.periods] == ["2011-04-01", "2011-07-01"]
+
+
+def test_differences_either_in_a_share_and_at_risk_beside_a_band(parser):
+    plan = parser.parse("how much more did germany bring in than france in 2011")
+    assert plan.intent == "compare" and plan.pairs == [["country", ["Germany", "France"]]]
+    plan = parser.parse("change in active customers oct -> nov 2011")
+    assert plan.intent == "compare" and not plan.growth and len(plan.periods) == 2
+    plan = parser.parse("% of customers in lost or hibernating")
+    assert plan.intent == "share" and plan.filters == {"segment": ["Lost", "Hibernating"]}
+    plan = parser.parse("at risk custs that are also high churn risk - how many")
+    assert plan.filters == {"segment": "At Risk", "risk_band": "high"}
+    assert parser.parse("how much £ got cancelled in h1 2011").metric == "cancelled_revenue"
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("how many more zorblax in france than germany", "zorblax"),  # the words between "more" and "than" must map
+    ("was revenue higher in france or zorblax?", "zorblax"),      # and the words after an "or" in a question
+])
+def test_comparison_words_do_not_swallow_unknown_words(parser, question, unknown):
+    with pytest.raises(NotUnderstood) as err:
+        parser.parse(question)
+    assert unknown in err.value.unknown

@@ -302,6 +302,25 @@ def test_products_by_cancellations_last_orders_and_lines_per_order(engine, wh):
     assert card.status != "answered" and card.value is None, card.answer
 
 
+def test_a_difference_between_two_countries_and_repeat_buyers_over_the_base_the_question_names(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    (a, va), (b, vb) = wh.execute(f"""SELECT c.country, sum(CASE line_status WHEN 'completed' THEN 1 WHEN 'returned' THEN -1
+        ELSE 0 END * quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0)) AS v
+        FROM staging.stg_order_lines JOIN staging.stg_customers AS c USING (customer_id) WHERE year(ordered_at) = {year}
+        GROUP BY 1 ORDER BY v DESC LIMIT 2""").fetchall()
+    card = engine.ask(f"how much more did {a} bring in than {b} in {year}")
+    assert card.status == "answered" and _close(card.value, va - vb, 1e-6), card.answer
+    (repeat, known, buyers), = wh.execute("""SELECT
+        (SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
+         AND customer_id IS NOT NULL GROUP BY 1 HAVING count(DISTINCT order_id) > 1)),
+        (SELECT count(*) FROM staging.stg_customers),
+        (SELECT count(DISTINCT customer_id) FROM staging.stg_order_lines WHERE line_status = 'completed')""").fetchall()
+    card = engine.ask("what % of our customers have ordered more than once")  # every known customer is the whole
+    assert card.status == "answered" and _close(card.value, repeat / known), card.answer
+    card = engine.ask("what share of buying customers ordered more than once")  # those who bought are the whole
+    assert card.status == "answered" and _close(card.value, repeat / buyers), card.answer
+
+
 # ---------------------------------------------------------------- safe and bounded
 
 def test_limit_is_capped_whatever_the_digits(engine):

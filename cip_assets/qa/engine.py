@@ -379,6 +379,8 @@ class Engine:
     def describe(filters: dict) -> str:
         bits = []
         for k, v in filters.items():
+            if isinstance(v, (list, tuple)) and k in ("segment", "risk_band", "country", "category", "persona", "city"):
+                v = " or ".join(v)  # "either Lost or Hibernating"
             if k == "churned":
                 bits.append("churned customers" if v else "customers not churned")
             elif k == "risk_band":

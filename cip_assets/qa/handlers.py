@@ -21,6 +21,9 @@ PLURAL = {"country": "countries", "city": "cities", "favourite category": "favou
           "category": "categories"}
 PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
+BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b|\bbuyers\b|\bpurchasers\b|"
+          r"\b(customers|clients|those|people) (who|that) (have )?(bought|ordered|purchased|shopped)\b")
+DIFFERENCE = r"\bhow (many|much) (more|less|fewer)\b|\bdifference\b|\bchanged?\b"  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
               "cancelled_revenue", "units_per_order", "lines_per_order",
@@ -304,6 +307,9 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
         a, b = values
         va, vb = got.get(a), got.get(b)
         answer = f"{metric.label.capitalize()}: {a} {fmt(va, metric.kind)} vs {b} {fmt(vb, metric.kind)}"
+        if re.search(DIFFERENCE, plan.text) and None not in (va, vb):  # "how much more did Germany bring in than France"
+            return engine.card(plan, answer + f", a difference of {fmt(va - vb, metric.kind)}.", va - vb,
+                               [[a, va], [b, vb]], cols, query, {"type": "bar", "x": kind, "y": metric.label})
         if va is not None and vb is not None and vb:
             answer += f" ({a} is {va / vb * 100 - 100:+.1f}% vs {b})"
         return engine.card(plan, answer + ".", {a: va, b: vb}, [[a, va], [b, vb]], cols, query,
@@ -325,7 +331,9 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
                       f"in {lb}: {'n/a' if change is None else f'{change * 100:+.1f}%'}.")
             return engine.card(plan, answer, change, [[la, va], [lb, vb]], cols, query,
                                {"type": "bar", "x": "period", "y": metric.label})
-        if re.search(r"\bhow (many|much) (more|less|fewer)\b|\bdifference\b", plan.text) and None not in (va, vb):
+        if re.search(DIFFERENCE, plan.text) and None not in (va, vb):
+            if re.search(r"\bchanged?\b", plan.text) and periods[0].start < periods[1].start:
+                (la, va), (lb, vb) = (lb, vb), (la, va)  # a change: the later minus the earlier
             answer = (f"{metric.label.capitalize()}: {la} {fmt(va, metric.kind)} vs {lb} {fmt(vb, metric.kind)}, a "
                       f"difference of {fmt(va - vb, metric.kind)}.")  # "how many more in October than in September"
             return engine.card(plan, answer, va - vb, [[la, va], [lb, vb]], cols, query,
@@ -362,11 +370,14 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
             and engine.gaz.has_table("marts.order_facts"):  # over a period: any customer filter, through the customers
         return _order_share(engine, plan, METRICS[name], filters)
     if plan.orders_condition and not filters and not plan.exclude and not plan.period:  # "share of repeat buyers"
-        query = t.customer_share(METRICS["customers"], {}, {}, orders_condition=plan.orders_condition)
+        buyers_only = bool(re.search(BUYERS, plan.text))  # of those who bought, when the question says so
+        query = t.customer_share(METRICS["customers"], {}, {}, orders_condition=plan.orders_condition,
+                                 buyers_only=buyers_only)
         rows, cols = engine.run(query)
         p, whole, value = rows[0]
         op, k = plan.orders_condition
-        answer = (f"{engine.fmt(value, 'share')} of customers who bought have {op} {k} orders "
+        answer = (f"{engine.fmt(value, 'share')} of {'customers who bought' if buyers_only else 'all customers'} "
+                  f"have {op} {k} orders "
                   f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
     periods = plan.periods_obj

@@ -64,7 +64,8 @@ RULES: list[tuple[str, str]] = [
               r"yearly|annual|by\s+year|per\s+year|each\s+year|year\s+by\s+year|"
               r"month\s+by\s+month|evolution|evolv\w*|chang(e|ed|ing)|growing|grow|declin\w*)\b"),
     ("share", r"\b(share|percent\w*|proportion|fraction|what\s+part|ratio)\b|%"),
-    ("compare", r"\b(compare\w*|comparison|vs\.?|versus|difference\s+between)\b|\bor\b.*\?$|\b(higher|lower|more|less)\s+in\s+\w+\s+(than|or)\b"),
+    ("compare", r"\b(compare\w*|comparison|vs\.?|versus|difference\s+between)\b|\bhow (much|many) (more|less|fewer)\b"
+                r"(?!\s+than)(?=[^?]*\bthan\b)|\bor\b(?=.*\?$)|\b(higher|lower|more|less)\s+in\s+\w+\s+(than|or)\b"),
     ("bottom", r"\b(bottom|worst|least|lowest|fewest|smallest|weakest|slowest|quietest)\b"),
     ("top", r"\b(top|best|most|highest|largest|biggest|leading|strongest|busiest|rank\w*)\b"),
     ("average", r"\b(average|mean|avg|typical)\b"),

@@ -70,7 +70,8 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                              r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
                           r"\b(value|revenue|amount|worth|money)\b[^?.]{0,12}?\b(got|was|were|been|gets|is) cancell?ed\b|"
-                          r"\bcancell?ed (revenue|value|amount|sales)\b"),
+                          r"\bcancell?ed (revenue|value|amount|sales)\b|\bhow much (money |revenue |value )?(was |were |got |has been |"
+                          r"have been )?cancell?ed\b|[£$€] ?(was |were |got |worth (of )?(orders |sales )?)?cancell?ed\b"),
     ("cancelled_units", r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)) cancell?ed\b|\b(units|items|pieces) (were |was |got |been )*"
                         r"cancell?ed\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) cancell?ed\b"),
     ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been )*"
@@ -495,7 +496,8 @@ class Parser:
         # "at risk" names the RFM segment only when the question says segment; otherwise the churn risk band high
         named = re.search(r"\bAt Risk\b", slots.question) or re.search(r"['\"‘“]at risk['\"’”]", low)  # typed as a name
         if "segment" in multi and multi["segment"] == ["At Risk"] and not re.search(r"\bsegment", low) \
-                and self.gaz.values.get("risk_band") and not named:
+                and self.gaz.values.get("risk_band") and not named and "risk_band" not in multi:  # a band named too:
+            # "at risk customers that are also high churn risk" names the segment
             multi["segment"].remove("At Risk")
             if not multi["segment"]:
                 del multi["segment"]
@@ -621,7 +623,8 @@ class Parser:
                     and not (slots.metric or filters or slots.period):
                 raise NotUnderstood(f"it sounds like a '{intent}' question but I found no measure or filter in it",
                                     self._partial(q, slots, filters))
-        if intent in ("count", "sum", "average") and pairs and not slots.orders_condition:  # "Swiss or Norwegian revenue"
+        if (intent in ("count", "sum", "average") or intent == "share" and re.search(r"\bor\b", low)) and pairs \
+                and not slots.orders_condition:  # "Swiss or Norwegian revenue", "% of customers in Lost or Hibernating"
             kind, values = pairs[0]
             filters[kind], pairs = list(values), []
         if intent == "compare" and pairs and re.search(r"\beither\b", low):  # "either Hibernating or Lost": both
@@ -641,7 +644,9 @@ class Parser:
             intent = "compare"
         growth = bool(re.search(GROWTH, low)) or bool(re.search(r"\bgrowth\b", low) and (
             len(slots.periods) == 2 or (len(slots.periods) == 1 and re.search(r"\bfrom\b", low))))
-        if growth and intent in ("trend", "compare", "share", "sum", None):
+        # "change in active customers from October to November": the difference between the two
+        change = not growth and bool(re.search(r"\b(change|difference)\b", low)) and 1 <= len(slots.periods) <= 2
+        if (growth or change) and intent in ("trend", "compare", "share", "sum", "count", None):
             two = slots.periods
             if len(two) == 1 and re.search(r"\bfrom\b", low) and two[0].grain == "range":  # "from October to November"
                 first = two[0]
@@ -722,7 +727,7 @@ class Parser:
         cover(WEEKDAY_FILTER, "placed on these weekdays")
         cover(ORDER_VALUE_WORDS, "orders by their value")
         cover(FROM_NEW_CUSTOMERS, "of the period's new customers")
-        if re.search(GROWTH, norm) or re.search(r"\bgrowth\b", norm):
+        if re.search(GROWTH, norm) or re.search(r"\b(growth|change|difference)\b", norm):
             cover(GROWTH_WORDS, "change between the periods")
         cover(r"\b(recorded|logged|registered|booked)\b", "function words")
         cover(r"\bboth\b", "each of the periods")

@@ -640,13 +640,14 @@ class Templates:
         return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {table}{where} GROUP BY {col} ORDER BY {col}",
                      params, table)
 
-    def customer_share(self, metric: Metric, part: dict, base: dict, orders_condition: list | None = None) -> Query:
+    def customer_share(self, metric: Metric, part: dict, base: dict, orders_condition: list | None = None,
+                       buyers_only: bool = False) -> Query:
         expr = metric.customer_expr if metric.name in ("customers", "revenue", "orders", "value_12m") else None
         if expr is None:
             raise NotAvailable(f"a share of {metric.label} does not add up")
         table = self.require_customer(list(metric.needs))
         part_where, part_params = self.where(part, orders_condition=orders_condition)
-        base_where, base_params = self.where(base, orders_condition=[">", 0] if orders_condition else None)
+        base_where, base_params = self.where(base, orders_condition=[">", 0] if buyers_only else None)
         cond = part_where.replace(" WHERE ", "", 1)
         inner = "1" if metric.name == "customers" else metric.needs[0]
         filtered = (f"count(*) FILTER (WHERE {cond})" if metric.name == "customers"
