@@ -238,3 +238,15 @@ def test_comparison_words_do_not_swallow_unknown_words(parser, question, unknown
     with pytest.raises(NotUnderstood) as err:
         parser.parse(question)
     assert unknown in err.value.unknown
+
+
+def test_a_condition_on_each_group_keeps_the_measure_named_before_it_and_more_shorthand(parser):
+    plan = parser.parse("top 3 countries by aov (min 100 orders)")
+    assert (plan.metric, plan.group_condition, plan.orders_condition) == ("aov", [">=", 100], None)
+    assert parser.parse("customers with 5+ orders in 2011").orders_condition == [">=", 5]
+    plan = parser.parse("top 2 products by rev in germany, excl jumbo bag red retrospot")
+    assert plan.exclude == {"product": ["JUMBO BAG RED RETROSPOT"]} and plan.filters == {"country": "Germany"}
+    assert parser.parse("rev wk of 14 nov 2011").period["start"] == "2011-11-14"
+    assert parser.parse("new customers acquired oct '11").period["start"] == "2011-10-01"
+    with pytest.raises(NotUnderstood):  # "oct 11": the 11th of October or 2011, not guessed
+        parser.parse("new customers acquired oct 11")

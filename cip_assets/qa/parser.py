@@ -240,7 +240,15 @@ REWRITES: list[tuple[str, str]] = [
      r"(?:make|made|earn|earned|bring in|brought in|take|took|sell|sold)\b", "how much revenue did we"),
     (r"\brev\b", "revenue"),
     # shorthand as people type it
-    (r"\b(?:pls|plz|please|thx|thanks|cheers)\b", " "),
+    (r"\b(?:pls|plz|please|thx|thanks|cheers|rn|atm|right now|at the moment|currently|on file|on record|on the books)\b",
+     " "),
+    (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
+    (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries)", "different "),
+    (r"\bwk\b", "week"),
+    (r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)([a-z]*)\s*['’]\s?([0-9]{2})\b", r"\1\2 20\3"),  # oct '11
+    (r"\b([0-9]+)\s*\+\s*(orders?|purchases?|times)\b", r"\1 or more \2"),  # "5+ orders"
+    (r"\(\s*(?:min\.?|minimum(?: of)?|at least)\s+([0-9]+)\s+(orders?)\s*\)", r"with at least \1 \2"),
+    (r"\(\s*((?:exactly|only|just) [0-9a-z]+ (?:orders?|purchases?))\s*\)", r" "),  # a restated condition
     (r"\b(?:sth|smth|smthg)\b", "something"),
     (r"\bcusts\b|\bcust\.?s\b", "customers"),
     (r"\bcust\b", "customer"),
@@ -394,9 +402,13 @@ class Parser:
                   "less than": "<", "under": "<", "at most": "<="}[m.group(2)]
             group_condition = [op, _num(m.group(3))]
             group_dim = next((d for d, pattern in DIM_PATTERNS if re.search(pattern, m.group(1))), None)
-            for w in normalise(m.group(0)).split():
+            # blank only the condition: the words between the group and it ("countries by aov with at least 100
+            # orders") still name the measure
+            start = m.start() + [c.start() for c in re.finditer(r"\b(with|having|that have|that had|which have)\b",
+                                                                  m.group(0))][-1]
+            for w in normalise(text[start:m.end()]).split():
                 words[w] = f"groups with {op} {group_condition[1]} orders"
-            text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+            text = text[:start] + " " * (m.end() - start) + text[m.end():]
         orders_condition = None
         for pattern, make in ORDER_CONDITIONS:
             m = re.search(pattern, text)
