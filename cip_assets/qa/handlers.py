@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cip_assets.qa.parser import MEAN_METRICS
+from cip_assets.qa.lexicon import MEAN_METRICS
 from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.templates import DIM_LABEL, METRICS, NotAvailable, Query
 

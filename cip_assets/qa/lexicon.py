@@ -1,0 +1,295 @@
+"""The words `cip ask` knows, as patterns: measures, groupings, conditions, paraphrases and function words.
+
+The parser (`parser.py`) applies them; keeping them apart keeps the parser's logic short and the vocabulary in
+one place to extend. Every pattern is matched against the lower-cased question.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from cip_assets.qa.gazetteer import PROTECTED
+from cip_assets.qa.intents import RULES
+
+# "by what % did revenue grow from October to November": the change between two periods
+GROWTH = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
+          r"change[sd]?)\b.*(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%|\bin percent)|"
+          r"(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%).*\b(grow|grew|grown|growth|"
+          r"increase|decrease|decline|drop|fall|fell|rise|rose|change)")
+GROWTH_WORDS = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
+                r"change[sd]?|by what|by how much|how many percent|what percent|percentage|percent|in percent)\b")
+# the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
+REVENUE_NOUNS = (r"revenue|\bsales\b|\bmonetary\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
+                 r"\bhow much\b")
+# two-letter country codes, read only where typed in capitals ("rev FR 2011"), for the countries in the data
+# (not IT, NO, AT, BE, IS, IN: English words in a question typed in capitals)
+COUNTRY_CODES = {"GB": "United Kingdom", "UK": "United Kingdom", "FR": "France", "DE": "Germany", "ES": "Spain",
+                 "NL": "Netherlands", "CH": "Switzerland", "PT": "Portugal",
+                 "AU": "Australia", "JP": "Japan", "SE": "Sweden", "DK": "Denmark", "FI": "Finland",
+                 "PL": "Poland", "IE": "EIRE", "US": "USA", "CA": "Canada", "GR": "Greece",
+                 "CY": "Cyprus", "IL": "Israel", "BR": "Brazil", "MT": "Malta", "CZ": "Czech Republic",
+                 "LT": "Lithuania", "SG": "Singapore", "AE": "United Arab Emirates", "SA": "Saudi Arabia",
+                 "BH": "Bahrain", "ZA": "RSA", "LB": "Lebanon"}
+# what "how many customers ..." may count (any other measure in such a question is a condition it cannot apply)
+COUNTS_OF_CUSTOMERS = (None, "customers", "new_customers", "active_customers", "returning_customers",
+                       "cancelling_customers", "countries")
+# measures a question can ask "per customer" (an average over customers who bought)
+BUYER_MEASURES = ("revenue", "orders", "gross_revenue", "quantity")
+# metrics that only make sense as a mean over customers
+MEAN_METRICS = ("age", "churn_probability", "purchase_probability", "rating", "recency")
+METRIC_PATTERNS: list[tuple[str, str]] = [
+    ("median_order_value", r"\bmedian\b.{0,20}\b(order|basket|transaction|invoice)s?\b|\b(order|basket) (value|size)s?\b.{0,12}"
+                           r"\bmedian\b"),
+    ("largest_order", r"\b(biggest|largest|highest|maximum|max|single largest|single biggest)\s+(single\s+)?(order|basket|"
+                      r"transaction|invoice)( value| total| amount)?\b"),
+    ("lines_per_order", r"\b(order )?lines per (order|basket|invoice|transaction)\b|\b(basket|order) size in lines\b"),
+    ("units_per_order", r"\b(basket|order) size in (units|items|pieces)\b|\b(units|items|pieces) per (order|basket|invoice|"
+                        r"transaction)\b"),
+    ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket|\baverage order\b(?!s)|"
+            r"\b(spend|spending|spent|revenue|sales|value|takings)\s+(per|an|a|each)\s+(order|basket|transaction|invoice)\b"),
+    ("cancellation_rate", r"cancell?ation rate|cancel rate"),
+    ("return_rate", r"return rate|returns rate"),
+    ("gross_revenue", r"\bgross (revenue|sales|turnover)\b|\b(revenue|sales|turnover|takings)\b.{0,40}\b(before|not counting|"
+                      r"excluding|without|ignoring|disregarding) (the )?returns\b"),
+    ("products", r"\b(how many|number of|count of|count the)\s+(different|distinct|unique)\s+(products|items|skus|articles|"
+                 r"stock codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|stock codes)\b"),
+    ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b|"
+                  r"\bnumber of (different |distinct )?(countries|markets)\b"),
+    ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(customers|clients|"
+                             r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
+    ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
+                          r"\b(value|revenue|amount|worth|money)\b[^?.]{0,12}?\b(got|was|were|been|gets|is) cancell?ed\b|"
+                          r"\bcancell?ed (revenue|value|amount|sales)\b|\bhow much (money |revenue |value )?(was |were |got |has been |"
+                          r"have been )?cancell?ed\b|[£$€] ?(was |were |got |worth (of )?(orders |sales )?)?cancell?ed\b"),
+    ("cancelled_units", r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)) cancell?ed\b|\b(units|items|pieces) (were |was |got |been )*"
+                        r"cancell?ed\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) cancell?ed\b"),
+    ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been )*"
+                        r"cancell?ed\b"),
+    ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
+    ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)|items|pieces) returned\b|\b(units|items|pieces) (were |was |got |been |sent )*"
+                       r"(returned|sent back)\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) returned\b"),
+    ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*|\b(value|worth|amount) of (the )?returned( goods| items| products| stock)?\b|"
+                         r"\breturned goods\b"),
+    ("returned_lines", r"\breturn(ed)? (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
+                       r"\breturned\b"),
+    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|(?<!order )\bvolume\b|\bitems sold\b|\bhow many items\b|\b(best|top|most)[ -]?sell\w*"),
+    ("churn_rate", r"churn rate|churned share|attrition"),
+    ("purchase_probability", r"purchase probabilit\w*|propensity|probability (of|to) (buy|purchase)\w*|"
+                             r"likel\w* to (buy|purchase)|chance of (buying|purchasing)"),
+    ("churn_probability", r"churn probabilit\w*|churn score|probability (of|to) churn\w*|likelihood (of|to) churn\w*|"
+                          r"chance of churn\w*"),
+    ("expected_spend_90d", r"expected spend"),
+    ("revenue", r"\bmonetary\b( value)?"),  # RFM's M: the customer's lifetime net revenue
+    ("value_12m", r"12.?months? value|\bclv\b|\bltv\b|lifetime value|customer value|predicted value|future value|"
+                  r"\bvalue\b"),
+    ("new_customers", r"\bnew (customers|buyers|clients|shoppers)|acquisitions?|acquir(ed|ing)|"
+                      r"\bfirst[- ]time (customers|buyers|clients|shoppers|purchasers)\b"),
+    ("active_customers", r"\bactive (customers|buyers|clients)|\b(customers|buyers|clients|shoppers) (were|are|was|who were|"
+                         r"that were|being) active\b"),
+    ("returning_customers", r"\b(returning|existing) (customers|buyers|clients|shoppers)\b"),
+    ("rating", r"\bratings?\b|\bstars\b"),
+    ("recency", r"\brecency\b|days since (the )?last"),
+    ("age", r"\bage\b|\bhow old\b|\bolder\b|\byounger\b"),
+    ("revenue", r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bsold\b|"
+                r"\bearn\w*|\bsell\b|\bbring in\b|\bbrought in\b|\bbrings in\b|\bgenerat\w*|\bselling\b"),
+    ("orders", r"\border (volume|count|numbers)\b|\borders?\b|\bpurchases\b|\btransactions?\b|\binvoices?\b"),
+    ("customers", r"\bcustomers?\b|\bclients?\b|\bbuyers?\b|\bshoppers?\b|\bpeople\b|\busers?\b"),
+]
+DIM_PATTERNS: list[tuple[str, str]] = [
+    ("country", r"\bcountr(y|ies)\b|\bmarkets?\b|\bnations?\b"),
+    ("city", r"\bcit(y|ies)\b|\btowns?\b"),
+    ("category", r"\bcategor(y|ies)\b"),
+    ("persona", r"\bpersonas?\b|\bclusters?\b|\bml segments?\b|\bcustomer segments?\b"),
+    ("segment", r"\bsegments?\b"),
+    ("risk_band", r"\brisk bands?\b|\bbands?\b"),
+    ("gender", r"\bgenders?\b"),
+    ("product", r"\bproducts?\b|\bitems?\b|\bsku\w*\b|\barticles?\b|\bstock ?codes?\b"),
+    ("day", r"\b(which|what|the|busiest|best|worst|top|bottom)\s+(\w+\s+)?(days?|dates?)\b"),
+    ("weekday", r"\bweekdays?\b|\bday of (the )?week\b|\bdays of (the )?week\b"),
+    ("hour", r"\bhours?\b|\btime of day\b"),
+    ("month", r"\bmonths?\b"),
+    ("quarter", r"\bquarters?\b"),
+    ("year", r"\byears?\b"),
+    ("week", r"\bweeks?\b"),
+    ("customer", r"\bcustomers\b|\bclients\b|\bbuyers\b|\bcustomer\b"),
+]
+FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|and what about|same for|same but|now|also|what if|then)\b",
+                       re.IGNORECASE)
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "twenty": 20}
+_NUM = r"([0-9]+|" + "|".join(NUMBER_WORDS) + r")"
+TOP_N = re.compile(r"\b(?:top|bottom|best|worst|first|largest|biggest|smallest|highest|lowest)\s+" + _NUM + r"\b|\b"
+                   + _NUM + r"\s+(?:best|worst|top|biggest|largest|smallest|highest|lowest|most|least|busiest|slowest|"
+                   r"quietest|weakest|strongest)\b|"
+                   r"\b(?:which|what|the)\s+" + _NUM + r"\s+[a-z]")
+
+EXCLUDE = re.compile(r"\b(excluding|exclude|excluded|except(?: for)?|other than|outside(?: of)?|apart from|"
+                     r"aside from|not counting|leaving out|but not|besides|not in|not from|ignoring|disregarding|"
+                     r"leaving aside|setting aside|non)\b")
+# conditions on each customer's number of (completed) orders
+ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
+    (r"\b(?:without|with no|with zero|no|zero|never)\s+(?:an?\s+)?(?:orders?|purchases?)\b|\bnever (?:bought|ordered|purchased)\b|"
+     r"\bnever (?:completed|placed|made) (?:an?\s+|any\s+)?(?:orders?|purchases?)\b",
+     lambda m: ["=", 0]),
+    (r"\b(?:more than|over)\s+once\b|\brepeat (?:customers|buyers|purchasers|shoppers)\b|\b(?:bought|ordered|purchased|came back)"
+     r"\s+again\b|\b(?:bought|ordered|purchased|shopped)\s+(?:at least\s+)?twice or more\b",
+     lambda m: [">", 1]),
+    (r"\b(?:bought|ordered|purchased|shopped|ordering|buying)\s+(?:exactly\s+|only\s+|just\s+)?once\b|\bone.?(?:time|off)"
+     r"\s+(?:customers|buyers|purchasers|shoppers)\b|\b(?:a single|only one|just one|exactly one) (?:order|purchase)\b|"
+     r"\bonly once\b|\bexactly once\b|\bjust once\b",
+     lambda m: ["=", 1]),
+    (r"\b(?:placed|made|completed|have|has|had)\s+(?:an?|at least one|any)\s+(?:order|purchase)s?\b|"
+     r"\b(?:bought|ordered|purchased|shopped|sold)\s+at least once\b", lambda m: [">=", 1]),
+    (r"\b(?:bought|ordered|purchased|shopped)\s+(?:exactly\s+|only\s+)?twice\b|\bexactly twice\b",
+     lambda m: ["=", 2]),
+    (r"\b(?:more than|over|above)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b", lambda m: [">", _num(m.group(1))]),
+    (r"\b(?:at least|minimum of|a minimum of)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b|\b" + _NUM
+     + r"\s+or more\s+(?:orders?|purchases?|times)\b|\b" + _NUM + r"\s+(?:orders?|purchases?|times) or more\b",
+     lambda m: [">=", _num(m.group(1) or m.group(2) or m.group(3))]),
+    (r"\b(?:fewer than|less than|under|below)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b",
+     lambda m: ["<", _num(m.group(1))]),
+    (r"\b(?:at most|no more than|maximum of|a maximum of)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b|\b" + _NUM
+     + r"\s+or (?:fewer|less)\s+(?:orders?|purchases?|times)\b",
+     lambda m: ["<=", _num(m.group(1) or m.group(2))]),
+    (r"\b(?:exactly|only|just)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b|\b(?:with|placed|made|have|had)\s+"
+     + _NUM + r"\s+(?:orders?|purchases?)\b", lambda m: ["=", _num(m.group(1) or m.group(2))]),
+]
+
+# a condition on one of a customer's own figures: "churn probability above 80%", "spent more than 5000 in total"
+_ABOVE_BELOW = r"(above|over|greater than|more than|higher than|at least|below|under|less than|lower than|at most)"
+CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
+    ("churn_probability", r"\b(?:churn probabilit(?:y|ies)|churn scores?|probability of churn(?:ing)?|churn risk score)\s+"
+                          r"(?:is\s+|was\s+|of\s+)?" + _ABOVE_BELOW + r"\s+(\d+(?:\.\d+)?)\s*(%|percent)?"),
+    ("lifetime_revenue", r"\b(?:spent|spend|spending|lifetime (?:spend|revenue)|monetary(?: value)?|total spend)\s+"
+                         r"(?:of\s+|is\s+|was\s+)?(?:in total\s+)?" + _ABOVE_BELOW + r"\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+                         r"(\s*(?:in total|overall|all time|lifetime|in their lifetime))?"),
+    ("recency_days", r"\b(?:days since (?:their |the )?last (?:order|purchase)|recency)\s+(?:is\s+|of\s+)?" + _ABOVE_BELOW
+                     + r"\s+(\d+)(\s+days)?"),
+]
+# a period that bounds each customer's last order rather than the figures: "whose last purchase was before June
+# 2011", "with no purchase in the last 90 days" (read in the words just before the period)
+_LAST_ORDER = r"\blast (?:purchase|order|buy|transaction)s?(?: date)?(?: (?:was|were|is|came|happened|fell))?\s+"
+_NO_ORDER = (r"(?:\b(?:no|not|never|without(?: a| an| any)?)|n't)\s+(?:\w+\s+)?(?:purchases?|purchased|orders?|ordered|"
+             r"bought|buy|shopped|placed an order)\s+(?:anything\s+)?(?:(?:in|for|within|during|over|since)\s+)?(?:the\s+)?")
+LAST_ORDER_CONDITIONS: list[tuple[str, str]] = [
+    (_LAST_ORDER + r"(?:before|prior to|earlier than)\s*$", "before"),
+    (_NO_ORDER + r"$", "none in"),  # only for a period that runs to the end of the data: then "before" it
+    (_LAST_ORDER + r"(?:after|later than)\s*$", "after"),
+    (_LAST_ORDER + r"(?:since)\s*$", "since"),
+    (_LAST_ORDER + r"(?:(?:in|during|on)\s*)?$", "in"),
+]
+CONDITION_OPS = {"above": ">", "over": ">", "greater than": ">", "more than": ">", "higher than": ">", "at least": ">=",
+                 "below": "<", "under": "<", "less than": "<", "lower than": "<", "at most": "<="}
+
+# orders placed without a customer id (guest checkouts): no customer, no country
+ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders?|customers?|checkouts?|buyers?|"
+             r"shoppers?|sales|purchases))?|\b(without|with no|no|missing)\s+(an?\s+)?customer(\s+(id|ids|number|numbers|"
+             r"attached|linked|known))?\b")
+# a condition on each ranked group's orders: "(only countries) with at least 50 orders"
+GROUP_CONDITION = (r"\b(countries|country|markets|segments|cities|categories|products|items|months)\b[^.?]{0,25}?\b(?:with|having|"
+                   r"that have|that had|which have)\s+(at least|a minimum of|more than|over|fewer than|less than|under|"
+                   r"at most)\s+" + _NUM + r"\s+(?:completed\s+)?orders\b")
+# a measure of the customers whose first order falls in the period: "revenue from new customers in November"
+FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|units|quantity)\b[^?.]{0,25}?\b(from|by|of|"
+                      r"placed by)\s+(our\s+|the\s+)?(new|first[- ]time)\s+(customers|buyers|clients|shoppers)\b")
+# orders by their own value: "orders over £1,000", "baskets under 50"
+ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+(?:were\s+|was\s+|are\s+|is\s+)?(?:worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
+               r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+)"
+               r"(?:\.(\d+))?\b")
+ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+(were\s+|was\s+|are\s+|is\s+)?(worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
+                     r"(over|above|more than|greater than|exceeding|under|below|less than)\s+(\d+\s?)+")
+# orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(DAY_NAMES) + r")s?|(weekends?))\b")
+# "scored customers": those the churn model scored; "RFM-scored": those with an RFM segment
+RFM_SCORED = r"\brfm[- ]?(scored|scoring)\b"
+SCORED_WORDS = r"\b(churn[- ])?scored\b"
+# filter words: churn status and risk
+CHURN_WORDS = r"\b(churned|lapsed|lost customers|inactive)\b"
+NOT_CHURN_WORDS = r"\b(not churned|non[- ]?churned|still active|retained)\b"
+RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
+
+# grammar: words that carry no content of their own
+FUNCTION_WORDS = set("""
+a an the of in on at to for from by with and or vs versus per each every all any what which who whom whose how why
+when where is are was were be been being do does did done have has had having many much so as than then also
+same now just only please could would should can will shall may might must you your i me my we us our ours it its
+they them their there here this that these those s 's give show list tell find get got let lets let's see know
+want need like look looking display report provide calculate compute figure figures number numbers count
+amount total totals overall sum whole entire altogether combined all-time ever throughout across among during
+within between into over under up out down about around some both either neither whether if much many
+data store shop company business whats what's hows how's thats there's theres
+kindly quick quickly currently current right unique distinct different individual separate made make
+net something anything actually single set dataset inclusive located based fall falls belong belongs sit sits
+""".split())
+# paraphrases said in other words, rewritten (case kept elsewhere) before the parse
+REWRITES: list[tuple[str, str]] = [
+    (r"\b(?:take|takes|took|taken|taking|rake|raked)\s+in\b", "revenue"),
+    (r"\bhow much (?:money )?(?:did|do|does|have|has) (?:we|you|the company|the business|the shop|the store|it) "
+     r"(?:make|made|earn|earned|bring in|brought in|take|took|sell|sold)\b", "how much revenue did we"),
+    (r"\brev\b", "revenue"),
+    # shorthand as people type it
+    (r"\b(?:pls|plz|please|thx|thanks|cheers|rn|atm|right now|at the moment|currently|on file|on record|on the books)\b",
+     " "),
+    (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
+    (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries)", "different "),
+    (r"\bwk\b", "week"),
+    (r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)([a-z]*)\s*['’]\s?([0-9]{2})\b", r"\1\2 20\3"),  # oct '11
+    (r"\b([0-9]+)\s*\+\s*(orders?|purchases?|times)\b", r"\1 or more \2"),  # "5+ orders"
+    (r"\(\s*(?:min\.?|minimum(?: of)?|at least)\s+([0-9]+)\s+(orders?)\s*\)", r"with at least \1 \2"),
+    (r"\(\s*((?:exactly|only|just) [0-9a-z]+ (?:orders?|purchases?))\s*\)", r" "),  # a restated condition
+    (r"\b(?:sth|smth|smthg)\b", "something"),
+    (r"\bcusts\b|\bcust\.?s\b", "customers"),
+    (r"\bcust\b", "customer"),
+    (r"\bprob\b|\bprobab\b", "probability"),
+    (r"\b(?:q-?o-?q|m-?o-?m|y-?o-?y|w-?o-?w)\b", " "),  # quarter on quarter: the periods named say which
+    (r"\bflagged(?: as)?\b|\btagged as\b|\bmarked as\b", " "),
+    (r"\(\s*rfm\s*\)", " "),
+    (r"\bcustomer base\b", "customers"),
+    (r"\b(?:since records began|since (?:the )?(?:very )?(?:start|beginning)(?: of (?:the )?(?:data|records|time))?|"
+     r"(?:over |for |in |across )?(?:the )?(?:whole|entire|full) (?:data ?set|history|period)|since we started)\b", " "),
+    (r"\bq([1-4])\s*[-'’]?\s*([0-9]{2})\b(?![-/.:0-9])", r"q\1 20\2"),  # "q3 11": Q3 2011
+    (r"\b(?:showed up|turned up|appeared|featured|were included|was included)\s+(?:in|on)\b", "in"),
+    (r"^\W*repeat (?:purchase|customer|buyer|order)s? rate\s*[-:–—]\s*", ""),  # a name, then what it means
+    (r"\b(?:what(?:'s| is| was)? (?:the |our )?)?repeat (?:purchase|customer|buyer|order)s? rate\b",
+     "what share of customers who ordered ordered more than once"),
+    (r"(?<![\w-])([a-z0-9]+)\s*(?:->|→|=>)\s*", r"from \1 to "),  # "oct -> nov": from October to November
+    (r"\bqty\b", "quantity"),
+    (r"\bno\.\s*of\b|\bnum\.?\s+of\b|#\s*of\b", "number of"),
+    (r"\b(?:best|top)[- ]?sellers?\b|\bbest[- ]selling (?:products|items|lines)\b", "top products"),
+    (r"\bsellers\b", "products"),
+    (r"\b(?:came|come|comes|coming) back (?:for|to make|to place) (?:a |an )?(?:second|another|2nd|repeat) (?:order|purchase)\b",
+     "ordered more than once"),  # a customer coming back, not goods
+    (r"\b(?:came|come|comes|coming|sent|send)\s+back(?:\s+as\s+returns?)?\b", "returned"),
+    (r"\bchurn[- ]risk\s+(bands?|groups?|levels?|categor(?:y|ies))\b", r"risk \1"),
+    (r"\brfm\s+(?:segment|group|class|bucket|tier|category)(s?)\b|\b(?:segment|group)s?\s+in\s+rfm\b", r"segment\1"),
+    (r"\b(?:group|segment)\s+members\b|\bmembers\b", "customers"),
+    (r"\b(\w+)'ve\b", r"\1 have"),
+    (r"\bmon(?:day)?\s*(?:to|-|through)\s*sun(?:day)?\b", " "),
+    (r"\bturn(?:ed|s)?\s+over\b", "turnover"),
+    (r"\b(?:shift|shifted|shifting)\b|\b(?:went|go|gone|going)\s+out\b", "sold"),
+    (r"\b(?:went|gone)\s+to\b", "sold to"),  # "how many units went to UK customers" (not "going to churn")
+    (r"\b(?:big\s+)?spenders\b", "customers by revenue"),
+    (r"\blifetime\s+(?:net\s+|gross\s+)?(?:spend|spending|revenue|sales)\b", "revenue"),
+    (r"\bper\s+(?:buyer|client|shopper|head|purchaser)\b", "per customer"),
+    (r"\bat\s+(high|medium|low)\s+risk\s+of\s+(?:churn\w*|leaving|lapsing)\b", r"\1 risk"),
+    (r"\b(high|medium|low)[- ]risk\s+(?:of\s+)?churn(?:ing)?\b|\b(high|medium|low)[- ]churn[- ]risk\b", r"\1\2 risk"),
+    (r"\brfm\s+(segments?)\b", r"\1"),
+]
+# content words of the grammar, for respelling a mistyped one ("revnue", "custmers")
+_PATTERN_TEXT = " ".join([p for _, p in METRIC_PATTERNS + DIM_PATTERNS + RULES] + sorted(FUNCTION_WORDS | PROTECTED))
+VOCABULARY = sorted({w for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", _PATTERN_TEXT))}
+                    | {"january", "february", "march", "april", "june", "july", "august", "september", "october",
+                       "november", "december", "receive", "received", "cancelled", "returned", "quarter", "weekend",
+                       "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                       "acquire", "acquired", "quantity"})
+FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all time|on record|as a whole|break(?:s|ing)? (?:it )?down|"
+                            r"breakdown|split (?:up )?by|"
+                            r"how much|how many|number of|amount of|what was|what is|what were|what are|"
+                            r"could you|can you|would you|tell me|show me|give me|i want|i need|i'd like|"
+                            r"do we|did we|have we|does it|were there|was there|is there|are there)\b")
+
+
+def _num(token: str) -> int:
+    return int(token) if token.isdigit() else NUMBER_WORDS[token]
