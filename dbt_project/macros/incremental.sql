@@ -1,3 +1,15 @@
+{#- The configuration of every incremental model: incremental on DuckDB, replacing whole keys (delete+insert by
+    `unique_key`, a day, a month, an order, a visitor); a plain table on Spark (replacing rows there needs a table
+    format with MERGE). A column added to the model is appended to an existing table. -#}
+{% macro incremental_on_duckdb(unique_key) -%}
+    {{ config(
+        materialized=('incremental' if target.type == 'duckdb' else 'table'),
+        incremental_strategy='delete+insert',
+        unique_key=unique_key,
+        on_schema_change='append_new_columns'
+    ) }}
+{%- endmacro %}
+
 {#- is_incremental(), and the existing table already has every one of `columns`: a table built before the model
     was incremental (without its change-tracking column), or before a column was added, is rebuilt in full once,
     by the same statement. -#}

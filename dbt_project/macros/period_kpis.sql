@@ -10,12 +10,7 @@
 -#}
 {% macro period_kpis(period, period_column) %}
 
-{{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key=period_column,
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_on_duckdb(period_column) }}
 
 with
 

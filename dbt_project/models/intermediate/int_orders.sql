@@ -1,9 +1,4 @@
-{{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='order_id',
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_on_duckdb('order_id') }}
 
 {#- Materialised: six marts aggregate over orders; on 100M lines re-reading the lines each time is the cost.
     Incremental on DuckDB: a later build re-aggregates only the orders with a line loaded since the newest load

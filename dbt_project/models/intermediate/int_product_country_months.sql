@@ -1,9 +1,4 @@
-{{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='month_start',
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_on_duckdb('month_start') }}
 
 -- Product sales per calendar month and customer country (null: lines without a known customer), for product
 -- questions by country ("top products in France", "units of X outside the UK") and per product cancelled and

@@ -1,9 +1,4 @@
-{{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='month_start',
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_on_duckdb('month_start') }}
 
 -- Product sales per calendar month from the lines, without names (product_sales_monthly adds them, since a
 -- product's name can change with any new line). Incremental on DuckDB (delete+insert by month): a later build

@@ -1,9 +1,4 @@
-{{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='visitor_id',
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_on_duckdb('visitor_id') }}
 
 -- Sessions are rebuilt from the events, not taken from the source's session ids: a visitor
 -- (the customer, else the source session) starts a new session after a gap longer than

@@ -1,9 +1,4 @@
-{{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='visitor_id',
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_on_duckdb('visitor_id') }}
 
 -- Incremental on DuckDB: the sessions of the visitors int_sessionised_events re-sessionised since this
 -- table's last build (its sessionised_at watermark) replace theirs.

@@ -1,9 +1,4 @@
-{{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_on_duckdb('event_date') }}
 
 -- Incremental on DuckDB (delete+insert by day): a later build recomputes only the days an event loaded since the
 -- table's newest load (loaded_at) falls on, every category of them. On Spark: rebuilt whole.

@@ -1,9 +1,4 @@
-{{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='period_key',
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_on_duckdb('period_key') }}
 
 -- Distinct buyers of each product per whole calendar month, quarter, year and all time, counted once per period
 -- so that "products bought by the most customers in 2011" reads a few thousand rows instead of counting distinct

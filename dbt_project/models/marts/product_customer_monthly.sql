@@ -1,9 +1,4 @@
-{{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
-    incremental_strategy='delete+insert',
-    unique_key='month_start',
-    on_schema_change='append_new_columns'
-) }}
+{{ incremental_on_duckdb('month_start') }}
 
 -- Who bought which product in which month, for the distinct buyers of a product over any period ("how many
 -- customers bought the RABBIT NIGHT LIGHT", "products bought by the most customers in 2011"): counts of
