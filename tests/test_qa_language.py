@@ -250,3 +250,14 @@ def test_a_condition_on_each_group_keeps_the_measure_named_before_it_and_more_sh
     assert parser.parse("new customers acquired oct '11").period["start"] == "2011-10-01"
     with pytest.raises(NotUnderstood):  # "oct 11": the 11th of October or 2011, not guessed
         parser.parse("new customers acquired oct 11")
+
+
+def test_the_first_of_two_periods_but_not_the_second_halves_alone_and_but_not_in_a_place(parser):
+    plan = parser.parse("lapsed custs: bought in h1 2011 but nothing in h2")
+    assert plan.first_not_second and plan.both_periods and plan.filters == {}  # "lapsed" is what the question defines
+    assert [p["start"] for p in plan.periods] == ["2011-01-01", "2011-07-01"]
+    plan = parser.parse("customers who ordered in q3 2011 but did not order in q4 2011")
+    assert plan.first_not_second and plan.metric == "customers"
+    assert parser.parse("revenue in h1").period["start"] == "2011-01-01"
+    plan = parser.parse("revenue in q3 2011 but not in france")
+    assert plan.exclude == {"country": ["France"]} and plan.filters == {}

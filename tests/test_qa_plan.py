@@ -319,6 +319,13 @@ def test_a_difference_between_two_countries_and_repeat_buyers_over_the_base_the_
     assert card.status == "answered" and _close(card.value, repeat / known), card.answer
     card = engine.ask("what share of buying customers ordered more than once")  # those who bought are the whole
     assert card.status == "answered" and _close(card.value, repeat / buyers), card.answer
+    (lapsed,), = wh.execute(f"""SELECT count(*) FROM (
+        SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed' AND customer_id IS NOT NULL
+        AND ordered_at >= DATE '{year}-01-01' AND ordered_at < DATE '{year}-07-01' EXCEPT
+        SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
+        AND ordered_at >= DATE '{year}-07-01' AND ordered_at < DATE '{year + 1}-01-01')""").fetchall()
+    card = engine.ask(f"how many customers bought in h1 {year} but nothing in h2 {year}")
+    assert card.status == "answered" and card.value == lapsed and "EXCEPT" in card.sql, card.answer
 
 
 # ---------------------------------------------------------------- safe and bounded

@@ -192,6 +192,11 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         year = int(m.group(2) or m.group(4))
         start = date(year, 6 * (half - 1) + 1, 1)
         add(m, Period(start, _add_months(start, 6), f"H{half} {year}", "range"))
+    for m in re.finditer(r"\bh([12])\b", s):  # "H1" alone, as a quarter alone: the latest that has started
+        half = int(m.group(1))
+        year = as_of.year if date(as_of.year, 6 * (half - 1) + 1, 1) <= as_of else as_of.year - 1
+        start = date(year, 6 * (half - 1) + 1, 1)
+        add(m, Period(start, _add_months(start, 6), f"H{half} {year}", "range"))
     for m in re.finditer(rf"\b(?:the\s+)?(first|second|third|fourth|last|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?{YEAR_RE}", s):
         q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}.get(m.group(1), 4)
         add(m, _quarter(int(m.group(2)), q))

@@ -89,7 +89,8 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
     scope = engine.scope_text(plan)
     if plan.both_periods and len(plan.periods_obj) == 2:
         first, second = plan.periods_obj
-        scope = f" who bought in both {first.label} and {second.label}"
+        scope = (f" who bought in {first.label} and not in {second.label}" if plan.first_not_second else
+                 f" who bought in both {first.label} and {second.label}")
     if value is None:  # nothing published to measure (no rows in the period, an empty column): no figure
         card = engine.card(plan, f"There is no data for {what}{scope}.", None, [], cols, query, {"type": "none"})
         card.status = "not_available"
@@ -111,7 +112,7 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
             raise NotAvailable("product sales are not kept per customer")
         return t.product_total(metric, filters, exclude, period)
     if plan.both_periods and name == "customers" and len(plan.periods_obj) == 2:
-        return t.customers_in_both(filters, exclude, *plan.periods_obj)
+        return t.customers_in_both(filters, exclude, *plan.periods_obj, not_second=plan.first_not_second)
     if average and period is not None and name in ("revenue", "orders", "quantity"):
         return t.order_customer_average(metric, filters, exclude, period)  # per customer who bought in the period
     if name == "active_customers" and engine.gaz.has_table("marts.order_facts"):

@@ -85,7 +85,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                   r"\bvalue\b"),
     ("new_customers", r"\bnew (customers|buyers|clients|shoppers)|acquisitions?|acquir(ed|ing)|"
                       r"\bfirst[- ]time (customers|buyers|clients|shoppers|purchasers)\b"),
-    ("active_customers", r"\bactive (customers|buyers|clients)|\b(customers|buyers|clients|shoppers) (were|are|was|who were|"
+    ("active_customers", r"\bactive (customers?|buyers?|clients?|shoppers?)\b|\b(customers|buyers|clients|shoppers) (were|are|was|who were|"
                          r"that were|being) active\b"),
     ("returning_customers", r"\b(returning|existing) (customers|buyers|clients|shoppers)\b"),
     ("rating", r"\bratings?\b|\bstars\b"),
@@ -203,6 +203,9 @@ ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+(were\s+|w
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(DAY_NAMES) + r")s?|(weekends?))\b")
 # "scored customers": those the churn model scored; "RFM-scored": those with an RFM segment
+# "bought in H1 2011 but nothing in H2": in the first of two periods and not in the second
+BUT_NOT_SECOND = (r"\bbut (?:nothing|none|no (?:orders?|purchases?)|(?:not|never|didn't|did not)(?: (?:buy|order|purchase|"
+                  r"shop)\w*)?(?= (?:in|during|over)\b))")
 RFM_SCORED = r"\brfm[- ]?(scored|scoring)\b"
 SCORED_WORDS = r"\b(churn[- ])?scored\b"
 # filter words: churn status and risk

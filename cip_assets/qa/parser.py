@@ -19,7 +19,7 @@ from cip_assets.qa.dates import Period, parse_period
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
-    ANONYMOUS, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
+    ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
     CUSTOMER_CONDITIONS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUP_CONDITION, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
@@ -209,7 +209,7 @@ class Parser:
         for hit in EXCLUDE.finditer(norm):
             i = len(norm[:hit.end()].split())
             while i < len(tokens):
-                if tokens[i] in ("the", "and", "or", "nor", "also", "both"):
+                if tokens[i] in ("the", "and", "or", "nor", "also", "both", "in", "from", "for", "to"):
                     i += 1
                     continue
                 mention = starts.get(i)
@@ -396,6 +396,13 @@ class Parser:
                 growth = False
         both_periods = bool(intent == "count" and len(slots.periods) == 2 and re.search(r"\bboth\b", low)
                             and slots.metric in (None, "customers"))
+        first_not_second = bool(intent in ("count", "sum", "compare", None) and len(slots.periods) == 2
+                                and re.search(BUT_NOT_SECOND, low) and (slots.metric in (None, "customers") or re.search(
+                                    r"\b(customers?|custs?|clients?|buyers?|shoppers?)\b", low)))
+        if first_not_second:  # the customers of the first period, the second one left out ("ordered" names no measure)
+            intent, both_periods, slots.metric = "count", True, "customers"
+            if re.search(r"\blapsed\b", low):  # "lapsed customers: bought in H1 but nothing in H2" says how
+                filters.pop("churned", None)
         if intent in ("count", "sum", "average") and len(slots.periods) == 2 and not both_periods:
             a, b = slots.periods
             if a.start < b.end and b.start < a.end:  # "year-to-date sales 2011": the narrower of nested periods
@@ -410,7 +417,7 @@ class Parser:
             slots.periods = [slots.period]
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
-                    both_periods=both_periods, base_kinds=_share_base(slots, filters) if intent == "share" else [],
+                    both_periods=both_periods, first_not_second=first_not_second, base_kinds=_share_base(slots, filters) if intent == "share" else [],
                     period=slots.period.to_dict() if slots.period else None,
                     periods=[p.to_dict() for p in slots.periods], n=slots.n, dims=slots.dims, pairs=pairs,
                     ids=slots.ids, how=how, confidence=round(confidence, 3),
@@ -468,6 +475,7 @@ class Parser:
             cover(GROWTH_WORDS, "change between the periods")
         cover(r"\b(recorded|logged|registered|booked)\b", "function words")
         cover(r"\bboth\b", "each of the periods")
+        cover(BUT_NOT_SECOND, "not in the second period")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"

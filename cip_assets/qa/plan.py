@@ -26,6 +26,7 @@ class Plan:
     growth: bool = False                          # compare: the change from the first period to the second
     base_kinds: list = field(default_factory=list)  # share: the filters that make the whole ("of Champions, ...")
     both_periods: bool = False                    # count: customers who bought in each of two periods
+    first_not_second: bool = False                # count: customers who bought in the first period, not the second
     period: dict | None = None
     periods: list[dict] = field(default_factory=list)
     n: int | None = None

@@ -193,7 +193,7 @@ class NotAvailable(Exception):
 
 _SQL_WORDS = set("""select from where group by order limit and or not in is null nulls last first desc asc case when
 then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
-intersect both_
+intersect except both_
 min max any_value arg_max nullif coalesce date_trunc round abs dayname isodow hour median having left join on""".split())
 
 
@@ -434,12 +434,14 @@ class Templates:
                      f"HAVING {having} {ORDERS_CONDITION_OPS[op]} ?) AS buyers", params + [float(n) if spend else int(n)],
                      ORDER_MART)
 
-    def customers_in_both(self, filters: dict, exclude: dict | None, first, second) -> Query:
-        """Customers with a completed order in each of two periods ("bought in both 2010 and 2011")."""
+    def customers_in_both(self, filters: dict, exclude: dict | None, first, second, not_second: bool = False) -> Query:
+        """Customers with a completed order in each of two periods ("bought in both 2010 and 2011"), or in the first
+        and not the second ("bought in H1 but nothing in H2")."""
         a, a_params = self._order_where(filters, exclude, first)
         b, b_params = self._order_where(filters, exclude, second)
+        combine = "EXCEPT" if not_second else "INTERSECT"
         return Query(f"SELECT count(*) AS value FROM (SELECT customer_id FROM {ORDER_MART}{a} AND is_completed AND "
-                     f"customer_id IS NOT NULL INTERSECT SELECT customer_id FROM {ORDER_MART}{b} AND is_completed) AS both_",
+                     f"customer_id IS NOT NULL {combine} SELECT customer_id FROM {ORDER_MART}{b} AND is_completed) AS both_",
                      a_params + b_params, ORDER_MART)
 
     def order_compare_periods(self, metric: Metric, periods: list) -> Query:
