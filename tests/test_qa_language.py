@@ -261,3 +261,10 @@ def test_the_first_of_two_periods_but_not_the_second_halves_alone_and_but_not_in
     assert parser.parse("revenue in h1").period["start"] == "2011-01-01"
     plan = parser.parse("revenue in q3 2011 but not in france")
     assert plan.exclude == {"country": ["France"]} and plan.filters == {}
+
+
+def test_per_active_customer_and_each_day_of_the_week(parser):
+    plan = parser.parse("net revenue per active customer in 2011")
+    assert (plan.intent, plan.metric) == ("average", "revenue")
+    plan = parser.parse("how many orders did we get on each day of the week in 2011?")
+    assert plan.dims == ["weekday"] and plan.intent != "trend"

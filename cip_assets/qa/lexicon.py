@@ -275,7 +275,9 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:went|gone)\s+to\b", "sold to"),  # "how many units went to UK customers" (not "going to churn")
     (r"\b(?:big\s+)?spenders\b", "customers by revenue"),
     (r"\blifetime\s+(?:net\s+|gross\s+)?(?:spend|spending|revenue|sales)\b", "revenue"),
-    (r"\bper\s+(?:buyer|client|shopper|head|purchaser)\b", "per customer"),
+    (r"\bper\s+(?:buyer|client|shopper|head|purchaser)\b|\bper\s+(?:active|buying|paying)\s+(?:customer|buyer|client|"
+     r"shopper)\b", "per customer"),  # those who bought in the period are the ones a per-customer figure divides by
+    (r"\b(?:each|every|per|by)\s+day\s+of\s+(?:the\s+)?week\b", "by weekday"),
     (r"\bat\s+(high|medium|low)\s+risk\s+of\s+(?:churn\w*|leaving|lapsing)\b", r"\1 risk"),
     (r"\b(high|medium|low)[- ]risk\s+(?:of\s+)?churn(?:ing)?\b|\b(high|medium|low)[- ]churn[- ]risk\b", r"\1\2 risk"),
     (r"\brfm\s+(segments?)\b", r"\1"),
