@@ -268,3 +268,9 @@ def test_per_active_customer_and_each_day_of_the_week(parser):
     assert (plan.intent, plan.metric) == ("average", "revenue")
     plan = parser.parse("how many orders did we get on each day of the week in 2011?")
     assert plan.dims == ["weekday"] and plan.intent != "trend"
+
+
+def test_greetings_and_who_a_figure_is_for_are_not_content(parser):
+    plan = parser.parse("Hi, could you tell me how much money we took in March 2011 all together? Just the sales figure please")
+    assert (plan.metric, plan.period["start"]) == ("revenue", "2011-03-01")
+    assert parser.parse("Board pack: total number of orders in H1 2011").metric == "orders"

@@ -225,6 +225,7 @@ within between into over under up out down about around some both either neither
 data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually single set dataset inclusive located based fall falls belong belongs sit sits
+sitting hi hello hey roughly approximately approx very really quick question
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
@@ -243,6 +244,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\(\s*(?:min\.?|minimum(?: of)?|at least)\s+([0-9]+)\s+(orders?)\s*\)", r"with at least \1 \2"),
     (r"\(\s*((?:exactly|only|just) [0-9a-z]+ (?:orders?|purchases?))\s*\)", r" "),  # a restated condition
     (r"\b(?:sth|smth|smthg)\b", "something"),
+    (r"^\W*(?:for (?:the|a|our) )?board(?: pack| deck| report)?\s*[:,-]\s*", ""),  # who it is for, not what
     (r"\bcusts\b|\bcust\.?s\b", "customers"),
     (r"\bcust\b", "customer"),
     (r"\bprob\b|\bprobab\b", "probability"),
