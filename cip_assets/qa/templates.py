@@ -161,7 +161,7 @@ METRICS["customers"].product_monthly_only = True
 ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
 ORDER_ONLY_FILTERS = ("anonymous", "order_value", "weekday", "new_in_period")  # filters of the order facts alone
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
-CUSTOMER_CONDITION_COLUMNS = {c: c for c in ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at")}
+CUSTOMER_CONDITION_COLUMNS = ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at")
 
 # metric -> the customer table's own column, for rankings of single customers
 ROW_EXPR = {"revenue": "lifetime_revenue", "orders": "lifetime_orders", "aov": "avg_order_value",
@@ -226,16 +226,17 @@ def check_sql(sql: str) -> None:
 PRODUCT_COLUMNS = {"product": "product_name", "product_code": "product_id", "category": "category"}
 PRODUCT_COUNTRY_COLUMNS = {"product": "product_name", "product_code": "product_id", "country": "country"}
 PRODUCT_CUSTOMER_COLUMNS = {"product": "product_name", "product_code": "product_id"}  # a name becomes its code
-COUNTRY_MART_ONLY = ("returned_units", "cancelled_units", "cancelled_lines", "cancelled_orders", "cancelled_revenue")  # product measures only the product x country mart keeps
+# product measures only the product x country mart keeps
+COUNTRY_MART_ONLY = ("returned_units", "cancelled_units", "cancelled_lines", "cancelled_orders", "cancelled_revenue")
 BUYER_AVERAGES = ("revenue", "orders", "gross_revenue")
 PER_PERIOD_TOTALS = {"revenue": "sum(revenue)", "orders": "sum(orders * customers)"}  # known customers', per period
 PERIOD_BUYERS = "sum(customers) FILTER (WHERE orders > 0)"  # period_customers: those with a completed order
+SCORED = {"scored": "risk_band", "rfm_scored": "segment"}  # "scored customers": those the churn model / RFM covers
 
 
 def _calendar_key(period) -> str | None:
     """The period_key of the marts rolled up per calendar period: all time, or one whole month, quarter or year."""
     return "all " if period is None else period.calendar_key
-SCORED = {"scored": "risk_band", "rfm_scored": "segment"}  # "scored customers": those the churn model / RFM covers
 
 
 def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | None, what: str) -> tuple[list, list]:
@@ -298,7 +299,7 @@ class Templates:
                     if column not in CUSTOMER_CONDITION_COLUMNS:  # spend in a period: only a count of customers
                         raise NotAvailable("a condition on spend in a period is answered for a count of customers only")
                     self.require_customer([column])
-                    clauses.append(f"{CUSTOMER_CONDITION_COLUMNS[column]} {ORDERS_CONDITION_OPS[op]} ?")
+                    clauses.append(f"{column} {ORDERS_CONDITION_OPS[op]} ?")
                     params.append(date.fromisoformat(number) if column == "last_order_at" else float(number))
             elif kind in SCORED:  # the customers a model or the RFM scoring covers
                 self.require_customer([SCORED[kind]])
