@@ -240,6 +240,8 @@ def test_average_per_customer_over_a_period(engine, wh):
         FROM staging.stg_order_lines WHERE year(ordered_at) = {year}""").fetchall()
     card = engine.ask(f"average revenue per customer in {year}")
     assert card.status == "answered" and _close(card.value, gold, 1e-6), card.answer
+    card = engine.ask(f"average orders per customer in {year}")  # an average of a count keeps its decimals
+    assert card.status == "answered" and f"{card.value:,.2f}" in card.answer, card.answer
     assert "period_customers" in card.sql  # a whole year: the per-period rollup, not a distinct count per ask
     (country, gold), = wh.execute(f"""
         SELECT c.country, sum(CASE WHEN line_status = 'completed' THEN 1 WHEN line_status = 'returned' THEN -1 ELSE 0 END

@@ -95,7 +95,8 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         card = engine.card(plan, f"There is no data for {what}{scope}.", None, [], cols, query, {"type": "none"})
         card.status = "not_available"
         return card
-    answer = f"{what[0].upper() + what[1:]}{scope}: {engine.fmt(value, metric.kind)}."
+    kind = "number" if average and metric.kind == "int" else metric.kind  # 4.59 orders per customer, not 5
+    answer = f"{what[0].upper() + what[1:]}{scope}: {engine.fmt(value, kind)}."
     return engine.card(plan, answer, value, rows, cols, query, {"type": "none"})
 
 
