@@ -67,6 +67,11 @@ def _month(year: int, month: int) -> Period:
     return Period(start, _add_months(start, 1), f"{year}-{month:02d}", "month")
 
 
+def _half(year: int, half: int) -> Period:
+    start = date(year, 6 * (half - 1) + 1, 1)
+    return Period(start, _add_months(start, 6), f"H{half} {year}", "range")
+
+
 def _quarter(year: int, q: int) -> Period:
     start = date(year, 3 * (q - 1) + 1, 1)
     return Period(start, _add_months(start, 3), f"Q{q} {year}", "quarter")
@@ -189,14 +194,10 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
     # first half of 2011 / H2 2011 / second quarter of 2011
     for m in re.finditer(rf"\b(?:the\s+)?(first|second|1st|2nd)\s+half\s+(?:of\s+)?{YEAR_RE}|\bh([12])\s*(?:of\s+)?{YEAR_RE}", s):
         half = 1 if (m.group(1) or "") in ("first", "1st") or m.group(3) == "1" else 2
-        year = int(m.group(2) or m.group(4))
-        start = date(year, 6 * (half - 1) + 1, 1)
-        add(m, Period(start, _add_months(start, 6), f"H{half} {year}", "range"))
+        add(m, _half(int(m.group(2) or m.group(4)), half))
     for m in re.finditer(r"\bh([12])\b", s):  # "H1" alone, as a quarter alone: the latest that has started
         half = int(m.group(1))
-        year = as_of.year if date(as_of.year, 6 * (half - 1) + 1, 1) <= as_of else as_of.year - 1
-        start = date(year, 6 * (half - 1) + 1, 1)
-        add(m, Period(start, _add_months(start, 6), f"H{half} {year}", "range"))
+        add(m, _half(as_of.year if _half(as_of.year, half).start <= as_of else as_of.year - 1, half))
     for m in re.finditer(rf"\b(?:the\s+)?(first|second|third|fourth|last|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?{YEAR_RE}", s):
         q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}.get(m.group(1), 4)
         add(m, _quarter(int(m.group(2)), q))

@@ -187,8 +187,9 @@ ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders
              r"shoppers?|sales|purchases))?|\b(without|with no|no|missing)\s+(an?\s+)?customer(\s+(id|ids|number|numbers|"
              r"attached|linked|known))?\b")
 # a condition on each ranked group's orders: "(only countries) with at least 50 orders"
-GROUP_CONDITION = (r"\b(countries|country|markets|segments|cities|categories|products|items|months)\b[^.?]{0,25}?\b(?:with|having|"
-                   r"that have|that had|which have)\s+(at least|a minimum of|more than|over|fewer than|less than|under|"
+GROUP_CONDITION_VERB = r"\b(?:with|having|that have|that had|which have)\b"  # where the condition itself starts
+GROUP_CONDITION = (r"\b(countries|country|markets|segments|cities|categories|products|items|months)\b[^.?]{0,25}?"
+                   + GROUP_CONDITION_VERB + r"\s+(at least|a minimum of|more than|over|fewer than|less than|under|"
                    r"at most)\s+" + _NUM + r"\s+(?:completed\s+)?orders\b")
 # a measure of the customers whose first order falls in the period: "revenue from new customers in November"
 FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|units|quantity)\b[^?.]{0,25}?\b(from|by|of|"

@@ -21,7 +21,7 @@ from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
     CUSTOMER_CONDITIONS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
-    GROUP_CONDITION, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
+    GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
     RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
 )
@@ -129,8 +129,7 @@ class Parser:
             group_dim = next((d for d, pattern in DIM_PATTERNS if re.search(pattern, m.group(1))), None)
             # blank only the condition: the words between the group and it ("countries by aov with at least 100
             # orders") still name the measure
-            start = m.start() + [c.start() for c in re.finditer(r"\b(with|having|that have|that had|which have)\b",
-                                                                  m.group(0))][-1]
+            start = m.start() + [c.start() for c in re.finditer(GROUP_CONDITION_VERB, m.group(0))][-1]
             for w in normalise(text[start:m.end()]).split():
                 words[w] = f"groups with {op} {group_condition[1]} orders"
             text = text[:start] + " " * (m.end() - start) + text[m.end():]
@@ -417,7 +416,8 @@ class Parser:
             slots.periods = [slots.period]
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
-                    both_periods=both_periods, first_not_second=first_not_second, base_kinds=_share_base(slots, filters) if intent == "share" else [],
+                    both_periods=both_periods, first_not_second=first_not_second,
+                    base_kinds=_share_base(slots, filters) if intent == "share" else [],
                     period=slots.period.to_dict() if slots.period else None,
                     periods=[p.to_dict() for p in slots.periods], n=slots.n, dims=slots.dims, pairs=pairs,
                     ids=slots.ids, how=how, confidence=round(confidence, 3),
