@@ -182,8 +182,8 @@ class Engine:
                 with self.connect() as con:
                     gaz = Gazetteer.from_connection(con, stamp=stamp)
         self.gaz = gaz
-        self.templates = Templates(gaz.tables or {})
         self.as_of = date.fromisoformat(gaz.as_of[:10]) if gaz.as_of else None
+        self.templates = Templates(gaz.tables or {}, self.as_of)
         personas = {}
         if stamp and gaz.has_table("ml.customer_segments"):
             with self.connect() as con:

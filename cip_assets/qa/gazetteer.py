@@ -99,6 +99,7 @@ class Gazetteer:
     tables: dict[str, list[str]] = field(default_factory=dict)   # "schema.table" -> columns (what is published)
     stamp: str | None = None                                     # identity of the published copy it came from
     id_range: list[str] | None = None                            # the smallest and largest customer id
+    code_names: dict[str, str] = field(default_factory=dict)     # lower-case product code -> the product's name
 
     def __post_init__(self) -> None:
         self._build_lookup()
@@ -151,8 +152,14 @@ class Gazetteer:
         if "marts.customer_rfm" in tables:
             rfm_as_of = con.execute("SELECT max(as_of) FROM marts.customer_rfm").fetchone()[0]
             as_of = rfm_as_of or as_of
+        code_names = {}
+        if {"product_id", "product_name"} <= set(tables.get("marts.product_sales_monthly", [])):
+            code_names = {str(code).lower(): str(name) for code, name in con.execute(
+                "SELECT product_id, max(product_name) FROM marts.product_sales_monthly "
+                "WHERE product_name IS NOT NULL GROUP BY product_id").fetchall()}
         return cls(values=values, id_pattern=id_pattern, as_of=str(as_of) if as_of else None,
-                   first_date=str(first) if first else None, tables=tables, stamp=stamp, id_range=id_range)
+                   first_date=str(first) if first else None, tables=tables, stamp=stamp, id_range=id_range,
+                   code_names=code_names)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items()}
@@ -160,7 +167,7 @@ class Gazetteer:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Gazetteer":
         return cls(**{k: data.get(k) for k in ("values", "id_pattern", "as_of", "first_date", "tables", "stamp",
-                                               "id_range")})
+                                               "id_range")}, code_names=data.get("code_names") or {})
 
     def _build_lookup(self) -> None:
         self._exact: dict[str, tuple[str, str]] = {}

@@ -26,7 +26,7 @@ BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b
 DIFFERENCE = r"\bhow (many|much) (more|less|fewer)\b|\bdifference\b|\bchanged?\b"  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
-              "cancelled_revenue", "units_per_order", "lines_per_order",
+              "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit",
               "cancelled_line_share")  # figures only the order facts hold
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
@@ -73,6 +73,7 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
     if average and name == "customers":
         return engine.not_understood(plan, "an average of customers needs a measure (age, revenue, ...)")
     if average and name in ("churn_rate", "aov", "return_rate", "cancellation_rate", "units_per_order", "lines_per_order",
+                            "revenue_per_unit",
                             "cancelled_line_share",
                             "median_order_value", "largest_order"):
         average = False  # the measure is already a mean or a rate
@@ -84,7 +85,8 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
                                                     "cancellation_rate") else "")
     what += ("revenue per customer" if average and name == "revenue" else
              "orders per customer" if average and name == "orders" else metric.label)
-    if average and name in MEAN_METRICS:
+    one_customer = "customer" in plan.filters  # one customer's own figure: no average, a day count is whole
+    if average and name in MEAN_METRICS and not one_customer:
         what = "average " + metric.label
     scope = engine.scope_text(plan)
     if plan.both_periods and len(plan.periods_obj) == 2:
@@ -95,7 +97,9 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         card = engine.card(plan, f"There is no data for {what}{scope}.", None, [], cols, query, {"type": "none"})
         card.status = "not_available"
         return card
-    kind = "number" if average and metric.kind == "int" else metric.kind  # 4.59 orders per customer, not 5
+    kind = "number" if average and metric.kind == "int" and not one_customer else metric.kind  # 4.59 orders per customer
+    if one_customer and kind == "number" and float(value).is_integer():
+        kind = "int"  # 372 days since their last order
     answer = f"{what[0].upper() + what[1:]}{scope}: {engine.fmt(value, kind)}."
     return engine.card(plan, answer, value, rows, cols, query, {"type": "none"})
 

@@ -44,9 +44,15 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("largest_order", r"\b(biggest|largest|highest|maximum|max|single largest|single biggest)\s+(single\s+)?(order|basket|"
                       r"transaction|invoice)( value| total| amount)?\b"),
     ("lines_per_order", r"\b(order )?lines per (order|basket|invoice|transaction)\b|\b(basket|order) size in lines\b"),
+    ("revenue_per_unit", r"\b(revenue|sales|turnover|takings|money) (per|a|each) (unit|item|piece)( sold)?\b|"
+                         r"\b(average|avg|mean|typical) (selling |sale |sold |realised |realized |net |unit )?price"
+                         r"( (per|a|each) (unit|item|piece))?( sold)?\b|"
+                         r"\bprice (per|a|each) (unit|item|piece) sold\b"),
     ("units_per_order", r"\b(basket|order) size in (units|items|pieces)\b|\b(units|items|pieces) per (order|basket|invoice|"
                         r"transaction)\b"),
     ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket|\baverage order\b(?!s)|"
+            r"\b(typical|usual|normal|average) (order|basket|transaction)\b(?!s)[^?.]{0,12}?\bworth\b|"
+            r"\b(order|basket|transaction) (is |was )?(typically |usually |normally |on average )worth\b|"
             r"\b(spend|spending|spent|revenue|sales|value|takings)\s+(per|an|a|each)\s+(order|basket|transaction|invoice)\b"),
     ("cancellation_rate", r"cancell?ation rate|cancel rate"),
     ("return_rate", r"return rate|returns rate"),
@@ -73,7 +79,8 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                          r"\breturned goods\b"),
     ("returned_lines", r"\breturn(ed)? (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
                        r"\breturned\b"),
-    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|(?<!order )\bvolume\b|\bitems sold\b|\bhow many items\b|\b(best|top|most)[ -]?sell\w*"),
+    ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|(?<!order )\bvolume\b|\b(items|things) sold\b|\bhow many (items|things)\b|"
+                 r"\bnumber of (items|things|pieces)\b|\b(best|top|most)[ -]?sell\w*"),
     ("churn_rate", r"churn rate|churned share|attrition"),
     ("purchase_probability", r"purchase probabilit\w*|propensity|probability (of|to) (buy|purchase)\w*|"
                              r"likel\w* to (buy|purchase)|chance of (buying|purchasing)"),
@@ -89,7 +96,8 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                          r"that were|being) active\b"),
     ("returning_customers", r"\b(returning|existing) (customers|buyers|clients|shoppers)\b"),
     ("rating", r"\bratings?\b|\bstars\b"),
-    ("recency", r"\brecency\b|days since (the )?last"),
+    ("recency", r"\brecency\b|\bdays since\s+(?:(?:the|their|his|her|its)\s+)?last\b|\b(?:how long|how many days)\b[^?.]{0,20}?"
+                r"\bsince\b[^?.]{0,30}?\blast (?:order|purchase|ordered|bought|purchased|shopped)\b"),
     ("age", r"\bage\b|\bhow old\b|\bolder\b|\byounger\b"),
     ("revenue", r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bsold\b|"
                 r"\bearn\w*|\bsell\b|\bbring in\b|\bbrought in\b|\bbrings in\b|\bgenerat\w*|\bselling\b"),
@@ -135,12 +143,14 @@ ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
     (r"\b(?:more than|over)\s+once\b|\brepeat (?:customers|buyers|purchasers|shoppers)\b|\b(?:bought|ordered|purchased|came back)"
      r"\s+again\b|\b(?:bought|ordered|purchased|shopped)\s+(?:at least\s+)?twice or more\b",
      lambda m: [">", 1]),
-    (r"\b(?:bought|ordered|purchased|shopped|ordering|buying)\s+(?:exactly\s+|only\s+|just\s+)?once\b|\bone.?(?:time|off)"
+    (r"\b(?:bought|ordered|purchased|shopped|ordering|buying)\s+(?:(?:from|with|at)\s+(?:us|you|the shop|the store)\s+)?"
+     r"(?:exactly\s+|only\s+|just\s+)?once\b|\bone.?(?:time|off)"
      r"\s+(?:customers|buyers|purchasers|shoppers)\b|\b(?:a single|only one|just one|exactly one) (?:order|purchase)\b|"
      r"\bonly once\b|\bexactly once\b|\bjust once\b",
      lambda m: ["=", 1]),
     (r"\b(?:placed|made|completed|have|has|had)\s+(?:an?|at least one|any)\s+(?:order|purchase)s?\b|"
-     r"\b(?:bought|ordered|purchased|shopped|sold)\s+at least once\b", lambda m: [">=", 1]),
+     r"\b(?:bought|ordered|purchased|shopped|sold)\s+at least once\b|\b(?:have|has|had)\s+(?:bought|ordered|purchased|shopped)"
+     r"(?:\s+(?:from|with)\s+us)?\s+before\b(?=\s*(?:[,;?.]|but\b|and\b|who\b|that\b|ha(?:ve|s|d)n?\b|$))", lambda m: [">=", 1]),
     (r"\b(?:bought|ordered|purchased|shopped)\s+(?:exactly\s+|only\s+)?twice\b|\bexactly twice\b",
      lambda m: ["=", 2]),
     (r"\b(?:more than|over|above)\s+" + _NUM + r"\s+(?:orders?|purchases?|times)\b", lambda m: [">", _num(m.group(1))]),
@@ -226,7 +236,7 @@ within between into over under up out down about around some both either neither
 data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually single set dataset inclusive located based fall falls belong belongs sit sits
-sitting hi hello hey roughly approximately approx very really quick question
+sitting hi hello hey roughly approximately approx very really quick question stuff thing things
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
@@ -238,7 +248,12 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:pls|plz|please|thx|thanks|cheers|rn|atm|right now|at the moment|currently|on file|on record|on the books)\b",
      " "),
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
-    (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries)", "different "),
+    (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries|stock|codes|skus|articles|things)",
+     "different "),
+    (r"\bi mean\b|\bif (?:that|this) makes sense\b|\bif possible\b|\bif you can\b", " "),
+    (r"\b(?:number of|count of) (?:items|things|pieces|units)\s*,?\s*not (?:money|revenue|value|sales|£|the value)\b",
+     "number of units"),  # "number of items, not money": units, said twice
+    (r"\bat least (?:one|1) (?:thing|item|line|product)s?\b", " "),  # "cancelled at least one thing": any
     (r"\bwk\b", "week"),
     (r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)([a-z]*)\s*['’]\s?([0-9]{2})\b", r"\1\2 20\3"),  # oct '11
     (r"\b([0-9]+)\s*\+\s*(orders?|purchases?|times)\b", r"\1 or more \2"),  # "5+ orders"

@@ -136,6 +136,8 @@ class Parser:
         orders_condition = None
         for pattern, make in ORDER_CONDITIONS:
             m = re.search(pattern, text)
+            if m and m.group(0).endswith("before") and any(a >= m.end() and not text[m.end():a].strip() for a, _ in spans):
+                continue  # "bought before June 2011" is a date, not "have bought (ever)"
             if m:
                 orders_condition = make(m)
                 for w in normalise(m.group(0)).split():
@@ -162,6 +164,10 @@ class Parser:
                 codes.append(self._code_as_spelled(code, q))
                 words[code] = f"product code {codes[-1]}"
                 text = re.sub(rf"\b{code}\b", " ", text)
+        named = self._code_name_words(codes)
+        if named:  # "22086 paper chain kit": the words of the code's own name say the same product again
+            mentions = [m for m in mentions if not (m.kind == "product" and 2 * len(set(m.text.split()) & named)
+                                                    >= len(m.text.split()))]
         metric = None
         for name, pattern in METRIC_PATTERNS:
             if re.search(pattern, text):
@@ -191,6 +197,10 @@ class Parser:
         exclude = self._exclusions(text, mentions)
         return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q,
                      group_condition, customer_conditions)
+
+    def _code_name_words(self, codes: list[str]) -> set[str]:
+        return {w for code in codes for w in normalise(self.gaz.code_names.get(code.lower(), "")).split()
+                if w not in FUNCTION_WORDS}
 
     def _code_as_spelled(self, code: str, q: str) -> str:
         """The data's spelling of a product code: the question's own case when the data has it."""
@@ -478,6 +488,8 @@ class Parser:
         cover(BUT_NOT_SECOND, "not in the second period")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
+        if slots.period is not None:  # "lately ... over the last 90 days I mean": the period named says how lately
+            cover(r"\b(lately|recently|of late|these days)\b", "the period named")
         cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"
               r"receive|received|get|got|take|took|taken|contain|contains|contained|containing|include|includes|included|"
               r"purchasing|shop|shopped|shopping|place|places|placing|placed|made|completed|sell|sells|sold|spend|spent|"
@@ -490,6 +502,9 @@ class Parser:
         cover(FOLLOW_UP.pattern, "follow-up")
         cover(r"\b(20 ?%|20 percent|top 20)\b", "top 20%")
         cover(TOP_N.pattern, "top N")
+        named = self._code_name_words(slots.product_codes)
+        if named:
+            cover(r"\b(" + "|".join(sorted(named)) + r")\b", "the product code's name")
         cover(r"\b(stock ?codes?|codes?|skus?|item numbers?|product codes?)\b", "product code")
         cover(r"\b(more|less|fewer|higher|lower|bigger|smaller|larger|greater)\b", "comparison")
         cover(r"\b(come|comes|coming|came|contribute\w*|account for|accounts for|represent\w*)\b", "share of")

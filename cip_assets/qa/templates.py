@@ -120,6 +120,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("returned_units", "units returned", None, None, None, "int"),
     Metric("cancelled_units", "units cancelled", None, None, None, "int"),
     Metric("units_per_order", "units per order", None, None, None, "number"),
+    Metric("revenue_per_unit", "revenue per unit sold", None, None, None, "money"),
     Metric("lines_per_order", "completed lines per order", None, None, None, "number"),
     Metric("cancelled_line_share", "share of order lines cancelled", None, None, None, "share"),
     Metric("cancelling_customers", "customers with a cancelled order", None, None, None, "int"),
@@ -141,6 +142,7 @@ ORDER_EXPR = {
     "median_order_value": "median(revenue) FILTER (WHERE is_completed)",
     "cancelling_customers": "count(DISTINCT customer_id) FILTER (WHERE is_cancelled)",
     "cancelled_revenue": "sum(cancelled_revenue)",
+    "revenue_per_unit": "sum(revenue) / nullif(sum(units), 0)",
     "units_per_order": "sum(units) FILTER (WHERE is_completed) / nullif(count(*) FILTER (WHERE is_completed), 0)",
     "cancelled_line_share": "sum(cancelled_lines) / nullif(sum(lines), 0)",
     "lines_per_order": "sum(lines - cancelled_lines - returned_lines) FILTER (WHERE is_completed) "
@@ -150,6 +152,7 @@ ORDER_EXPR = {
 }
 PRODUCT_EXPR = {"revenue": "sum(revenue)", "quantity": "sum(quantity)", "orders": "sum(orders)",
                 "returned_units": "sum(returned_units)", "cancelled_units": "sum(cancelled_units)",
+                "revenue_per_unit": "sum(revenue) / nullif(sum(quantity), 0)",
                 "customers": "sum(customers)", "products": "count(DISTINCT product_id) FILTER (WHERE orders > 0)",
                 "cancelled_lines": "sum(cancelled_lines)", "cancelled_orders": "sum(cancelled_orders)",
                 "cancelled_revenue": "sum(cancelled_revenue)"}
@@ -266,8 +269,9 @@ def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | 
 class Templates:
     """Builds the SQL for a plan, given which tables are published (`tables`: name -> columns)."""
 
-    def __init__(self, tables: dict[str, list[str]]):
+    def __init__(self, tables: dict[str, list[str]], last_day: date | None = None):
         self.tables = tables
+        self.last_day = last_day  # the data's last day: a span running to it covers its month as far as data goes
         self.customer_table = ("marts.customer_scores" if "marts.customer_scores" in tables else
                                "marts.customer_360" if "marts.customer_360" in tables else None)
 
@@ -541,10 +545,13 @@ class Templates:
             mart, PRODUCT_COLUMNS)
         clauses, params = _equal_and_excluded(columns, filters, exclude, "product sales")
         if period is not None:
-            if period.start.day != 1 or period.end.day != 1:
+            end = period.end
+            if end.day != 1 and self.last_day is not None and end > self.last_day:  # "ytd", "this month so far"
+                end = date(self.last_day.year + self.last_day.month // 12, self.last_day.month % 12 + 1, 1)
+            if period.start.day != 1 or end.day != 1:
                 raise NotAvailable("product sales are kept by calendar month; ask for whole months")
             clauses.append("month_start >= ? AND month_start < ?")
-            params += [period.start, period.end]
+            params += [period.start, end]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _product_expr(self, metric: Metric, single_month: bool, mart: str = PRODUCT_MART) -> str:
