@@ -105,6 +105,12 @@ class AnswerCard:
         return "\n".join(lines)
 
 
+def _codes(codes) -> str:
+    """A list of product codes as said on a card: a long one (the non-merchandise codes) by its first few."""
+    shown = ", ".join(codes[:4])
+    return f"product codes {shown}" + (f" and {len(codes) - 4} more" if len(codes) > 4 else "")
+
+
 def _fmt_cell(v) -> str:
     if isinstance(v, float):
         return f"{v:,.4f}" if abs(v) < 1 else f"{v:,.2f}"
@@ -364,7 +370,8 @@ class Engine:
         if plan.filters:
             parts.append(" for " + self.describe(plan.filters))
         for k, values in (plan.exclude or {}).items():
-            parts.append(f" excluding {DIM_LABEL.get(k, k)} {', '.join(values)}")
+            parts.append(f" excluding {_codes(values)}" if k == "product_code" and len(values) > 1 else
+                         f" excluding {DIM_LABEL.get(k, k)} {', '.join(values)}")
         if plan.orders_condition:
             op, n = plan.orders_condition
             words = {"=": "exactly", ">": "more than", ">=": "at least", "<": "fewer than", "<=": "at most"}[op]
@@ -389,6 +396,8 @@ class Engine:
                 bits.append(f"the {v} segment")
             elif k == "category":
                 bits.append(f"category {v}")
+            elif k == "product_code" and isinstance(v, (list, tuple)):
+                bits.append(_codes(v))
             elif k in ("scored", "rfm_scored", "anonymous", "new_in_period"):
                 bits.append({"scored": "customers the churn model scored", "rfm_scored": "customers with an RFM segment",
                              "anonymous": "orders without a customer id",

@@ -51,6 +51,15 @@ DEMONYMS: dict[str, list[str]] = {
     "Estonia": ["estonian"], "Latvia": ["latvian"], "Slovakia": ["slovak", "slovakian"], "Slovenia": ["slovenian"],
     "Croatia": ["croatian"], "Bulgaria": ["bulgarian"], "Luxembourg": ["luxembourgish"],
 }
+# how a question names the codes that are not merchandise (postage, fees, adjustments), and merchandise itself
+PRODUCT_CLASS_NAMES: dict[str, list[str]] = {
+    "non-merchandise": ["non product", "non products", "non product codes", "non product lines", "non product items",
+                        "non merchandise", "non merchandise codes", "non merchandise lines", "non merchandise items",
+                    "service codes",
+                        "non stock codes", "non stock items"],
+    "merchandise": ["real products", "actual products", "proper products", "genuine products", "physical products",
+                    "merchandise only", "real items", "actual items"],
+}
 GENDER_WORDS = {"female": ["female", "females", "women", "woman"], "male": ["male", "males", "men", "man"]}
 
 # words of the question grammar: never fuzzy-matched onto an entity
@@ -71,6 +80,21 @@ our my there their them they it its that those these than then also same now jus
 """.split())
 
 STOP = {"a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "is", "are"}
+
+
+def non_merchandise_codes(codes: list[str], dominant: float = 0.9) -> list[str]:
+    """The product codes that are not merchandise, by shape: where at least `dominant` of the codes start with a
+    digit (Online Retail documents a product's StockCode as a 5-digit number), or all but a few with a letter, the
+    codes that start otherwise are postage, carriage, fees, discounts, samples and manual adjustments (POST, DOT,
+    M, C2, BANK CHARGES...). None where the codes have no dominant shape."""
+    if len(codes) < 20:
+        return []
+    digit_led = [c for c in codes if c[:1].isdigit()]
+    if len(digit_led) >= dominant * len(codes):
+        return sorted(c for c in codes if not c[:1].isdigit())
+    if len(codes) - len(digit_led) >= dominant * len(codes):
+        return sorted(digit_led)
+    return []
 
 
 def normalise(text: str) -> str:
@@ -192,6 +216,10 @@ class Gazetteer:
                 if kind == "risk_band":
                     entries += [(f"{normalise(value)}{suffix}", kind, value)
                                 for suffix in (" risk", " churn risk", " risk band", " band", " risk customers")]
+        self.non_merchandise = non_merchandise_codes((self.values or {}).get("product_code", []))
+        if self.non_merchandise:  # "excluding postage and other non-product codes", "top real products"
+            entries += [(phrase, "product_class", value) for value, phrases in PRODUCT_CLASS_NAMES.items()
+                        for phrase in phrases]
         # an earlier kind wins a phrase spelled the same in two kinds (a city named like its country...)
         for phrase, kind, value in sorted(entries, key=lambda e: priority.get(e[1], 99)):
             if phrase and phrase not in self._exact:

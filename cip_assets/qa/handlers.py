@@ -47,6 +47,17 @@ def _has_product(plan: Plan) -> bool:
     return any(k in PRODUCT_KINDS for k in plan.filters) or any(k in PRODUCT_KINDS for k in plan.exclude)
 
 
+# measures that add up over products: a category named with them is the products' category ("non-merchandise
+# revenue"), not the customers' favourite one
+PRODUCT_ADDITIVE = ("revenue", "quantity", "returned_units", "cancelled_units", "cancelled_revenue", "cancelled_lines",
+                    "revenue_per_unit")
+
+
+def _product_category(engine: "Engine", plan: Plan, name: str) -> bool:
+    return name in PRODUCT_ADDITIVE and ("category" in plan.filters or "category" in plan.exclude) \
+        and engine.gaz.has_table("marts.product_sales_monthly") and not plan.orders_condition
+
+
 def _uses_orders(plan: Plan) -> bool:
     """Order facts are needed when a period meets a customer attribute (or an exclusion of one)."""
     kinds = set(plan.filters) | set(plan.exclude)
@@ -112,7 +123,7 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         plan.orders_condition = None  # "customers who placed an order in May", "products sold at least once"
         if period is not None and name == "customers":
             return t.order_total(METRICS["customers"], filters, exclude, period)
-    if _has_product(plan) or name == "products":
+    if _has_product(plan) or name == "products" or _product_category(engine, plan, name):
         if plan.orders_condition or average:
             raise NotAvailable("product sales are not kept per customer")
         return t.product_total(metric, filters, exclude, period)
@@ -293,6 +304,18 @@ def grouped(engine: "Engine", plan: Plan) -> "AnswerCard":
 
 
 # ---------------------------------------------------------------------------------------------------- compare
+def _per_period(engine: "Engine", plan: Plan, metric, periods: list) -> Query:
+    """The plan's total of `metric` (its filters and exclusions kept) for each period, one row per period."""
+    parts, params, table = [], [], ""
+    for p in periods:
+        one = Plan.from_dict({**plan.to_dict(), "intent": "sum", "period": p.to_dict(), "periods": [p.to_dict()]})
+        q = scalar_query(engine, one, metric, average=False)
+        parts.append(f"SELECT ? AS period, (SELECT value FROM ({q.sql})) AS value")
+        params += [p.label, *q.params]
+        table = q.table
+    return Query(" UNION ALL ".join(parts), params, table)
+
+
 def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
     t = engine.templates
     name = plan.metric or "customers"
@@ -321,9 +344,9 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.card(plan, answer + ".", {a: va, b: vb}, [[a, va], [b, vb]], cols, query,
                            {"type": "bar", "x": kind, "y": metric.label})
     if len(periods) >= 2:
-        if filters or plan.exclude:
-            raise NotAvailable("comparing periods for one country or segment is not supported yet; ask for each period")
-        if metric.kpi_expr and metric.additive:
+        if filters or plan.exclude:  # "growth in popcorn holder revenue from H1 to H2": each period as its own total
+            query = _per_period(engine, plan, metric, periods[:2])
+        elif metric.kpi_expr and metric.additive:
             query = t.kpi_compare_periods(metric, periods[:2])
         else:  # distinct buyers and other order measures, never a silent switch to revenue
             query = t.order_compare_periods(metric, periods[:2])
@@ -385,6 +408,20 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         answer = (f"{engine.fmt(value, 'share')} of {'customers who bought' if buyers_only else 'all customers'} "
                   f"have {op} {k} orders "
                   f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
+    period = plan.period_obj
+    if plan.orders_condition and period is not None and set(filters) <= {"country"} and len(plan.periods_obj) == 1:
+        # "what share of customers who bought in 2011 bought 3+ times that year": of the period's buyers
+        part = t.customers_by_orders_in_period(filters, plan.exclude, period, plan.orders_condition)
+        whole = t.customers_by_orders_in_period(filters, plan.exclude, period, [">=", 1])
+        query = Query(f"SELECT p.value AS part, w.value AS whole, p.value / nullif(w.value, 0) AS value "
+                      f"FROM ({part.sql}) AS p, ({whole.sql}) AS w", part.params + whole.params, part.table)
+        rows, cols = engine.run(query)
+        p, total, value = rows[0]
+        op, k = plan.orders_condition
+        who = f" ({engine.describe(filters)})" if filters else ""
+        answer = (f"{engine.fmt(value, 'share')} of the customers who bought in {period.label}{who} placed {op} {k} "
+                  f"orders in it ({engine.fmt(p, 'int')} of {engine.fmt(total, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
     periods = plan.periods_obj
     if len(periods) == 2 and not filters and not plan.exclude:  # "what share of 2011 revenue came in Q4"

@@ -18,7 +18,8 @@ GROWTH = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|d
           r"(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%).*\b(grow|grew|grown|growth|"
           r"increase|decrease|decline|drop|fall|fell|rise|rose|change)")
 GROWTH_WORDS = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
-                r"change[sd]?|by what|by how much|how many percent|what percent|percentage|percent|in percent)\b")
+                r"change[sd]?|by what|by how much|how many percent|what percent|percentage|percent|in percent|difference|"
+                r"minus)\b")
 # the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
 REVENUE_NOUNS = (r"revenue|\bsales\b|\bmonetary\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
                  r"\bhow much\b")
@@ -133,7 +134,8 @@ TOP_N = re.compile(r"\b(?:top|bottom|best|worst|first|largest|biggest|smallest|h
                    r"\b(?:which|what|the)\s+" + _NUM + r"\s+[a-z]")
 
 EXCLUDE = re.compile(r"\b(excluding|exclude|excluded|except(?: for)?|other than|outside(?: of)?|apart from|"
-                     r"aside from|not counting|leaving out|but not|besides|not in|not from|ignoring|disregarding|"
+                     r"aside from|not counting|leaving out|leave out|leaves out|but not|besides|not in|not from|"
+                     r"ignoring|ignore|disregarding|disregard|"
                      r"leaving aside|setting aside|non)\b")
 # conditions on each customer's number of (completed) orders
 ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
@@ -248,6 +250,11 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:pls|plz|please|thx|thanks|cheers|rn|atm|right now|at the moment|currently|on file|on record|on the books)\b",
      " "),
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
+    # "postage, manual adjustments etc", "postage and other non-product codes": the class of codes, not the ones named
+    (r"\b(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
+     r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers))*"
+     r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|and (?:other|similar|any other) (?:non[- ]?product |"
+     r"non[- ]?merchandise |service )?(?:codes|lines|items|stuff|things|charges)\b)", "non-merchandise"),
     (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries|stock|codes|skus|articles|things)",
      "different "),
     (r"\bi mean\b|\bif (?:that|this) makes sense\b|\bif possible\b|\bif you can\b", " "),

@@ -183,6 +183,9 @@ class Parser:
         if metric == "revenue" and re.search(r"\bhow many\b", text) and (codes or any(m.kind == "product" for m in mentions)) \
                 and not re.search(r"revenue|sales|turnover|takings|spend|spent|money|income|earn", text):
             metric = "quantity"  # "how many JUMBO BAG RED RETROSPOT did we sell": units
+        tokens = normalise(text).split()
+        if any(m.kind == "product" and tokens[max(0, m.start - 2):m.start] == ["how", "many"] for m in mentions):
+            metric = "quantity"  # "how many WHITE HANGING HEART T-LIGHT HOLDERs went to UK customers": units
         n = None
         m = TOP_N.search(text)
         if m:
@@ -218,7 +221,8 @@ class Parser:
         for hit in EXCLUDE.finditer(norm):
             i = len(norm[:hit.end()].split())
             while i < len(tokens):
-                if tokens[i] in ("the", "and", "or", "nor", "also", "both", "in", "from", "for", "to"):
+                if tokens[i] in ("the", "and", "or", "nor", "also", "both", "in", "from", "for", "to", "other", "any",
+                                 "all"):
                     i += 1
                     continue
                 mention = starts.get(i)
@@ -254,6 +258,17 @@ class Parser:
         for kind, vals in multi.items():
             if vals:
                 filters[kind] = vals[0]
+        classes = {"filter": filters.pop("product_class", None), "exclude": (slots.exclude.pop("product_class", None)
+                                                                            or [None])[0]}
+        for how, value in classes.items():  # a class of codes is the list of its codes
+            if value is None:
+                continue
+            keep = (value == "non-merchandise") == (how == "filter")
+            if keep:
+                filters["product_code"] = list(self.gaz.non_merchandise)
+            else:
+                slots.exclude["product_code"] = sorted(set(slots.exclude.get("product_code", []))
+                                                       | set(self.gaz.non_merchandise))
         if slots.product_codes:
             filters["product_code"] = slots.product_codes[0]
         if slots.customer_conditions:

@@ -227,8 +227,13 @@ def check_sql(sql: str) -> None:
 
 
 PRODUCT_COLUMNS = {"product": "product_name", "product_code": "product_id", "category": "category"}
-PRODUCT_COUNTRY_COLUMNS = {"product": "product_name", "product_code": "product_id", "country": "country"}
-PRODUCT_CUSTOMER_COLUMNS = {"product": "product_name", "product_code": "product_id"}  # a name becomes its code
+# a kind a mart does not hold is read through another table: (the mart's key, "SELECT key FROM table WHERE column")
+PRODUCTS_OF_CATEGORY = ("product_id", f"SELECT product_id FROM {PRODUCT_MART} WHERE category")
+PRODUCT_COUNTRY_COLUMNS = {"product": "product_name", "product_code": "product_id", "country": "country",
+                           "category": PRODUCTS_OF_CATEGORY}
+PRODUCT_CUSTOMER_COLUMNS = {"product": "product_name", "product_code": "product_id",  # a name becomes its code
+                            "category": PRODUCTS_OF_CATEGORY,
+                            "country": ("customer_id", "SELECT customer_id FROM marts.customer_360 WHERE country")}
 # product measures only the product x country mart keeps
 COUNTRY_MART_ONLY = ("returned_units", "cancelled_units", "cancelled_lines", "cancelled_orders", "cancelled_revenue")
 BUYER_AVERAGES = ("revenue", "orders", "gross_revenue")
@@ -248,7 +253,12 @@ def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | 
     for kind, value in filters.items():
         if kind not in columns:
             raise NotAvailable(f"{what} are not kept by {DIM_LABEL.get(kind, kind)}")
-        if isinstance(value, (list, tuple)):  # "either Hibernating or Lost"
+        if isinstance(columns[kind], tuple):  # read through another table ("German buyers of a product")
+            key, select = columns[kind]
+            values = list(value) if isinstance(value, (list, tuple)) else [value]
+            clauses.append(f"{key} IN ({select} IN ({', '.join('?' for _ in values)}))")
+            params += values
+        elif isinstance(value, (list, tuple)):  # "either Hibernating or Lost"
             clauses.append(f"{columns[kind]} IN ({', '.join('?' for _ in value)})")
             params += list(value)
         elif kind == "product" and columns.get("product") == "product_name":  # a name: the code that sells most under it
@@ -261,6 +271,11 @@ def _equal_and_excluded(columns: dict[str, str], filters: dict, exclude: dict | 
     for kind, values in (exclude or {}).items():
         if kind not in columns:
             raise NotAvailable(f"{what} cannot leave out a {DIM_LABEL.get(kind, kind)}")
+        if isinstance(columns[kind], tuple):
+            key, select = columns[kind]
+            clauses.append(f"{key} NOT IN ({select} IN ({', '.join('?' for _ in values)}))")
+            params += list(values)
+            continue
         clauses.append(f"{columns[kind]} IS NOT NULL AND {columns[kind]} NOT IN ({', '.join('?' for _ in values)})")
         params += list(values)
     return clauses, params
