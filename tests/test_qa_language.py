@@ -274,3 +274,56 @@ def test_greetings_and_who_a_figure_is_for_are_not_content(parser):
     plan = parser.parse("Hi, could you tell me how much money we took in March 2011 all together? Just the sales figure please")
     assert (plan.metric, plan.period["start"]) == ("revenue", "2011-03-01")
     assert parser.parse("Board pack: total number of orders in H1 2011").metric == "orders"
+
+
+def test_chatty_words_units_said_as_things_and_customers_who_ordered_once(parser):
+    assert parser.parse("how many things did we sell altogether in 2011? number of items, not money").metric == "quantity"
+    assert parser.parse("whats the total value of cancelled stuff in q3 2011").metric == "cancelled_revenue"
+    plan = parser.parse("roughly what's a typical order worth lately? average order value over the last 90 days I mean")
+    assert plan.metric == "aov" and plan.period["start"] == "2011-09-11"
+    with pytest.raises(NotUnderstood):  # "lately" alone does not say how lately
+        parser.parse("what's a typical order worth lately")
+    assert parser.parse("How many of our customers have only ever ordered from us once?").orders_condition == ["=", 1]
+    plan = parser.parse("how many customers who've bought before haven't bought anything in the last 90 days?")
+    assert plan.orders_condition == [">=", 1] and plan.filters["customer_condition"] == [["last_order_at", "<", "2011-09-11"]]
+    with pytest.raises(NotUnderstood):  # "bought before June 2011" is a date, not "ever bought"
+        parser.parse("how many customers have bought before june 2011")
+    plan = parser.parse("how many days since customer 17850 last ordered?")
+    assert (plan.metric, plan.filters) == ("recency", {"customer": "17850"})
+    assert parser.parse("23084 - average selling price in 2011").metric == "revenue_per_unit"
+
+
+def test_a_code_with_its_own_name_and_the_non_merchandise_codes():
+    codes = [f"{22000 + i}" for i in range(40)] + ["85123A", "POST", "DOT", "M"]
+    gaz = Gazetteer(values={"product_code": codes, "product": ["WHITE HANGING HEART T-LIGHT HOLDER", "HANGING HEART BASKET"],
+                            "country": ["Germany"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(), id_range=["12346", "18287"],
+                    code_names={"85123a": "WHITE HANGING HEART T-LIGHT HOLDER"})
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("how much revenue did 85123A white hanging heart make in 2011")  # not HANGING HEART BASKET
+    assert plan.filters == {"product_code": "85123A"}
+    plan = parser.parse("top 3 products by revenue in nov 2011 - leave out postage and other non-product codes")
+    assert plan.exclude == {"product_code": ["DOT", "M", "POST"]}
+    plan = parser.parse("top 3 real products by revenue in germany 2011 (ignore postage, manual adjustments etc)")
+    assert plan.exclude == {"product_code": ["DOT", "M", "POST"]} and plan.filters == {"country": "Germany"}
+    assert parser.parse("non-merchandise revenue in 2011").filters == {"product_code": ["DOT", "M", "POST"]}
+    plan = parser.parse("difference in units sold Q3 vs Q2 2011 for 22001 (q3 minus q2)")
+    assert plan.intent == "compare" and plan.filters == {"product_code": "22001"} and len(plan.periods) == 2
+
+
+def test_the_codes_that_are_not_merchandise_are_those_off_the_dominant_shape():
+    from cip_assets.qa.gazetteer import non_merchandise_codes
+
+    digits = [f"{20000 + i}" for i in range(95)]
+    assert non_merchandise_codes(digits + ["POST", "M", "BANK CHARGES"]) == ["BANK CHARGES", "M", "POST"]
+    assert non_merchandise_codes([f"P{i:05d}" for i in range(50)]) == []  # one shape: nothing set apart
+    assert non_merchandise_codes(digits[:50] + [f"X{i}" for i in range(50)]) == []  # no dominant shape
+
+
+@pytest.mark.parametrize("text, first, second", [
+    ("revenue growth from h1 to h2 2009", "2009-01-01", "2009-07-01"),
+    ("orders q2 vs q3 2009", "2009-04-01", "2009-07-01"),
+])
+def test_a_year_said_once_after_two_halves_or_quarters_is_both_of_theirs(parser, text, first, second):
+    plan = parser.parse(text)
+    assert [p["start"] for p in plan.periods] == [first, second]

@@ -424,3 +424,34 @@ def test_day_of_the_week_and_hour_of_the_day_are_not_calendar_days(engine):
     assert weekday.plan["dims"] and "day" not in weekday.plan["dims"] and weekday.table["columns"][0] == "weekday"
     assert hour.table["columns"][0] == "hour"
     assert engine.ask("which day had the highest revenue").table["columns"][0] == "day"
+
+
+def test_period_changes_under_a_filter_shares_of_period_buyers_and_buyers_of_a_product_by_country(engine, wh):
+    net = ("CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) "
+           "WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) ELSE 0 END")
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    halves = wh.execute(f"""
+        SELECT month(l.ordered_at) <= 6 AS first_half, sum({net}) FROM staging.stg_order_lines l
+        JOIN staging.stg_customers c USING (customer_id) WHERE c.country = 'France' AND year(l.ordered_at) = {year}
+        GROUP BY 1""").fetchall()
+    h1, h2 = dict(halves)[True], dict(halves)[False]
+    card = engine.ask(f"growth in france revenue from H1 to H2 {year} as a %")
+    assert card.status == "answered" and _close(card.value, (h2 - h1) / h1, 1e-6), card.answer
+    (part, whole), = wh.execute(f"""
+        WITH n AS (SELECT customer_id, count(DISTINCT order_id) AS orders FROM staging.stg_order_lines
+                   WHERE line_status = 'completed' AND customer_id IS NOT NULL AND year(ordered_at) = {year} GROUP BY 1)
+        SELECT count(*) FILTER (WHERE orders >= 2), count(*) FROM n""").fetchall()
+    card = engine.ask(f"what share of customers who bought in {year} bought 2+ times that year?")
+    assert card.status == "answered" and _close(card.value, part / whole), card.answer
+    (code, name, buyers), = wh.execute(f"""
+        SELECT l.product_id, any_value(l.product_name), count(DISTINCT l.customer_id) AS buyers
+        FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE c.country = 'Germany' AND l.line_status = 'completed' AND year(l.ordered_at) = {year}
+        GROUP BY 1 ORDER BY buyers DESC, 1 LIMIT 1""").fetchall()
+    card = engine.ask(f"how many german customers bought product {code} in {year}?")
+    assert card.status == "answered" and card.value == buyers, card.answer
+    (per_unit,), = wh.execute(f"""
+        SELECT sum({net}) / sum(CASE line_status WHEN 'completed' THEN quantity WHEN 'returned' THEN -quantity ELSE 0 END)
+        FROM staging.stg_order_lines WHERE product_id = '{code}' AND year(ordered_at) = {year}""").fetchall()
+    card = engine.ask(f"revenue per unit sold of product {code} in {year}")
+    assert card.status == "answered" and _close(card.value, per_unit, 1e-6), card.answer

@@ -98,6 +98,13 @@ def _named_day(name: str, year: int) -> date:
             "boxing day": date(year, 12, 26)}.get(name, date(year, 12, 31))
 
 
+def _year_of_the_next(s: str, end: int) -> int | None:
+    """The year of a half or quarter named right after a bare one ("h1 to h2 2023", "q2 vs q3 2011"), else None."""
+    m = re.match(r"\s*(?:to|and|vs\.?|versus|through|thru|till|until|-|or|compared (?:to|with))\s*(?:h[12]|q[1-4])\s*"
+                 r"(?:of\s+)?((?:19|20)\d{2})\b", s[end:])
+    return int(m.group(1)) if m else None
+
+
 def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tuple[int, int]], list[Period]]:
     """(the period, character spans it used, every period found) of a lower-cased question.
 
@@ -197,7 +204,8 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         add(m, _half(int(m.group(2) or m.group(4)), half))
     for m in re.finditer(r"\bh([12])\b", s):  # "H1" alone, as a quarter alone: the latest that has started
         half = int(m.group(1))
-        add(m, _half(as_of.year if _half(as_of.year, half).start <= as_of else as_of.year - 1, half))
+        yr = _year_of_the_next(s, m.end())  # "H1 to H2 2023": the year said once is both halves'
+        add(m, _half(yr or (as_of.year if _half(as_of.year, half).start <= as_of else as_of.year - 1), half))
     for m in re.finditer(rf"\b(?:the\s+)?(first|second|third|fourth|last|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?{YEAR_RE}", s):
         q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}.get(m.group(1), 4)
         add(m, _quarter(int(m.group(2)), q))
@@ -246,7 +254,8 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         else:
             q, yr = int(m.group(4)), int(m.group(3))
         if yr is None:
-            yr = as_of.year if date(as_of.year, 3 * (q - 1) + 1, 1) <= as_of else as_of.year - 1
+            yr = _year_of_the_next(s, m.end()) or (
+                as_of.year if date(as_of.year, 3 * (q - 1) + 1, 1) <= as_of else as_of.year - 1)
         add(m, _quarter(yr, q))
     # last/past N days|weeks|months, last week/month/quarter/year, this month/year
     for m in re.finditer(r"\b(?:last|past|previous)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(day|week|month|year)s?\b", s):
