@@ -327,3 +327,14 @@ def test_the_codes_that_are_not_merchandise_are_those_off_the_dominant_shape():
 def test_a_year_said_once_after_two_halves_or_quarters_is_both_of_theirs(parser, text, first, second):
     plan = parser.parse(text)
     assert [p["start"] for p in plan.periods] == [first, second]
+
+
+def test_a_days_average_accounts_goods_shipped_and_the_peak_month(parser):
+    plan = parser.parse("average number of orders per day in november 2011")
+    assert (plan.intent, plan.metric, plan.per_day) == ("average", "orders", True)
+    assert parser.parse("avg daily revenue in q4 2011").per_day
+    assert not parser.parse("daily revenue in q4 2011").per_day  # a series, not an average
+    plan = parser.parse("how much did account 14646 spend in 2011")
+    assert plan.filters == {"customer": "14646"} and plan.metric == "revenue"
+    assert parser.parse("how many units did we ship in november 2011").metric == "quantity"
+    assert parser.parse("what was the peak month for revenue in 2011").dims == ["month"]

@@ -81,6 +81,14 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         name = None
     if name is None:
         return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
+    if plan.per_day:
+        metric = METRICS[name]  # "average orders per day in November 2011"
+        query = engine.templates.order_per_day(metric, plan.filters, plan.exclude, plan.period_obj)
+        rows, cols = engine.run(query)
+        value, days = rows[0] if rows else (None, 0)
+        answer = (f"Average {metric.label} per day{engine.scope_text(plan)}: {engine.fmt(value, 'number')} "
+                  f"(over the {days:,} days with orders).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "none"})
     if average and name == "customers":
         return engine.not_understood(plan, "an average of customers needs a measure (age, revenue, ...)")
     if average and name in ("churn_rate", "aov", "return_rate", "cancellation_rate", "units_per_order", "lines_per_order",

@@ -219,6 +219,11 @@ WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(D
 # "bought in H1 2011 but nothing in H2": in the first of two periods and not in the second
 BUT_NOT_SECOND = (r"\bbut (?:nothing|none|no (?:orders?|purchases?)|(?:not|never|didn't|did not)(?: (?:buy|order|purchase|"
                   r"shop)\w*)?(?= (?:in|during|over)\b))")
+# a day's total averaged over the period's days: "average orders per day in November", "avg daily revenue in Q4"
+PER_DAY = (r"\b(?:average|avg|mean|typical)\b[^?.]{0,40}?\b(?:per|a|each) (?:trading |working )?day\b|"
+           r"\b(?:average|avg|mean|typical) daily\b|\bdaily average\b")
+PER_DAY_MEASURES = ("revenue", "orders", "quantity", "customers", "cancelled_orders", "returned_units",
+                    "returned_revenue", "cancelled_revenue", "gross_revenue")
 RFM_SCORED = r"\brfm[- ]?(scored|scoring)\b"
 SCORED_WORDS = r"\b(churn[- ])?scored\b"
 # filter words: churn status and risk
@@ -297,6 +302,10 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bmon(?:day)?\s*(?:to|-|through)\s*sun(?:day)?\b", " "),
     (r"\bturn(?:ed|s)?\s+over\b", "turnover"),
     (r"\b(?:shift|shifted|shifting)\b|\b(?:went|go|gone|going)\s+out\b", "sold"),
+    (r"\b(?:ship|ships|shipped|dispatch|dispatches|dispatched|sent out|send out)\b", "sold"),  # goods leaving
+    (r"\b(?:key |wholesale |trade )?accounts\b", "customers"),  # a key-account manager's customers
+    (r"\b(?:key |wholesale |trade )?account\b(?=\s+(?:no\.?\s*|number\s+|#\s*)?[0-9])", "customer"),
+    (r"\bpeak\s+(day|week|month|quarter|hour|weekday|year)\b", r"busiest \1"),
     (r"\b(?:went|gone)\s+to\b", "sold to"),  # "how many units went to UK customers" (not "going to churn")
     (r"\b(?:big\s+)?spenders\b", "customers by revenue"),
     (r"\blifetime\s+(?:net\s+|gross\s+)?(?:spend|spending|revenue|sales)\b", "revenue"),

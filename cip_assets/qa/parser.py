@@ -23,7 +23,7 @@ from cip_assets.qa.lexicon import (
     CUSTOMER_CONDITIONS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
-    RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
+    PER_DAY, PER_DAY_MEASURES, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 
@@ -439,7 +439,11 @@ class Parser:
             first, second = slots.periods  # "in October and November 2011": both months
             slots.period = Period(first.start, second.end, f"{first.label} and {second.label}", "range")
             slots.periods = [slots.period]
-        plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, filters=filters, exclude=slots.exclude,
+        per_day = bool(re.search(PER_DAY, low) and slots.period is not None and intent in ("average", "trend", "sum")
+                       and (slots.metric or "customers") in PER_DAY_MEASURES and not slots.orders_condition)
+        if per_day:
+            intent = "average"
+        plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
                     both_periods=both_periods, first_not_second=first_not_second,
                     base_kinds=_share_base(slots, filters) if intent == "share" else [],

@@ -41,6 +41,7 @@ class Plan:
     term: str | None = None                       # define: the glossary term and its text
     definition: str | None = None
     n_capped: bool = False
+    per_day: bool = False                         # average: a day's total, averaged over the days with orders
 
     @property
     def period_obj(self) -> Period | None:

@@ -406,6 +406,13 @@ class Templates:
         where, params = self._order_where(filters, exclude, period)
         return Query(f"SELECT {expr} AS value FROM {ORDER_MART}{where}", params, ORDER_MART)
 
+    def order_per_day(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
+        """A day's total averaged over the days of the period with an order ("average orders per day in November")."""
+        expr = self._order_expr(metric)
+        where, params = self._order_where(filters, exclude, period)
+        return Query(f"SELECT avg(day_value) AS value, count(*) AS days FROM (SELECT order_date, {expr} AS day_value "
+                     f"FROM {ORDER_MART}{where} GROUP BY order_date) AS each_day", params, ORDER_MART)
+
     def order_customer_average(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
         """Revenue (orders) per customer over a period: the identified customers' total / those who bought in it."""
         total = {"revenue": "sum(revenue) FILTER (WHERE customer_id IS NOT NULL)",
