@@ -338,3 +338,11 @@ def test_a_days_average_accounts_goods_shipped_and_the_peak_month(parser):
     assert plan.filters == {"customer": "14646"} and plan.metric == "revenue"
     assert parser.parse("how many units did we ship in november 2011").metric == "quantity"
     assert parser.parse("what was the peak month for revenue in 2011").dims == ["month"]
+
+
+@pytest.mark.parametrize("question", ["please change customer 12347's country to Germany",
+                                      "delete customer 12347", "could you set the price of 22423 to 12.75"])
+def test_a_request_to_change_the_data_is_refused(parser, question):
+    with pytest.raises(NotUnderstood):
+        parser.parse(question)
+    assert parser.parse("change in revenue from q2 to q3 2011").intent == "compare"  # a change asked about

@@ -231,6 +231,11 @@ CHURN_WORDS = r"\b(churned|lapsed|lost customers|inactive)\b"
 NOT_CHURN_WORDS = r"\b(not churned|non[- ]?churned|still active|retained)\b"
 RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
 
+# a request to change the data, not a question about it ("change in revenue" is a question)
+WRITE_REQUEST = (r"^\W*(?:(?:please|pls|kindly|can you|could you|would you|i need you to|i want you to)\s+)*"
+                 r"(?:change|update|set|delete|remove|insert|add|rename|edit|modify|correct|move|merge|assign|overwrite|"
+                 r"reset|erase|wipe|refund|mark)\s+(?!in\b|of\b|between\b|from\b|over\b|rate\b|since\b)")
+
 # grammar: words that carry no content of their own
 FUNCTION_WORDS = set("""
 a an the of in on at to for from by with and or vs versus per each every all any what which who whom whose how why

@@ -23,7 +23,7 @@ from cip_assets.qa.lexicon import (
     CUSTOMER_CONDITIONS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
-    PER_DAY, PER_DAY_MEASURES, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
+    PER_DAY, PER_DAY_MEASURES, WRITE_REQUEST, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 
@@ -331,6 +331,8 @@ class Parser:
 
     def _parse(self, q: str, previous: Plan | None = None) -> Plan:
         low = q.lower()
+        if re.search(WRITE_REQUEST, low):  # "please change customer 12347's country to Germany": never a figure
+            raise NotUnderstood("I only read the published data; I cannot change, add or delete anything")
         definition = self.definition(low)
         if definition:
             return Plan("define", question=q, text=low, term=definition[0], definition=definition[1], confidence=0.95,
