@@ -36,7 +36,11 @@ QUESTIONS = ["how many customers in Germany", "how many customers in Germny", "t
              # conditions on customers: their own figures, and their orders within a period (a GROUP BY per customer)
              "how many customers have a churn probability above 80%", "how many customers placed more than one order last year",
              # distinct buyers over a span that is no calendar period: counted over product x customer x month rows
-             "which 3 products were bought by the most customers from february to april 2024"]
+             "which 3 products were bought by the most customers from february to april 2024",
+             # a day's average, a change under a filter, shares of a period's buyers, a country's buyers of a product
+             "average orders per day last year", "growth in France revenue from H1 to H2 2024 as a %",
+             "what share of customers who bought last year bought 2+ times that year",
+             "how many German customers bought the Vintage T-Shirt last year", "revenue per unit sold last year"]
 CUSTOMER_TABLES = ["marts.customer_360", "marts.customer_scores", "marts.customer_rfm", "ml.churn_scores",
                    "ml.customer_value", "ml.customer_segments", "marts.order_facts",
                    "marts.product_customer_monthly"]  # order_facts: one row per order; product x customer x month

@@ -175,6 +175,11 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         if filters or exclude or engine.gaz.has_table("marts.order_facts"):  # distinct buyers over any period
             return t.order_total(METRICS["customers"], filters, exclude, period)
         return t.kpi_total(METRICS["active_customers"], period)
+    if name == "revenue_per_unit" and not filters and not exclude and engine.gaz.has_table("marts.product_sales_monthly"):
+        try:  # whole months: the product x month rollup holds every line's revenue and units, a scan of months
+            return t.product_total(metric, {}, None, period)
+        except NotAvailable:
+            pass  # any other span: the order facts
     if name in ORDER_ONLY:
         if average or plan.orders_condition:
             raise NotAvailable(f"{metric.label} is kept per order only")
