@@ -346,3 +346,29 @@ def test_a_request_to_change_the_data_is_refused(parser, question):
     with pytest.raises(NotUnderstood):
         parser.parse(question)
     assert parser.parse("change in revenue from q2 to q3 2011").intent == "compare"  # a change asked about
+
+
+def test_warehouse_words_amounts_in_thousands_chatter_and_the_churn_band(parser):
+    plan = parser.parse("how many units went out the door in november 2011, net of returns?")
+    assert (plan.metric, plan.period["start"]) == ("quantity", "2011-11-01")
+    assert parser.parse("orders received on wed 23 nov 2011").period["start"] == "2011-11-23"
+    assert parser.parse("which day in nov 2011 had the most orders to pick").metric == "orders"
+    assert parser.parse("lines picked week starting mon 5 dec 2011").metric == "order_lines"
+    plan = parser.parse("how many high churn risk customers have spent over 5k with us lifetime")
+    assert plan.filters == {"risk_band": "high", "customer_condition": [["lifetime_revenue", ">", 5000.0]]}
+    assert parser.parse("Hi! sorry if this is basic - how many customers do we have in total??").metric == "customers"
+    assert parser.parse("% of scored customers in the high churn band").filters == {"risk_band": "high", "scored": True}
+    plan = parser.parse("share of 2011 revenue from our top 10 customers, as a % of all revenue")
+    assert (plan.intent, plan.n, plan.dims) == ("share", 10, ["customer"])
+
+
+def test_a_code_in_brackets_after_its_name_and_a_nickname_in_brackets_after_its_code():
+    codes = [f"{22000 + i}" for i in range(40)] + ["84077", "POST"]
+    gaz = Gazetteer(values={"product_code": codes, "product": ["POSTAGE", "WORLD WAR 2 GLIDERS ASSTD DESIGNS"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(), id_range=["12346", "18287"],
+                    code_names={"84077": "WORLD WAR 2 GLIDERS ASSTD DESIGNS", "post": "POSTAGE"})
+    parser = Parser(gaz, definitions(), AS_OF)
+    assert parser.parse("how much did we take in postage (POST) in 2011").filters == {"product_code": "POST"}
+    assert parser.parse("units of 84077 (the WW2 gliders) shipped in 2011?").filters == {"product_code": "84077"}
+    with pytest.raises(NotUnderstood):  # a bracket that is not the product's name is not waved through
+        parser.parse("units of 84077 (the zorblax range) shipped in 2011?")

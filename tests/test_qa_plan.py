@@ -455,3 +455,26 @@ def test_period_changes_under_a_filter_shares_of_period_buyers_and_buyers_of_a_p
         FROM staging.stg_order_lines WHERE product_id = '{code}' AND year(ordered_at) = {year}""").fetchall()
     card = engine.ask(f"revenue per unit sold of product {code} in {year}")
     assert card.status == "answered" and _close(card.value, per_unit, 1e-6), card.answer
+
+
+def test_top_customers_share_order_lines_and_units_by_weekday(engine, wh):
+    net = ("CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) "
+           "WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) ELSE 0 END")
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (top, whole), = wh.execute(f"""
+        WITH y AS (SELECT * FROM staging.stg_order_lines WHERE year(ordered_at) = {year}),
+             per AS (SELECT customer_id, sum({net}) AS v FROM y WHERE customer_id IS NOT NULL GROUP BY 1)
+        SELECT (SELECT sum(v) FROM (SELECT v FROM per ORDER BY v DESC LIMIT 10)), (SELECT sum({net}) FROM y)""").fetchall()
+    card = engine.ask(f"share of {year} revenue from our top 10 customers, as a % of all revenue")
+    assert card.status == "answered" and _close(card.value, top / whole, 1e-6), card.answer
+    (lines,), = wh.execute(f"SELECT count(*) FROM staging.stg_order_lines WHERE line_status = 'completed' "
+                           f"AND year(ordered_at) = {year}").fetchall()
+    card = engine.ask(f"how many line items were sold in {year}")
+    assert card.status == "answered" and card.value == lines, card.answer
+    gold = wh.execute("""
+        SELECT dayname(min(ordered_at)), sum(CASE line_status WHEN 'completed' THEN quantity WHEN 'returned' THEN -quantity
+                                                              ELSE 0 END) AS units
+        FROM staging.stg_order_lines GROUP BY isodow(ordered_at) ORDER BY units DESC LIMIT 3""").fetchall()
+    card = engine.ask("weekdays ranked by units shipped, top 3")
+    assert card.status == "answered" and [r[0] for r in card.table["rows"]] == [g[0] for g in gold], card.answer
+    assert all(_close(r[1], g[1]) for r, g in zip(card.table["rows"], gold))

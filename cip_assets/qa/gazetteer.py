@@ -215,7 +215,8 @@ class Gazetteer:
                     entries += [(w, kind, value) for w in GENDER_WORDS.get(value, [])]
                 if kind == "risk_band":
                     entries += [(f"{normalise(value)}{suffix}", kind, value)
-                                for suffix in (" risk", " churn risk", " risk band", " band", " risk customers")]
+                                for suffix in (" risk", " churn risk", " risk band", " band", " risk customers",
+                                               " churn band", " churn risk band", " churn group")]
         self.non_merchandise = non_merchandise_codes((self.values or {}).get("product_code", []))
         if self.non_merchandise:  # "excluding postage and other non-product codes", "top real products"
             entries += [(phrase, "product_class", value) for value, phrases in PRODUCT_CLASS_NAMES.items()

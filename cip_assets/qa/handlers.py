@@ -26,7 +26,7 @@ BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b
 DIFFERENCE = r"\bhow (many|much) (more|less|fewer)\b|\bdifference\b|\bchanged?\b"  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
-              "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit",
+              "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines",
               "cancelled_line_share")  # figures only the order facts hold
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
@@ -274,7 +274,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         else:
             query = t.kpi_ranking(metric, dim, period, n, descending)
     elif dim in ("weekday", "hour"):
-        if filters or exclude or period is not None or not engine.gaz.has_table("marts.activity_heatmap"):
+        if filters or exclude or period is not None or not engine.gaz.has_table("marts.activity_heatmap") \
+                or name not in ("orders", "revenue"):  # units, lines...: from the order facts
             query = t.order_activity_ranking(metric, dim, filters, exclude, period, n, descending)
         else:
             query = t.activity_ranking(metric, dim, n, descending)
@@ -406,6 +407,16 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return scalar(engine, Plan.from_dict({**plan.to_dict(), "intent": "sum", "metric": rate}))
     if name in ("churn_rate",):
         name, filters = "customers", {**filters, "churned": True}
+    if plan.n and "customer" in plan.dims and name in ("revenue", "orders", "quantity") and not plan.orders_condition \
+            and not _has_product(plan) and engine.gaz.has_table("marts.order_facts"):
+        # "share of 2011 revenue from our top 10 customers": how concentrated the period's money is
+        query = t.top_customers_share(METRICS[name], plan.n, filters, plan.exclude, plan.period_obj)
+        rows, cols = engine.run(query)
+        p, total, value = rows[0]
+        metric = METRICS[name]
+        answer = (f"The top {plan.n} customers by {metric.label}{engine.scope_text(plan)} brought "
+                  f"{engine.fmt(value, 'share')} of it ({engine.fmt(p, metric.kind)} of {engine.fmt(total, metric.kind)}).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
     order_filters = set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday", "order_value"}
     if name in ("revenue", "orders", "quantity") and (order_filters or plan.period_obj is not None) \
             and (filters or plan.exclude) and not plan.orders_condition and not _has_product(plan) \

@@ -80,6 +80,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                          r"\breturned goods\b"),
     ("returned_lines", r"\breturn(ed)? (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
                        r"\breturned\b"),
+    ("order_lines", r"\b(order |line )?lines\b|\bline items\b"),  # after the cancelled, returned and per-order lines
     ("quantity", r"\bquantit(y|ies)\b|\bunits\b|\bpieces\b|(?<!order )\bvolume\b|\b(items|things) sold\b|\bhow many (items|things)\b|"
                  r"\bnumber of (items|things|pieces)\b|\b(best|top|most)[ -]?sell\w*"),
     ("churn_rate", r"churn rate|churned share|attrition"),
@@ -175,7 +176,7 @@ CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
                           r"(?:is\s+|was\s+|of\s+)?" + _ABOVE_BELOW + r"\s+(\d+(?:\.\d+)?)\s*(%|percent)?"),
     ("lifetime_revenue", r"\b(?:spent|spend|spending|lifetime (?:spend|revenue)|monetary(?: value)?|total spend)\s+"
                          r"(?:of\s+|is\s+|was\s+)?(?:in total\s+)?" + _ABOVE_BELOW + r"\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
-                         r"(\s*(?:in total|overall|all time|lifetime|in their lifetime))?"),
+                         r"(\s*(?:with us\s+)?(?:in total|overall|all time|lifetime|in their lifetime))?"),
     ("recency_days", r"\b(?:days since (?:their |the )?last (?:order|purchase)|recency)\s+(?:is\s+|of\s+)?" + _ABOVE_BELOW
                      + r"\s+(\d+)(\s+days)?"),
 ]
@@ -248,7 +249,7 @@ within between into over under up out down about around some both either neither
 data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually single set dataset inclusive located based fall falls belong belongs sit sits
-sitting hi hello hey roughly approximately approx very really quick question stuff thing things
+sitting ones hi hello hey roughly approximately approx very really quick question stuff thing things
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
@@ -306,8 +307,16 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(\w+)'ve\b", r"\1 have"),
     (r"\bmon(?:day)?\s*(?:to|-|through)\s*sun(?:day)?\b", " "),
     (r"\bturn(?:ed|s)?\s+over\b", "turnover"),
-    (r"\b(?:shift|shifted|shifting)\b|\b(?:went|go|gone|going)\s+out\b", "sold"),
-    (r"\b(?:ship|ships|shipped|dispatch|dispatches|dispatched|sent out|send out)\b", "sold"),  # goods leaving
+    (r"\b(?:shift|shifted|shifting)\b|\b(?:went|go|gone|going)\s+out(?:\s+(?:of\s+)?the\s+door)?\b", "sold"),
+    (r"\b(?:ship|ships|shipped|dispatch|dispatches|dispatched|sent out|send out|picked|packed)\b", "sold"),  # goods leaving
+    (r"\b(?:send|sent|sending|deliver|delivered|delivering)\s+to\b", "sold to"),
+    (r"\borders to (?:pick|pack|ship|fulfil|fulfill|process|dispatch)\b", "orders"),
+    (r",?\s*\b(?:net of|after|less|minus) returns\b", " "),  # units and revenue are net of returns already
+    (r"\b(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)\.?\s+(?=\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3})", ""),
+    (r"(?:[£$€]\s?)?\b(\d+(?:\.\d+)?)\s?k\b", lambda m: f"{float(m.group(1)) * 1000:g}"),  # "over 5k": 5000
+    (r"\bmy (?:manager|boss|team|lead|director|ceo|cfo|client)\s+(?:asked|asks|wants to know|needs (?:this|it)|"
+     r"is asking)\b|\bsorry(?: if this is (?:basic|a dumb question|obvious|silly|a silly question))?\b|"
+     r"\b(?:quick|dumb|silly|basic|simple) question\b", " "),
     (r"\b(?:key |wholesale |trade )?accounts\b", "customers"),  # a key-account manager's customers
     (r"\b(?:key |wholesale |trade )?account\b(?=\s+(?:no\.?\s*|number\s+|#\s*)?[0-9])", "customer"),
     (r"\bpeak\s+(day|week|month|quarter|hour|weekday|year)\b", r"busiest \1"),

@@ -164,6 +164,13 @@ class Parser:
                 codes.append(self._code_as_spelled(code, q))
                 words[code] = f"product code {codes[-1]}"
                 text = re.sub(rf"\b{code}\b", " ", text)
+        for m in re.finditer(r"\(\s*([a-z0-9_]{1,12})\s*\)", text):  # "postage (POST)": a name, then its code
+            code = m.group(1)
+            if code in self.gaz.product_codes and any(
+                    p.kind == "product" and set(p.text.split()) & self._code_name_words([code]) for p in mentions):
+                codes.append(self._code_as_spelled(code, q))
+                words[code] = f"product code {codes[-1]}"
+                text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
         named = self._code_name_words(codes)
         if named:  # "22086 paper chain kit": the words of the code's own name say the same product again
             mentions = [m for m in mentions if not (m.kind == "product" and 2 * len(set(m.text.split()) & named)
@@ -526,6 +533,10 @@ class Parser:
         named = self._code_name_words(slots.product_codes)
         if named:
             cover(r"\b(" + "|".join(sorted(named)) + r")\b", "the product code's name")
+            for aside in re.findall(r"\(([^()]{1,60})\)", q.lower()):  # "84077 (the WW2 gliders)": a nickname
+                said = set(normalise(aside).split())
+                if said & named:
+                    cover(r"\b(" + "|".join(sorted(said)) + r")\b", "the product code's name")
         cover(r"\b(stock ?codes?|codes?|skus?|item numbers?|product codes?)\b", "product code")
         cover(r"\b(more|less|fewer|higher|lower|bigger|smaller|larger|greater)\b", "comparison")
         cover(r"\b(come|comes|coming|came|contribute\w*|account for|accounts for|represent\w*)\b", "share of")

@@ -121,6 +121,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("cancelled_units", "units cancelled", None, None, None, "int"),
     Metric("units_per_order", "units per order", None, None, None, "number"),
     Metric("revenue_per_unit", "revenue per unit sold", None, None, None, "money"),
+    Metric("order_lines", "completed order lines", None, None, None, "int"),
     Metric("lines_per_order", "completed lines per order", None, None, None, "number"),
     Metric("cancelled_line_share", "share of order lines cancelled", None, None, None, "share"),
     Metric("cancelling_customers", "customers with a cancelled order", None, None, None, "int"),
@@ -143,6 +144,7 @@ ORDER_EXPR = {
     "cancelling_customers": "count(DISTINCT customer_id) FILTER (WHERE is_cancelled)",
     "cancelled_revenue": "sum(cancelled_revenue)",
     "revenue_per_unit": "sum(revenue) / nullif(sum(units), 0)",
+    "order_lines": "sum(lines - cancelled_lines - returned_lines)",
     "units_per_order": "sum(units) FILTER (WHERE is_completed) / nullif(count(*) FILTER (WHERE is_completed), 0)",
     "cancelled_line_share": "sum(cancelled_lines) / nullif(sum(lines), 0)",
     "lines_per_order": "sum(lines - cancelled_lines - returned_lines) FILTER (WHERE is_completed) "
@@ -405,6 +407,17 @@ class Templates:
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
         return Query(f"SELECT {expr} AS value FROM {ORDER_MART}{where}", params, ORDER_MART)
+
+    def top_customers_share(self, metric: Metric, n: int, filters: dict, exclude: dict | None, period) -> Query:
+        """The share of a period's total that its top n customers brought ("share of 2011 revenue from our top 10
+        customers"): the whole is every order of the period, guests included."""
+        expr = self._order_expr(metric)
+        where, params = self._order_where(filters, exclude, period)
+        known = (where + " AND " if where else " WHERE ") + "customer_id IS NOT NULL"
+        return Query(f"SELECT p.part AS part, w.whole AS whole, p.part / nullif(w.whole, 0) AS value FROM "
+                     f"(SELECT sum(v) AS part FROM (SELECT {expr} AS v FROM {ORDER_MART}{known} GROUP BY customer_id "
+                     f"ORDER BY v DESC LIMIT ?) AS top_n) AS p, (SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
+                     params + [n] + params, ORDER_MART)
 
     def order_per_day(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
         """A day's total averaged over the days of the period with an order ("average orders per day in November")."""
