@@ -18,7 +18,8 @@ pytestmark = pytest.mark.engines  # make test-engines
 
 SESSION_MODELS = ("intermediate.int_sessionised_events", "marts.event_sessions")
 ORDER_MODELS = ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpis", "marts.monthly_kpis",
-                "intermediate.int_product_months", "marts.product_sales_monthly", "intermediate.int_product_country_months",
+                "intermediate.int_product_months", "marts.product_sales_monthly", "intermediate.int_product_days",
+                "marts.product_sales_daily", "intermediate.int_product_country_months",
                 "marts.product_country_monthly", "marts.product_customer_monthly", "marts.product_buyers", "marts.order_facts",
                 "marts.period_customers",
                 "marts.funnel_daily")
@@ -90,7 +91,8 @@ def test_new_order_lines_rebuild_only_their_orders_and_periods_and_match_a_full_
     config = write_config(tmp_path / "conf", [{"name": "synthetic", "adapter": "synthetic", "customers": 300,
                                                "seed": 7}])
     monkeypatch.setenv("CIP_CONFIG", str(config))
-    marts = ("daily_kpis", "weekly_kpis", "monthly_kpis", "funnel_daily", "product_sales_monthly", "product_country_monthly",
+    marts = ("daily_kpis", "weekly_kpis", "monthly_kpis", "funnel_daily", "product_sales_monthly", "product_sales_daily",
+             "product_country_monthly",
              "product_customer_monthly", "product_buyers", "order_facts", "period_customers")
     assert build_marts(cip_home, marts=marts).success
     warehouse = cip_home / "warehouse.duckdb"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from datetime import timedelta
 
 import duckdb
 import pytest
@@ -478,3 +479,21 @@ def test_top_customers_share_order_lines_and_units_by_weekday(engine, wh):
     card = engine.ask("weekdays ranked by units shipped, top 3")
     assert card.status == "answered" and [r[0] for r in card.table["rows"]] == [g[0] for g in gold], card.answer
     assert all(_close(r[1], g[1]) for r, g in zip(card.table["rows"], gold))
+
+
+def test_a_products_figures_over_a_span_that_is_not_whole_months(engine, wh):
+    (code, start), = wh.execute("""
+        SELECT product_id, max(ordered_at)::DATE - 40 FROM staging.stg_order_lines WHERE line_status = 'completed'
+        GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1""").fetchall()
+    end = start + timedelta(days=20)
+    (units, orders), = wh.execute("""
+        SELECT sum(CASE line_status WHEN 'completed' THEN quantity WHEN 'returned' THEN -quantity ELSE 0 END),
+               count(DISTINCT order_id) FILTER (WHERE line_status = 'completed')
+        FROM staging.stg_order_lines WHERE product_id = ? AND ordered_at >= ? AND ordered_at < ?""",
+                                  [code, start, end]).fetchall()
+    span = f"from {start:%d %B %Y} to {end - timedelta(days=1):%d %B %Y}"
+    card = engine.ask(f"units of product {code} sold {span}")
+    assert card.status == "answered" and card.value == units, card.answer
+    assert "product_sales_daily" in card.sql
+    card = engine.ask(f"how many orders of product {code} {span}")
+    assert card.status == "answered" and card.value == orders, card.answer

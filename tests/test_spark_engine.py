@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.engines,
               pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (make install, as root)")]
 
 MARTS = ("customer_rfm", "cohort_retention", "daily_kpis", "revenue_pareto", "product_affinity", "product_country_monthly",
-         "product_customer_monthly", "product_buyers")
+         "product_customer_monthly", "product_buyers", "product_sales_daily")
 SLICE_END = "2011-03-01"  # three months of Online Retail keeps the Spark build to about a minute
 
 

@@ -34,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
                                "product_b_orders", "pair_orders", "lift"},
     "marts.product_sales_monthly": {"month_start", "product_id", "product_name", "category", "revenue", "quantity",
                                     "orders", "customers"},
+    "marts.product_sales_daily": {"order_date", "product_id", "product_name", "category", "revenue", "quantity", "orders"},
     "marts.product_customer_monthly": {"month_start", "product_id", "customer_id", "orders", "quantity"},
     "marts.product_buyers": {"period_grain", "period_start", "period_key", "product_id", "buyers"},
     "marts.period_customers": {"period_grain", "period_start", "period_key", "country", "orders", "customers",
@@ -57,6 +58,8 @@ ALLOWED["marts.customer_360"] = ALLOWED["marts.customer_scores"] - {"churn_proba
 
 PRODUCT_MART = "marts.product_sales_monthly"  # needed mart (product x month); used when published
 PRODUCT_COUNTRY_MART = "marts.product_country_monthly"  # product x month x customer country
+PRODUCT_DAILY_MART = "marts.product_sales_daily"  # product x day: a product's figures over spans not whole months
+DAY_MEASURES = ("revenue", "quantity", "orders", "revenue_per_unit", "products")  # what the product x day mart adds up
 PRODUCT_CUSTOMER_MART = "marts.product_customer_monthly"  # product x month x customer: distinct buyers, any period
 PRODUCT_BUYERS_MART = "marts.product_buyers"  # product x calendar month/quarter/year/all time: distinct buyers
 ORDER_MART = "marts.order_facts"               # one row per order: any measure by country/segment over a period
@@ -560,9 +563,10 @@ class Templates:
                      q.params + [n], q.table)
 
     # ---------------------------------------------------------------- products (the product x month mart)
-    def _product_mart(self, metric: Metric, filters: dict, exclude: dict | None) -> str:
-        """The product x month mart, or the product x month x country one where a country or a measure needs it, or
-        the product x month x customer one for distinct buyers over more than a month."""
+    def _product_mart(self, metric: Metric, filters: dict, exclude: dict | None, period=None) -> str:
+        """The product x month mart (product x day for a span that is not whole months), or the product x month x
+        country one where a country or a measure needs it, or the product x month x customer one for distinct buyers
+        over more than a month."""
         if metric.name == "customers" and self._has(PRODUCT_CUSTOMER_MART) and set(filters) | set(exclude or {}) <= \
                 set(PRODUCT_CUSTOMER_COLUMNS):
             return PRODUCT_CUSTOMER_MART
@@ -570,7 +574,18 @@ class Templates:
             if not self._has(PRODUCT_COUNTRY_MART):
                 raise NotAvailable(f"{PRODUCT_COUNTRY_MART} (product x month x country) is not published")
             return PRODUCT_COUNTRY_MART
+        if period is not None and self._whole_months(period) is None and metric.name in DAY_MEASURES \
+                and self._has(PRODUCT_DAILY_MART):
+            return PRODUCT_DAILY_MART
         return PRODUCT_MART
+
+    def _whole_months(self, period) -> tuple[date, date] | None:
+        """(first month, month after the last) when the period is whole calendar months as far as the data goes (a
+        span running to the data's last day, such as year to date, covers its month), else None."""
+        end = period.end
+        if end.day != 1 and self.last_day is not None and end > self.last_day:
+            end = date(self.last_day.year + self.last_day.month // 12, self.last_day.month % 12 + 1, 1)
+        return (period.start, end) if period.start.day == 1 and end.day == 1 else None
 
     def _product_where(self, filters: dict, exclude: dict | None, period,
                        mart: str = PRODUCT_MART) -> tuple[str, list]:
@@ -579,14 +594,15 @@ class Templates:
         columns = {PRODUCT_COUNTRY_MART: PRODUCT_COUNTRY_COLUMNS, PRODUCT_CUSTOMER_MART: PRODUCT_CUSTOMER_COLUMNS}.get(
             mart, PRODUCT_COLUMNS)
         clauses, params = _equal_and_excluded(columns, filters, exclude, "product sales")
-        if period is not None:
-            end = period.end
-            if end.day != 1 and self.last_day is not None and end > self.last_day:  # "ytd", "this month so far"
-                end = date(self.last_day.year + self.last_day.month // 12, self.last_day.month % 12 + 1, 1)
-            if period.start.day != 1 or end.day != 1:
+        if period is not None and mart == PRODUCT_DAILY_MART:
+            clauses.append("order_date >= ? AND order_date < ?")
+            params += [period.start, period.end]
+        elif period is not None:
+            months = self._whole_months(period)
+            if months is None:
                 raise NotAvailable("product sales are kept by calendar month; ask for whole months")
             clauses.append("month_start >= ? AND month_start < ?")
-            params += [period.start, end]
+            params += list(months)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _product_expr(self, metric: Metric, single_month: bool, mart: str = PRODUCT_MART) -> str:
@@ -613,7 +629,7 @@ class Templates:
         return PRODUCT_CUSTOMER_MART, "count(DISTINCT customer_id)", where, params
 
     def product_total(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
-        mart = self._product_mart(metric, filters, exclude)
+        mart = self._product_mart(metric, filters, exclude, period)
         if mart == PRODUCT_CUSTOMER_MART:
             mart, expr, where, params = self._distinct_buyers(filters, exclude, period, per_product=False)
             return Query(f"SELECT {expr} AS value FROM {mart}{where}", params, mart)
@@ -623,7 +639,7 @@ class Templates:
 
     def product_share(self, metric: Metric, filters: dict, period) -> Query:
         """A product's share of all products' revenue (units, orders) over whole months, from one mart."""
-        mart = self._product_mart(metric, filters, None)
+        mart = self._product_mart(metric, filters, None, period)
         expr = self._product_expr(metric, period is not None and period.is_single_month, mart)
         where, params = self._product_where(filters, None, period, mart)
         every, every_params = self._product_where({}, None, period, mart)
@@ -807,7 +823,7 @@ class Templates:
                         exclude: dict | None = None, dim: str = "product") -> Query:
         order = "DESC" if descending else "ASC"
         if self._has(PRODUCT_MART):
-            mart = self._product_mart(metric, filters, exclude) if dim == "product" else PRODUCT_MART
+            mart = self._product_mart(metric, filters, exclude, period) if dim == "product" else PRODUCT_MART
             if mart == PRODUCT_CUSTOMER_MART:  # no names there: the top codes first, then their names
                 mart, expr, where, params = self._distinct_buyers(filters, exclude, period, per_product=True)
                 return Query(f"SELECT coalesce(n.product_name, c.product_id) AS product, c.value AS value, c.product_id AS "
