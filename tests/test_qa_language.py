@@ -372,3 +372,18 @@ def test_a_code_in_brackets_after_its_name_and_a_nickname_in_brackets_after_its_
     assert parser.parse("units of 84077 (the WW2 gliders) shipped in 2011?").filters == {"product_code": "84077"}
     with pytest.raises(NotUnderstood):  # a bracket that is not the product's name is not waved through
         parser.parse("units of 84077 (the zorblax range) shipped in 2011?")
+
+
+def test_a_customers_order_dates_the_nth_week_of_a_month_every_month_and_what_is_not_published(parser):
+    plan = parser.parse("what was customer 14646's first order date")
+    assert (plan.metric, plan.filters) == ("first_order_date", {"customer": "14646"})
+    assert parser.parse("when did customer 12347 last order").metric == "last_order_date"
+    plan = parser.parse("total revenue for the first week of december 2011")
+    assert (plan.period["start"], plan.period["end"]) == ("2011-12-01", "2011-12-08")
+    assert parser.parse("revenue in the last week of november 2011").period["start"] == "2011-11-24"
+    plan = parser.parse("how many customers bought in every month of 2011")
+    assert plan.every_month and plan.metric == "customers"
+    plan = parser.parse("revenue in each month of 2011")  # of a measure: month by month
+    assert (plan.intent, plan.grain, plan.every_month) == ("trend", "month", False)
+    with pytest.raises(NotUnderstood):
+        parser.parse("avg time between orders for repeat customers")

@@ -497,3 +497,23 @@ def test_a_products_figures_over_a_span_that_is_not_whole_months(engine, wh):
     assert "product_sales_daily" in card.sql
     card = engine.ask(f"how many orders of product {code} {span}")
     assert card.status == "answered" and card.value == orders, card.answer
+
+
+def test_customers_in_every_month_and_the_share_of_revenue_from_repeat_customers(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (every,), = wh.execute(f"""
+        SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
+        AND customer_id IS NOT NULL AND year(ordered_at) = {year} GROUP BY 1 HAVING count(DISTINCT month(ordered_at)) =
+        (SELECT count(DISTINCT month(ordered_at)) FROM staging.stg_order_lines WHERE year(ordered_at) = {year}))""").fetchall()
+    card = engine.ask(f"how many customers bought in every month of {year}")
+    assert card.status == "answered" and card.value == every, card.answer
+    net = ("CASE line_status WHEN 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) "
+           "WHEN 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) ELSE 0 END")
+    (share,), = wh.execute(f"""
+        WITH y AS (SELECT * FROM staging.stg_order_lines WHERE year(ordered_at) = {year}),
+             repeaters AS (SELECT customer_id FROM y WHERE customer_id IS NOT NULL GROUP BY 1
+                           HAVING count(DISTINCT order_id) FILTER (WHERE line_status = 'completed') > 1)
+        SELECT (SELECT sum({net}) FROM y WHERE customer_id IN (SELECT customer_id FROM repeaters)) / (SELECT sum({net}) FROM y)
+    """).fetchall()
+    card = engine.ask(f"what percentage of revenue came from repeat customers in {year}")
+    assert card.status == "answered" and _close(card.value, share, 1e-6), card.answer

@@ -128,6 +128,14 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
                          r"((?:19|20)[0-9]{2})\b", s):
         d = _named_day(m.group(1), int(m.group(2)))
         add(m, Period(d, d + timedelta(days=1), f"{m.group(1)} {d.isoformat()}", "day"))
+    # "the first week of December 2011": days 1-7 (second 8-14, third 15-21, fourth 22-28; the last: its last 7 days)
+    for m in re.finditer(rf"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|last|final)\s+week\s+(?:of|in)\s+"
+                         rf"{MONTH_RE}\s*,?\s*{YEAR_RE}?", s):
+        mo = MONTHS[m.group(2)]
+        month = _month(int(m.group(3)) if m.group(3) else _latest_year_for_month(mo, as_of), mo)
+        nth = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}.get(m.group(1))
+        start = month.start + timedelta(days=7 * nth) if nth is not None else month.end - timedelta(days=7)
+        add(m, _range(start, start + timedelta(days=7)))
     # days written out: 14 November 2011, 14th of Nov 2011, November 14, 2011; ranges of them ("from 1 March 2011
     # to 15 April 2011", "1 to 9 December 2011") and the week that starts on one ("week commencing 5 December 2011")
     for m in re.finditer(rf"\b(?:the\s+)?week\s+(?:commencing|starting|beginning|of)\s+(?:(?:on\s+)?(?:monday|mon)\s+)?"

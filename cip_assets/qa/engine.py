@@ -419,6 +419,8 @@ class Engine:
             return "n/a"
         if kind == "share":
             return f"{value * 100:.1f}%"
+        if kind == "date":
+            return str(value)[:10]
         if kind == "int":
             return f"{int(round(value)):,}"
         return f"{value:,.2f}"

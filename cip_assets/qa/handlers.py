@@ -81,6 +81,11 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         name = None
     if name is None:
         return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
+    if plan.every_month:  # "how many customers bought in every month of 2011"
+        query = engine.templates.customers_every_month(plan.filters, plan.exclude, plan.period_obj)
+        rows, cols = engine.run(query)
+        answer = f"Customers who bought in every month{engine.scope_text(plan)}: {engine.fmt(rows[0][0], 'int')}."
+        return engine.card(plan, answer, rows[0][0], rows, cols, query, {"type": "none"})
     if plan.per_day:
         metric = METRICS[name]  # "average orders per day in November 2011"
         query = engine.templates.order_per_day(metric, plan.filters, plan.exclude, plan.period_obj)
@@ -434,6 +439,18 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
                   f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
     period = plan.period_obj
+    if plan.orders_condition and period is not None and name in ("revenue", "orders", "quantity") \
+            and len(plan.periods_obj) == 1 and engine.gaz.has_table("marts.order_facts"):
+        # "what % of 2011 revenue came from repeat customers": from those with that many orders in the period
+        metric = METRICS[name]
+        query = t.share_from_customers_with_orders(metric, filters, plan.exclude, period, plan.orders_condition)
+        rows, cols = engine.run(query)
+        p, total, value = rows[0]
+        op, k = plan.orders_condition
+        answer = (f"{engine.fmt(value, 'share')} of {metric.label}{engine.scope_text(Plan('share', period=plan.period))} "
+                  f"came from customers with {op} {k} orders in it ({engine.fmt(p, metric.kind)} of "
+                  f"{engine.fmt(total, metric.kind)}).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
     if plan.orders_condition and period is not None and set(filters) <= {"country"} and len(plan.periods_obj) == 1:
         # "what share of customers who bought in 2011 bought 3+ times that year": of the period's buyers
         part = t.customers_by_orders_in_period(filters, plan.exclude, period, plan.orders_condition)

@@ -101,6 +101,13 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("recency", r"\brecency\b|\bdays since\s+(?:(?:the|their|his|her|its)\s+)?last\b|\b(?:how long|how many days)\b[^?.]{0,20}?"
                 r"\bsince\b[^?.]{0,30}?\blast (?:order|purchase|ordered|bought|purchased|shopped)\b"),
     ("age", r"\bage\b|\bhow old\b|\bolder\b|\byounger\b"),
+    ("first_order_date", r"\b(first|earliest) (order|purchase)s? (date|day)\b|\bdate of (the |their |his |her |its )?"
+                         r"(first|earliest) (order|purchase)\b|\bwhen (did|was|were)\b[^?.]{0,40}?\b(first|earliest) "
+                         r"(order|ordered|buy|bought|purchase|purchased|shop|shopped)\b"),
+    ("last_order_date", r"\b(last|latest|most recent) (order|purchase)s? (date|day)\b|\bdate of (the |their |his |her |its )?"
+                        r"(last|latest|most recent) (order|purchase)\b|\bwhen (did|was|were)\b[^?.]{0,40}?\b(last|latest|"
+                        r"most recent) (order|ordered|buy|bought|purchase|purchased|shop|shopped)\b|\bwhen did\b[^?.]{0,40}?"
+                        r"\b(order|buy|purchase|shop)\b[^?.]{0,12}\blast\b"),
     ("revenue", r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bsold\b|"
                 r"\bearn\w*|\bsell\b|\bbring in\b|\bbrought in\b|\bbrings in\b|\bgenerat\w*|\bselling\b"),
     ("orders", r"\border (volume|count|numbers)\b|\borders?\b|\bpurchases\b|\btransactions?\b|\binvoices?\b"),
@@ -232,6 +239,13 @@ CHURN_WORDS = r"\b(churned|lapsed|lost customers|inactive)\b"
 NOT_CHURN_WORDS = r"\b(not churned|non[- ]?churned|still active|retained)\b"
 RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
 
+# questions about something the published marts do not hold: refused with the reason, never answered in part
+NOT_PUBLISHED: list[tuple[str, str]] = [
+    (r"\b(?:time|days|gaps?|intervals?|weeks|months)\s+between\s+(?:\w+\s+){0,2}(?:orders|purchases|visits)\b|"
+     r"\bhow (?:often|frequently) do\b", "the time between a customer's orders is not published"),
+]
+# customers who bought in each month of a period ("how many customers bought in every month of 2011")
+EVERY_MONTH = r"\b(?:in|during)\s+(?:every|each|all(?: the)?)\s+(?:single\s+)?months?\b(?:\s+of\b)?"
 # a request to change the data, not a question about it ("change in revenue" is a question)
 WRITE_REQUEST = (r"^\W*(?:(?:please|pls|kindly|can you|could you|would you|i need you to|i want you to)\s+)*"
                  r"(?:change|update|set|delete|remove|insert|add|rename|edit|modify|correct|move|merge|assign|overwrite|"

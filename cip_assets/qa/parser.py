@@ -23,7 +23,7 @@ from cip_assets.qa.lexicon import (
     CUSTOMER_CONDITIONS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
-    PER_DAY, PER_DAY_MEASURES, WRITE_REQUEST, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
+    EVERY_MONTH, NOT_PUBLISHED, PER_DAY, PER_DAY_MEASURES, WRITE_REQUEST, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 
@@ -340,6 +340,9 @@ class Parser:
         low = q.lower()
         if re.search(WRITE_REQUEST, low):  # "please change customer 12347's country to Germany": never a figure
             raise NotUnderstood("I only read the published data; I cannot change, add or delete anything")
+        for pattern, reason in NOT_PUBLISHED:
+            if re.search(pattern, low):
+                raise NotUnderstood(reason)
         definition = self.definition(low)
         if definition:
             return Plan("define", question=q, text=low, term=definition[0], definition=definition[1], confidence=0.95,
@@ -452,7 +455,11 @@ class Parser:
                        and (slots.metric or "customers") in PER_DAY_MEASURES and not slots.orders_condition)
         if per_day:
             intent = "average"
-        plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day, filters=filters, exclude=slots.exclude,
+        every_month = bool(re.search(EVERY_MONTH, slots.text))
+        if every_month and not (slots.metric in (None, "customers") and slots.period is not None
+                                and intent in ("count", "sum", None) and not slots.orders_condition):
+            every_month, intent = False, "trend"  # "revenue in each month of 2011": month by month
+        plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day, every_month=every_month, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
                     both_periods=both_periods, first_not_second=first_not_second,
                     base_kinds=_share_base(slots, filters) if intent == "share" else [],
@@ -516,6 +523,7 @@ class Parser:
         cover(BUT_NOT_SECOND, "not in the second period")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
+        cover(EVERY_MONTH, "in every month of the period")
         if slots.period is not None:  # "lately ... over the last 90 days I mean": the period named says how lately
             cover(r"\b(lately|recently|of late|these days)\b", "the period named")
         cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"

@@ -42,6 +42,7 @@ class Plan:
     definition: str | None = None
     n_capped: bool = False
     per_day: bool = False                         # average: a day's total, averaged over the days with orders
+    every_month: bool = False                     # count: customers who bought in every month of the period
 
     @property
     def period_obj(self) -> Period | None:

@@ -125,6 +125,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("units_per_order", "units per order", None, None, None, "number"),
     Metric("revenue_per_unit", "revenue per unit sold", None, None, None, "money"),
     Metric("order_lines", "completed order lines", None, None, None, "int"),
+    Metric("first_order_date", "first order date", "min(first_order_at)", None, None, "date", ("first_order_at",)),
+    Metric("last_order_date", "last order date", "max(last_order_at)", None, None, "date", ("last_order_at",)),
     Metric("lines_per_order", "completed lines per order", None, None, None, "number"),
     Metric("cancelled_line_share", "share of order lines cancelled", None, None, None, "share"),
     Metric("cancelling_customers", "customers with a cancelled order", None, None, None, "int"),
@@ -421,6 +423,29 @@ class Templates:
                      f"(SELECT sum(v) AS part FROM (SELECT {expr} AS v FROM {ORDER_MART}{known} GROUP BY customer_id "
                      f"ORDER BY v DESC LIMIT ?) AS top_n) AS p, (SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
                      params + [n] + params, ORDER_MART)
+
+    def customers_every_month(self, filters: dict, exclude: dict | None, period) -> Query:
+        """Customers with a completed order in every month of the period that has orders at all."""
+        where, params = self._order_where(filters, exclude, period)
+        every, every_params = self._order_where({}, None, period)
+        return Query(f"SELECT count(*) AS value FROM (SELECT customer_id FROM {ORDER_MART}{where} AND is_completed AND "
+                     f"customer_id IS NOT NULL GROUP BY customer_id HAVING count(DISTINCT date_trunc('month', order_date)) "
+                     f"= (SELECT count(DISTINCT date_trunc('month', order_date)) FROM {ORDER_MART}{every})) AS every_month",
+                     params + every_params, ORDER_MART)
+
+    def share_from_customers_with_orders(self, metric: Metric, filters: dict, exclude: dict | None, period,
+                                         condition: list) -> Query:
+        """The share of a period's revenue (orders, units) from the customers whose number of orders in it meets the
+        condition ("what % of 2011 revenue came from repeat customers"); the whole is every order, guests too."""
+        expr = self._order_expr(metric)
+        where, params = self._order_where(filters, exclude, period)
+        op, n = condition
+        buyers = (f"SELECT customer_id FROM {ORDER_MART}{where} AND customer_id IS NOT NULL GROUP BY customer_id "
+                  f"HAVING count(*) FILTER (WHERE is_completed) {ORDERS_CONDITION_OPS[op]} ?")
+        return Query(f"SELECT p.part AS part, w.whole AS whole, p.part / nullif(w.whole, 0) AS value FROM "
+                     f"(SELECT {expr} AS part FROM {ORDER_MART}{where} AND customer_id IN ({buyers})) AS p, "
+                     f"(SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
+                     params + params + [int(n)] + params, ORDER_MART)
 
     def order_per_day(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
         """A day's total averaged over the days of the period with an order ("average orders per day in November")."""
