@@ -387,3 +387,30 @@ def test_a_customers_order_dates_the_nth_week_of_a_month_every_month_and_what_is
     assert (plan.intent, plan.grain, plan.every_month) == ("trend", "month", False)
     with pytest.raises(NotUnderstood):
         parser.parse("avg time between orders for repeat customers")
+
+
+@pytest.mark.parametrize("question", [
+    "how many customers ordered on their first day",          # "first" was read as "orders": all customers
+    "revenue from customers in their first month",            # answered with all revenue
+    "average revenue per order for first orders",             # answered with the overall order value
+    "how many customers ordered both 22423 and 22424",        # the second product was dropped
+    "revenue per country per month in 2011",                  # the split by country was dropped
+    "how much did the average customer spend on their first order",
+])
+def test_what_the_plan_cannot_carry_is_refused_not_dropped(question):
+    codes = [f"{22000 + i}" for i in range(440)]
+    gaz = Gazetteer(values={"product_code": codes, "country": ["France"]}, id_pattern=r"\b\d{5}\b",
+                    as_of=AS_OF.isoformat(), id_range=["12346", "18287"])
+    with pytest.raises(NotUnderstood):
+        Parser(gaz, definitions(), AS_OF).parse(question)
+
+
+def test_a_customers_own_largest_order_and_how_many_times_a_product_was_ordered():
+    gaz = Gazetteer(values={"product_code": [f"{22000 + i}" for i in range(440)]}, id_pattern=r"\b\d{5}\b",
+                    as_of=AS_OF.isoformat(), id_range=["12346", "18287"])
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("what's the biggest order of customer 12347")
+    assert (plan.metric, plan.filters) == ("largest_order", {"customer": "12347"})
+    plan = parser.parse("how many times was 22423 ordered in 2011")
+    assert (plan.metric, plan.filters) == ("orders", {"product_code": "22423"})
+    assert parser.parse("how many new customers did we get in q4 2011").metric == "new_customers"

@@ -110,7 +110,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                         r"\b(order|buy|purchase|shop)\b[^?.]{0,12}\blast\b"),
     ("revenue", r"revenue|\bsales\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bsold\b|"
                 r"\bearn\w*|\bsell\b|\bbring in\b|\bbrought in\b|\bbrings in\b|\bgenerat\w*|\bselling\b"),
-    ("orders", r"\border (volume|count|numbers)\b|\borders?\b|\bpurchases\b|\btransactions?\b|\binvoices?\b"),
+    ("orders", r"\bhow many times\b[^?.]{0,40}?\b(ordered|bought|purchased|sold)\b|\border (volume|count|numbers)\b|\borders?\b|\bpurchases\b|\btransactions?\b|\binvoices?\b"),
     ("customers", r"\bcustomers?\b|\bclients?\b|\bbuyers?\b|\bshoppers?\b|\bpeople\b|\busers?\b"),
 ]
 DIM_PATTERNS: list[tuple[str, str]] = [

@@ -354,7 +354,8 @@ class Parser:
         if scores:
             confidence *= min(scores) / 100
         intent = rule_intent(slots.text)
-        one_figure = (intent in ("count", "sum", "average", None) and len(slots.ids) == 1
+        one_figure = ((intent in ("count", "sum", "average", None) or intent in ("top", "bottom") and slots.metric in (
+                          "largest_order", "median_order_value")) and len(slots.ids) == 1
                       and slots.metric not in (None, "customers")
                       and not re.search(r"\b(about|profile|who is|show|details|tell)\b", low))
         if one_figure and intent is None:  # "churn probability of customer 12347"
@@ -459,7 +460,9 @@ class Parser:
         if every_month and not (slots.metric in (None, "customers") and slots.period is not None
                                 and intent in ("count", "sum", None) and not slots.orders_condition):
             every_month, intent = False, "trend"  # "revenue in each month of 2011": month by month
-        plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day, every_month=every_month, filters=filters, exclude=slots.exclude,
+        self._never_dropped(q, slots, filters, pairs, intent, low)
+        plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day,
+                    every_month=every_month, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
                     both_periods=both_periods, first_not_second=first_not_second,
                     base_kinds=_share_base(slots, filters) if intent == "share" else [],
@@ -470,6 +473,23 @@ class Parser:
         plan.words = self.account(q, slots, intent) if intent != "feedback" else {
             w: "search words" for w in normalise(low).split()}
         return self.cap(plan)
+
+    def _never_dropped(self, q: str, slots: Slots, filters: dict, pairs: list, intent: str | None, low: str) -> None:
+        """What the plan cannot carry is refused, not left out: a second product code, customers of two products
+        together, a customer id the intent does not read, a series split by a second grouping."""
+        why = None
+        if len(slots.product_codes) > 1 and intent != "compare":
+            why = "two product codes in one figure: ask for each product"
+        elif any(kind in ("product", "product_code") for kind, _ in pairs) and re.search(r"both", low) \
+                and slots.metric in (None, "customers"):
+            why = "customers who bought two products together are not counted; ask for each product"
+        elif slots.ids and "customer" not in filters and intent not in ("profile", "why_risk", "define"):
+            why = f"a figure for customer {slots.ids[0]} of this kind is not something I work out"
+        elif intent == "trend" and re.search(r"\b(?:by|per|for each|each|across|split by)\s+(?:country|countries|segments?|"
+                                             r"categor(?:y|ies)|cit(?:y|ies)|products?|risk bands?|personas?)\b", low):
+            why = "a series split by a second grouping: ask for one country (segment, product) at a time"
+        if why:
+            raise NotUnderstood(why, self._partial(q, slots, filters))
 
     @staticmethod
     def cap(plan: Plan) -> Plan:
@@ -526,7 +546,9 @@ class Parser:
         cover(EVERY_MONTH, "in every month of the period")
         if slots.period is not None:  # "lately ... over the last 90 days I mean": the period named says how lately
             cover(r"\b(lately|recently|of late|these days)\b", "the period named")
-        cover(r"\b(new|first|acquired|joined|order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"
+        if slots.metric in (None, "customers", "new_customers") and slots.period is not None:  # first order = new
+            cover(r"\b(new|first|acquired|joined)\b", "customers whose first order falls in the period")
+        cover(r"\b(order|ordered|ordering|buy|buys|buying|bought|purchase|purchased|"
               r"receive|received|get|got|take|took|taken|contain|contains|contained|containing|include|includes|included|"
               r"purchasing|shop|shopped|shopping|place|places|placing|placed|made|completed|sell|sells|sold|spend|spent|"
               r"appear|appears|appeared|feature|features|featured)\b", "orders")

@@ -668,9 +668,15 @@ class Templates:
         expr = self._product_expr(metric, period is not None and period.is_single_month, mart)
         where, params = self._product_where(filters, None, period, mart)
         every, every_params = self._product_where({}, None, period, mart)
+        whole = f"SELECT {expr} AS whole FROM {mart}{every}"
+        if metric.name == "orders":  # an order holds many products: the whole is the period's orders, counted once
+            if not self._has("marts.daily_kpis"):
+                raise NotAvailable("the share of orders holding a product needs marts.daily_kpis")
+            every, every_params = ((" WHERE order_date >= ? AND order_date < ?", [period.start, period.end])
+                                   if period is not None else ("", []))
+            whole = f"SELECT sum(orders) AS whole FROM marts.daily_kpis{every}"
         return Query(f"SELECT p.part AS part, w.whole AS whole, p.part / nullif(w.whole, 0) AS value FROM "
-                     f"(SELECT {expr} AS part FROM {mart}{where}) AS p, (SELECT {expr} AS whole FROM {mart}{every}) AS w",
-                     params + every_params, mart)
+                     f"(SELECT {expr} AS part FROM {mart}{where}) AS p, ({whole}) AS w", params + every_params, mart)
 
     def product_series(self, metric: Metric, filters: dict, exclude: dict | None, period, grain: str = "month") -> Query:
         mart = self._product_mart(metric, filters, exclude)
