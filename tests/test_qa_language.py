@@ -414,3 +414,25 @@ def test_a_customers_own_largest_order_and_how_many_times_a_product_was_ordered(
     plan = parser.parse("how many times was 22423 ordered in 2011")
     assert (plan.metric, plan.filters) == ("orders", {"product_code": "22423"})
     assert parser.parse("how many new customers did we get in q4 2011").metric == "new_customers"
+
+
+@pytest.mark.parametrize("question", [
+    "how many orders under 10 units in 2011",   # read as orders worth under £10, answered with units
+    "revenue in the same month last year",      # answered with last year's revenue
+    "how many single-item orders in 2011",      # answered with every order
+    "top customer in each country",             # answered with the country with most customers
+])
+def test_words_that_change_the_question_are_never_passed_over(parser, question):
+    with pytest.raises(NotUnderstood):
+        parser.parse(question)
+
+
+def test_customers_with_big_orders_orders_holding_a_return_and_revenue_by_customer(parser):
+    plan = parser.parse("customers with orders over 5000 in 2011")
+    assert plan.metric == "customers" and plan.filters == {"order_value": [">", 5000.0]}
+    assert parser.parse("how many orders over £1,000 in 2011").metric == "orders"
+    assert parser.parse("how many orders contained returns in 2011").metric == "orders_with_returns"
+    plan = parser.parse("revenue by customer in germany")
+    assert (plan.intent, plan.dims, plan.n) == ("top", ["customer"], 10)
+    assert parser.parse("number of orders by customer 14911").filters == {"customer": "14911"}
+    assert parser.parse("who is our single biggest customer by spend?").intent == "top"

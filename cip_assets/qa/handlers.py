@@ -26,7 +26,7 @@ BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b
 DIFFERENCE = r"\bhow (many|much) (more|less|fewer)\b|\bdifference\b|\bchanged?\b"  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
-              "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines",
+              "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines", "orders_with_returns",
               "cancelled_line_share")  # figures only the order facts hold
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"

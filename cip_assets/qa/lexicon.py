@@ -74,6 +74,8 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been )*"
                         r"cancell?ed\b"),
     ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
+    ("orders_with_returns", r"\b(how many|number of|count of)\s+(orders?|invoices?|baskets?|transactions?)\b[^?.]{0,20}?"
+                            r"\b(with|contain\w*|includ\w*|had|having|have)\b[^?.]{0,12}?\breturn(s|ed)?\b"),
     ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)|items|pieces) returned\b|\b(units|items|pieces) (were |was |got |been |sent )*"
                        r"(returned|sent back)\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) returned\b"),
     ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*|\b(value|worth|amount) of (the )?returned( goods| items| products| stock)?\b|"
@@ -217,9 +219,10 @@ FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|uni
 # orders by their own value: "orders over £1,000", "baskets under 50"
 ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+(?:were\s+|was\s+|are\s+|is\s+)?(?:worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
                r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+)"
-               r"(?:\.(\d+))?\b")
+               r"(?:\.(\d+))?\b(?!\s*(?:units?|items?|pieces?|lines?|products?|orders?|days?|customers?))")
 ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+(were\s+|was\s+|are\s+|is\s+)?(worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
-                     r"(over|above|more than|greater than|exceeding|under|below|less than)\s+(\d+\s?)+")
+                     r"(over|above|more than|greater than|exceeding|under|below|less than)\s+\d[\d ,]*\b"
+                     r"(?!\s*(?:units?|items?|pieces?|lines?|products?|orders?|days?|customers?)\b)")
 # orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(DAY_NAMES) + r")s?|(weekends?))\b")
@@ -255,14 +258,14 @@ WRITE_REQUEST = (r"^\W*(?:(?:please|pls|kindly|can you|could you|would you|i nee
 FUNCTION_WORDS = set("""
 a an the of in on at to for from by with and or vs versus per each every all any what which who whom whose how why
 when where is are was were be been being do does did done have has had having many much so as than then also
-same now just only please could would should can will shall may might must you your i me my we us our ours it its
+now just only please could would should can will shall may might must you your i me my we us our ours it its
 they them their there here this that these those s 's give show list tell find get got let lets let's see know
 want need like look looking display report provide calculate compute figure figures number numbers count
 amount total totals overall sum whole entire altogether combined all-time ever throughout across among during
 within between into over under up out down about around some both either neither whether if much many
 data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
-net something anything actually single set dataset inclusive located based fall falls belong belongs sit sits
+net something anything actually set dataset inclusive located based fall falls belong belongs sit sits
 sitting ones hi hello hey roughly approximately approx very really quick question stuff thing things
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse

@@ -176,10 +176,15 @@ class Parser:
             mentions = [m for m in mentions if not (m.kind == "product" and 2 * len(set(m.text.split()) & named)
                                                     >= len(m.text.split()))]
         metric = None
+        by_value = re.search(ORDER_VALUE, text)  # "customers with orders over 5000": the orders are the filter
+        measured = text[:by_value.start()] + " " * (by_value.end() - by_value.start()) + text[by_value.end():] \
+            if by_value else text
         for name, pattern in METRIC_PATTERNS:
-            if re.search(pattern, text):
+            if re.search(pattern, measured):
                 metric = name
                 break
+        if metric is None and by_value:
+            metric = "orders"  # "how many orders over £500"
         of_new = re.search(FROM_NEW_CUSTOMERS, text)
         if of_new:  # "revenue from new customers": the measure is revenue, of the period's new customers
             metric = ("orders" if of_new.group(1) == "orders" else "quantity" if of_new.group(1) in ("units", "quantity")
@@ -460,6 +465,10 @@ class Parser:
         if every_month and not (slots.metric in (None, "customers") and slots.period is not None
                                 and intent in ("count", "sum", None) and not slots.orders_condition):
             every_month, intent = False, "trend"  # "revenue in each month of 2011": month by month
+        if intent in (None, "sum", "count") and re.search(r"\b(?:by|for each|per each|broken down by|split by) customers?\b",
+                                                          low) and slots.metric not in (None, "customers") and not slots.ids:
+            intent = "top"  # "revenue by customer in Germany": each customer's figure, largest first
+            slots.dims, slots.n = ["customer"], slots.n or 10
         self._never_dropped(q, slots, filters, pairs, intent, low)
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day,
                     every_month=every_month, filters=filters, exclude=slots.exclude,
@@ -485,6 +494,9 @@ class Parser:
             why = "customers who bought two products together are not counted; ask for each product"
         elif slots.ids and "customer" not in filters and intent not in ("profile", "why_risk", "define"):
             why = f"a figure for customer {slots.ids[0]} of this kind is not something I work out"
+        elif intent in ("top", "bottom") and re.search(r"\b(?:in|for|within|per|of)\s+(?:each|every)\s+(?:country|segment|"
+                                                       r"categor|month|year|week|quarter|product|city|day)", low):
+            why = "the top one within each group is not something I rank; ask for one group at a time"
         elif intent == "trend" and re.search(r"\b(?:by|per|for each|each|across|split by)\s+(?:country|countries|segments?|"
                                              r"categor(?:y|ies)|cit(?:y|ies)|products?|risk bands?|personas?)\b", low):
             why = "a series split by a second grouping: ask for one country (segment, product) at a time"
@@ -543,6 +555,7 @@ class Parser:
         cover(BUT_NOT_SECOND, "not in the second period")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
+        cover(r"\bsingle (?=biggest|largest|best|top|highest|most|greatest)", "emphasis")
         cover(EVERY_MONTH, "in every month of the period")
         if slots.period is not None:  # "lately ... over the last 90 days I mean": the period named says how lately
             cover(r"\b(lately|recently|of late|these days)\b", "the period named")

@@ -125,6 +125,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("units_per_order", "units per order", None, None, None, "number"),
     Metric("revenue_per_unit", "revenue per unit sold", None, None, None, "money"),
     Metric("order_lines", "completed order lines", None, None, None, "int"),
+    Metric("orders_with_returns", "orders with a returned line", None, None, None, "int"),
     Metric("first_order_date", "first order date", "min(first_order_at)", None, None, "date", ("first_order_at",)),
     Metric("last_order_date", "last order date", "max(last_order_at)", None, None, "date", ("last_order_at",)),
     Metric("lines_per_order", "completed lines per order", None, None, None, "number"),
@@ -150,6 +151,7 @@ ORDER_EXPR = {
     "cancelled_revenue": "sum(cancelled_revenue)",
     "revenue_per_unit": "sum(revenue) / nullif(sum(units), 0)",
     "order_lines": "sum(lines - cancelled_lines - returned_lines)",
+    "orders_with_returns": "count(*) FILTER (WHERE returned_lines > 0)",
     "units_per_order": "sum(units) FILTER (WHERE is_completed) / nullif(count(*) FILTER (WHERE is_completed), 0)",
     "cancelled_line_share": "sum(cancelled_lines) / nullif(sum(lines), 0)",
     "lines_per_order": "sum(lines - cancelled_lines - returned_lines) FILTER (WHERE is_completed) "
