@@ -436,3 +436,14 @@ def test_customers_with_big_orders_orders_holding_a_return_and_revenue_by_custom
     assert (plan.intent, plan.dims, plan.n) == ("top", ["customer"], 10)
     assert parser.parse("number of orders by customer 14911").filters == {"customer": "14911"}
     assert parser.parse("who is our single biggest customer by spend?").intent == "top"
+
+
+def test_up_to_a_month_what_if_questions_and_fuzzy_matches_of_ordinary_words(parser):
+    plan = parser.parse("revenue up to june 2011")
+    assert plan.period["start"] == "1900-01-01" and plan.period["end"] == "2011-07-01"
+    for question in ("what would revenue be if we lost germany", "revenue in 2011 including returns"):
+        with pytest.raises(NotUnderstood):
+            parser.parse(question)
+    gaz = Gazetteer(values={"country": ["EIRE", "France"]}, id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat())
+    plan = Parser(gaz, definitions(), AS_OF).parse("revenue for the entire year 2011 across all countries except france")
+    assert plan.filters == {} and plan.exclude == {"country": ["France"]}  # "entire" is not EIRE

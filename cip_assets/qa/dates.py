@@ -254,6 +254,15 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         else:
             start = date(int(m.group(4)), 1, 1)
         add(m, Period(start, nxt, f"since {start.isoformat()}", "range"))
+    # up to June 2011 / until the end of 2011: everything before the end of it
+    for m in re.finditer(rf"\b(?:up to|up until|until|till|through|thru|to the end of|by the end of)\s+(?:the\s+)?"
+                         rf"(?:end\s+of\s+)?(?:{MONTH_RE}\s*{YEAR_RE}?|{YEAR_RE})\b", s):
+        if m.group(1):
+            mo = MONTHS[m.group(1)]
+            end = _month(int(m.group(2)) if m.group(2) else _latest_year_for_month(mo, as_of), mo).end
+        else:
+            end = date(int(m.group(3)) + 1, 1, 1)
+        add(m, Period(date(1900, 1, 1), end, f"the period up to {(end - timedelta(days=1)).isoformat()}", "range"))
     # Q3 2011 / 2011 Q3 / third quarter of 2011 / Q3
     for m in re.finditer(rf"\bq([1-4])\s*(?:of\s+)?{YEAR_RE}?\b|\b{YEAR_RE}\s*q([1-4])\b", s):
         if m.group(1):

@@ -246,6 +246,10 @@ RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
 NOT_PUBLISHED: list[tuple[str, str]] = [
     (r"\b(?:time|days|gaps?|intervals?|weeks|months)\s+between\s+(?:\w+\s+){0,2}(?:orders|purchases|visits)\b|"
      r"\bhow (?:often|frequently) do\b", "the time between a customer's orders is not published"),
+    (r"\bif (?:we|they|you|i|customers?|the)\b|\bwhat would\b|\bwould (?:revenue|sales|orders|we)\b",
+     "what-if questions (a scenario or a forecast) are not answered from the published data"),
+    (r"\b(?:revenue|sales|turnover|takings|money)\b[^?.]{0,40}?\b(?:inclusive of|including|incl\.?|with) (?:the )?returns\b",
+     "'including returns' can mean before returns (gross) or after them (net): ask for gross or net revenue"),
 ]
 # customers who bought in each month of a period ("how many customers bought in every month of 2011")
 EVERY_MONTH = r"\b(?:in|during)\s+(?:every|each|all(?: the)?)\s+(?:single\s+)?months?\b(?:\s+of\b)?"
@@ -354,6 +358,8 @@ VOCABULARY = sorted({w for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", "
                        "november", "december", "receive", "received", "cancelled", "returned", "quarter", "weekend",
                        "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                        "acquire", "acquired", "quantity"})
+# the question's own words: a fuzzy match of one of them is never an entity ("entire" is not EIRE)
+WORDS_NOT_NAMES = frozenset(FUNCTION_WORDS) | frozenset(VOCABULARY)
 FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all time|on record|as a whole|break(?:s|ing)? (?:it )?down|"
                             r"breakdown|split (?:up )?by|"
                             r"how much|how many|number of|amount of|what was|what is|what were|what are|"

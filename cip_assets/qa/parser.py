@@ -23,7 +23,7 @@ from cip_assets.qa.lexicon import (
     CUSTOMER_CONDITIONS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
-    EVERY_MONTH, NOT_PUBLISHED, PER_DAY, PER_DAY_MEASURES, WRITE_REQUEST, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
+    EVERY_MONTH, NOT_PUBLISHED, WORDS_NOT_NAMES, PER_DAY, PER_DAY_MEASURES, WRITE_REQUEST, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 
@@ -157,7 +157,8 @@ class Parser:
                     words[w] = f"customers whose {column.replace('_', ' ')} {CONDITION_OPS[m.group(1)]} {value:g}"
                 text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
         mentions = [m for m in self.gaz.find(text)  # "us" is the USA only when written "US"
-                    if not (m.text in ("us", "u s") and not re.search(r"\bU\.?\s?S\b", q))]
+                    if not (m.text in ("us", "u s") and not re.search(r"\bU\.?\s?S\b", q))
+                    and not (m.score < 100 and set(m.text.split()) <= WORDS_NOT_NAMES)]  # "entire" is not EIRE
         for code in re.findall(r"\b[0-9]{4,6}[a-z]{0,2}\b|\b[a-z]{1,4}[0-9]{2,6}[a-z]?\b|(?<=code )[a-z]{1,12}\b", text):
             named = re.search(rf"\b(code|stock ?code|sku|item|product|article)\s+{code}\b", text)
             if code in self.gaz.product_codes and (named or re.search(r"[0-9][a-z]|[a-z][0-9]", code)):  # 85123A alone too
