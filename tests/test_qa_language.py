@@ -447,3 +447,13 @@ def test_up_to_a_month_what_if_questions_and_fuzzy_matches_of_ordinary_words(par
     gaz = Gazetteer(values={"country": ["EIRE", "France"]}, id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat())
     plan = Parser(gaz, definitions(), AS_OF).parse("revenue for the entire year 2011 across all countries except france")
     assert plan.filters == {} and plan.exclude == {"country": ["France"]}  # "entire" is not EIRE
+
+
+def test_months_to_a_month_full_months_and_a_number_that_ranks_nothing(parser):
+    plan = parser.parse("total revenue in the 3 months to october 2011")
+    assert (plan.period["start"], plan.period["end"]) == ("2011-08-01", "2011-11-01")
+    plan = parser.parse("revenue for last 3 full months")  # the data ends on 9 December: September to November
+    assert (plan.period["start"], plan.period["end"]) == ("2011-09-01", "2011-12-01")
+    for question in ("what is the 2011 revenue excluding the top customer", "revenue of the 3 customers in 2011"):
+        with pytest.raises(NotUnderstood):
+            parser.parse(question)

@@ -275,6 +275,20 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
                 as_of.year if date(as_of.year, 3 * (q - 1) + 1, 1) <= as_of else as_of.year - 1)
         add(m, _quarter(yr, q))
     # last/past N days|weeks|months, last week/month/quarter/year, this month/year
+    # "the 3 months to October 2011": whole months ending with the one named; "the last 3 full months": those before
+    # the month the data ends in
+    for m in re.finditer(rf"\b(?:the\s+)?(\d+|two|three|four|five|six|nine|twelve)\s+months?\s+(?:to|ending|ended|up to|"
+                         rf"through|thru|until)\s+(?:the\s+end\s+of\s+)?{MONTH_RE}\s*,?\s*{YEAR_RE}?", s):
+        n = int(m.group(1)) if m.group(1).isdigit() else NUM_WORDS[m.group(1)]
+        mo = MONTHS[m.group(2)]
+        last = _month(int(m.group(3)) if m.group(3) else _latest_year_for_month(mo, as_of), mo)
+        add(m, _range(_shift_months(last.start, 1 - n), last.end))
+    for m in re.finditer(r"\b(?:the\s+)?(?:last|past|previous)\s+(\d+|two|three|four|five|six|nine|twelve)\s+(?:full|complete|"
+                         r"whole|completed|calendar)\s+months\b", s):
+        n = int(m.group(1)) if m.group(1).isdigit() else NUM_WORDS[m.group(1)]
+        end = as_of.replace(day=1) if as_of + timedelta(days=1) != _shift_months(as_of.replace(day=1), 1) else \
+            _shift_months(as_of.replace(day=1), 1)  # the data's own month counts when it ends on its last day
+        add(m, _range(_shift_months(end, -n), end))
     for m in re.finditer(r"\b(?:last|past|previous)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(day|week|month|year)s?\b", s):
         n = int(m.group(1)) if m.group(1).isdigit() else NUM_WORDS[m.group(1)]
         unit = m.group(2)

@@ -495,6 +495,10 @@ class Parser:
             why = "customers who bought two products together are not counted; ask for each product"
         elif slots.ids and "customer" not in filters and intent not in ("profile", "why_risk", "define"):
             why = f"a figure for customer {slots.ids[0]} of this kind is not something I work out"
+        elif re.search(EXCLUDE.pattern + r"\s+(?:the\s+|our\s+)?(?:top|biggest|largest|best|highest|bottom|smallest)\b", low):
+            why = "leaving out the top (or bottom) ones of a ranking is not something I work out; name them"
+        elif slots.n is not None and intent in ("count", "sum", "average") and not re.search(r"\btop\b", low):
+            why = f"the number {slots.n} is not a ranking here, and I did not guess what it counts"
         elif intent in ("top", "bottom") and re.search(r"\b(?:in|for|within|per|of)\s+(?:each|every)\s+(?:country|segment|"
                                                        r"categor|month|year|week|quarter|product|city|day)", low):
             why = "the top one within each group is not something I rank; ask for one group at a time"
