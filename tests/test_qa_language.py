@@ -457,3 +457,23 @@ def test_months_to_a_month_full_months_and_a_number_that_ranks_nothing(parser):
     for question in ("what is the 2011 revenue excluding the top customer", "revenue of the 3 customers in 2011"):
         with pytest.raises(NotUnderstood):
             parser.parse(question)
+
+
+def test_a_controllers_and_an_analysts_wordings(parser):
+    assert parser.parse("Closing the books for November 2011 - what was net revenue for the month?").metric == "revenue"
+    plan = parser.parse("cxl orders last 7d")
+    assert plan.metric == "cancelled_orders" and plan.period["start"] == "2011-12-03"
+    assert parser.parse("what did cancellations in nov 2011 add up to in £ ?").metric == "cancelled_revenue"
+    plan = parser.parse("I look after the French market. What did my customers spend with us in 2011?")
+    assert plan.filters == {"country": "France"}
+    plan = parser.parse("Of the customers that actually have a churn score, what share is in the high risk band?")
+    assert plan.filters == {"risk_band": "high", "scored": True}
+    assert parser.parse("By what % did net revenue move from October to November 2011?").growth
+    plan = parser.parse("returning customers in November 2011 - people who'd bought before and came back that month")
+    assert plan.metric == "returning_customers"
+    assert parser.parse("How many customers are repeat buyers, i.e. placed more than one order?").orders_condition == [">", 1]
+    plan = parser.parse("How many customers placed orders in both Q1 2011 and Q4 2011?")
+    assert plan.both_periods and plan.metric == "customers"
+    assert parser.parse("new customer count per month Jan-Nov 2011").metric == "new_customers"
+    plan = parser.parse("Of all net revenue in 2011, guest checkouts included, what percent came from customers outside France?")
+    assert "anonymous" not in plan.filters and plan.exclude == {"country": ["France"]}

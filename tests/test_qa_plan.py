@@ -517,3 +517,22 @@ def test_customers_in_every_month_and_the_share_of_revenue_from_repeat_customers
     """).fetchall()
     card = engine.ask(f"what percentage of revenue came from repeat customers in {year}")
     assert card.status == "answered" and _close(card.value, share, 1e-6), card.answer
+
+
+def test_shares_of_one_countrys_repeat_buyers_and_of_a_periods_new_customers(engine, wh):
+    (part, whole), = wh.execute("""
+        WITH n AS (SELECT c.customer_id, count(DISTINCT l.order_id) FILTER (WHERE l.line_status = 'completed') AS orders
+                   FROM staging.stg_customers c LEFT JOIN staging.stg_order_lines l USING (customer_id)
+                   WHERE c.country = 'France' GROUP BY 1)
+        SELECT count(*) FILTER (WHERE orders > 1), count(*) FROM n""").fetchall()
+    card = engine.ask("What share of my French customers are repeat buyers (more than 1 order)?")
+    assert card.status == "answered" and _close(card.value, part / whole), card.answer
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (new, buyers), = wh.execute(f"""
+        WITH firsts AS (SELECT customer_id, min(ordered_at) AS first_at FROM staging.stg_order_lines
+                        WHERE line_status = 'completed' AND customer_id IS NOT NULL GROUP BY 1)
+        SELECT (SELECT count(*) FROM firsts WHERE year(first_at) = {year}),
+               (SELECT count(DISTINCT customer_id) FROM staging.stg_order_lines WHERE line_status = 'completed'
+                AND customer_id IS NOT NULL AND year(ordered_at) = {year})""").fetchall()
+    card = engine.ask(f"Of everyone who bought in {year}, what share were brand-new customers?")
+    assert card.status == "answered" and _close(card.value, new / buyers), card.answer

@@ -23,7 +23,7 @@ PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
 BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b|\bbuyers\b|\bpurchasers\b|"
           r"\b(customers|clients|those|people) (who|that) (have )?(bought|ordered|purchased|shopped)\b")
-DIFFERENCE = r"\bhow (many|much) (more|less|fewer)\b|\bdifference\b|\bchanged?\b"  # a figure minus another
+DIFFERENCE = r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|smaller|greater)\b|\bdifference\b|\bchanged?\b"  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
               "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines", "orders_with_returns",
@@ -427,6 +427,27 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
             and (filters or plan.exclude) and not plan.orders_condition and not _has_product(plan) \
             and engine.gaz.has_table("marts.order_facts"):  # over a period: any customer filter, through the customers
         return _order_share(engine, plan, METRICS[name], filters)
+    if plan.orders_condition and filters and not plan.exclude and not plan.period and not _has_product(plan) \
+            and name == "customers":  # "what share of my German customers are repeat buyers": of those customers
+        query = t.customer_share(METRICS["customers"], {}, filters, orders_condition=plan.orders_condition)
+        rows, cols = engine.run(query)
+        p, whole, value = rows[0]
+        op, k = plan.orders_condition
+        answer = (f"{engine.fmt(value, 'share')} of the customers ({engine.describe(filters)}) have {op} {k} orders "
+                  f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
+    if name == "new_customers" and plan.period_obj is not None and not filters and not plan.exclude \
+            and engine.gaz.has_table("marts.order_facts"):  # "of everyone who bought in November, what share were new"
+        period = plan.period_obj
+        new = t.customer_aggregate(METRICS["customers"], {}, period=period, period_column="first_order_at")
+        buyers = t.order_total(METRICS["customers"], {}, None, period)
+        query = Query(f"SELECT p.value AS part, w.value AS whole, p.value / nullif(w.value, 0) AS value FROM "
+                      f"({new.sql}) AS p, ({buyers.sql}) AS w", new.params + buyers.params, new.table)
+        rows, cols = engine.run(query)
+        p, whole, value = rows[0]
+        answer = (f"{engine.fmt(value, 'share')} of the customers who bought in {period.label} were new (their first "
+                  f"order) ({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
     if plan.orders_condition and not filters and not plan.exclude and not plan.period:  # "share of repeat buyers"
         buyers_only = bool(re.search(BUYERS, plan.text))  # of those who bought, when the question says so
         query = t.customer_share(METRICS["customers"], {}, {}, orders_condition=plan.orders_condition,

@@ -14,11 +14,12 @@ from cip_assets.qa.intents import RULES
 
 # "by what % did revenue grow from October to November": the change between two periods
 GROWTH = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
-          r"change[sd]?)\b.*(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%|\bin percent)|"
+          r"change[sd]?|move[sd]?|movement|swing)\b.*(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%|\bin percent)|"
           r"(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%).*\b(grow|grew|grown|growth|"
-          r"increase|decrease|decline|drop|fall|fell|rise|rose|change)")
+          r"increase|decrease|decline|drop|fall|fell|rise|rose|change|move|moved|swing)")
 GROWTH_WORDS = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
-                r"change[sd]?|by what|by how much|how many percent|what percent|percentage|percent|in percent|difference|"
+                r"change[sd]?|move[sd]?|movement|swing|by what|by how much|how many percent|what percent|percentage|percent|"
+                r"in percent|difference|"
                 r"minus)\b")
 # the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
 REVENUE_NOUNS = (r"revenue|\bsales\b|\bmonetary\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
@@ -66,6 +67,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(customers|clients|"
                              r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
+                          r"\bcancell?(ed|ations?)\b[^?.]{0,40}?\bin money\b|"
                           r"\b(value|revenue|amount|worth|money)\b[^?.]{0,12}?\b(got|was|were|been|gets|is) cancell?ed\b|"
                           r"\bcancell?ed (revenue|value|amount|sales)\b|\bhow much (money |revenue |value )?(was |were |got |has been |"
                           r"have been )?cancell?ed\b|[£$€] ?(was |were |got |worth (of )?(orders |sales )?)?cancell?ed\b"),
@@ -94,7 +96,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("revenue", r"\bmonetary\b( value)?"),  # RFM's M: the customer's lifetime net revenue
     ("value_12m", r"12.?months? value|\bclv\b|\bltv\b|lifetime value|customer value|predicted value|future value|"
                   r"\bvalue\b"),
-    ("new_customers", r"\bnew (customers|buyers|clients|shoppers)|acquisitions?|acquir(ed|ing)|"
+    ("new_customers", r"\b(brand[- ])?new (customers?|buyers?|clients?|shoppers?)|acquisitions?|acquir(ed|ing)|"
                       r"\bfirst[- ]time (customers|buyers|clients|shoppers|purchasers)\b"),
     ("active_customers", r"\bactive (customers?|buyers?|clients?|shoppers?)\b|\b(customers|buyers|clients|shoppers) (were|are|was|who were|"
                          r"that were|being) active\b"),
@@ -236,7 +238,7 @@ PER_DAY = (r"\b(?:average|avg|mean|typical)\b[^?.]{0,40}?\b(?:per|a|each) (?:tra
 PER_DAY_MEASURES = ("revenue", "orders", "quantity", "customers", "cancelled_orders", "returned_units",
                     "returned_revenue", "cancelled_revenue", "gross_revenue")
 RFM_SCORED = r"\brfm[- ]?(scored|scoring)\b"
-SCORED_WORDS = r"\b(churn[- ])?scored\b"
+SCORED_WORDS = r"\b(churn[- ])?scored\b|\b(have|has|having|with) (a |an )?churn (score|probability)\b"
 # filter words: churn status and risk
 CHURN_WORDS = r"\b(churned|lapsed|lost customers|inactive)\b"
 NOT_CHURN_WORDS = r"\b(not churned|non[- ]?churned|still active|retained)\b"
@@ -279,12 +281,20 @@ REWRITES: list[tuple[str, str]] = [
      r"(?:make|made|earn|earned|bring in|brought in|take|took|sell|sold)\b", "how much revenue did we"),
     (r"\brev\b", "revenue"),
     # shorthand as people type it
-    (r"\b(?:pls|plz|please|thx|thanks|cheers|rn|atm|right now|at the moment|currently|on file|on record|on the books)\b",
+    (r"\b(?:pls|plz|please|thx|thanks|cheers|rn|atm|right now|at the moment|currently|on file|on record|on (?:the|our) books|in (?:the|our) books|"
+     r"closing (?:the|our) books(?: for)?|i\.e\.?,?|e\.g\.?,?|"
+     r"i (?:look after|manage|run|handle|cover|am responsible for)|(?:classed|classified|categori[sz]ed|labell?ed) as|"
+     r"(?:guest (?:checkouts?|orders?)|guests|anonymous orders?)\s+(?:included|too)|including (?:guest (?:checkouts?|"
+     r"orders?)|guests|anonymous orders?))\b",
      " "),
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
     # "postage, manual adjustments etc", "postage and other non-product codes": the class of codes, not the ones named
-    (r"\b(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
-     r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers))*"
+    (r"\b(?=[^.?]*?\b(?:fees|fee lines|adjustments|charges|samples|discounts|vouchers)\b)"
+     r"(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
+     r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fee lines|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|"
+     r"vouchers))+(?=\s*(?:[),.?;]|$))|"
+     r"\b(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
+     r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fee lines|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers))*"
      r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|and (?:other|similar|any other) (?:non[- ]?product |"
      r"non[- ]?merchandise |service )?(?:codes|lines|items|stuff|things|charges)\b)", "non-merchandise"),
     (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries|stock|codes|skus|articles|things)",
@@ -301,6 +311,16 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:sth|smth|smthg)\b", "something"),
     (r"^\W*(?:for (?:the|a|our) )?board(?: pack| deck| report)?\s*[:,-]\s*", ""),  # who it is for, not what
     (r"\bcusts\b|\bcust\.?s\b", "customers"),
+    (r"\bcxl\b|\bcxld\b|\bcanc\b", "cancelled"),
+    (r"\bin (?:pounds|gbp|sterling|£|money terms)(?!\w)", "in money"),
+    (r"\s*-?\s*\b(?:people|customers|those)?\s*(?:who|that)(?:'d|\s+had|\s+have)\s+(?:bought|ordered|purchased|shopped)\s+before"
+     r"\s+and\s+(?:came|come)\s+back(?:\s+(?:that|the same|in that)\s+month)?\b", " "),  # what "returning" means
+    (r"\b(\d+)\s?d\b", r"\1 days"),  # "last 7d"
+    (r"\byday\b|\by'day\b", "yesterday"),
+    (r"\b(\w+)'d\b", r"\1 had"),
+    (r"\b(?:add|added|adds) up to\b|\b(?:amount|amounted|amounts|come|came|comes) to\b", "total"),
+    (r"\bknown customers?\b", "customers"),  # a customer is someone with an id: guests are orders, never customers
+    (r"\s*-?\s*guest (?:orders|checkouts) (?:left out|excluded)\b", " "),
     (r"\bcust\b", "customer"),
     (r"\bprob\b|\bprobab\b", "probability"),
     (r"\b(?:q-?o-?q|m-?o-?m|y-?o-?y|w-?o-?w)\b", " "),  # quarter on quarter: the periods named say which

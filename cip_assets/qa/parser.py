@@ -138,12 +138,11 @@ class Parser:
             m = re.search(pattern, text)
             if m and m.group(0).endswith("before") and any(a >= m.end() and not text[m.end():a].strip() for a, _ in spans):
                 continue  # "bought before June 2011" is a date, not "have bought (ever)"
-            if m:
-                orders_condition = make(m)
+            if m and orders_condition in (None, make(m)):  # the same condition said twice ("repeat buyers, i.e.
+                orders_condition = make(m)                  # placed more than one order") is one; another stays unread
                 for w in normalise(m.group(0)).split():
                     words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
                 text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
-                break
         for column, pattern in CUSTOMER_CONDITIONS:
             m = re.search(pattern, text)
             if m:
@@ -413,6 +412,9 @@ class Parser:
             intent = "count" if slots.metric in (None, "customers") else "sum"
         if intent in ("sum", "count") and slots.metric in BUYER_MEASURES and re.search(r"\bper customer\b", slots.text):
             intent = "average"  # "revenue per buyer in Australia"
+        if slots.metric == "orders" and re.search(r"\b(?:placed|made|put in|had)\s+(?:an?\s+|any\s+)?orders?\b", low) and \
+                re.match(r"^\s*(how many|number of|count of)\s+(different |distinct |unique )?(customers|clients|buyers)\b", low):
+            slots.metric = "customers"  # "how many customers placed orders in both Q1 and Q4": who ordered
         if re.match(r"^\s*(how many|number of|count of|count the)\s+(different |distinct |unique )?(customers|clients|buyers|"
                     r"shoppers|people)\b", low) and slots.metric not in COUNTS_OF_CUSTOMERS and not slots.ids:
             raise NotUnderstood(f"a count of customers by their {slots.metric.replace('_', ' ')} is not something I can "
