@@ -40,7 +40,11 @@ QUESTIONS = ["how many customers in Germany", "how many customers in Germny", "t
              # a day's average, a change under a filter, shares of a period's buyers, a country's buyers of a product
              "average orders per day last year", "growth in France revenue from H1 to H2 2024 as a %",
              "what share of customers who bought last year bought 2+ times that year",
-             "how many German customers bought the Vintage T-Shirt last year", "revenue per unit sold last year"]
+             "how many German customers bought the Vintage T-Shirt last year", "revenue per unit sold last year",
+             # a product over days, concentration and conditions over a period's customers
+             "units of Vintage T-Shirt sold in the last 30 days", "share of last year's revenue from our top 10 customers",
+             "what percentage of revenue came from repeat customers last year",
+             "how many customers bought in every month of last year"]
 CUSTOMER_TABLES = ["marts.customer_360", "marts.customer_scores", "marts.customer_rfm", "ml.churn_scores",
                    "ml.customer_value", "ml.customer_segments", "marts.order_facts",
                    "marts.product_customer_monthly"]  # order_facts: one row per order; product x customer x month

@@ -468,7 +468,8 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         rows, cols = engine.run(query)
         p, total, value = rows[0]
         op, k = plan.orders_condition
-        answer = (f"{engine.fmt(value, 'share')} of {metric.label}{engine.scope_text(Plan('share', period=plan.period))} "
+        of = f" ({engine.describe(filters)})" if filters else ""
+        answer = (f"{engine.fmt(value, 'share')} of {metric.label}{engine.scope_text(Plan('share', period=plan.period))}{of} "
                   f"came from customers with {op} {k} orders in it ({engine.fmt(p, metric.kind)} of "
                   f"{engine.fmt(total, metric.kind)}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})

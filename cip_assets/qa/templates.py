@@ -37,8 +37,8 @@ ALLOWED: dict[str, set[str]] = {
     "marts.product_sales_daily": {"order_date", "product_id", "product_name", "category", "revenue", "quantity", "orders"},
     "marts.product_customer_monthly": {"month_start", "product_id", "customer_id", "orders", "quantity"},
     "marts.product_buyers": {"period_grain", "period_start", "period_key", "product_id", "buyers"},
-    "marts.period_customers": {"period_grain", "period_start", "period_key", "country", "orders", "customers",
-                               "revenue"},
+    "marts.period_customers": {"period_grain", "period_start", "period_key", "country", "orders", "active_months",
+                               "customers", "revenue"},
     "marts.product_country_monthly": {"month_start", "product_id", "product_name", "country", "revenue", "quantity",
                                       "returned_units", "cancelled_units", "cancelled_lines", "cancelled_orders",
                                       "cancelled_revenue", "orders", "customers"},
@@ -427,7 +427,15 @@ class Templates:
                      params + [n] + params, ORDER_MART)
 
     def customers_every_month(self, filters: dict, exclude: dict | None, period) -> Query:
-        """Customers with a completed order in every month of the period that has orders at all."""
+        """Customers with a completed order in every month of the period that has orders at all (from the calendar
+        period rollup when the period is one and it holds the months' count, else per customer over the orders)."""
+        rolled_up = self._period_customers_where(filters, exclude, period)
+        if rolled_up and self._has(PERIOD_CUSTOMERS_MART, "active_months") and period is not None:
+            where, params = rolled_up
+            return Query(f"SELECT coalesce(sum(customers), 0) AS value FROM {PERIOD_CUSTOMERS_MART}{where} AND "
+                         f"active_months = (SELECT count(DISTINCT date_trunc('month', order_date)) FROM marts.daily_kpis "
+                         f"WHERE order_date >= ? AND order_date < ? AND orders > 0)",
+                         params + [period.start, period.end], PERIOD_CUSTOMERS_MART)
         where, params = self._order_where(filters, exclude, period)
         every, every_params = self._order_where({}, None, period)
         return Query(f"SELECT count(*) AS value FROM (SELECT customer_id FROM {ORDER_MART}{where} AND is_completed AND "
@@ -439,9 +447,21 @@ class Templates:
                                          condition: list) -> Query:
         """The share of a period's revenue (orders, units) from the customers whose number of orders in it meets the
         condition ("what % of 2011 revenue came from repeat customers"); the whole is every order, guests too."""
+        op, n = condition
+        rolled_up = self._period_customers_where(filters, exclude, period)
+        if rolled_up and metric.name in ("revenue", "orders") and self._has("marts.daily_kpis"):
+            where, params = rolled_up  # a whole calendar period: customers are already counted by their orders in it
+            part = {"revenue": "sum(revenue)", "orders": "sum(orders * customers)"}[metric.name]
+            whole_where, whole_params = (" WHERE order_date >= ? AND order_date < ?", [period.start, period.end]) \
+                if period is not None else ("", [])
+            whole = (f"SELECT sum({metric.name}) AS whole FROM marts.daily_kpis{whole_where}" if not filters and not exclude
+                     else f"SELECT {part} AS whole FROM {PERIOD_CUSTOMERS_MART}{where}")  # a country's: known customers
+            whole_params = whole_params if not filters and not exclude else params
+            return Query(f"SELECT p.part AS part, w.whole AS whole, p.part / nullif(w.whole, 0) AS value FROM "
+                         f"(SELECT {part} AS part FROM {PERIOD_CUSTOMERS_MART}{where} AND orders {ORDERS_CONDITION_OPS[op]} ?)"
+                         f" AS p, ({whole}) AS w", params + [int(n)] + whole_params, PERIOD_CUSTOMERS_MART)
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
-        op, n = condition
         buyers = (f"SELECT customer_id FROM {ORDER_MART}{where} AND customer_id IS NOT NULL GROUP BY customer_id "
                   f"HAVING count(*) FILTER (WHERE is_completed) {ORDERS_CONDITION_OPS[op]} ?")
         return Query(f"SELECT p.part AS part, w.whole AS whole, p.part / nullif(w.whole, 0) AS value FROM "
