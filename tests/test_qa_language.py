@@ -477,3 +477,14 @@ def test_a_controllers_and_an_analysts_wordings(parser):
     assert parser.parse("new customer count per month Jan-Nov 2011").metric == "new_customers"
     plan = parser.parse("Of all net revenue in 2011, guest checkouts included, what percent came from customers outside France?")
     assert "anonymous" not in plan.filters and plan.exclude == {"country": ["France"]}
+
+
+def test_wordings_from_the_v13_bank(parser):
+    plan = parser.parse("weakest 3 months of 2011 by revenue, jan-nov only")  # the narrower of two nested periods
+    assert (plan.intent, plan.n, plan.period["end"]) == ("bottom", 3, "2011-12-01")
+    assert parser.parse("German revnue 2011 - need it for the regional review").filters == {"country": "Germany"}
+    assert parser.parse("Top 5 countries by revenue in 2011 for the regional deck").intent == "top"
+    plan = parser.parse("how many repeat customers do we have (ordered more than once)?")
+    assert plan.orders_condition == [">", 1]
+    with pytest.raises(NotUnderstood):  # two different conditions: the second is not dropped
+        parser.parse("how many customers bought exactly once and more than once")

@@ -497,7 +497,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
             answer = (f"{engine.fmt(value, 'share')} of {metric.label} in {whole.label} came in {part.label} "
                       f"({engine.fmt(p, metric.kind)} of {engine.fmt(total, metric.kind)}).")
             return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
-    if name not in ("customers", "revenue", "orders", "value_12m"):
+    if name not in ("customers", "revenue", "orders", "value_12m", "quantity"):
         name = "customers"
     metric = METRICS[name]
     if not filters:
@@ -595,6 +595,11 @@ def feedback(engine: "Engine", plan: Plan) -> "AnswerCard":
                           "write.", filters=understood, confidence=0.9, suggestions=engine.suggestions(),
                           plan=plan.to_dict())
     index = engine.feedback_index()
+    if not len(index.ids):  # nothing to search: say so, never "no feedback mentions X" as if there were some
+        return AnswerCard(plan.question, "not_available", "feedback",
+                          "No customer feedback is published (no reviews or support messages were loaded), so I cannot "
+                          "say what customers write.", filters=understood, confidence=0.9,
+                          suggestions=engine.suggestions(), plan=plan.to_dict())
     topic = re.sub(r"\b(what|do|does|did|customers?|people|users|clients|say|says|saying|said|about|think|of|"
                    r"the|a|an|complain\w*|complaints?|feedback|reviews?|on|mention\w*|are|is|opinions?|comments?|"
                    r"regarding|in|for|with|their|our|show|me|unhappy|happy)\b", " ", plan.text)

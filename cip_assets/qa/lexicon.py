@@ -140,7 +140,8 @@ FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|and what about|same for|s
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "twenty": 20}
 _NUM = r"([0-9]+|" + "|".join(NUMBER_WORDS) + r")"
-TOP_N = re.compile(r"\b(?:top|bottom|best|worst|first|largest|biggest|smallest|highest|lowest)\s+" + _NUM + r"\b|\b"
+TOP_N = re.compile(r"\b(?:top|bottom|best|worst|first|largest|biggest|smallest|highest|lowest|weakest|strongest|slowest|"
+                   r"busiest|quietest)\s+" + _NUM + r"\b|\b"
                    + _NUM + r"\s+(?:best|worst|top|biggest|largest|smallest|highest|lowest|most|least|busiest|slowest|"
                    r"quietest|weakest|strongest)\b|"
                    r"\b(?:which|what|the)\s+" + _NUM + r"\s+[a-z]")
@@ -291,7 +292,7 @@ REWRITES: list[tuple[str, str]] = [
     # "postage, manual adjustments etc", "postage and other non-product codes": the class of codes, not the ones named
     (r"\b(?=[^.?]*?\b(?:fees|fee lines|adjustments|charges|samples|discounts|vouchers)\b)"
      r"(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
-     r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fee lines|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|"
+     r"(?:\s*(?:,|and|&|or|/)\s*(?:postage|carriage|fee lines|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|"
      r"vouchers))+(?=\s*(?:[),.?;]|$))|"
      r"\b(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
      r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fee lines|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers))*"
@@ -312,6 +313,9 @@ REWRITES: list[tuple[str, str]] = [
     (r"^\W*(?:for (?:the|a|our) )?board(?: pack| deck| report)?\s*[:,-]\s*", ""),  # who it is for, not what
     (r"\bcusts\b|\bcust\.?s\b", "customers"),
     (r"\bcxl\b|\bcxld\b|\bcanc\b", "cancelled"),
+    (r"\s*-?\s*\b(?:i )?need (?:it|this|these|that|them) for (?:the |a |my |our )?(?:[a-z]+ ){0,2}(?:review|deck|pack|report|"
+     r"meeting|presentation|board)\b|\bfor (?:the |a |my |our )(?:regional |board |monthly |quarterly |weekly |annual |"
+     r"sales )?(?:deck|review|pack|report|meeting|presentation)\b", " "),  # who the figure is for, not what
     (r"\bin (?:pounds|gbp|sterling|£|money terms)(?!\w)", "in money"),
     (r"\s*-?\s*\b(?:people|customers|those)?\s*(?:who|that)(?:'d|\s+had|\s+have)\s+(?:bought|ordered|purchased|shopped)\s+before"
      r"\s+and\s+(?:came|come)\s+back(?:\s+(?:that|the same|in that)\s+month)?\b", " "),  # what "returning" means

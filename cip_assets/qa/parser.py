@@ -135,14 +135,14 @@ class Parser:
             text = text[:start] + " " * (m.end() - start) + text[m.end():]
         orders_condition = None
         for pattern, make in ORDER_CONDITIONS:
-            m = re.search(pattern, text)
-            if m and m.group(0).endswith("before") and any(a >= m.end() and not text[m.end():a].strip() for a, _ in spans):
-                continue  # "bought before June 2011" is a date, not "have bought (ever)"
-            if m and orders_condition in (None, make(m)):  # the same condition said twice ("repeat buyers, i.e.
-                orders_condition = make(m)                  # placed more than one order") is one; another stays unread
-                for w in normalise(m.group(0)).split():
-                    words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
-                text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+            for m in list(re.finditer(pattern, text)):
+                if m.group(0).endswith("before") and any(a >= m.end() and not text[m.end():a].strip() for a, _ in spans):
+                    continue  # "bought before June 2011" is a date, not "have bought (ever)"
+                if orders_condition in (None, make(m)):  # the same condition said twice ("repeat buyers, i.e. placed
+                    orders_condition = make(m)            # more than one order") is one; another one stays unread
+                    for w in normalise(m.group(0)).split():
+                        words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
+                    text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
         for column, pattern in CUSTOMER_CONDITIONS:
             m = re.search(pattern, text)
             if m:
@@ -455,6 +455,11 @@ class Parser:
                 slots.period, slots.periods = narrow, [narrow]
             elif not (a.end == b.start and re.search(r"\band\b", low)):
                 intent = "compare"  # "how many more new customers in October than in September": both periods
+        elif intent in ("top", "bottom", "trend") and len(slots.periods) == 2:
+            a, b = slots.periods
+            if a.start <= b.start and b.end <= a.end or b.start <= a.start and a.end <= b.end:
+                narrow = min((a, b), key=lambda p: p.end - p.start)  # "weakest 3 months of 2011, jan-nov only"
+                slots.period, slots.periods = narrow, [narrow]
         if intent in ("count", "sum", "average") and len(slots.periods) == 2 and not both_periods and \
                 slots.periods[0].end == slots.periods[1].start and re.search(r"\band\b", low):
             first, second = slots.periods  # "in October and November 2011": both months
@@ -583,7 +588,10 @@ class Parser:
         named = self._code_name_words(slots.product_codes)
         if named:
             cover(r"\b(" + "|".join(sorted(named)) + r")\b", "the product code's name")
-            for aside in re.findall(r"\(([^()]{1,60})\)", q.lower()):  # "84077 (the WW2 gliders)": a nickname
+            asides = re.findall(r"\(([^()]{1,60})\)", q.lower()) + re.findall(  # "the WW2 gliders (84077)"
+                r"((?:[\w'-]+\s+){1,4})\(\s*(?:" + "|".join(re.escape(c.lower()) for c in slots.product_codes) + r")\s*\)",
+                q.lower())
+            for aside in asides:  # "84077 (the WW2 gliders)": a nickname
                 said = set(normalise(aside).split())
                 if said & named:
                     cover(r"\b(" + "|".join(sorted(said)) + r")\b", "the product code's name")

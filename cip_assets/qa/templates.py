@@ -152,7 +152,7 @@ ORDER_EXPR = {
     "revenue_per_unit": "sum(revenue) / nullif(sum(units), 0)",
     "order_lines": "sum(lines - cancelled_lines - returned_lines)",
     "orders_with_returns": "count(*) FILTER (WHERE returned_lines > 0)",
-    "units_per_order": "sum(units) FILTER (WHERE is_completed) / nullif(count(*) FILTER (WHERE is_completed), 0)",
+    "units_per_order": "sum(units) / nullif(count(*) FILTER (WHERE is_completed), 0)",  # net units / orders
     "cancelled_line_share": "sum(cancelled_lines) / nullif(sum(lines), 0)",
     "lines_per_order": "sum(lines - cancelled_lines - returned_lines) FILTER (WHERE is_completed) "
                        "/ nullif(count(*) FILTER (WHERE is_completed), 0)",
