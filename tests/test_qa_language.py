@@ -488,3 +488,8 @@ def test_wordings_from_the_v13_bank(parser):
     assert plan.orders_condition == [">", 1]
     with pytest.raises(NotUnderstood):  # two different conditions: the second is not dropped
         parser.parse("how many customers bought exactly once and more than once")
+
+
+def test_customers_of_two_named_products_together_are_not_counted_as_either(parser):
+    with pytest.raises(NotUnderstood):
+        parser.parse("how many customers bought both jumbo bag red retrospot and party bunting")

@@ -23,7 +23,8 @@ from cip_assets.qa.lexicon import (
     CUSTOMER_CONDITIONS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
-    EVERY_MONTH, NOT_PUBLISHED, WORDS_NOT_NAMES, PER_DAY, PER_DAY_MEASURES, WRITE_REQUEST, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER, _num,
+    EVERY_MONTH, NOT_PUBLISHED, PER_DAY, PER_DAY_MEASURES, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER,
+    WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 
@@ -497,7 +498,7 @@ class Parser:
         why = None
         if len(slots.product_codes) > 1 and intent != "compare":
             why = "two product codes in one figure: ask for each product"
-        elif any(kind in ("product", "product_code") for kind, _ in pairs) and re.search(r"both", low) \
+        elif any(kind in ("product", "product_code") for kind, _ in pairs) and re.search(r"\bboth\b", low) \
                 and slots.metric in (None, "customers"):
             why = "customers who bought two products together are not counted; ask for each product"
         elif slots.ids and "customer" not in filters and intent not in ("profile", "why_risk", "define"):
