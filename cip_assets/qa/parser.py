@@ -498,7 +498,9 @@ class Parser:
         why = None
         if len(slots.product_codes) > 1 and intent != "compare":
             why = "two product codes in one figure: ask for each product"
-        elif any(kind in ("product", "product_code") for kind, _ in pairs) and re.search(r"\bboth\b", low) \
+        elif (any(kind in ("product", "product_code") for kind, _ in pairs)
+              or any(isinstance(filters.get(kind), list) for kind in ("product", "product_code"))) \
+                and re.search(r"\bboth\b", low) \
                 and slots.metric in (None, "customers"):
             why = "customers who bought two products together are not counted; ask for each product"
         elif slots.ids and "customer" not in filters and intent not in ("profile", "why_risk", "define"):
