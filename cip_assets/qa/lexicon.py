@@ -249,7 +249,7 @@ RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
 NOT_PUBLISHED: list[tuple[str, str]] = [
     (r"\b(?:time|days|gaps?|intervals?|weeks|months)\s+between\s+(?:\w+\s+){0,2}(?:orders|purchases|visits)\b|"
      r"\bhow (?:often|frequently) do\b", "the time between a customer's orders is not published"),
-    (r"\bif (?:we|they|you|i|customers?|the)\b|\bwhat would\b|\bwould (?:revenue|sales|orders|we)\b",
+    (r"(?<!what )\bif (?:we|they|you|i|customers?|the)\b|\bwhat would\b|\bwould (?:revenue|sales|orders|we)\b",
      "what-if questions (a scenario or a forecast) are not answered from the published data"),
     (r"\b(?:revenue|sales|turnover|takings|money)\b[^?.]{0,40}?\b(?:inclusive of|including|incl\.?|with) (?:the )?returns\b",
      "'including returns' can mean before returns (gross) or after them (net): ask for gross or net revenue"),
