@@ -493,3 +493,19 @@ def test_wordings_from_the_v13_bank(parser):
 def test_customers_of_two_named_products_together_are_not_counted_as_either(parser):
     with pytest.raises(NotUnderstood):
         parser.parse("how many customers bought both jumbo bag red retrospot and party bunting")
+
+
+def test_wordings_from_the_v14_bank():
+    codes = [f"{22000 + i}" for i in range(440)] + ["47566"]
+    gaz = Gazetteer(values={"product_code": codes, "country": ["Germany", "Portugal"],
+                            "segment": ["Hibernating", "Lost"]}, id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(),
+                    id_range=["12346", "18287"], code_names={"22423": "REGENCY CAKESTAND 3 TIER", "47566": "PARTY BUNTING"})
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("how many regency cakestands (22423) did german customers buy in 2011")
+    assert (plan.metric, plan.filters) == ("quantity", {"country": "Germany", "product_code": "22423"})
+    assert parser.parse("how many orders had party bunting (47566) on them in may 2011").metric == "orders"
+    assert parser.parse("Hibernating + Lost as a share of all customers").filters == {"segment": ["Hibernating", "Lost"]}
+    plan = parser.parse("of the customers who bought in jan 2011, how many came back and bought in nov 2011?")
+    assert plan.both_periods and plan.metric == "customers"
+    assert parser.parse("portugese customers with more then one order - how many?").orders_condition == [">", 1]
+    assert parser.parse("ok checking last quarter (jul-sep 2011) - what was net revenue?").metric == "revenue"

@@ -273,7 +273,7 @@ within between into over under up out down about around some both either neither
 data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually set dataset inclusive located based fall falls belong belongs sit sits
-sitting ones hi hello hey roughly approximately approx very really quick question stuff thing things
+sitting ones still hi hello hey roughly approximately approx very really quick question stuff thing things
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
@@ -307,6 +307,9 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bwk\b", "week"),
     (r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)([a-z]*)\s*['’]\s?([0-9]{2})\b", r"\1\2 20\3"),  # oct '11
     (r"\b([0-9]+)\s*\+\s*(orders?|purchases?|times)\b", r"\1 or more \2"),  # "5+ orders"
+    (r"([a-z])\s*\+\s*([a-z])", r"\1 or \2"),  # "Hibernating + Lost": either
+    (r"\b(more|less|fewer|greater|higher|lower) then\b", r"\1 than"),
+    (r"^\W*(?:ok|okay|right|so|just checking|checking)\b[\s,:-]*(?:(?:just )?checking\b)?", " "),
     (r"\(\s*(?:min\.?|minimum(?: of)?|at least)\s+([0-9]+)\s+(orders?)\s*\)", r"with at least \1 \2"),
     (r"\(\s*((?:exactly|only|just) [0-9a-z]+ (?:orders?|purchases?))\s*\)", r" "),  # a restated condition
     (r"\b(?:sth|smth|smthg)\b", "something"),
@@ -345,6 +348,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bsellers\b", "products"),
     (r"\b(?:came|come|comes|coming) back (?:for|to make|to place) (?:a |an )?(?:second|another|2nd|repeat) (?:order|purchase)\b",
      "ordered more than once"),  # a customer coming back, not goods
+    (r"\b(?:came|come|comes|coming)\s+back\s+and\s+(?=bought|ordered|purchased|shopped)", "also "),  # customers, not goods
     (r"\b(?:came|come|comes|coming|sent|send)\s+back(?:\s+as\s+returns?)?\b", "returned"),
     (r"\bchurn[- ]risk\s+(bands?|groups?|levels?|categor(?:y|ies))\b", r"risk \1"),
     (r"\brfm\s+(?:segment|group|class|bucket|tier|category)(s?)\b|\b(?:segment|group)s?\s+in\s+rfm\b", r"segment\1"),

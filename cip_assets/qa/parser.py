@@ -199,6 +199,9 @@ class Parser:
         tokens = normalise(text).split()
         if any(m.kind == "product" and tokens[max(0, m.start - 2):m.start] == ["how", "many"] for m in mentions):
             metric = "quantity"  # "how many WHITE HANGING HEART T-LIGHT HOLDERs went to UK customers": units
+        many = re.search(r"\bhow many (?:of (?:the|our|those) )?([a-z0-9'-]+)", text)  # the name right after "how many"
+        if many and codes and many.group(1).rstrip("s") in {w.rstrip("s") for w in self._code_name_words(codes)}:
+            metric = "quantity"  # "how many regency cakestands (22423) did German customers buy": units
         n = None
         m = TOP_N.search(text)
         if m:
@@ -440,7 +443,8 @@ class Parser:
                 intent, slots.periods = "compare", two
             else:
                 growth = False
-        both_periods = bool(intent == "count" and len(slots.periods) == 2 and re.search(r"\bboth\b", low)
+        both_periods = bool(intent in ("count", "compare") and len(slots.periods) == 2
+                            and re.search(r"\bboth\b|\balso\b", low)
                             and slots.metric in (None, "customers"))
         first_not_second = bool(intent in ("count", "sum", "compare", None) and len(slots.periods) == 2
                                 and re.search(BUT_NOT_SECOND, low) and (slots.metric in (None, "customers") or re.search(
@@ -565,7 +569,7 @@ class Parser:
         cover(FROM_NEW_CUSTOMERS, "of the period's new customers")
         if re.search(GROWTH, norm) or re.search(r"\b(growth|change|difference)\b", norm):
             cover(GROWTH_WORDS, "change between the periods")
-        cover(r"\b(recorded|logged|registered|booked)\b", "function words")
+        cover(r"\b(recorded|logged|registered|booked|raised|issued|created)\b", "function words")
         cover(r"\bboth\b", "each of the periods")
         cover(BUT_NOT_SECOND, "not in the second period")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
