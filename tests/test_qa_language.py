@@ -509,3 +509,13 @@ def test_wordings_from_the_v14_bank():
     assert plan.both_periods and plan.metric == "customers"
     assert parser.parse("portugese customers with more then one order - how many?").orders_condition == [">", 1]
     assert parser.parse("ok checking last quarter (jul-sep 2011) - what was net revenue?").metric == "revenue"
+
+
+def test_wordings_from_the_v15_bank():
+    gaz = Gazetteer(values={"product_code": [f"{16000 + i}" for i in range(440)], "country": ["Switzerland"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(), id_range=["12346", "18287"])
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("how many units of 16045 came back as returns?")  # a stock code, not customer 16045
+    assert (plan.metric, plan.filters) == ("returned_units", {"product_code": "16045"})
+    plan = parser.parse("orders per Swiss customer")
+    assert (plan.intent, plan.metric, plan.filters) == ("average", "orders", {"country": "Switzerland"})

@@ -536,3 +536,15 @@ def test_shares_of_one_countrys_repeat_buyers_and_of_a_periods_new_customers(eng
                 AND customer_id IS NOT NULL AND year(ordered_at) = {year})""").fetchall()
     card = engine.ask(f"Of everyone who bought in {year}, what share were brand-new customers?")
     assert card.status == "answered" and _close(card.value, new / buyers), card.answer
+
+
+def test_new_customers_by_country_leave_out_the_excluded_country(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    gold = wh.execute(f"""
+        WITH firsts AS (SELECT customer_id, min(ordered_at) AS first_at FROM staging.stg_order_lines
+                        WHERE line_status = 'completed' AND customer_id IS NOT NULL GROUP BY 1)
+        SELECT c.country, count(*) AS n FROM firsts f JOIN staging.stg_customers c USING (customer_id)
+        WHERE year(f.first_at) = {year} AND c.country IS NOT NULL GROUP BY 1 ORDER BY n DESC, 1 LIMIT 4""").fetchall()
+    card = engine.ask(f"top 3 countries outside {gold[0][0]} by new customers in {year}")
+    assert card.status == "answered", card.answer
+    assert [tuple(r[:2]) for r in card.table["rows"]] == [tuple(g) for g in gold[1:4]]

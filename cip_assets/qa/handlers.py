@@ -270,7 +270,7 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     metric = METRICS[name]
     exclude = plan.exclude
     if name == "new_customers" and dim in ("country", "city", "segment", "category", "persona", "risk_band", "gender"):
-        query = t.new_customer_ranking(dim, filters, period, n, descending)  # first completed order in the period
+        query = t.new_customer_ranking(dim, filters, period, n, descending, exclude)  # first order in the period
     elif dim in ("month", "week", "day", "quarter", "year"):
         if filters or exclude:
             query = t.order_period_ranking(metric, dim, filters, exclude, period, n, descending)

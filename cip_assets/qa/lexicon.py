@@ -79,7 +79,8 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("orders_with_returns", r"\b(how many|number of|count of)\s+(orders?|invoices?|baskets?|transactions?)\b[^?.]{0,20}?"
                             r"\b(with|contain\w*|includ\w*|had|having|have)\b[^?.]{0,12}?\breturn(s|ed)?\b"),
     ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)|items|pieces) returned\b|\b(units|items|pieces) (were |was |got |been |sent )*"
-                       r"(returned|sent back)\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) returned\b"),
+                       r"(returned|sent back)\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) returned\b|"
+                       r"\bhow many (units|items|pieces)\b[^?.]{0,30}?\breturned\b"),
     ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*|\b(value|worth|amount) of (the )?returned( goods| items| products| stock)?\b|"
                          r"\breturned goods\b"),
     ("returned_lines", r"\breturn(ed)? (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
@@ -372,6 +373,8 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:went|gone)\s+to\b", "sold to"),  # "how many units went to UK customers" (not "going to churn")
     (r"\b(?:big\s+)?spenders\b", "customers by revenue"),
     (r"\blifetime\s+(?:net\s+|gross\s+)?(?:spend|spending|revenue|sales)\b", "revenue"),
+    (r"\bper\s+(?!active\b|buying\b|paying\b|new\b|returning\b|repeat\b|each\b|single\b)([a-z]+)\s+(customer|buyer|client)\b",
+     r"per \2 \1"),  # "orders per Swiss customer": a customer of that country
     (r"\bper\s+(?:buyer|client|shopper|head|purchaser)\b|\bper\s+(?:active|buying|paying)\s+(?:customer|buyer|client|"
      r"shopper)\b", "per customer"),  # those who bought in the period are the ones a per-customer figure divides by
     (r"\b(?:each|every|per|by)\s+day\s+of\s+(?:the\s+)?week\b", "by weekday"),

@@ -113,7 +113,7 @@ class Parser:
         for token in self.gaz.customer_ids(q):
             before = text[:max(0, text.find(token.lower()))]
             if token.lower() in self.gaz.product_codes and (
-                    re.search(r"\b(code|stock ?code|sku|item|product|article)\s*$", before)
+                    re.search(r"\b(code|stock ?code|sku|item|product|article|(?:units|qty|quantity|pieces) of)\s*$", before)
                     or not self.gaz.could_be_customer(token)):
                 codes.append(self._code_as_spelled(token, q))
                 words[token.lower()] = f"product code {token.upper()}"

@@ -543,11 +543,13 @@ class Templates:
             params += [p.label, p.start, p.end]
         return Query(" UNION ALL ".join(parts), params, ORDER_MART)
 
-    def new_customer_ranking(self, dim: str, filters: dict, period, n: int, descending: bool) -> Query:
+    def new_customer_ranking(self, dim: str, filters: dict, period, n: int, descending: bool,
+                             exclude: dict | None = None) -> Query:
         """Customers whose first completed order falls in the period, per country (segment, ...)."""
         col = CUSTOMER_DIMS[dim]
         table = self.require_customer(["first_order_at", col])
-        where, params = self.where({k: v for k, v in filters.items() if k != dim}, period, "first_order_at")
+        where, params = self.where({k: v for k, v in filters.items() if k != dim}, period, "first_order_at",
+                                   exclude=exclude)
         where = (where + " AND " if where else " WHERE ") + f"{col} IS NOT NULL"
         order = "DESC" if descending else "ASC"
         return Query(f"SELECT {col} AS {dim}, count(*) AS value FROM {table}{where} GROUP BY {col} "
