@@ -286,8 +286,7 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
     for m in re.finditer(r"\b(?:the\s+)?(?:last|past|previous)\s+(\d+|two|three|four|five|six|nine|twelve)\s+(?:full|complete|"
                          r"whole|completed|calendar)\s+months\b", s):
         n = int(m.group(1)) if m.group(1).isdigit() else NUM_WORDS[m.group(1)]
-        end = as_of.replace(day=1) if as_of + timedelta(days=1) != _shift_months(as_of.replace(day=1), 1) else \
-            _shift_months(as_of.replace(day=1), 1)  # the data's own month counts when it ends on its last day
+        end = (as_of + timedelta(days=1)).replace(day=1)  # the data's own month counts when it ends on its last day
         add(m, _range(_shift_months(end, -n), end))
     for m in re.finditer(r"\b(?:last|past|previous)\s+(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(day|week|month|year)s?\b", s):
         n = int(m.group(1)) if m.group(1).isdigit() else NUM_WORDS[m.group(1)]

@@ -439,10 +439,8 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     if name == "new_customers" and plan.period_obj is not None and not filters and not plan.exclude \
             and engine.gaz.has_table("marts.order_facts"):  # "of everyone who bought in November, what share were new"
         period = plan.period_obj
-        new = t.customer_aggregate(METRICS["customers"], {}, period=period, period_column="first_order_at")
-        buyers = t.order_total(METRICS["customers"], {}, None, period)
-        query = Query(f"SELECT p.value AS part, w.value AS whole, p.value / nullif(w.value, 0) AS value FROM "
-                      f"({new.sql}) AS p, ({buyers.sql}) AS w", new.params + buyers.params, new.table)
+        query = t.ratio(t.customer_aggregate(METRICS["customers"], {}, period=period, period_column="first_order_at"),
+                        t.order_total(METRICS["customers"], {}, None, period))
         rows, cols = engine.run(query)
         p, whole, value = rows[0]
         answer = (f"{engine.fmt(value, 'share')} of the customers who bought in {period.label} were new (their first "
@@ -475,10 +473,8 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
     if plan.orders_condition and period is not None and set(filters) <= {"country"} and len(plan.periods_obj) == 1:
         # "what share of customers who bought in 2011 bought 3+ times that year": of the period's buyers
-        part = t.customers_by_orders_in_period(filters, plan.exclude, period, plan.orders_condition)
-        whole = t.customers_by_orders_in_period(filters, plan.exclude, period, [">=", 1])
-        query = Query(f"SELECT p.value AS part, w.value AS whole, p.value / nullif(w.value, 0) AS value "
-                      f"FROM ({part.sql}) AS p, ({whole.sql}) AS w", part.params + whole.params, part.table)
+        query = t.ratio(t.customers_by_orders_in_period(filters, plan.exclude, period, plan.orders_condition),
+                        t.customers_by_orders_in_period(filters, plan.exclude, period, [">=", 1]))
         rows, cols = engine.run(query)
         p, total, value = rows[0]
         op, k = plan.orders_condition

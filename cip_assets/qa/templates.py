@@ -469,6 +469,12 @@ class Templates:
                      f"(SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
                      params + params + [int(n)] + params, ORDER_MART)
 
+    @staticmethod
+    def ratio(part: Query, whole: Query) -> Query:
+        """part / whole of two one-row queries whose first column is `value`: (part, whole, value)."""
+        return Query(f"SELECT p.value AS part, w.value AS whole, p.value / nullif(w.value, 0) AS value FROM "
+                     f"({part.sql}) AS p, ({whole.sql}) AS w", part.params + whole.params, part.table)
+
     def order_per_day(self, metric: Metric, filters: dict, exclude: dict | None, period) -> Query:
         """A day's total averaged over the days of the period with an order ("average orders per day in November")."""
         expr = self._order_expr(metric)
