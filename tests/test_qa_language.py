@@ -519,3 +519,30 @@ def test_wordings_from_the_v15_bank():
     assert (plan.metric, plan.filters) == ("returned_units", {"product_code": "16045"})
     plan = parser.parse("orders per Swiss customer")
     assert (plan.intent, plan.metric, plan.filters) == ("average", "orders", {"country": "Switzerland"})
+
+
+def test_a_condition_on_orders_is_read_as_said_of_the_groups_or_of_the_customers(parser):
+    plan = parser.parse("which country had the highest average order value in 2011 (min 50 orders)")
+    assert (plan.group_condition, plan.orders_condition) == ([">=", 50], None)  # each country's orders
+    plan = parser.parse("which country has the most customers with more than 10 orders")
+    assert (plan.group_condition, plan.orders_condition) == (None, [">", 10])  # each customer's orders
+    plan = parser.parse("top 5 countries by revenue from customers with at least 5 orders")
+    assert (plan.group_condition, plan.orders_condition) == (None, [">=", 5])
+
+
+def test_the_top_percent_of_customers_is_a_share_of_people_not_a_count(parser):
+    plan = parser.parse("what share of revenue came from the top 1% of customers")
+    assert (plan.intent, plan.top_percent, plan.n) == ("share", 1.0, None)
+    plan = parser.parse("how much revenue did the top 10 percent of customers bring in 2011")
+    assert (plan.top_percent, plan.n, plan.period["start"]) == (10.0, None, "2011-01-01")
+    with pytest.raises(NotUnderstood):
+        parser.parse("how many customers are in the top 10% of customers")
+    with pytest.raises(NotUnderstood):  # "top 5 percent of products" is no top 5
+        parser.parse("top 5 percent of products by revenue")
+
+
+def test_remarks_in_brackets_that_leave_the_question_as_it_is(parser):
+    plan = parser.parse("quarterly revenue for 2011 (q4 is to date)")
+    assert (plan.intent, plan.grain, len(plan.periods)) == ("trend", "quarter", 1)
+    plan = parser.parse("how many orders did we get in march 2011 (all countries)")
+    assert (plan.intent, plan.metric, plan.dims, plan.filters) == ("count", "orders", [], {})

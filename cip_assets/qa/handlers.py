@@ -81,6 +81,8 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         name = None
     if name is None:
         return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
+    if plan.top_percent is not None:  # "how much revenue did the top 1% of customers bring"
+        return top_customers(engine, plan, name, dict(plan.filters), as_share=False)
     if plan.every_month:  # "how many customers bought in every month of 2011"
         query = engine.templates.customers_every_month(plan.filters, plan.exclude, plan.period_obj)
         rows, cols = engine.run(query)
@@ -269,6 +271,7 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     name = name or ("revenue" if dim in ("month", "week", "day", "weekday", "hour", "product") else "customers")
     metric = METRICS[name]
     exclude = plan.exclude
+    uses_group_condition = uses_orders_condition = False  # which branch reads them: the others would drop them
     if name == "new_customers" and dim in ("country", "city", "segment", "category", "persona", "risk_band", "gender"):
         query = t.new_customer_ranking(dim, filters, period, n, descending, exclude)  # first order in the period
     elif dim in ("month", "week", "day", "quarter", "year"):
@@ -293,11 +296,17 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     elif period is not None or plan.group_condition or (metric.customer_expr is None and metric.order_expr is not None):
         query = t.order_ranking(metric, dim, filters, exclude, period, n, descending,
                                 group_condition=plan.group_condition)
+        uses_group_condition = True
     else:
         average = bool(re.search(r"\b(average|avg|mean|per customer)\b", text)) and name not in ("customers",)
         query = t.customer_ranking(metric, dim, {k: v for k, v in filters.items() if k != dim}, n, descending,
                                    average=average or name in MEAN_METRICS, exclude=exclude,
                                    orders_condition=plan.orders_condition)
+        uses_orders_condition = True
+    if (plan.group_condition and not uses_group_condition) or (plan.orders_condition and not uses_orders_condition):
+        condition = plan.group_condition or plan.orders_condition
+        return engine.not_understood(plan, f"this ranking cannot keep only those with {condition[0]} {condition[1]} "
+                                           "orders, so I did not rank without it")
     rows, cols = engine.run(query)
     if not rows:
         return engine.empty(plan, query)
@@ -400,7 +409,8 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     t = engine.templates
     name = plan.metric or "customers"
     filters = dict(plan.filters)
-    if re.search(r"\btop\s*(20|twenty)\s*(%|percent)", plan.question.lower()):
+    if re.search(r"\btop\s*(20|twenty)\s*(%|percent)", plan.question.lower()) and not (
+            plan.period or filters or plan.exclude or plan.metric not in (None, "revenue")):  # as the Pareto mart has it
         query = t.pareto_top20()
         rows, cols = engine.run(query)
         value = rows[0][0] if rows else None
@@ -412,16 +422,9 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return scalar(engine, Plan.from_dict({**plan.to_dict(), "intent": "sum", "metric": rate}))
     if name in ("churn_rate",):
         name, filters = "customers", {**filters, "churned": True}
-    if plan.n and "customer" in plan.dims and name in ("revenue", "orders", "quantity") and not plan.orders_condition \
-            and not _has_product(plan) and engine.gaz.has_table("marts.order_facts"):
-        # "share of 2011 revenue from our top 10 customers": how concentrated the period's money is
-        query = t.top_customers_share(METRICS[name], plan.n, filters, plan.exclude, plan.period_obj)
-        rows, cols = engine.run(query)
-        p, total, value = rows[0]
-        metric = METRICS[name]
-        answer = (f"The top {plan.n} customers by {metric.label}{engine.scope_text(plan)} brought "
-                  f"{engine.fmt(value, 'share')} of it ({engine.fmt(p, metric.kind)} of {engine.fmt(total, metric.kind)}).")
-        return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
+    if plan.top_percent is not None or (plan.n and "customer" in plan.dims and name in ("revenue", "orders", "quantity")
+                                        and not plan.orders_condition and not _has_product(plan)):
+        return top_customers(engine, plan, name, filters, as_share=True)
     order_filters = set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday", "order_value"}
     if name in ("revenue", "orders", "quantity") and (order_filters or plan.period_obj is not None) \
             and (filters or plan.exclude) and not plan.orders_condition and not _has_product(plan) \
@@ -520,6 +523,25 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
               f"{'are' if name == 'customers' else 'come from'} {engine.describe(part)} "
               f"({fmt(p, metric.kind)} of {fmt(whole, metric.kind)}).")
     return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
+
+
+def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_share: bool) -> "AnswerCard":
+    """What the top N (or top P%) customers brought of a period's revenue, orders or units ("share of 2011 revenue
+    from our top 10 customers", "how much did the top 1% of customers spend"): how concentrated the money is."""
+    if _has_product(plan) or plan.orders_condition or name not in ("revenue", "orders", "quantity") \
+            or not engine.gaz.has_table("marts.order_facts"):
+        return engine.not_understood(plan, "what the top customers brought is worked out only for revenue, orders or "
+                                           "units, without a product or a condition on their orders")
+    metric = METRICS[name]
+    query = engine.templates.top_customers_share(metric, plan.n, filters, plan.exclude, plan.period_obj,
+                                                 percent=plan.top_percent)
+    rows, cols = engine.run(query)
+    p, total, value = rows[0]
+    who = f"{plan.top_percent:g}% of customers" if plan.top_percent is not None else f"{plan.n} customers"
+    answer = (f"The top {who} by {metric.label}{engine.scope_text(plan)} brought {engine.fmt(p, metric.kind)}, "
+              f"{engine.fmt(value, 'share')} of all {engine.fmt(total, metric.kind)}.")
+    return engine.card(plan, answer, value if as_share else p, rows, cols, query,
+                       {"type": "pie", "x": "part", "y": metric.label})
 
 
 def _order_share(engine: "Engine", plan: Plan, metric, part: dict) -> "AnswerCard":

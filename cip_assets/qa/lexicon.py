@@ -142,10 +142,14 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "ten": 10, "twenty": 20}
 _NUM = r"([0-9]+|" + "|".join(NUMBER_WORDS) + r")"
 TOP_N = re.compile(r"\b(?:top|bottom|best|worst|first|largest|biggest|smallest|highest|lowest|weakest|strongest|slowest|"
-                   r"busiest|quietest)\s+" + _NUM + r"\b|\b"
+                   r"busiest|quietest)\s+" + _NUM + r"\b(?!\s*(?:%|percent|per cent|pct)(?!\w))|\b"
                    + _NUM + r"\s+(?:best|worst|top|biggest|largest|smallest|highest|lowest|most|least|busiest|slowest|"
                    r"quietest|weakest|strongest)\b|"
-                   r"\b(?:which|what|the)\s+" + _NUM + r"\s+[a-z]")
+                   r"\b(?:which|what|the)\s+" + _NUM + r"(?![\s-]*months?[\s-]+value)\s+[a-z]")  # not "the 12 month value"
+
+# the top share of customers by their own figure: "the top 1% of customers" (a share of people, not a count)
+TOP_PERCENT = re.compile(r"\b(?:top|biggest|largest|best|highest[- ]spending)\s+([0-9]+(?:\.[0-9]+)?)\s*(?:%|percent|per cent|pct)"
+                         r"(?!\w)\s+(?:of\s+)?(?:our\s+|the\s+|all\s+|my\s+)?(?:customers|clients|buyers|shoppers|accounts)\b")
 
 EXCLUDE = re.compile(r"\b(excluding|exclude|excluded|except(?: for)?|other than|outside(?: of)?|apart from|"
                      r"aside from|not counting|leaving out|leave out|leaves out|but not|besides|not in|not from|"
@@ -214,9 +218,15 @@ ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders
              r"attached|linked|known))?\b")
 # a condition on each ranked group's orders: "(only countries) with at least 50 orders"
 GROUP_CONDITION_VERB = r"\b(?:with|having|that have|that had|which have)\b"  # where the condition itself starts
-GROUP_CONDITION = (r"\b(countries|country|markets|segments|cities|categories|products|items|months)\b[^.?]{0,25}?"
+_PEOPLE = r"\b(?:customers?|clients?|buyers?|shoppers?|people|accounts?)\b"
+GROUP_CONDITION = (r"\b(countries|country|markets|segments|cities|categories|products|items|months)\b"
+                   r"(?:(?!" + _PEOPLE + r")[^.?]){0,25}?"  # "country with the most customers with ...": of customers
                    + GROUP_CONDITION_VERB + r"\s+(at least|a minimum of|more than|over|fewer than|less than|under|"
                    r"at most)\s+" + _NUM + r"\s+(?:completed\s+)?orders\b")
+# groups whose rankings can keep only the groups with enough orders (order_facts has their orders)
+GROUPS_WITH_ORDERS = ("country", "segment")
+# the nouns a condition on orders is said of when it is a condition on customers ("customers with 5+ orders")
+CUSTOMER_NOUNS = r"(?:" + _PEOPLE + r"|\b(?:those|who|that))"
 # a measure of the customers whose first order falls in the period: "revenue from new customers in November"
 FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|units|quantity)\b[^?.]{0,25}?\b(from|by|of|"
                       r"placed by)\s+(our\s+|the\s+)?(new|first[- ]time)\s+(customers|buyers|clients|shoppers)\b")
@@ -312,6 +322,12 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(more|less|fewer|greater|higher|lower) then\b", r"\1 than"),
     (r"^\W*(?:ok|okay|right|so|just checking|checking)\b[\s,:-]*(?:(?:just )?checking\b)?", " "),
     (r"\(\s*(?:min\.?|minimum(?: of)?|at least)\s+([0-9]+)\s+(orders?)\s*\)", r"with at least \1 \2"),
+    # remarks in brackets that leave the question as it is: the scope said again, or a period said to be partial
+    (r"\(\s*(?:across\s+|for\s+|in\s+)?(?:all|every|any)\s+(?:countries|markets|regions|products|items|customers|"
+     r"channels)(?:\s+(?:included|combined|together))?\s*\)|\(\s*(?:worldwide|globally|everywhere|overall|in total|"
+     r"combined)\s*\)", " "),
+    (r"\(\s*(?:[a-z0-9']+\s+){0,3}(?:is\s+|are\s+|being\s+|only\s+)?(?:to date|partial|incomplete|so far|not (?:yet\s+)?"
+     r"(?:complete|over|finished|closed|full))\s*\)", " "),
     (r"\(\s*((?:exactly|only|just) [0-9a-z]+ (?:orders?|purchases?))\s*\)", r" "),  # a restated condition
     (r"\b(?:sth|smth|smthg)\b", "something"),
     (r"^\W*(?:for (?:the|a|our) )?board(?: pack| deck| report)?\s*[:,-]\s*", ""),  # who it is for, not what

@@ -20,10 +20,10 @@ from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
-    CUSTOMER_CONDITIONS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
+    CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, GROUPS_WITH_ORDERS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
-    EVERY_MONTH, NOT_PUBLISHED, PER_DAY, PER_DAY_MEASURES, RISK_WORDS, SCORED_WORDS, TOP_N, VOCABULARY, WEEKDAY_FILTER,
+    EVERY_MONTH, NOT_PUBLISHED, PER_DAY, PER_DAY_MEASURES, RISK_WORDS, SCORED_WORDS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER,
     WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
@@ -67,6 +67,7 @@ class Slots:
     question: str = ""                          # as typed (case tells "At Risk", the segment, from "at risk")
     group_condition: list | None = None
     customer_conditions: list = field(default_factory=list)  # [column, op, value]: on each customer's own figure
+    top_percent: float | None = None
 
 
 class Parser:
@@ -134,13 +135,21 @@ class Parser:
             for w in normalise(text[start:m.end()]).split():
                 words[w] = f"groups with {op} {group_condition[1]} orders"
             text = text[:start] + " " * (m.end() - start) + text[m.end():]
-        orders_condition = None
+        top_percent = None
+        m = TOP_PERCENT.search(text)
+        if m:  # "the top 1% of customers": a share of the customers, never "the top 1"
+            top_percent = float(m.group(1))
+            for w in normalise(m.group(0)).split():
+                words[w] = f"the top {m.group(1)}% of customers"
+            text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+        orders_condition, condition_start = None, None
         for pattern, make in ORDER_CONDITIONS:
             for m in list(re.finditer(pattern, text)):
                 if m.group(0).endswith("before") and any(a >= m.end() and not text[m.end():a].strip() for a, _ in spans):
                     continue  # "bought before June 2011" is a date, not "have bought (ever)"
                 if orders_condition in (None, make(m)):  # the same condition said twice ("repeat buyers, i.e. placed
                     orders_condition = make(m)            # more than one order") is one; another one stays unread
+                    condition_start = m.start() if condition_start is None else condition_start
                     for w in normalise(m.group(0)).split():
                         words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
                     text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
@@ -209,13 +218,21 @@ class Parser:
             n = _num(tok)
             words[tok] = f"N = {n}"
         dims = [d for d, pattern in DIM_PATTERNS if re.search(pattern, text)]
+        ranked = next((d for d in dims if d in GROUPS_WITH_ORDERS), None)
+        if orders_condition and group_condition is None and ranked and orders_condition[0] != "=" \
+                and not re.search(CUSTOMER_NOUNS + r"\W+(?:\w+\W+){0,2}$", text[:condition_start]):
+            # "which country had the highest aov (min 50 orders)": said of the ranked groups, not of customers
+            group_condition, group_dim, orders_condition = orders_condition, ranked, None
+            for w, said in list(words.items()):
+                if said.startswith("customers with"):
+                    words[w] = f"groups with {group_condition[0]} {group_condition[1]} orders"
         if group_dim and group_dim not in dims:  # "among countries with at least 100 orders, which ..."
             dims.insert(0, group_dim)
         if "day" in dims and ("weekday" in dims or "hour" in dims):  # "day of the week", "hour of the day"
             dims.remove("day")
         exclude = self._exclusions(text, mentions)
         return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q,
-                     group_condition, customer_conditions)
+                     group_condition, customer_conditions, top_percent)
 
     def _code_name_words(self, codes: list[str]) -> set[str]:
         return {w for code in codes for w in normalise(self.gaz.code_names.get(code.lower(), "")).split()
@@ -486,6 +503,7 @@ class Parser:
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day,
                     every_month=every_month, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
+                    top_percent=slots.top_percent,
                     both_periods=both_periods, first_not_second=first_not_second,
                     base_kinds=_share_base(slots, filters) if intent == "share" else [],
                     period=slots.period.to_dict() if slots.period else None,
@@ -507,6 +525,10 @@ class Parser:
                 and re.search(r"\bboth\b", low) \
                 and slots.metric in (None, "customers"):
             why = "customers who bought two products together are not counted; ask for each product"
+        elif slots.top_percent is not None and (intent not in ("share", "sum") or slots.metric not in (None, "revenue", "orders",
+                                                                                                   "quantity")
+                                                 or slots.orders_condition or slots.customer_conditions):
+            why = "the top share of customers is read only as their part of revenue, orders or units"
         elif slots.ids and "customer" not in filters and intent not in ("profile", "why_risk", "define"):
             why = f"a figure for customer {slots.ids[0]} of this kind is not something I work out"
         elif re.search(EXCLUDE.pattern + r"\s+(?:the\s+|our\s+)?(?:top|biggest|largest|best|highest|bottom|smallest)\b", low):

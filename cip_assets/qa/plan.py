@@ -43,6 +43,7 @@ class Plan:
     n_capped: bool = False
     per_day: bool = False                         # average: a day's total, averaged over the days with orders
     every_month: bool = False                     # count: customers who bought in every month of the period
+    top_percent: float | None = None              # share / sum: of the top P% of customers ("the top 1% of customers")
 
     @property
     def period_obj(self) -> Period | None:

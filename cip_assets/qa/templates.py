@@ -206,7 +206,8 @@ class NotAvailable(Exception):
 _SQL_WORDS = set("""select from where group by order limit and or not in is null nulls last first desc asc case when
 then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
 intersect except both_
-min max any_value arg_max nullif coalesce date_trunc round abs dayname isodow hour median having left join on""".split())
+min max any_value arg_max nullif coalesce date_trunc round abs dayname isodow hour median having left join on
+row_number over ceil""".split())
 
 
 def check_sql(sql: str) -> None:
@@ -415,16 +416,21 @@ class Templates:
         where, params = self._order_where(filters, exclude, period)
         return Query(f"SELECT {expr} AS value FROM {ORDER_MART}{where}", params, ORDER_MART)
 
-    def top_customers_share(self, metric: Metric, n: int, filters: dict, exclude: dict | None, period) -> Query:
+    def top_customers_share(self, metric: Metric, n: int | None, filters: dict, exclude: dict | None, period,
+                            percent: float | None = None) -> Query:
         """The share of a period's total that its top n customers brought ("share of 2011 revenue from our top 10
-        customers"): the whole is every order of the period, guests included."""
+        customers"), or its top `percent`% of the customers who ordered in it, the first ceil(percent% of them) as
+        `marts.revenue_pareto` counts its top 20%: the whole is every order of the period, guests included."""
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
         known = (where + " AND " if where else " WHERE ") + "customer_id IS NOT NULL"
+        top = (f"SELECT v FROM (SELECT {expr} AS v, row_number() OVER (ORDER BY {expr} DESC, customer_id) AS k, "
+               f"count(*) OVER () AS customers FROM {ORDER_MART}{known} GROUP BY customer_id) AS ranked "
+               f"WHERE k <= ceil(? / 100.0 * customers)" if percent is not None else
+               f"SELECT {expr} AS v FROM {ORDER_MART}{known} GROUP BY customer_id ORDER BY v DESC LIMIT ?")
         return Query(f"SELECT p.part AS part, w.whole AS whole, p.part / nullif(w.whole, 0) AS value FROM "
-                     f"(SELECT sum(v) AS part FROM (SELECT {expr} AS v FROM {ORDER_MART}{known} GROUP BY customer_id "
-                     f"ORDER BY v DESC LIMIT ?) AS top_n) AS p, (SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
-                     params + [n] + params, ORDER_MART)
+                     f"(SELECT sum(v) AS part FROM ({top}) AS top_n) AS p, (SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
+                     params + [percent if percent is not None else n] + params, ORDER_MART)
 
     def customers_every_month(self, filters: dict, exclude: dict | None, period) -> Query:
         """Customers with a completed order in every month of the period that has orders at all (from the calendar
