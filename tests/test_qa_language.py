@@ -546,3 +546,36 @@ def test_remarks_in_brackets_that_leave_the_question_as_it_is(parser):
     assert (plan.intent, plan.grain, len(plan.periods)) == ("trend", "quarter", 1)
     plan = parser.parse("how many orders did we get in march 2011 (all countries)")
     assert (plan.intent, plan.metric, plan.dims, plan.filters) == ("count", "orders", [], {})
+
+
+def test_wordings_from_the_v16_bank():
+    gaz = Gazetteer(values={"country": ["Sweden", "Norway", "Denmark", "Finland", "Iceland", "France", "Germany"],
+                            "segment": ["Champions", "Loyal"],
+                            "product": ["MEDIUM CERAMIC TOP STORAGE JAR", "POSTAGE", "PAPER CHAIN KIT 50'S CHRISTMAS"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(), id_range=["12346", "18287"])
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("I'm closing November 2011 - what was net revenue for the month, after returns?")
+    assert (plan.metric, plan.period["start"], plan.period["end"]) == ("revenue", "2011-11-01", "2011-12-01")
+    plan = parser.parse("For the Q3 2011 accruals, what net revenue did we book between July and September 2011?")
+    assert (plan.metric, plan.period["start"], plan.period["end"]) == ("revenue", "2011-07-01", "2011-10-01")
+    plan = parser.parse("By how much did net revenue in the second half of 2011 exceed the first half of 2011?")
+    assert plan.intent == "compare" and len(plan.periods) == 2
+    plan = parser.parse("how many customers have ever bought the medium ceramic top storage jar?")
+    assert plan.intent != "top" and plan.filters == {"product": "MEDIUM CERAMIC TOP STORAGE JAR"}
+    plan = parser.parse("What is the combined net revenue from our Nordic markets over the whole period?")
+    assert plan.filters == {"country": ["Sweden", "Norway", "Denmark", "Finland", "Iceland"]} and plan.period is None
+    plan = parser.parse("Rank the Nordic countries (Sweden, Norway, Denmark, Finland, Iceland) by 2011 net revenue.")
+    assert plan.intent == "top" and plan.dims[0] == "country" and "country" not in plan.filters
+    plan = parser.parse("Which 3 products sold the most units to French customers in 2011, postage excluded?")
+    assert plan.exclude == {"product": ["POSTAGE"]} and "product" not in plan.filters
+    plan = parser.parse("Units of PAPER CHAIN KIT 50'S CHRISTMAS sold in the first nine days of December 2011?")
+    assert (plan.period["start"], plan.period["end"]) == ("2011-12-01", "2011-12-10")
+    plan = parser.parse("Weekly net revenue for the weeks starting Monday 31 October 2011 through Monday 28 November 2011")
+    assert (plan.intent, plan.grain, plan.period["start"], plan.period["end"]) == ("trend", "week", "2011-10-31",
+                                                                                   "2011-11-29")
+    plan = parser.parse("Average order value per month for July, August and September 2011")
+    assert (plan.intent, plan.period["start"], plan.period["end"]) == ("trend", "2011-07-01", "2011-10-01")
+    assert parser.parse("which segment has more customers, champions or loyal").intent == "compare"  # not their sum
+    assert parser.parse("How many customers placed their first-ever order in 2011?").metric == "new_customers"
+    assert parser.parse("hw many orders in feb 2011??").metric == "orders"
+    assert parser.parse("how many cancelld invoices in total").metric == "cancelled_orders"

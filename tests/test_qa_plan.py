@@ -548,3 +548,30 @@ def test_new_customers_by_country_leave_out_the_excluded_country(engine, wh):
     card = engine.ask(f"top 3 countries outside {gold[0][0]} by new customers in {year}")
     assert card.status == "answered", card.answer
     assert [tuple(r[:2]) for r in card.table["rows"]] == [tuple(g) for g in gold[1:4]]
+
+
+def test_the_top_percent_of_customers_and_a_ranking_among_named_countries(engine, wh):
+    net = ("CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) "
+           "WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) ELSE 0 END")
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (top, whole), = wh.execute(f"""
+        WITH y AS (SELECT * FROM staging.stg_order_lines WHERE year(ordered_at) = {year}),
+             per AS (SELECT customer_id, sum({net}) AS v FROM y WHERE customer_id IS NOT NULL GROUP BY 1)
+        SELECT (SELECT sum(v) FROM (SELECT v FROM per ORDER BY v DESC LIMIT (SELECT ceil(count(*) * 0.05)::INT FROM per))),
+               (SELECT sum({net}) FROM y)""").fetchall()
+    card = engine.ask(f"what share of {year} revenue came from the top 5% of customers")
+    assert card.status == "answered" and _close(card.value, top / whole, 1e-6), card.answer
+    card = engine.ask(f"how much revenue did the top 5 percent of customers bring in {year}")
+    assert card.status == "answered" and _close(card.value, top, 1e-6), card.answer
+    countries = [c for c, in wh.execute("SELECT country FROM staging.stg_customers WHERE country IS NOT NULL "
+                                        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3").fetchall()]
+    gold = wh.execute(f"""
+        SELECT c.country, sum({net}) AS v FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE year(l.ordered_at) = {year} AND c.country IN ({', '.join('?' for _ in countries)})
+        GROUP BY 1 ORDER BY v DESC""", countries).fetchall()
+    card = engine.ask(f"rank {countries[0]}, {countries[1]} and {countries[2]} by revenue in {year}")
+    assert card.status == "answered" and [r[0] for r in card.table["rows"]] == [g[0] for g in gold], card.answer
+    assert all(_close(r[1], g[1]) for r, g in zip(card.table["rows"], gold))
+    card = engine.ask(f"which had more revenue in {year}, {countries[0]} or {countries[1]}?")  # both, not their sum
+    assert card.status == "answered" and isinstance(card.value, dict), card.answer
+    assert _close(card.value[countries[0]], dict(gold)[countries[0]]), card.answer

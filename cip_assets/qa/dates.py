@@ -136,6 +136,22 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         nth = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}.get(m.group(1))
         start = month.start + timedelta(days=7 * nth) if nth is not None else month.end - timedelta(days=7)
         add(m, _range(start, start + timedelta(days=7)))
+    # "the first nine days of December 2011", "the last 10 days of November 2011"
+    counts = {w: i + 1 for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve thirteen "
+                                             "fourteen fifteen".split())}
+    for m in re.finditer(rf"\b(?:the\s+)?(first|last|final)\s+(\d{{1,2}}|{'|'.join(counts)})\s+days\s+(?:of|in)\s+"
+                         rf"{MONTH_RE}\s*,?\s*{YEAR_RE}", s):
+        days = int(m.group(2)) if m.group(2).isdigit() else counts[m.group(2)]
+        month = _month(int(m.group(4)), MONTHS[m.group(3)])
+        if 0 < days <= (month.end - month.start).days:
+            start = month.start if m.group(1) == "first" else month.end - timedelta(days=days)
+            add(m, _range(start, start + timedelta(days=days)))
+    # "July, August and September 2011": months in a row named one by one, one range
+    for m in re.finditer(rf"\b{MONTH_RE}((?:\s*,\s*{MONTH_RE})*)\s*,?\s*(?:and|&)\s*{MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
+        named = [MONTHS[x] for x in re.findall(MONTH_RE, m.group(0))]
+        if len(named) >= 3 and named == list(range(named[0], named[0] + len(named))):
+            year = int(m.groups()[-1])
+            add(m, _range(_month(year, named[0]).start, _month(year, named[-1]).end))
     # days written out: 14 November 2011, 14th of Nov 2011, November 14, 2011; ranges of them ("from 1 March 2011
     # to 15 April 2011", "1 to 9 December 2011") and the week that starts on one ("week commencing 5 December 2011")
     for m in re.finditer(rf"\b(?:the\s+)?week\s+(?:commencing|starting|beginning|of)\s+(?:(?:on\s+)?(?:monday|mon)\s+)?"

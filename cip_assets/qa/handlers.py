@@ -134,8 +134,9 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
     t = engine.templates
     period = plan.period_obj
     filters, exclude, name = plan.filters, plan.exclude, metric.name
-    if plan.orders_condition == [">=", 1] and (period is not None or name != "customers"):
-        plan.orders_condition = None  # "customers who placed an order in May", "products sold at least once"
+    if plan.orders_condition == [">=", 1] and (period is not None or name != "customers" or _has_product(plan)):
+        plan.orders_condition = None  # "customers who placed an order in May", "products sold at least once",
+        # "customers who have ever bought the jumbo bag": its buyers
         if period is not None and name == "customers":
             return t.order_total(METRICS["customers"], filters, exclude, period)
     if _has_product(plan) or name == "products" or _product_category(engine, plan, name):
@@ -272,6 +273,12 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     metric = METRICS[name]
     exclude = plan.exclude
     uses_group_condition = uses_orders_condition = False  # which branch reads them: the others would drop them
+    among = next((list(values) for kind, values in plan.pairs if kind == dim), [])  # "rank Sweden, Norway and Denmark"
+    if plan.pairs and not among:
+        return engine.not_understood(plan, "a ranking with two values of something else it is not ranked by")
+    if among and dim not in ("country", "segment"):
+        return engine.not_understood(plan, f"a ranking among named {PLURAL.get(DIM_LABEL.get(dim, dim), dim)} is "
+                                           "worked out only for countries and segments")
     if name == "new_customers" and dim in ("country", "city", "segment", "category", "persona", "risk_band", "gender"):
         query = t.new_customer_ranking(dim, filters, period, n, descending, exclude)  # first order in the period
     elif dim in ("month", "week", "day", "quarter", "year"):
@@ -293,8 +300,9 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         if name == "cancelled_orders" and not re.search(r"\border", plan.text):  # "most often cancelled": the times,
             metric = METRICS["cancelled_lines"]                                     # one per cancelled line
         query = t.product_ranking(metric, filters, period, n, descending, exclude=exclude, dim=dim)
-    elif period is not None or plan.group_condition or (metric.customer_expr is None and metric.order_expr is not None):
-        query = t.order_ranking(metric, dim, filters, exclude, period, n, descending,
+    elif among or period is not None or plan.group_condition or (metric.customer_expr is None
+                                                                  and metric.order_expr is not None):
+        query = t.order_ranking(metric, dim, filters, exclude, period, n, descending, values=among or None,
                                 group_condition=plan.group_condition)
         uses_group_condition = True
     else:
@@ -313,7 +321,7 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     head = rows[0]
     lab = DIM_LABEL.get(dim, dim)
     word = "Top" if descending else "Bottom"
-    scope = engine.scope_text(plan)
+    scope = engine.scope_text(plan) + (f" among {', '.join(among)}" if among else "")
     fmt = engine.fmt
     if n == 1:
         answer = (f"The {lab} with the {'most' if descending else 'least'} {metric.label}{scope} is "

@@ -155,6 +155,8 @@ EXCLUDE = re.compile(r"\b(excluding|exclude|excluded|except(?: for)?|other than|
                      r"aside from|not counting|leaving out|leave out|leaves out|but not|besides|not in|not from|"
                      r"ignoring|ignore|disregarding|disregard|"
                      r"leaving aside|setting aside|non)\b")
+# an exclusion said after what it leaves out: "postage excluded", "the UK left out"
+EXCLUDED_AFTER = re.compile(r"\b(?:excluded|left out|not included|taken out|removed|aside)\b")
 # conditions on each customer's number of (completed) orders
 ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
     (r"\b(?:without|with no|with zero|no|zero|never)\s+(?:an?\s+)?(?:orders?|purchases?)\b|\bnever (?:bought|ordered|purchased)\b|"
@@ -215,7 +217,7 @@ CONDITION_OPS = {"above": ">", "over": ">", "greater than": ">", "more than": ">
 # orders placed without a customer id (guest checkouts): no customer, no country
 ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders?|customers?|checkouts?|buyers?|"
              r"shoppers?|sales|purchases))?|\b(without|with no|no|missing)\s+(an?\s+)?customer(\s+(id|ids|number|numbers|"
-             r"attached|linked|known))?\b")
+             r"attached|linked|known|accounts?|logins?|records?))?\b")
 # a condition on each ranked group's orders: "(only countries) with at least 50 orders"
 GROUP_CONDITION_VERB = r"\b(?:with|having|that have|that had|which have)\b"  # where the condition itself starts
 _PEOPLE = r"\b(?:customers?|clients?|buyers?|shoppers?|people|accounts?)\b"
@@ -285,6 +287,7 @@ data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually set dataset inclusive located based fall falls belong belongs sit sits
 sitting ones still hi hello hey roughly approximately approx very really quick question stuff thing things
+hold holds contain contains
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
@@ -300,6 +303,32 @@ REWRITES: list[tuple[str, str]] = [
      r"orders?)|guests|anonymous orders?))\b",
      " "),
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
+    # a region said by its name: the Nordic countries are these five
+    (r"\b(?:the\s+)?nordics?\b(?:\s+(markets|countries|nations|region)\b)?",
+     lambda m: "sweden, norway, denmark, finland and iceland" + (" countries" if m.group(1) else "")),
+    # "the weeks starting Monday 31 October 2011 through Monday 28 November 2011": from one day to the other
+    (r"\b(?:(?:for|in)\s+)?the\s+weeks\s+(?:starting|beginning|commencing)\s+(?:on\s+|from\s+)?(?:mon(?:day)?\s+)?"
+     r"(?=\d[^?]{0,40}?\b(?:through|thru|to|until|till)\s+(?:mon(?:day)?\s+)?\d)", "from "),
+    (r"\b(through|thru|to|until|till)\s+mon(?:day)?\s+(?=\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3,9}\b)", r"\1 "),
+    (r"\bby how much did\b(.{3,80}?)\b(?:exceed|beat|outstrip|top|surpass)(?:ed)?\b", r"how much more was\1 than"),
+    # chat spellings too short for the typo fixer
+    (r"\bhw\b", "how"), (r"\bfrm\b", "from"), (r"\bordr(s?)\b", r"order\1"), (r"\bcancell?d\b", "cancelled"),
+    # the bookkeeping verbs of a finance close: revenue "booked", "recognised", "recorded" is revenue
+    (r"\b(?:did|do|does|have|has)\s+(?:we|you|the company|the business|the shop)\s+(?:book|recogni[sz]e|record|post|report)\b",
+     " "),
+    (r"\b(revenue|sales|turnover)\s+(?:we\s+)?(?:booked|recogni[sz]ed|recorded|posted|reported)\b", r"\1"),
+    # what the figure is for, not what it is: "I'm closing November 2011", "for the Q3 accruals", "for a win-back mailing"
+    (r"\b(?:i'?m|i am|we'?re|we are)\s+(?:closing|reconciling|finali[sz]ing|wrapping up)(?:\s+(?:the\s+)?(?:books|accounts))?"
+     r"(?:\s+for)?\b", " "),
+    (r"\baccruals?\b|\b(?:month|quarter|year)[- ]end(?: close)?\b|\b(?:for|in) (?:a|the|our|my) (?:win[- ]?back|"
+     r"re-?engagement|retention|reactivation) (?:mailing|campaign|e-?mail|list|push)\b", " "),
+    # the whole history: "across the full period the data covers", "during calendar year 2011" (the year)
+    (r"\b(?:across|over|for|in)\s+(?:the\s+)?(?:full|whole|entire)\s+(?:period|history|time range|range|time span)"
+     r"(?:\s+(?:that\s+)?(?:the|our)\s+data\s+(?:covers|has|holds|spans))?\b", " of all time"),
+    (r"\bcalendar year\b", " "),
+    # "customers who placed their first-ever order in 2011": the period's new customers
+    (r"\bcustomers\s+(?:who|that)?\s*(?:placed|made)\s+(?:their|a)\s+(?:very\s+)?first(?:[- ]ever)?\s+(?:order|purchase)\b",
+     "new customers"),
     # "postage, manual adjustments etc", "postage and other non-product codes": the class of codes, not the ones named
     (r"\b(?=[^.?]*?\b(?:fees|fee lines|adjustments|charges|samples|discounts|vouchers)\b)"
      r"(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
@@ -314,7 +343,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bi mean\b|\bif (?:that|this) makes sense\b|\bif possible\b|\bif you can\b", " "),
     (r"\b(?:number of|count of) (?:items|things|pieces|units)\s*,?\s*not (?:money|revenue|value|sales|£|the value)\b",
      "number of units"),  # "number of items, not money": units, said twice
-    (r"\bat least (?:one|1) (?:thing|item|line|product)s?\b", " "),  # "cancelled at least one thing": any
+    (r"\bat least (?:one|1) (?:thing|item|line|product|unit)s?\b", " "),  # "cancelled at least one thing": any
     (r"\bwk\b", "week"),
     (r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)([a-z]*)\s*['’]\s?([0-9]{2})\b", r"\1\2 20\3"),  # oct '11
     (r"\b([0-9]+)\s*\+\s*(orders?|purchases?|times)\b", r"\1 or more \2"),  # "5+ orders"

@@ -20,7 +20,8 @@ from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
-    CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, GROUPS_WITH_ORDERS, DIM_PATTERNS, EXCLUDE, FILLER_PHRASES, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
+    CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EXCLUDE, EXCLUDED_AFTER, FILLER_PHRASES, FOLLOW_UP,
+    FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUPS_WITH_ORDERS,
     GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
     EVERY_MONTH, NOT_PUBLISHED, PER_DAY, PER_DAY_MEASURES, RISK_WORDS, SCORED_WORDS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER,
@@ -264,6 +265,12 @@ class Parser:
                 mention.excluded = True
                 out.setdefault(mention.kind, []).append(mention.value)
                 i = mention.end
+        ends = {m.end: m for m in mentions}
+        for hit in EXCLUDED_AFTER.finditer(norm):  # "postage excluded": the mention right before it
+            mention = ends.get(len(norm[:hit.start()].split()))
+            if mention is not None and not mention.excluded:
+                mention.excluded = True
+                out.setdefault(mention.kind, []).append(mention.value)
         return out
 
     def filters(self, slots: Slots) -> tuple[dict, list]:
@@ -379,7 +386,7 @@ class Parser:
         scores = [m.score for m in slots.mentions]
         if scores:
             confidence *= min(scores) / 100
-        intent = rule_intent(slots.text)
+        intent = rule_intent(_without_product_names(slots.text, slots.mentions))
         one_figure = ((intent in ("count", "sum", "average", None) or intent in ("top", "bottom") and slots.metric in (
                           "largest_order", "median_order_value")) and len(slots.ids) == 1
                       and slots.metric not in (None, "customers")
@@ -423,10 +430,31 @@ class Parser:
                     and not (slots.metric or filters or slots.period):
                 raise NotUnderstood(f"it sounds like a '{intent}' question but I found no measure or filter in it",
                                     self._partial(q, slots, filters))
+        which = (re.search(r"\b(?:which|who)\b[^?]*?\b(more|most|higher|highest|bigger|biggest|larger|largest|better|best|"
+                           r"fewer|fewest|less|least|lower|lowest|smaller|smallest|worse|worst)\b", low)
+                 or re.search(r"\bor\b", low) and not re.search(r"\bhow (?:much|many) (?:more|less|fewer)\b", low)
+                 and re.search(r"\b(more|higher|bigger|larger|better|fewer|less|lower|smaller|worse)\b(?!\s+than\b)", low))
+        if intent in ("count", "sum", "average") and pairs and which and not slots.orders_condition:
+            # "which segment has more customers, Champions or Loyal": the two side by side (the larger of three or
+            # more), not both added up
+            if len(pairs[0][1]) == 2:
+                intent = "compare"
+            else:
+                intent = "bottom" if which.group(1) in ("fewer", "fewest", "less", "least", "lower", "lowest", "smaller",
+                                                        "smallest", "worse", "worst") else "top"
+                slots.n = 1
         if (intent in ("count", "sum", "average") or intent == "share" and re.search(r"\bor\b", low)) and pairs \
                 and not slots.orders_condition:  # "Swiss or Norwegian revenue", "% of customers in Lost or Hibernating"
             kind, values = pairs[0]
             filters[kind], pairs = list(values), []
+        if intent in ("top", "bottom") and pairs:
+            kind, values = pairs[0]
+            ranked = [d for d in slots.dims if d != "customer"]
+            if not ranked or ranked[0] == kind:  # "rank Sweden, Norway and Denmark by revenue": within them
+                slots.dims = [kind] + [d for d in slots.dims if d != kind]
+                filters.pop(kind, None)
+            else:  # "top products in France or Germany": either of them
+                filters[kind], pairs = list(values), []
         if intent == "compare" and pairs and re.search(r"\beither\b", low):  # "either Hibernating or Lost": both
             kind, values = pairs[0]
             filters[kind], pairs = list(values), []
@@ -726,6 +754,14 @@ def _weekdays(text: str) -> list[str]:
     for m in re.finditer(WEEKDAY_FILTER, text):
         out += [m.group(1).capitalize()] if m.group(1) else ["Saturday", "Sunday"]
     return list(dict.fromkeys(out))
+
+
+def _without_product_names(text: str, mentions: list[Mention]) -> str:
+    """The question with the products it names blanked: "MEDIUM CERAMIC TOP STORAGE JAR" asks for no top."""
+    for m in mentions:
+        if m.kind == "product":
+            text = re.sub(r"\b" + r"\W+".join(map(re.escape, m.text.split())) + r"\b", " product ", text)
+    return text
 
 
 def _rewrite(q: str) -> str:
