@@ -579,3 +579,24 @@ def test_wordings_from_the_v16_bank():
     assert parser.parse("How many customers placed their first-ever order in 2011?").metric == "new_customers"
     assert parser.parse("hw many orders in feb 2011??").metric == "orders"
     assert parser.parse("how many cancelld invoices in total").metric == "cancelled_orders"
+
+
+def test_a_period_against_the_one_before_it_or_a_year_earlier(parser):
+    plan = parser.parse("mom revenue change november 2011")
+    assert plan.intent == "compare" and plan.growth
+    assert [p["label"] for p in plan.periods] == ["2011-11", "2011-10"]
+    plan = parser.parse("revenue in november 2011 compared to the previous month, difference")
+    assert plan.intent == "compare" and not plan.growth and [p["label"] for p in plan.periods] == ["2011-11", "2011-10"]
+    plan = parser.parse("orders in q3 2011 vs the same quarter last year")
+    assert [p["label"] for p in plan.periods] == ["Q3 2011", "Q3 2010"]
+    assert parser.parse("mom growth in orders oct -> nov 2011").intent == "compare"
+    for question in ("mom revenue growth", "mom revenue change in 2011", "mom change in revenue oct to dec 2011"):
+        with pytest.raises(NotUnderstood):  # "mom" is never dropped: it needs one month, or two in a row
+            parser.parse(question)
+
+
+def test_an_amount_after_a_comparison_is_no_customer_id():
+    gaz = Gazetteer(values={"country": ["France"]}, id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(),
+                    id_range=["10000", "18287"])
+    plan = Parser(gaz, definitions(), AS_OF).parse("how many customers spent over 10000 in total")
+    assert plan.ids == [] and plan.filters["customer_condition"] == [["lifetime_revenue", ">", 10000.0]]

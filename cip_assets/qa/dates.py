@@ -403,3 +403,24 @@ def _shift_months(d: date, n: int) -> date:
     day = min(d.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30,
                       31, 30, 31][month - 1])
     return date(year, month, day)
+
+
+def period_before(p: Period, step: str) -> Period | None:
+    """The period a "month on month" (step 'previous') or "year on year" (step 'year') figure compares `p` with:
+    the calendar month, quarter or year before, the week or day before, a range of the same length right before
+    it; or the same dates a year earlier."""
+    if step == "year":
+        start, end = _shift_months(p.start, -12), _shift_months(p.end, -12)
+        label = {"month": f"{start:%Y-%m}", "quarter": f"Q{(start.month - 1) // 3 + 1} {start.year}",
+                 "year": str(start.year)}.get(p.grain)
+        return Period(start, end, label, p.grain) if label else _range(start, end, p.grain)
+    if p.grain == "month":
+        return _month(_shift_months(p.start, -1).year, _shift_months(p.start, -1).month)
+    if p.grain == "quarter":
+        before = _shift_months(p.start, -3)
+        return _quarter(before.year, (before.month - 1) // 3 + 1)
+    if p.grain == "year":
+        return _year(p.start.year - 1)
+    length = p.end - p.start
+    return _range(p.start - length, p.start, p.grain if p.grain in ("day", "week") else "range")
+

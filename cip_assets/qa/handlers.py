@@ -269,6 +269,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         name = "revenue"
     if dim in ("product", "category") and name is None and re.search(r"\b(bought|popular|ordered|purchased)\b", text):
         name = "orders"
+    if name is None and re.search(r"\b(busiest|quietest|slowest)\b", text):
+        name = "orders"  # "the busiest hour": the most orders placed in it
     name = name or ("revenue" if dim in ("month", "week", "day", "weekday", "hour", "product") else "customers")
     metric = METRICS[name]
     exclude = plan.exclude

@@ -21,6 +21,13 @@ GROWTH_WORDS = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[
                 r"change[sd]?|move[sd]?|movement|swing|by what|by how much|how many percent|what percent|percentage|percent|"
                 r"in percent|difference|"
                 r"minus)\b")
+# one period against the one before it ("mom", "vs the previous month") or the same one a year earlier ("yoy")
+PRIOR_PERIOD = (r"\b(?:(m-?o-?m|m/m|month[- ](?:on|over)[- ]month)|(q-?o-?q|q/q|quarter[- ](?:on|over)[- ]quarter)|"
+                r"(w-?o-?w|w/w|week[- ](?:on|over)[- ]week)|(d-?o-?d|d/d|day[- ](?:on|over)[- ]day)|"
+                r"(y-?o-?y|y/y|year[- ](?:on|over)[- ]year|(?:vs\.?|versus|against|compared (?:to|with)|over|from)\s+(?:the\s+)?"
+                r"same (?:month|quarter|week|day|period|time) (?:last|a|the previous|the prior) year)|"
+                r"(?:vs\.?|versus|against|compared (?:to|with)|over|from)\s+(?:the\s+)?(?:previous|prior|preceding) "
+                r"(month|quarter|week|day|year|period))(?!\w)")
 # the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
 REVENUE_NOUNS = (r"revenue|\bsales\b|\bmonetary\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
                  r"\bhow much\b")
@@ -376,7 +383,6 @@ REWRITES: list[tuple[str, str]] = [
     (r"\s*-?\s*guest (?:orders|checkouts) (?:left out|excluded)\b", " "),
     (r"\bcust\b", "customer"),
     (r"\bprob\b|\bprobab\b", "probability"),
-    (r"\b(?:q-?o-?q|m-?o-?m|y-?o-?y|w-?o-?w)\b", " "),  # quarter on quarter: the periods named say which
     (r"\bflagged(?: as)?\b|\btagged as\b|\bmarked as\b", " "),
     (r"\(\s*rfm\s*\)", " "),
     (r"\bcustomer base\b", "customers"),

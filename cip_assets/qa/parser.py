@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable
 
-from cip_assets.qa.dates import Period, parse_period
+from cip_assets.qa.dates import Period, parse_period, period_before
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
@@ -23,7 +23,8 @@ from cip_assets.qa.lexicon import (
     CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EXCLUDE, EXCLUDED_AFTER, FILLER_PHRASES, FOLLOW_UP,
     FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUPS_WITH_ORDERS,
     GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
-    NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, REVENUE_NOUNS, REWRITES, RFM_SCORED,
+    NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PRIOR_PERIOD, REVENUE_NOUNS, REWRITES,
+    RFM_SCORED,
     EVERY_MONTH, NOT_PUBLISHED, PER_DAY, PER_DAY_MEASURES, RISK_WORDS, SCORED_WORDS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER,
     WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
@@ -82,6 +83,9 @@ class Parser:
     # ------------------------------------------------------------------ slots
     def slots(self, q: str) -> Slots:
         low = q.lower()
+        prior = re.search(PRIOR_PERIOD, low)  # "vs the previous month" names no period of its own
+        if prior:
+            low = low[:prior.start()] + " " * (prior.end() - prior.start()) + low[prior.end():]
         period, spans, periods = parse_period(low, self.as_of)
         masked = list(low)
         for a, b in spans:
@@ -91,6 +95,21 @@ class Parser:
         for a, b in spans:
             for w in normalise(low[a:b]).split():
                 words[w] = f"period {period.label if period else ''}".strip()
+        if prior and (len(periods) == 2 or len(periods) == 1 and _two_in_a_row(period, prior)):
+            # "qoq change from Q2 to Q3 2011", "mom growth oct -> nov 2011": the periods named say which
+            for w in normalise(prior.group(0)).split():
+                words[w] = "between the periods named"
+        elif prior and period is not None and len(periods) == 1:  # "mom revenue change for November 2011"
+            said = next(i for i, g in enumerate(prior.groups()) if g)  # 0 month, 1 quarter, 2 week, 3 day, 4 year, 5 named
+            grain = prior.group(6) if said == 5 else ("month", "quarter", "week", "day", None)[said]
+            if grain in (None, "period") or grain == period.grain or (grain == "year" and said == 5 and period.grain == "year"):
+                before = period_before(period, "year" if said == 4 else "previous")
+                if before is not None:
+                    periods = [period, before]  # this one against the one before: growth reads them by date
+                    for w in normalise(prior.group(0)).split():
+                        words[w] = f"against {before.label}"
+        if prior and not any(w in words for w in normalise(prior.group(0)).split()):
+            text = text[:prior.start()] + prior.group(0) + text[prior.end():]  # not read: its words stay to be refused
         customer_conditions = []
         if period is not None and len(spans) == 1:  # "last purchase before June 2011": the period bounds last orders
             for pattern, how in LAST_ORDER_CONDITIONS:
@@ -114,6 +133,8 @@ class Parser:
         ids, codes = [], []
         for token in self.gaz.customer_ids(q):
             before = text[:max(0, text.find(token.lower()))]
+            if re.search(r"(?:over|above|under|below|than|least|most|exceeding|>|<|=|[£$€])\s*$", before):
+                continue  # "spent over 10000 in total": an amount, not customer 10000
             if token.lower() in self.gaz.product_codes and (
                     re.search(r"\b(code|stock ?code|sku|item|product|article|(?:units|qty|quantity|pieces) of)\s*$", before)
                     or not self.gaz.could_be_customer(token)):
@@ -473,13 +494,18 @@ class Parser:
             intent = "sum"  # one figure over the orders, not a ranking
         if intent == "trend" and len(slots.periods) == 2:  # "how did orders change between Q2 and Q3": two periods
             intent = "compare"
-        growth = bool(re.search(GROWTH, low)) or bool(re.search(r"\bgrowth\b", low) and (
-            len(slots.periods) == 2 or (len(slots.periods) == 1 and re.search(r"\bfrom\b", low))))
+        against_before = len(slots.periods) == 2 and re.search(PRIOR_PERIOD, low) is not None
+        if against_before and intent in ("trend", "sum", "count", "average", None):
+            intent = "compare"  # "month on month revenue growth for November 2011": November against October
+        from_to = re.search(r"\bfrom\b", low) or re.search(PRIOR_PERIOD, low)  # "from October to November", "oct -> nov mom"
+        growth = bool(re.search(GROWTH, low)) or against_before and not re.search(r"\b(difference|how (?:much|many) more)\b",
+                                                                                low) or bool(re.search(r"\bgrowth\b", low) and (
+            len(slots.periods) == 2 or (len(slots.periods) == 1 and from_to)))
         # "change in active customers from October to November": the difference between the two
         change = not growth and bool(re.search(r"\b(change|difference)\b", low)) and 1 <= len(slots.periods) <= 2
         if (growth or change) and intent in ("trend", "compare", "share", "sum", "count", None):
             two = slots.periods
-            if len(two) == 1 and re.search(r"\bfrom\b", low) and two[0].grain == "range":  # "from October to November"
+            if len(two) == 1 and from_to and two[0].grain == "range":  # "from October to November"
                 first = two[0]
                 months = [Period(first.start, _next_month(first.start), f"{first.start:%Y-%m}", "month"),
                           Period(_prev_month(first.end), first.end, f"{_prev_month(first.end):%Y-%m}", "month")]
@@ -754,6 +780,13 @@ def _weekdays(text: str) -> list[str]:
     for m in re.finditer(WEEKDAY_FILTER, text):
         out += [m.group(1).capitalize()] if m.group(1) else ["Saturday", "Sunday"]
     return list(dict.fromkeys(out))
+
+
+def _two_in_a_row(period: Period, prior: re.Match) -> bool:
+    """A range of exactly two whole months for "mom": "mom growth oct -> nov 2011" (the growth reads its months)."""
+    months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month
+    whole = period.grain == "range" and period.start.day == 1 and period.end.day == 1
+    return whole and prior.group(1) is not None and months == 2
 
 
 def _without_product_names(text: str, mentions: list[Mention]) -> str:
