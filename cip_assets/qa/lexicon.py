@@ -238,7 +238,11 @@ GROUPS_WITH_ORDERS = ("country", "segment")
 CUSTOMER_NOUNS = r"(?:" + _PEOPLE + r"|\b(?:those|who|that))"
 # a measure of the customers whose first order falls in the period: "revenue from new customers in November"
 FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|units|quantity)\b[^?.]{0,25}?\b(from|by|of|"
-                      r"placed by)\s+(our\s+|the\s+)?(new|first[- ]time)\s+(customers|buyers|clients|shoppers)\b")
+                      r"placed by)\s+(our\s+|the\s+)?(new|first[- ]time)\s+(customers|buyers|clients|shoppers)\b|"
+                      r"\b(?:our\s+|the\s+)?(?:new|first[- ]time)\s+(?:customers|buyers|clients|shoppers)\s+(spend|spent|bring in|"
+                      r"brought in)\b")
+# a customer's first order on its own: not kept apart from their other orders in the period
+FIRST_ORDER_ONLY = r"\b(?:on|in|with|for|of) (?:their|the|a|each) (?:very )?first(?:[- ]ever)? (?:order|purchase|basket|transaction)s?\b"
 # orders by their own value: "orders over £1,000", "baskets under 50"
 ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+(?:were\s+|was\s+|are\s+|is\s+)?(?:worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
                r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+)"

@@ -21,7 +21,7 @@ from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
     CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EXCLUDE, EXCLUDED_AFTER, FILLER_PHRASES, FOLLOW_UP,
-    FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUPS_WITH_ORDERS,
+    FIRST_ORDER_ONLY, FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUPS_WITH_ORDERS,
     GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
     NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PRIOR_PERIOD, REVENUE_NOUNS, REWRITES,
     RFM_SCORED,
@@ -583,6 +583,8 @@ class Parser:
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
             why = "the top share of customers is read only as their part of revenue, orders or units"
+        elif re.search(FIRST_ORDER_ONLY, low) and (slots.metric or "customers") != "customers":
+            why = "customers' first orders are not kept apart from their other orders; ask for new customers' figures"
         elif slots.ids and "customer" not in filters and intent not in ("profile", "why_risk", "define"):
             why = f"a figure for customer {slots.ids[0]} of this kind is not something I work out"
         elif re.search(EXCLUDE.pattern + r"\s+(?:the\s+|our\s+)?(?:top|biggest|largest|best|highest|bottom|smallest)\b", low):
