@@ -600,3 +600,34 @@ def test_an_amount_after_a_comparison_is_no_customer_id():
                     id_range=["10000", "18287"])
     plan = Parser(gaz, definitions(), AS_OF).parse("how many customers spent over 10000 in total")
     assert plan.ids == [] and plan.filters["customer_condition"] == [["lifetime_revenue", ">", 10000.0]]
+
+
+def test_wordings_from_the_v17_bank():
+    gaz = Gazetteer(values={"country": ["Germany", "United Kingdom", "EIRE"], "product_code": ["22423", "85099B"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(), id_range=["12346", "18287"])
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("Pulling together this week's status email: what was our net revenue for the week Monday 28 "
+                        "November to Sunday 4 December 2011?")
+    assert (plan.metric, plan.period["start"], plan.period["end"]) == ("revenue", "2011-11-28", "2011-12-05")
+    plan = parser.parse("For the status mail: how many orders did we take in the last 7 days of data?")
+    assert plan.metric == "orders"  # "take in the last 7 days" is no revenue
+    plan = parser.parse("Units sitting on cancelled lines in September 2011?")
+    assert plan.metric == "cancelled_units"  # not the lines
+    plan = parser.parse("New customers per month through 2011?")
+    assert (plan.intent, plan.period["start"]) == ("trend", "2011-01-01")  # the months of 2011, not all before its end
+    plan = parser.parse("Sorry if this is a basic one (I only started on Monday), but how many orders did we get in "
+                        "total in March 2011, counting only the orders that actually went through (so not the "
+                        "cancelled ones)?")
+    assert (plan.metric, plan.filters, plan.period["start"]) == ("orders", {}, "2011-03-01")
+    plan = parser.parse("Net revenue for 2011 year to date (1 Jan to 9 Dec 2011), net meaning completed line value "
+                        "minus returned line value, cancelled lines excluded?")
+    assert plan.metric == "revenue"
+    plan = parser.parse("Could you give me revenue per quarter (calendar quarters, I assume) from the very start of "
+                        "the data through Q4 2011?")
+    assert (plan.intent, plan.grain, plan.period["end"]) == ("trend", "quarter", "2012-01-01")
+    assert plan.period["start"] < "2010-01-01"  # from the start, not Q4 alone
+    plan = parser.parse("Net revenue in 2011 from customers outside the United Kingdom (guest orders not counted)?")
+    assert plan.exclude == {"country": ["United Kingdom"]} and "anonymous" not in plan.filters
+    with pytest.raises(NotUnderstood):  # a definition of its own that is not the platform's is never dropped
+        parser.parse("Cancellation rate for Q4 2011, defined as cancelled invoices / (cancelled invoices + completed "
+                     "orders)?")

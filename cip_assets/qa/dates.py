@@ -279,6 +279,12 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         else:
             end = date(int(m.group(3)) + 1, 1, 1)
         add(m, Period(date(1900, 1, 1), end, f"the period up to {(end - timedelta(days=1)).isoformat()}", "range"))
+    # up to Q4 2011 / through H1 2011: everything before the end of that quarter or half
+    for m in re.finditer(rf"\b(?:up to|up until|until|till|through|thru|to the end of|by the end of)\s+(?:the\s+)?"
+                         rf"(?:end\s+of\s+)?(q[1-4]|h[12])\s*(?:of\s+)?{YEAR_RE}\b", s):
+        part, year = m.group(1), int(m.group(2))
+        end = (_quarter(year, int(part[1])) if part[0] == "q" else _half(year, int(part[1]))).end
+        add(m, Period(date(1900, 1, 1), end, f"the period up to {(end - timedelta(days=1)).isoformat()}", "range"))
     # Q3 2011 / 2011 Q3 / third quarter of 2011 / Q3
     for m in re.finditer(rf"\bq([1-4])\s*(?:of\s+)?{YEAR_RE}?\b|\b{YEAR_RE}\s*q([1-4])\b", s):
         if m.group(1):

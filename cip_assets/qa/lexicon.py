@@ -74,11 +74,13 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(customers|clients|"
                              r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
+                          r"\bcancell?ations? value\b|"
                           r"\bcancell?(ed|ations?)\b[^?.]{0,40}?\bin money\b|"
                           r"\b(value|revenue|amount|worth|money)\b[^?.]{0,12}?\b(got|was|were|been|gets|is) cancell?ed\b|"
                           r"\bcancell?ed (revenue|value|amount|sales)\b|\bhow much (money |revenue |value )?(was |were |got |has been |"
                           r"have been )?cancell?ed\b|[£$€] ?(was |were |got |worth (of )?(orders |sales )?)?cancell?ed\b"),
-    ("cancelled_units", r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)) cancell?ed\b|\b(units|items|pieces) (were |was |got |been )*"
+    ("cancelled_units", r"\b(units|quantit(y|ies)|items|pieces)\s+(\w+\s+)?(on|in|of)\s+(the\s+)?cancell?ed\s+(order\s+)?(lines|orders|invoices)\b|"
+                        r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)) cancell?ed\b|\b(units|items|pieces) (were |was |got |been )*"
                         r"cancell?ed\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) cancell?ed\b"),
     ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been )*"
                         r"cancell?ed\b"),
@@ -302,7 +304,11 @@ hold holds contain contains
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
-    (r"\b(?:take|takes|took|taken|taking|rake|raked)\s+in\b", "revenue"),
+    (r",?\s*\(?with guest (?:orders|checkouts) included in the (?:denominator|total|whole)\)?|\(\s*guest (?:orders|checkouts) "
+     r"included in the (?:denominator|total|whole)\s*\)", " "),  # the whole of a share is every order: said again
+    (r"\b(?:take|takes|took|taken|taking|rake|raked)\s+in\b(?!\s+(?:the|this|that|last|past|each|every|\d|jan|feb|mar|apr|may|jun|"
+     r"jul|aug|sep|oct|nov|dec|q[1-4]|h[12]|week|month|year|quarter|total)\w*\b)", "revenue"),  # not "took in the last 7 days"
+    (r"\b(?:pick|picks|picked|picking)\s+up\s+(?=(?:in|during|over|on|last|this)\b)", "acquired "),  # customers picked up
     (r"\bhow much (?:money )?(?:did|do|does|have|has) (?:we|you|the company|the business|the shop|the store|it) "
      r"(?:make|made|earn|earned|bring in|brought in|take|took|sell|sold)\b", "how much revenue did we"),
     (r"\brev\b", "revenue"),
@@ -322,6 +328,52 @@ REWRITES: list[tuple[str, str]] = [
      r"(?=\d[^?]{0,40}?\b(?:through|thru|to|until|till)\s+(?:mon(?:day)?\s+)?\d)", "from "),
     (r"\b(through|thru|to|until|till)\s+mon(?:day)?\s+(?=\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3,9}\b)", r"\1 "),
     (r"\bby how much did\b(.{3,80}?)\b(?:exceed|beat|outstrip|top|surpass)(?:ed)?\b", r"how much more was\1 than"),
+    # asides in brackets that hedge or say what the asker knows: "(I know the data only starts on 1 Dec 2010)",
+    # "(calendar quarters, I assume)", "(sorry, I know it's probably in a dashboard somewhere already)"
+    (r"\((?=[^()]*\b(?:sorry|apologies|apologi[sz]e|i (?:know|believe|think|assume|guess|mean|only|am|was)|i'm|i've|"
+     r"feel free|correct me|not (?:entirely |completely |100% )?sure|probably|if i'?ve understood|just (?:checking|curious)|"
+     r"silly|basic|dumb)\b)[^()]{0,160}\)", " "),
+    # a hedging preamble before the question itself: "Sorry if this is a basic one, but", "I've been asked to
+    # check one number for a deck (not entirely sure why it matters, but anyway):"
+    (r"^\W*(?=[^?:]{0,200}?\b(?:sorry|apologies|silly|basic|dumb|stupid|still getting my head|i'?ve been asked|"
+     r"i was asked|i only started|new here|still learning|if i'?ve understood|bear with me)\b)[^?:]{0,200}?"
+     r"(?:,\s*but(?:\s+anyway)?\s*[:,]?|:)\s*", ""),
+    (r"\b(?:but\s+)?(?:please\s+)?include it anyway\b", " "),
+    # who the figure is for: "Pulling together this week's status email:", "For the weekly email:", "basket line:"
+    (r"\b(?:pulling together|putting together|writing|drafting|prepping|preparing)\s+(?:this week'?s\s+|the\s+|my\s+|our\s+|a\s+)?"
+     r"(?:weekly\s+|monthly\s+)?(?:status\s+)?(?:e-?mail|mail|update|newsletter|report)\b\s*[:,-]?", " "),
+    (r"\b(?:for|in)\s+(?:this week'?s\s+|the\s+|my\s+|our\s+|a\s+)(?:weekly\s+|monthly\s+)?(?:status\s+)?(?:e-?mail|mail|"
+     r"update|newsletter)\b\s*[:,-]?|\b(?:status\s+)?e-?mail\s*,\s*(?:[a-z-]+\s+)?line\s*[:,-]|\b(?:[a-z-]+\s+)?line for the "
+     r"(?:status\s+)?(?:e-?mail|mail|update|deck|report)\b\s*[:,-]?", " "),
+    # a definition said again, the platform's own: net revenue, an order's value, the period's new and active customers
+    (r",?\s*\(?(?:net\s+)?(?:meaning|i\.e\.?|that is|defined as|where)\s+completed line value minus returned line value"
+     r"(?:\s*,?\s*(?:and\s+)?cancelled lines (?:excluded|not counted|count for nothing|left out|ignored))?\)?", " "),
+    (r",?\s*where an order'?s value is the sum of its completed lines\b", " "),
+    (r",?\s*\(?(?:meaning|i\.e\.?|that is|defined as)\s+(?:people|customers|those)\s+whose\s+(?:very\s+)?first\s+(?:completed\s+)?"
+     r"order\s+(?:was|is|fell|falls)\s+in\s+(?:that|the|this)\s+(?:month|period|week|quarter|year)\)?", " "),
+    (r"\(\s*(?:customers|people) who (?:placed|made|had) at least one (?:completed )?order (?:that|in the|in that|each) month\s*\)",
+     " "),
+    (r"\s*\(\s*quantity\s*(?:x|\*|times)\s*unit price(?:\s+of (?:the\s+)?cancell?ed lines)?\s*\)", " "),
+    (r"\bgross value\s+of\b", "value of"),
+    (r"(\bcustomers\b[^()]{0,80}?)\s*\(\s*guest (?:orders?|checkouts?) (?:not counted|excluded|left out|not included)\s*\)",
+     r"\1"),  # "customers outside the UK (guest orders not counted)": guests are no customers
+    (r"\s*\(\s*(?:i\.e\.\s*)?(?:the\s+)?stock codes that (?:do not|don't) start with a digit[^()]{0,80}\)", " "),
+    (r"\bfrom the (?:very )?(?:start|beginning) of the data (?=(?:through|thru|to|until|till|up to)\b)", " "),
+    (r"\bunits moved\b|\bmoved units\b", "units sold"),
+    (r"\bcalendar(?:\s+year)?\s+(?=(?:19|20)\d{2}\b)", " "),
+    # weekday names before a date ("for the week Monday 28 November to Sunday 4 December 2011"), except where they
+    # say which week ("week commencing Monday 5 December")
+    (r"(?<!commencing )(?<!starting )(?<!beginning )(?<!of )\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+"
+     r"(?=\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)", ""),
+    (r"\bmedian (?:value|size) of (?:an?|the) (?:completed )?order\b", "median order value"),
+    (r"\bcounting only\b|\bonly counting\b", " "),
+    (r",?\s*(?:the\s+)?orders that (?:actually\s+)?went through(?:\s*\(so not the cancell?ed ones\))?", " "),
+    (r",?\s*meaning (?:the\s+)?(?:customers|people) who (?:actually\s+)?(?:bought|ordered|purchased) (?:something|anything)"
+     r"(?:\s+rather than (?:guest checkouts|guests|anonymous orders))?", " who bought"),
+    (r",\s*that (?:single|one|whole) day\b", " "),
+    (r"\b(?:per|each|by|every)\s+(month|week|quarter|day)\s+through(?:out)?\s+((?:19|20)\d{2})\b", r"per \1 in \2"),
+    (r"\bthroughout\s+(?=(?:19|20)\d{2}\b)", "in "),
+    (r"\bprods\b", "products"), (r"\bwkly\b", "weekly"), (r"\bw/\s*|\bw\b(?=\s+\d)", "with "),
     # chat spellings too short for the typo fixer
     (r"\bhw\b", "how"), (r"\bfrm\b", "from"), (r"\bordr(s?)\b", r"order\1"), (r"\bcancell?d\b", "cancelled"),
     # the bookkeeping verbs of a finance close: revenue "booked", "recognised", "recorded" is revenue

@@ -277,7 +277,7 @@ class Parser:
             i = len(norm[:hit.end()].split())
             while i < len(tokens):
                 if tokens[i] in ("the", "and", "or", "nor", "also", "both", "in", "from", "for", "to", "other", "any",
-                                 "all"):
+                                 "all", "every", "each", "our"):
                     i += 1
                     continue
                 mention = starts.get(i)
@@ -640,6 +640,8 @@ class Parser:
         for name, pattern in RULES:
             cover(pattern, f"question {name}")
         cover(EXCLUDE.pattern, "excluding")
+        if slots.exclude:
+            cover(EXCLUDED_AFTER.pattern, "excluding")  # "non-product codes left out"
         cover(ANONYMOUS, "orders without a customer id")
         cover(RFM_SCORED + "|" + SCORED_WORDS, "customers with a score")
         cover(WEEKDAY_FILTER, "placed on these weekdays")
