@@ -44,10 +44,14 @@ QUESTIONS = ["how many customers in Germany", "how many customers in Germny", "t
              # a product over days, concentration and conditions over a period's customers
              "units of Vintage T-Shirt sold in the last 30 days", "share of last year's revenue from our top 10 customers",
              "what percentage of revenue came from repeat customers last year",
-             "how many customers bought in every month of last year"]
+             "how many customers bought in every month of last year",
+             # the top share of customers, a period against the one before, a ranking among named countries
+             "what share of last year's revenue came from the top 5% of customers", "mom revenue change last month",
+             "rank France, Germany and Spain by revenue last year"]
 CUSTOMER_TABLES = ["marts.customer_360", "marts.customer_scores", "marts.customer_rfm", "ml.churn_scores",
                    "ml.customer_value", "ml.customer_segments", "marts.order_facts",
-                   "marts.product_customer_monthly"]  # order_facts: one row per order; product x customer x month
+                   "marts.product_customer_monthly", "marts.customer_periods"]  # order_facts: one row per order;
+# product_customer_monthly: product x customer x month; customer_periods: customer x calendar period
 
 
 def scale(src: Path, out: Path, factor: int) -> None:

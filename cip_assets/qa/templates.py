@@ -39,6 +39,8 @@ ALLOWED: dict[str, set[str]] = {
     "marts.product_buyers": {"period_grain", "period_start", "period_key", "product_id", "buyers"},
     "marts.period_customers": {"period_grain", "period_start", "period_key", "country", "orders", "active_months",
                                "customers", "revenue"},
+    "marts.customer_periods": {"period_grain", "period_start", "period_key", "customer_id", "country", "orders",
+                               "active_months", "revenue", "units"},
     "marts.product_country_monthly": {"month_start", "product_id", "product_name", "country", "revenue", "quantity",
                                       "returned_units", "cancelled_units", "cancelled_lines", "cancelled_orders",
                                       "cancelled_revenue", "orders", "customers"},
@@ -64,6 +66,7 @@ PRODUCT_CUSTOMER_MART = "marts.product_customer_monthly"  # product x month x cu
 PRODUCT_BUYERS_MART = "marts.product_buyers"  # product x calendar month/quarter/year/all time: distinct buyers
 ORDER_MART = "marts.order_facts"               # one row per order: any measure by country/segment over a period
 PERIOD_CUSTOMERS_MART = "marts.period_customers"  # calendar period x country x orders: known customers, their money
+CUSTOMER_PERIODS_MART = "marts.customer_periods"  # customer x calendar period: their orders, revenue and units
 
 
 @dataclass
@@ -207,7 +210,7 @@ _SQL_WORDS = set("""select from where group by order limit and or not in is null
 then else end as filter distinct with union all between true false cast date double integer varchar count sum avg
 intersect except both_
 min max any_value arg_max nullif coalesce date_trunc round abs dayname isodow hour median having left join on
-row_number over ceil""".split())
+row_number over ceil bigint""".split())
 
 
 def check_sql(sql: str) -> None:
@@ -423,14 +426,19 @@ class Templates:
         `marts.revenue_pareto` counts its top 20%: the whole is every order of the period, guests included."""
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
-        known = (where + " AND " if where else " WHERE ") + "customer_id IS NOT NULL"
-        top = (f"SELECT v FROM (SELECT {expr} AS v, row_number() OVER (ORDER BY {expr} DESC, customer_id) AS k, "
-               f"count(*) OVER () AS customers FROM {ORDER_MART}{known} GROUP BY customer_id) AS ranked "
-               f"WHERE k <= ceil(? / 100.0 * customers)" if percent is not None else
-               f"SELECT {expr} AS v FROM {ORDER_MART}{known} GROUP BY customer_id ORDER BY v DESC LIMIT ?")
-        return Query(f"SELECT p.part AS part, w.whole AS whole, p.part / nullif(w.whole, 0) AS value FROM "
-                     f"(SELECT sum(v) AS part FROM ({top}) AS top_n) AS p, (SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
-                     params + [percent if percent is not None else n] + params, ORDER_MART)
+        column = {"revenue": "revenue", "orders": "orders", "quantity": "units"}.get(metric.name)
+        rolled_up = self._period_customers_where(filters, exclude, period)
+        if rolled_up and column and self._has(CUSTOMER_PERIODS_MART, column):  # a whole calendar period: one row each
+            per_customer, per_params = f"SELECT {column} AS v FROM {CUSTOMER_PERIODS_MART}{rolled_up[0]}", rolled_up[1]
+        else:
+            known = (where + " AND " if where else " WHERE ") + "customer_id IS NOT NULL"
+            per_customer, per_params = f"SELECT {expr} AS v FROM {ORDER_MART}{known} GROUP BY customer_id", params
+        how_many = ("(SELECT CAST(ceil(? / 100.0 * count(*)) AS BIGINT) FROM per_customer)" if percent is not None
+                    else "?")
+        return Query(f"WITH per_customer AS ({per_customer}) SELECT p.part AS part, w.whole AS whole, "
+                     f"p.part / nullif(w.whole, 0) AS value FROM (SELECT sum(v) AS part FROM (SELECT v FROM per_customer "
+                     f"ORDER BY v DESC LIMIT {how_many}) AS top_n) AS p, (SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
+                     per_params + [percent if percent is not None else n] + params, ORDER_MART)
 
     def customers_every_month(self, filters: dict, exclude: dict | None, period) -> Query:
         """Customers with a completed order in every month of the period that has orders at all (from the calendar
