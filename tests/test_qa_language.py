@@ -631,3 +631,28 @@ def test_wordings_from_the_v17_bank():
     with pytest.raises(NotUnderstood):  # a definition of its own that is not the platform's is never dropped
         parser.parse("Cancellation rate for Q4 2011, defined as cancelled invoices / (cancelled invoices + completed "
                      "orders)?")
+
+
+def test_wordings_from_the_v18_bank():
+    gaz = Gazetteer(values={"country": ["France", "Spain", "United Kingdom", "Belgium", "Germany"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(), id_range=["12346", "18287"])
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("How much the french clients have cancelled in value during 2011?")
+    assert (plan.metric, plan.filters) == ("cancelled_revenue", {"country": "France"})  # not the count of orders
+    plan = parser.parse("Top 5 countries by 2011 revenue, leaving the UK out?")
+    assert plan.exclude == {"country": ["United Kingdom"]} and "country" not in plan.filters
+    plan = parser.parse("How many units did customer 12748 cancel during 2011?")
+    assert (plan.metric, plan.filters["customer"]) == ("cancelled_units", "12748")
+    plan = parser.parse("The number of commands coming from Spain in the first trimester of 2011, please?")
+    assert (plan.metric, plan.period["label"]) == ("orders", "Q1 2011")
+    plan = parser.parse("How many clients from Belgium have passed at least one command during the second semester of 2011?")
+    assert (plan.metric, plan.period["label"]) == ("customers", "H2 2011")
+    plan = parser.parse("For 2011, of how much is the turnover of Germany above the one of France?")
+    assert plan.intent == "compare" and [v for _, v in plan.pairs] == [["Germany", "France"]]
+    plan = parser.parse("How many more orders did we get in the last 30 days than in the 30 days before that?")
+    assert plan.intent == "compare" and [(p["start"], p["end"]) for p in plan.periods] == [
+        ("2011-11-10", "2011-12-10"), ("2011-10-11", "2011-11-10")]
+    plan = parser.parse("Per trading day in October 2011, how many orders did we handle on average?")
+    assert (plan.intent, plan.per_day, plan.metric) == ("average", True, "orders")
+    plan = parser.parse("Exactly how many order lines carry the status 'cancelled' in the data?")
+    assert plan.metric == "cancelled_lines"

@@ -274,6 +274,9 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     name = name or ("revenue" if dim in ("month", "week", "day", "weekday", "hour", "product") else "customers")
     metric = METRICS[name]
     exclude = plan.exclude
+    if filters.get(dim) is not None and not isinstance(filters.get(dim), list):  # "top countries ... for the UK"
+        return engine.not_understood(plan, f"a ranking of {PLURAL.get(DIM_LABEL.get(dim, dim), dim)} within one of them "
+                                           "is not something I work out")
     uses_group_condition = uses_orders_condition = False  # which branch reads them: the others would drop them
     among = next((list(values) for kind, values in plan.pairs if kind == dim), [])  # "rank Sweden, Norway and Denmark"
     if plan.pairs and not among:

@@ -27,7 +27,8 @@ PRIOR_PERIOD = (r"\b(?:(m-?o-?m|m/m|month[- ](?:on|over)[- ]month)|(q-?o-?q|q/q|
                 r"(y-?o-?y|y/y|year[- ](?:on|over)[- ]year|(?:vs\.?|versus|against|compared (?:to|with)|over|from)\s+(?:the\s+)?"
                 r"same (?:month|quarter|week|day|period|time) (?:last|a|the previous|the prior) year)|"
                 r"(?:vs\.?|versus|against|compared (?:to|with)|over|from)\s+(?:the\s+)?(?:previous|prior|preceding) "
-                r"(month|quarter|week|day|year|period))(?!\w)")
+                r"(month|quarter|week|day|year|period)|(than (?:in )?the (?:\d+|same number of) (?:days|weeks|months) before "
+                r"(?:that|it|then)))(?!\w)")
 # the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
 REVENUE_NOUNS = (r"revenue|\bsales\b|\bmonetary\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
                  r"\bhow much\b")
@@ -74,15 +75,16 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(customers|clients|"
                              r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
-                          r"\bcancell?ations? value\b|"
+                          r"\bcancell?ations? value\b|\bcancell?ed\b[^?.]{0,20}?\b(?:in|by|as a) value\b|"
                           r"\bcancell?(ed|ations?)\b[^?.]{0,40}?\bin money\b|"
                           r"\b(value|revenue|amount|worth|money)\b[^?.]{0,12}?\b(got|was|were|been|gets|is) cancell?ed\b|"
                           r"\bcancell?ed (revenue|value|amount|sales)\b|\bhow much (money |revenue |value )?(was |were |got |has been |"
                           r"have been )?cancell?ed\b|[£$€] ?(was |were |got |worth (of )?(orders |sales )?)?cancell?ed\b"),
     ("cancelled_units", r"\b(units|quantit(y|ies)|items|pieces)\s+(\w+\s+)?(on|in|of)\s+(the\s+)?cancell?ed\s+(order\s+)?(lines|orders|invoices)\b|"
+                        r"\bhow many (units|items|pieces)\b[^?.]{0,40}?\bcancel(led|s)?\b|"
                         r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)) cancell?ed\b|\b(units|items|pieces) (were |was |got |been )*"
                         r"cancell?ed\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) cancell?ed\b"),
-    ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been )*"
+    ("cancelled_lines", r"\bcancell?ed (order )?lines\b|\bcancell?ed items\b|\b(order )?lines (were |was |got |been |are |is )*"
                         r"cancell?ed\b"),
     ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
     ("orders_with_returns", r"\b(how many|number of|count of)\s+(orders?|invoices?|baskets?|transactions?)\b[^?.]{0,20}?"
@@ -202,7 +204,8 @@ _ABOVE_BELOW = r"(above|over|greater than|more than|higher than|at least|below|u
 CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
     ("churn_probability", r"\b(?:churn probabilit(?:y|ies)|churn scores?|probability of churn(?:ing)?|churn risk score)\s+"
                           r"(?:is\s+|was\s+|of\s+)?" + _ABOVE_BELOW + r"\s+(\d+(?:\.\d+)?)\s*(%|percent)?"),
-    ("lifetime_revenue", r"\b(?:spent|spend|spending|lifetime (?:spend|revenue)|monetary(?: value)?|total spend)\s+"
+    ("lifetime_revenue", r"\b(?:spent|spend|spending|lifetime (?:spend|revenue)|monetary(?: value)?|total spend|"
+                         r"(?<=whose )(?:total |lifetime )?(?:revenue|sales))\s+"
                          r"(?:of\s+|is\s+|was\s+)?(?:in total\s+)?" + _ABOVE_BELOW + r"\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
                          r"(\s*(?:with us\s+)?(?:in total|overall|all time|lifetime|in their lifetime))?"),
     ("recency_days", r"\b(?:days since (?:their |the )?last (?:order|purchase)|recency)\s+(?:is\s+|of\s+)?" + _ABOVE_BELOW
@@ -226,7 +229,7 @@ CONDITION_OPS = {"above": ">", "over": ">", "greater than": ">", "more than": ">
 # orders placed without a customer id (guest checkouts): no customer, no country
 ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders?|customers?|checkouts?|buyers?|"
              r"shoppers?|sales|purchases))?|\b(without|with no|no|missing)\s+(an?\s+)?customer(\s+(id|ids|number|numbers|"
-             r"attached|linked|known|accounts?|logins?|records?))?\b")
+             r"attached|linked|known|accounts?|logins?|records?))?(\s+(attached|linked|on (?:them|it|file)))?\b")
 # a condition on each ranked group's orders: "(only countries) with at least 50 orders"
 GROUP_CONDITION_VERB = r"\b(?:with|having|that have|that had|which have)\b"  # where the condition itself starts
 _PEOPLE = r"\b(?:customers?|clients?|buyers?|shoppers?|people|accounts?)\b"
@@ -246,10 +249,10 @@ FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|uni
 # a customer's first order on its own: not kept apart from their other orders in the period
 FIRST_ORDER_ONLY = r"\b(?:on|in|with|for|of) (?:their|the|a|each) (?:very )?first(?:[- ]ever)? (?:order|purchase|basket|transaction)s?\b"
 # orders by their own value: "orders over £1,000", "baskets under 50"
-ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+(?:were\s+|was\s+|are\s+|is\s+)?(?:worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
+ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+(?:were\s+|was\s+|are\s+|is\s+)?(?:came in\s+|come in\s+|worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
                r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+)"
                r"(?:\.(\d+))?\b(?!\s*(?:units?|items?|pieces?|lines?|products?|orders?|days?|customers?))")
-ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+(were\s+|was\s+|are\s+|is\s+)?(worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
+ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+(were\s+|was\s+|are\s+|is\s+)?(came in\s+|come in\s+|worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
                      r"(over|above|more than|greater than|exceeding|under|below|less than)\s+\d[\d ,]*\b"
                      r"(?!\s*(?:units?|items?|pieces?|lines?|products?|orders?|days?|customers?)\b)")
 # orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
@@ -261,6 +264,7 @@ BUT_NOT_SECOND = (r"\bbut (?:nothing|none|no (?:orders?|purchases?)|(?:not|never
                   r"shop)\w*)?(?= (?:in|during|over)\b))")
 # a day's total averaged over the period's days: "average orders per day in November", "avg daily revenue in Q4"
 PER_DAY = (r"\b(?:average|avg|mean|typical)\b[^?.]{0,40}?\b(?:per|a|each) (?:trading |working )?day\b|"
+           r"\b(?:per|a|each) (?:trading |working |business )?day\b[^?.]{0,60}?\b(?:on average|average|avg)\b|"
            r"\b(?:average|avg|mean|typical) daily\b|\bdaily average\b")
 PER_DAY_MEASURES = ("revenue", "orders", "quantity", "customers", "cancelled_orders", "returned_units",
                     "returned_revenue", "cancelled_revenue", "gross_revenue")
@@ -374,6 +378,44 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:per|each|by|every)\s+(month|week|quarter|day)\s+through(?:out)?\s+((?:19|20)\d{2})\b", r"per \1 in \2"),
     (r"\bthroughout\s+(?=(?:19|20)\d{2}\b)", "in "),
     (r"\bprods\b", "products"), (r"\bwkly\b", "weekly"), (r"\bw/\s*|\bw\b(?=\s+\d)", "with "),
+    # "leaving the UK out": the exclusion, split around what it leaves out
+    (r"\b(leaving|leave|leaves|left|taking|take|takes|taken)\s+((?:the\s+)?[a-z][a-z.'-]*(?:\s+[a-z][a-z.'-]*)?)\s+out\b",
+     r"leaving out \2"),
+    (r"\b(?:taken|taking|take|takes) out\b", "left out"),
+    # English as it is written by speakers of other languages: commands are orders, a trimester a quarter,
+    # a semester a half-year, turnover realised is revenue
+    (r"\b(?:passed|placed|made|done)\s+(?:at least one|a|one|any)\s+command\b", "placed an order"),
+    (r"\bcommands\b", "orders"), (r"\bcommand\b", "order"),
+    (r"\b(first|second|third|fourth|1st|2nd|3rd|4th) trimester\b", r"\1 quarter"),
+    (r"\b(first|second|1st|2nd) semester\b", r"\1 half"),
+    (r"\bturnover (?:realised|realized|made|done|generated)\b", "turnover"),
+    (r"\bon the month of\b", "in"),
+    (r"\b(?:of )?how much is the (turnover|revenue|sales) of ([a-z ]{2,30}?) above (?:the one|that) of\b",
+     r"how much more \1 did \2 have than"),
+    # the asker's own labels and checks: "ops question -", "pricing check:", "for the audit file:", "peak day check:"
+    (r"^\W*(?:[a-z]+\s+){0,2}(?:question|check|query)\s*[:-]\s*", ""),
+    (r"\bfor the (?:audit|compliance|finance|board)\s+(?:file|pack|report|trail)\s*[:,-]?", " "),
+    (r"\b(?:in|of) the rfm segmentation\b|\brfm segment(?:ation)?\b(?=\s+(?:champions|loyal|at risk|hibernating|lost))", " "),
+    (r"\b(?:customer|client|account)\s+(?:no\.?|number|nr\.?|#)\s*(?=\d)", "customer "), (r"\baccount (?=\d{4,})", "customer "),
+    (r"[?.]\s*(?:customer |client )?ids?(?:\s+(?:only|please))?\s*[?.!]*\s*$", "?"),  # "... by revenue? customer ids please"
+    (r"\b(?:on|in) the (?:very )?first day of the data\s*,?\s*", " on "),
+    (r"\bsince the data (?:begins|began|starts|started)\b|\bsince the (?:start|beginning) of the data\b", " "),
+    (r"\s*\(\s*weeks? (?:starting|beginning|commencing) (?:on )?mondays?\s*\)", " "),
+    (r"\b(?:landed|came in|were received|received)\b(?=\s+(?:in|on|during|over|last|this)\b)", "placed"),
+    (r"\b(?:did|do|does|can|could) we (?:process|handle|deal with|ship out)\b", "did we get"),
+    (r"\b(per|a|each) (?:trading|business|working) day\b", r"\1 day"),
+    (r"\b(?:the\s+)?(?:highest|largest|biggest|maximum|max|most)\s+(?:number of\s+)?(orders|revenue|units)\s+(?:\w+\s+)?(?:on|in)\s+"
+     r"(?:one|a single|any single|any one|a|any)\s+day\b", r"the busiest day by \1"),
+    (r"\s*\(\s*returns only,?\s*(?:and\s+)?cancell?ations? (?:not included|excluded|left out)\s*\)", " "),
+    (r"\b(?:quantity|units|items) on (?:the\s+)?returned lines\b", "units returned"),
+    (r"\b(?:lines|orders)\s+dated\s+(?=in|on|between|from)\b|\bdated\s+(?=in|on|between|from)\b", " "),
+    (r"\breal products only\b", "excluding non-merchandise"),
+    (r"(?:,\s*|\b)no (?=(?:manual adjustments|postage|fees|carriage|bank charges|samples|non-merchandise)\b)", " excluding "),
+    (r"\b(orders?)\s+with\s+(?:a|at least one)\s+completed\s+line\b", r"\1"),
+    (r"\b(?:carry|carries|have|has|with)\s+(?:the\s+)?status\s+['\"‘’]?(cancell?ed|returned|completed)['\"‘’]?", r"are \1"),
+    (r"\bexactly how many\b", "how many"),
+    (r"\bhow many (units|items|pieces) (?:did|does|do) (?:an? |the )?(?:average|typical) (order|basket) (?:carry|contain|have|hold)\b",
+     "average units per order"),
     # chat spellings too short for the typo fixer
     (r"\bhw\b", "how"), (r"\bfrm\b", "from"), (r"\bordr(s?)\b", r"order\1"), (r"\bcancell?d\b", "cancelled"),
     # the bookkeeping verbs of a finance close: revenue "booked", "recognised", "recorded" is revenue
@@ -399,7 +441,7 @@ REWRITES: list[tuple[str, str]] = [
      r"vouchers))+(?=\s*(?:[),.?;]|$))|"
      r"\b(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
      r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fee lines|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers))*"
-     r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|and (?:other|similar|any other) (?:non[- ]?product |"
+     r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|and (?:all other|other|similar|any other) (?:non[- ]?product |"
      r"non[- ]?merchandise |service )?(?:codes|lines|items|stuff|things|charges)\b)", "non-merchandise"),
     (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries|stock|codes|skus|articles|things)",
      "different "),

@@ -100,8 +100,9 @@ class Parser:
             for w in normalise(prior.group(0)).split():
                 words[w] = "between the periods named"
         elif prior and period is not None and len(periods) == 1:  # "mom revenue change for November 2011"
-            said = next(i for i, g in enumerate(prior.groups()) if g)  # 0 month, 1 quarter, 2 week, 3 day, 4 year, 5 named
-            grain = prior.group(6) if said == 5 else ("month", "quarter", "week", "day", None)[said]
+            said = next(i for i, g in enumerate(prior.groups()) if g)  # 0 month, 1 quarter, 2 week, 3 day, 4 year,
+            # 5 named ("vs the previous month"), 6 the days before ("than the 30 days before that")
+            grain = prior.group(6) if said == 5 else ("month", "quarter", "week", "day", None, None, None)[said]
             if grain in (None, "period") or grain == period.grain or (grain == "year" and said == 5 and period.grain == "year"):
                 before = period_before(period, "year" if said == 4 else "previous")
                 if before is not None:
