@@ -308,6 +308,7 @@ hold holds contain contains
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
+    (r"(?<=[a-z])_(?=[a-z])", " "), (r"\bcnt\b", "count"),  # column-style words pasted from a sheet: "net_rev", "orders_cnt"
     (r",?\s*\(?with guest (?:orders|checkouts) included in the (?:denominator|total|whole)\)?|\(\s*guest (?:orders|checkouts) "
      r"included in the (?:denominator|total|whole)\s*\)", " "),  # the whole of a share is every order: said again
     (r"\b(?:take|takes|took|taken|taking|rake|raked)\s+in\b(?!\s+(?:the|this|that|last|past|each|every|\d|jan|feb|mar|apr|may|jun|"
@@ -327,6 +328,10 @@ REWRITES: list[tuple[str, str]] = [
     # a region said by its name: the Nordic countries are these five
     (r"\b(?:the\s+)?nordics?\b(?:\s+(markets|countries|nations|region)\b)?",
      lambda m: "sweden, norway, denmark, finland and iceland" + (" countries" if m.group(1) else "")),
+    (r"\b(?:the\s+)?benelux\b(?:\s+(markets|countries|nations|region)\b)?",
+     lambda m: "belgium, netherlands and luxembourg" + (" countries" if m.group(1) else "")),
+    (r"\b(?:the\s+)?dach\b(?:\s+(markets|countries|nations|region)\b)?",
+     lambda m: "germany, austria and switzerland" + (" countries" if m.group(1) else "")),
     # "the weeks starting Monday 31 October 2011 through Monday 28 November 2011": from one day to the other
     (r"\b(?:(?:for|in)\s+)?the\s+weeks\s+(?:starting|beginning|commencing)\s+(?:on\s+|from\s+)?(?:mon(?:day)?\s+)?"
      r"(?=\d[^?]{0,40}?\b(?:through|thru|to|until|till)\s+(?:mon(?:day)?\s+)?\d)", "from "),
