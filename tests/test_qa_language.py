@@ -656,3 +656,26 @@ def test_wordings_from_the_v18_bank():
     assert (plan.intent, plan.per_day, plan.metric) == ("average", True, "orders")
     plan = parser.parse("Exactly how many order lines carry the status 'cancelled' in the data?")
     assert plan.metric == "cancelled_lines"
+
+
+def test_wordings_from_the_v19_bank():
+    gaz = Gazetteer(values={"country": ["France", "Switzerland", "Poland", "Belgium", "Netherlands", "Germany",
+                                        "Austria"], "risk_band": ["high", "medium", "low"],
+                            "product": ["REGENCY CAKESTAND 3 TIER"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(), id_range=["12346", "18287"])
+    parser = Parser(gaz, definitions(), AS_OF)
+    assert parser.parse("total sales value, all time, guest orders included?").metric == "revenue"  # no 12-month value
+    plan = parser.parse("cancel_value 2011-Q4")
+    assert (plan.metric, plan.period["label"]) == ("cancelled_revenue", "Q4 2011")
+    with pytest.raises(NotUnderstood):  # "francs" names no France
+        parser.parse("Swiss revenue in Swiss francs for 2011?")
+    plan = parser.parse("what percentage of scored customers land in the medium risk band?")
+    assert "country" not in plan.filters and plan.filters["risk_band"] == "medium"  # "land" names no Poland
+    with pytest.raises(NotUnderstood):  # three customers at once: never the first one's card
+        parser.parse("my accounts are 12415, 14911 and 17511 - what did they spend with us combined in 2011?")
+    plan = parser.parse("Belgium vs the Netherlands in 2011: how much more revenue did the Dutch bring in than the Belgians?")
+    assert plan.pairs == [["country", ["Netherlands", "Belgium"]]]  # the one before "than" first
+    plan = parser.parse("how many regency cakestands came back as returns, all time?")
+    assert (plan.metric, plan.filters) == ("returned_units", {"product": "REGENCY CAKESTAND 3 TIER"})
+    plan = parser.parse("DACH revenue for 2011 (Germany, Austria and Switzerland together)?")
+    assert plan.filters == {"country": ["Germany", "Austria", "Switzerland"]}

@@ -274,6 +274,8 @@ class Gazetteer:
                 if span & used or all(w in PROTECTED for w in words) or words[0] in PROTECTED:
                     continue
                 hit = self._only_prefix(" ".join(words))
+                if hit is None and words[-1].endswith("s") and len(words[-1]) > 4:  # "regency cakestands"
+                    hit = self._only_prefix(" ".join(words)[:-1])
                 if hit:
                     kind, value = self._exact[hit]
                     found.append(Mention(kind, value, " ".join(words), 90.0, i, i + n))
@@ -300,11 +302,11 @@ class Gazetteer:
             return None
         if _rf_process is not None:
             hit = _rf_process.extractOne(phrase, self._fuzzy_keys, scorer=_rf_fuzz.ratio, score_cutoff=cutoff)
-            if hit and abs(len(hit[0]) - len(phrase)) <= max(2, len(phrase) // 4):
-                return hit[0], float(hit[1])
+            if hit and abs(len(hit[0]) - len(phrase)) <= max(2, len(phrase) // 4) and hit[0][0] == phrase[0]:
+                return hit[0], float(hit[1])  # a typo keeps the first letter: "land" is no Poland
             return None
         hits = difflib.get_close_matches(phrase, self._fuzzy_keys, n=1, cutoff=cutoff / 100)
-        if hits and abs(len(hits[0]) - len(phrase)) <= max(2, len(phrase) // 4):
+        if hits and abs(len(hits[0]) - len(phrase)) <= max(2, len(phrase) // 4) and hits[0][0] == phrase[0]:
             return hits[0], 100 * difflib.SequenceMatcher(None, phrase, hits[0]).ratio()
         return None
 

@@ -27,8 +27,8 @@ PRIOR_PERIOD = (r"\b(?:(m-?o-?m|m/m|month[- ](?:on|over)[- ]month)|(q-?o-?q|q/q|
                 r"(y-?o-?y|y/y|year[- ](?:on|over)[- ]year|(?:vs\.?|versus|against|compared (?:to|with)|over|from)\s+(?:the\s+)?"
                 r"same (?:month|quarter|week|day|period|time) (?:last|a|the previous|the prior) year)|"
                 r"(?:vs\.?|versus|against|compared (?:to|with)|over|from)\s+(?:the\s+)?(?:previous|prior|preceding) "
-                r"(month|quarter|week|day|year|period)|(than (?:in )?the (?:\d+|same number of) (?:days|weeks|months) before "
-                r"(?:that|it|then)))(?!\w)")
+                r"(month|quarter|week|day|year|period)|((?:than|vs\.?|versus|against|compared (?:to|with)) (?:in )?the (?:\d+|same number of) "
+                r"(?:days|weeks|months) before(?: (?:that|it|then))?))(?!\w)")
 # the words that name revenue itself (the verbs "sell", "bring in", "generate" may carry another measure's noun)
 REVENUE_NOUNS = (r"revenue|\bsales\b|\bmonetary\b|turnover|takings|\bspend\b|\bspent\b|\bspending\b|\bmoney\b|\bincome\b|\bearn\w*|"
                  r"\bhow much\b")
@@ -75,7 +75,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(customers|clients|"
                              r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
-                          r"\bcancell?ations? value\b|\bcancell?ed\b[^?.]{0,20}?\b(?:in|by|as a) value\b|"
+                          r"\bcancel(?:l?ations?)? value\b|\bcancell?ed\b[^?.]{0,20}?\b(?:in|by|as a) value\b|"
                           r"\bcancell?(ed|ations?)\b[^?.]{0,40}?\bin money\b|"
                           r"\b(value|revenue|amount|worth|money)\b[^?.]{0,12}?\b(got|was|were|been|gets|is) cancell?ed\b|"
                           r"\bcancell?ed (revenue|value|amount|sales)\b|\bhow much (money |revenue |value )?(was |were |got |has been |"
@@ -107,7 +107,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("expected_spend_90d", r"expected spend"),
     ("revenue", r"\bmonetary\b( value)?"),  # RFM's M: the customer's lifetime net revenue
     ("value_12m", r"12.?months? value|\bclv\b|\bltv\b|lifetime value|customer value|predicted value|future value|"
-                  r"\bvalue\b"),
+                  r"\bvalue\b(?<!\bsales value)(?<!\border value)(?<!\bbasket value)"),
     ("new_customers", r"\b(brand[- ])?new (customers?|buyers?|clients?|shoppers?)|acquisitions?|acquir(ed|ing)|"
                       r"\bfirst[- ]time (customers|buyers|clients|shoppers|purchasers)\b"),
     ("active_customers", r"\bactive (customers?|buyers?|clients?|shoppers?)\b|\b(customers|buyers|clients|shoppers) (were|are|was|who were|"
@@ -304,7 +304,7 @@ data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually set dataset inclusive located based fall falls belong belongs sit sits
 sitting ones still hi hello hey roughly approximately approx very really quick question stuff thing things
-hold holds contain contains
+hold holds contain contains together
 """.split())
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
@@ -407,6 +407,23 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bsince the data (?:begins|began|starts|started)\b|\bsince the (?:start|beginning) of the data\b", " "),
     (r"\s*\(\s*weeks? (?:starting|beginning|commencing) (?:on )?mondays?\s*\)", " "),
     (r"\b(?:landed|came in|were received|received)\b(?=\s+(?:in|on|during|over|last|this)\b)", "placed"),
+    (r"\b(?:land|lands)\s+(?=in\b|into\b)", "are "),  # "customers land in the medium band"
+    (r"\bcut of\b", "share of"), (r"\bdid (.{2,40}?) beat (.{2,40}?)(?=[?.,]|$)", r"\1 vs \2"),
+    (r"\bret (units|lines|value|revenue|orders)\b", r"returned \1"),
+    (r"\s*\(\s*(?:qty|quantity|units) on returned lines\s*\)", " "),
+    (r"\brfm\s+(?=(?:champions|loyal|at risk|hibernating|lost|potential|promising|need|about|cannot)\b)", ""),
+    (r"\bone[- ]and[- ]done\b", "one-time"),
+    (r"\btop(\d+)\b", r"top \1"), (r"\b(top \d+|bottom \d+|which|the) customer[ _]?ids?\b(?!\s*\d)", r"\1 customers"),
+    (r"\b(non[- ]?(?:product|merchandise) (?:codes|lines|items))\s+(?:like|such as|e\.g\.?)\s+[a-z][a-z ,]*?(?=$|[?.]|"
+     r"\s+(?:and|in|for|by)\b)", r"\1"),
+    # a named day with its date again in brackets: "Black Friday 2011 (Friday 25 November)", "Cyber Monday 2011 (28 Nov)"
+    (r"(\b(?:black friday|cyber monday|christmas eve|christmas day|boxing day)\s+(?:of\s+)?(?:19|20)\d{2})\s*\(\s*(?:[a-z]+\s+)?"
+     r"\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3,9}\.?\s*\)", r"\1"),
+    # a season named and then its dates: "in the Christmas run-up, 1 to 23 December 2010" (the dates say which)
+    (r"\b(?:in|over|during|for)?\s*the\s+(?:autumn|fall|spring|summer|winter|christmas|xmas|holiday|festive|pre-christmas|"
+     r"black friday|peak|busy|sales)(?:\s+(?:peak|run-?up|rush|period|season|push|quarter|weeks?|months?))+\s*,\s*"
+     r"(?=(?:from\s+)?(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", " in "),
+    (r"\bsales value\b", "sales"),  # the money taken, not a customer's predicted value
     (r"\b(?:did|do|does|can|could) we (?:process|handle|deal with|ship out)\b", "did we get"),
     (r"\b(per|a|each) (?:trading|business|working) day\b", r"\1 day"),
     (r"\b(?:the\s+)?(?:highest|largest|biggest|maximum|max|most)\s+(?:number of\s+)?(orders|revenue|units)\s+(?:\w+\s+)?(?:on|in)\s+"
@@ -446,7 +463,7 @@ REWRITES: list[tuple[str, str]] = [
      r"vouchers))+(?=\s*(?:[),.?;]|$))|"
      r"\b(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
      r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fee lines|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers))*"
-     r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|and (?:all other|other|similar|any other) (?:non[- ]?product |"
+     r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|and (?:the other|all other|other|similar|any other) (?:non[- ]?product |"
      r"non[- ]?merchandise |service )?(?:codes|lines|items|stuff|things|charges)\b)", "non-merchandise"),
     (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries|stock|codes|skus|articles|things)",
      "different "),
@@ -474,7 +491,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bcxl\b|\bcxld\b|\bcanc\b", "cancelled"),
     (r"\s*-?\s*\b(?:i )?need (?:it|this|these|that|them) for (?:the |a |my |our )?(?:[a-z]+ ){0,2}(?:review|deck|pack|report|"
      r"meeting|presentation|board)\b|\bfor (?:the |a |my |our )(?:regional |board |monthly |quarterly |weekly |annual |"
-     r"sales )?(?:deck|review|pack|report|meeting|presentation)\b", " "),  # who the figure is for, not what
+     r"sales |churn |retention |trading |ops |kpi )?(?:deck|review|pack|report|meeting|presentation)\b", " "),  # who it is for
     (r"\bin (?:pounds|gbp|sterling|£|money terms)(?!\w)", "in money"),
     (r"\s*-?\s*\b(?:people|customers|those)?\s*(?:who|that)(?:'d|\s+had|\s+have)\s+(?:bought|ordered|purchased|shopped)\s+before"
      r"\s+and\s+(?:came|come)\s+back(?:\s+(?:that|the same|in that)\s+month)?\b", " "),  # what "returning" means
@@ -544,7 +561,9 @@ VOCABULARY = sorted({w for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", "
                        "weekends", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
                        "acquire", "acquired", "quantity"})
 # the question's own words: a fuzzy match of one of them is never an entity ("entire" is not EIRE)
-WORDS_NOT_NAMES = frozenset(FUNCTION_WORDS) | frozenset(VOCABULARY)
+WORDS_NOT_NAMES = frozenset(FUNCTION_WORDS) | frozenset(VOCABULARY) | frozenset(
+    "franc francs euro euros dollar dollars pound pounds sterling krona kronor krone kroner yen rand peso pesos zloty "
+    "currency currencies".split())  # "Swiss revenue in Swiss francs" names no France
 FILLER_PHRASES = re.compile(r"\b(in total|all together|so far|to date|of all time|on record|as a whole|break(?:s|ing)? (?:it )?down|"
                             r"breakdown|split (?:up )?by|"
                             r"how much|how many|number of|amount of|what was|what is|what were|what are|"

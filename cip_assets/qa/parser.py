@@ -230,7 +230,10 @@ class Parser:
             metric = "quantity"  # "how many JUMBO BAG RED RETROSPOT did we sell": units
         tokens = normalise(text).split()
         if any(m.kind == "product" and tokens[max(0, m.start - 2):m.start] == ["how", "many"] for m in mentions):
-            metric = "quantity"  # "how many WHITE HANGING HEART T-LIGHT HOLDERs went to UK customers": units
+            # "how many WHITE HANGING HEART T-LIGHT HOLDERs went to UK customers": units; "how many regency
+            # cakestands came back as returns": the units returned; "... were cancelled": the units cancelled
+            metric = ("returned_units" if (metric or "").startswith("returned") else
+                      "cancelled_units" if (metric or "").startswith("cancelled") else "quantity")
         many = re.search(r"\bhow many (?:of (?:the|our|those) )?([a-z0-9'-]+)", text)  # the name right after "how many"
         if many and codes and many.group(1).rstrip("s") in {w.rstrip("s") for w in self._code_name_words(codes)}:
             metric = "quantity"  # "how many regency cakestands (22423) did German customers buy": units
@@ -404,6 +407,13 @@ class Parser:
                         words={w: f"glossary term {definition[0]}" for w in normalise(low).split()})
         slots = self.slots(q)
         filters, pairs = self.filters(slots)
+        than = re.search(r"\bthan\b", low)
+        if pairs and than:  # "Belgium vs the Netherlands: how much more did the Dutch bring in than the Belgians": NL - BE
+            kind, values = pairs[0]
+            said_at = {m.value: low.find(m.text) for m in slots.mentions if m.kind == kind}
+            after = [v for v in values if said_at.get(v, -1) > than.start()]
+            if len(after) == 1 and len(values) == 2:
+                pairs[0] = [kind, [v for v in values if v not in after] + after]
         how, confidence = "rule", 0.9
         scores = [m.score for m in slots.mentions]
         if scores:
@@ -586,6 +596,8 @@ class Parser:
             why = "the top share of customers is read only as their part of revenue, orders or units"
         elif re.search(FIRST_ORDER_ONLY, low) and (slots.metric or "customers") != "customers":
             why = "customers' first orders are not kept apart from their other orders; ask for new customers' figures"
+        elif len(set(slots.ids)) > 1 and intent != "compare":
+            why = "figures of several customers together are not worked out; ask for each customer"
         elif slots.ids and "customer" not in filters and intent not in ("profile", "why_risk", "define"):
             why = f"a figure for customer {slots.ids[0]} of this kind is not something I work out"
         elif re.search(EXCLUDE.pattern + r"\s+(?:the\s+|our\s+)?(?:top|biggest|largest|best|highest|bottom|smallest)\b", low):
