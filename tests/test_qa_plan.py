@@ -31,6 +31,20 @@ def wh(synthetic_run_home):
         yield con
 
 
+# a line's net amount: completed lines count, returned lines count against, cancelled lines count for nothing
+NET_AMOUNT = ("CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) "
+              "WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) ELSE 0 END")
+
+
+def _top_customers_of_year(wh, year: int, how_many_sql: str) -> tuple[float, float]:
+    """(net revenue of a year's top customers, the year's net revenue, guests included), by independent SQL."""
+    return wh.execute(f"""
+        WITH y AS (SELECT * FROM staging.stg_order_lines WHERE year(ordered_at) = {year}),
+             per AS (SELECT customer_id, sum({NET_AMOUNT}) AS v FROM y WHERE customer_id IS NOT NULL GROUP BY 1)
+        SELECT (SELECT sum(v) FROM (SELECT v FROM per ORDER BY v DESC LIMIT {how_many_sql})),
+               (SELECT sum({NET_AMOUNT}) FROM y)""").fetchall()[0]
+
+
 def _close(a, b, rel=1e-6) -> bool:
     return a is not None and b is not None and abs(float(a) - float(b)) <= rel * max(1.0, abs(float(b)))
 
@@ -428,8 +442,7 @@ def test_day_of_the_week_and_hour_of_the_day_are_not_calendar_days(engine):
 
 
 def test_period_changes_under_a_filter_shares_of_period_buyers_and_buyers_of_a_product_by_country(engine, wh):
-    net = ("CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) "
-           "WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) ELSE 0 END")
+    net = NET_AMOUNT
     (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
     halves = wh.execute(f"""
         SELECT month(l.ordered_at) <= 6 AS first_half, sum({net}) FROM staging.stg_order_lines l
@@ -459,13 +472,8 @@ def test_period_changes_under_a_filter_shares_of_period_buyers_and_buyers_of_a_p
 
 
 def test_top_customers_share_order_lines_and_units_by_weekday(engine, wh):
-    net = ("CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) "
-           "WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) ELSE 0 END")
     (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
-    (top, whole), = wh.execute(f"""
-        WITH y AS (SELECT * FROM staging.stg_order_lines WHERE year(ordered_at) = {year}),
-             per AS (SELECT customer_id, sum({net}) AS v FROM y WHERE customer_id IS NOT NULL GROUP BY 1)
-        SELECT (SELECT sum(v) FROM (SELECT v FROM per ORDER BY v DESC LIMIT 10)), (SELECT sum({net}) FROM y)""").fetchall()
+    top, whole = _top_customers_of_year(wh, year, "10")
     card = engine.ask(f"share of {year} revenue from our top 10 customers, as a % of all revenue")
     assert card.status == "answered" and _close(card.value, top / whole, 1e-6), card.answer
     (lines,), = wh.execute(f"SELECT count(*) FROM staging.stg_order_lines WHERE line_status = 'completed' "
@@ -551,14 +559,9 @@ def test_new_customers_by_country_leave_out_the_excluded_country(engine, wh):
 
 
 def test_the_top_percent_of_customers_and_a_ranking_among_named_countries(engine, wh):
-    net = ("CASE WHEN line_status = 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) "
-           "WHEN line_status = 'returned' THEN -quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) ELSE 0 END")
+    net = NET_AMOUNT
     (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
-    (top, whole), = wh.execute(f"""
-        WITH y AS (SELECT * FROM staging.stg_order_lines WHERE year(ordered_at) = {year}),
-             per AS (SELECT customer_id, sum({net}) AS v FROM y WHERE customer_id IS NOT NULL GROUP BY 1)
-        SELECT (SELECT sum(v) FROM (SELECT v FROM per ORDER BY v DESC LIMIT (SELECT ceil(count(*) * 0.05)::INT FROM per))),
-               (SELECT sum({net}) FROM y)""").fetchall()
+    top, whole = _top_customers_of_year(wh, year, "(SELECT ceil(count(*) * 0.05)::INT FROM per)")
     card = engine.ask(f"what share of {year} revenue came from the top 5% of customers")
     assert card.status == "answered" and _close(card.value, top / whole, 1e-6), card.answer
     card = engine.ask(f"how much revenue did the top 5 percent of customers bring in {year}")
