@@ -411,7 +411,7 @@ def _shift_months(d: date, n: int) -> date:
     return date(year, month, day)
 
 
-def period_before(p: Period, step: str) -> Period | None:
+def period_before(p: Period, step: str) -> Period:
     """The period a "month on month" (step 'previous') or "year on year" (step 'year') figure compares `p` with:
     the calendar month, quarter or year before, the week or day before, a range of the same length right before
     it; or the same dates a year earlier."""

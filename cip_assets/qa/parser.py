@@ -20,12 +20,11 @@ from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
-    CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EXCLUDE, EXCLUDED_AFTER, FILLER_PHRASES, FOLLOW_UP,
-    FIRST_ORDER_ONLY, FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUPS_WITH_ORDERS,
-    GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS,
-    NOT_CHURN_WORDS, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PRIOR_PERIOD, REVENUE_NOUNS, REWRITES,
-    RFM_SCORED,
-    EVERY_MONTH, NOT_PUBLISHED, PER_DAY, PER_DAY_MEASURES, RISK_WORDS, SCORED_WORDS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER,
+    CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, EXCLUDE, EXCLUDED_AFTER, FILLER_PHRASES,
+    FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUP_CONDITION, GROUP_CONDITION_VERB,
+    GROUPS_WITH_ORDERS, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS, NOT_CHURN_WORDS,
+    NOT_PUBLISHED, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD,
+    REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER,
     WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
@@ -103,12 +102,11 @@ class Parser:
             said = next(i for i, g in enumerate(prior.groups()) if g)  # 0 month, 1 quarter, 2 week, 3 day, 4 year,
             # 5 named ("vs the previous month"), 6 the days before ("than the 30 days before that")
             grain = prior.group(6) if said == 5 else ("month", "quarter", "week", "day", None, None, None)[said]
-            if grain in (None, "period") or grain == period.grain or (grain == "year" and said == 5 and period.grain == "year"):
+            if grain in (None, "period", period.grain):  # "mom" needs a month, "qoq" a quarter
                 before = period_before(period, "year" if said == 4 else "previous")
-                if before is not None:
-                    periods = [period, before]  # this one against the one before: growth reads them by date
-                    for w in normalise(prior.group(0)).split():
-                        words[w] = f"against {before.label}"
+                periods = [period, before]  # this one against the one before: growth reads them by date
+                for w in normalise(prior.group(0)).split():
+                    words[w] = f"against {before.label}"
         if prior and not any(w in words for w in normalise(prior.group(0)).split()):
             text = text[:prior.start()] + prior.group(0) + text[prior.end():]  # not read: its words stay to be refused
         customer_conditions = []
