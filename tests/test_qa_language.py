@@ -679,3 +679,15 @@ def test_wordings_from_the_v19_bank():
     assert (plan.metric, plan.filters) == ("returned_units", {"product": "REGENCY CAKESTAND 3 TIER"})
     plan = parser.parse("DACH revenue for 2011 (Germany, Austria and Switzerland together)?")
     assert plan.filters == {"country": ["Germany", "Austria", "Switzerland"]}
+
+
+def test_wordings_from_the_v20_bank(parser):
+    plan = parser.parse("need one number before my 3pm call: net revenue 2011 ytd")
+    assert (plan.metric, plan.period["start"]) == ("revenue", "2011-01-01")
+    plan = parser.parse("VP here, how many orders did we take in Q3 2011? just the number")
+    assert (plan.metric, plan.period["label"]) == ("orders", "Q3 2011")
+    plan = parser.parse("Germany v France in 2011 - how many more orders did we get from the German customers than from "
+                        "the French?")
+    assert plan.intent == "compare" and plan.pairs == [["country", ["Germany", "France"]]]
+    plan = parser.parse("how many new German customers did we win in 2011?")
+    assert plan.words["new"] == "customers whose first order falls in the period" and plan.filters == {"country": "Germany"}

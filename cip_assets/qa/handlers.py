@@ -23,6 +23,8 @@ PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
 BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b|\bbuyers\b|\bpurchasers\b|"
           r"\b(customers|clients|those|people) (who|that) (have )?(bought|ordered|purchased|shopped)\b")
+# an average said to be over every known customer, not only those who bought ("averaged over every customer on file")
+EVERY_CUSTOMER = r"\b(?:over|across|among|divided by)\s+(?:every|all|each)\s+(?:known\s+|of\s+our\s+|our\s+)?(?:customers?|clients?)\b"
 DIFFERENCE = r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|smaller|greater)\b|\bdifference\b|\bchanged?\b"  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
@@ -209,7 +211,8 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
                 return t.order_total(metric, filters, exclude, period)
             raise NotAvailable(f"{metric.label} is kept per customer (lifetime), not per period")
         return t.kpi_total(metric, period)
-    return t.customer_aggregate(metric, filters, average=average, exclude=exclude)
+    return t.customer_aggregate(metric, filters, average=average, exclude=exclude,
+                                over_everyone=bool(re.search(EVERY_CUSTOMER, plan.text)))
 
 
 # ---------------------------------------------------------------------------------------------------- series

@@ -384,7 +384,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bthroughout\s+(?=(?:19|20)\d{2}\b)", "in "),
     (r"\bprods\b", "products"), (r"\bwkly\b", "weekly"), (r"\bw/\s*|\bw\b(?=\s+\d)", "with "),
     # "leaving the UK out": the exclusion, split around what it leaves out
-    (r"\b(leaving|leave|leaves|left|taking|take|takes|taken)\s+((?:the\s+)?[a-z][a-z.'-]*(?:\s+[a-z][a-z.'-]*)?)\s+out\b",
+    (r"\b(leaving|leave|leaves|left|taking|take|takes|taken)\s+((?:the\s+)?[a-z][a-z.'-]*(?:\s+[a-z][a-z.'-]*){0,6}?)\s+out\b",
      r"leaving out \2"),
     (r"\b(?:taken|taking|take|takes) out\b", "left out"),
     # English as it is written by speakers of other languages: commands are orders, a trimester a quarter,
@@ -438,6 +438,21 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bexactly how many\b", "how many"),
     (r"\bhow many (units|items|pieces) (?:did|does|do) (?:an? |the )?(?:average|typical) (order|basket) (?:carry|contain|have|hold)\b",
      "average units per order"),
+    # who is asking and why, said before the question: "VP here,", "CS lead here -", "merch team -", "quick one from
+    # finance:", "need one number before my 3pm call:", "I'm trying to reconcile a figure -"
+    (r"^\W*(?:[a-z]+\s+){0,2}(?:here|team)\s*[,:-]\s*|^\W*quick one(?: from [a-z]+)?\s*[:,-]\s*|"
+     r"^\W*(?:i )?need (?:one|a|the) (?:number|figure) (?:before|for) (?:my|the|a) [a-z0-9 ]{1,20}?\s*[:,-]\s*|"
+     r"^\W*i'?m trying to (?:reconcile|check|verify|sanity[- ]check) (?:a|one|this|the) (?:figure|number)\s*[:,-]\s*", ""),
+    (r"\s*[,.;-]?\s*(?:i )?need it for (?:the|a|my|our) (?:board |team |3pm |weekly |monthly )?call\b", " "),
+    (r"\bwould you be able to\b|\bare you able to\b", "can you"), (r"\bjust the number\b", " "),
+    (r"[.!]\s*i think it'?s (?:about|around|roughly) [^?.!]{1,30}?(?:but|and) (?:want|wanted|need) to (?:check|confirm)\b[.!]?", "."),
+    (r"\bhas been on the phone(?: again)?\.?", " "),
+    (r"\s*\((?=[^()]*\b(?:only runs? to|runs? only to|only goes to|is partial|is incomplete|is to date)\b)[^()]{0,80}\)", " "),
+    (r"\borderd\b", "ordered"),
+    (r"\binternational (customers|clients|buyers)\b(?=[^?]{0,40}\boutside\b)", r"\1"),
+    (r"\b([a-z]{3,})\s+v\.?\s+([a-z]{3,})\b", r"\1 vs \2"),
+    (r"\s*\(\s*the ones (?:with|that have) a (?:churn )?score\s*\)", " scored "),
+    (r"\b(?:did|have|has) we (?:win|won|gain|gained|pick up|picked up|land|landed)\b", "did we get"),
     # chat spellings too short for the typo fixer
     (r"\bhw\b", "how"), (r"\bfrm\b", "from"), (r"\bordr(s?)\b", r"order\1"), (r"\bcancell?d\b", "cancelled"),
     # the bookkeeping verbs of a finance close: revenue "booked", "recognised", "recorded" is revenue

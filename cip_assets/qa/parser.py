@@ -592,6 +592,9 @@ class Parser:
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
             why = "the top share of customers is read only as their part of revenue, orders or units"
+        elif filters.get("product_code") == list(self.gaz.non_merchandise) and re.search(
+                r"\b(?:out|without|leaving|leave|excluding|exclude|except|no)\b", low):
+            why = "the non-product codes are both named and left out; ask with or without them"
         elif re.search(FIRST_ORDER_ONLY, low) and (slots.metric or "customers") != "customers":
             why = "customers' first orders are not kept apart from their other orders; ask for new customers' figures"
         elif len(set(slots.ids)) > 1 and intent != "compare":

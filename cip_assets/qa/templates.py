@@ -734,12 +734,12 @@ class Templates:
     # ---------------------------------------------------------------- customer-level aggregates
     def customer_aggregate(self, metric: Metric, filters: dict, average: bool = False, period=None,
                            period_column: str | None = None, exclude: dict | None = None,
-                           orders_condition: list | None = None) -> Query:
+                           orders_condition: list | None = None, over_everyone: bool = False) -> Query:
         expr = metric.average_expr if average else metric.customer_expr
         if expr is None:
             raise NotAvailable(f"{metric.label} is not kept per customer")
         table = self.require_customer(list(metric.needs))
-        if average and metric.name in BUYER_AVERAGES and not orders_condition:
+        if average and metric.name in BUYER_AVERAGES and not orders_condition and not over_everyone:
             orders_condition = [">", 0]  # spend and orders per customer are over customers who bought
         where, params = self.where(filters, period, period_column, exclude, orders_condition)
         return Query(f"SELECT {expr} AS value, count(*) AS customers FROM {table}{where}", params, table)
