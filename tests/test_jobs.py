@@ -220,3 +220,15 @@ def test_cip_run_waits_for_a_run_in_progress_and_not_for_a_dead_one():
         finish.join()
         assert instance.get_run_by_id(orphan.run_id).status == dg.DagsterRunStatus.FAILURE
         assert len(said) == 1 and ui_run.run_id[:8] in said[0] and "one writer" in said[0]
+
+
+def test_the_definitions_load_in_a_process_without_a_main_file():
+    """Dagster's run worker imports the code location in a process whose __main__ has no file (like `python -c`):
+    there pyspark's Spark Connect modules, which mlflow pulls in, exit the process with code 0 unless their own
+    dependencies are installed, and every run launched from the UI or a schedule ended FAILURE before its first step."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import cip_assets.definitions; print('loaded')"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("loaded"), done.stderr[-2000:]
