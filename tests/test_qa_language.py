@@ -689,5 +689,7 @@ def test_wordings_from_the_v20_bank(parser):
     plan = parser.parse("Germany v France in 2011 - how many more orders did we get from the German customers than from "
                         "the French?")
     assert plan.intent == "compare" and plan.pairs == [["country", ["Germany", "France"]]]
+    plan = parser.parse("By how many orders did Q3 2011 beat Q2 2011?")  # the difference, not the percent change
+    assert plan.intent == "compare" and not plan.growth and "how many more orders" in plan.text
     plan = parser.parse("how many new German customers did we win in 2011?")
     assert plan.words["new"] == "customers whose first order falls in the period" and plan.filters == {"country": "Germany"}

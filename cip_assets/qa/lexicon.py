@@ -336,7 +336,8 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:(?:for|in)\s+)?the\s+weeks\s+(?:starting|beginning|commencing)\s+(?:on\s+|from\s+)?(?:mon(?:day)?\s+)?"
      r"(?=\d[^?]{0,40}?\b(?:through|thru|to|until|till)\s+(?:mon(?:day)?\s+)?\d)", "from "),
     (r"\b(through|thru|to|until|till)\s+mon(?:day)?\s+(?=\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3,9}\b)", r"\1 "),
-    (r"\bby how much did\b(.{3,80}?)\b(?:exceed|beat|outstrip|top|surpass)(?:ed)?\b", r"how much more was\1 than"),
+    (r"\bby how (much|many)((?:\s+[a-z]+)?)\s+did\b(.{3,80}?)\b(?:exceed|beat|outstrip|top|surpass)(?:ed)?\b",
+     r"how \1 more\2 was\3 than"),  # "by how many orders did Q3 beat Q2": the difference
     # asides in brackets that hedge or say what the asker knows: "(I know the data only starts on 1 Dec 2010)",
     # "(calendar quarters, I assume)", "(sorry, I know it's probably in a dashboard somewhere already)"
     (r"\((?=[^()]*\b(?:sorry|apologies|apologi[sz]e|i (?:know|believe|think|assume|guess|mean|only|am|was)|i'm|i've|"
