@@ -340,14 +340,15 @@ REWRITES: list[tuple[str, str]] = [
      r"how \1 more\2 was\3 than"),  # "by how many orders did Q3 beat Q2": the difference
     # asides in brackets that hedge or say what the asker knows: "(I know the data only starts on 1 Dec 2010)",
     # "(calendar quarters, I assume)", "(sorry, I know it's probably in a dashboard somewhere already)"
-    (r"\((?=[^()]*\b(?:sorry|apologies|apologi[sz]e|i (?:know|believe|think|assume|guess|mean|only|am|was)|i'm|i've|"
+    (r"\((?=[^()]*\b(?:sorry|apologies|apologi[sz]e|i (?:know|believe|think|assume|guess|only|am|was)|i'm|i've|"
      r"feel free|correct me|not (?:entirely |completely |100% )?sure|probably|if i'?ve understood|just (?:checking|curious)|"
      r"silly|basic|dumb)\b)[^()]{0,160}\)", " "),
     # a hedging preamble before the question itself: "Sorry if this is a basic one, but", "I've been asked to
     # check one number for a deck (not entirely sure why it matters, but anyway):"
     (r"^\W*(?=[^?:]{0,200}?\b(?:sorry|apologies|silly|basic|dumb|stupid|still getting my head|i'?ve been asked|"
-     r"i was asked|i only started|new here|still learning|if i'?ve understood|bear with me)\b)[^?:]{0,200}?"
-     r"(?:,\s*but(?:\s+anyway)?\s*[:,]?|:)\s*", ""),
+     r"i was asked|i only started|new here|still learning|if i'?ve understood|bear with me)\b)"
+     r"(?:(?!\b(?:revenue|sales|turnover|orders?|customers?|units|products?|france|germany|uk)\b|\d)[^?:]){0,200}?"
+     r"(?:,\s*but(?:\s+anyway)?\s*[:,]?|:)\s*", ""),  # never past a measure, a number or a name
     (r"\b(?:but\s+)?(?:please\s+)?include it anyway\b", " "),
     # who the figure is for: "Pulling together this week's status email:", "For the weekly email:", "basket line:"
     (r"\b(?:pulling together|putting together|writing|drafting|prepping|preparing)\s+(?:this week'?s\s+|the\s+|my\s+|our\s+|a\s+)?"
