@@ -693,3 +693,16 @@ def test_wordings_from_the_v20_bank(parser):
     assert plan.intent == "compare" and not plan.growth and "how many more orders" in plan.text
     plan = parser.parse("how many new German customers did we win in 2011?")
     assert plan.words["new"] == "customers whose first order falls in the period" and plan.filters == {"country": "Germany"}
+
+
+def test_wordings_from_the_v22_bank(parser):
+    plan = parser.parse("How many brand new German accounts did we pick up during 2011?")
+    assert plan.metric == "new_customers" and "risk_band" not in plan.dims  # "brand" is no risk band
+    with pytest.raises(NotUnderstood):  # over completed orders is not the published rate: never answered with it
+        parser.parse("Cancelled orders as a percentage of completed orders, October 2011?")
+    plan = parser.parse("quarterly revenue from German customers through 2011")
+    assert (plan.grain, plan.period["start"]) == ("quarter", "2011-01-01")
+    plan = parser.parse("revenue growth from 2010 to 2011")
+    assert plan.intent == "compare" and [p["label"] for p in plan.periods] == ["2010", "2011"]  # not "since 2010"
+    plan = parser.parse("revenue from 2010 through 2011 by quarter")
+    assert (plan.period["start"], plan.period["end"]) == ("2010-01-01", "2012-01-01")

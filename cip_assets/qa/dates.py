@@ -136,6 +136,16 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         nth = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}.get(m.group(1))
         start = month.start + timedelta(days=7 * nth) if nth is not None else month.end - timedelta(days=7)
         add(m, _range(start, start + timedelta(days=7)))
+    # "growth from 2010 to 2011": two years (not "since 2010" against 2011)
+    for m in re.finditer(rf"\bfrom\s+{YEAR_RE}\s+to\s+{YEAR_RE}\b", s):
+        if not taken(m.start(), m.end()):
+            found.append((m.start(1), m.end(1), _year(int(m.group(1)))))
+            found.append((m.start(2), m.end(2), _year(int(m.group(2)))))
+    # "from 2010 through 2011", "2010-2011": whole years, one range ("2010 to 2011", "2010 and 2011" stay two years)
+    for m in re.finditer(rf"\b(?:from\s+)?{YEAR_RE}\s*(?:through|thru|until|till|-|–)\s*{YEAR_RE}\b", s):
+        a, b = int(m.group(1)), int(m.group(2))
+        if a < b:
+            add(m, _range(date(a, 1, 1), date(b + 1, 1, 1)))
     # "the first nine days of December 2011", "the last 10 days of November 2011"
     counts = {w: i + 1 for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve thirteen "
                                              "fourteen fifteen".split())}

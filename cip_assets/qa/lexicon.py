@@ -455,6 +455,8 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b([a-z]{3,})\s+v\.?\s+([a-z]{3,})\b", r"\1 vs \2"),
     (r"\s*\(\s*the ones (?:with|that have) a (?:churn )?score\s*\)", " scored "),
     (r"\b(?:did|have|has) we (?:win|won|gain|gained|pick up|picked up|land|landed)\b", "did we get"),
+    (r"\bbrand[- ]new\b", "new"),  # not respelled to "band" (a risk band)
+    (r"\b(quarterly|monthly|weekly|daily)\b([^?]{0,60}?)\bthrough(?:out)?\s+(?=(?:19|20)\d{2}\b)", r"\1\2in "),
     # chat spellings too short for the typo fixer
     (r"\bhw\b", "how"), (r"\bfrm\b", "from"), (r"\bordr(s?)\b", r"order\1"), (r"\bcancell?d\b", "cancelled"),
     # the bookkeeping verbs of a finance close: revenue "booked", "recognised", "recorded" is revenue

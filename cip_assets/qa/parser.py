@@ -595,6 +595,9 @@ class Parser:
         elif filters.get("product_code") == list(self.gaz.non_merchandise) and re.search(
                 r"\b(?:out|without|leaving|leave|excluding|exclude|except|no)\b", low):
             why = "the non-product codes are both named and left out; ask with or without them"
+        elif slots.metric in ("cancelled_orders", "cancellation_rate") and re.search(
+                r"\b(?:of|over|to|against)\s+(?:the\s+|all\s+)?(?:completed|successful|fulfilled)\s+orders\b", low):
+            why = "cancelled orders over completed orders is not the published cancellation rate (over all orders)"
         elif re.search(FIRST_ORDER_ONLY, low) and (slots.metric or "customers") != "customers":
             why = "customers' first orders are not kept apart from their other orders; ask for new customers' figures"
         elif len(set(slots.ids)) > 1 and intent != "compare":
