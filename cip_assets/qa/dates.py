@@ -24,7 +24,7 @@ YEAR_RE = r"((?:19|20)\d{2})"
 DAY_RE = (rf"(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\s*,?\s*{YEAR_RE}|"
           rf"{MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*{YEAR_RE})\b")
 NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-             "ten": 10, "twelve": 12}
+             "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15}
 
 
 @dataclass(frozen=True)
@@ -147,11 +147,9 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         if a < b:
             add(m, _range(date(a, 1, 1), date(b + 1, 1, 1)))
     # "the first nine days of December 2011", "the last 10 days of November 2011"
-    counts = {w: i + 1 for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve thirteen "
-                                             "fourteen fifteen".split())}
-    for m in re.finditer(rf"\b(?:the\s+)?(first|last|final)\s+(\d{{1,2}}|{'|'.join(counts)})\s+days\s+(?:of|in)\s+"
+    for m in re.finditer(rf"\b(?:the\s+)?(first|last|final)\s+(\d{{1,2}}|{'|'.join(NUM_WORDS)})\s+days\s+(?:of|in)\s+"
                          rf"{MONTH_RE}\s*,?\s*{YEAR_RE}", s):
-        days = int(m.group(2)) if m.group(2).isdigit() else counts[m.group(2)]
+        days = int(m.group(2)) if m.group(2).isdigit() else NUM_WORDS[m.group(2)]
         month = _month(int(m.group(4)), MONTHS[m.group(3)])
         if 0 < days <= (month.end - month.start).days:
             start = month.start if m.group(1) == "first" else month.end - timedelta(days=days)

@@ -503,10 +503,11 @@ class Parser:
             intent = "sum"  # one figure over the orders, not a ranking
         if intent == "trend" and len(slots.periods) == 2:  # "how did orders change between Q2 and Q3": two periods
             intent = "compare"
-        against_before = len(slots.periods) == 2 and re.search(PRIOR_PERIOD, low) is not None
+        said_prior = re.search(PRIOR_PERIOD, low) is not None  # "mom", "vs the previous month", "yoy"
+        against_before = len(slots.periods) == 2 and said_prior
         if against_before and intent in ("trend", "sum", "count", "average", None):
             intent = "compare"  # "month on month revenue growth for November 2011": November against October
-        from_to = re.search(r"\bfrom\b", low) or re.search(PRIOR_PERIOD, low)  # "from October to November", "oct -> nov mom"
+        from_to = re.search(r"\bfrom\b", low) or said_prior  # "from October to November", "oct -> nov mom"
         growth = bool(re.search(GROWTH, low)) or against_before and not re.search(r"\b(difference|how (?:much|many) more)\b",
                                                                                 low) or bool(re.search(r"\bgrowth\b", low) and (
             len(slots.periods) == 2 or (len(slots.periods) == 1 and from_to)))
