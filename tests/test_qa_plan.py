@@ -64,6 +64,14 @@ def test_a_word_the_engine_does_not_know_is_never_dropped(engine, question, unkn
     assert card.words and unknown not in card.words  # and what the other words became
 
 
+def test_best_or_worst_with_no_measure_asks_for_one(engine):
+    for question in ("whats our best product?", "who is our best customer", "worst month"):
+        card = engine.ask(question)
+        assert card.status == "not_understood" and card.value is None and "needs a measure" in card.answer, card.answer
+    card = engine.ask("best customers by revenue")  # the measure named: a ranking
+    assert card.status == "answered" and card.intent == "top", card.answer
+
+
 def test_an_answer_lists_what_each_word_became(engine):
     card = engine.ask("revenue in France last year")
     assert card.status == "answered"

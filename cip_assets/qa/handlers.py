@@ -30,6 +30,8 @@ ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity"
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
               "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines", "orders_with_returns",
               "cancelled_line_share")  # figures only the order facts hold
+# a judgement with no measure named ("our best product"): which figure makes it best is the question itself
+VALUE_JUDGEMENT = r"\b(best|worst|strongest|weakest|top[- ]performing|worst[- ]performing|greatest)\b(?![- ]?sell)"
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
                       r"hours?( of (the )?day)?)\b")
@@ -268,6 +270,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
               "week": r"weeks", "weekday": r"weekdays|days", "hour": r"hours", "day": r"days|dates"}.get(dim, "")
     n = plan.n or (MAX_ROWS if re.search(r"\brank\w*\b", text) else
                    5 if plural and re.search(rf"\b({plural})\b", text) else 1)
+    if (name is None or (dim == "customer" and name == "customers")) and re.search(VALUE_JUDGEMENT, text):
+        return engine.not_understood(plan, "'best' or 'worst' needs a measure: by revenue, orders, units or customers?")
     if dim == "customer" and name in (None, "customers"):
         name = "revenue"
     if dim in ("product", "category") and name is None and re.search(r"\b(bought|popular|ordered|purchased)\b", text):
