@@ -698,11 +698,45 @@ def test_wordings_from_the_v20_bank(parser):
 def test_wordings_from_the_v22_bank(parser):
     plan = parser.parse("How many brand new German accounts did we pick up during 2011?")
     assert plan.metric == "new_customers" and "risk_band" not in plan.dims  # "brand" is no risk band
-    with pytest.raises(NotUnderstood):  # over completed orders is not the published rate: never answered with it
-        parser.parse("Cancelled orders as a percentage of completed orders, October 2011?")
+    plan = parser.parse("Cancelled orders as a percentage of completed orders, October 2011?")
+    assert plan.metric == "cancelled_per_completed"  # over completed orders, not the published rate over all orders
     plan = parser.parse("quarterly revenue from German customers through 2011")
     assert (plan.grain, plan.period["start"]) == ("quarter", "2011-01-01")
     plan = parser.parse("revenue growth from 2010 to 2011")
     assert plan.intent == "compare" and [p["label"] for p in plan.periods] == ["2010", "2011"]  # not "since 2010"
     plan = parser.parse("revenue from 2010 through 2011 by quarter")
     assert (plan.period["start"], plan.period["end"]) == ("2010-01-01", "2012-01-01")
+
+
+def test_wordings_from_the_v23_bank(parser):
+    for question, label in (("net rev Nov-11?", "2011-11"), ("AOV Oct-11", "2011-10"), ("Q3-11 net rev (Jul\u2013Sep)", "Q3 2011"),
+                            ("revenue CY11", "2011")):
+        assert parser.parse(question).period["label"] == label, question
+    plan = parser.parse("rev ex-UK H1-11, known custs only")
+    assert plan.exclude == {"country": ["United Kingdom"]} and plan.period["start"] == "2011-01-01"
+    plan = parser.parse("monthly net rev Jan\u2013Nov 11")
+    assert (plan.intent, plan.period["start"], plan.period["end"]) == ("trend", "2011-01-01", "2011-12-01")
+    # a part of one year against another year said bare: the same part of that year, not all of it
+    plan = parser.parse("\u0394 rev 1\u20139 Dec, 2011 minus 2010")
+    assert plan.intent == "compare" and [(p["start"], p["end"]) for p in plan.periods] == [
+        ("2011-12-01", "2011-12-10"), ("2010-12-01", "2010-12-10")]
+    plan = parser.parse("revenue November 2011 vs 2010")
+    assert [p["label"] for p in plan.periods] == ["2011-11", "2010-11"]
+    plan = parser.parse("rev H2-11 less H1-11")
+    assert plan.intent == "compare" and not plan.growth  # a difference, not a percent change
+    plan = parser.parse("hiya! quick one i think lol - how many diffrent customers actually bought something from us in "
+                        "the whole of 2011? not orders, actual people")
+    assert (plan.metric, plan.period["label"]) == ("customers", "2011")
+    plan = parser.parse("my boss wants to know what percent of all the customers we have on file have ordered from us "
+                        "more then once ever, so 2 or more orders in total. can u work that out")
+    assert plan.intent == "share" and plan.orders_condition == [">", 1]  # "> 1" and ">= 2" are one condition
+    plan = parser.parse("im putting together a slide on loyalty - how many returning customers did we have in november "
+                        "2011? meaning ppl who had already ordered before november and then ordered again in november")
+    assert (plan.metric, plan.period["label"]) == ("returning_customers", "2011-11")
+    plan = parser.parse("Bottom 3 months of 2011 by net revenue, complete months only")
+    assert (plan.intent, plan.period["end"]) == ("bottom", "2011-12-01")  # December 2011 is still open
+    plan = parser.parse("Which 3 months of 2011 saw the most returned units?")
+    assert (plan.intent, plan.metric, plan.n) == ("top", "returned_units", 3)
+    plan = parser.parse("On an average trading day in November 2011, how many orders came in?")
+    assert plan.per_day and plan.metric == "orders"
+

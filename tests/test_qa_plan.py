@@ -586,3 +586,34 @@ def test_the_top_percent_of_customers_and_a_ranking_among_named_countries(engine
     card = engine.ask(f"which had more revenue in {year}, {countries[0]} or {countries[1]}?")  # both, not their sum
     assert card.status == "answered" and isinstance(card.value, dict), card.answer
     assert _close(card.value[countries[0]], dict(gold)[countries[0]]), card.answer
+
+
+def test_known_customers_as_the_whole_cancelled_over_completed_and_a_month_against_a_bare_year(engine, wh):
+    net = NET_AMOUNT
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    lines = f"staging.stg_order_lines l LEFT JOIN staging.stg_customers c USING (customer_id) WHERE year(l.ordered_at) = {year}"
+    part, known, everyone = wh.execute(f"""
+        SELECT sum({net}) FILTER (WHERE c.country = 'Germany'), sum({net}) FILTER (WHERE l.customer_id IS NOT NULL),
+               sum({net}) FROM {lines}""").fetchone()
+    card = engine.ask(f"What share of known customers' {year} revenue came from Germany?")
+    assert card.status == "answered" and _close(card.value, part / known), card.answer
+    card = engine.ask(f"What share of {year} revenue came from Germany?")  # guest orders in the whole
+    assert card.status == "answered" and _close(card.value, part / everyone), card.answer
+    top, _ = _top_customers_of_year(wh, year, "10")
+    card = engine.ask(f"top-10 customers' share of known customers' revenue in {year}")
+    assert card.status == "answered" and _close(card.value, top / known), card.answer
+    cancelled, completed = wh.execute(f"""
+        SELECT count(DISTINCT order_id) FILTER (WHERE line_status = 'cancelled'),
+               count(DISTINCT order_id) FILTER (WHERE line_status = 'completed')
+        FROM staging.stg_order_lines WHERE ordered_at >= DATE '{year}-10-01' AND ordered_at < DATE '{year}-11-01'""").fetchone()
+    card = engine.ask(f"Cancelled orders as a % of completed orders, Oct-{year % 100:02d}?")
+    assert card.status == "answered" and _close(card.value, cancelled / completed), card.answer
+    this, last = (wh.execute(f"SELECT sum({net}) FROM staging.stg_order_lines WHERE ordered_at >= DATE '{y}-11-01' "
+                             f"AND ordered_at < DATE '{y}-12-01'").fetchone()[0] for y in (year, year - 1))
+    card = engine.ask(f"revenue November {year} minus {year - 1}")  # November of each year, not all of the other
+    assert card.status == "answered" and _close(card.value, this - last), card.answer
+    gold = wh.execute(f"""
+        SELECT strftime(date_trunc('month', ordered_at), '%Y-%m') AS m, sum(quantity) AS v FROM staging.stg_order_lines
+        WHERE line_status = 'returned' AND year(ordered_at) = {year} GROUP BY 1 ORDER BY v DESC, m LIMIT 3""").fetchall()
+    card = engine.ask(f"Which 3 months of {year} saw the most returned units?")  # from the order facts
+    assert card.status == "answered" and [int(r[1]) for r in card.table["rows"]] == [int(g[1]) for g in gold], card.answer

@@ -419,6 +419,25 @@ def _shift_months(d: date, n: int) -> date:
     return date(year, month, day)
 
 
+def whole_months_only(p: Period, as_of: date) -> Period:
+    """`p` without the month the data are still in: "complete months of 2011 only" ends with November when the data
+    end on 9 December."""
+    after = as_of + timedelta(days=1)
+    whole_until = after if after.day == 1 else date(after.year, after.month, 1)
+    if p.start < whole_until < p.end:
+        return Period(p.start, whole_until, f"{p.start:%Y-%m} to {_shift_months(whole_until, -1):%Y-%m}", "range")
+    return p
+
+
+def same_span_in_year(p: Period, year: int) -> Period:
+    """The same dates as `p` in another year: "November 2011 vs 2010" compares November 2010, not all of 2010."""
+    step = 12 * (year - p.start.year)
+    start, end = _shift_months(p.start, step), _shift_months(p.end, step)
+    label = {"month": f"{start:%Y-%m}", "quarter": f"Q{(start.month - 1) // 3 + 1} {start.year}",
+             "half": f"H{(start.month - 1) // 6 + 1} {start.year}"}.get(p.grain)
+    return Period(start, end, label, p.grain) if label else _range(start, end, p.grain)
+
+
 def period_before(p: Period, step: str) -> Period:
     """The period a "month on month" (step 'previous') or "year on year" (step 'year') figure compares `p` with:
     the calendar month, quarter or year before, the week or day before, a range of the same length right before

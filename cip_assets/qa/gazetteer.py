@@ -229,6 +229,11 @@ class Gazetteer:
         # fuzzy candidates: phrases of 4+ characters that are not grammar words
         self._fuzzy_keys = [p for p in self._exact if len(p) >= 4 and p not in PROTECTED]
         self._product_keys = sorted({normalise(v) for v in (self.values or {}).get("product", [])})
+        self._product_trigrams: dict[str, set[str]] = {}  # three words in a row -> the product names holding them
+        for key in self._product_keys:
+            words = key.split()
+            for i in range(len(words) - 2):
+                self._product_trigrams.setdefault(" ".join(words[i:i + 3]), set()).add(key)
 
     # ------------------------------------------------------------------ matching
     def find(self, question: str, skip: set[int] | None = None) -> list[Mention]:
@@ -280,7 +285,24 @@ class Gazetteer:
                     kind, value = self._exact[hit]
                     found.append(Mention(kind, value, " ".join(words), 90.0, i, i + n))
                     used |= span
+        for n in range(min(self._max_words, 6), 2, -1):  # three words or more inside one product's name only:
+            for i in range(0, len(tokens) - n + 1):     # "colour bird ornament"
+                span = set(range(i, i + n))
+                words = tokens[i:i + n]
+                if span & used or any(w in PROTECTED or w.isdigit() for w in words):
+                    continue
+                hit = self._only_inside(" ".join(words))
+                if hit:
+                    kind, value = self._exact[hit]
+                    found.append(Mention(kind, value, " ".join(words), 90.0, i, i + n))
+                    used |= span
         return sorted(found, key=lambda m: m.start)
+
+    def _only_inside(self, phrase: str) -> str | None:
+        """The one product name that holds `phrase` (three words or more) as whole words, if exactly one does."""
+        words = phrase.split()
+        hits = [key for key in self._product_trigrams.get(" ".join(words[:3]), ()) if f" {phrase} " in f" {key} "]
+        return hits[0] if len(hits) == 1 else None
 
     def _only_prefix(self, phrase: str) -> str | None:
         """The one product name that starts with `phrase` (two words or more), if exactly one does."""

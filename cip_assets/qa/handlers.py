@@ -29,7 +29,9 @@ DIFFERENCE = r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|smaller|gr
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
               "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines", "orders_with_returns",
-              "cancelled_line_share")  # figures only the order facts hold
+              "cancelled_line_share", "cancelled_per_completed")  # figures only the order facts hold
+# the whole of a share said to be the known customers' figure, guest orders left out ("of known customers' revenue")
+KNOWN_WHOLE = r"\b(?:known|identified|registered)[\s-]+(?:customers?|clients?|custs?)\b"
 # a judgement with no measure named ("our best product"): which figure makes it best is the question itself
 VALUE_JUDGEMENT = r"\b(best|worst|strongest|weakest|top[- ]performing|worst[- ]performing|greatest)\b(?![- ]?sell)"
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
@@ -294,7 +296,7 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     if name == "new_customers" and dim in ("country", "city", "segment", "category", "persona", "risk_band", "gender"):
         query = t.new_customer_ranking(dim, filters, period, n, descending, exclude)  # first order in the period
     elif dim in ("month", "week", "day", "quarter", "year"):
-        if filters or exclude:
+        if filters or exclude or (not metric.kpi_expr and engine.gaz.has_table("marts.order_facts")):
             query = t.order_period_ranking(metric, dim, filters, exclude, period, n, descending)
         elif not metric.kpi_expr:
             raise NotAvailable(f"{metric.label} by {dim} is not in the KPI marts")
@@ -437,7 +439,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.card(plan, f"The top 20% of customers bring {engine.fmt(value, 'share')} of revenue.",
                            value, rows, cols, query, {"type": "none"})
     rate = {"cancelled_orders": "cancellation_rate", "returned_lines": "return_rate",
-            "cancelled_lines": "cancelled_line_share"}.get(name)
+            "cancelled_lines": "cancelled_line_share", "cancelled_per_completed": name}.get(name)
     if rate:  # "what percentage of orders were cancelled": the rate itself
         return scalar(engine, Plan.from_dict({**plan.to_dict(), "intent": "sum", "metric": rate}))
     if name in ("churn_rate",):
@@ -553,27 +555,32 @@ def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_sha
         return engine.not_understood(plan, "what the top customers brought is worked out only for revenue, orders or "
                                            "units, without a product or a condition on their orders")
     metric = METRICS[name]
+    known_only = bool(re.search(KNOWN_WHOLE, plan.question.lower()))
     query = engine.templates.top_customers_share(metric, plan.n, filters, plan.exclude, plan.period_obj,
-                                                 percent=plan.top_percent)
+                                                 percent=plan.top_percent, known_only=known_only)
     rows, cols = engine.run(query)
     p, total, value = rows[0]
     who = f"{plan.top_percent:g}% of customers" if plan.top_percent is not None else f"{plan.n} customers"
     answer = (f"The top {who} by {metric.label}{engine.scope_text(plan)} brought {engine.fmt(p, metric.kind)}, "
-              f"{engine.fmt(value, 'share')} of all {engine.fmt(total, metric.kind)}.")
+              f"{engine.fmt(value, 'share')} of {'the known customers’' if known_only else 'all'} "
+              f"{engine.fmt(total, metric.kind)}.")
     return engine.card(plan, answer, value if as_share else p, rows, cols, query,
                        {"type": "pie", "x": "part", "y": metric.label})
 
 
 def _order_share(engine: "Engine", plan: Plan, metric, part: dict) -> "AnswerCard":
-    """A country's or segment's share of all revenue (orders, units): anonymous orders count in the whole."""
-    query = engine.templates.order_share(metric, part, plan.period_obj, plan.exclude)
+    """A country's or segment's share of all revenue (orders, units): anonymous orders count in the whole unless the
+    question names the known customers' figure as the whole."""
+    known_only = bool(re.search(KNOWN_WHOLE, plan.question.lower())) and "anonymous" not in part
+    query = engine.templates.order_share(metric, part, plan.period_obj, plan.exclude, known_only=known_only)
     rows, cols = engine.run(query)
     p, whole, value = rows[0]
     fmt = engine.fmt
     period = plan.period_obj
-    answer = (f"{fmt(value, 'share')} of all {metric.label}{f' in {period.label}' if period else ''} "
-              f"comes from {engine.describe(part)} ({fmt(p, metric.kind)} of {fmt(whole, metric.kind)}, "
-              "orders without a known customer included in the whole).")
+    answer = (f"{fmt(value, 'share')} of {'known customers’' if known_only else 'all'} {metric.label}"
+              f"{f' in {period.label}' if period else ''} comes from {engine.describe(part)} ({fmt(p, metric.kind)} of "
+              f"{fmt(whole, metric.kind)}, orders without a known customer "
+              f"{'left out of' if known_only else 'included in'} the whole).")
     return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
 
 

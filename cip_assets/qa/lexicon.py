@@ -64,6 +64,9 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
             r"\b(typical|usual|normal|average) (order|basket|transaction)\b(?!s)[^?.]{0,12}?\bworth\b|"
             r"\b(order|basket|transaction) (is |was )?(typically |usually |normally |on average )worth\b|"
             r"\b(spend|spending|spent|revenue|sales|value|takings)\s+(per|an|a|each)\s+(order|basket|transaction|invoice)\b"),
+    ("cancelled_per_completed", r"\bcancell?ed orders,?\s+(?:as\s+an?\s+(?:%|percent(?:age)?|share|proportion|ratio)\s+)?"
+                                r"(?:of|over|to|against|per|relative to|divided by)\s+(?:the\s+|all\s+)?(?:completed|successful|"
+                                r"fulfilled)\s+(?:ones|orders?)\b"),
     ("cancellation_rate", r"cancell?ation rate|cancel rate"),
     ("return_rate", r"return rate|returns rate"),
     ("gross_revenue", r"\bgross (revenue|sales|turnover)\b|\b(revenue|sales|turnover|takings)\b.{0,40}\b(before|not counting|"
@@ -306,6 +309,7 @@ net something anything actually set dataset inclusive located based fall falls b
 sitting ones still hi hello hey roughly approximately approx very really quick question stuff thing things
 hold holds contain contains together
 """.split())
+_MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
     (r"(?<=[a-z])_(?=[a-z])", " "), (r"\bcnt\b", "count"),  # column-style words pasted from a sheet: "net_rev", "orders_cnt"
@@ -317,6 +321,54 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bhow much (?:money )?(?:did|do|does|have|has) (?:we|you|the company|the business|the shop|the store|it) "
      r"(?:make|made|earn|earned|bring in|brought in|take|took|sell|sold)\b", "how much revenue did we"),
     (r"\brev\b", "revenue"),
+    # a controller's shorthand: dashes, month-year and quarter-year with a dash ("Nov-11", "Jan-Nov 11", "Q3-11", "H1-11"),
+    # calendar years ("CY11"), "ex-UK", abbreviated nouns and symbols
+    (r"\s*[\u2013\u2014]\s*", lambda m: " - " if m.group(0).strip() != m.group(0) else "-"),
+    (rf"\b({_MONTHS})[a-z]*\s*-\s*({_MONTHS})[a-z]*\s+'?(\d{{2}})\b(?!\s*(?:st|nd|rd|th)\b|:)", r"\1-\2 20\3"),
+    (rf"\b({_MONTHS})[a-z]*\s?[-'\u2019/](\d{{2}})\b(?![-/:]\d)", r"\1 20\2"),
+    (r"\b([qh][1-4])\s?[-'\u2019/](\d{2})\b(?![-/:]\d)", r"\1 20\2"),
+    (r"\bcy\s?'?(\d{2})\b", r"20\1"), (r"\bcy\s?(\d{4})\b", r"\1"),
+    (r"\bex[- ](?=(?:the\s+)?(?:uk|u\.k\.|united kingdom|gb|great britain|britain|eire|usa?|postage|post)\b)", "excluding "),
+    (r"\bon (?:an? |the )?(?:average|typical|normal) (?:trading |working |business |selling )?day\b", "average per day"),
+    (r"\btop-(\d+)\b", r"top \1"), (r"\bknown[- ]custs?\b", "known customers"),
+    # a definition said again in brackets after the measure it defines: "(net rev \u00f7 net units)", "(qty x unit px)"
+    (r"(\b(?:per unit|selling price|unit price|price per unit)\b[^()]{0,30}?)\(\s*(?:net\s+)?(?:rev|revenue|sales)\s*"
+     r"(?:\u00f7|/|divided by|over)\s*(?:net\s+)?(?:units|qty|quantity)(?: sold)?\s*\)", r"\1"),
+    (r"(\bper (?:buying |paying )?(?:cust|customer|buyer)\b[^()]{0,30}?)\(\s*(?:known[- ]cust(?:omer)?s?'?\s+)?(?:net\s+)?"
+     r"(?:rev|revenue|sales)\s*(?:\u00f7|/|divided by|over)\s*(?:#|number of|count of)?\s*(?:custs|customers|buyers)\s+"
+     r"(?:who|that)\s+(?:ordered|bought|purchased)\s*\)", r"\1"),
+    (r"(\bvalue\b[^()]{0,40}?)\(\s*(?:qty|quantity|units)\s*(?:\u00d7|x|\*|times)\s*(?:the\s+)?unit\s+(?:px|price)"
+     r"(?:\s*,\s*(?:cancell?ed|cxl) lines)?\s*\)", r"\1"),
+    (r"\bcusts\b", "customers"), (r"\bctry\b", "country"), (r"\bctrys\b|\bctries\b", "countries"),
+    (r"\bchkouts?\b", "checkout"), (r"\bpx\b", "price"), (r"\u00f7", " divided by "), (r"(?:^|\s)#\s?(?=[a-z])", " number of "),
+    (r"\u0394\s?|\bdelta\b", "change in "),
+    # an intern's chatter: greetings, what the figure is for, sign-offs, texting spellings, a definition said again
+    (r"\b(?:hiya|lol|lmao|omg|haha)\b[!.,]*|^\W*(?:hey|hi|hello|ok|okay)\b[!.,]*(?:\s+so\b)?", " "),
+    (r"\bu\b", "you"), (r"\bim\b", "i am"), (r"\b(?:wanna|wana)\b", "want to"), (r"\bppl\b", "people"),
+    (r"\bmore then\b", "more than"), (r"\bone single\b", "one"),
+    (r"\b(?:i am|i'm)\s+(?:new (?:on|to|in) the \w+ team|putting together|working on|preparing|writing|doing|making)\b[^.?!,]*?"
+     r"(?:\s+-\s+|[,:]\s*|\s+and\s+(?=my\b)|\.\s+)", " "),
+    (r"^\W*(?:so\s+)?for (?:a|an|our|my|the)\s+(?:\w+\s+){0,2}?(?:slide|deck|post|newsletter|email|presentation|meeting|board pack|"
+     r"update|report)\b,?\s*(?:i\s+(?:want to|need to|have to|must|would like to)\s+(?:say|know|show|report|include)\s*)?", " "),
+    (r"\b(?:my (?:manager|boss)) (?:asked me|wants to know)\b", " "),
+    (r"\b(?:ok(?:ay)?,?\s+)?this (?:might|may|could) be a (?:weird|wierd|dumb|silly|strange|odd|stupid) one,?(?:\s+but)?\b|"
+     r"\b(?:a\s+)?(?:quick|weird|wierd|easy|simple|odd) one(?: i think)?\b(?!\s+from\b)|\bsorry if this is (?:obvious|basic|silly)\b,?(?:\s+but)?", " "),
+    (r"[.?!]?\s*(?:is (?:that|this) something (?:you|u) can (?:pull|do|get|find|work out)|can (?:you|u) (?:work|figure) "
+     r"(?:that|it|this) out|how many (?:is|was) (?:that|it)(?: on that day)?)\W*$", " "),
+    (r"\(\s*(?:that'?s|that is|i\.e\.?|aka)\s+[^()]*?\bright\s*\?*\s*\)", " "),  # "(thats friday 25th nov right?)"
+    (r"\b(?:in|on) (?:our|the) (?:database|system|crm|books)\b", " "), (r"\bnever actually\b", "never"),
+    (r",?\s*so\s+(\d+)\s+or\s+more\s+(orders|purchases)(?:\s+in total)?\b", r" with at least \1 \2"),
+    (r"[,.?!-]*\s*not orders,?\s*(?:actual|real)\s+(?:people|customers|humans)\b", " "),
+    (r"\b(?:the\s+)?one[- ]and[- ]done(?:\s+(?:people|customers|buyers|crowd|ones))?\b", "customers with exactly one order"),
+    (r"(\bnew (?:customers|clients|buyers)\b[^.?!]*?[.?!]*)\s*(?:like|meaning|i\.e\.?|so|i mean|that is)?,?\s*"
+     r"(?:people|customers|those|ones)\s+(?:whose|with (?:their|a))\s+(?:very\s+)?first(?:[- ]ever)?\s+(?:order|purchase)\b[^.?!]*",
+     r"\1"),
+    (r"[.?!]?\s*\bnew\s*(?:=|means|is)\s*(?:their\s+)?(?:very\s+)?first(?:[- ]ever)? (?:order|purchase)\b[^.?!]*", " "),
+    (r"(\breturning (?:customers|clients|buyers)\b[^.?!]*?[.?!]*)\s*(?:meaning|i\.e\.?|like|so|i mean|that is)?,?\s*"
+     r"(?:people|customers|those)\s+who\s+(?:had\s+)?(?:already\s+)?(?:ordered|bought|purchased)\s+before\b[^.?!]*?"
+     r"\b(?:ordered|bought|purchased)\s+again\b[^.?!]*", r"\1"),
+    (rf"\b(?:minus|less)\s+(?=(?:the\s+same\s+\w+\s+(?:of|in)\s+)?(?:q[1-4]|h[12]|(?:19|20)\d\d|(?:{_MONTHS})[a-z]*)\b)",
+     "difference to "),  # one period less another: "H2-11 less H1-11", "2011 minus 2010"
     # shorthand as people type it
     (r"\b(?:pls|plz|please|thx|thanks|cheers|rn|atm|right now|at the moment|currently|on file|on record|on (?:the|our) books|in (?:the|our) books|"
      r"closing (?:the|our) books(?: for)?|i\.e\.?,?|e\.g\.?,?|"
@@ -332,6 +384,10 @@ REWRITES: list[tuple[str, str]] = [
      lambda m: "belgium, netherlands and luxembourg" + (" countries" if m.group(1) else "")),
     (r"\b(?:the\s+)?dach\b(?:\s+(markets|countries|nations|region)\b)?",
      lambda m: "germany, austria and switzerland" + (" countries" if m.group(1) else "")),
+    (r"\b(?:the\s+)?iberian?(?:\s+peninsula)?\b(?:\s+(markets|countries|nations|region)\b)?",
+     lambda m: "spain and portugal" + (" countries" if m.group(1) else "")),
+    (r"\bsaw\b", "had"),  # "which months saw the most returns"
+    (r",?\s*\b(?:highest|largest|biggest|most|top)\s+first\b|,?\s*\bin\s+descending\s+order\b", " "),
     # "the weeks starting Monday 31 October 2011 through Monday 28 November 2011": from one day to the other
     (r"\b(?:(?:for|in)\s+)?the\s+weeks\s+(?:starting|beginning|commencing)\s+(?:on\s+|from\s+)?(?:mon(?:day)?\s+)?"
      r"(?=\d[^?]{0,40}?\b(?:through|thru|to|until|till)\s+(?:mon(?:day)?\s+)?\d)", "from "),

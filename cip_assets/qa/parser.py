@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Callable
 
-from cip_assets.qa.dates import Period, parse_period, period_before
+from cip_assets.qa.dates import Period, parse_period, period_before, same_span_in_year, whole_months_only
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
@@ -107,6 +107,16 @@ class Parser:
                 periods = [period, before]  # this one against the one before: growth reads them by date
                 for w in normalise(prior.group(0)).split():
                     words[w] = f"against {before.label}"
+        whole = re.search(WHOLE_MONTHS_ONLY, text)
+        if whole and period is not None and self.as_of is not None:  # "complete months only": not the month still open
+            trimmed = whole_months_only(period, self.as_of)
+            periods = [trimmed if p is period else p for p in periods]
+            period = trimmed
+            for w in normalise(whole.group(0)).split():
+                if not w.startswith("month"):  # "months" still says what is ranked or listed
+                    words[w] = f"whole months only ({period.label})"
+            kept = re.sub(r"\b(?!months?\b)\w+", lambda m: " " * len(m.group(0)), whole.group(0))
+            text = text[:whole.start()] + kept + text[whole.end():]
         if prior and not any(w in words for w in normalise(prior.group(0)).split()):
             text = text[:prior.start()] + prior.group(0) + text[prior.end():]  # not read: its words stay to be refused
         customer_conditions = []
@@ -168,8 +178,10 @@ class Parser:
             for m in list(re.finditer(pattern, text)):
                 if m.group(0).endswith("before") and any(a >= m.end() and not text[m.end():a].strip() for a, _ in spans):
                     continue  # "bought before June 2011" is a date, not "have bought (ever)"
-                if orders_condition in (None, make(m)):  # the same condition said twice ("repeat buyers, i.e. placed
-                    orders_condition = make(m)            # more than one order") is one; another one stays unread
+                if orders_condition is None or _same_count(orders_condition, make(m)):  # the same condition said
+                    # twice ("repeat buyers, i.e. placed more than one order", "more than once, so 2 or more") is one;
+                    # another one stays unread
+                    orders_condition = orders_condition or make(m)
                     condition_start = m.start() if condition_start is None else condition_start
                     for w in normalise(m.group(0)).split():
                         words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
@@ -530,6 +542,8 @@ class Parser:
         first_not_second = bool(intent in ("count", "sum", "compare", None) and len(slots.periods) == 2
                                 and re.search(BUT_NOT_SECOND, low) and (slots.metric in (None, "customers") or re.search(
                                     r"\b(customers?|custs?|clients?|buyers?|shoppers?)\b", low)))
+        if intent == "compare" and len(slots.periods) == 2 and not both_periods and not first_not_second:
+            slots.periods = _same_span_for_a_bare_year(slots.periods)
         if first_not_second:  # the customers of the first period, the second one left out ("ordered" names no measure)
             intent, both_periods, slots.metric = "count", True, "customers"
             if re.search(r"\blapsed\b", low):  # "lapsed customers: bought in H1 but nothing in H2" says how
@@ -802,6 +816,29 @@ def _weekdays(text: str) -> list[str]:
     for m in re.finditer(WEEKDAY_FILTER, text):
         out += [m.group(1).capitalize()] if m.group(1) else ["Saturday", "Sunday"]
     return list(dict.fromkeys(out))
+
+
+WHOLE_MONTHS_ONLY = (r"\b(?:complete|completed|full|whole|finished|closed)\s+months?(?:\s+only)?\b|"
+                     r"\bonly\s+(?:the\s+)?(?:complete|completed|full|whole|finished|closed)\s+months\b")
+
+
+def _same_count(a: list, b: list) -> bool:
+    """Two conditions on a whole number of orders that select the same customers: "> 1" and ">= 2"."""
+    def canonical(op: str, k: float) -> tuple[str, float]:
+        return {">=": (">", k - 1), "<=": ("<", k + 1)}.get(op, (op, k))
+    return canonical(*a) == canonical(*b)
+
+
+def _same_span_for_a_bare_year(periods: list[Period]) -> list[Period]:
+    """A part of one year compared with another year said bare ("November 2011 vs 2010", "1-9 Dec 2011 minus 2010")
+    means the same part of that year, not the whole of it."""
+    out = list(periods)
+    for i, (year, part) in enumerate(((periods[0], periods[1]), (periods[1], periods[0]))):
+        whole_year = year.grain == "year" and year.start.month == 1 and year.start.day == 1
+        within_one_year = part.start.year == (part.end - timedelta(days=1)).year and part.grain != "year"
+        if whole_year and within_one_year and year.start.year != part.start.year:
+            out[i] = same_span_in_year(part, year.start.year)
+    return out
 
 
 def _two_in_a_row(period: Period, prior: re.Match) -> bool:

@@ -133,6 +133,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("last_order_date", "last order date", "max(last_order_at)", None, None, "date", ("last_order_at",)),
     Metric("lines_per_order", "completed lines per order", None, None, None, "number"),
     Metric("cancelled_line_share", "share of order lines cancelled", None, None, None, "share"),
+    Metric("cancelled_per_completed", "cancelled orders per completed order", None, None, None, "share"),
     Metric("cancelling_customers", "customers with a cancelled order", None, None, None, "int"),
     Metric("median_order_value", "median order value", None, None, None, "money"),
     Metric("largest_order", "largest single order", None, None, None, "money"),
@@ -157,6 +158,7 @@ ORDER_EXPR = {
     "orders_with_returns": "count(*) FILTER (WHERE returned_lines > 0)",
     "units_per_order": "sum(units) / nullif(count(*) FILTER (WHERE is_completed), 0)",  # net units / orders
     "cancelled_line_share": "sum(cancelled_lines) / nullif(sum(lines), 0)",
+    "cancelled_per_completed": "count(*) FILTER (WHERE is_cancelled) / nullif(count(*) FILTER (WHERE is_completed), 0)",
     "lines_per_order": "sum(lines - cancelled_lines - returned_lines) FILTER (WHERE is_completed) "
                        "/ nullif(count(*) FILTER (WHERE is_completed), 0)",
     "largest_order": "max(revenue) FILTER (WHERE is_completed)",
@@ -420,12 +422,13 @@ class Templates:
         return Query(f"SELECT {expr} AS value FROM {ORDER_MART}{where}", params, ORDER_MART)
 
     def top_customers_share(self, metric: Metric, n: int | None, filters: dict, exclude: dict | None, period,
-                            percent: float | None = None) -> Query:
+                            percent: float | None = None, known_only: bool = False) -> Query:
         """The share of a period's total that its top n customers brought ("share of 2011 revenue from our top 10
         customers"), or its top `percent`% of the customers who ordered in it, the first ceil(percent% of them) as
-        `marts.revenue_pareto` counts its top 20%: the whole is every order of the period, guests included."""
+        `marts.revenue_pareto` counts its top 20%: the whole is every order of the period, guests included unless
+        `known_only`."""
         expr = self._order_expr(metric)
-        where, params = self._order_where(filters, exclude, period)
+        where, params = self._order_where({**filters, "anonymous": False} if known_only else filters, exclude, period)
         column = {"revenue": "revenue", "orders": "orders", "quantity": "units"}.get(metric.name)
         rolled_up = self._period_customers_where(filters, exclude, period)
         if rolled_up and column and self._has(CUSTOMER_PERIODS_MART, column):  # a whole calendar period: one row each
@@ -609,8 +612,10 @@ class Templates:
         return Query(f"SELECT {col} AS {dim}, {expr} AS value FROM {ORDER_MART}{where} GROUP BY {col}{having} "
                      f"ORDER BY value {order} NULLS LAST, {col} LIMIT ?", params + [n], ORDER_MART)
 
-    def order_share(self, metric: Metric, part: dict, period, part_exclude: dict | None = None) -> Query:
-        """part / whole over order_facts: the whole is every order of the period, anonymous ones included."""
+    def order_share(self, metric: Metric, part: dict, period, part_exclude: dict | None = None,
+                    known_only: bool = False) -> Query:
+        """part / whole over order_facts: the whole is every order of the period, anonymous ones included unless
+        `known_only` ("of known customers' revenue")."""
         whole = {"revenue": "sum(revenue)", "orders": "count(*) FILTER (WHERE is_completed)",
                  "quantity": "sum(units)"}.get(metric.name)
         if whole is None:
@@ -620,7 +625,7 @@ class Templates:
         filtered = {"revenue": f"sum(revenue) FILTER (WHERE {cond})",
                     "orders": f"count(*) FILTER (WHERE is_completed AND {cond})",
                     "quantity": f"sum(units) FILTER (WHERE {cond})"}[metric.name]
-        where, params = self._order_where({}, None, period)
+        where, params = self._order_where({"anonymous": False} if known_only else {}, None, period)
         return Query(f"SELECT {filtered} AS part, {whole} AS whole, {filtered} / nullif({whole}, 0) AS value "
                      f"FROM {ORDER_MART}{where}", cond_params + cond_params + params, ORDER_MART)
 
