@@ -740,3 +740,34 @@ def test_wordings_from_the_v23_bank(parser):
     plan = parser.parse("On an average trading day in November 2011, how many orders came in?")
     assert plan.per_day and plan.metric == "orders"
 
+
+
+def test_wordings_from_the_v24_bank(parser):
+    # SQL-ish English: aggregates in brackets, column = value conditions, group by
+    plan = parser.parse("max(order_value) where month = '2011-09'")
+    assert (plan.metric, plan.period["label"]) == ("largest_order", "2011-09")
+    plan = parser.parse("sum(revenue) where order_date between '2011-03-01' and '2011-03-15'")
+    assert plan.intent != "compare" and (plan.period["start"], plan.period["end"]) == ("2011-03-01", "2011-03-16")
+    plan = parser.parse("sum of revenue group by month where country = 'Germany' and year = 2011")
+    assert (plan.intent, plan.filters, plan.period["label"]) == ("trend", {"country": "Germany"}, "2011")
+    plan = parser.parse("count customers having count(distinct order_id) >= 5")
+    assert plan.orders_condition == [">=", 5]
+    # one country minus another is a difference, never the two added up; the one before "minus" first
+    plan = parser.parse("difference in net revenue between Germany and France for the first half of 2011")
+    assert plan.intent == "compare" and plan.pairs == [["country", ["Germany", "France"]]]
+    plan = parser.parse("difference in revenue between Germany and France in 2011, France minus Germany")
+    assert plan.intent == "compare" and plan.pairs == [["country", ["France", "Germany"]]]
+    # "repeat customers" ranked by country is a condition on customers, not on each country's orders
+    plan = parser.parse("Which five countries have the most repeat customers, that is customers with two or more orders?")
+    assert plan.orders_condition == [">", 1] and plan.group_condition is None
+    plan = parser.parse("Board pack: year-to-date net revenue as at 9 December 2011.")
+    assert (plan.metric, plan.period["start"], plan.period["end"]) == ("revenue", "2011-01-01", "2011-12-10")
+    plan = parser.parse("Board pack: net revenue over the last 30 days to 9 December 2011.")
+    assert (plan.period["start"], plan.period["end"]) == ("2011-11-10", "2011-12-10")
+    plan = parser.parse("number of orders taken 1-9 December 2011 less the number taken 1-9 December 2010")
+    assert plan.intent == "compare" and not plan.growth
+    plan = parser.parse("the evolution in percent of the turnover with Germany between the first semester and the second "
+                        "semester of 2011?")
+    assert plan.intent == "compare" and plan.growth and [p["label"] for p in plan.periods] == ["H1 2011", "H2 2011"]
+    plan = parser.parse("how many clients of France did not order anymore since the 1 september 2011?")
+    assert plan.filters["customer_condition"] == [["last_order_at", "<", "2011-09-01"]]

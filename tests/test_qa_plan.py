@@ -617,3 +617,25 @@ def test_known_customers_as_the_whole_cancelled_over_completed_and_a_month_again
         WHERE line_status = 'returned' AND year(ordered_at) = {year} GROUP BY 1 ORDER BY v DESC, m LIMIT 3""").fetchall()
     card = engine.ask(f"Which 3 months of {year} saw the most returned units?")  # from the order facts
     assert card.status == "answered" and [int(r[1]) for r in card.table["rows"]] == [int(g[1]) for g in gold], card.answer
+
+
+def test_a_difference_between_two_countries_and_sql_ish_english(engine, wh):
+    net = NET_AMOUNT
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    gold = dict(wh.execute(f"""
+        SELECT c.country, sum({net}) FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE year(l.ordered_at) = {year} AND c.country IN ('Germany', 'France') GROUP BY 1""").fetchall())
+    card = engine.ask(f"difference in net revenue between Germany and France in {year}")  # never the two added up
+    assert card.status == "answered" and _close(card.value, gold["Germany"] - gold["France"]), card.answer
+    card = engine.ask(f"difference in net revenue between Germany and France in {year}, France minus Germany")
+    assert card.status == "answered" and _close(card.value, gold["France"] - gold["Germany"]), card.answer
+    (largest,), = wh.execute(f"""
+        SELECT max(v) FROM (SELECT order_id, sum({net}) AS v FROM staging.stg_order_lines
+        WHERE ordered_at >= DATE '{year}-09-01' AND ordered_at < DATE '{year}-10-01' GROUP BY 1
+        HAVING bool_or(line_status = 'completed'))""").fetchall()
+    card = engine.ask(f"max(order_value) where month = '{year}-09'")
+    assert card.status == "answered" and _close(card.value, largest), card.answer
+    (part,), = wh.execute(f"SELECT sum({net}) FROM staging.stg_order_lines WHERE ordered_at >= DATE '{year}-03-01' "
+                          f"AND ordered_at < DATE '{year}-03-16'").fetchall()
+    card = engine.ask(f"sum(revenue) where order_date between '{year}-03-01' and '{year}-03-15'")  # one span, not two days
+    assert card.status == "answered" and _close(card.value, part), card.answer

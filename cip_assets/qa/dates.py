@@ -213,12 +213,20 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             a = _safe_date(b.year - 1, MONTHS[m.group(2)], int(m.group(1)))
         if a and b:
             add(m, _range(a, b + timedelta(days=1)))
-    # the fortnight up to 9 Dec 2011 / the week ending 11 December 2011
-    for m in re.finditer(rf"\b(?:the\s+)?(fortnight|week|two weeks|7 days|14 days)\s+(?:up\s+to|ending|ended|to|until)\s+"
-                         rf"(?:and\s+including\s+)?(?:the\s+)?{DAY_RE}", s):
+    # year / quarter / month to date as at a day: "year-to-date revenue as at 9 December 2011"
+    for m in re.finditer(rf"\b(year|quarter|month)[ -]to[ -]date\s+(?:as\s+(?:at|of|on)|up\s+to|to|until|through|ending)\s+"
+                         rf"(?:the\s+)?{DAY_RE}", s):
         d = _day_of(m, 2)
         if d:
-            days = 14 if m.group(1) in ("fortnight", "two weeks", "14 days") else 7
+            start = (date(d.year, 1, 1) if m.group(1) == "year" else d.replace(day=1) if m.group(1) == "month"
+                     else date(d.year, 3 * ((d.month - 1) // 3) + 1, 1))
+            add(m, _range(start, d + timedelta(days=1)))
+    # the fortnight up to 9 Dec 2011 / the week ending 11 December 2011 / the last 30 days to 9 December 2011
+    for m in re.finditer(rf"\b(?:the\s+)?(?:(?:last|past|previous|final)\s+)?(fortnight|week|two weeks|(\d{{1,3}}) days)\s+"
+                         rf"(?:up\s+to|ending|ended|to|until|through)\s+(?:and\s+including\s+)?(?:the\s+)?{DAY_RE}", s):
+        d = _day_of(m, 3)
+        if d:
+            days = int(m.group(2)) if m.group(2) else 14 if m.group(1) in ("fortnight", "two weeks") else 7
             add(m, _range(d - timedelta(days=days - 1), d + timedelta(days=1)))
     for m in re.finditer(rf"\b(?:(?:between|from)\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:and|to|until|till|through|thru|-)\s*"
                          rf"{DAY_RE}", s):
@@ -226,6 +234,10 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         a = _safe_date(b.year, b.month, int(m.group(1))) if b else None
         if a and b and a <= b:
             add(m, _range(a, b + timedelta(days=1)))
+    for m in re.finditer(rf"\bsince\s+(?:the\s+)?{DAY_RE}", s):  # since 1 September 2011: to the data's last day
+        d = _day_of(m, 1)
+        if d and d < nxt:
+            add(m, Period(d, nxt, f"since {d.isoformat()}", "range"))
     for m in re.finditer(rf"\b(?:on\s+)?(?:the\s+)?{DAY_RE}", s):
         d = _day_of(m, 1)
         if d:

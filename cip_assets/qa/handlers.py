@@ -25,7 +25,7 @@ BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b
           r"\b(customers|clients|those|people) (who|that) (have )?(bought|ordered|purchased|shopped)\b")
 # an average said to be over every known customer, not only those who bought ("averaged over every customer on file")
 EVERY_CUSTOMER = r"\b(?:over|across|among|divided by)\s+(?:every|all|each)\s+(?:known\s+|of\s+our\s+|our\s+)?(?:customers?|clients?)\b"
-DIFFERENCE = r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|smaller|greater)\b|\bdifference\b|\bchanged?\b"  # a figure minus another
+DIFFERENCE = r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|smaller|greater)\b|\bdifference\b|\bchanged?\b|\bminus\b"  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
               "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines", "orders_with_returns",
@@ -578,7 +578,9 @@ def _order_share(engine: "Engine", plan: Plan, metric, part: dict) -> "AnswerCar
     fmt = engine.fmt
     period = plan.period_obj
     answer = (f"{fmt(value, 'share')} of {'known customers’' if known_only else 'all'} {metric.label}"
-              f"{f' in {period.label}' if period else ''} comes from {engine.describe(part)} ({fmt(p, metric.kind)} of "
+              f"{f' in {period.label}' if period else ''} comes from "
+              f"{engine.describe(part) if part else 'customers' + engine.scope_text(Plan('share', exclude=plan.exclude))} "
+              f"({fmt(p, metric.kind)} of "
               f"{fmt(whole, metric.kind)}, orders without a known customer "
               f"{'left out of' if known_only else 'included in'} the whole).")
     return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})

@@ -310,6 +310,7 @@ sitting ones still hi hello hey roughly approximately approx very really quick q
 hold holds contain contains together
 """.split())
 _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fewer than", "=": "exactly"}
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
     (r"(?<=[a-z])_(?=[a-z])", " "), (r"\bcnt\b", "count"),  # column-style words pasted from a sheet: "net_rev", "orders_cnt"
@@ -342,6 +343,51 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bcusts\b", "customers"), (r"\bctry\b", "country"), (r"\bctrys\b|\bctries\b", "countries"),
     (r"\bchkouts?\b", "checkout"), (r"\bpx\b", "price"), (r"\u00f7", " divided by "), (r"(?:^|\s)#\s?(?=[a-z])", " number of "),
     (r"\u0394\s?|\bdelta\b", "change in "),
+    # SQL-ish English: aggregates in brackets and column = value conditions read as the words they stand for
+    (r"\bcount\s*\(\s*distinct\s+(?:order|invoice)[_ ]?(?:ids?|nos?|numbers?)\s*\)", "orders"),
+    (r"\bcount\s*\(\s*distinct\s+(?:customer|client)[_ ]?(?:ids?|nos?|numbers?)\s*\)", "customers"),
+    (r"\bcount\s*\(\s*(orders|customers)\s*\)", r"\1"),
+    (r"\b(sum|avg|average|max|min|median)\s*\(\s*([a-z_ ]+?)\s*\)",
+     lambda m: {"sum": "total", "avg": "average", "max": "largest", "min": "smallest"}.get(m.group(1).lower(),
+                                                                                       m.group(1)) + " " + m.group(2)),
+    (r"\b(?:having|with)\s+(orders)\s*(>=|>|<=|<|=)\s*(\d+)\b",
+     lambda m: f"with {CONDITION_WORDS[m.group(2)]} {m.group(3)} {m.group(1)}"),
+    (r"\bcustomer[_ ]?id\s+is\s+not\s+null\b", "known customers"), (r"\bcustomer[_ ]?id\s+is\s+null\b", "guest orders"),
+    (r"\b(?:order[_ ]?)?value\s*(>=|>|<=|<)\s*([\d.]+)", lambda m: f"orders of {CONDITION_WORDS[m.group(1)]} {m.group(2)}"),
+    (r"\b(?:order[_ ]?)?date\s+between\s+'?(\d{4}-\d\d-\d\d)'?\s+and\s+'?(\d{4}-\d\d-\d\d)'?", r"from \1 to \2"),
+    (r"\bmonth\s*=\s*'?(\d{4})-(\d\d)'?", r"in \1-\2"), (r"\byear\s*=\s*'?(\d{4})'?", r"in \1"),
+    (r"\bhalf\s*=\s*'?(\d{4})-?h([12])'?", r"in h\2 \1"), (r"\bquarter\s*=\s*'?(\d{4})-?q([1-4])'?", r"in q\2 \1"),
+    (r"\bcountry\s*(?:!=|<>)\s*'([^']+)'", r"excluding \1"), (r"\bcountry\s*=\s*'([^']+)'", r"in \1"),
+    (r"\bcountry\s+in\s*\(([^()]*)\)", lambda m: "in " + " or ".join(v.strip(" '\"") for v in m.group(1).split(","))),
+    (r"\bgroup\s+by\s+", "by "),
+    # a board pack's and the Paris office's wordings
+    (r"\bwithout\s+(?=(?:the\s+)?(?:postage|uk\b|u\.k\.|united kingdom|britain|great britain|non[- ]?product|other codes))",
+     "excluding "),
+    (r"\b(?:the\s+)?other codes which are not products\b|\b(?:the\s+)?other codes that are not products\b",
+     "other non-product codes"),
+    (r"\b(?:the\s+)?evolution\b", "the change"), (r"\bsince the (?=\d{1,2}(?:st|nd|rd|th)?\s)", "since "),
+    (r"\bfirst semester\b", "first half"), (r"\bsecond semester\b", "second half"),
+    (r"\bfirst half\s+and\s+(?:the\s+)?second half\s+of\s+((?:19|20)\d\d)\b", r"h1 \1 and h2 \1"),
+    (r"\b(?:average|avg|mean) amount of (?:one|an|a single|each) order\b", "average order value"),
+    (r"\bone time\b", "once"), (r"\btwo times\b", "twice"),
+    (r",?\s*(?:the\s+)?(?:denominator|whole|total)\s+being\s+(?:all\s+)?[^,.?]{0,40}?\bincluding\s+guest\s+(?:orders|checkouts)\b",
+     " "),
+    (r"\bidentified (customers?|clients?)\b", r"known \1"),
+    (r"\bcalendar (quarters?|months?|years?|weeks?)\b", r"\1"),
+    (r",?\s*the (?:fourth|last|final|latest) (?:quarter|month) being (?:to|up to|until|through) \d{1,2}(?:st|nd|rd|th)? [a-z]+\b",
+     " "),
+    (r"(\b(?:average selling price|selling price|price per unit|average order value|aov)\b[^.?]*?)[:,]?\s*(?:being\s+|i\.e\.\s+|=\s*)?"
+     r"(?:net\s+)?revenue\s+(?:divided by|over|/)\s+(?:the\s+number\s+of\s+|net\s+)?(?:units|orders)\b", r"\1"),
+    (r"(\bvalue of (?:the\s+)?cancell?ations?\b[^.?]*?),?\s*measured as (?:quantity|qty|units) (?:times|x|\u00d7|\*) (?:the\s+)?"
+     r"unit price of (?:the\s+)?cancell?ed lines\b", r"\1"),
+    (r"\bwhich part of\b", "what share of"), (r",?\s*in percent of all the (?:turnover|revenue|sales)\b", " "),
+    (r",?\s*and (?:have|has) not (?:ordered|bought|purchased) since\b", " "),
+    (r"\b(?:did|do|does|have|has) not (?:order|ordered|buy|bought|purchase|purchased)(?: anymore| any more)? since\b",
+     "made no purchase since"),
+    (r"\b(?:have|has|had) not (?:ordered|bought|purchased) in\b", "made no purchase in"),
+    (r"\b(?:who|that) (?:have|has) ordered at some point\b", " "),
+    (r"\bone[- ]time (customers|buyers|clients)\b", r"customers with exactly one order"),
+    (r",?\s*\b(?:meaning|i\.e\.?)\s+(?=customers with\b)", " "),
     # an intern's chatter: greetings, what the figure is for, sign-offs, texting spellings, a definition said again
     (r"\b(?:hiya|lol|lmao|omg|haha)\b[!.,]*|^\W*(?:hey|hi|hello|ok|okay)\b[!.,]*(?:\s+so\b)?", " "),
     (r"\bu\b", "you"), (r"\bim\b", "i am"), (r"\b(?:wanna|wana)\b", "want to"), (r"\bppl\b", "people"),
@@ -367,8 +413,14 @@ REWRITES: list[tuple[str, str]] = [
     (r"(\breturning (?:customers|clients|buyers)\b[^.?!]*?[.?!]*)\s*(?:meaning|i\.e\.?|like|so|i mean|that is)?,?\s*"
      r"(?:people|customers|those)\s+who\s+(?:had\s+)?(?:already\s+)?(?:ordered|bought|purchased)\s+before\b[^.?!]*?"
      r"\b(?:ordered|bought|purchased)\s+again\b[^.?!]*", r"\1"),
-    (rf"\b(?:minus|less)\s+(?=(?:the\s+same\s+\w+\s+(?:of|in)\s+)?(?:q[1-4]|h[12]|(?:19|20)\d\d|(?:{_MONTHS})[a-z]*)\b)",
-     "difference to "),  # one period less another: "H2-11 less H1-11", "2011 minus 2010"
+    (rf"\b(?:minus|less)\s+(?:the\s+(?:number|amount|figure|total|value|count)(?:\s+of\s+\w+)?(?:\s+(?:taken|made|placed|"
+     rf"booked|received|sold))?\s+(?:in\s+|on\s+|for\s+)?)?(?=(?:the\s+same\s+\w+\s+(?:of|in)\s+)?(?:q[1-4]|h[12]|(?:19|20)\d\d|"
+     rf"(?:{_MONTHS})[a-z]*|\d{{1,2}}(?:st|nd|rd|th)?(?:\s*-\s*\d{{1,2}})?\s+(?:{_MONTHS})[a-z]*)\b)",
+     "difference to "),  # one period less another: "H2-11 less H1-11", "2011 minus 2010", "less the number taken 1-9 Dec"
+    (r"\bsince the (?:beginning|start) of (?:the|this) year(?:\s+(?:until|till|to|up to)\s+(?:today|now))?", "year to date"),
+    # "year-to-date net revenue as at 9 December 2011": the day said next to what it ends
+    (rf"\b(year|quarter|month)[ -]to[ -]date\b([^.?;]{{1,40}}?)\s+(as\s+(?:at|of|on)|up\s+to|until|through|ending)\s+"
+     rf"(\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})[a-z]*,?\s+(?:19|20)\d\d)\b", r"\2 \1 to date \3 \4"),
     # shorthand as people type it
     (r"\b(?:pls|plz|please|thx|thanks|cheers|rn|atm|right now|at the moment|currently|on file|on record|on (?:the|our) books|in (?:the|our) books|"
      r"closing (?:the|our) books(?: for)?|i\.e\.?,?|e\.g\.?,?|"

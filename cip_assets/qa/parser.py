@@ -173,7 +173,7 @@ class Parser:
             for w in normalise(m.group(0)).split():
                 words[w] = f"the top {m.group(1)}% of customers"
             text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
-        orders_condition, condition_start = None, None
+        orders_condition, condition_start, condition_said = None, None, ""
         for pattern, make in ORDER_CONDITIONS:
             for m in list(re.finditer(pattern, text)):
                 if m.group(0).endswith("before") and any(a >= m.end() and not text[m.end():a].strip() for a, _ in spans):
@@ -183,6 +183,7 @@ class Parser:
                     # another one stays unread
                     orders_condition = orders_condition or make(m)
                     condition_start = m.start() if condition_start is None else condition_start
+                    condition_said = f"{condition_said} {m.group(0)}"
                     for w in normalise(m.group(0)).split():
                         words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
                     text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
@@ -256,7 +257,8 @@ class Parser:
         dims = [d for d, pattern in DIM_PATTERNS if re.search(pattern, text)]
         ranked = next((d for d in dims if d in GROUPS_WITH_ORDERS), None)
         if orders_condition and group_condition is None and ranked and orders_condition[0] != "=" \
-                and not re.search(CUSTOMER_NOUNS + r"\W+(?:\w+\W+){0,2}$", text[:condition_start]):
+                and not re.search(CUSTOMER_NOUNS + r"\W+(?:\w+\W+){0,2}$", text[:condition_start]) \
+                and not re.search(_PEOPLE_SAID, condition_said):  # "repeat customers": of customers, said so
             # "which country had the highest aov (min 50 orders)": said of the ranked groups, not of customers
             group_condition, group_dim, orders_condition = orders_condition, ranked, None
             for w, said in list(words.items()):
@@ -485,6 +487,14 @@ class Parser:
                 intent = "bottom" if which.group(1) in ("fewer", "fewest", "less", "least", "lower", "lowest", "smaller",
                                                         "smallest", "worse", "worst") else "top"
                 slots.n = 1
+        if intent in ("count", "sum", "average") and pairs and len(pairs[0][1]) == 2 and re.search(APART, low) \
+                and not slots.orders_condition:  # "the difference in revenue between Germany and France": one minus
+            intent = "compare"                   # the other, never the two added up
+            minus = re.search(r"\bminus\b", low)
+            if minus:  # "..., France minus Germany": the one said right before "minus" first
+                kind, values = pairs[0]
+                said = {m.value: low.rfind(m.text.lower(), 0, minus.start()) for m in slots.mentions if m.kind == kind}
+                pairs[0] = [kind, sorted(values, key=lambda v: -said.get(v, -1))]
         if (intent in ("count", "sum", "average") or intent == "share" and re.search(r"\bor\b", low)) and pairs \
                 and not slots.orders_condition:  # "Swiss or Norwegian revenue", "% of customers in Lost or Hibernating"
             kind, values = pairs[0]
@@ -681,6 +691,9 @@ class Parser:
         cover(FROM_NEW_CUSTOMERS, "of the period's new customers")
         if re.search(GROWTH, norm) or re.search(r"\b(growth|change|difference)\b", norm):
             cover(GROWTH_WORDS, "change between the periods")
+        kinds = [m.kind for m in {(m.kind, m.value): m for m in slots.mentions}.values()]
+        if len(slots.periods) == 2 or any(kinds.count(k) == 2 for k in kinds):  # "Germany minus France"
+            cover(r"\bminus\b", "one figure minus the other")
         cover(r"\b(recorded|logged|registered|booked|raised|issued|created)\b", "function words")
         cover(r"\bboth\b", "each of the periods")
         cover(BUT_NOT_SECOND, "not in the second period")
@@ -818,6 +831,8 @@ def _weekdays(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+_PEOPLE_SAID = r"\b(?:customers?|clients?|buyers?|shoppers?|people|accounts?|purchasers?)\b"
+APART = r"\b(?:difference|differ|minus|gap)\b|\bhow (?:much|many) (?:more|less|fewer)\b"  # one figure minus another
 WHOLE_MONTHS_ONLY = (r"\b(?:complete|completed|full|whole|finished|closed)\s+months?(?:\s+only)?\b|"
                      r"\bonly\s+(?:the\s+)?(?:complete|completed|full|whole|finished|closed)\s+months\b")
 
