@@ -771,3 +771,22 @@ def test_wordings_from_the_v24_bank(parser):
     assert plan.intent == "compare" and plan.growth and [p["label"] for p in plan.periods] == ["H1 2011", "H2 2011"]
     plan = parser.parse("how many clients of France did not order anymore since the 1 september 2011?")
     assert plan.filters["customer_condition"] == [["last_order_at", "<", "2011-09-01"]]
+
+
+@pytest.mark.parametrize("question", [
+    "ratio of German to French revenue in 2011", "Germany's revenue as a percentage of France's in 2011",
+    "how much bigger was Germany than France in 2011 by revenue", "revenue gap between Germany and France in 2011",
+    "revenue from Germany and France separately in 2011", "revenue for Germany and for France in 2011",
+    "how many customers in Germany and how many in France"])
+def test_each_of_two_countries_is_never_the_two_added_up(parser, question):
+    plan = parser.parse(question)
+    assert plan.intent == "compare" and plan.pairs == [["country", ["Germany", "France"]]], plan.to_dict()
+
+
+def test_each_of_two_months_and_one_over_the_other(parser):
+    plan = parser.parse("revenue in October and November 2011 separately")
+    assert plan.intent == "compare" and len(plan.periods) == 2
+    assert parser.parse("revenue in October and November 2011").intent == "sum"  # both months together
+    plan = parser.parse("revenue in Q3 2011 as a percentage of Q4 2011")
+    assert plan.intent == "compare" and [p["label"] for p in plan.periods] == ["Q3 2011", "Q4 2011"]
+    assert parser.parse("Hibernating + Lost as a share of all customers").intent == "share"  # of all: a share

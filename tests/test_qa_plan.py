@@ -639,3 +639,22 @@ def test_a_difference_between_two_countries_and_sql_ish_english(engine, wh):
                           f"AND ordered_at < DATE '{year}-03-16'").fetchall()
     card = engine.ask(f"sum(revenue) where order_date between '{year}-03-01' and '{year}-03-15'")  # one span, not two days
     assert card.status == "answered" and _close(card.value, part), card.answer
+
+
+def test_one_country_over_another_and_each_of_two_months(engine, wh):
+    net = NET_AMOUNT
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    gold = dict(wh.execute(f"""
+        SELECT c.country, sum({net}) FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE year(l.ordered_at) = {year} AND c.country IN ('Germany', 'France') GROUP BY 1""").fetchall())
+    card = engine.ask(f"ratio of German to French revenue in {year}")
+    assert card.status == "answered" and _close(card.value, gold["Germany"] / gold["France"]), card.answer
+    card = engine.ask(f"revenue from Germany and France separately in {year}")  # each, not the two added up
+    assert card.status == "answered" and _close(card.value["Germany"], gold["Germany"]), card.answer
+    months = dict(wh.execute(f"""
+        SELECT month(ordered_at), sum({net}) FROM staging.stg_order_lines
+        WHERE ordered_at >= DATE '{year}-10-01' AND ordered_at < DATE '{year}-12-01' GROUP BY 1""").fetchall())
+    card = engine.ask(f"revenue in October and November {year} separately")
+    assert card.status == "answered" and sorted(card.value.values()) == pytest.approx(sorted(months.values())), card.answer
+    card = engine.ask(f"revenue in October {year} as a percentage of November {year}")
+    assert card.status == "answered" and _close(card.value, months[10] / months[11]), card.answer

@@ -25,7 +25,10 @@ BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b
           r"\b(customers|clients|those|people) (who|that) (have )?(bought|ordered|purchased|shopped)\b")
 # an average said to be over every known customer, not only those who bought ("averaged over every customer on file")
 EVERY_CUSTOMER = r"\b(?:over|across|among|divided by)\s+(?:every|all|each)\s+(?:known\s+|of\s+our\s+|our\s+)?(?:customers?|clients?)\b"
-DIFFERENCE = r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|smaller|greater)\b|\bdifference\b|\bchanged?\b|\bminus\b"  # a figure minus another
+DIFFERENCE = (r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|larger|smaller|greater)\b|\bdifference\b|\bchanged?\b|"
+              r"\bminus\b|\bgap\b")
+RATIO = (r"\bratio\b|\brelative to\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
+         r"total|the whole|every|our|overall|the overall|everything|what))")  # one over the other  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
               "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines", "orders_with_returns",
@@ -386,6 +389,9 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
         a, b = values
         va, vb = got.get(a), got.get(b)
         answer = f"{metric.label.capitalize()}: {a} {fmt(va, metric.kind)} vs {b} {fmt(vb, metric.kind)}"
+        if re.search(RATIO, plan.text) and None not in (va, vb) and vb:  # "ratio of German to French revenue"
+            return engine.card(plan, answer + f", {a} is {fmt(va / vb, 'share')} of {b}.", va / vb,
+                               [[a, va], [b, vb]], cols, query, {"type": "bar", "x": kind, "y": metric.label})
         if re.search(DIFFERENCE, plan.text) and None not in (va, vb):  # "how much more did Germany bring in than France"
             return engine.card(plan, answer + f", a difference of {fmt(va - vb, metric.kind)}.", va - vb,
                                [[a, va], [b, vb]], cols, query, {"type": "bar", "x": kind, "y": metric.label})
@@ -409,6 +415,11 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
             answer = (f"{metric.label.capitalize()} went from {fmt(va, metric.kind)} in {la} to {fmt(vb, metric.kind)} "
                       f"in {lb}: {'n/a' if change is None else f'{change * 100:+.1f}%'}.")
             return engine.card(plan, answer, change, [[la, va], [lb, vb]], cols, query,
+                               {"type": "bar", "x": "period", "y": metric.label})
+        if re.search(RATIO, plan.text) and None not in (va, vb) and vb:  # "Q3 revenue as a percentage of Q4's"
+            answer = (f"{metric.label.capitalize()}: {la} {fmt(va, metric.kind)} vs {lb} {fmt(vb, metric.kind)}, {la} is "
+                      f"{fmt(va / vb, 'share')} of {lb}.")
+            return engine.card(plan, answer, va / vb, [[la, va], [lb, vb]], cols, query,
                                {"type": "bar", "x": "period", "y": metric.label})
         if re.search(DIFFERENCE, plan.text) and None not in (va, vb):
             if re.search(r"\bchanged?\b", plan.text) and periods[0].start < periods[1].start:

@@ -487,9 +487,10 @@ class Parser:
                 intent = "bottom" if which.group(1) in ("fewer", "fewest", "less", "least", "lower", "lowest", "smaller",
                                                         "smallest", "worse", "worst") else "top"
                 slots.n = 1
-        if intent in ("count", "sum", "average") and pairs and len(pairs[0][1]) == 2 and re.search(APART, low) \
-                and not slots.orders_condition:  # "the difference in revenue between Germany and France": one minus
-            intent = "compare"                   # the other, never the two added up
+        if intent in ("count", "sum", "average", "share") and pairs and len(pairs[0][1]) == 2 \
+                and re.search(f"{APART}|{RATIO}|{APART_EACH}", low) and not slots.orders_condition:
+            intent = "compare"  # "the difference in revenue between Germany and France", "ratio of German to French
+            # revenue", "Germany and France separately": the two side by side, never the two added up
             minus = re.search(r"\bminus\b", low)
             if minus:  # "..., France minus Germany": the one said right before "minus" first
                 kind, values = pairs[0]
@@ -558,19 +559,23 @@ class Parser:
             intent, both_periods, slots.metric = "count", True, "customers"
             if re.search(r"\blapsed\b", low):  # "lapsed customers: bought in H1 but nothing in H2" says how
                 filters.pop("churned", None)
+        apart = re.search(f"{APART}|{RATIO}|{APART_EACH}", low)  # each of two periods, not the two together
+        if intent == "share" and len(slots.periods) == 2 and re.search(RATIO, low) and \
+                not (slots.periods[0].start < slots.periods[1].end and slots.periods[1].start < slots.periods[0].end):
+            intent = "compare"  # "revenue in Q3 2011 as a percentage of Q4 2011": one over the other
         if intent in ("count", "sum", "average") and len(slots.periods) == 2 and not both_periods:
             a, b = slots.periods
             if a.start < b.end and b.start < a.end:  # "year-to-date sales 2011": the narrower of nested periods
                 narrow = min((a, b), key=lambda p: p.end - p.start)
                 slots.period, slots.periods = narrow, [narrow]
-            elif not (a.end == b.start and re.search(r"\band\b", low)):
+            elif apart or not (a.end == b.start and re.search(r"\band\b", low)):
                 intent = "compare"  # "how many more new customers in October than in September": both periods
         elif intent in ("top", "bottom", "trend") and len(slots.periods) == 2:
             a, b = slots.periods
             if a.start <= b.start and b.end <= a.end or b.start <= a.start and a.end <= b.end:
                 narrow = min((a, b), key=lambda p: p.end - p.start)  # "weakest 3 months of 2011, jan-nov only"
                 slots.period, slots.periods = narrow, [narrow]
-        if intent in ("count", "sum", "average") and len(slots.periods) == 2 and not both_periods and \
+        if intent in ("count", "sum", "average") and len(slots.periods) == 2 and not both_periods and not apart and \
                 slots.periods[0].end == slots.periods[1].start and re.search(r"\band\b", low):
             first, second = slots.periods  # "in October and November 2011": both months
             slots.period = Period(first.start, second.end, f"{first.label} and {second.label}", "range")
@@ -693,7 +698,9 @@ class Parser:
             cover(GROWTH_WORDS, "change between the periods")
         kinds = [m.kind for m in {(m.kind, m.value): m for m in slots.mentions}.values()]
         if len(slots.periods) == 2 or any(kinds.count(k) == 2 for k in kinds):  # "Germany minus France"
-            cover(r"\bminus\b", "one figure minus the other")
+            cover(r"\bminus\b|\bgap\b", "one figure minus the other")
+            cover(RATIO, "one figure over the other")
+            cover(r"\b(?:separately|individually|side by side|one by one)\b", "each of the two")
         cover(r"\b(recorded|logged|registered|booked|raised|issued|created)\b", "function words")
         cover(r"\bboth\b", "each of the periods")
         cover(BUT_NOT_SECOND, "not in the second period")
@@ -832,7 +839,12 @@ def _weekdays(text: str) -> list[str]:
 
 
 _PEOPLE_SAID = r"\b(?:customers?|clients?|buyers?|shoppers?|people|accounts?|purchasers?)\b"
-APART = r"\b(?:difference|differ|minus|gap)\b|\bhow (?:much|many) (?:more|less|fewer)\b"  # one figure minus another
+APART = (r"\b(?:difference|differ|minus|gap)\b|\bhow (?:much|many) (?:more|less|fewer|bigger|larger|higher|smaller|lower|"
+         r"greater)\b")  # one figure minus another
+RATIO = (r"\bratio\b|\brelative to\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
+         r"total|the whole|every|our|overall|the overall|everything|what))")  # one over the other
+APART_EACH = (r"\b(?:separately|individually|side by side|one by one|each of)\b|\bfor\s+[\w' ]+?\s+and\s+for\b|"
+              r"\bhow (?:much|many)\b[^?]*\band how (?:much|many)\b")  # each of two, not both together
 WHOLE_MONTHS_ONLY = (r"\b(?:complete|completed|full|whole|finished|closed)\s+months?(?:\s+only)?\b|"
                      r"\bonly\s+(?:the\s+)?(?:complete|completed|full|whole|finished|closed)\s+months\b")
 
