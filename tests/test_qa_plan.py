@@ -658,3 +658,21 @@ def test_one_country_over_another_and_each_of_two_months(engine, wh):
     assert card.status == "answered" and sorted(card.value.values()) == pytest.approx(sorted(months.values())), card.answer
     card = engine.ask(f"revenue in October {year} as a percentage of November {year}")
     assert card.status == "answered" and _close(card.value, months[10] / months[11]), card.answer
+
+
+def test_the_top_customers_together_non_repeat_customers_and_customers_of_two_products(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    top, _ = _top_customers_of_year(wh, year, "10")
+    card = engine.ask(f"how much did the top 10 customers spend in {year}")  # one figure, not their list
+    assert card.status == "answered" and _close(card.value, top), card.answer
+    card = engine.ask(f"average revenue of the top 10 customers in {year}")
+    assert card.status == "answered" and _close(card.value, top / 10), card.answer
+    assert engine.ask(f"top 10 customers by revenue in {year}").intent == "top"  # the list
+    (once,), = wh.execute("""SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines
+        WHERE customer_id IS NOT NULL AND line_status = 'completed' GROUP BY 1 HAVING count(DISTINCT order_id) = 1)""").fetchall()
+    card = engine.ask("how many non-repeat customers do we have")  # the opposite of repeat customers
+    assert card.status == "answered" and card.value == once, card.answer
+    a, b = [p for p, in wh.execute("SELECT product_name FROM staging.stg_order_lines GROUP BY 1 ORDER BY count(*) DESC "
+                                   "LIMIT 2").fetchall()]
+    card = engine.ask(f"how many customers bought {a} and {b}")
+    assert card.status == "not_understood" and card.value is None, card.answer

@@ -35,6 +35,9 @@ ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancell
               "cancelled_line_share", "cancelled_per_completed")  # figures only the order facts hold
 # the whole of a share said to be the known customers' figure, guest orders left out ("of known customers' revenue")
 KNOWN_WHOLE = r"\b(?:known|identified|registered)[\s-]+(?:customers?|clients?|custs?)\b"
+# one figure of the top N customers together, not their list: "how much did the top 10 customers spend in total"
+TOP_GROUP_FIGURE = (r"\bhow (?:much|many)\b|\b(?:in total|combined|together|altogether|between them|in aggregate)\b|"
+                    r"\b(?:average|avg|mean|total|sum)\b[^?]{0,30}\btop\b")
 # a judgement with no measure named ("our best product"): which figure makes it best is the question itself
 VALUE_JUDGEMENT = r"\b(best|worst|strongest|weakest|top[- ]performing|worst[- ]performing|greatest)\b(?![- ]?sell)"
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
@@ -284,6 +287,10 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     if name is None and re.search(r"\b(busiest|quietest|slowest)\b", text):
         name = "orders"  # "the busiest hour": the most orders placed in it
     name = name or ("revenue" if dim in ("month", "week", "day", "weekday", "hour", "product") else "customers")
+    if dim == "customer" and plan.n and plan.top_percent is None and name in ("revenue", "orders", "quantity") \
+            and re.search(TOP_GROUP_FIGURE, text) and not re.search(r"\b(?:who|which|list|name|show)\b", text):  # "how much did the top 10 customers spend": one figure of them all
+        return top_customers(engine, plan, name, filters, as_share=False,
+                             average=bool(re.search(r"\b(?:average|avg|mean)\b", text)))
     metric = METRICS[name]
     exclude = plan.exclude
     if filters.get(dim) is not None and not isinstance(filters.get(dim), list):  # "top countries ... for the UK"
@@ -558,7 +565,8 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
 
 
-def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_share: bool) -> "AnswerCard":
+def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_share: bool,
+                  average: bool = False) -> "AnswerCard":
     """What the top N (or top P%) customers brought of a period's revenue, orders or units ("share of 2011 revenue
     from our top 10 customers", "how much did the top 1% of customers spend"): how concentrated the money is."""
     if _has_product(plan) or plan.orders_condition or name not in ("revenue", "orders", "quantity") \
@@ -575,6 +583,9 @@ def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_sha
     answer = (f"The top {who} by {metric.label}{engine.scope_text(plan)} brought {engine.fmt(p, metric.kind)}, "
               f"{engine.fmt(value, 'share')} of {'the known customers’' if known_only else 'all'} "
               f"{engine.fmt(total, metric.kind)}.")
+    if average and plan.n and p is not None:  # "average revenue of the top 10 customers": their total over ten
+        answer += f" On average {engine.fmt(p / plan.n, metric.kind)} each."
+        return engine.card(plan, answer, p / plan.n, rows, cols, query, {"type": "none"})
     return engine.card(plan, answer, value if as_share else p, rows, cols, query,
                        {"type": "pie", "x": "part", "y": metric.label})
 

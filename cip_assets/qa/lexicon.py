@@ -386,7 +386,8 @@ REWRITES: list[tuple[str, str]] = [
      "made no purchase since"),
     (r"\b(?:have|has|had) not (?:ordered|bought|purchased) in\b", "made no purchase in"),
     (r"\b(?:who|that) (?:have|has) ordered at some point\b", " "),
-    (r"\bone[- ]time (customers|buyers|clients)\b", r"customers with exactly one order"),
+    (r"\b(?:one[- ]time|one[- ]off|non[- ]?repeat|single[- ]order) (?:customers|buyers|clients|purchasers|shoppers)\b",
+     r"customers with exactly one order"),
     (r",?\s*\b(?:meaning|i\.e\.?)\s+(?=customers with\b)", " "),
     # an intern's chatter: greetings, what the figure is for, sign-offs, texting spellings, a definition said again
     (r"\b(?:hiya|lol|lmao|omg|haha)\b[!.,]*|^\W*(?:hey|hi|hello|ok|okay)\b[!.,]*(?:\s+so\b)?", " "),

@@ -615,9 +615,8 @@ class Parser:
             why = "two product codes in one figure: ask for each product"
         elif (any(kind in ("product", "product_code") for kind, _ in pairs)
               or any(isinstance(filters.get(kind), list) for kind in ("product", "product_code"))) \
-                and re.search(r"\bboth\b", low) \
                 and slots.metric in (None, "customers"):
-            why = "customers who bought two products together are not counted; ask for each product"
+            why = "customers of two products at once (both, or either) are not counted; ask for each product"
         elif slots.top_percent is not None and (intent not in ("share", "sum") or slots.metric not in (None, "revenue", "orders",
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
