@@ -35,6 +35,8 @@ ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancell
               "cancelled_line_share", "cancelled_per_completed")  # figures only the order facts hold
 # the whole of a share said to be the known customers' figure, guest orders left out ("of known customers' revenue")
 KNOWN_WHOLE = r"\b(?:known|identified|registered)[\s-]+(?:customers?|clients?|custs?)\b"
+# the mean of a series: "average monthly revenue in 2011", "mean weekly orders in Q4"
+AVERAGE_OF_A_SERIES = r"\b(?:average|avg|mean|typical)\s+(?:monthly|weekly|daily|quarterly)\b"
 # one figure of the top N customers together, not their list: "how much did the top 10 customers spend in total"
 TOP_GROUP_FIGURE = (r"\bhow (?:much|many)\b|\b(?:in total|combined|together|altogether|between them|in aggregate)\b|"
                     r"\b(?:average|avg|mean|total|sum)\b[^?]{0,30}\btop\b")
@@ -242,6 +244,12 @@ def trend(engine: "Engine", plan: Plan) -> "AnswerCard":
     rows, cols = engine.run(query)
     if not rows:
         return engine.empty(plan, query)
+    values = [r[1] for r in rows if r[1] is not None]
+    if re.search(AVERAGE_OF_A_SERIES, plan.text) and values:  # "average monthly revenue in 2011": one figure
+        mean = sum(values) / len(values)
+        answer = (f"Average {grain}ly {metric.label}{engine.scope_text(plan)}: {engine.fmt(mean, metric.kind)} (the mean "
+                  f"of {len(values)} {grain}s with data).").replace("dayly", "daily")
+        return engine.card(plan, answer, mean, rows, cols, query, {"type": "line", "x": grain, "y": metric.label})
     first, last = rows[0], rows[-1]
     peak = max(rows, key=lambda r: (r[1] is not None, r[1] or 0))
     change = ((last[1] - first[1]) / first[1] * 100) if first[1] else None
