@@ -790,3 +790,26 @@ def test_each_of_two_months_and_one_over_the_other(parser):
     plan = parser.parse("revenue in Q3 2011 as a percentage of Q4 2011")
     assert plan.intent == "compare" and [p["label"] for p in plan.periods] == ["Q3 2011", "Q4 2011"]
     assert parser.parse("Hibernating + Lost as a share of all customers").intent == "share"  # of all: a share
+
+
+def test_wordings_from_the_v25_bank(parser):
+    plan = parser.parse("how much we sell germny last mnth")
+    assert (plan.metric, plan.filters, plan.period["label"]) == ("revenue", {"country": "Germany"}, "2011-11")
+    plan = parser.parse("france revnue last qtr vs the qtr before in %")
+    assert plan.intent == "compare" and plan.growth and [p["label"] for p in plan.periods] == ["Q3 2011", "Q2 2011"]
+    plan = parser.parse("How much revenue did customers new in November 2011 bring in that month?")
+    assert (plan.metric, plan.filters.get("new_in_period")) == ("revenue", True)  # their revenue, not their number
+    plan = parser.parse("How many times bigger was UK revenue than Germany's in Q3 2011?")
+    assert plan.intent == "compare" and plan.pairs == [["country", ["United Kingdom", "Germany"]]]
+    with pytest.raises(NotUnderstood, match="dispatch"):  # "dispatch" is no sale here
+        parser.parse("What was the average time from order to dispatch in Q4 2011?")
+    plan = parser.parse("What percentage of 2011 orders had an order value above £500?")
+    assert plan.intent == "share" and plan.filters["order_value"] == [">", 500.0]
+    plan = parser.parse("How many known customers have lifetime net revenue above £5,000, net revenue being the value of "
+                        "completed lines less returned lines?")
+    assert plan.filters["customer_condition"] == [["lifetime_revenue", ">", 5000.0]]
+    plan = parser.parse("What was the net revenue from identified customers whose country is not the United Kingdom, for "
+                        "the period 1 July 2011 to 9 December 2011?")
+    assert plan.exclude == {"country": ["United Kingdom"]} and plan.period["start"] == "2011-07-01"
+    plan = parser.parse("Which 3 weekdays moved the most units in 2011?")
+    assert (plan.intent, plan.metric, plan.dims[0]) == ("top", "quantity", "weekday")

@@ -27,7 +27,7 @@ BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b
 EVERY_CUSTOMER = r"\b(?:over|across|among|divided by)\s+(?:every|all|each)\s+(?:known\s+|of\s+our\s+|our\s+)?(?:customers?|clients?)\b"
 DIFFERENCE = (r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|larger|smaller|greater)\b|\bdifference\b|\bchanged?\b|"
               r"\bminus\b|\bgap\b")
-RATIO = (r"\bratio\b|\brelative to\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
+RATIO = (r"\bratio\b|\brelative to\b|\bhow many times\b|\btimes (?:bigger|larger|higher|greater|more)\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
          r"total|the whole|every|our|overall|the overall|everything|what))")  # one over the other  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
@@ -294,6 +294,11 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         name = "orders"
     if name is None and re.search(r"\b(busiest|quietest|slowest)\b", text):
         name = "orders"  # "the busiest hour": the most orders placed in it
+    if name is None and dim not in ("month", "week", "day", "weekday", "hour", "quarter", "year", "customer") \
+            and not re.search(r"\b(?:most|fewest|largest|biggest|smallest|how many)\b", text):
+        label = DIM_LABEL.get(dim, dim)
+        return engine.not_understood(plan, f"top {PLURAL.get(label, label + 's')} by what: revenue, orders, units or "
+                                           "customers?")  # "top 5 countries last month" names no measure
     name = name or ("revenue" if dim in ("month", "week", "day", "weekday", "hour", "product") else "customers")
     if dim == "customer" and plan.n and plan.top_percent is None and name in ("revenue", "orders", "quantity") \
             and re.search(TOP_GROUP_FIGURE, text) and not re.search(r"\b(?:who|which|list|name|show)\b", text):  # "how much did the top 10 customers spend": one figure of them all
@@ -405,7 +410,9 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
         va, vb = got.get(a), got.get(b)
         answer = f"{metric.label.capitalize()}: {a} {fmt(va, metric.kind)} vs {b} {fmt(vb, metric.kind)}"
         if re.search(RATIO, plan.text) and None not in (va, vb) and vb:  # "ratio of German to French revenue"
-            return engine.card(plan, answer + f", {a} is {fmt(va / vb, 'share')} of {b}.", va / vb,
+            said = f"{va / vb:,.2f} times" if re.search(r"\btimes\b", plan.text) else fmt(va / vb, "share")
+            return engine.card(plan, answer + f", {a} is {said} {b}." if "times" in said else
+                               answer + f", {a} is {said} of {b}.", va / vb,
                                [[a, va], [b, vb]], cols, query, {"type": "bar", "x": kind, "y": metric.label})
         if re.search(DIFFERENCE, plan.text) and None not in (va, vb):  # "how much more did Germany bring in than France"
             return engine.card(plan, answer + f", a difference of {fmt(va - vb, metric.kind)}.", va - vb,

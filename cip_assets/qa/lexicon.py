@@ -208,7 +208,7 @@ CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
     ("churn_probability", r"\b(?:churn probabilit(?:y|ies)|churn scores?|probability of churn(?:ing)?|churn risk score)\s+"
                           r"(?:is\s+|was\s+|of\s+)?" + _ABOVE_BELOW + r"\s+(\d+(?:\.\d+)?)\s*(%|percent)?"),
     ("lifetime_revenue", r"\b(?:spent|spend|spending|lifetime (?:spend|revenue)|monetary(?: value)?|total spend|"
-                         r"(?<=whose )(?:total |lifetime )?(?:revenue|sales))\s+"
+                         r"(?:(?<=whose )|(?<=have )|(?<=has ))(?:total |lifetime )?(?:net )?(?:revenue|sales))\s+"
                          r"(?:of\s+|is\s+|was\s+)?(?:in total\s+)?" + _ABOVE_BELOW + r"\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
                          r"(\s*(?:with us\s+)?(?:in total|overall|all time|lifetime|in their lifetime))?"),
     ("recency_days", r"\b(?:days since (?:their |the )?last (?:order|purchase)|recency)\s+(?:is\s+|of\s+)?" + _ABOVE_BELOW
@@ -246,17 +246,20 @@ GROUPS_WITH_ORDERS = ("country", "segment")
 CUSTOMER_NOUNS = r"(?:" + _PEOPLE + r"|\b(?:those|who|that))"
 # a measure of the customers whose first order falls in the period: "revenue from new customers in November"
 FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|units|quantity)\b[^?.]{0,25}?\b(from|by|of|"
-                      r"placed by)\s+(our\s+|the\s+)?(new|first[- ]time)\s+(customers|buyers|clients|shoppers)\b|"
+                      r"placed by|did|do|have|had)\s+(our\s+|the\s+)?(new|first[- ]time)\s+(customers|buyers|clients|shoppers)\b|"
                       r"\b(?:our\s+|the\s+)?(?:new|first[- ]time)\s+(?:customers|buyers|clients|shoppers)\s+(spend|spent|bring in|"
                       r"brought in)\b")
 # a customer's first order on its own: not kept apart from their other orders in the period
 FIRST_ORDER_ONLY = r"\b(?:on|in|with|for|of) (?:their|the|a|each) (?:very )?first(?:[- ]ever)? (?:order|purchase|basket|transaction)s?\b"
 # orders by their own value: "orders over £1,000", "baskets under 50"
-ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+(?:were\s+|was\s+|are\s+|is\s+)?(?:came in\s+|come in\s+|worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
+# "orders (in 2011) were worth", "orders with a value (of)": what comes between the orders and the amount
+_ORDER_VALUE_HEAD = (r"(?:(?:in|during|placed)\s+)?(?:were\s+|was\s+|are\s+|is\s+)?(?:came in\s+|come in\s+|worth\s+|"
+                     r"valued\s+at\s+|of\s+|with\s+an?\s+(?:order\s+)?value\s+(?:of\s+)?)?")
+ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+" + _ORDER_VALUE_HEAD +
                r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+)"
                r"(?:\.(\d+))?\b(?!\s*(?:units?|items?|pieces?|lines?|products?|orders?|days?|customers?))")
-ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+(were\s+|was\s+|are\s+|is\s+)?(came in\s+|come in\s+|worth\s+|valued\s+at\s+|of\s+|with\s+a\s+value\s+of\s+)?"
-                     r"(over|above|more than|greater than|exceeding|under|below|less than)\s+\d[\d ,]*\b"
+ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+" + _ORDER_VALUE_HEAD +
+                     r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?\d[\d ,]*\b"
                      r"(?!\s*(?:units?|items?|pieces?|lines?|products?|orders?|days?|customers?)\b)")
 # orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -280,6 +283,8 @@ RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
 
 # questions about something the published marts do not hold: refused with the reason, never answered in part
 NOT_PUBLISHED: list[tuple[str, str]] = [
+    (r"\b(?:time|days|hours|lead time|how long|how quickly|how fast)\b[^?]{0,40}\b(?:dispatch|ship|shipping|shipped|deliver|"
+     r"delivery|delivered|arrive|arrival|fulfil|fulfill)\w*", "dispatch and delivery times are not in the data"),
     (r"\b(?:time|days|gaps?|intervals?|weeks|months)\s+between\s+(?:\w+\s+){0,2}(?:orders|purchases|visits)\b|"
      r"\bhow (?:often|frequently) do\b", "the time between a customer's orders is not published"),
     (r"(?<!what )\bif (?:we|they|you|i|customers?|the)\b|\bwhat would\b|\bwould (?:revenue|sales|orders|we)\b",
@@ -314,8 +319,9 @@ CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fe
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
     (r"(?<=[a-z])_(?=[a-z])", " "), (r"\bcnt\b", "count"),  # column-style words pasted from a sheet: "net_rev", "orders_cnt"
-    (r",?\s*\(?with guest (?:orders|checkouts) included in the (?:denominator|total|whole)\)?|\(\s*guest (?:orders|checkouts) "
-     r"included in the (?:denominator|total|whole)\s*\)", " "),  # the whole of a share is every order: said again
+    (r",?\s*\(?with guest (?:orders|checkouts) (?:included|counted) in the (?:denominator|total|whole)\)?|\(\s*guest "
+     r"(?:orders|checkouts) (?:included|counted) in the (?:denominator|total|whole)\s*\)|,?\s*guest (?:orders|checkouts) "
+     r"(?:included|counted) in the (?:denominator|total|whole)\b", " "),  # the whole of a share is every order: said again
     (r"\b(?:take|takes|took|taken|taking|rake|raked)\s+in\b(?!\s+(?:the|this|that|last|past|each|every|\d|jan|feb|mar|apr|may|jun|"
      r"jul|aug|sep|oct|nov|dec|q[1-4]|h[12]|week|month|year|quarter|total)\w*\b)", "revenue"),  # not "took in the last 7 days"
     (r"\b(?:pick|picks|picked|picking)\s+up\s+(?=(?:in|during|over|on|last|this)\b)", "acquired "),  # customers picked up
@@ -338,6 +344,8 @@ REWRITES: list[tuple[str, str]] = [
     (r"(\bper (?:buying |paying )?(?:cust|customer|buyer)\b[^()]{0,30}?)\(\s*(?:known[- ]cust(?:omer)?s?'?\s+)?(?:net\s+)?"
      r"(?:rev|revenue|sales)\s*(?:\u00f7|/|divided by|over)\s*(?:#|number of|count of)?\s*(?:custs|customers|buyers)\s+"
      r"(?:who|that)\s+(?:ordered|bought|purchased)\s*\)", r"\1"),
+    (r"(\bvalue of (?:the\s+)?cancell?ed lines\b[^.?]*?),?\s*(?:calculated|measured|computed) as (?:quantity|qty|units) "
+     r"(?:times|multiplied by|x|\u00d7|\*) (?:the\s+)?unit price\b", r"\1"),
     (r"(\bvalue\b[^()]{0,40}?)\(\s*(?:qty|quantity|units)\s*(?:\u00d7|x|\*|times)\s*(?:the\s+)?unit\s+(?:px|price)"
      r"(?:\s*,\s*(?:cancell?ed|cxl) lines)?\s*\)", r"\1"),
     (r"\bcusts\b", "customers"), (r"\bctry\b", "country"), (r"\bctrys\b|\bctries\b", "countries"),
@@ -360,6 +368,24 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bcountry\s*(?:!=|<>)\s*'([^']+)'", r"excluding \1"), (r"\bcountry\s*=\s*'([^']+)'", r"in \1"),
     (r"\bcountry\s+in\s*\(([^()]*)\)", lambda m: "in " + " or ".join(v.strip(" '\"") for v in m.group(1).split(","))),
     (r"\bgroup\s+by\s+", "by "),
+    # a store owner's phone shorthand and an auditor's definitions said in passing
+    (r"\byrs?\b", "year"), (r"\bm(?:n)?ths?\b", "month"), (r"\bqtrs?\b", "quarter"), (r"\bwks?\b", "week"),
+    (r"\bbefor\b", "before"), (r"\bcountrys\b", "countries"),
+    (r"\b(?:than|vs\.?|versus|against|compared (?:to|with))\s+the (month|quarter|week|day|year) before\b", r"vs the previous \1"),
+    (r"\bhow much (?:we|you) (?:sell|sold|make|made|take|took|earn|earned|do|did)\b", "how much revenue did we"),
+    (r"\bnot uk\b", "excluding uk"), (r"\bwhose country is not\b", "excluding"),
+    (r",?\s*(?:december|the last month|the final month)(?:\s+\d{4})?\s+being\s+(?:to|up to|until)\s+the\s+\d{1,2}(?:st|nd|rd|th)?\b",
+     " "),
+    (r"\bmoved\s+(?=(?:the\s+)?(?:most|fewest|least|\d+)?\s*(?:units|items|stock|pieces)\b)", "sold "),
+    (r"\b(?:distinct\s+)?orders\s+(?:that\s+)?(?:contained|containing|with|having)\s+at least one completed line\b", "orders"),
+    (r",?\s*an order being counted only (?:where|when|if) it contains at least one completed line\b", " "),
+    (r",?\s*(?:net\s+)?revenue being (?:the\s+)?(?:value of\s+)?completed lines?(?:'s?)?(?:\s+value)?\s+(?:less|minus)\s+returned "
+     r"lines?(?:'s?)?(?:\s+value)?\b", " "),
+    (r"(\b(?:orders?|customers?|clients?)\b[^.?]{0,40}?)\s+in their lifetime\b", r"\1"),
+    (r"\bper net unit\b", "per unit"), (r"\b(customers|clients|buyers) new in\b", r"new \1 in"),
+    (r"\b(bring in|brought in|bring|brought) that (?:same )?(?:month|quarter|year|week)\b", r"\1"),
+    (r"\b(orders?)\s+(?:had|have|has|with)\s+an?\s+(?:order\s+)?value\s+(?=above|over|below|under|of more|of less|greater|higher|lower)",
+     r"\1 with a value "),
     # a board pack's and the Paris office's wordings
     (r"\bwithout\s+(?=(?:the\s+)?(?:postage|uk\b|u\.k\.|united kingdom|britain|great britain|non[- ]?product|other codes))",
      "excluding "),

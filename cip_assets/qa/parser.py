@@ -375,6 +375,9 @@ class Parser:
     def parse(self, q: str, previous: Plan | None = None) -> Plan:
         """The plan of a question; paraphrases are rewritten first, and a mistyped grammar word is respelled once
         (the words of the card say so) before the parser gives up on it."""
+        for pattern, reason in NOT_PUBLISHED:  # before the rewrites too: "time from order to dispatch" is no sale
+            if re.search(pattern, q.lower()):
+                raise NotUnderstood(reason)
         said = self._country_codes(_rewrite(q))
         try:
             plan = self._parse(said, previous)
@@ -627,6 +630,9 @@ class Parser:
         elif slots.metric in ("cancelled_orders", "cancellation_rate") and re.search(
                 r"\b(?:of|over|to|against)\s+(?:the\s+|all\s+)?(?:completed|successful|fulfilled)\s+orders\b", low):
             why = "cancelled orders over completed orders is not the published cancellation rate (over all orders)"
+        elif re.search(r"\bhow much (?:net |gross )?(?:revenue|money|sales|turnover|takings)\b", low) \
+                and slots.metric in COUNTS_OF_CUSTOMERS and intent in ("count", "sum", "average", None):
+            why = "a question about revenue came out as a count of customers; ask it as 'revenue from ...'"
         elif re.search(FIRST_ORDER_ONLY, low) and (slots.metric or "customers") != "customers":
             why = "customers' first orders are not kept apart from their other orders; ask for new customers' figures"
         elif len(set(slots.ids)) > 1 and intent != "compare":
@@ -700,7 +706,7 @@ class Parser:
             cover(r"\bminus\b|\bgap\b", "one figure minus the other")
             cover(RATIO, "one figure over the other")
             cover(r"\b(?:separately|individually|side by side|one by one)\b", "each of the two")
-        cover(r"\b(recorded|logged|registered|booked|raised|issued|created)\b", "function words")
+        cover(r"\b(recorded|logged|log|registered|booked|raised|issued|created)\b", "function words")
         cover(r"\bboth\b", "each of the periods")
         cover(BUT_NOT_SECOND, "not in the second period")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
@@ -840,7 +846,7 @@ def _weekdays(text: str) -> list[str]:
 _PEOPLE_SAID = r"\b(?:customers?|clients?|buyers?|shoppers?|people|accounts?|purchasers?)\b"
 APART = (r"\b(?:difference|differ|minus|gap)\b|\bhow (?:much|many) (?:more|less|fewer|bigger|larger|higher|smaller|lower|"
          r"greater)\b")  # one figure minus another
-RATIO = (r"\bratio\b|\brelative to\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
+RATIO = (r"\bratio\b|\brelative to\b|\bhow many times\b|\btimes (?:bigger|larger|higher|greater|more)\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
          r"total|the whole|every|our|overall|the overall|everything|what))")  # one over the other
 APART_EACH = (r"\b(?:separately|individually|side by side|one by one|each of)\b|\bfor\s+[\w' ]+?\s+and\s+for\b|"
               r"\bhow (?:much|many)\b[^?]*\band how (?:much|many)\b")  # each of two, not both together
