@@ -677,3 +677,24 @@ def test_the_top_customers_together_non_repeat_customers_and_customers_of_two_pr
                                    "LIMIT 2").fetchall()]
     card = engine.ask(f"how many customers bought {a} and {b}")
     assert card.status == "not_understood" and card.value is None, card.answer
+
+
+def test_countries_ranked_for_one_product_and_a_code_beside_a_country(engine, wh):
+    net = NET_AMOUNT
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    (code,), = wh.execute(f"SELECT product_id FROM staging.stg_order_lines WHERE year(ordered_at) = {year} "
+                          "GROUP BY 1 ORDER BY count(DISTINCT customer_id) DESC, 1 LIMIT 1").fetchall()
+    gold = wh.execute(f"""
+        SELECT c.country, sum({net}) AS v FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE year(l.ordered_at) = {year} AND l.product_id = ? AND c.country IS NOT NULL
+        GROUP BY 1 ORDER BY v DESC, 1 LIMIT 3""", [code]).fetchall()
+    card = engine.ask(f"top 3 countries by revenue of stock code {code} in {year}")
+    assert card.status == "answered" and [r[0] for r in card.table["rows"]] == [g[0] for g in gold], card.answer
+    assert all(_close(r[1], g[1]) for r, g in zip(card.table["rows"], gold)), card.answer
+    country = gold[0][0]
+    card = engine.ask(f"how many units of stock code {code} did we sell to {country} customers in {year}")
+    (units,), = wh.execute(f"""
+        SELECT sum(CASE line_status WHEN 'completed' THEN quantity WHEN 'returned' THEN -quantity ELSE 0 END)
+        FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE year(l.ordered_at) = {year} AND l.product_id = ? AND c.country = ?""", [code, country]).fetchall()
+    assert card.status == "answered" and _close(card.value, units), card.answer

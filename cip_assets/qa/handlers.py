@@ -333,6 +333,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
             query = t.activity_ranking(metric, dim, n, descending)
     elif dim in ("category", "city", "gender", "persona", "risk_band") and not engine.gaz.values.get(dim):
         raise NotAvailable(f"the published data has no {PLURAL.get(DIM_LABEL.get(dim, dim), DIM_LABEL.get(dim, dim) + 's')}")
+    elif dim == "country" and _has_product(plan) and not among:  # "which country bought the most JUMBO BAG ..."
+        query = t.product_ranking(metric, filters, period, n, descending, exclude=exclude, dim="country")
     elif dim == "product" or (dim == "category" and name != "customers"):
         if name == "cancelled_orders" and not re.search(r"\border", plan.text):  # "most often cancelled": the times,
             metric = METRICS["cancelled_lines"]                                     # one per cancelled line

@@ -669,12 +669,18 @@ class Parser:
         text = slots.text
         norm_tokens = normalise(text).split()
         label: dict[int, str] = {}
-        for m in slots.mentions:
-            for i in range(m.start, m.end):
-                label[i] = (f"not {m.kind} = {m.value}" if getattr(m, "excluded", False)
-                            else f"{m.kind} = {m.value}")
         norm = " ".join(norm_tokens)
         starts = _token_starts(norm)
+        for m in slots.mentions:  # by the words said: a code taken out of the text since shifts the token positions
+            said = f"not {m.kind} = {m.value}" if getattr(m, "excluded", False) else f"{m.kind} = {m.value}"
+            hits = list(re.finditer(r"\b" + re.escape(m.text) + r"\b", norm)) if m.text else []
+            for hit in hits:
+                for i, start in enumerate(starts):
+                    if hit.start() <= start < hit.end():
+                        label[i] = said
+            if not hits:
+                for i in range(m.start, m.end):
+                    label[i] = said
 
         def cover(pattern: str, what: str) -> None:
             for hit in re.finditer(pattern, norm):

@@ -902,6 +902,16 @@ class Templates:
     def product_ranking(self, metric: Metric, filters: dict, period, n: int, descending: bool,
                         exclude: dict | None = None, dim: str = "product") -> Query:
         order = "DESC" if descending else "ASC"
+        if dim == "country":  # the countries that bought a product most, from the product x month x country mart
+            if not self._has(PRODUCT_COUNTRY_MART):
+                raise NotAvailable(f"{PRODUCT_COUNTRY_MART} (product x month x country) is not published")
+            if metric.name == "customers" and not (period is not None and period.is_single_month):
+                raise NotAvailable("a product's buyers per country are counted per month; ask for one calendar month")
+            expr = self._product_expr(metric, period is not None and period.is_single_month, PRODUCT_COUNTRY_MART)
+            where, params = self._product_where(filters, exclude, period, PRODUCT_COUNTRY_MART)
+            where = (where + " AND " if where else " WHERE ") + "country IS NOT NULL"
+            return Query(f"SELECT country AS country, {expr} AS value FROM {PRODUCT_COUNTRY_MART}{where} GROUP BY country "
+                         f"ORDER BY value {order} NULLS LAST, country LIMIT ?", params + [n], PRODUCT_COUNTRY_MART)
         if self._has(PRODUCT_MART):
             mart = self._product_mart(metric, filters, exclude, period) if dim == "product" else PRODUCT_MART
             if mart == PRODUCT_CUSTOMER_MART:  # no names there: the top codes first, then their names
