@@ -813,3 +813,14 @@ def test_wordings_from_the_v25_bank(parser):
     assert plan.exclude == {"country": ["United Kingdom"]} and plan.period["start"] == "2011-07-01"
     plan = parser.parse("Which 3 weekdays moved the most units in 2011?")
     assert (plan.intent, plan.metric, plan.dims[0]) == ("top", "quantity", "weekday")
+
+
+def test_customers_of_two_periods_say_both_or_either_and_the_same_day_last_week(parser):
+    with pytest.raises(NotUnderstood, match="both of them, or in either"):  # not guessed
+        parser.parse("how many customers ordered in Q3 2011 and Q4 2011")
+    plan = parser.parse("how many customers ordered in Q3 2011 or Q4 2011")  # anyone in the two together
+    assert (plan.intent, plan.period["start"], plan.period["end"]) == ("count", "2011-07-01", "2012-01-01")
+    assert parser.parse("how many customers ordered in both Q3 2011 and Q4 2011").both_periods
+    assert parser.parse("revenue in Q3 2011 and Q4 2011").intent == "sum"  # revenue adds up: both quarters
+    plan = parser.parse("revenue yesterday vs the same day last week")
+    assert [p["label"] for p in plan.periods] == ["2011-12-08", "2011-12-01"]  # not the whole of last week

@@ -558,6 +558,11 @@ class Parser:
                                     r"\b(customers?|custs?|clients?|buyers?|shoppers?)\b", low)))
         if intent == "compare" and len(slots.periods) == 2 and not both_periods and not first_not_second:
             slots.periods = _same_span_for_a_bare_year(slots.periods)
+            days = [p for p in slots.periods if p.end - p.start == timedelta(days=1)]
+            if re.search(r"\bsame day (?:last|the previous|a|the week before) week\b|\bsame day a week (?:earlier|before)\b", low) \
+                    and len(days) == 1:  # "yesterday vs the same day last week": that day, seven days earlier
+                day = days[0].start - timedelta(days=7)
+                slots.periods = [days[0], Period(day, day + timedelta(days=1), day.isoformat(), "day")]
         if first_not_second:  # the customers of the first period, the second one left out ("ordered" names no measure)
             intent, both_periods, slots.metric = "count", True, "customers"
             if re.search(r"\blapsed\b", low):  # "lapsed customers: bought in H1 but nothing in H2" says how
@@ -578,10 +583,25 @@ class Parser:
             if a.start <= b.start and b.end <= a.end or b.start <= a.start and a.end <= b.end:
                 narrow = min((a, b), key=lambda p: p.end - p.start)  # "weakest 3 months of 2011, jan-nov only"
                 slots.period, slots.periods = narrow, [narrow]
+        either = re.search(r"\bor\b|\beither\b", low) and not re.search(r"\b(?:which|more|fewer|less|higher|lower|vs|versus|"
+                                                                  r"compared?)\b", low)
+        customers_of_two = (intent in ("count", "sum", "compare") and len(slots.periods) == 2 and not both_periods
+                            and not first_not_second and not apart and not growth and not change
+                            and slots.metric in (None, "customers", "active_customers"))
+        if customers_of_two and (either or re.search(r"\band\b", low)):
+            a, b = sorted(slots.periods, key=lambda p: p.start)
+            if not either:  # "customers who ordered in Q3 and Q4": in both, or in either? Not guessed
+                raise NotUnderstood("customers of two periods: in both of them, or in either? Say 'both' or 'either'",
+                                    self._partial(q, slots, filters))
+            if a.end != b.start:
+                raise NotUnderstood("customers in either of two periods apart from each other are not counted",
+                                    self._partial(q, slots, filters))
+            intent = "count"  # "customers who ordered in Q3 or Q4": anyone in the two together
         if intent in ("count", "sum", "average") and len(slots.periods) == 2 and not both_periods and not apart and \
-                slots.periods[0].end == slots.periods[1].start and re.search(r"\band\b", low):
+                slots.periods[0].end == slots.periods[1].start and re.search(r"\band\b|\bor\b|\beither\b", low):
             first, second = slots.periods  # "in October and November 2011": both months
-            slots.period = Period(first.start, second.end, f"{first.label} and {second.label}", "range")
+            joined = "or" if either and slots.metric in (None, "customers", "active_customers") else "and"
+            slots.period = Period(first.start, second.end, f"{first.label} {joined} {second.label}", "range")
             slots.periods = [slots.period]
         per_day = bool(re.search(PER_DAY, low) and slots.period is not None and intent in ("average", "trend", "sum")
                        and (slots.metric or "customers") in PER_DAY_MEASURES and not slots.orders_condition)
