@@ -824,3 +824,19 @@ def test_customers_of_two_periods_say_both_or_either_and_the_same_day_last_week(
     assert parser.parse("revenue in Q3 2011 and Q4 2011").intent == "sum"  # revenue adds up: both quarters
     plan = parser.parse("revenue yesterday vs the same day last week")
     assert [p["label"] for p in plan.periods] == ["2011-12-08", "2011-12-01"]  # not the whole of last week
+
+
+def test_wordings_from_the_v26_bank(parser):
+    with pytest.raises(NotUnderstood, match="one word"):  # "sales?" names a measure, not a figure
+        parser.parse("sales?")
+    plan = parser.parse("How many days in Q1 2011 had at least one order going out?")
+    assert (plan.metric, plan.period["label"], plan.orders_condition) == ("trading_days", "Q1 2011", None)
+    plan = parser.parse("By what factor was the number of orders in November 2011 bigger than in February 2011?")
+    assert plan.intent == "compare" and [p["label"] for p in plan.periods] == ["2011-11", "2011-02"]
+    plan = parser.parse("Second half of 2011, German customers against French customers: how much more net revenue did "
+                        "the Germans bring in?")
+    assert plan.intent == "compare" and plan.pairs == [["country", ["Germany", "France"]]]
+    plan = parser.parse("Units of the jumbo bag red retrospot bought by customers outside the UK in 2011?")
+    assert plan.filters == {"product": "JUMBO BAG RED RETROSPOT"} and plan.exclude == {"country": ["United Kingdom"]}
+    plan = parser.parse("how many units went out the door in november 2011?")
+    assert (plan.metric, plan.period["label"]) == ("quantity", "2011-11")

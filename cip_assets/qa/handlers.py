@@ -27,12 +27,12 @@ BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b
 EVERY_CUSTOMER = r"\b(?:over|across|among|divided by)\s+(?:every|all|each)\s+(?:known\s+|of\s+our\s+|our\s+)?(?:customers?|clients?)\b"
 DIFFERENCE = (r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|larger|smaller|greater)\b|\bdifference\b|\bchanged?\b|"
               r"\bminus\b|\bgap\b")
-RATIO = (r"\bratio\b|\brelative to\b|\bhow many times\b|\btimes (?:bigger|larger|higher|greater|more)\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
+RATIO = (r"\bratio\b|\brelative to\b|\bhow many times\b|\b(?:by )?what factor\b|\btimes (?:bigger|larger|higher|greater|more)\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
          r"total|the whole|every|our|overall|the overall|everything|what))")  # one over the other  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
               "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines", "orders_with_returns",
-              "cancelled_line_share", "cancelled_per_completed")  # figures only the order facts hold
+              "cancelled_line_share", "cancelled_per_completed", "trading_days")  # figures only the order facts hold
 # the whole of a share said to be the known customers' figure, guest orders left out ("of known customers' revenue")
 KNOWN_WHOLE = r"\b(?:known|identified|registered)[\s-]+(?:customers?|clients?|custs?)\b"
 # the mean of a series: "average monthly revenue in 2011", "mean weekly orders in Q4"
@@ -412,7 +412,7 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
         va, vb = got.get(a), got.get(b)
         answer = f"{metric.label.capitalize()}: {a} {fmt(va, metric.kind)} vs {b} {fmt(vb, metric.kind)}"
         if re.search(RATIO, plan.text) and None not in (va, vb) and vb:  # "ratio of German to French revenue"
-            said = f"{va / vb:,.2f} times" if re.search(r"\btimes\b", plan.text) else fmt(va / vb, "share")
+            said = f"{va / vb:,.2f} times" if re.search(r"\btimes\b|\bfactor\b", plan.text) else fmt(va / vb, "share")
             return engine.card(plan, answer + f", {a} is {said} {b}." if "times" in said else
                                answer + f", {a} is {said} of {b}.", va / vb,
                                [[a, va], [b, vb]], cols, query, {"type": "bar", "x": kind, "y": metric.label})
@@ -441,8 +441,10 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
             return engine.card(plan, answer, change, [[la, va], [lb, vb]], cols, query,
                                {"type": "bar", "x": "period", "y": metric.label})
         if re.search(RATIO, plan.text) and None not in (va, vb) and vb:  # "Q3 revenue as a percentage of Q4's"
+            said = (f"{va / vb:,.2f} times {lb}" if re.search(r"\btimes\b|\bfactor\b", plan.text)
+                    else f"{fmt(va / vb, 'share')} of {lb}")
             answer = (f"{metric.label.capitalize()}: {la} {fmt(va, metric.kind)} vs {lb} {fmt(vb, metric.kind)}, {la} is "
-                      f"{fmt(va / vb, 'share')} of {lb}.")
+                      f"{said}.")
             return engine.card(plan, answer, va / vb, [[la, va], [lb, vb]], cols, query,
                                {"type": "bar", "x": "period", "y": metric.label})
         if re.search(DIFFERENCE, plan.text) and None not in (va, vb):

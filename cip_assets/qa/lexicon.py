@@ -49,6 +49,7 @@ BUYER_MEASURES = ("revenue", "orders", "gross_revenue", "quantity")
 # metrics that only make sense as a mean over customers
 MEAN_METRICS = ("age", "churn_probability", "purchase_probability", "rating", "recency")
 METRIC_PATTERNS: list[tuple[str, str]] = [
+    ("trading_days", r"\b(?:how many|number of|count of|count the)\s+(?:trading|selling|business)\s+days\b"),
     ("median_order_value", r"\bmedian\b.{0,20}\b(order|basket|transaction|invoice)s?\b|\b(order|basket) (value|size)s?\b.{0,12}"
                            r"\bmedian\b"),
     ("largest_order", r"\b(biggest|largest|highest|maximum|max|single largest|single biggest)\s+(single\s+)?(order|basket|"
@@ -382,6 +383,15 @@ REWRITES: list[tuple[str, str]] = [
     (r",?\s*(?:net\s+)?revenue being (?:the\s+)?(?:value of\s+)?completed lines?(?:'s?)?(?:\s+value)?\s+(?:less|minus)\s+returned "
      r"lines?(?:'s?)?(?:\s+value)?\b", " "),
     (r"(\b(?:orders?|customers?|clients?)\b[^.?]{0,40}?)\s+in their lifetime\b", r"\1"),
+    (r"\b(days?)\b([^?]{0,30}?)\s+(?:had|with|saw|having)\s+(?:at least (?:one|1)|any|an?)\s+orders?"
+     r"(?:\s+(?:going out|placed|shipped|sold|coming in))?\b", r"trading \1\2"),  # "days in Q1 with at least one order"
+    (r"\b(?:bought|purchased|ordered) by (?:our\s+)?(?:customers|clients)\s+(outside(?: of)?|in|from|based in)\b", r"sold \1"),
+    (r"\b(pack|packs|pick|picks|ship)\b(?=\s+(?:in|on|during|last|this|yesterday|\d))", "sell"),
+    (r"\b(?:(?:went|gone|going|go|goes)\s+)?out (?:of )?the door\b", "sold"), (r"\bcame on board\b|\bcome on board\b", " "),
+    (r"\b(?:gave|brought|got) us\b", "had"), (r"\bset against\b|\bagainst\b(?!\s+(?:the\s+)?(?:same|previous|prior|preceding))", "vs"),
+    (r"[.,]?\s*use all (?:net )?revenue,? (?:guest orders included,? )?as the (?:base|denominator|whole)\b\.?", " "),
+    (r"\bthe (?:single )?(?:biggest|largest|top) (?:customer|client)\b(?:\s+(?:that|of the) year)?", "the top 1 customers"),
+    (r"(\b(?:by )?what factor\b[^?]*?)\bexceed(?:ed|s)?\b", r"\1 vs"),
     (r"\bper net unit\b", "per unit"), (r"\b(customers|clients|buyers) new in\b", r"new \1 in"),
     (r"\b(bring in|brought in|bring|brought) that (?:same )?(?:month|quarter|year|week)\b", r"\1"),
     (r"\b(orders?)\s+(?:had|have|has|with)\s+an?\s+(?:order\s+)?value\s+(?=above|over|below|under|of more|of less|greater|higher|lower)",

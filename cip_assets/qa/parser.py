@@ -421,6 +421,9 @@ class Parser:
             return Plan("define", question=q, text=low, term=definition[0], definition=definition[1], confidence=0.95,
                         words={w: f"glossary term {definition[0]}" for w in normalise(low).split()})
         slots = self.slots(q)
+        if len(normalise(q).split()) == 1 and slots.metric and previous is None:  # "sales?": which figure of it?
+            raise NotUnderstood(f"one word names a measure but not the figure: ask e.g. 'total {slots.metric.replace('_', ' ')} "
+                                "in 2011' or 'monthly " + slots.metric.replace("_", " ") + "'", self._partial(q, slots, {}))
         filters, pairs = self.filters(slots)
         than = re.search(r"\bthan\b", low)
         if pairs and than:  # "Belgium vs the Netherlands: how much more did the Dutch bring in than the Belgians": NL - BE
@@ -872,7 +875,7 @@ def _weekdays(text: str) -> list[str]:
 _PEOPLE_SAID = r"\b(?:customers?|clients?|buyers?|shoppers?|people|accounts?|purchasers?)\b"
 APART = (r"\b(?:difference|differ|minus|gap)\b|\bhow (?:much|many) (?:more|less|fewer|bigger|larger|higher|smaller|lower|"
          r"greater)\b")  # one figure minus another
-RATIO = (r"\bratio\b|\brelative to\b|\bhow many times\b|\btimes (?:bigger|larger|higher|greater|more)\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
+RATIO = (r"\bratio\b|\brelative to\b|\bhow many times\b|\b(?:by )?what factor\b|\btimes (?:bigger|larger|higher|greater|more)\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
          r"total|the whole|every|our|overall|the overall|everything|what))")  # one over the other
 APART_EACH = (r"\b(?:separately|individually|side by side|one by one|each of)\b|\bfor\s+[\w' ]+?\s+and\s+for\b|"
               r"\bhow (?:much|many)\b[^?]*\band how (?:much|many)\b")  # each of two, not both together

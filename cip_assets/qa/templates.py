@@ -134,6 +134,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("lines_per_order", "completed lines per order", None, None, None, "number"),
     Metric("cancelled_line_share", "share of order lines cancelled", None, None, None, "share"),
     Metric("cancelled_per_completed", "cancelled orders per completed order", None, None, None, "share"),
+    Metric("trading_days", "days with orders", None, None, None, "int"),
     Metric("cancelling_customers", "customers with a cancelled order", None, None, None, "int"),
     Metric("median_order_value", "median order value", None, None, None, "money"),
     Metric("largest_order", "largest single order", None, None, None, "money"),
@@ -159,6 +160,7 @@ ORDER_EXPR = {
     "units_per_order": "sum(units) / nullif(count(*) FILTER (WHERE is_completed), 0)",  # net units / orders
     "cancelled_line_share": "sum(cancelled_lines) / nullif(sum(lines), 0)",
     "cancelled_per_completed": "count(*) FILTER (WHERE is_cancelled) / nullif(count(*) FILTER (WHERE is_completed), 0)",
+    "trading_days": "count(DISTINCT order_date) FILTER (WHERE is_completed)",
     "lines_per_order": "sum(lines - cancelled_lines - returned_lines) FILTER (WHERE is_completed) "
                        "/ nullif(count(*) FILTER (WHERE is_completed), 0)",
     "largest_order": "max(revenue) FILTER (WHERE is_completed)",
