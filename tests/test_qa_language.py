@@ -840,3 +840,13 @@ def test_wordings_from_the_v26_bank(parser):
     assert plan.filters == {"product": "JUMBO BAG RED RETROSPOT"} and plan.exclude == {"country": ["United Kingdom"]}
     plan = parser.parse("how many units went out the door in november 2011?")
     assert (plan.metric, plan.period["label"]) == ("quantity", "2011-11")
+
+
+def test_a_figure_of_a_group_of_customers_is_never_the_groups_size_or_everyone(parser):
+    with pytest.raises(NotUnderstood, match="returning customers"):  # it answered the number of returning customers
+        parser.parse("revenue from returning customers in November 2011")
+    plan = parser.parse("average order value of new customers in November 2011")  # it answered every order's
+    assert (plan.metric, plan.filters.get("new_in_period")) == ("aov", True)
+    plan = parser.parse("revenue from lapsed customers in 2011")  # lapsed is churned: a filter the plan carries
+    assert plan.filters == {"churned": True}
+    assert parser.parse("how many returning customers did we have in November 2011").metric == "returning_customers"

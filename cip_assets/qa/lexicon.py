@@ -246,10 +246,16 @@ GROUPS_WITH_ORDERS = ("country", "segment")
 # the nouns a condition on orders is said of when it is a condition on customers ("customers with 5+ orders")
 CUSTOMER_NOUNS = r"(?:" + _PEOPLE + r"|\b(?:those|who|that))"
 # a measure of the customers whose first order falls in the period: "revenue from new customers in November"
-FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|units|quantity)\b[^?.]{0,25}?\b(from|by|of|"
+FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|units|quantity|aov|average order value|"
+                      r"order value|basket value)\b[^?.]{0,25}?\b(from|by|of|"
                       r"placed by|did|do|have|had)\s+(our\s+|the\s+)?(new|first[- ]time)\s+(customers|buyers|clients|shoppers)\b|"
                       r"\b(?:our\s+|the\s+)?(?:new|first[- ]time)\s+(?:customers|buyers|clients|shoppers)\s+(spend|spent|bring in|"
                       r"brought in)\b")
+# a figure of a group of customers the plan has no filter for: "revenue from returning customers", "orders of active
+# customers" (new customers are a filter: FROM_NEW_CUSTOMERS; repeat buyers an orders condition)
+OF_A_CUSTOMER_GROUP = (r"\b(?:revenue|sales|turnover|takings|spend|spent|orders|units|quantity|aov|average order value|"
+                       r"order value|basket)\b[^?.]{0,30}?\b(?:from|of|by|among|placed by)\s+(?:the\s+|our\s+)?"
+                       r"(returning|active|existing|old)\s+(?:customers|buyers|clients|shoppers)\b")
 # a customer's first order on its own: not kept apart from their other orders in the period
 FIRST_ORDER_ONLY = r"\b(?:on|in|with|for|of) (?:their|the|a|each) (?:very )?first(?:[- ]ever)? (?:order|purchase|basket|transaction)s?\b"
 # orders by their own value: "orders over £1,000", "baskets under 50"

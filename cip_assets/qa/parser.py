@@ -23,7 +23,7 @@ from cip_assets.qa.lexicon import (
     CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, EXCLUDE, EXCLUDED_AFTER, FILLER_PHRASES,
     FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUP_CONDITION, GROUP_CONDITION_VERB,
     GROUPS_WITH_ORDERS, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS, NOT_CHURN_WORDS,
-    NOT_PUBLISHED, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD,
+    NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD,
     REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER,
     WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
@@ -232,6 +232,7 @@ class Parser:
         of_new = re.search(FROM_NEW_CUSTOMERS, text)
         if of_new:  # "revenue from new customers": the measure is revenue, of the period's new customers
             metric = ("orders" if of_new.group(1) == "orders" else "quantity" if of_new.group(1) in ("units", "quantity")
+                      else "aov" if of_new.group(1) in ("aov", "average order value", "order value", "basket value")
                       else "revenue")
         if metric == "revenue" and not re.search(REVENUE_NOUNS, text):  # "which weekday brings in the most orders"
             metric = next((alt for alt in ("orders", "customers", "quantity")
@@ -653,6 +654,10 @@ class Parser:
         elif slots.metric in ("cancelled_orders", "cancellation_rate") and re.search(
                 r"\b(?:of|over|to|against)\s+(?:the\s+|all\s+)?(?:completed|successful|fulfilled)\s+orders\b", low):
             why = "cancelled orders over completed orders is not the published cancellation rate (over all orders)"
+        elif re.search(OF_A_CUSTOMER_GROUP, low) and not (slots.metric in COUNTS_OF_CUSTOMERS and re.search(
+                r"\bhow many (?:returning|active|existing)\b", low)):
+            group = re.search(OF_A_CUSTOMER_GROUP, low).group(1)
+            why = f"a figure of {group} customers other than their number is not worked out; ask how many {group} customers"
         elif re.search(r"\bhow much (?:net |gross )?(?:revenue|money|sales|turnover|takings)\b", low) \
                 and slots.metric in COUNTS_OF_CUSTOMERS and intent in ("count", "sum", "average", None):
             why = "a question about revenue came out as a count of customers; ask it as 'revenue from ...'"
