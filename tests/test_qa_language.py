@@ -850,3 +850,22 @@ def test_a_figure_of_a_group_of_customers_is_never_the_groups_size_or_everyone(p
     plan = parser.parse("revenue from lapsed customers in 2011")  # lapsed is churned: a filter the plan carries
     assert plan.filters == {"churned": True}
     assert parser.parse("how many returning customers did we have in November 2011").metric == "returning_customers"
+
+
+def test_wordings_from_the_v27_bank(parser):
+    plan = parser.parse("Quarterly orders in 2011 from France, Germany and Italy together.")  # it drew France alone
+    assert plan.intent == "trend" and sorted(plan.filters["country"]) == ["France", "Germany", "Italy"]
+    with pytest.raises(NotUnderstood):  # a series for each of two countries is not drawn, never the first one alone
+        parser.parse("monthly revenue for France vs Germany in 2011")
+    plan = parser.parse("What did our French customers bring in, net, across 2011?")
+    assert (plan.metric, plan.filters) == ("revenue", {"country": "France"})  # it counted the customers
+    with pytest.raises(NotUnderstood, match="why"):
+        parser.parse("Why did customer 12347 cancel so many orders?")
+    plan = parser.parse("Customer 12347 - which country are they in, and what have they spent with us in total?")
+    assert plan.intent == "profile"  # two things asked: the customer's card, not one figure
+    plan = parser.parse("n_orders by day 2011-12-01..2011-12-09")
+    assert (plan.intent, plan.period["start"], plan.period["end"]) == ("trend", "2011-12-01", "2011-12-10")
+    plan = parser.parse("n_new_customers 2011-Q4 (to 2011-12-09)")  # Q4 up to that day, not the day alone
+    assert (plan.metric, plan.period["start"], plan.period["end"]) == ("new_customers", "2011-10-01", "2011-12-10")
+    plan = parser.parse("How many units were cancelled in the week Monday 3 to Sunday 9 October 2011?")
+    assert (plan.metric, plan.period["start"], plan.period["end"]) == ("cancelled_units", "2011-10-03", "2011-10-10")

@@ -286,7 +286,7 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
               "week": r"weeks", "weekday": r"weekdays|days", "hour": r"hours", "day": r"days|dates"}.get(dim, "")
     n = plan.n or (MAX_ROWS if re.search(r"\brank\w*\b", text) else
                    5 if plural and re.search(rf"\b({plural})\b", text) else 1)
-    if (name is None or (dim == "customer" and name == "customers")) and re.search(VALUE_JUDGEMENT, text):
+    if not by and (name is None or name == "customers") and re.search(VALUE_JUDGEMENT, text):
         return engine.not_understood(plan, "'best' or 'worst' needs a measure: by revenue, orders, units or customers?")
     if dim == "customer" and name in (None, "customers"):
         name = "revenue"
@@ -399,7 +399,10 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
     periods = plan.periods_obj
     fmt = engine.fmt
     if plan.pairs:
-        kind, values = plan.pairs[0][0], plan.pairs[0][1][:2]
+        kind, values = plan.pairs[0]
+        if len(values) != 2:  # "Ireland than the Nordics put together": one against a group is not worked out
+            return engine.not_understood(plan, f"a comparison of {len(values)} {PLURAL.get(DIM_LABEL.get(kind, kind), kind)} "
+                                               "is not worked out; compare two at a time")
         base = {k: v for k, v in filters.items() if k != kind}
         if period is not None or (metric.customer_expr is None and metric.order_expr is not None):
             query = t.order_ranking(metric, kind, base, plan.exclude, period, len(values), True, values=values)

@@ -398,6 +398,17 @@ REWRITES: list[tuple[str, str]] = [
     (r"[.,]?\s*use all (?:net )?revenue,? (?:guest orders included,? )?as the (?:base|denominator|whole)\b\.?", " "),
     (r"\bthe (?:single )?(?:biggest|largest|top) (?:customer|client)\b(?:\s+(?:that|of the) year)?", "the top 1 customers"),
     (r"(\b(?:by )?what factor\b[^?]*?)\bexceed(?:ed|s)?\b", r"\1 vs"),
+    (r"\bwhat (?:did|do|does) ([^?]{1,40}?) (?:bring in|brought in|generate|generated)\b", r"how much revenue did \1 bring in"),
+    (r"\bn (?:distinct )?(?=orders|customers|new customers|active customers|units|lines|products)", "number of "),
+    (r"\b(\d{4}-\d\d-\d\d)\s*\.\.\s*(\d{4}-\d\d-\d\d)\b", r"from \1 to \2"), (r"\b(\d{4})-(q[1-4]|h[12])\b", r"\2 \1"),
+    (r"\bgbp\b", " "), (r"\bis on the (?:line|phone)\b", " "), (r"\bput together\b", "together"),
+    (r"\bspread across the days of the week\b|\bspread over the weekdays\b", "by weekday"),
+    (r"\bmon(?:day)?\s+(\d{1,2})\s+to\s+sun(?:day)?\s+(\d{1,2})\b", r"\1 to \2"),
+    (r"\(?\s*\b(?:december|the last month)\s+(?:runs|goes|is)\s+(?:only\s+)?to the \d{1,2}(?:st|nd|rd|th)?\s*\)?", " "),
+    (r"[-,]?\s*completed units minus returned units\b", " "),
+    (r"[-,]?\s*(?:(?:measured|calculated|computed|valued) as\s+)?(?:where [a-z ]{1,30} is (?:the )?)?(?:(?:completed|cancelled|"
+     r"returned) )?(?:lines'? )?(?:at\s+)?(?:quantity|qty) (?:x|\u00d7|times|multiplied by) (?:the\s+)?unit price\b"
+     r"(?:\s+of\s+(?:the\s+)?(?:cancell?ed|returned|completed)\s+lines)?(?:,? before any returns come off)?", " "),
     (r"\bper net unit\b", "per unit"), (r"\b(customers|clients|buyers) new in\b", r"new \1 in"),
     (r"\b(bring in|brought in|bring|brought) that (?:same )?(?:month|quarter|year|week)\b", r"\1"),
     (r"\b(orders?)\s+(?:had|have|has|with)\s+an?\s+(?:order\s+)?value\s+(?=above|over|below|under|of more|of less|greater|higher|lower)",

@@ -441,7 +441,8 @@ class Parser:
         one_figure = ((intent in ("count", "sum", "average", None) or intent in ("top", "bottom") and slots.metric in (
                           "largest_order", "median_order_value")) and len(slots.ids) == 1
                       and slots.metric not in (None, "customers")
-                      and not re.search(r"\b(about|profile|who is|show|details|tell)\b", low))
+                      and not re.search(r"\b(about|profile|who is|show|details|tell)\b|\b(?:which|what) country\b|"
+                                        r"\band (?:what|how|when|which|where)\b", low))  # two things asked: the card
         if one_figure and intent is None:  # "churn probability of customer 12347"
             intent = "average" if slots.metric in MEAN_METRICS else "sum"
         if one_figure:  # "how many orders has customer 17850 placed": that customer's figure, not the profile card
@@ -449,6 +450,9 @@ class Parser:
         elif slots.ids and intent not in ("why_risk",):
             intent = "profile" if intent in (None, "count", "sum", "define") or re.search(
                 r"\b(about|profile|who is|show|details|tell)\b", low) else intent
+        if re.match(r"^\W*why\b", low) and intent != "why_risk":  # "why did customer X cancel so many orders"
+            raise NotUnderstood("'why' is answered only for a customer's churn risk ('why is customer X at risk')",
+                                self._partial(q, slots, filters))
         if intent == "why_risk" and not slots.ids:
             if not re.search(r"\bwhich\b", low):
                 raise NotUnderstood("a 'why' question needs a customer id, e.g. 'why is customer C0000057 at risk'",
@@ -503,6 +507,12 @@ class Parser:
                 kind, values = pairs[0]
                 said = {m.value: low.rfind(m.text.lower(), 0, minus.start()) for m in slots.mentions if m.kind == kind}
                 pairs[0] = [kind, sorted(values, key=lambda v: -said.get(v, -1))]
+        if intent == "trend" and pairs:  # "quarterly orders from the Nordics": their orders together, one series
+            if re.search(f"{APART}|{RATIO}|{APART_EACH}|\\bvs\\b|\\bversus\\b|\\bcompared?\\b|\\beach\\b", low):
+                raise NotUnderstood("a series for each of several countries (segments, products) is not drawn; ask for one "
+                                    "at a time, or for them together", self._partial(q, slots, filters))
+            kind, values = pairs[0]
+            filters[kind], pairs = list(values), []
         if (intent in ("count", "sum", "average") or intent == "share" and re.search(r"\bor\b", low)) and pairs \
                 and not slots.orders_condition:  # "Swiss or Norwegian revenue", "% of customers in Lost or Hibernating"
             kind, values = pairs[0]
@@ -578,14 +588,14 @@ class Parser:
         if intent in ("count", "sum", "average") and len(slots.periods) == 2 and not both_periods:
             a, b = slots.periods
             if a.start < b.end and b.start < a.end:  # "year-to-date sales 2011": the narrower of nested periods
-                narrow = min((a, b), key=lambda p: p.end - p.start)
+                narrow = _narrower(a, b, low)
                 slots.period, slots.periods = narrow, [narrow]
             elif apart or not (a.end == b.start and re.search(r"\band\b", low)):
                 intent = "compare"  # "how many more new customers in October than in September": both periods
         elif intent in ("top", "bottom", "trend") and len(slots.periods) == 2:
             a, b = slots.periods
             if a.start <= b.start and b.end <= a.end or b.start <= a.start and a.end <= b.end:
-                narrow = min((a, b), key=lambda p: p.end - p.start)  # "weakest 3 months of 2011, jan-nov only"
+                narrow = _narrower(a, b, low)  # "weakest 3 months of 2011, jan-nov only"
                 slots.period, slots.periods = narrow, [narrow]
         either = re.search(r"\bor\b|\beither\b", low) and not re.search(r"\b(?:which|more|fewer|less|higher|lower|vs|versus|"
                                                                   r"compared?)\b", low)
@@ -886,6 +896,15 @@ APART_EACH = (r"\b(?:separately|individually|side by side|one by one|each of)\b|
               r"\bhow (?:much|many)\b[^?]*\band how (?:much|many)\b")  # each of two, not both together
 WHOLE_MONTHS_ONLY = (r"\b(?:complete|completed|full|whole|finished|closed)\s+months?(?:\s+only)?\b|"
                      r"\bonly\s+(?:the\s+)?(?:complete|completed|full|whole|finished|closed)\s+months\b")
+
+
+def _narrower(a: Period, b: Period, low: str) -> Period:
+    """Of two nested periods the narrower one, except a day said as an end ("Q4 2011 (to 9 December)", "2011, up to
+    2011-06-30"): then the wider one up to that day."""
+    wide, narrow = sorted((a, b), key=lambda p: p.end - p.start, reverse=True)
+    if narrow.end - narrow.start == timedelta(days=1) and re.search(r"\b(?:to|up to|through|until|till)\s+(?:the\s+)?\d", low):
+        return Period(wide.start, narrow.end, f"{wide.label} to {narrow.start.isoformat()}", "range")
+    return narrow
 
 
 def _same_count(a: list, b: list) -> bool:

@@ -627,7 +627,10 @@ class Templates:
         filtered = {"revenue": f"sum(revenue) FILTER (WHERE {cond})",
                     "orders": f"count(*) FILTER (WHERE is_completed AND {cond})",
                     "quantity": f"sum(units) FILTER (WHERE {cond})"}[metric.name]
-        where, params = self._order_where({"anonymous": False} if known_only else {}, None, period)
+        # an exclusion of the part's own kind ("of revenue from customers outside the UK, what % came from Ireland")
+        # bounds the whole too: on the part alone it would change nothing
+        whole_exclude = {k: v for k, v in (part_exclude or {}).items() if k in part} or None
+        where, params = self._order_where({"anonymous": False} if known_only else {}, whole_exclude, period)
         return Query(f"SELECT {filtered} AS part, {whole} AS whole, {filtered} / nullif({whole}, 0) AS value "
                      f"FROM {ORDER_MART}{where}", cond_params + cond_params + params, ORDER_MART)
 
