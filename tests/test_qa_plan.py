@@ -45,6 +45,14 @@ def _top_customers_of_year(wh, year: int, how_many_sql: str) -> tuple[float, flo
                (SELECT sum({NET_AMOUNT}) FROM y)""").fetchall()[0]
 
 
+def _net_revenue_by_country(wh, year: int, countries: list[str]) -> dict[str, float]:
+    """Each named country's net revenue of a year (its known customers' orders), by independent SQL."""
+    return dict(wh.execute(f"""
+        SELECT c.country, sum({NET_AMOUNT}) FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE year(l.ordered_at) = {year} AND c.country IN ({', '.join('?' for _ in countries)}) GROUP BY 1""",
+                           countries).fetchall())
+
+
 def _close(a, b, rel=1e-6) -> bool:
     return a is not None and b is not None and abs(float(a) - float(b)) <= rel * max(1.0, abs(float(b)))
 
@@ -623,9 +631,7 @@ def test_known_customers_as_the_whole_cancelled_over_completed_and_a_month_again
 def test_a_difference_between_two_countries_and_sql_ish_english(engine, wh):
     net = NET_AMOUNT
     (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
-    gold = dict(wh.execute(f"""
-        SELECT c.country, sum({net}) FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
-        WHERE year(l.ordered_at) = {year} AND c.country IN ('Germany', 'France') GROUP BY 1""").fetchall())
+    gold = _net_revenue_by_country(wh, year, ["Germany", "France"])
     card = engine.ask(f"difference in net revenue between Germany and France in {year}")  # never the two added up
     assert card.status == "answered" and _close(card.value, gold["Germany"] - gold["France"]), card.answer
     card = engine.ask(f"difference in net revenue between Germany and France in {year}, France minus Germany")
@@ -645,9 +651,7 @@ def test_a_difference_between_two_countries_and_sql_ish_english(engine, wh):
 def test_one_country_over_another_and_each_of_two_months(engine, wh):
     net = NET_AMOUNT
     (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
-    gold = dict(wh.execute(f"""
-        SELECT c.country, sum({net}) FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
-        WHERE year(l.ordered_at) = {year} AND c.country IN ('Germany', 'France') GROUP BY 1""").fetchall())
+    gold = _net_revenue_by_country(wh, year, ["Germany", "France"])
     card = engine.ask(f"ratio of German to French revenue in {year}")
     assert card.status == "answered" and _close(card.value, gold["Germany"] / gold["France"]), card.answer
     card = engine.ask(f"revenue from Germany and France separately in {year}")  # each, not the two added up
