@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cip_assets.qa.lexicon import MEAN_METRICS
+from cip_assets.qa.lexicon import MEAN_METRICS, RATIO
 from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.templates import DIM_LABEL, METRICS, NotAvailable, Query
 
@@ -25,10 +25,8 @@ BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b
           r"\b(customers|clients|those|people) (who|that) (have )?(bought|ordered|purchased|shopped)\b")
 # an average said to be over every known customer, not only those who bought ("averaged over every customer on file")
 EVERY_CUSTOMER = r"\b(?:over|across|among|divided by)\s+(?:every|all|each)\s+(?:known\s+|of\s+our\s+|our\s+)?(?:customers?|clients?)\b"
-DIFFERENCE = (r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|larger|smaller|greater)\b|\bdifference\b|\bchanged?\b|"
-              r"\bminus\b|\bgap\b")
-RATIO = (r"\bratio\b|\brelative to\b|\bhow many times\b|\b(?:by )?what factor\b|\btimes (?:bigger|larger|higher|greater|more)\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
-         r"total|the whole|every|our|overall|the overall|everything|what))")  # one over the other  # a figure minus another
+DIFFERENCE = (r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|larger|smaller|greater)\b|\bdifference\b|"
+              r"\bchanged?\b|\bminus\b|\bgap\b")  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
 ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancelling_customers",
               "cancelled_revenue", "units_per_order", "lines_per_order", "revenue_per_unit", "order_lines", "orders_with_returns",

@@ -251,6 +251,11 @@ FROM_NEW_CUSTOMERS = (r"\b(revenue|sales|turnover|takings|spend|spent|orders|uni
                       r"placed by|did|do|have|had)\s+(our\s+|the\s+)?(new|first[- ]time)\s+(customers|buyers|clients|shoppers)\b|"
                       r"\b(?:our\s+|the\s+)?(?:new|first[- ]time)\s+(?:customers|buyers|clients|shoppers)\s+(spend|spent|bring in|"
                       r"brought in)\b")
+# one figure over another: "ratio of German to French revenue", "how many times bigger", "Q3 as a percentage of Q4"
+# (not "as a share of all customers", which is a share)
+RATIO = (r"\bratio\b|\brelative to\b|\bhow many times\b|\b(?:by )?what factor\b|\btimes (?:bigger|larger|higher|greater|more)\b|"
+         r"\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the total|the whole|every|our|"
+         r"overall|the overall|everything|what))")
 # a figure of a group of customers the plan has no filter for: "revenue from returning customers", "orders of active
 # customers" (new customers are a filter: FROM_NEW_CUSTOMERS; repeat buyers an orders condition)
 OF_A_CUSTOMER_GROUP = (r"\b(?:revenue|sales|turnover|takings|spend|spent|orders|units|quantity|aov|average order value|"

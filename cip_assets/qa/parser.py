@@ -21,11 +21,11 @@ from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
     CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, EXCLUDE, EXCLUDED_AFTER, FILLER_PHRASES,
-    FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUP_CONDITION, GROUP_CONDITION_VERB,
-    GROUPS_WITH_ORDERS, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS, NOT_CHURN_WORDS,
-    NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD,
-    REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER,
-    WORDS_NOT_NAMES, WRITE_REQUEST, _num,
+    FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUPS_WITH_ORDERS, GROUP_CONDITION,
+    GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS, NOT_CHURN_WORDS,
+    NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES,
+    PRIOR_PERIOD, RATIO, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, TOP_N, TOP_PERCENT, VOCABULARY,
+    WEEKDAY_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 
@@ -890,8 +890,6 @@ def _weekdays(text: str) -> list[str]:
 _PEOPLE_SAID = r"\b(?:customers?|clients?|buyers?|shoppers?|people|accounts?|purchasers?)\b"
 APART = (r"\b(?:difference|differ|minus|gap)\b|\bhow (?:much|many) (?:more|less|fewer|bigger|larger|higher|smaller|lower|"
          r"greater)\b")  # one figure minus another
-RATIO = (r"\bratio\b|\brelative to\b|\bhow many times\b|\b(?:by )?what factor\b|\btimes (?:bigger|larger|higher|greater|more)\b|\bas an? (?:%|percent(?:age)?|share|proportion|fraction) of\b(?!\s+(?:all|total|the "
-         r"total|the whole|every|our|overall|the overall|everything|what))")  # one over the other
 APART_EACH = (r"\b(?:separately|individually|side by side|one by one|each of)\b|\bfor\s+[\w' ]+?\s+and\s+for\b|"
               r"\bhow (?:much|many)\b[^?]*\band how (?:much|many)\b")  # each of two, not both together
 WHOLE_MONTHS_ONLY = (r"\b(?:complete|completed|full|whole|finished|closed)\s+months?(?:\s+only)?\b|"
