@@ -380,6 +380,11 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bcountry\s*(?:!=|<>)\s*'([^']+)'", r"excluding \1"), (r"\bcountry\s*=\s*'([^']+)'", r"in \1"),
     (r"\bcountry\s+in\s*\(([^()]*)\)", lambda m: "in " + " or ".join(v.strip(" '\"") for v in m.group(1).split(","))),
     (r"\bgroup\s+by\s+", "by "),
+    # years said as words by speech to text: "twenty eleven", "two thousand and eleven"
+    (r"\b(?:twenty|two thousand(?: and)?)\s+(nine|ten|eleven|twelve)\b",
+     lambda m: str({"nine": 2009, "ten": 2010, "eleven": 2011, "twelve": 2012}[m.group(1).lower()])),
+    # an accountant's words: a credit note is the invoice that cancels an order ("C" invoices in Online Retail)
+    (r"\bcredit notes?\b", "cancelled orders"), (r",?\s*(?:to the (?:penny|cent|pound)|to two decimal places)\b", " "),
     # a store owner's phone shorthand and an auditor's definitions said in passing
     (r"\byrs?\b", "year"), (r"\bm(?:n)?ths?\b", "month"), (r"\bqtrs?\b", "quarter"), (r"\bwks?\b", "week"),
     (r"\bbefor\b", "before"), (r"\bcountrys\b", "countries"),
