@@ -702,3 +702,19 @@ def test_countries_ranked_for_one_product_and_a_code_beside_a_country(engine, wh
         FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
         WHERE year(l.ordered_at) = {year} AND l.product_id = ? AND c.country = ?""", [code, country]).fetchall()
     assert card.status == "answered" and _close(card.value, units), card.answer
+
+
+def test_a_share_from_customers_by_their_lifetime_orders_and_a_recommendation_refused(engine, wh):
+    net = NET_AMOUNT
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    part, known = wh.execute(f"""
+        WITH repeat AS (SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
+                        AND customer_id IS NOT NULL GROUP BY 1 HAVING count(DISTINCT order_id) >= 2)
+        SELECT sum({net}) FILTER (WHERE customer_id IN (SELECT customer_id FROM repeat)),
+               sum({net}) FILTER (WHERE customer_id IS NOT NULL)
+        FROM staging.stg_order_lines WHERE year(ordered_at) = {year}""").fetchone()
+    card = engine.ask(f"What share of known customers' {year} net revenue came from repeat customers, meaning customers "
+                      "with two or more orders in total?")  # their lifetime orders, not the year's
+    assert card.status == "answered" and _close(card.value, part / known), card.answer
+    card = engine.ask("What should we do to grow in Germany?")
+    assert card.status == "not_understood" and card.value is None, card.answer

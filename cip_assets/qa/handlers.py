@@ -25,6 +25,8 @@ BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b
           r"\b(customers|clients|those|people) (who|that) (have )?(bought|ordered|purchased|shopped)\b")
 # an average said to be over every known customer, not only those who bought ("averaged over every customer on file")
 EVERY_CUSTOMER = r"\b(?:over|across|among|divided by)\s+(?:every|all|each)\s+(?:known\s+|of\s+our\s+|our\s+)?(?:customers?|clients?)\b"
+# each customer on file, not only those who bought: "how many orders has each German customer on file placed"
+ON_FILE = r"\b(?:each|every|all)\s+(?:\w+\s+)?(?:customers?|clients?)\s+(?:we have\s+)?on (?:file|record|our books|the books)\b"
 DIFFERENCE = (r"\bhow (many|much) (more|less|fewer|higher|lower|bigger|larger|smaller|greater)\b|\bdifference\b|"
               r"\bchanged?\b|\bminus\b|\bgap\b")  # a figure minus another
 ORDER_FIRST = ("cancelled_lines", "returned_lines", "returned_units", "quantity")  # totals over every order line
@@ -222,7 +224,8 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
             raise NotAvailable(f"{metric.label} is kept per customer (lifetime), not per period")
         return t.kpi_total(metric, period)
     return t.customer_aggregate(metric, filters, average=average, exclude=exclude,
-                                over_everyone=bool(re.search(EVERY_CUSTOMER, plan.text)))
+                                over_everyone=bool(re.search(EVERY_CUSTOMER, plan.text)
+                                                   or re.search(ON_FILE, plan.question.lower())))
 
 
 # ---------------------------------------------------------------------------------------------------- series
@@ -524,6 +527,11 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     if plan.orders_condition and period is not None and name in ("revenue", "orders", "quantity") \
             and len(plan.periods_obj) == 1 and engine.gaz.has_table("marts.order_facts"):
         # "what % of 2011 revenue came from repeat customers": from those with that many orders in the period
+        if re.search(r"\b(?:in total|ever|lifetime|in their lifetime|all[- ]time|whole history)\b", plan.question.lower()) \
+                or re.search(KNOWN_WHOLE, plan.question.lower()):  # their orders over their whole history ("repeat
+            op, k = plan.orders_condition                       # customers, 2+ orders in total"), of the period's revenue
+            part = {**filters, "customer_condition": [["lifetime_orders", op, k]]}
+            return _order_share(engine, plan, METRICS[name], part)
         metric = METRICS[name]
         query = t.share_from_customers_with_orders(metric, filters, plan.exclude, period, plan.orders_condition)
         rows, cols = engine.run(query)

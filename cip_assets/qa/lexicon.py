@@ -295,6 +295,8 @@ RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
 
 # questions about something the published marts do not hold: refused with the reason, never answered in part
 NOT_PUBLISHED: list[tuple[str, str]] = [
+    (r"\bwhat should (?:we|i)\b|\bhow (?:can|could|should) (?:we|i)\b|\brecommend\w*\b|\badvi[cs]e\b|\bwhat would you suggest\b",
+     "recommendations are not answered from the data; ask for the figures behind the decision"),
     (r"\b(?:time|days|hours|lead time|how long|how quickly|how fast)\b[^?]{0,40}\b(?:dispatch|ship|shipping|shipped|deliver|"
      r"delivery|delivered|arrive|arrival|fulfil|fulfill)\w*", "dispatch and delivery times are not in the data"),
     (r"\b(?:time|days|gaps?|intervals?|weeks|months)\s+between\s+(?:\w+\s+){0,2}(?:orders|purchases|visits)\b|"
@@ -327,6 +329,13 @@ sitting ones still hi hello hey roughly approximately approx very really quick q
 hold holds contain contains together
 """.split())
 _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_ORDINALS = {w: i + 1 for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth "
+    "sixteenth seventeenth eighteenth nineteenth twentieth".split())}
+_ORDINALS.update({f"twenty {w}": 20 + i + 1 for i, w in enumerate("first second third fourth fifth sixth seventh eighth "
+                                                                   "ninth".split())})
+_ORDINALS.update({"thirtieth": 30, "thirty first": 31})
+_DAY_SPANS = {"seven": 7, "fourteen": 14, "twenty eight": 28, "thirty": 30, "sixty": 60, "ninety": 90}
 CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fewer than", "=": "exactly"}
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
@@ -383,7 +392,14 @@ REWRITES: list[tuple[str, str]] = [
     # years said as words by speech to text: "twenty eleven", "two thousand and eleven"
     (r"\b(?:twenty|two thousand(?: and)?)\s+(nine|ten|eleven|twelve)\b",
      lambda m: str({"nine": 2009, "ten": 2010, "eleven": 2011, "twelve": 2012}[m.group(1).lower()])),
+    # days said as ordinals ("the fourteenth of november"), spans as words ("the last thirty days")
+    (rf"\b(?:the\s+)?({'|'.join(sorted((k.replace(' ', '[- ]') for k in _ORDINALS), key=len, reverse=True))})\s+of\s+"
+     rf"(?=(?:{_MONTHS})[a-z]*\b)", lambda m: f"{_ORDINALS[re.sub(r'[- ]', ' ', m.group(1).lower())]} "),
+    (r"\b(last|past|previous)\s+(seven|fourteen|twenty[- ]eight|thirty|sixty|ninety)\s+days\b",
+     lambda m: f"{m.group(1)} {_DAY_SPANS[m.group(2).lower().replace('-', ' ')]} days"),
     # an accountant's words: a credit note is the invoice that cancels an order ("C" invoices in Online Retail)
+    (r"[.,]?\s*credit notes? (?:not|excluded|are not) (?:counted|included)?\.?", " "), (r"\bsales invoices?\b", "orders"),
+    (r"\binvoice value\b", "order value"),
     (r"\bcredit notes?\b", "cancelled orders"), (r",?\s*(?:to the (?:penny|cent|pound)|to two decimal places)\b", " "),
     # a store owner's phone shorthand and an auditor's definitions said in passing
     (r"\byrs?\b", "year"), (r"\bm(?:n)?ths?\b", "month"), (r"\bqtrs?\b", "quarter"), (r"\bwks?\b", "week"),

@@ -180,7 +180,7 @@ METRICS["customers"].product_monthly_only = True
 ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
 ORDER_ONLY_FILTERS = ("anonymous", "order_value", "weekday", "new_in_period")  # filters of the order facts alone
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
-CUSTOMER_CONDITION_COLUMNS = ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at")
+CUSTOMER_CONDITION_COLUMNS = ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at", "lifetime_orders")
 
 # metric -> the customer table's own column, for rankings of single customers
 ROW_EXPR = {"revenue": "lifetime_revenue", "orders": "lifetime_orders", "aov": "avg_order_value",
