@@ -939,9 +939,13 @@ def _without_product_names(text: str, mentions: list[Mention]) -> str:
     return text
 
 
+_REWRITES = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in REWRITES]  # compiled once:
+# there are more patterns than `re` caches
+
+
 def _rewrite(q: str) -> str:
-    for pattern, replacement in REWRITES:
-        q = re.sub(pattern, replacement, q, flags=re.IGNORECASE)
+    for pattern, replacement in _REWRITES:
+        q = pattern.sub(replacement, q)
     return q
 
 
