@@ -301,8 +301,9 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.not_understood(plan, f"top {PLURAL.get(label, label + 's')} by what: revenue, orders, units or "
                                            "customers?")  # "top 5 countries last month" names no measure
     name = name or ("revenue" if dim in ("month", "week", "day", "weekday", "hour", "product") else "customers")
+    listed = re.search(r"\b(?:who|which|list|name|show)\b", text)  # "who are our top 5 customers and how much ..."
     if dim == "customer" and plan.n and plan.top_percent is None and name in ("revenue", "orders", "quantity") \
-            and re.search(TOP_GROUP_FIGURE, text) and not re.search(r"\b(?:who|which|list|name|show)\b", text):  # "how much did the top 10 customers spend": one figure of them all
+            and re.search(TOP_GROUP_FIGURE, text) and not listed:  # "how much did the top 10 customers spend": one figure
         return top_customers(engine, plan, name, filters, as_share=False,
                              average=bool(re.search(r"\b(?:average|avg|mean)\b", text)))
     metric = METRICS[name]
@@ -416,10 +417,10 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
         va, vb = got.get(a), got.get(b)
         answer = f"{metric.label.capitalize()}: {a} {fmt(va, metric.kind)} vs {b} {fmt(vb, metric.kind)}"
         if re.search(RATIO, plan.text) and None not in (va, vb) and vb:  # "ratio of German to French revenue"
-            said = f"{va / vb:,.2f} times" if re.search(r"\btimes\b|\bfactor\b", plan.text) else fmt(va / vb, "share")
-            return engine.card(plan, answer + f", {a} is {said} {b}." if "times" in said else
-                               answer + f", {a} is {said} of {b}.", va / vb,
-                               [[a, va], [b, vb]], cols, query, {"type": "bar", "x": kind, "y": metric.label})
+            said = (f"{va / vb:,.2f} times {b}" if re.search(r"\btimes\b|\bfactor\b", plan.text)
+                    else f"{fmt(va / vb, 'share')} of {b}")
+            return engine.card(plan, answer + f", {a} is {said}.", va / vb, [[a, va], [b, vb]], cols, query,
+                               {"type": "bar", "x": kind, "y": metric.label})
         if re.search(DIFFERENCE, plan.text) and None not in (va, vb):  # "how much more did Germany bring in than France"
             return engine.card(plan, answer + f", a difference of {fmt(va - vb, metric.kind)}.", va - vb,
                                [[a, va], [b, vb]], cols, query, {"type": "bar", "x": kind, "y": metric.label})

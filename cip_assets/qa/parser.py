@@ -423,8 +423,9 @@ class Parser:
                         words={w: f"glossary term {definition[0]}" for w in normalise(low).split()})
         slots = self.slots(q)
         if len(normalise(q).split()) == 1 and slots.metric and previous is None:  # "sales?": which figure of it?
-            raise NotUnderstood(f"one word names a measure but not the figure: ask e.g. 'total {slots.metric.replace('_', ' ')} "
-                                "in 2011' or 'monthly " + slots.metric.replace("_", " ") + "'", self._partial(q, slots, {}))
+            said = slots.metric.replace("_", " ")
+            raise NotUnderstood(f"one word names a measure but not the figure: ask e.g. 'total {said} in 2011' or "
+                                f"'monthly {said}'", self._partial(q, slots, {}))
         filters, pairs = self.filters(slots)
         than = re.search(r"\bthan\b", low)
         if pairs and than:  # "Belgium vs the Netherlands: how much more did the Dutch bring in than the Belgians": NL - BE
@@ -573,8 +574,9 @@ class Parser:
         if intent == "compare" and len(slots.periods) == 2 and not both_periods and not first_not_second:
             slots.periods = _same_span_for_a_bare_year(slots.periods)
             days = [p for p in slots.periods if p.end - p.start == timedelta(days=1)]
-            if re.search(r"\bsame day (?:last|the previous|a|the week before) week\b|\bsame day a week (?:earlier|before)\b", low) \
-                    and len(days) == 1:  # "yesterday vs the same day last week": that day, seven days earlier
+            same_day = re.search(r"\bsame day (?:last|the previous|a|the week before) week\b|\bsame day a week "
+                                 r"(?:earlier|before)\b", low)
+            if same_day and len(days) == 1:  # "yesterday vs the same day last week": that day, seven days earlier
                 day = days[0].start - timedelta(days=7)
                 slots.periods = [days[0], Period(day, day + timedelta(days=1), day.isoformat(), "day")]
         if first_not_second:  # the customers of the first period, the second one left out ("ordered" names no measure)
@@ -900,7 +902,8 @@ def _narrower(a: Period, b: Period, low: str) -> Period:
     """Of two nested periods the narrower one, except a day said as an end ("Q4 2011 (to 9 December)", "2011, up to
     2011-06-30"): then the wider one up to that day."""
     wide, narrow = sorted((a, b), key=lambda p: p.end - p.start, reverse=True)
-    if narrow.end - narrow.start == timedelta(days=1) and re.search(r"\b(?:to|up to|through|until|till)\s+(?:the\s+)?\d", low):
+    said_as_end = re.search(r"\b(?:to|up to|through|until|till)\s+(?:the\s+)?\d", low)
+    if narrow.end - narrow.start == timedelta(days=1) and said_as_end:
         return Period(wide.start, narrow.end, f"{wide.label} to {narrow.start.isoformat()}", "range")
     return narrow
 
