@@ -19,6 +19,18 @@ def shared_file(name: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def cip_config_left_as_found():
+    """`cip run --config` sets CIP_CONFIG for its own process; a test that calls it in process must not hand that
+    config to the tests after it (the QA bank's feedback questions read a typo'd config left by the config tests)."""
+    before = os.environ.get("CIP_CONFIG")
+    yield
+    if before is None:
+        os.environ.pop("CIP_CONFIG", None)
+    else:
+        os.environ["CIP_CONFIG"] = before
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest():
     """`dbt parse` once per session, as the setup step does, never at import."""
