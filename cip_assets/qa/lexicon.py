@@ -365,8 +365,6 @@ REWRITES: list[tuple[str, str]] = [
     (r"(\bper (?:buying |paying )?(?:cust|customer|buyer)\b[^()]{0,30}?)\(\s*(?:known[- ]cust(?:omer)?s?'?\s+)?(?:net\s+)?"
      r"(?:rev|revenue|sales)\s*(?:\u00f7|/|divided by|over)\s*(?:#|number of|count of)?\s*(?:custs|customers|buyers)\s+"
      r"(?:who|that)\s+(?:ordered|bought|purchased)\s*\)", r"\1"),
-    (r"(\bvalue of (?:the\s+)?cancell?ed lines\b[^.?]*?),?\s*(?:calculated|measured|computed) as (?:quantity|qty|units) "
-     r"(?:times|multiplied by|x|\u00d7|\*) (?:the\s+)?unit price\b", r"\1"),
     (r"(\bvalue\b[^()]{0,40}?)\(\s*(?:qty|quantity|units)\s*(?:\u00d7|x|\*|times)\s*(?:the\s+)?unit\s+(?:px|price)"
      r"(?:\s*,\s*(?:cancell?ed|cxl) lines)?\s*\)", r"\1"),
     (r"\bcusts\b", "customers"), (r"\bctry\b", "country"), (r"\bctrys\b|\bctries\b", "countries"),
@@ -432,8 +430,9 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bmon(?:day)?\s+(\d{1,2})\s+to\s+sun(?:day)?\s+(\d{1,2})\b", r"\1 to \2"),
     (r"\(?\s*\b(?:december|the last month)\s+(?:runs|goes|is)\s+(?:only\s+)?to the \d{1,2}(?:st|nd|rd|th)?\s*\)?", " "),
     (r"[-,]?\s*completed units minus returned units\b", " "),
+    # a value's definition said in passing: "measured as quantity times unit price of the cancelled lines"
     (r"[-,]?\s*(?:(?:measured|calculated|computed|valued) as\s+)?(?:where [a-z ]{1,30} is (?:the )?)?(?:(?:completed|cancelled|"
-     r"returned) )?(?:lines'? )?(?:at\s+)?(?:quantity|qty) (?:x|\u00d7|times|multiplied by) (?:the\s+)?unit price\b"
+     r"returned) )?(?:lines'? )?(?:at\s+)?(?:quantity|qty|units) (?:x|\u00d7|\*|times|multiplied by) (?:the\s+)?unit price\b"
      r"(?:\s+of\s+(?:the\s+)?(?:cancell?ed|returned|completed)\s+lines)?(?:,? before any returns come off)?", " "),
     (r"\bper net unit\b", "per unit"), (r"\b(customers|clients|buyers) new in\b", r"new \1 in"),
     (r"\b(bring in|brought in|bring|brought) that (?:same )?(?:month|quarter|year|week)\b", r"\1"),
@@ -457,8 +456,6 @@ REWRITES: list[tuple[str, str]] = [
      " "),
     (r"(\b(?:average selling price|selling price|price per unit|average order value|aov)\b[^.?]*?)[:,]?\s*(?:being\s+|i\.e\.\s+|=\s*)?"
      r"(?:net\s+)?revenue\s+(?:divided by|over|/)\s+(?:the\s+number\s+of\s+|net\s+)?(?:units|orders)\b", r"\1"),
-    (r"(\bvalue of (?:the\s+)?cancell?ations?\b[^.?]*?),?\s*measured as (?:quantity|qty|units) (?:times|x|\u00d7|\*) (?:the\s+)?"
-     r"unit price of (?:the\s+)?cancell?ed lines\b", r"\1"),
     (r"\bwhich part of\b", "what share of"), (r",?\s*in percent of all the (?:turnover|revenue|sales)\b", " "),
     (r",?\s*and (?:have|has) not (?:ordered|bought|purchased) since\b", " "),
     (r"\b(?:did|do|does|have|has) not (?:order|ordered|buy|bought|purchase|purchased)(?: anymore| any more)? since\b",
