@@ -869,3 +869,29 @@ def test_wordings_from_the_v27_bank(parser):
     assert (plan.metric, plan.period["start"], plan.period["end"]) == ("new_customers", "2011-10-01", "2011-12-10")
     plan = parser.parse("How many units were cancelled in the week Monday 3 to Sunday 9 October 2011?")
     assert (plan.metric, plan.period["start"], plan.period["end"]) == ("cancelled_units", "2011-10-03", "2011-10-10")
+
+
+def test_products_chosen_by_a_word_in_their_name():
+    """'products with BAG in the name' is every code sold under a name holding the word (any case); a measure that
+    does not add up over products (orders) is refused, and a word no name holds stays unread."""
+    gaz = Gazetteer(values={"country": ["France", "United Kingdom"],
+                            "product": ["JUMBO BAG RED RETROSPOT", "LUNCH BAG RED SPOTTY", "PARTY BUNTING"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(),
+                    name_codes={"JUMBO BAG RED RETROSPOT": ["85099B"], "LUNCH BAG RED SPOTTY": ["20725"],
+                                "lunch bag red spotty": ["20725a"], "PARTY BUNTING": ["47566"]})
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("How many units of anything with 'lunch bag' in the name did we sell in Q3 2011?")
+    assert (plan.metric, plan.filters["product_code"]) == ("quantity", ["20725", "20725a"])
+    assert plan.words["name"].startswith("products whose name holds 'LUNCH BAG'")
+    plan = parser.parse("Which 2 products with BAG in their name sold the most units in 2011?")
+    assert plan.intent == "top" and plan.filters["product_code"] == ["20725", "20725a", "85099B"]
+    plan = parser.parse("revenue in 2011 from items whose description contains 'bunting'")
+    assert plan.filters["product_code"] == ["47566"]
+    plan = parser.parse("revenue in 2011 excluding products with 'BAG' in the name")
+    assert "product_code" not in plan.filters and plan.exclude["product_code"] == ["20725", "20725a", "85099B"]
+    plan = parser.parse("How many customers bought a product with 'LUNCH BAG' in its name in Q3 2011?")
+    assert (plan.metric, plan.filters["product_code"]) == ("customers", ["20725", "20725a"])  # any of them
+    with pytest.raises(NotUnderstood, match="an order holding two of them would count twice"):
+        parser.parse("How many orders included a product with 'BAG' in its name in Q3 2011?")
+    with pytest.raises(NotUnderstood, match="zzqx"):
+        parser.parse("revenue in 2011 from products with 'ZZQX' in the name")

@@ -124,6 +124,7 @@ class Gazetteer:
     stamp: str | None = None                                     # identity of the published copy it came from
     id_range: list[str] | None = None                            # the smallest and largest customer id
     code_names: dict[str, str] = field(default_factory=dict)     # lower-case product code -> the product's name
+    name_codes: dict[str, list[str]] = field(default_factory=dict)  # every name a code was sold under -> its codes
 
     def __post_init__(self) -> None:
         self._build_lookup()
@@ -176,14 +177,19 @@ class Gazetteer:
         if "marts.customer_rfm" in tables:
             rfm_as_of = con.execute("SELECT max(as_of) FROM marts.customer_rfm").fetchone()[0]
             as_of = rfm_as_of or as_of
-        code_names = {}
+        code_names, name_codes = {}, {}
         if {"product_id", "product_name"} <= set(tables.get("marts.product_sales_monthly", [])):
             code_names = {str(code).lower(): str(name) for code, name in con.execute(
                 "SELECT product_id, max(product_name) FROM marts.product_sales_monthly "
                 "WHERE product_name IS NOT NULL GROUP BY product_id").fetchall()}
+            names = ("marts.product_names" if {"product_id", "product_name"} <= set(tables.get("marts.product_names", []))
+                     else "marts.product_sales_monthly")  # every name a code carried; else the one it shows
+            name_codes = {str(name): sorted(codes) for name, codes in con.execute(
+                f"SELECT product_name, list(DISTINCT product_id) FROM {names} "
+                "WHERE product_name IS NOT NULL GROUP BY product_name").fetchall()}
         return cls(values=values, id_pattern=id_pattern, as_of=str(as_of) if as_of else None,
                    first_date=str(first) if first else None, tables=tables, stamp=stamp, id_range=id_range,
-                   code_names=code_names)
+                   code_names=code_names, name_codes=name_codes)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items()}
@@ -191,7 +197,8 @@ class Gazetteer:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Gazetteer":
         return cls(**{k: data.get(k) for k in ("values", "id_pattern", "as_of", "first_date", "tables", "stamp",
-                                               "id_range")}, code_names=data.get("code_names") or {})
+                                               "id_range")}, code_names=data.get("code_names") or {},
+                   name_codes=data.get("name_codes") or {})
 
     def _build_lookup(self) -> None:
         self._exact: dict[str, tuple[str, str]] = {}
@@ -297,6 +304,11 @@ class Gazetteer:
                     found.append(Mention(kind, value, " ".join(words), 90.0, i, i + n))
                     used |= span
         return sorted(found, key=lambda m: m.start)
+
+    def codes_named_with(self, words: str) -> list[str]:
+        """The product codes sold under any name holding `words` (as SQL's LIKE '%words%' would, any case)."""
+        needle = words.upper()
+        return sorted({code for name, codes in self.name_codes.items() if needle in name.upper() for code in codes})
 
     def _only_inside(self, phrase: str) -> str | None:
         """The one product name that holds `phrase` (three words or more) as whole words, if exactly one does."""

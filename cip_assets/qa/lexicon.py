@@ -220,6 +220,22 @@ CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
 _LAST_ORDER = r"\blast (?:purchase|order|buy|transaction)s?(?: date)?(?: (?:was|were|is|came|happened|fell))?\s+"
 _NO_ORDER = (r"(?:\b(?:no|not|never|without(?: a| an| any)?)|n't)\s+(?:\w+\s+)?(?:purchases?|purchased|orders?|ordered|"
              r"bought|buy|shopped|placed an order)\s+(?:anything\s+)?(?:(?:in|for|within|during|over|since)\s+)?(?:the\s+)?")
+# the measures that add up over several products (an order or a customer holding two of them counts once)
+SUMMED_OVER_PRODUCTS = ("revenue", "gross_revenue", "quantity", "order_lines", "cancelled_units", "returned_units",
+                        "cancelled_lines", "returned_lines", "cancelled_revenue", "returned_revenue")
+# products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
+# its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
+_QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
+_NAME_NOUN = r"(?:product |item |stock )?(?:names?|descriptions?|titles?)\b"
+NAME_HOLDS = re.compile(
+    r"\b(?:with|having|carrying|containing|holding)\s+(?:the\s+(?:words?|term|phrase)\s+)?" + _QUOTE_OPEN + "?"
+    r"(?P<in_name>[a-z0-9][a-z0-9 &/-]{0,40}?)" + _QUOTE_CLOSE + "?"
+    r"\s+(?:in|within|somewhere in|anywhere in)\s+(?:(?:the|its|their|a)\s+)?" + _NAME_NOUN
+    + r"|\b" + _NAME_NOUN + r"\s+(?:contains?|containing|includes?|including|has|have|having|holds?|holding|"
+    r"mentions?|mentioning|with|like)\s+(?:the\s+(?:words?|term|phrase)\s+)?"
+    r"(?:" + _QUOTE_OPEN + "%?(?P<quoted>[^'\"\u2019\u201d%]{1,40})%?" + _QUOTE_CLOSE + r"|(?P<word>[a-z0-9&-]{2,30})\b)")
+
+
 LAST_ORDER_CONDITIONS: list[tuple[str, str]] = [
     (_LAST_ORDER + r"(?:before|prior to|earlier than)\s*$", "before"),
     (_NO_ORDER + r"$", "none in"),  # only for a period that runs to the end of the data: then "before" it

@@ -22,12 +22,13 @@ from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
     CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, EXCLUDE, EXCLUDED_AFTER, FILLER_PHRASES,
     FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUPS_WITH_ORDERS, GROUP_CONDITION,
-    GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS, NOT_CHURN_WORDS,
-    NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES,
-    PRIOR_PERIOD, RATIO, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, TOP_N, TOP_PERCENT, VOCABULARY,
-    WEEKDAY_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
+    GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS,
+    NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY,
+    PER_DAY_MEASURES, PRIOR_PERIOD, RATIO, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS,
+    SUMMED_OVER_PRODUCTS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
+from cip_assets.qa.templates import METRICS
 
 MAX_QUESTION_CHARS = 500
 
@@ -69,6 +70,7 @@ class Slots:
     group_condition: list | None = None
     customer_conditions: list = field(default_factory=list)  # [column, op, value]: on each customer's own figure
     top_percent: float | None = None
+    named_with: list | None = None              # [words, codes, excluded]: the products whose name holds the words
 
 
 class Parser:
@@ -139,6 +141,16 @@ class Parser:
                     text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
                     period, periods = None, []
                     break
+        named_with = None
+        m = NAME_HOLDS.search(text)
+        said = m and (m.group("in_name") or m.group("quoted") or m.group("word") or "").strip()
+        named_codes = self.gaz.codes_named_with(said) if said else []
+        if named_codes:  # a name that holds no product's words stays unread, to be refused
+            excluded = bool(re.search(EXCLUDE.pattern + r"\W+(?:\w+\W+){0,3}$", text[:m.start()]))
+            named_with = [said.upper(), named_codes, excluded]
+            for w in normalise(m.group(0)).split():
+                words[w] = f"products whose name holds '{said.upper()}' ({len(named_codes)} codes)"
+            text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
         ids, codes = [], []
         for token in self.gaz.customer_ids(q):
             before = text[:max(0, text.find(token.lower()))]
@@ -271,7 +283,7 @@ class Parser:
             dims.remove("day")
         exclude = self._exclusions(text, mentions)
         return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q,
-                     group_condition, customer_conditions, top_percent)
+                     group_condition, customer_conditions, top_percent, named_with)
 
     def _code_name_words(self, codes: list[str]) -> set[str]:
         return {w for code in codes for w in normalise(self.gaz.code_names.get(code.lower(), "")).split()
@@ -347,6 +359,10 @@ class Parser:
             else:
                 slots.exclude["product_code"] = sorted(set(slots.exclude.get("product_code", []))
                                                        | set(self.gaz.non_merchandise))
+        if slots.named_with and slots.named_with[2]:  # "excluding anything with 'POSTAGE' in the name"
+            slots.exclude["product_code"] = sorted(set(slots.exclude.get("product_code", [])) | set(slots.named_with[1]))
+        elif slots.named_with:
+            filters["product_code"] = slots.named_with[1]
         if slots.product_codes:
             filters["product_code"] = slots.product_codes[0]
         if slots.customer_conditions:
@@ -653,9 +669,16 @@ class Parser:
         if len(slots.product_codes) > 1 and intent != "compare":
             why = "two product codes in one figure: ask for each product"
         elif (any(kind in ("product", "product_code") for kind, _ in pairs)
-              or any(isinstance(filters.get(kind), list) for kind in ("product", "product_code"))) \
-                and slots.metric in (None, "customers"):
+              or isinstance(filters.get("product"), list)
+              or isinstance(filters.get("product_code"), list) and not slots.named_with) \
+                and slots.metric in (None, "customers"):  # the products named by a word in their name: any of them
             why = "customers of two products at once (both, or either) are not counted; ask for each product"
+        elif (isinstance(filters.get("product"), list) or isinstance(filters.get("product_code"), list)) \
+                and (slots.metric or "revenue") not in SUMMED_OVER_PRODUCTS and slots.metric != "customers" \
+                and not (intent in ("top", "bottom") and slots.dims[:1] == ["product"]):
+            label = METRICS[slots.metric].label if slots.metric in METRICS else slots.metric
+            why = (f"{label} of several products together are not added up (an order holding two of them would count "
+                   "twice); ask for each product, or for their revenue or units")
         elif slots.top_percent is not None and (intent not in ("share", "sum") or slots.metric not in (None, "revenue", "orders",
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
