@@ -895,3 +895,33 @@ def test_products_chosen_by_a_word_in_their_name():
         parser.parse("How many orders included a product with 'BAG' in its name in Q3 2011?")
     with pytest.raises(NotUnderstood, match="zzqx"):
         parser.parse("revenue in 2011 from products with 'ZZQX' in the name")
+
+
+def test_bounds_of_a_period_said_again_are_that_period(parser):
+    """'Q4 2011 (1 October to 9 December)' is Q4 2011 as far as the data go; bounds that differ from the period's,
+    or a span that is the only mention of a narrower period, are not read away."""
+    for question in ("Net revenue in Q4 2011 (1 October to 9 December)?",
+                     "Net revenue in Q4 2011 (October, November and December to the 9th)?",
+                     "Net revenue in Q3 2011 (Jul-Sep)?"):
+        plan = parser.parse(question)
+        assert len(plan.periods) == 1 and plan.period["label"] in ("Q4 2011", "Q3 2011"), question
+    plan = parser.parse("Quarter by quarter, what did our French customers spend with us in 2011? Q4 runs to 9 December.")
+    assert (plan.intent, plan.period["label"], len(plan.periods)) == ("trend", "2011", 1)
+    plan = parser.parse("By what percentage did revenue grow from the first half of 2011 to the second half (to 9 December)?")
+    assert [p["label"] for p in plan.periods] == ["H1 2011", "H2 2011"]
+    plan = parser.parse("weakest 3 months of 2011 by revenue, jan-nov only")
+    assert plan.period["end"] == "2011-12-01"  # the narrower span is the period, not a restatement of 2011
+    with pytest.raises(NotUnderstood):
+        parser.parse("revenue in Q3 2011 (1 July to 30 August)")  # not Q3's bounds: never read as Q3
+
+
+def test_wordings_from_the_v29_bank(parser):
+    plan = parser.parse("What share of identified customers' 2011 net revenue came from customers acquired in 2011, "
+                        "i.e. whose first completed order was in 2011?")
+    assert (plan.intent, plan.metric, plan.filters.get("new_in_period")) == ("share", "revenue", True)
+    plan = parser.parse("• units sent to Australian customers - 2011 - units (completed lines)")
+    assert (plan.metric, plan.filters) == ("quantity", {"country": "Australia"})
+    with pytest.raises(NotUnderstood):  # the median of customers' order counts is not the median order value
+        parser.parse("Median number of lifetime orders per customer, over customers with at least one order?")
+    with pytest.raises(NotUnderstood):  # a cohort: never the new customers of two quarters compared
+        parser.parse("Of the customers we won in Q1 2011, how many ordered again in Q4 2011?")

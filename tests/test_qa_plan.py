@@ -362,6 +362,24 @@ def test_a_difference_between_two_countries_and_repeat_buyers_over_the_base_the_
     assert card.status == "answered" and card.value == lapsed and "EXCEPT" in card.sql, card.answer
 
 
+def test_a_countrys_share_of_its_own_year_and_the_others_share_with_guests_in_the_whole(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    (country,), = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchall()
+    (q4, whole), = wh.execute(f"""SELECT sum({NET_AMOUNT}) FILTER (WHERE month(ordered_at) >= 10), sum({NET_AMOUNT})
+        FROM staging.stg_order_lines JOIN staging.stg_customers AS c USING (customer_id)
+        WHERE year(ordered_at) = {year} AND c.country = ?""", [country]).fetchall()
+    card = engine.ask(f"what proportion of {country}'s {year} revenue was earned in the fourth quarter")
+    assert card.status == "answered" and _close(card.value, q4 / whole), card.answer
+    card = engine.ask(f"what share of {year} revenue came from {country} in the fourth quarter")  # whose whole: not said
+    assert card.status == "not_understood", card.answer
+    (others, orders), = wh.execute(f"""SELECT count(DISTINCT order_id) FILTER (WHERE c.country IS NOT NULL
+        AND c.country <> ?), count(DISTINCT order_id) FROM staging.stg_order_lines LEFT JOIN staging.stg_customers AS c
+        USING (customer_id) WHERE year(ordered_at) = {year} AND line_status = 'completed'""", [country]).fetchall()
+    card = engine.ask(f"share of {year} orders placed by known customers outside {country} - % of all {year} orders, "
+                      "guest orders included")
+    assert card.status == "answered" and _close(card.value, others / orders), card.answer
+
+
 # ---------------------------------------------------------------- safe and bounded
 
 def test_limit_is_capped_whatever_the_digits(engine):

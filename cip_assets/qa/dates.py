@@ -253,6 +253,19 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
     for m in re.finditer(rf"\b(?:the\s+)?(first|second|third|fourth|last|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?{YEAR_RE}", s):
         q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}.get(m.group(1), 4)
         add(m, _quarter(int(m.group(2)), q))
+    # "the second half" / "the fourth quarter" with no year: the year said last before it ("from the first half of
+    # 2011 to the second half"), else the latest that has started
+    for m in re.finditer(r"\b(?:the\s+)?(?:(first|second|1st|2nd)\s+half|(first|second|third|fourth|1st|2nd|3rd|4th)\s+"
+                         r"quarter)\b(?!\s+(?:of\b|(?:19|20)\d\d))", s):
+        years = re.findall(rf"\b{YEAR_RE}\b", s[:m.start()])
+        if m.group(1):
+            half = 1 if m.group(1) in ("first", "1st") else 2
+            year = int(years[-1]) if years else as_of.year if _half(as_of.year, half).start <= as_of else as_of.year - 1
+            add(m, _half(year, half))
+        else:
+            q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}.get(m.group(2), 4)
+            year = int(years[-1]) if years else as_of.year if _quarter(as_of.year, q).start <= as_of else as_of.year - 1
+            add(m, _quarter(year, q))
     # January through June 2011 / Jan-Jun 2011 / January to June (no "from")
     for m in re.finditer(rf"\b{MONTH_RE}\s*{YEAR_RE}?\s*(?:through|thru|to|until|till|-)\s*{MONTH_RE}\s*,?\s*{YEAR_RE}", s):
         m1, y1, m2, y2 = MONTHS[m.group(1)], m.group(2), MONTHS[m.group(3)], int(m.group(4))
@@ -469,3 +482,77 @@ def period_before(p: Period, step: str) -> Period:
     length = p.end - p.start
     return _range(p.start - length, p.start, p.grain if p.grain in ("day", "week") else "range")
 
+
+
+# the bounds of a period said again beside it: "Q4 2011 (1 October to 9 December)", "the first half (January to
+# June)", "Q3 2011 (Jul-Sep)", "(Q4 to 9 December)", "I know your data stops on 9 December"
+_POINT = rf"(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\b\.?|{MONTH_RE}\b\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b)"
+_UNTIL = r"\s*(?:-|–|—|to|until|till|through|thru|and)\s*"
+_DAY_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+|that is,?\s+)?{_POINT}{_UNTIL}{_POINT}(?:\s*,?\s*{YEAR_RE})?"
+                       r"(?:\s+inclusive)?\s*\)?")
+_MONTH_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+)?{MONTH_RE}[a-z]*\.?{_UNTIL}{MONTH_RE}[a-z]*\.?"
+                         rf"(?:\s*,?\s*{YEAR_RE})?\s*\)?")
+_ANY_MONTH = "(?:" + MONTH_RE[1:]  # the same, capturing nothing
+_MONTH_LIST = re.compile(rf"\(?\s*{MONTH_RE}[a-z]*((?:\s*,\s*{_ANY_MONTH}[a-z]*)*)\s*,?\s*and\s+{MONTH_RE}[a-z]*"
+                         rf"(?:\s+(?:to|until|up to)\s+the\s+(\d{{1,2}})(?:st|nd|rd|th))?\s*\)?")
+_END_ONLY = re.compile(
+    rf"[,;]?\s*\(?\s*(?:(?:i know |note |bear in mind |remember )?(?:that )?(?:your |our |the )?data (?:only )?"
+    r"(?:stops?|ends?|runs?|goes|finish(?:es)?)(?: on| at)?|(?:which|it|that|this|the (?:quarter|year|half|month|period)|"
+    r"q[1-4]|h[12]|(?:the )?(?:first|second|third|fourth|last|final) (?:quarter|half))"
+    r"\s+(?:only\s+)?(?:runs?|goes|is|ends?|stops?)\s+(?:only\s+)?(?:to|until|till|through|up to|on)|runs?\s+(?:only\s+)?"
+    r"(?:to|until|through)|(?:only\s+)?(?:to|until|till|through|up to|as far as))\s+(?:the\s+)?"
+    rf"(?:{_POINT}|(\d{{1,2}})(?:st|nd|rd|th)\b)(?:\s*,?\s*{YEAR_RE})?\s*\)?\.?")
+
+
+def restated_bounds(text: str, periods: list[Period], as_of: date | None) -> list[tuple[tuple[int, int], Period, bool]]:
+    """(span, period, end only): the spans of `text` that only say again where one of `periods` starts and ends (its
+    end taken as far as the data go, `as_of`). The caller keeps a span of both bounds only where the period is named
+    elsewhere too; one that says only where a period ends ("Q4 runs to 9 December") never narrows anything."""
+    def ends(p: Period) -> set[date]:
+        last = p.end - timedelta(days=1)
+        return {last} | ({as_of} if as_of is not None and p.start <= as_of < last else set())
+
+    def point(g: list, year: int) -> date | None:
+        if g[0]:
+            return _safe_date(year, MONTHS[g[1]], int(g[0]))
+        if g[2]:
+            return _safe_date(year, MONTHS[g[2]], int(g[3]))
+        return None
+
+    spans = []
+    for m in _DAY_SPAN.finditer(text):
+        g = list(m.groups())
+        for p in periods:
+            year = int(g[8]) if g[8] else p.start.year
+            first, last = point(g[0:4], year), point(g[4:8], int(g[8]) if g[8] else (p.end - timedelta(days=1)).year)
+            if first == p.start and last in ends(p):
+                spans.append((m.span(), p, False))
+                break
+    for m in _MONTH_SPAN.finditer(text):
+        for p in periods:
+            year = int(m.group(3)) if m.group(3) else p.start.year
+            if (year, MONTHS[m.group(1)]) == _ym(p.start) and any(
+                    (year if not m.group(3) else int(m.group(3)), MONTHS[m.group(2)]) == _ym(d) for d in ends(p)) \
+                    and p.start.day == 1:
+                spans.append((m.span(), p, False))
+                break
+    for m in _MONTH_LIST.finditer(text):
+        said = [m.group(1), *re.findall(MONTH_RE, m.group(2) or ""), m.group(3)]
+        months = [MONTHS[s] for s in said]
+        for p in periods:
+            if p.start.day == 1 and months == list(range(p.start.month, p.start.month + len(months))) and any(
+                    (p.start.year, months[-1]) == _ym(d) and (not m.group(4) or int(m.group(4)) == d.day) for d in ends(p)):
+                spans.append((m.span(), p, False))
+                break
+    for m in _END_ONLY.finditer(text):
+        if re.search(rf"(?:\d(?:st|nd|rd|th)?|\b{MONTH_RE})\.?\s*$", text[:m.start()]):
+            continue  # the end of a range said in full ("1 to 9 December 2011"): a period of its own
+        g = list(m.groups())
+        for p in periods:
+            year = int(g[5]) if g[5] else (p.end - timedelta(days=1)).year
+            last = point(g[0:4], year) if (g[0] or g[2]) else next((d for d in sorted(ends(p)) if d.day == int(g[4])),
+                                                                   None)
+            if last is not None and last in ends(p):
+                spans.append((m.span(), p, True))
+                break
+    return [(span, p, end_only) for span, p, end_only in spans if span[1] > span[0]]

@@ -35,6 +35,17 @@ ORDER_ONLY = ("median_order_value", "largest_order", "cancelled_units", "cancell
               "cancelled_line_share", "cancelled_per_completed", "trading_days")  # figures only the order facts hold
 # the whole of a share said to be the known customers' figure, guest orders left out ("of known customers' revenue")
 KNOWN_WHOLE = r"\b(?:known|identified|registered)[\s-]+(?:customers?|clients?|custs?)\b"
+# ... unless the question puts the guest orders in the whole ("by known customers outside the UK - % of all 2011
+# orders, guest orders included"): then the known customers are the part
+GUESTS_IN_WHOLE = (r"\b(?:guest (?:orders?|checkouts?)|guests|anonymous orders?)\s+(?:included|too|counted|in the "
+                   r"(?:denominator|total|whole))|\b(?:including|with|counting)\s+(?:the\s+)?(?:guest (?:orders?|"
+                   r"checkouts?)|guests|anonymous orders?)")
+
+
+def known_customers_whole(question: str) -> bool:
+    """Whether the whole of a share is the known customers' figure, guest orders left out."""
+    low = question.lower()
+    return bool(re.search(KNOWN_WHOLE, low)) and not re.search(GUESTS_IN_WHOLE, low)
 # the mean of a series: "average monthly revenue in 2011", "mean weekly orders in Q4"
 AVERAGE_OF_A_SERIES = r"\b(?:average|avg|mean|typical)\s+(?:monthly|weekly|daily|quarterly)\b"
 # one figure of the top N customers together, not their list: "how much did the top 10 customers spend in total"
@@ -486,6 +497,9 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return scalar(engine, Plan.from_dict({**plan.to_dict(), "intent": "sum", "metric": rate}))
     if name in ("churn_rate",):
         name, filters = "customers", {**filters, "churned": True}
+    periods = plan.periods_obj
+    if len(periods) == 2 and not (plan.both_periods or plan.first_not_second):
+        return _share_of_a_period_in_another(engine, plan, name, filters, periods)
     if plan.top_percent is not None or (plan.n and "customer" in plan.dims and name in ("revenue", "orders", "quantity")
                                         and not plan.orders_condition and not _has_product(plan)):
         return top_customers(engine, plan, name, filters, as_share=True)
@@ -529,7 +543,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
             and len(plan.periods_obj) == 1 and engine.gaz.has_table("marts.order_facts"):
         # "what % of 2011 revenue came from repeat customers": from those with that many orders in the period
         if re.search(r"\b(?:in total|ever|lifetime|in their lifetime|all[- ]time|whole history)\b", plan.question.lower()) \
-                or re.search(KNOWN_WHOLE, plan.question.lower()):  # their orders over their whole history ("repeat
+                or known_customers_whole(plan.question):  # their orders over their whole history ("repeat
             op, k = plan.orders_condition                       # customers, 2+ orders in total"), of the period's revenue
             part = {**filters, "customer_condition": [["lifetime_orders", op, k]]}
             return _order_share(engine, plan, METRICS[name], part)
@@ -554,17 +568,6 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         answer = (f"{engine.fmt(value, 'share')} of the customers who bought in {period.label}{who} placed {op} {k} "
                   f"orders in it ({engine.fmt(p, 'int')} of {engine.fmt(total, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
-    periods = plan.periods_obj
-    if len(periods) == 2 and not filters and not plan.exclude:  # "what share of 2011 revenue came in Q4"
-        whole, part = sorted(periods, key=lambda p: p.end - p.start, reverse=True)
-        if whole.start <= part.start and part.end <= whole.end and part != whole:
-            metric = METRICS[name if name in ("revenue", "orders", "quantity", "new_customers") else "revenue"]
-            query = t.kpi_period_share(metric, part, whole)
-            rows, cols = engine.run(query)
-            p, total, value = rows[0]
-            answer = (f"{engine.fmt(value, 'share')} of {metric.label} in {whole.label} came in {part.label} "
-                      f"({engine.fmt(p, metric.kind)} of {engine.fmt(total, metric.kind)}).")
-            return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
     if name not in ("customers", "revenue", "orders", "value_12m", "quantity"):
         name = "customers"
     metric = METRICS[name]
@@ -594,6 +597,36 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
 
 
+def _share_of_a_period_in_another(engine: "Engine", plan: Plan, name: str, filters: dict,
+                                  periods: list) -> "AnswerCard":
+    """"What share of 2011 revenue came in Q4", "of Germany's 2011 revenue, how much in Q4": the part period's total
+    over the whole period's, with the same filters on both."""
+    t = engine.templates
+    whole, part = sorted(periods, key=lambda p: p.end - p.start, reverse=True)
+    if not (whole.start <= part.start and part.end <= whole.end and part != whole):
+        return engine.not_understood(plan, "a share over two periods needs one inside the other")
+    if filters or plan.exclude:
+        if re.search(r"\b(?:came|come|comes|coming)\s+from\b", plan.question.lower()):
+            return engine.not_understood(plan, "whether the whole is everyone's or only theirs is not said; ask 'of "
+                                               "Germany's 2011 revenue, what share came in Q4'")
+        if name not in ("revenue", "orders", "quantity") or _has_product(plan):
+            return engine.not_understood(plan, "a share of one period in another is worked out for revenue, orders or "
+                                               "units, without a product")
+        metric = METRICS[name]
+        query = t.ratio(t.order_total(metric, filters, plan.exclude, part),
+                        t.order_total(metric, filters, plan.exclude, whole))
+        scope = engine.scope_text(Plan("share", filters=filters, exclude=plan.exclude))
+    else:
+        metric = METRICS[name if name in ("revenue", "orders", "quantity", "new_customers") else "revenue"]
+        query = t.kpi_period_share(metric, part, whole)
+        scope = ""
+    rows, cols = engine.run(query)
+    p, total, value = rows[0]
+    answer = (f"{engine.fmt(value, 'share')} of {metric.label}{scope} in {whole.label} came in {part.label} "
+              f"({engine.fmt(p, metric.kind)} of {engine.fmt(total, metric.kind)}).")
+    return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
+
+
 def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_share: bool,
                   average: bool = False) -> "AnswerCard":
     """What the top N (or top P%) customers brought of a period's revenue, orders or units ("share of 2011 revenue
@@ -603,7 +636,7 @@ def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_sha
         return engine.not_understood(plan, "what the top customers brought is worked out only for revenue, orders or "
                                            "units, without a product or a condition on their orders")
     metric = METRICS[name]
-    known_only = bool(re.search(KNOWN_WHOLE, plan.question.lower()))
+    known_only = known_customers_whole(plan.question)
     query = engine.templates.top_customers_share(metric, plan.n, filters, plan.exclude, plan.period_obj,
                                                  percent=plan.top_percent, known_only=known_only)
     rows, cols = engine.run(query)
@@ -622,7 +655,7 @@ def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_sha
 def _order_share(engine: "Engine", plan: Plan, metric, part: dict) -> "AnswerCard":
     """A country's or segment's share of all revenue (orders, units): anonymous orders count in the whole unless the
     question names the known customers' figure as the whole."""
-    known_only = bool(re.search(KNOWN_WHOLE, plan.question.lower())) and "anonymous" not in part
+    known_only = known_customers_whole(plan.question) and "anonymous" not in part
     query = engine.templates.order_share(metric, part, plan.period_obj, plan.exclude, known_only=known_only)
     rows, cols = engine.run(query)
     p, whole, value = rows[0]

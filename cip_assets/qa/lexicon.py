@@ -50,8 +50,9 @@ BUYER_MEASURES = ("revenue", "orders", "gross_revenue", "quantity")
 MEAN_METRICS = ("age", "churn_probability", "purchase_probability", "rating", "recency")
 METRIC_PATTERNS: list[tuple[str, str]] = [
     ("trading_days", r"\b(?:how many|number of|count of|count the)\s+(?:trading|selling|business)\s+days\b"),
-    ("median_order_value", r"\bmedian\b.{0,20}\b(order|basket|transaction|invoice)s?\b|\b(order|basket) (value|size)s?\b.{0,12}"
-                           r"\bmedian\b"),
+    ("median_order_value", r"\bmedian\b(?!\s+(?:number|count|no\.?)\s+of\b)(?:(?!\blifetime\b).){0,20}\b(order|basket|"
+                           r"transaction|invoice)s?\b(?!\s+(?:per|a|each)\s+(?:customer|client|buyer|account|shopper))|"
+                           r"\b(order|basket) (value|size)s?\b.{0,12}\bmedian\b"),
     ("largest_order", r"\b(biggest|largest|highest|maximum|max|single largest|single biggest)\s+(single\s+)?(order|basket|"
                       r"transaction|invoice)( value| total| amount)?\b"),
     ("lines_per_order", r"\b(order )?lines per (order|basket|invoice|transaction)\b|\b(basket|order) size in lines\b"),
@@ -719,6 +720,16 @@ REWRITES: list[tuple[str, str]] = [
     (r"\byday\b|\by'day\b", "yesterday"),
     (r"\b(\w+)'d\b", r"\1 had"),
     (r"\b(?:add|added|adds) up to\b|\b(?:amount|amounted|amounts|come|came|comes) to\b", "total"),
+    (r"\b(from|by)\s+(?:the\s+)?customers\s+(?:we\s+)?(?:acquired|won|gained|recruited|signed up)\b", r"\1 new customers"),
+    (r"\b(?:customers|buyers|people) (?:who|that) (?:were|are) (?:brand[- ])?new(?: (?:that|in that|in the same|the same|in this) "
+     r"(?:month|quarter|year|period|week))?\b", "new customers"),
+    # new customers defined again by the same period: "2011 revenue from new customers, i.e. whose first order was in 2011"
+    (r"(\b(?P<period>(?:[a-z]+\s+)?(?:19|20)\d\d)\b[^?]*?\bnew (?:customers|buyers|clients)\b[^?]{0,20}?)[,;]?\s*"
+     r"(?:i\.?e\.?,?\s*|meaning\s+|that is,?\s*)?(?:those\s+|customers\s+|people\s+)?(?:whose|with (?:their|a))\s+first "
+     r"(?:completed\s+)?(?:order|purchase)\s+(?:was\s+|fell\s+|came\s+|is\s+)?(?:dated\s+)?(?:in|during|within)\s+"
+     r"(?P=period)\b", r"\1"),
+    (r"\b(units|quantity|qty)\b([^?]{0,40}?)\s*\(\s*(?:on\s+|from\s+)?completed (?:order\s+)?lines\s*\)", r"\1\2"),
+    (r"\b(units|quantity|qty)\s+(?:on|from)\s+(?:the\s+)?completed (?:order\s+)?lines\b", r"\1"),
     (r"\bknown customers?\b", "customers"),  # a customer is someone with an id: guests are orders, never customers
     (r"\s*-?\s*guest (?:orders|checkouts) (?:left out|excluded)\b", " "),
     (r"\bcust\b", "customer"),

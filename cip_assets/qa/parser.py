@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable
 
-from cip_assets.qa.dates import Period, parse_period, period_before, same_span_in_year, whole_months_only
+from cip_assets.qa.dates import (Period, parse_period, period_before, restated_bounds, same_span_in_year,
+                                 whole_months_only)
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
@@ -84,15 +85,26 @@ class Parser:
     # ------------------------------------------------------------------ slots
     def slots(self, q: str) -> Slots:
         low = q.lower()
+        words: dict[str, str] = {}
         prior = re.search(PRIOR_PERIOD, low)  # "vs the previous month" names no period of its own
         if prior:
             low = low[:prior.start()] + " " * (prior.end() - prior.start()) + low[prior.end():]
         period, spans, periods = parse_period(low, self.as_of)
+        restated = restated_bounds(low, periods, self.as_of)  # "Q4 2011 (1 October to 9 December)": Q4 said again
+        if restated:
+            blanked = _blanked(low, [span for span, _, _ in restated])
+            again = parse_period(blanked, self.as_of)
+            if all(p in again[2] or end_only and any(o.start <= p.start and p.end <= o.end for o in again[2])
+                   for _, p, end_only in restated):
+                # each restated period is still named, or (its end said) lies in one that is ("2011? Q4 runs to 9 Dec")
+                for (a, b), p, _ in restated:
+                    for w in normalise(low[a:b]).split():
+                        words.setdefault(w, f"where {p.label} starts and ends, said again")
+                low, (period, spans, periods) = blanked, again
         masked = list(low)
         for a, b in spans:
             masked[a:b] = " " * (b - a)
         text = "".join(masked)
-        words: dict[str, str] = {}
         for a, b in spans:
             for w in normalise(low[a:b]).split():
                 words[w] = f"period {period.label if period else ''}".strip()
@@ -967,6 +979,14 @@ def _without_product_names(text: str, mentions: list[Mention]) -> str:
 
 _REWRITES = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in REWRITES]  # compiled once:
 # there are more patterns than `re` caches
+
+
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with the spans' characters replaced by spaces (the offsets of the rest kept)."""
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
 
 
 def _rewrite(q: str) -> str:

@@ -622,7 +622,8 @@ class Templates:
                  "quantity": "sum(units)"}.get(metric.name)
         if whole is None:
             raise NotAvailable(f"a share of {metric.label} does not add up")
-        cond, cond_params = self._order_where(part, part_exclude, None)
+        # the part's customers new in the period are new in the whole's period ("of 2011 revenue, from new customers")
+        cond, cond_params = self._order_where(part, part_exclude, period if "new_in_period" in part else None)
         cond = cond.replace(" WHERE ", "", 1)
         filtered = {"revenue": f"sum(revenue) FILTER (WHERE {cond})",
                     "orders": f"count(*) FILTER (WHERE is_completed AND {cond})",
