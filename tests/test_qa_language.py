@@ -925,3 +925,28 @@ def test_wordings_from_the_v29_bank(parser):
         parser.parse("Median number of lifetime orders per customer, over customers with at least one order?")
     with pytest.raises(NotUnderstood):  # a cohort: never the new customers of two quarters compared
         parser.parse("Of the customers we won in Q1 2011, how many ordered again in Q4 2011?")
+
+
+@pytest.mark.parametrize("question, metric, label", [
+    ("Exercise 15. Produce monthly counts of cancelled orders for Q3 2011 (July, August, September).",
+     "cancelled_orders", "Q3 2011"),
+    ("• trading days - Q1 2011 (Jan-Mar) - days", "trading_days", "Q1 2011"),
+    ("Could you tot up our takings for the fortnight to Friday 9 December 2011, so 26 November to 9 December inclusive?",
+     "revenue", "2011-11-26 to 2011-12-09"),
+    ("How many quid did our French customers spend with us over the autumn - September, October and November 2011?",
+     "revenue", "2011-09-01 to 2011-11-30"),
+    ("How many different customers bought from you at least once during 2011?", "customers", "2011"),
+])
+def test_the_frame_a_question_comes_in(parser, question, metric, label):
+    """Exercise numbers, bullets with a unit field, British idiom and a season beside its months read as the
+    question inside them."""
+    plan = parser.parse(question)
+    assert (plan.metric, plan.period["label"], len(plan.periods)) == (metric, label, 1)
+
+
+def test_day_by_day_is_a_daily_series_and_two_weeks_stay_two(parser):
+    plan = parser.parse("Day-by-day takings for Thursday 1st to Wednesday 7th December 2011, please.")
+    assert (plan.intent, plan.grain) == ("trend", "day")
+    plan = parser.parse("by what percentage did revenue move from the week starting Mon 14 Nov 2011 to the week "
+                        "starting Mon 21 Nov 2011?")
+    assert [p["start"] for p in plan.periods] == ["2011-11-14", "2011-11-21"]

@@ -493,7 +493,7 @@ _DAY_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+|that is,?\s+)?{_P
 _MONTH_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+)?{MONTH_RE}[a-z]*\.?{_UNTIL}{MONTH_RE}[a-z]*\.?"
                          rf"(?:\s*,?\s*{YEAR_RE})?\s*\)?")
 _ANY_MONTH = "(?:" + MONTH_RE[1:]  # the same, capturing nothing
-_MONTH_LIST = re.compile(rf"\(?\s*{MONTH_RE}[a-z]*((?:\s*,\s*{_ANY_MONTH}[a-z]*)*)\s*,?\s*and\s+{MONTH_RE}[a-z]*"
+_MONTH_LIST = re.compile(rf"\(?\s*{MONTH_RE}[a-z]*((?:\s*,\s*{_ANY_MONTH}[a-z]*)*)\s*(?:,?\s*and\s+|,\s*){MONTH_RE}[a-z]*"
                          rf"(?:\s+(?:to|until|up to)\s+the\s+(\d{{1,2}})(?:st|nd|rd|th))?\s*\)?")
 _END_ONLY = re.compile(
     rf"[,;]?\s*\(?\s*(?:(?:i know |note |bear in mind |remember )?(?:that )?(?:your |our |the )?data (?:only )?"
@@ -545,7 +545,7 @@ def restated_bounds(text: str, periods: list[Period], as_of: date | None) -> lis
                 spans.append((m.span(), p, False))
                 break
     for m in _END_ONLY.finditer(text):
-        if re.search(rf"(?:\d(?:st|nd|rd|th)?|\b{MONTH_RE})\.?\s*$", text[:m.start()]):
+        if re.search(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?|{MONTH_RE})\.?\s*$", text[:m.start()]):
             continue  # the end of a range said in full ("1 to 9 December 2011"): a period of its own
         g = list(m.groups())
         for p in periods:

@@ -49,7 +49,8 @@ BUYER_MEASURES = ("revenue", "orders", "gross_revenue", "quantity")
 # metrics that only make sense as a mean over customers
 MEAN_METRICS = ("age", "churn_probability", "purchase_probability", "rating", "recency")
 METRIC_PATTERNS: list[tuple[str, str]] = [
-    ("trading_days", r"\b(?:how many|number of|count of|count the)\s+(?:trading|selling|business)\s+days\b"),
+    ("trading_days", r"\b(?:how many|number of|count of|count the)\s+(?:trading|selling|business)\s+days\b|"
+                     r"^\W*(?:trading|selling|business)\s+days\b"),
     ("median_order_value", r"\bmedian\b(?!\s+(?:number|count|no\.?)\s+of\b)(?:(?!\blifetime\b).){0,20}\b(order|basket|"
                            r"transaction|invoice)s?\b(?!\s+(?:per|a|each)\s+(?:customer|client|buyer|account|shopper))|"
                            r"\b(order|basket) (value|size)s?\b.{0,12}\bmedian\b"),
@@ -356,6 +357,33 @@ _DAY_SPANS = {"seven": 7, "fourteen": 14, "twenty eight": 28, "thirty": 30, "six
 CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fewer than", "=": "exactly"}
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, str]] = [
+    # the frame a question comes in: "Exercise 7.", "Q12)", a bullet, "in the Online Retail data,"
+    (r"^\W*(?:exercise|question|task|problem|ex\.?)\s*\d+[a-z]?\s*[.:)\]-]\s*", ""),
+    (r"^\s*[•·*▪►-]\s+", ""),
+    (r"\bin the (?:uci )?online retail (?:ii )?(?:data ?set|data)\b,?", " "),
+    (r"\s+[-–—]\s+(?:count|number|units?|gbp|£|days|%|units/order|orders|customers)\s*$", ""),  # the unit asked for last
+    (r"\b(?:produce|tabulate)\b", "show"),
+    (r"\b(?:flog|flogs)\b", "sell"), (r"\bflogged\b", "sold"), (r"\bquid\b", "money"),
+    (r"\btot(?:al)? up\b", "total"),
+    (r"\b(bought|ordered|purchased|shopped)((?:\s+(?:from|with)\s+(?:us|you))?)\s+at least once\b", r"\1\2"),
+    (r"\bdistribution of (.{3,40}?) (?:over|across|by) (?:the )?", r"\1 by "),
+    # a named day said beside its date: "on Halloween, Monday 31 October 2011"
+    (r"\b(?:halloween|valentine'?s day|christmas eve|christmas day|boxing day|new year'?s eve|black friday|cyber monday)"
+     r"\s*,\s*(?=(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3})", " "),
+    # a weekday said before a date: "Thursday 1st to Wednesday 7th December 2011"
+    (r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s*,?\s+(?=\d{1,2}(?:st|nd|rd|th)?\b)", ""),
+    (r"(\bweeks\s+(?:starting|beginning|commencing)\b[^?]{1,40}?\b(?:through|to|until|till))\s+the\s+week\s+"
+     r"(?:starting|beginning|commencing)\b", r"\1"),  # "the weeks starting A through the week starting B"
+    (r"\b(?:on|in)\s+your\s+books\b", " "),
+    (r"\bday[- ]by[- ]day\b", "daily"), (r"\bweek[- ]by[- ]week\b", "weekly"),
+    # a season said beside the months it means: "over the autumn - September, October and November 2011"
+    (r"\b(over|in|during)?\s*the\s+(?:summer|autumn|fall|winter|spring)(?:\s+(?:hols|holidays|season|months|period|peak))?"
+     r"\s*[-,:–]?\s*(?=(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)", r" \1 "),
+    (r"[.?!]?\s*(?:customer\s+)?ids?\s+(?:are|is)\s+(?:fine|ok|okay|enough)\b\.?", " "),
+    (r"\b(?:identified|registered)\s+(buyers?|customers?|clients?|accounts?)\b", r"\1"),
+    # new customers defined again: "new customers ..., meaning customers whose first completed order fell between ..."
+    (r"(\bnew (?:customers|buyers|clients)\b[^?]{0,40}?)[,;]?\s*(?:meaning|i\.?e\.?,?|that is,?)\s+(?:customers|those|people|"
+     r"ones)\s+whose first (?:completed\s+)?(?:order|purchase)\s+(?:was|fell|came|is|happened)\s+", r"\1 "),
     (r"(?<=[a-z])_(?=[a-z])", " "), (r"\bcnt\b", "count"),  # column-style words pasted from a sheet: "net_rev", "orders_cnt"
     (r",?\s*\(?with guest (?:orders|checkouts) (?:included|counted) in the (?:denominator|total|whole)\)?|\(\s*guest "
      r"(?:orders|checkouts) (?:included|counted) in the (?:denominator|total|whole)\s*\)|,?\s*guest (?:orders|checkouts) "
@@ -738,7 +766,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\(\s*rfm\s*\)", " "),
     (r"\bcustomer base\b", "customers"),
     (r"\b(?:since records began|since (?:the )?(?:very )?(?:start|beginning)(?: of (?:the )?(?:data|records|time))?|"
-     r"(?:over |for |in |across )?(?:the )?(?:whole|entire|full) (?:data ?set|history|period)|since we started)\b", " "),
+     r"(?:over |for |in |across )?(?:the )?(?:whole|entire|full) (?:data ?set|history|(?:data )?period)|since we started)\b", " "),
     (r"\bq([1-4])\s*[-'’]?\s*([0-9]{2})\b(?![-/.:0-9])", r"q\1 20\2"),  # "q3 11": Q3 2011
     (r"\b(?:showed up|turned up|appeared|featured|were included|was included)\s+(?:in|on)\b", "in"),
     (r"^\W*repeat (?:purchase|customer|buyer|order)s? rate\s*[-:–—]\s*", ""),  # a name, then what it means

@@ -91,16 +91,18 @@ class Parser:
             low = low[:prior.start()] + " " * (prior.end() - prior.start()) + low[prior.end():]
         period, spans, periods = parse_period(low, self.as_of)
         restated = restated_bounds(low, periods, self.as_of)  # "Q4 2011 (1 October to 9 December)": Q4 said again
-        if restated:
-            blanked = _blanked(low, [span for span, _, _ in restated])
-            again = parse_period(blanked, self.as_of)
+        kept: list = []
+        for found in restated:  # each kept only where, without it (and those kept before), its period is still named
+            again = parse_period(_blanked(low, [span for span, _, _ in kept + [found]]), self.as_of)
             if all(p in again[2] or end_only and any(o.start <= p.start and p.end <= o.end for o in again[2])
-                   for _, p, end_only in restated):
-                # each restated period is still named, or (its end said) lies in one that is ("2011? Q4 runs to 9 Dec")
-                for (a, b), p, _ in restated:
-                    for w in normalise(low[a:b]).split():
-                        words.setdefault(w, f"where {p.label} starts and ends, said again")
-                low, (period, spans, periods) = blanked, again
+                   for _, p, end_only in kept + [found]):  # (a bound of a period inside another: "2011? Q4 runs to ...")
+                kept.append(found)
+                period, spans, periods = again
+        for (a, b), p, _ in kept:
+            for w in normalise(low[a:b]).split():
+                words.setdefault(w, f"where {p.label} starts and ends, said again")
+        if kept:
+            low = _blanked(low, [span for span, _, _ in kept])
         masked = list(low)
         for a, b in spans:
             masked[a:b] = " " * (b - a)
