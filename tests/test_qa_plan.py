@@ -380,6 +380,26 @@ def test_a_countrys_share_of_its_own_year_and_the_others_share_with_guests_in_th
     assert card.status == "answered" and _close(card.value, others / orders), card.answer
 
 
+def test_a_cohort_and_how_many_of_it_came_back(engine, wh):
+    """The customers whose first completed order fell in a month, and those of them with an order in a later
+    window, or with two orders in all, by independent SQL."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    firsts = f"""(SELECT customer_id, min(ordered_at) AS first_at FROM staging.stg_order_lines
+        WHERE line_status = 'completed' AND customer_id IS NOT NULL GROUP BY 1)"""
+    (size, later, twice), = wh.execute(f"""SELECT count(*),
+        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM staging.stg_order_lines l WHERE l.customer_id = f.customer_id
+            AND l.line_status = 'completed' AND l.ordered_at >= DATE '{year}-04-01' AND l.ordered_at < DATE '{year}-07-01')),
+        count(*) FILTER (WHERE (SELECT count(DISTINCT order_id) FROM staging.stg_order_lines l
+            WHERE l.customer_id = f.customer_id AND l.line_status = 'completed') >= 2)
+        FROM {firsts} AS f WHERE f.first_at >= DATE '{year}-01-01' AND f.first_at < DATE '{year}-02-01'""").fetchall()
+    card = engine.ask(f"Of the customers whose first order was in January {year}, how many ordered again in Q2 {year}?")
+    assert card.status == "answered" and card.value == later, card.answer
+    card = engine.ask(f"what percentage of the January {year} cohort have ordered a second time?")
+    assert card.status == "answered" and _close(card.value, twice / size), card.answer
+    card = engine.ask(f"how many customers whose first order was in January {year} live in a big city?")
+    assert card.plan.get("intent") != "cohort", card.answer  # a word the cohort reading does not hold: not one
+
+
 # ---------------------------------------------------------------- safe and bounded
 
 def test_limit_is_capped_whatever_the_digits(engine):

@@ -157,7 +157,10 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
     # "July, August and September 2011": months in a row named one by one, one range
     for m in re.finditer(rf"\b{MONTH_RE}((?:\s*,\s*{MONTH_RE})*)\s*,?\s*(?:and|&)\s*{MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
         named = [MONTHS[x] for x in re.findall(MONTH_RE, m.group(0))]
-        if len(named) >= 3 and named == list(range(named[0], named[0] + len(named))):
+        together = re.search(r"\b(?:over|across|during|throughout)\s+(?:the\s+)?$", s[max(0, m.start() - 25):m.start()]) \
+            or re.match(r"\s*(?:combined|together|put together|taken together|in total)\b", s[m.end():])
+        if (len(named) >= 3 or len(named) == 2 and together) and named == list(range(named[0], named[0] + len(named))):
+            # two months are one span only when said so ("over July and August 2011", "... combined"): else each
             year = int(m.groups()[-1])
             add(m, _range(_month(year, named[0]).start, _month(year, named[-1]).end))
     # days written out: 14 November 2011, 14th of Nov 2011, November 14, 2011; ranges of them ("from 1 March 2011

@@ -767,7 +767,25 @@ def feedback(engine: "Engine", plan: Plan) -> "AnswerCard":
     return card
 
 
-HANDLERS = {"define": define, "feedback": feedback, "profile": customer, "why_risk": customer, "trend": trend,
+def cohort(engine: "Engine", plan: Plan) -> "AnswerCard":
+    """The customers whose first order fell in one period, and how many (what share) of them came back."""
+    periods = plan.periods_obj
+    first, window = periods[0], (periods[1] if len(periods) > 1 else None)
+    how = plan.cohort or {}
+    query = engine.templates.cohort_returns(first, window, how["min_orders"], how["after_first"])
+    rows, cols = engine.run(query)
+    part, whole, share = rows[0]
+    did = ("ordered again" if how["after_first"] else
+           f"placed {how['min_orders']} or more orders" if how["min_orders"] > 1 else "ordered")
+    when = f" in {window.label}" if window else ""
+    fmt = engine.fmt
+    answer = (f"Of the {fmt(whole, 'int')} customers whose first order fell in {first.label}, {fmt(part, 'int')} "
+              f"({fmt(share, 'share')}) {did}{when}.")
+    return engine.card(plan, answer, share if how["share"] else part, rows, cols, query,
+                       {"type": "pie", "x": "part", "y": "customers"})
+
+
+HANDLERS = {"cohort": cohort, "define": define, "feedback": feedback, "profile": customer, "why_risk": customer, "trend": trend,
             "compare": compare, "share": share, "top": ranking, "bottom": ranking, "count": scalar, "sum": scalar,
             "average": scalar}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable
 
+from cip_assets.qa.cohort import read_cohort
 from cip_assets.qa.dates import (Period, parse_period, period_before, restated_bounds, same_span_in_year,
                                  whole_months_only)
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
@@ -451,6 +452,13 @@ class Parser:
         if definition:
             return Plan("define", question=q, text=low, term=definition[0], definition=definition[1], confidence=0.95,
                         words={w: f"glossary term {definition[0]}" for w in normalise(low).split()})
+        cohort = read_cohort(low, self.as_of)
+        if cohort is not None:  # "of the customers whose first order was in Q1, how many ordered again": the whole question
+            periods = [cohort.first] + ([cohort.window] if cohort.window else [])
+            return Plan("cohort", question=q, text=low, metric="customers", period=cohort.first.to_dict(),
+                        periods=[p.to_dict() for p in periods], words=cohort.words,
+                        cohort={"min_orders": cohort.min_orders, "after_first": cohort.after_first,
+                                "share": cohort.share})
         slots = self.slots(q)
         if len(normalise(q).split()) == 1 and slots.metric and previous is None:  # "sales?": which figure of it?
             said = slots.metric.replace("_", " ")

@@ -15,7 +15,7 @@ MAX_ROWS = 100  # the most rows any answer lists (LIMIT is bound and capped)
 
 @dataclass
 class Plan:
-    intent: str                                   # count | sum | average | top | bottom | compare | trend | share
+    intent: str                                   # count | sum | average | top | bottom | compare | trend | share | cohort
     question: str = ""                            # | profile | why_risk | feedback | define
     text: str = ""                                # the lower-cased question with periods and ids blanked out
     metric: str | None = None                     # a key of templates.METRICS
@@ -44,6 +44,7 @@ class Plan:
     per_day: bool = False                         # average: a day's total, averaged over the days with orders
     every_month: bool = False                     # count: customers who bought in every month of the period
     top_percent: float | None = None              # share / sum: of the top P% of customers ("the top 1% of customers")
+    cohort: dict | None = None                    # cohort: {min_orders, after_first, share}; periods = [first, window?]
 
     @property
     def period_obj(self) -> Period | None:

@@ -559,6 +559,25 @@ class Templates:
                      f"customer_id IS NOT NULL {combine} SELECT customer_id FROM {ORDER_MART}{b} AND is_completed) AS both_",
                      a_params + b_params, ORDER_MART)
 
+    def cohort_returns(self, first, window, min_orders: int, after_first: bool) -> Query:
+        """Of the customers whose first completed order falls in `first`, those with at least `min_orders` completed
+        orders in `window` (any time when None; only after their first order when `after_first`): (part, whole,
+        value = part / whole)."""
+        table = self.require_customer(["first_order_at"])
+        if not self._has(ORDER_MART):
+            raise NotAvailable(f"{ORDER_MART} (one row per order) is not published; rebuild the marts")
+        joined, params = ["o.is_completed"], [min_orders, min_orders]
+        if window is not None:
+            joined.append("o.order_date >= ? AND o.order_date < ?")
+            params += [window.start, window.end]
+        if after_first:
+            joined.append("o.ordered_at > c.first_order_at")
+        return Query(f"SELECT count(*) FILTER (WHERE k >= ?) AS part, count(*) AS whole, count(*) FILTER (WHERE k >= ?) "
+                     f"/ nullif(count(*), 0) AS value FROM (SELECT c.customer_id, count(DISTINCT o.order_id) AS k "
+                     f"FROM {table} AS c LEFT JOIN {ORDER_MART} AS o ON o.customer_id = c.customer_id AND "
+                     f"{' AND '.join(joined)} WHERE c.first_order_at >= ? AND c.first_order_at < ? "
+                     f"GROUP BY c.customer_id) AS cohort", params + [first.start, first.end], table)
+
     def order_compare_periods(self, metric: Metric, periods: list) -> Query:
         """One measure of the order facts per period (distinct buyers do not add up over days)."""
         expr = self._order_expr(metric)
