@@ -572,7 +572,7 @@ def test_wordings_from_the_v16_bank():
     assert (plan.period["start"], plan.period["end"]) == ("2011-12-01", "2011-12-10")
     plan = parser.parse("Weekly net revenue for the weeks starting Monday 31 October 2011 through Monday 28 November 2011")
     assert (plan.intent, plan.grain, plan.period["start"], plan.period["end"]) == ("trend", "week", "2011-10-31",
-                                                                                   "2011-11-29")
+                                                                                   "2011-12-05")  # to its Sunday
     plan = parser.parse("Average order value per month for July, August and September 2011")
     assert (plan.intent, plan.period["start"], plan.period["end"]) == ("trend", "2011-07-01", "2011-10-01")
     assert parser.parse("which segment has more customers, champions or loyal").intent == "compare"  # not their sum
@@ -950,3 +950,17 @@ def test_day_by_day_is_a_daily_series_and_two_weeks_stay_two(parser):
     plan = parser.parse("by what percentage did revenue move from the week starting Mon 14 Nov 2011 to the week "
                         "starting Mon 21 Nov 2011?")
     assert [p["start"] for p in plan.periods] == ["2011-11-14", "2011-11-21"]
+
+
+@pytest.mark.parametrize("question, start, end", [
+    ("weekly order count for the weeks starting in November 2011", "2011-11-07", "2011-12-05"),
+    ("Weekly order counts for the weeks starting Monday 7, 14, 21 and 28 November 2011", "2011-11-07", "2011-12-05"),
+    ("• net units per week - weeks starting Mon 31 Oct to Mon 28 Nov 2011 - units", "2011-10-31", "2011-12-05"),
+    ("rev_net by week_start (mon), weeks starting 2011-11-07 .. 2011-11-28", "2011-11-07", "2011-12-05"),
+    ("orders placed in the week starting monday 21 november 2011", "2011-11-21", "2011-11-28"),
+])
+def test_weeks_named_by_their_mondays_run_to_their_sundays(parser, question, start, end):
+    """'The weeks starting in November' are whole weeks, the last one to its Sunday in December, so a measure summed
+    from the order facts never cuts the last week short."""
+    plan = parser.parse(question)
+    assert (plan.period["start"], plan.period["end"]) == (start, end)

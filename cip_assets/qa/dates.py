@@ -122,6 +122,38 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             found.append((m.start(), m.end(), p))
 
     nxt = as_of + timedelta(days=1)
+    # "the weeks starting Monday 31 October through Monday 28 November 2011" (rewritten "weeks from ... to ..."): whole
+    # weeks, the last one included to its Sunday
+    for m in re.finditer(r"(?<=weeks )from\s+[^?;]{4,60}", s):
+        _, inner_spans, inner = parse_period(m.group(0), as_of)
+        if inner and inner_spans and inner[0].grain == "range" and (inner[0].end - timedelta(days=1)).weekday() == 0:
+            first, last = inner[0].start, inner[0].end - timedelta(days=1)
+            end = m.start() + max(b for _, b in inner_spans)
+            if not taken(m.start(), end):
+                found.append((m.start(), end, Period(first, last + timedelta(days=7),
+                                                      f"weeks starting {first.isoformat()} to {last.isoformat()}", "range")))
+    # ISO days: "2011-11-07 .. 2011-11-28", "from 2011-11-07 to 2011-11-28"
+    for m in re.finditer(r"\b(?:(?:from|between)\s+)?((?:19|20)\d\d)-(\d\d)-(\d\d)\s*(?:\.\.\.?|to|through|thru|until|till|"
+                         r"and|-|–)\s*((?:19|20)\d\d)-(\d\d)-(\d\d)\b", s):
+        a = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        b = _safe_date(int(m.group(4)), int(m.group(5)), int(m.group(6)))
+        if a and b and a <= b:
+            add(m, _range(a, b + timedelta(days=1)))
+    # the weeks that start (on a Monday) in a month, or on the Mondays listed: "weeks starting in November 2011",
+    # "weeks starting Monday 7, 14, 21 and 28 November 2011" (the last week runs past the month's end)
+    for m in re.finditer(rf"(?<=weeks )(?:starting|beginning|commencing)\s+in\s+{MONTH_RE}\s*,?\s*{YEAR_RE}?\b", s):
+        month = MONTHS[m.group(1)]
+        year = int(m.group(2)) if m.group(2) else _latest_year_for_month(month, as_of)
+        first = date(year, month, 1) + timedelta(days=(7 - date(year, month, 1).weekday()) % 7)
+        last = first + timedelta(weeks=(_add_months(date(year, month, 1), 1) - first - timedelta(days=1)).days // 7)
+        add(m, Period(first, last + timedelta(days=7), f"weeks starting in {year}-{month:02d}", "range"))
+    for m in re.finditer(rf"(?<=weeks )(?:starting|beginning|commencing)\s+(?:on\s+)?(?:mondays?\s+|mon\s+)?(\d{{1,2}})"
+                         rf"(?:st|nd|rd|th)?((?:\s*,\s*\d{{1,2}}(?:st|nd|rd|th)?)*)\s*,?\s*(?:and|&)\s*(\d{{1,2}})(?:st|nd|rd|th)?\s+"
+                         rf"(?:of\s+)?{MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
+        a = _safe_date(int(m.group(5)), MONTHS[m.group(4)], int(m.group(1)))
+        b = _safe_date(int(m.group(5)), MONTHS[m.group(4)], int(m.group(3)))
+        if a and b and a <= b:
+            add(m, Period(a, b + timedelta(days=7), f"weeks starting {a.isoformat()} to {b.isoformat()}", "range"))
     # named shopping days of a year: Black Friday (the day after the fourth Thursday of November), Cyber Monday,
     # Christmas Eve / Day, Boxing Day, New Year's Eve
     for m in re.finditer(r"\b(black friday|cyber monday|christmas eve|christmas day|boxing day|new year'?s eve)(?:\s+of)?,?\s+"

@@ -375,6 +375,9 @@ REWRITES: list[tuple[str, str]] = [
     (r"(\bweeks\s+(?:starting|beginning|commencing)\b[^?]{1,40}?\b(?:through|to|until|till))\s+the\s+week\s+"
      r"(?:starting|beginning|commencing)\b", r"\1"),  # "the weeks starting A through the week starting B"
     (r"\b(?:on|in)\s+your\s+books\b", " "),
+    (r"\bweeks\s+(?:starting|beginning|commencing)\s+(?:from\s+)?(?:mon(?:day)?\s+)?(?=\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]|"
+     r"(?:19|20)\d\d-|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d)", "weeks from "),
+    (r"\bweek[_ ]start\b(?:\s*\(\s*mon(?:day)?s?\s*\))?", "week"),  # a column name: "rev_net by week_start (mon)" (r"\(\s*monday starts?\s*\)", " "),
     (r"\bday[- ]by[- ]day\b", "daily"), (r"\bweek[- ]by[- ]week\b", "weekly"),
     # a season said beside the months it means: "over the autumn - September, October and November 2011"
     (r"\b(over|in|during)?\s*the\s+(?:summer|autumn|fall|winter|spring)(?:\s+(?:hols|holidays|season|months|period|peak))?"
@@ -564,7 +567,7 @@ REWRITES: list[tuple[str, str]] = [
     (r",?\s*\b(?:highest|largest|biggest|most|top)\s+first\b|,?\s*\bin\s+descending\s+order\b", " "),
     # "the weeks starting Monday 31 October 2011 through Monday 28 November 2011": from one day to the other
     (r"\b(?:(?:for|in)\s+)?the\s+weeks\s+(?:starting|beginning|commencing)\s+(?:on\s+|from\s+)?(?:mon(?:day)?\s+)?"
-     r"(?=\d[^?]{0,40}?\b(?:through|thru|to|until|till)\s+(?:mon(?:day)?\s+)?\d)", "from "),
+     r"(?=\d[^?]{0,40}?\b(?:through|thru|to|until|till)\s+(?:mon(?:day)?\s+)?\d)", " weeks from "),
     (r"\b(through|thru|to|until|till)\s+mon(?:day)?\s+(?=\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3,9}\b)", r"\1 "),
     (r"\bby how (much|many)((?:\s+[a-z]+)?)\s+did\b(.{3,80}?)\b(?:exceed|beat|outstrip|top|surpass)(?:ed)?\b",
      r"how \1 more\2 was\3 than"),  # "by how many orders did Q3 beat Q2": the difference
