@@ -964,3 +964,20 @@ def test_weeks_named_by_their_mondays_run_to_their_sundays(parser, question, sta
     from the order facts never cuts the last week short."""
     plan = parser.parse(question)
     assert (plan.period["start"], plan.period["end"]) == (start, end)
+
+
+def test_wordings_from_the_v30_bank(parser):
+    with pytest.raises(NotUnderstood, match="dispatch"):
+        parser.parse("What is the average time between an order coming in and it being dispatched?")
+    with pytest.raises(NotUnderstood, match="cancelled or returned orders"):  # never every customer with one
+        parser.parse("Screening rule check: how many customers have more than 10 cancelled orders over the whole data?")
+    plan = parser.parse("Monthly count of cancelled orders through 2011, January to November.")
+    assert (plan.intent, plan.period["start"], plan.period["end"]) == ("trend", "2011-01-01", "2011-12-01")
+    plan = parser.parse("Flag list: which 5 customers cancelled the most units in 2011?")
+    assert (plan.intent, plan.metric, plan.n) == ("top", "cancelled_units", 5)
+    plan = parser.parse("Risk review: how many distinct customers had at least one cancelled order in November 2011?")
+    assert (plan.intent, plan.metric) == ("count", "cancelling_customers")
+    plan = parser.parse("lowkey need the number of orders from french customers in oct 2011 pls")
+    assert (plan.metric, plan.filters, plan.period["label"]) == ("orders", {"country": "France"}, "2011-10")
+    plan = parser.parse("ngl what was our net revenue on 11/11/11 😅")
+    assert (plan.metric, plan.period["start"]) == ("revenue", "2011-11-11")

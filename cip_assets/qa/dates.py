@@ -534,7 +534,8 @@ _END_ONLY = re.compile(
     rf"[,;]?\s*\(?\s*(?:(?:i know |note |bear in mind |remember )?(?:that )?(?:your |our |the )?data (?:only )?"
     r"(?:stops?|ends?|runs?|goes|finish(?:es)?)(?: on| at)?|(?:which|it|that|this|the (?:quarter|year|half|month|period)|"
     r"q[1-4]|h[12]|(?:the )?(?:first|second|third|fourth|last|final) (?:quarter|half))"
-    r"\s+(?:only\s+)?(?:runs?|goes|is|ends?|stops?)\s+(?:only\s+)?(?:to|until|till|through|up to|on)|runs?\s+(?:only\s+)?"
+    r"\s+(?:only\s+)?(?:runs?|running|goes|going|is|ends?|ending|stops?)\s+(?:only\s+)?(?:to|until|till|through|up to|on)|"
+    r"(?:runs?|running)\s+(?:only\s+)?"
     r"(?:to|until|through)|(?:only\s+)?(?:to|until|till|through|up to|as far as))\s+(?:the\s+)?"
     rf"(?:{_POINT}|(\d{{1,2}})(?:st|nd|rd|th)\b)(?:\s*,?\s*{YEAR_RE})?\s*\)?\.?")
 

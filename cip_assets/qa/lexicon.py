@@ -78,6 +78,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                  r"stock codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|stock codes)\b"),
     ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b|"
                   r"\bnumber of (different |distinct )?(countries|markets)\b"),
+    ("cancelled_units", r"\bcancel(?:led|ed|s)?\s+(?:the\s+)?(?:most|fewest|least|more|fewer)\s+(?:units|items|pieces)\b"),
     ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(customers|clients|"
                              r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
@@ -315,7 +316,7 @@ RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
 NOT_PUBLISHED: list[tuple[str, str]] = [
     (r"\bwhat should (?:we|i)\b|\bhow (?:can|could|should) (?:we|i)\b|\brecommend\w*\b|\badvi[cs]e\b|\bwhat would you suggest\b",
      "recommendations are not answered from the data; ask for the figures behind the decision"),
-    (r"\b(?:time|days|hours|lead time|how long|how quickly|how fast)\b[^?]{0,40}\b(?:dispatch|ship|shipping|shipped|deliver|"
+    (r"\b(?:time|days|hours|lead time|how long|how quickly|how fast)\b[^?]{0,70}\b(?:dispatch|ship|shipping|shipped|deliver|"
      r"delivery|delivered|arrive|arrival|fulfil|fulfill)\w*", "dispatch and delivery times are not in the data"),
     (r"\b(?:time|days|gaps?|intervals?|weeks|months)\s+between\s+(?:\w+\s+){0,2}(?:orders|purchases|visits)\b|"
      r"\bhow (?:often|frequently) do\b", "the time between a customer's orders is not published"),
@@ -565,6 +566,7 @@ REWRITES: list[tuple[str, str]] = [
      lambda m: "spain and portugal" + (" countries" if m.group(1) else "")),
     (r"\bsaw\b", "had"),  # "which months saw the most returns"
     (r",?\s*\b(?:highest|largest|biggest|most|top)\s+first\b|,?\s*\bin\s+descending\s+order\b", " "),
+    (r"[,.]?\s*\b(?:lowest|smallest|least|weakest|fewest)\s+first\b\.?|,?\s*\bin\s+ascending\s+order\b", " "),
     # "the weeks starting Monday 31 October 2011 through Monday 28 November 2011": from one day to the other
     (r"\b(?:(?:for|in)\s+)?the\s+weeks\s+(?:starting|beginning|commencing)\s+(?:on\s+|from\s+)?(?:mon(?:day)?\s+)?"
      r"(?=\d[^?]{0,40}?\b(?:through|thru|to|until|till)\s+(?:mon(?:day)?\s+)?\d)", " weeks from "),
@@ -633,8 +635,35 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:of )?how much is the (turnover|revenue|sales) of ([a-z ]{2,30}?) above (?:the one|that) of\b",
      r"how much more \1 did \2 have than"),
     # the asker's own labels and checks: "ops question -", "pricing check:", "for the audit file:", "peak day check:"
-    (r"^\W*(?:[a-z]+\s+){0,2}(?:question|check|query)\s*[:-]\s*", ""),
-    (r"\bfor the (?:audit|compliance|finance|board)\s+(?:file|pack|report|trail)\s*[:,-]?", " "),
+    (r"^\W*(?:[a-z]+\s+){0,2}(?:question|check|query|review|planning|screening|flag list)\s*[:-]\s*", ""),
+    (r"\bfor the (?:audit|compliance|finance|board|credit|risk)\s+(?:file|pack|report|trail|review)\s*[:,-]?", " "),
+    (r"^\W*(?:for\s+(?:the|our|my)\s+)?(?:packing\s+)?rota(?:\s+planning)?\s*[:,-]\s*", ""),
+    (r",?\s*(?:for the (?:packing\s+)?rota|(?:i\s+)?need it for (?:a|an|the|my|our)\s+(?:\w+\s+){0,2}?(?:post|slide|email|deck|"
+     r"report|rota))\b\.?", " "),
+    # chat slang and asides that carry no figure
+    (r"\b(?:ngl|lowkey|highkey|bestie|lol|lmao|tbh|imo|omg|fr fr|no cap|deadass|istg|bruh|fyi)\b", " "),
+    (r"^\W*(?:wait|hey|hi|hello|yo|um+|hmm+)\b[,!.]?\s*", ""), (r"\bfr\W*$", " "),
+    (r"\bw/?\s+us\b", "with us"), (r"\baussies?\b", "australian customers"),
+    (r"[.?!]\s*our \w+ (?:followers|fans|customers) are (?:wild|crazy|amazing|obsessed)\b[^?]*$", " "),
+    (r"\b(\d{1,2})/(\d{1,2})/(\d{2})\b(?![/\d])", r"\1/\2/20\3"),  # "11/11/11"
+    (r"((?:black friday|cyber monday|christmas eve|christmas day|boxing day)\s+(?:19|20)\d\d)\s*\([^)]{3,24}\)", r"\1"),
+    (r"\b(?:the\s+)?(?:twelve|12|six|6|three|3|nine|9)\s+(?:full\s+|whole\s+|complete\s+)?months\s+(?=from\b)", " "),
+    (r",?\s*(?:the|our)\s+(?:last|latest|most recent)\s+(?:full|complete|whole)\s+month\s+(?:in|of)\s+the\s+data\b", " "),
+    (r"\(\s*weeks?\s+(?:run|running|start|starting|begin|beginning)\s+(?:on\s+)?(?:a\s+)?mon(?:day)?s?(?:\s+to\s+sun(?:day)?s?)?"
+     r"\s*\)", " "),
+    (r"\bmonday[- ]start(?:ing)?\s+weeks\b", "weeks"),
+    (r"\bweeks\s+(?:beginning|starting|commencing)\s+in\s+(?=q[1-4]|h[12]|(?:19|20)\d\d)", "weeks in "),
+    (r",?\s*counting (?:only )?(?:the )?(?:days with (?:at least one|an?|any) orders?|trading days)\b", " "),
+    (r"\bper trading day\b", "per day"),
+    (r",?\s*counting (?:only )?its completed lines\b", " "),
+    (r"\b(?:were|was)\s+booked back in as returns?\b", "were returned"), (r"\bbring (?:you|us) in\b", "bring in"),
+    (r"\bexpressed as\b", "as"),
+    (r"\b(?:at least one|at least 1|one or more|1 or more)\s+(cancel\w*|return\w*)\s+(orders?|lines?|invoices?)\b", r"a \1 \2"),
+    (r"(\brepeat (?:customers|buyers)\b)[,;]?\s*(?:meaning|i\.?e\.?,?|that is,?)\s+(?:they|those who|customers who)\s+(?:have\s+)?"
+     r"(?:placed|made)\s+(?:two|2)\s+or\s+more\s+orders(?:\s+ever|\s+in total)?", r"\1"),
+    (r"(\bguest orders?\b)[,;]?\s*(?:meaning|i\.?e\.?,?|that is,?)\s+orders?\s+(?:with|having)\s+(?:no|a missing|an empty|a blank)\s+"
+     r"customer ids?(?:\s+attached|\s+on (?:them|it)|\s+recorded)?\b,?", r"\1"),
+    (r"\bhow many (?:completed )?(?:order )?lines did (?:an|each|the average|a typical|the typical) order have\b", "lines per order"),
     (r"\b(?:in|of) the rfm segmentation\b|\brfm segment(?:ation)?\b(?=\s+(?:champions|loyal|at risk|hibernating|lost))", " "),
     (r"\b(?:customer|client|account)\s+(?:no\.?|number|nr\.?|#)\s*(?=\d)", "customer "), (r"\baccount (?=\d{4,})", "customer "),
     (r"[?.]\s*(?:customer |client )?ids?(?:\s+(?:only|please))?\s*[?.!]*\s*$", "?"),  # "... by revenue? customer ids please"
@@ -800,7 +829,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\bmy (?:manager|boss|team|lead|director|ceo|cfo|client)\s+(?:asked|asks|wants to know|needs (?:this|it)|"
      r"is asking)\b|\bsorry(?: if this is (?:basic|a dumb question|obvious|silly|a silly question))?\b|"
      r"\b(?:quick|dumb|silly|basic|simple) question\b", " "),
-    (r"\b(?:key |wholesale |trade )?accounts\b", "customers"),  # a key-account manager's customers
+    (r"\b(?:key |wholesale |trade |customer |client )?accounts\b", "customers"),  # a key-account manager's customers
     (r"\b(?:key |wholesale |trade )?account\b(?=\s+(?:no\.?\s*|number\s+|#\s*)?[0-9])", "customer"),
     (r"\bpeak\s+(day|week|month|quarter|hour|weekday|year)\b", r"busiest \1"),
     (r"\b(?:went|gone)\s+to\b", "sold to"),  # "how many units went to UK customers" (not "going to churn")

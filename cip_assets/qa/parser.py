@@ -580,6 +580,11 @@ class Parser:
                                 "of orders", self._partial(q, slots, filters))
         if slots.metric in ("largest_order", "median_order_value") and intent in ("top", "bottom", "average", "count", None):
             intent = "sum"  # one figure over the orders, not a ranking
+        if intent == "trend" and len(slots.periods) == 2 and not re.search(r"\b(?:vs|versus|compared?|against|than|"
+                                                                          r"change|difference|growth)\b", low):
+            outer, inner = sorted(slots.periods, key=lambda p: p.end - p.start, reverse=True)
+            if outer.start <= inner.start and inner.end <= outer.end:  # "monthly ... through 2011, January to
+                slots.period, slots.periods = inner, [inner]            # November": the months named, of that year
         if intent == "trend" and len(slots.periods) == 2:  # "how did orders change between Q2 and Q3": two periods
             intent = "compare"
         said_prior = re.search(PRIOR_PERIOD, low) is not None  # "mom", "vs the previous month", "yoy"
@@ -701,6 +706,15 @@ class Parser:
             label = METRICS[slots.metric].label if slots.metric in METRICS else slots.metric
             why = (f"{label} of several products together are not added up (an order holding two of them would count "
                    "twice); ask for each product, or for their revenue or units")
+        elif re.search(r"\b(?:more than|fewer than|less than|at least|at most|over|under|exactly|above|below|[<>]=?)\s*"
+                       r"(?<!at least )(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)(?<!at least 1)(?<!at least one)\s+"
+                       r"(?:cancel\w*|return\w*|refund\w*)\s+"
+                       r"(?:orders?|lines?|invoices?|items?|units?)\b", low):
+            why = "a condition on each customer's number of cancelled or returned orders is not worked out"
+        elif intent in ("top", "bottom") and re.search(r"\bat (?:least|most)\b", low) and not re.search(
+                r"(?<!at )\b(?:least|most|fewest|lowest|smallest|bottom|worst|weakest|top|highest|largest|biggest|best|"
+                r"strongest|busiest|quietest|rank\w*)\b", low):
+            why = "'at least' or 'at most' is a condition here, not a ranking"
         elif slots.top_percent is not None and (intent not in ("share", "sum") or slots.metric not in (None, "revenue", "orders",
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
