@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -398,6 +398,24 @@ def test_a_cohort_and_how_many_of_it_came_back(engine, wh):
     assert card.status == "answered" and _close(card.value, twice / size), card.answer
     card = engine.ask(f"how many customers whose first order was in January {year} live in a big city?")
     assert card.plan.get("intent") != "cohort", card.answer  # a word the cohort reading does not hold: not one
+
+
+def test_returning_customers_per_month_and_their_definition_said_again(engine, wh):
+    """A month's returning customers are its buyers whose first completed order came before the month; per month by
+    independent SQL. A definition said again with the same start is that; with another start it is refused."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    gold = dict(wh.execute(f"""
+        WITH firsts AS (SELECT customer_id, min(ordered_at) AS first_at FROM staging.stg_order_lines
+                        WHERE line_status = 'completed' AND customer_id IS NOT NULL GROUP BY 1)
+        SELECT date_trunc('month', l.ordered_at)::DATE, count(DISTINCT l.customer_id) FROM staging.stg_order_lines l
+        JOIN firsts f USING (customer_id) WHERE l.line_status = 'completed' AND year(l.ordered_at) = {year}
+        AND f.first_at < date_trunc('month', l.ordered_at) GROUP BY 1""").fetchall())
+    card = engine.ask(f"returning customers per month in {year}")
+    assert card.status == "answered" and {date.fromisoformat(str(r[0])[:10]): r[1] for r in card.table["rows"]} == gold, card.answer
+    card = engine.ask(f"how many returning customers in March {year} (ordered in March, first order before March)")
+    assert card.status == "answered" and card.value == gold[date(year, 3, 1)], card.answer
+    card = engine.ask(f"how many returning customers in March {year} (first order before {year - 1})")
+    assert card.status == "not_understood", card.answer
 
 
 # ---------------------------------------------------------------- safe and bounded

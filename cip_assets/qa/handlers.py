@@ -244,7 +244,9 @@ def trend(engine: "Engine", plan: Plan) -> "AnswerCard":
     t = engine.templates
     period, grain, name = plan.period_obj, plan.grain, plan.metric
     metric = METRICS[name if name in METRICS else "revenue"]
-    if _has_product(plan):
+    if name == "returning_customers" and not _has_product(plan):  # "returning customers per month"
+        query = t.returning_series(grain, plan.filters, plan.exclude, period)
+    elif _has_product(plan):
         grain = grain if grain in ("quarter", "year") else "month"
         query = t.product_series(metric, plan.filters, plan.exclude, period, grain)
     elif plan.filters or plan.exclude:

@@ -226,6 +226,14 @@ _NO_ORDER = (r"(?:\b(?:no|not|never|without(?: a| an| any)?)|n't)\s+(?:\w+\s+)?(
 # the measures that add up over several products (an order or a customer holding two of them counts once)
 SUMMED_OVER_PRODUCTS = ("revenue", "gross_revenue", "quantity", "order_lines", "cancelled_units", "returned_units",
                         "cancelled_lines", "returned_lines", "cancelled_revenue", "returned_revenue")
+# what "returning customers" means, said again after them: "(ordered in oct and had their first order before oct)",
+# "- people who ordered in October after a first order before October", "i.e. ... whose first order was before 1 Nov"
+RETURNING_DEFINED = re.compile(
+    r"\breturning (?:customers|buyers|clients|shoppers)\b[^?()]{0,40}?(?P<clause>\s*[(,;:–-]\s*(?:i\.?e\.?,?\s*|meaning\s+|"
+    r"that is,?\s*|so\s+)?[^?()]{0,140}?\bbefore\b[^?()]{0,40}?(?:\)|(?=\?)|$))")
+RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:month|quarter|period|week|year))\b|(?:the\s+"
+                              r"(?:start|beginning)\s+of\s+)?(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>jan|feb|mar|apr|"
+                              r"may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?:\s+(?P<year>(?:19|20)\d\d))?)")
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"

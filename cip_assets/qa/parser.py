@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any, Callable
 
 from cip_assets.qa.cohort import read_cohort
-from cip_assets.qa.dates import (Period, parse_period, period_before, restated_bounds, same_span_in_year,
+from cip_assets.qa.dates import (MONTHS, Period, parse_period, period_before, restated_bounds, same_span_in_year,
                                  whole_months_only)
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
@@ -26,8 +26,9 @@ from cip_assets.qa.lexicon import (
     FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUPS_WITH_ORDERS, GROUP_CONDITION,
     GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS,
     NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY,
-    PER_DAY_MEASURES, PRIOR_PERIOD, RATIO, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS,
-    SUMMED_OVER_PRODUCTS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
+    PER_DAY_MEASURES, PRIOR_PERIOD, RATIO, RETURNING_BEFORE, RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED,
+    RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, WORDS_NOT_NAMES,
+    WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.templates import METRICS
@@ -410,7 +411,7 @@ class Parser:
         for pattern, reason in NOT_PUBLISHED:  # before the rewrites too: "time from order to dispatch" is no sale
             if re.search(pattern, q.lower()):
                 raise NotUnderstood(reason)
-        said = self._country_codes(_rewrite(q))
+        said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
         try:
             plan = self._parse(said, previous)
         except NotUnderstood as err:
@@ -1003,6 +1004,26 @@ def _without_product_names(text: str, mentions: list[Mention]) -> str:
 
 _REWRITES = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in REWRITES]  # compiled once:
 # there are more patterns than `re` caches
+
+
+def _returning_defined_again(said: str, as_of: date | None) -> str:
+    """`said` without a clause that only defines its returning customers as the period's buyers whose first order came
+    before the period ("returning customers in October (first order before October)"); a clause naming another
+    start is kept, to be refused."""
+    m = RETURNING_DEFINED.search(said.lower())
+    if not m or as_of is None:
+        return said
+    rest = said[:m.start("clause")] + " " + said[m.end("clause"):]
+    main = parse_period(rest.lower(), as_of)[0]
+    before = RETURNING_BEFORE.search(m.group("clause"))
+    if main is None or before is None:
+        return said
+    if not before.group("same"):
+        year = int(before.group("year")) if before.group("year") else main.start.year
+        day = int(before.group("day")) if before.group("day") else 1
+        if (year, MONTHS[before.group("month")], day) != (main.start.year, main.start.month, main.start.day):
+            return said
+    return rest
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:

@@ -607,6 +607,16 @@ class Templates:
                      f"AND customer_id IN (SELECT customer_id FROM {table} WHERE first_order_at < ?)",
                      params + [period.start], ORDER_MART)
 
+    def returning_series(self, grain: str, filters: dict, exclude: dict | None, period) -> Query:
+        """Per month (week, ...): the buyers of that month whose first completed order came before it started."""
+        table = self.require_customer(["first_order_at"])
+        where, params = self._order_where(filters, exclude, period)
+        bucket = {"month": "month_start", "day": "order_date"}.get(grain, f"CAST(date_trunc('{grain}', order_date) AS DATE)")
+        return Query(f"SELECT {bucket} AS {grain}, count(DISTINCT customer_id) FILTER (WHERE is_completed AND first_at < "
+                     f"{bucket}) AS value FROM (SELECT o.*, c.first_order_at AS first_at FROM {ORDER_MART} AS o LEFT JOIN "
+                     f"{table} AS c ON o.customer_id = c.customer_id) AS orders_with_firsts{where} GROUP BY 1 ORDER BY 1",
+                     params, ORDER_MART)
+
     def order_series(self, metric: Metric, grain: str, filters: dict, exclude: dict | None, period) -> Query:
         expr = self._order_expr(metric)
         where, params = self._order_where(filters, exclude, period)
