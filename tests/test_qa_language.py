@@ -981,3 +981,19 @@ def test_wordings_from_the_v30_bank(parser):
     assert (plan.metric, plan.filters, plan.period["label"]) == ("orders", {"country": "France"}, "2011-10")
     plan = parser.parse("ngl what was our net revenue on 11/11/11 😅")
     assert (plan.metric, plan.period["start"]) == ("revenue", "2011-11-11")
+
+
+def test_a_name_and_the_codes_it_stands_for_in_brackets():
+    """'postage (POST and DOT)' is the figure of both codes; left out, both leave; codes the data lacks stay unread."""
+    gaz = Gazetteer(values={"country": ["United Kingdom"], "product": ["POSTAGE", "DOTCOM POSTAGE"],
+                            "product_code": ["POST", "DOT", "85123A"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat())
+    parser = Parser(gaz, definitions(), AS_OF)
+    plan = parser.parse("What did postage (codes POST and DOT) bring in over 2011?")
+    assert (plan.metric, plan.filters) == ("revenue", {"product_code": ["POST", "DOT"]})
+    plan = parser.parse("How much revenue did UK customers generate in Q2 2011 once postage (POST and DOT) is taken out?")
+    assert plan.exclude == {"product_code": ["DOT", "POST"]} and plan.filters == {"country": "United Kingdom"}
+    with pytest.raises(NotUnderstood):  # an order holding both would count twice
+        parser.parse("How many orders in 2011 had postage (POST or DOT)?")
+    with pytest.raises(NotUnderstood):
+        parser.parse("What did postage (POST and ZZZ) bring in over 2011?")

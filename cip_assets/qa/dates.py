@@ -285,7 +285,7 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         half = int(m.group(1))
         yr = _year_of_the_next(s, m.end())  # "H1 to H2 2023": the year said once is both halves'
         add(m, _half(yr or (as_of.year if _half(as_of.year, half).start <= as_of else as_of.year - 1), half))
-    for m in re.finditer(rf"\b(?:the\s+)?(first|second|third|fourth|last|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?{YEAR_RE}", s):
+    for m in re.finditer(rf"\b(?:the\s+)?(first|second|third|fourth|last|final|1st|2nd|3rd|4th)\s+quarter\s+(?:of\s+)?{YEAR_RE}", s):
         q = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}.get(m.group(1), 4)
         add(m, _quarter(int(m.group(2)), q))
     # "the second half" / "the fourth quarter" with no year: the year said last before it ("from the first half of

@@ -234,6 +234,9 @@ RETURNING_DEFINED = re.compile(
 RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:month|quarter|period|week|year))\b|(?:the\s+"
                               r"(?:start|beginning)\s+of\s+)?(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>jan|feb|mar|apr|"
                               r"may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?:\s+(?P<year>(?:19|20)\d\d))?)")
+# a product's codes listed in brackets after its name: "postage (POST and DOT)", "(codes POST + DOT)"
+CODE_LIST_JOIN = r"\s*(?:,|\band\b|\bor\b|\+|&|/)\s*"
+CODES_IN_BRACKETS = re.compile(r"\(\s*(?:(?:stock\s+)?codes?\s+)?([a-z0-9]{1,12}(?:" + CODE_LIST_JOIN + r"[a-z0-9]{1,12})+)\s*\)")
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
@@ -666,6 +669,7 @@ REWRITES: list[tuple[str, str]] = [
     (r",?\s*counting (?:only )?its completed lines\b", " "),
     (r"\b(?:were|was)\s+booked back in as returns?\b", "were returned"), (r"\bbring (?:you|us) in\b", "bring in"),
     (r"\bexpressed as\b", "as"),
+    (r"\bonce\s+(.{3,40}?)\s+(?:is|are)\s+(?:taken out|removed|excluded|stripped out|left out|deducted)\b", r"excluding \1"),
     (r"\b(?:at least one|at least 1|one or more|1 or more)\s+(cancel\w*|return\w*)\s+(orders?|lines?|invoices?)\b", r"a \1 \2"),
     (r"(\brepeat (?:customers|buyers)\b)[,;]?\s*(?:meaning|i\.?e\.?,?|that is,?)\s+(?:they|those who|customers who)\s+(?:have\s+)?"
      r"(?:placed|made)\s+(?:two|2)\s+or\s+more\s+orders(?:\s+ever|\s+in total)?", r"\1"),

@@ -21,14 +21,14 @@ from cip_assets.qa.dates import (MONTHS, Period, parse_period, period_before, re
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
-    ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CONDITION_OPS, COUNTRY_CODES, COUNTS_OF_CUSTOMERS,
-    CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, EXCLUDE, EXCLUDED_AFTER, FILLER_PHRASES,
-    FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS, GROUPS_WITH_ORDERS, GROUP_CONDITION,
-    GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS, MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS,
-    NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY,
-    PER_DAY_MEASURES, PRIOR_PERIOD, RATIO, RETURNING_BEFORE, RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED,
-    RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N, TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, WORDS_NOT_NAMES,
-    WRITE_REQUEST, _num,
+    ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CODE_LIST_JOIN, CODES_IN_BRACKETS, CONDITION_OPS,
+    COUNTRY_CODES, COUNTS_OF_CUSTOMERS, CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, EXCLUDE,
+    EXCLUDED_AFTER, FILLER_PHRASES, FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
+    GROUPS_WITH_ORDERS, GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS,
+    MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS, NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS,
+    ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD, RATIO, RETURNING_BEFORE,
+    RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
+    TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.templates import METRICS
@@ -298,8 +298,38 @@ class Parser:
         if "day" in dims and ("weekday" in dims or "hour" in dims):  # "day of the week", "hour of the day"
             dims.remove("day")
         exclude = self._exclusions(text, mentions)
+        if named_with is None:  # "postage (POST and DOT)": a name, then the codes it stands for, every one of them
+            listed = self._codes_listed_after_a_name(text, mentions, exclude)
+            if listed:
+                named_with, text, said = listed
+                for w in [c.lower() for c in named_with[1]] + normalise(said).split():
+                    words[w] = f"{named_with[0]}: product codes {', '.join(named_with[1])}"
         return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q,
                      group_condition, customer_conditions, top_percent, named_with)
+
+    def _codes_listed_after_a_name(self, text: str, mentions: list[Mention], exclude: dict) -> tuple | None:
+        """([name, codes, excluded], text without the list, the name as said) for a product named and then its codes in
+        brackets,
+        "postage (POST and DOT)": the figure is of all the codes listed; the name's mention gives way to them."""
+        m = CODES_IN_BRACKETS.search(text)
+        if not m:
+            return None
+        listed = [c for c in re.split(CODE_LIST_JOIN, m.group(1)) if c]
+        if len(listed) < 2 or not all(c in self.gaz.product_codes for c in listed):
+            return None
+        ends_at = len(normalise(text[:m.start()]).split())
+        named = next((p for p in mentions if p.kind == "product" and ends_at - 2 <= p.end <= ends_at), None)
+        if named is None:  # the name right before the brackets, or a word or two before ("postage takings (...)")
+            return None
+        mentions.remove(named)
+        excluded = bool(getattr(named, "excluded", False))
+        if excluded:
+            exclude["product"] = [v for v in exclude.get("product", []) if v != named.value]
+            if not exclude["product"]:
+                del exclude["product"]
+        codes = [self._code_as_spelled(c, c) for c in listed]
+        spans = [m.span()] + [hit.span() for hit in re.finditer(r"\b" + re.escape(named.text) + r"\b", text[:m.start()])][-1:]
+        return [named.value, codes, excluded], _blanked(text, spans), named.text
 
     def _code_name_words(self, codes: list[str]) -> set[str]:
         return {w for code in codes for w in normalise(self.gaz.code_names.get(code.lower(), "")).split()
