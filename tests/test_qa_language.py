@@ -997,3 +997,14 @@ def test_a_name_and_the_codes_it_stands_for_in_brackets():
         parser.parse("How many orders in 2011 had postage (POST or DOT)?")
     with pytest.raises(NotUnderstood):
         parser.parse("What did postage (POST and ZZZ) bring in over 2011?")
+
+
+@pytest.mark.parametrize("question", [
+    "how many days since customer 13047 last ordered, counting to 9 Dec 2011?",
+    "Customer 13047: how many days before 9 December 2011 was their last order?",
+    "How many days before 9 December 2011 was customer 13047's last completed order?",
+    "how many days has it been since account 13047 last ordered (as of 2011-12-09)?",
+])
+def test_days_since_one_customers_last_order(parser, question):
+    plan = parser.parse(question)
+    assert (plan.metric, plan.filters.get("customer")) == ("recency", "13047")

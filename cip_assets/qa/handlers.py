@@ -100,6 +100,12 @@ def define(engine: "Engine", plan: Plan) -> "AnswerCard":
 # ---------------------------------------------------------------------------------------------------- totals
 def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
     """count / sum / average of one measure under the plan's filters and period."""
+    if plan.metric == "recency" and plan.period_obj is not None:  # "days since X's last order, as of 9 Dec 2011"
+        day = plan.period_obj
+        if not (day.grain == "day" and day.start.isoformat() == str(engine.gaz.as_of)):
+            return engine.not_understood(plan, f"days since the last order are counted to the data's last day "
+                                               f"({engine.gaz.as_of}), not to another")
+        plan = Plan.from_dict({**plan.to_dict(), "period": None, "periods": []})
     average = plan.intent == "average"
     name = plan.metric or ("customers" if plan.intent in ("count", "sum") else None)
     if name == "customers" and plan.intent == "sum" and not plan.metric:

@@ -669,6 +669,15 @@ REWRITES: list[tuple[str, str]] = [
     (r",?\s*counting (?:only )?its completed lines\b", " "),
     (r"\b(?:were|was)\s+booked back in as returns?\b", "were returned"), (r"\bbring (?:you|us) in\b", "bring in"),
     (r"\bexpressed as\b", "as"),
+    # days since one customer's last order, in its many wordings (counted to the data's last day; see handlers.scalar)
+    (r"\b(?:customer|account|client)\s+(\w+)\s*[:,-]\s*how many days before\s+(.{5,25}?)\s+was\s+(?:their|its|his|her)\s+"
+     r"(?:last|latest|most recent)\s+(?:completed\s+)?order\b", r"days since last order of customer \1 as of \2"),
+    (r"\bhow many days before\s+(.{5,25}?)\s+was\s+(?:customer|account|client)\s+(\w+?)(?:'s)?\s+(?:last|latest|most recent)\s+"
+     r"(?:completed\s+)?order\b", r"days since last order of customer \2 as of \1"),
+    (r"\bhow many days (?:had |have |has )?(?:it been |passed |elapsed |gone by |been )?since\s+(?:customer|account|client)\s+"
+     r"(\w+?)(?:'s)?\s+(?:(?:last|latest|most recent)\s+(?:completed\s+)?(?:order|purchase)|(?:last\s+)?(?:ordered|placed an order|"
+     r"bought|purchased)(?:\s+last)?)\b", r"days since last order of customer \1"),
+    (r",?\s*\(?\s*(?:counting to|counted to|as at|as of)\s+(?=\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", " as of "),
     (r"\bonce\s+(.{3,40}?)\s+(?:is|are)\s+(?:taken out|removed|excluded|stripped out|left out|deducted)\b", r"excluding \1"),
     (r"\b(?:at least one|at least 1|one or more|1 or more)\s+(cancel\w*|return\w*)\s+(orders?|lines?|invoices?)\b", r"a \1 \2"),
     (r"(\brepeat (?:customers|buyers)\b)[,;]?\s*(?:meaning|i\.?e\.?,?|that is,?)\s+(?:they|those who|customers who)\s+(?:have\s+)?"
