@@ -1008,3 +1008,23 @@ def test_a_name_and_the_codes_it_stands_for_in_brackets():
 def test_days_since_one_customers_last_order(parser, question):
     plan = parser.parse(question)
     assert (plan.metric, plan.filters.get("customer")) == ("recency", "13047")
+
+
+def test_guest_orders_left_out_are_never_the_guest_orders(parser):
+    for question in ("revenue in 2011 excluding guest orders", "revenue in 2011, guest orders excluded",
+                     "Guests excluded: revenue in 2011"):
+        assert parser.parse(question).filters == {"anonymous": False}, question
+    assert parser.parse("revenue from guest orders in 2011").filters == {"anonymous": True}
+
+
+def test_a_label_before_the_question_is_read_past_only_when_it_names_nothing(parser):
+    plan = parser.parse("Underwriting file: net revenue for the week beginning Monday 5 September 2011?")
+    assert (plan.metric, plan.period["start"], plan.filters) == ("revenue", "2011-09-05", {})
+    plan = parser.parse("France: orders per month Jan-Jun 2011")
+    assert (plan.intent, plan.filters) == ("trend", {"country": "France"})
+    plan = parser.parse("Quarterly net revenue from customers in France for Q1 to Q3 2011.")
+    assert (plan.intent, plan.period["start"], plan.period["end"]) == ("trend", "2011-01-01", "2011-10-01")
+    plan = parser.parse("on how many days in the first half of 2011 (jan-jun) did the shop get at least one order?")
+    assert plan.metric == "trading_days"
+    with pytest.raises(NotUnderstood, match="number of days"):
+        parser.parse("how many days in November 2011 did customers order")

@@ -418,6 +418,16 @@ def test_returning_customers_per_month_and_their_definition_said_again(engine, w
     assert card.status == "not_understood", card.answer
 
 
+def test_revenue_with_guest_orders_left_out(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    (known, guests), = wh.execute(f"""SELECT sum({NET_AMOUNT}) FILTER (WHERE customer_id IS NOT NULL),
+        sum({NET_AMOUNT}) FILTER (WHERE customer_id IS NULL) FROM staging.stg_order_lines WHERE year(ordered_at) = {year}""").fetchall()
+    card = engine.ask(f"revenue in {year} excluding guest orders")
+    assert card.status == "answered" and _close(card.value, known), card.answer
+    card = engine.ask(f"revenue from guest orders in {year}")
+    assert card.status == "answered" and _close(card.value, guests), card.answer
+
+
 # ---------------------------------------------------------------- safe and bounded
 
 def test_limit_is_capped_whatever_the_digits(engine):

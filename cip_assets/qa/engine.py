@@ -398,6 +398,8 @@ class Engine:
                 bits.append(f"category {v}")
             elif k == "product_code" and isinstance(v, (list, tuple)):
                 bits.append(_codes(v))
+            elif k == "anonymous" and not v:
+                bits.append("orders with a customer id")
             elif k in ("scored", "rfm_scored", "anonymous", "new_in_period"):
                 bits.append({"scored": "customers the churn model scored", "rfm_scored": "customers with an RFM segment",
                              "anonymous": "orders without a customer id",

@@ -182,8 +182,8 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         name, metric = "customers", METRICS["customers"]  # distinct buyers over any period, not a sum of days
         if period is not None or filters or exclude:
             return t.order_total(metric, filters, exclude, period)
-    if filters.get("anonymous") or filters.get("new_in_period") or "weekday" in filters or "order_value" in filters:
-        if plan.orders_condition or average:
+    if "anonymous" in filters or filters.get("new_in_period") or "weekday" in filters or "order_value" in filters:
+        if filters.get("anonymous") and (plan.orders_condition or average):
             raise NotAvailable("orders without a customer id belong to no customer")
         return t.order_total(metric, filters, exclude, period)
     if name == "returning_customers":

@@ -237,6 +237,9 @@ RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:
 # a product's codes listed in brackets after its name: "postage (POST and DOT)", "(codes POST + DOT)"
 CODE_LIST_JOIN = r"\s*(?:,|\band\b|\bor\b|\+|&|/)\s*"
 CODES_IN_BRACKETS = re.compile(r"\(\s*(?:(?:stock\s+)?codes?\s+)?([a-z0-9]{1,12}(?:" + CODE_LIST_JOIN + r"[a-z0-9]{1,12})+)\s*\)")
+# a label before the question: "Underwriting file:", "For the export file -", "Fact check, please:" (the parser drops it
+# only when it names nothing the data holds)
+QUESTION_LABEL = re.compile(r"^\W*([a-z][a-z ,'&/-]{1,48}?)\s*(?::|\s[-–—]\s)\s*(?=\S)", re.IGNORECASE)
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
@@ -669,6 +672,10 @@ REWRITES: list[tuple[str, str]] = [
     (r",?\s*counting (?:only )?its completed lines\b", " "),
     (r"\b(?:were|was)\s+booked back in as returns?\b", "were returned"), (r"\bbring (?:you|us) in\b", "bring in"),
     (r"\bexpressed as\b", "as"),
+    (r"\b(?:of|in) the records\b|\bcovered by the data\b|\bin the (?:whole |entire )?data ?set(?: altogether)?\b", " "),
+    (r"\bcustomers\s+(?:placing|who placed|making|who made)\s+(?:an?\s+|any\s+)?orders?\b", "customers who bought"),
+    (r"\bon how many days\b(.{0,50}?)\b(?:did|was|were)\s+(?:the shop|we|the company|the business|there|the store)\s+"
+     r"(?:get|take|receive|have|see|taking|getting)\s+(?:at least one|an?|any)\s+orders?\b", r"how many trading days\1"),
     # days since one customer's last order, in its many wordings (counted to the data's last day; see handlers.scalar)
     (r"\b(?:customer|account|client)\s+(\w+)\s*[:,-]\s*how many days before\s+(.{5,25}?)\s+was\s+(?:their|its|his|her)\s+"
      r"(?:last|latest|most recent)\s+(?:completed\s+)?order\b", r"days since last order of customer \1 as of \2"),
@@ -812,7 +819,8 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(units|quantity|qty)\b([^?]{0,40}?)\s*\(\s*(?:on\s+|from\s+)?completed (?:order\s+)?lines\s*\)", r"\1\2"),
     (r"\b(units|quantity|qty)\s+(?:on|from)\s+(?:the\s+)?completed (?:order\s+)?lines\b", r"\1"),
     (r"\bknown customers?\b", "customers"),  # a customer is someone with an id: guests are orders, never customers
-    (r"\s*-?\s*guest (?:orders|checkouts) (?:left out|excluded)\b", " "),
+    (r"[,;]?\s*-?\s*(?:guests|guest (?:orders|checkouts)|anonymous orders) (?:left out|excluded|removed|not counted)\b",
+     " excluding guest orders"),
     (r"\bcust\b", "customer"),
     (r"\bprob\b|\bprobab\b", "probability"),
     (r"\bflagged(?: as)?\b|\btagged as\b|\bmarked as\b", " "),

@@ -26,7 +26,7 @@ from cip_assets.qa.lexicon import (
     EXCLUDED_AFTER, FILLER_PHRASES, FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUPS_WITH_ORDERS, GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS,
     MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS, NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS,
-    ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD, RATIO, RETURNING_BEFORE,
+    ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD, QUESTION_LABEL, RATIO, RETURNING_BEFORE,
     RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
     TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
@@ -419,8 +419,11 @@ class Parser:
             filters["scored"] = True
         if re.search(FROM_NEW_CUSTOMERS, low):
             filters["new_in_period"] = True
-        if re.search(ANONYMOUS, low):
-            filters["anonymous"] = True
+        guests = re.search(ANONYMOUS, low)
+        if guests:  # "excluding guest orders", "guests excluded": the orders with a customer id
+            left_out = re.search(EXCLUDE.pattern + r"\s+(?:the\s+|all\s+|any\s+)?$", low[:guests.start()]) or \
+                re.match(r"\s*[),]?\s*(?:are\s+|were\s+|being\s+)?" + EXCLUDED_AFTER.pattern, low[guests.end():])
+            filters["anonymous"] = not left_out
         days = _weekdays(low)
         if days:
             filters["weekday"] = days
@@ -441,7 +444,7 @@ class Parser:
         for pattern, reason in NOT_PUBLISHED:  # before the rewrites too: "time from order to dispatch" is no sale
             if re.search(pattern, q.lower()):
                 raise NotUnderstood(reason)
-        said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
+        said = self._without_a_label(_returning_defined_again(self._country_codes(_rewrite(q)), self.as_of))
         try:
             plan = self._parse(said, previous)
         except NotUnderstood as err:
@@ -457,6 +460,22 @@ class Parser:
         if not plan.follow_up:
             plan.question = q
         return plan
+
+    def _without_a_label(self, said: str) -> str:
+        """`said` without a leading label that names nothing the data holds ("Underwriting file:", "For the export
+        file -", "Fact check, please:"): no value of the data, period, measure, grouping or number in it."""
+        m = QUESTION_LABEL.match(said)
+        if not m:
+            return said
+        label = m.group(1).lower()
+        filters = [EXCLUDE.pattern, ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
+                   FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|just|not|no|never|new|repeat|returning|guests?|known|"
+                   r"identified|each|every|per|by|top|bottom|best|worst)\b"]
+        names_something = (re.search(r"\d", label) or self.gaz.find(label) or parse_period(label, self.as_of)[0]
+                           or any(re.search(pattern, label) for _, pattern in METRIC_PATTERNS + DIM_PATTERNS)
+                           or any(re.search(pattern, label) for pattern in filters)
+                           or any(re.search(pattern, label) for pattern, _ in ORDER_CONDITIONS + CUSTOMER_CONDITIONS))
+        return said if names_something else said[m.end():]
 
     def _country_codes(self, q: str) -> str:
         countries = set(self.gaz.values.get("country", []))
@@ -616,6 +635,14 @@ class Parser:
             outer, inner = sorted(slots.periods, key=lambda p: p.end - p.start, reverse=True)
             if outer.start <= inner.start and inner.end <= outer.end:  # "monthly ... through 2011, January to
                 slots.period, slots.periods = inner, [inner]            # November": the months named, of that year
+            elif slots.periods[0].grain == slots.periods[1].grain and slots.periods[0].end <= slots.periods[1].start \
+                    and re.search(r"\b(?:quarterly|monthly|weekly|daily|(?:by|per|each|every) (?:quarter|month|week|day)|"
+                                  r"(?:quarter|month|week|day) by (?:quarter|month|week|day))\b", low) \
+                    and not re.search(r"\b(?:grow|grew|grown|rise|rose|fall|fell|increase|decrease|move|moved|percent)\b|%",
+                                      low):
+                first, last = slots.periods  # "quarterly revenue for Q1 to Q3 2011": one span, not Q1 against Q3
+                span = Period(first.start, last.end, f"{first.label} to {last.label}", "range")
+                slots.period, slots.periods = span, [span]
         if intent == "trend" and len(slots.periods) == 2:  # "how did orders change between Q2 and Q3": two periods
             intent = "compare"
         said_prior = re.search(PRIOR_PERIOD, low) is not None  # "mom", "vs the previous month", "yoy"
@@ -746,6 +773,9 @@ class Parser:
                 r"(?<!at )\b(?:least|most|fewest|lowest|smallest|bottom|worst|weakest|top|highest|largest|biggest|best|"
                 r"strongest|busiest|quietest|rank\w*)\b", low):
             why = "'at least' or 'at most' is a condition here, not a ranking"
+        elif re.search(r"\bhow many (?:\w+ )?days\b", low) and slots.metric not in ("trading_days", "recency") \
+                and intent in ("count", "sum", "average", None):
+            why = "a number of days is answered only as the days with orders, or days since a customer's last order"
         elif slots.top_percent is not None and (intent not in ("share", "sum") or slots.metric not in (None, "revenue", "orders",
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
