@@ -1028,3 +1028,16 @@ def test_a_label_before_the_question_is_read_past_only_when_it_names_nothing(par
     assert plan.metric == "trading_days"
     with pytest.raises(NotUnderstood, match="number of days"):
         parser.parse("how many days in November 2011 did customers order")
+
+
+def test_what_is_left_out_is_never_what_is_answered(parser):
+    """Probes of the opposite meaning: orders over an amount left out, guests left out, cancelled lines left out of
+    revenue (which never counts them), customers other than a group."""
+    plan = parser.parse("average order value in 2011 excluding orders over 5000")
+    assert plan.filters["order_value"] == ["<=", 5000.0]
+    assert parser.parse("revenue in 2011 without the anonymous orders").filters == {"anonymous": False}
+    assert parser.parse("orders in 2011 without a customer id").filters == {"anonymous": True}
+    plan = parser.parse("revenue in 2011 not counting cancelled orders")
+    assert (plan.metric, plan.filters) == ("revenue", {})
+    with pytest.raises(NotUnderstood, match="other than a group"):
+        parser.parse("revenue in 2011 from customers other than new customers")

@@ -405,7 +405,8 @@ class Engine:
                              "anonymous": "orders without a customer id",
                              "new_in_period": "customers whose first order falls in the period"}[k])
             elif k == "order_value":
-                bits.append(f"completed orders {'under' if v[0] == '<' else 'over'} {v[1]:,.2f}")
+                said = {"<": "under", "<=": "of at most", ">=": "of at least"}.get(v[0], "over")
+                bits.append(f"completed orders {said} {v[1]:,.2f}")
             elif k == "weekday":
                 bits.append("orders placed on " + " or ".join(v if isinstance(v, list) else [v]))
             elif k == "customer_condition":

@@ -672,6 +672,10 @@ REWRITES: list[tuple[str, str]] = [
     (r",?\s*counting (?:only )?its completed lines\b", " "),
     (r"\b(?:were|was)\s+booked back in as returns?\b", "were returned"), (r"\bbring (?:you|us) in\b", "bring in"),
     (r"\bexpressed as\b", "as"),
+    # revenue and units never count cancelled lines: leaving them out says the definition again
+    (r"\b(revenue|sales|takings|turnover|units|quantity)\b([^?]{0,30}?)\s*,?\s*(?:not counting|excluding|without|ignoring|"
+     r"leaving out|net of)\s+(?:the\s+|any\s+)?(?:cancel\w*|credit notes?)(?:\s+(?:orders?|lines?|invoices?|items?))?\b",
+     r"\1\2"),
     (r"\b(?:of|in) the records\b|\bcovered by the data\b|\bin the (?:whole |entire )?data ?set(?: altogether)?\b", " "),
     (r"\bcustomers\s+(?:placing|who placed|making|who made)\s+(?:an?\s+|any\s+)?orders?\b", "customers who bought"),
     (r"\bon how many days\b(.{0,50}?)\b(?:did|was|were)\s+(?:the shop|we|the company|the business|there|the store)\s+"

@@ -421,7 +421,7 @@ class Parser:
             filters["new_in_period"] = True
         guests = re.search(ANONYMOUS, low)
         if guests:  # "excluding guest orders", "guests excluded": the orders with a customer id
-            left_out = re.search(EXCLUDE.pattern + r"\s+(?:the\s+|all\s+|any\s+)?$", low[:guests.start()]) or \
+            left_out = re.search(r"(?:" + EXCLUDE.pattern + r"|\bwithout\b)\s+(?:the\s+|all\s+|any\s+)?$", low[:guests.start()]) or \
                 re.match(r"\s*[),]?\s*(?:are\s+|were\s+|being\s+)?" + EXCLUDED_AFTER.pattern, low[guests.end():])
             filters["anonymous"] = not left_out
         days = _weekdays(low)
@@ -430,6 +430,8 @@ class Parser:
         value = re.search(ORDER_VALUE, low)
         if value:
             op = "<" if value.group(1) in ("under", "below", "less than") else ">"
+            if re.search(r"(?:" + EXCLUDE.pattern + r"|\bwithout\b)\s+(?:the\s+|all\s+|any\s+)?$", low[:value.start()]):
+                op = {"<": ">=", ">": "<="}[op]  # "excluding orders over 5000": the orders of at most 5000
             filters["order_value"] = [op, float(value.group(2).replace(",", "") + "." + (value.group(3) or "0"))]
         if re.search(NOT_CHURN_WORDS, low):
             filters["churned"] = False
@@ -776,6 +778,9 @@ class Parser:
         elif re.search(r"\bhow many (?:\w+ )?days\b", low) and slots.metric not in ("trading_days", "recency") \
                 and intent in ("count", "sum", "average", None):
             why = "a number of days is answered only as the days with orders, or days since a customer's last order"
+        elif re.search(EXCLUDE.pattern + r"\s+(?:the\s+|our\s+)?(?:new|returning|repeat|existing|first[- ]time)\s+"
+                       r"(?:customers|buyers|clients)\b", low):
+            why = "customers other than a group (new, returning, repeat) are not worked out; ask for the other group by name"
         elif slots.top_percent is not None and (intent not in ("share", "sum") or slots.metric not in (None, "revenue", "orders",
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
@@ -858,6 +863,8 @@ class Parser:
         for name, pattern in RULES:
             cover(pattern, f"question {name}")
         cover(EXCLUDE.pattern, "excluding")
+        cover(r"\bwithout\b(?=\s+(?:the\s+|all\s+|any\s+)?(?:anonymous|guests?|unidentified|(?:orders|baskets)\s+(?:over|"
+              r"above|under|below|more than|less than)))", "excluding")
         if slots.exclude:
             cover(EXCLUDED_AFTER.pattern, "excluding")  # "non-product codes left out"
         cover(ANONYMOUS, "orders without a customer id")

@@ -398,7 +398,8 @@ class Templates:
         if kind == "anonymous":  # orders placed without a customer id
             return ("customer_id IS NULL" if value else "customer_id IS NOT NULL"), []
         if kind == "order_value":  # completed orders over / under a net value
-            return f"is_completed AND revenue {'<' if value[0] == '<' else '>'} ?", [float(value[1])]
+            op = value[0] if value[0] in ("<", "<=", ">", ">=") else ">"
+            return f"is_completed AND revenue {op} ?", [float(value[1])]
         if kind == "weekday":  # orders placed on a Friday, at weekends
             days = list(value) if isinstance(value, (list, tuple)) else [value]
             return f"dayname(order_date) IN ({', '.join('?' for _ in days)})", days
