@@ -1041,3 +1041,10 @@ def test_what_is_left_out_is_never_what_is_answered(parser):
     assert (plan.metric, plan.filters) == ("revenue", {})
     with pytest.raises(NotUnderstood, match="other than a group"):
         parser.parse("revenue in 2011 from customers other than new customers")
+
+
+def test_weekdays_are_monday_to_friday_and_the_top_ones_are_never_summed_silently(parser):
+    plan = parser.parse("revenue on weekdays in November 2011")
+    assert plan.filters["weekday"] == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+    with pytest.raises(NotUnderstood, match="added together"):
+        parser.parse("revenue in 2011 for the top 3 countries combined")

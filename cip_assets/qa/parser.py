@@ -781,6 +781,10 @@ class Parser:
         elif re.search(EXCLUDE.pattern + r"\s+(?:the\s+|our\s+)?(?:new|returning|repeat|existing|first[- ]time)\s+"
                        r"(?:customers|buyers|clients)\b", low):
             why = "customers other than a group (new, returning, repeat) are not worked out; ask for the other group by name"
+        elif intent in ("top", "bottom") and slots.dims[:1] != ["customer"] and re.search(
+                r"\b(?:countries|products|cities|segments|categories|items|lines|codes|weekdays|months|weeks|days)\s+"
+                r"(?:combined|together|put together)\b|\b(?:in total|altogether|between them|in aggregate)\b", low):
+            why = "the top ones of a ranking added together is not worked out here; ask for the ranking"
         elif slots.top_percent is not None and (intent not in ("share", "sum") or slots.metric not in (None, "revenue", "orders",
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
@@ -1012,7 +1016,8 @@ def _prev_month(end: date) -> date:
 def _weekdays(text: str) -> list[str]:
     out = []
     for m in re.finditer(WEEKDAY_FILTER, text):
-        out += [m.group(1).capitalize()] if m.group(1) else ["Saturday", "Sunday"]
+        out += ([m.group(1).capitalize()] if m.group(1) else ["Saturday", "Sunday"] if m.group(2) else
+                ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"])  # "on weekdays": Monday to Friday
     return list(dict.fromkeys(out))
 
 
