@@ -1048,3 +1048,17 @@ def test_weekdays_are_monday_to_friday_and_the_top_ones_are_never_summed_silentl
     assert plan.filters["weekday"] == ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
     with pytest.raises(NotUnderstood, match="added together"):
         parser.parse("revenue in 2011 for the top 3 countries combined")
+
+
+def test_wordings_from_the_v32_bank(parser):
+    plan = parser.parse("Of the 2011 net revenue from identified customers outside the UK, what percentage came from "
+                        "customers in France, Germany and Italy?")  # all of them together, never the first alone
+    assert plan.intent == "share" and plan.filters["country"] == ["France", "Germany", "Italy"]
+    plan = parser.parse("How many orders did we receive per quarter in the year 2011 (4th quarter until 09.12.2011)?")
+    assert (plan.intent, plan.grain, plan.period["label"], len(plan.periods)) == ("trend", "quarter", "2011", 1)
+    with pytest.raises(NotUnderstood, match="at once"):
+        parser.parse("monthly revenue in 2011 and in Q4 2011")
+    plan = parser.parse("Task: net revenue in October 2011 from German customers. Output: integer.")
+    assert (plan.metric, plan.filters, plan.period["label"]) == ("revenue", {"country": "Germany"}, "2011-10")
+    plan = parser.parse("How high was the net turnover on 05.12.2011?")
+    assert (plan.metric, plan.period["start"]) == ("revenue", "2011-12-05")

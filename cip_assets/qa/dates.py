@@ -536,7 +536,8 @@ _END_ONLY = re.compile(
     r"q[1-4]|h[12]|(?:the )?(?:first|second|third|fourth|last|final) (?:quarter|half))"
     r"\s+(?:only\s+)?(?:runs?|running|goes|going|is|ends?|ending|stops?)\s+(?:only\s+)?(?:to|until|till|through|up to|on)|"
     r"(?:runs?|running)\s+(?:only\s+)?"
-    r"(?:to|until|through)|(?:only\s+)?(?:to|until|till|through|up to|as far as))\s+(?:the\s+)?"
+    r"(?:to|until|through)|(?:(?:q[1-4]|h[12]|(?:the\s+)?(?:first|second|third|fourth|last|final|1st|2nd|3rd|4th)\s+(?:quarter|half))\s+)?"
+    r"(?:only\s+)?(?:to|until|till|through|up to|as far as))\s+(?:the\s+)?"
     rf"(?:{_POINT}|(\d{{1,2}})(?:st|nd|rd|th)\b)(?:\s*,?\s*{YEAR_RE})?\s*\)?\.?")
 
 

@@ -371,8 +371,10 @@ _ORDINALS.update({f"twenty {w}": 20 + i + 1 for i, w in enumerate("first second 
 _ORDINALS.update({"thirtieth": 30, "thirty first": 31})
 _DAY_SPANS = {"seven": 7, "fourteen": 14, "twenty eight": 28, "thirty": 30, "sixty": 60, "ninety": 90}
 CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fewer than", "=": "exactly"}
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
-REWRITES: list[tuple[str, str]] = [
+REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function)
     # the frame a question comes in: "Exercise 7.", "Q12)", a bullet, "in the Online Retail data,"
     (r"^\W*(?:exercise|question|task|problem|ex\.?)\s*\d+[a-z]?\s*[.:)\]-]\s*", ""),
     (r"^\s*[•·*▪►-]\s+", ""),
@@ -673,6 +675,20 @@ REWRITES: list[tuple[str, str]] = [
     (r",?\s*counting (?:only )?its completed lines\b", " "),
     (r"\b(?:were|was)\s+booked back in as returns?\b", "were returned"), (r"\bbring (?:you|us) in\b", "bring in"),
     (r"\bexpressed as\b", "as"),
+    # an instruction's frame: "Task: ... Output: integer.", "How high was ...", "Margaret wants ...", "the MD would like"
+    (r"[.?!;]?\s*\boutput\s*:\s*[^?]*$", ""), (r"\bhow high (?:was|is|were)\b", "what was"),
+    (r"\b(?:margaret|she|he|the md|our md|the boss|my boss|the ceo|our ceo)(?:'s)?\s+(?:wants|would like|asked|has asked(?: me)?"
+     r"(?: for)?|needs|would like to know|wants to know)\s+(?:to know\s+)?(?:about\s+)?", " "),
+    (r"[,.]?\s*(?:please\s+)?,?\s*for (?:the|our) md\b\.?", " "),
+    (r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b", lambda m: f"{int(m.group(1))} {_MONTH_NAMES[int(m.group(2)) - 1]} {m.group(3)}"
+     if 1 <= int(m.group(2)) <= 12 else m.group(0)),  # dd.mm.yyyy, day first
+    (r"\b(?:the\s+)?(1st|2nd|first|second)\s+half[- ]year\s+(?=(?:19|20)\d\d)", lambda m: ("h1 " if m.group(1) in ("1st", "first")
+                                                                                          else "h2 ")),
+    (r"\b(?:the\s+)?(1st|2nd|3rd|4th)\s+quarter\s+(?=(?:19|20)\d\d)", lambda m: f"q{m.group(1)[0]} "),
+    (r"\bin the month (?=(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", "in "),
+    (r"\bcustomer records\b", "customers"), (r"\banywhere in the data\b", " "),
+    (r"\b(?:after deduction of|after deducting|net of) (?:the )?returns\b", "net"),
+    (r"\binclusive (?:of )?guest orders\b", "including guest orders"),
     # revenue and units never count cancelled lines: leaving them out says the definition again
     (r"\b(revenue|sales|takings|turnover|units|quantity)\b([^?]{0,30}?)\s*,?\s*(?:not counting|excluding|without|ignoring|"
      r"leaving out|net of)\s+(?:the\s+|any\s+)?(?:cancel\w*|credit notes?)(?:\s+(?:orders?|lines?|invoices?|items?))?\b",
@@ -680,7 +696,7 @@ REWRITES: list[tuple[str, str]] = [
     (r"\b(?:of|in) the records\b|\bcovered by the data\b|\bin the (?:whole |entire )?data ?set(?: altogether)?\b", " "),
     (r"\bcustomers\s+(?:placing|who placed|making|who made)\s+(?:an?\s+|any\s+)?orders?\b", "customers who bought"),
     (r"\bon how many days\b(.{0,50}?)\b(?:did|was|were)\s+(?:the shop|we|the company|the business|there|the store)\s+"
-     r"(?:get|take|receive|have|see|taking|getting)\s+(?:at least one|an?|any)\s+orders?\b", r"how many trading days\1"),
+     r"(?:get|take|receive|have|see|taking|getting)\s+(?:(?:at least one|an?|any)\s+)?orders?\b", r"how many trading days\1"),
     # days since one customer's last order, in its many wordings (counted to the data's last day; see handlers.scalar)
     (r"\b(?:customer|account|client)\s+(\w+)\s*[:,-]\s*how many days before\s+(.{5,25}?)\s+was\s+(?:their|its|his|her)\s+"
      r"(?:last|latest|most recent)\s+(?:completed\s+)?order\b", r"days since last order of customer \1 as of \2"),

@@ -635,12 +635,16 @@ class Parser:
         if intent == "trend" and len(slots.periods) == 2 and not re.search(r"\b(?:vs|versus|compared?|against|than|"
                                                                           r"change|difference|growth)\b", low):
             outer, inner = sorted(slots.periods, key=lambda p: p.end - p.start, reverse=True)
-            if outer.start <= inner.start and inner.end <= outer.end:  # "monthly ... through 2011, January to
-                slots.period, slots.periods = inner, [inner]            # November": the months named, of that year
+            series = re.search(r"\b(?:quarterly|monthly|weekly|daily|(?:by|per|each|every) (?:quarter|month|week|day)|"
+                               r"(?:quarter|month|week|day) by (?:quarter|month|week|day))\b", low)
+            nested = outer.start <= inner.start and inner.end <= outer.end
+            if nested and inner.grain == "range":  # "monthly ... through 2011, January to November": those months
+                slots.period, slots.periods = inner, [inner]
+            elif nested and series:
+                raise NotUnderstood(f"a series over {outer.label} and {inner.label} at once: ask for one of them",
+                                    self._partial(q, slots, filters))
             elif slots.periods[0].grain == slots.periods[1].grain and slots.periods[0].end <= slots.periods[1].start \
-                    and re.search(r"\b(?:quarterly|monthly|weekly|daily|(?:by|per|each|every) (?:quarter|month|week|day)|"
-                                  r"(?:quarter|month|week|day) by (?:quarter|month|week|day))\b", low) \
-                    and not re.search(r"\b(?:grow|grew|grown|rise|rose|fall|fell|increase|decrease|move|moved|percent)\b|%",
+                    and series and not re.search(r"\b(?:grow|grew|grown|rise|rose|fall|fell|increase|decrease|move|moved|percent)\b|%",
                                       low):
                 first, last = slots.periods  # "quarterly revenue for Q1 to Q3 2011": one span, not Q1 against Q3
                 span = Period(first.start, last.end, f"{first.label} to {last.label}", "range")
@@ -734,6 +738,10 @@ class Parser:
                                                           low) and slots.metric not in (None, "customers") and not slots.ids:
             intent = "top"  # "revenue by customer in Germany": each customer's figure, largest first
             slots.dims, slots.n = ["customer"], slots.n or 10
+        if intent == "share" and pairs and all(kind in ("country", "segment", "risk_band", "category") for kind, _ in pairs):
+            for kind, values in pairs:  # "what % came from Australia, Japan and the USA": all of them together
+                filters[kind] = list(values)
+            pairs = []
         self._never_dropped(q, slots, filters, pairs, intent, low)
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day,
                     every_month=every_month, filters=filters, exclude=slots.exclude,
