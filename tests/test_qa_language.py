@@ -1062,3 +1062,7 @@ def test_wordings_from_the_v32_bank(parser):
     assert (plan.metric, plan.filters, plan.period["label"]) == ("revenue", {"country": "Germany"}, "2011-10")
     plan = parser.parse("How high was the net turnover on 05.12.2011?")
     assert (plan.metric, plan.period["start"]) == ("revenue", "2011-12-05")
+
+
+def test_units_sold_per_order_is_never_all_units(parser):
+    assert parser.parse("units sold per order in 2011").metric == "units_per_order"

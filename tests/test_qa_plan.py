@@ -428,6 +428,17 @@ def test_revenue_with_guest_orders_left_out(engine, wh):
     assert card.status == "answered" and _close(card.value, guests), card.answer
 
 
+def test_products_ranked_by_their_buyers_in_one_country(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    (country,), = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchall()
+    top = wh.execute(f"""SELECT l.product_id, count(DISTINCT l.customer_id) AS n FROM staging.stg_order_lines l
+        JOIN staging.stg_customers c USING (customer_id) WHERE l.line_status = 'completed' AND year(l.ordered_at) = {year}
+        AND c.country = ? GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1""", [country]).fetchall()
+    card = engine.ask(f"which products were bought by the most customers in {country} in {year}")
+    assert card.status == "answered", card.answer
+    assert card.table["rows"][0][1] == top[0][1], (card.answer, top)
+
+
 # ---------------------------------------------------------------- safe and bounded
 
 def test_limit_is_capped_whatever_the_digits(engine):

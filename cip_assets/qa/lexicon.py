@@ -61,8 +61,8 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                          r"\b(average|avg|mean|typical) (selling |sale |sold |realised |realized |net |unit )?price"
                          r"( (per|a|each) (unit|item|piece))?( sold)?\b|"
                          r"\bprice (per|a|each) (unit|item|piece) sold\b"),
-    ("units_per_order", r"\b(basket|order) size in (units|items|pieces)\b|\b(units|items|pieces) per (order|basket|invoice|"
-                        r"transaction)\b"),
+    ("units_per_order", r"\b(basket|order) size in (units|items|pieces)\b|\b(units|items|pieces)(?: sold| bought)? per (order|"
+                        r"basket|invoice|transaction)\b"),
     ("aov", r"average order value|\baov\b|order value|basket value|basket size|average basket|\baverage order\b(?!s)|"
             r"\b(typical|usual|normal|average) (order|basket|transaction)\b(?!s)[^?.]{0,12}?\bworth\b|"
             r"\b(order|basket|transaction) (is |was )?(typically |usually |normally |on average )worth\b|"

@@ -731,7 +731,8 @@ class Templates:
         product_customer_monthly (count distinct) otherwise. Buyers of two products do not add up."""
         key = _calendar_key(period)
         one_product = len(filters) == 1 and not exclude and not isinstance(next(iter(filters.values())), (list, tuple))
-        if key is not None and self._has(PRODUCT_BUYERS_MART) and (per_product or one_product):
+        by_product_only = set(filters) | set(exclude or {}) <= {"product", "product_code", "category"}  # no customer filter
+        if key is not None and self._has(PRODUCT_BUYERS_MART) and (per_product or one_product) and by_product_only:
             where, params = self._product_where(filters, exclude, None, PRODUCT_CUSTOMER_MART)
             where = (where + " AND " if where else " WHERE ") + "period_key = ?"
             return PRODUCT_BUYERS_MART, "sum(buyers)", where, params + [key]
