@@ -1066,3 +1066,14 @@ def test_wordings_from_the_v32_bank(parser):
 
 def test_units_sold_per_order_is_never_all_units(parser):
     assert parser.parse("units sold per order in 2011").metric == "units_per_order"
+
+
+@pytest.mark.parametrize("question", [
+    "average revenue per customer per month in 2011",     # a per-customer figure in a series
+    "revenue growth per month in 2011",                   # month-on-month changes in a series
+    "biggest order in 2011 by units",                     # the largest order by value only
+    "how many units did the biggest order in 2011 have",
+])
+def test_a_series_or_an_order_measure_never_drops_its_qualifier(parser, question):
+    with pytest.raises(NotUnderstood):
+        parser.parse(question)

@@ -793,6 +793,15 @@ class Parser:
                 r"\b(?:countries|products|cities|segments|categories|items|lines|codes|weekdays|months|weeks|days)\s+"
                 r"(?:combined|together|put together)\b|\b(?:in total|altogether|between them|in aggregate)\b", low):
             why = "the top ones of a ranking added together is not worked out here; ask for the ranking"
+        elif slots.metric in ("largest_order", "median_order_value") and re.search(
+                r"\b(?:units?|items?|pieces?|quantity|qty)\b|\b(?:by|most|in|of)\s+(?:order\s+)?lines\b", low):
+            why = "the largest (median) order is measured by its value only, not by units or lines"
+        elif intent == "trend" and re.search(r"\b(?:per|each|every)\s+(?:customer|buyer|client|order)\b", low) \
+                and slots.metric in ("revenue", "orders", "quantity", "gross_revenue"):
+            why = "a per-customer (per-order) figure in a series is not worked out; ask for one period"
+        elif intent == "trend" and re.search(r"\b(?:growth|grow|change|changes|increase|decrease)\b", low) \
+                and not slots.periods[1:]:
+            why = "the change from one period to the next in a series is not worked out; ask for two periods"
         elif slots.top_percent is not None and (intent not in ("share", "sum") or slots.metric not in (None, "revenue", "orders",
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
