@@ -1077,3 +1077,15 @@ def test_units_sold_per_order_is_never_all_units(parser):
 def test_a_series_or_an_order_measure_never_drops_its_qualifier(parser, question):
     with pytest.raises(NotUnderstood):
         parser.parse(question)
+
+
+def test_wordings_from_the_v33_bank(parser):
+    plan = parser.parse("How many customers who ordered in the first half of 2011 (January to June) placed no order in "
+                        "the second half (July to 9 December)?")  # in the first and not the second, never the two compared
+    assert (plan.first_not_second, [p["label"] for p in plan.periods]) == (True, ["H1 2011", "H2 2011"])
+    plan = parser.parse("What was the highest number of orders we took on a single day in Q3 2011 (July to September)?")
+    assert (plan.intent, plan.dims[0], plan.metric) == ("top", "day", "orders")
+    plan = parser.parse("How many customers based in France placed their very first order with us in 2011?")
+    assert (plan.metric, plan.filters) == ("new_customers", {"country": "France"})
+    plan = parser.parse("How many cancelled orders (invoice numbers starting with C) are dated in 2011?")
+    assert (plan.metric, plan.period["label"]) == ("cancelled_orders", "2011")

@@ -525,6 +525,7 @@ _POINT = rf"(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_RE}\b\.?|{MONTH_RE
 _UNTIL = r"\s*(?:-|–|—|to|until|till|through|thru|and)\s*"
 _DAY_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+|that is,?\s+)?{_POINT}{_UNTIL}{_POINT}(?:\s*,?\s*{YEAR_RE})?"
                        r"(?:\s+inclusive)?\s*\)?")
+_MONTH_TO_DAY = re.compile(rf"\(?\s*(?:from\s+)?{MONTH_RE}[a-z]*\.?{_UNTIL}{_POINT}(?:\s*,?\s*{YEAR_RE})?\s*\)?")  # "(July to 9 Dec)"
 _MONTH_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+)?{MONTH_RE}[a-z]*\.?{_UNTIL}{MONTH_RE}[a-z]*\.?"
                          rf"(?:\s*,?\s*{YEAR_RE})?\s*\)?")
 _ANY_MONTH = "(?:" + MONTH_RE[1:]  # the same, capturing nothing
@@ -562,6 +563,14 @@ def restated_bounds(text: str, periods: list[Period], as_of: date | None) -> lis
         for p in periods:
             year = int(g[8]) if g[8] else p.start.year
             first, last = point(g[0:4], year), point(g[4:8], int(g[8]) if g[8] else (p.end - timedelta(days=1)).year)
+            if first == p.start and last in ends(p):
+                spans.append((m.span(), p, False))
+                break
+    for m in _MONTH_TO_DAY.finditer(text):
+        g = list(m.groups())
+        for p in periods:
+            year = int(g[5]) if g[5] else (p.end - timedelta(days=1)).year
+            first, last = _safe_date(p.start.year, MONTHS[g[0]], 1), point(g[1:5], year)
             if first == p.start and last in ends(p):
                 spans.append((m.span(), p, False))
                 break

@@ -313,7 +313,9 @@ WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(D
 # "scored customers": those the churn model scored; "RFM-scored": those with an RFM segment
 # "bought in H1 2011 but nothing in H2": in the first of two periods and not in the second
 BUT_NOT_SECOND = (r"\bbut (?:nothing|none|no (?:orders?|purchases?)|(?:not|never|didn't|did not)(?: (?:buy|order|purchase|"
-                  r"shop)\w*)?(?= (?:in|during|over)\b))")
+                  r"shop)\w*)?(?= (?:in|during|over)\b))|\b(?:placed|made|had)\s+no\s+(?:orders?|purchases?)(?:\s+at all)?"
+                  r"(?= (?:in|during|over)\b)|\b(?:did not|didn't|never)\s+(?:order|buy|purchase|shop)(?:\s+again)?"
+                  r"(?= (?:in|during|over)\b)")
 # a day's total averaged over the period's days: "average orders per day in November", "avg daily revenue in Q4"
 PER_DAY = (r"\b(?:average|avg|mean|typical)\b[^?.]{0,40}?\b(?:per|a|each) (?:trading |working )?day\b|"
            r"\b(?:per|a|each) (?:trading |working |business )?day\b[^?.]{0,60}?\b(?:on average|average|avg)\b|"
@@ -675,6 +677,15 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",?\s*counting (?:only )?its completed lines\b", " "),
     (r"\b(?:were|was)\s+booked back in as returns?\b", "were returned"), (r"\bbring (?:you|us) in\b", "bring in"),
     (r"\bexpressed as\b", "as"),
+    (r"\s*\(?\s*(?:the\s+)?invoice (?:numbers?|nos?\.?|ids?)\s+(?:starting|beginning|that start|prefixed)\s+with\s+(?:a\s+|an\s+)?"
+     r"['\"]?c['\"]?\s*\)?", " "),  # what a cancelled order is, said again
+    (r"[.?!;]?\s*use (?:all|the whole of|the total of|total) [^.?]{0,60}? as the (?:total|denominator|base|whole)\b\.?", " "),
+    (r"\b(customers?|buyers|clients)\b([^?]{0,30}?)\s+(?:who\s+|that\s+)?(?:placed|made) their (?:very )?first (?:ever )?(?:order|purchase)"
+     r"(?: with us)?\b", r"new \1\2"),
+    (r"\bwhat was the (?:highest|largest|biggest|most|maximum) (?:number of )?(orders|net revenue|revenue|units|sales|takings)\b"
+     r"(.{0,30}?)\s+(?:on|in) (?:a|one) single day\b|\bwhat was the (?:highest|largest|biggest|most|maximum) (?:number of )?"
+     r"(orders|net revenue|revenue|units|sales|takings)\b(.{0,30}?)\s+(?:on|in) (?:a|one) day\b",
+     lambda m: f"which day had the most {m.group(1) or m.group(3)}{m.group(2) or m.group(4) or ''}"),
     # an instruction's frame: "Task: ... Output: integer.", "How high was ...", "Margaret wants ...", "the MD would like"
     (r"[.?!;]?\s*\boutput\s*:\s*[^?]*$", ""), (r"\bhow high (?:was|is|were)\b", "what was"),
     (r"\b(?:margaret|she|he|the md|our md|the boss|my boss|the ceo|our ceo)(?:'s)?\s+(?:wants|would like|asked|has asked(?: me)?"

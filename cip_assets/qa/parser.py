@@ -318,9 +318,12 @@ class Parser:
         if len(listed) < 2 or not all(c in self.gaz.product_codes for c in listed):
             return None
         ends_at = len(normalise(text[:m.start()]).split())
-        named = next((p for p in mentions if p.kind == "product" and ends_at - 2 <= p.end <= ends_at), None)
-        if named is None:  # the name right before the brackets, or a word or two before ("postage takings (...)")
-            return None
+        products = [p for p in mentions if p.kind == "product"]
+        names = {self.gaz.code_names.get(c.lower(), "").upper() for c in listed}
+        named = next((p for p in products if ends_at - 2 <= p.end <= ends_at), None) or (
+            products[0] if len(products) == 1 and products[0].value.upper() in names else None)
+        if named is None:  # the name right before the brackets, a word or two before ("postage takings (...)"), or the
+            return None    # one product named, when it is the name of one of the codes ("postage ... (POST and DOT)")
         mentions.remove(named)
         excluded = bool(getattr(named, "excluded", False))
         if excluded:
@@ -802,6 +805,8 @@ class Parser:
         elif intent == "trend" and re.search(r"\b(?:growth|grow|change|changes|increase|decrease)\b", low) \
                 and not slots.periods[1:]:
             why = "the change from one period to the next in a series is not worked out; ask for two periods"
+        elif intent == "compare" and slots.orders_condition and not slots.dims:
+            why = "a comparison of periods with a condition on customers' orders is not worked out"
         elif slots.top_percent is not None and (intent not in ("share", "sum") or slots.metric not in (None, "revenue", "orders",
                                                                                                    "quantity")
                                                  or slots.orders_condition or slots.customer_conditions):
@@ -902,7 +907,8 @@ class Parser:
             cover(r"\b(?:separately|individually|side by side|one by one)\b", "each of the two")
         cover(r"\b(recorded|logged|log|registered|booked|raised|issued|created)\b", "function words")
         cover(r"\bboth\b", "each of the periods")
-        cover(BUT_NOT_SECOND, "not in the second period")
+        if len(slots.periods) == 2:  # "bought in H1 but nothing in H2"; with one period "did not buy" stays unread
+            cover(BUT_NOT_SECOND, "not in the second period")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\bsingle (?=biggest|largest|best|top|highest|most|greatest)", "emphasis")
