@@ -1089,3 +1089,14 @@ def test_wordings_from_the_v33_bank(parser):
     assert (plan.metric, plan.filters) == ("new_customers", {"country": "France"})
     plan = parser.parse("How many cancelled orders (invoice numbers starting with C) are dated in 2011?")
     assert (plan.metric, plan.period["label"]) == ("cancelled_orders", "2011")
+
+
+def test_wordings_from_the_v34_bank(parser):
+    plan = parser.parse("What was the total net revenue across the whole data, December 2010 to 9 December 2011?")
+    assert (plan.intent, plan.period["start"], plan.period["end"]) == ("sum", "2010-12-01", "2011-12-10")
+    plan = parser.parse("What was the value of customer 12347's cancelled lines in 2011, quantity times unit price?")
+    assert (plan.metric, plan.filters.get("customer")) == ("cancelled_revenue", "12347")
+    plan = parser.parse("How many units of the JUMBO BAG RED RETROSPOT sat on cancelled lines in November 2011?")
+    assert plan.metric == "cancelled_units"
+    with pytest.raises(NotUnderstood, match="against their completed"):
+        parser.parse("How many customers have more cancelled orders than completed orders over the whole data?")

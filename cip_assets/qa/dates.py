@@ -132,6 +132,14 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             if not taken(m.start(), end):
                 found.append((m.start(), end, Period(first, last + timedelta(days=7),
                                                       f"weeks starting {first.isoformat()} to {last.isoformat()}", "range")))
+    # "December 2010 to 9 December 2011": from the month's first day to the day
+    for m in re.finditer(rf"\b(?:(?:from|between)\s+)?{MONTH_RE}[a-z]*\s+{YEAR_RE}\s+(?:to|until|till|through|thru|and|-|–)\s+"
+                         rf"(?:the\s+)?{DAY_RE}", s):
+        if re.search(r"\d(?:st|nd|rd|th)?\s*(?:of\s+)?$", s[:m.start(1)]):
+            continue  # "1 March 2011 to 15 April 2011": a day, not the month, starts it
+        a, b = date(int(m.group(2)), MONTHS[m.group(1)], 1), _day_of(m, 3)
+        if b and a <= b:
+            add(m, _range(a, b + timedelta(days=1)))
     # ISO days: "2011-11-07 .. 2011-11-28", "from 2011-11-07 to 2011-11-28"
     for m in re.finditer(r"\b(?:(?:from|between)\s+)?((?:19|20)\d\d)-(\d\d)-(\d\d)\s*(?:\.\.\.?|to|through|thru|until|till|"
                          r"and|-|–)\s*((?:19|20)\d\d)-(\d\d)-(\d\d)\b", s):

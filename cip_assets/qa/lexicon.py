@@ -87,7 +87,7 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                           r"\b(value|revenue|amount|worth|money)\b[^?.]{0,12}?\b(got|was|were|been|gets|is) cancell?ed\b|"
                           r"\bcancell?ed (revenue|value|amount|sales)\b|\bhow much (money |revenue |value )?(was |were |got |has been |"
                           r"have been )?cancell?ed\b|[£$€] ?(was |were |got |worth (of )?(orders |sales )?)?cancell?ed\b"),
-    ("cancelled_units", r"\b(units|quantit(y|ies)|items|pieces)\s+(\w+\s+)?(on|in|of)\s+(the\s+)?cancell?ed\s+(order\s+)?(lines|orders|invoices)\b|"
+    ("cancelled_units", r"\b(units|quantit(y|ies)|items|pieces)\s+(\w+\s+){0,3}?(on|in|of)\s+(the\s+)?cancell?ed\s+(order\s+)?(lines|orders|invoices)\b|"
                         r"\bhow many (units|items|pieces)\b[^?.]{0,40}?\bcancel(led|s)?\b|"
                         r"\bcancell?ed (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)) cancell?ed\b|\b(units|items|pieces) (were |was |got |been )*"
                         r"cancell?ed\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) cancell?ed\b"),
@@ -677,6 +677,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",?\s*counting (?:only )?its completed lines\b", " "),
     (r"\b(?:were|was)\s+booked back in as returns?\b", "were returned"), (r"\bbring (?:you|us) in\b", "bring in"),
     (r"\bexpressed as\b", "as"),
+    (r"\b(value|amount|worth) of (customer|account|client) (\w+)'s (cancel\w*|return\w*) (lines|orders|items)\b",
+     r"\1 of \4 \5 of customer \3"),
     (r"\s*\(?\s*(?:the\s+)?invoice (?:numbers?|nos?\.?|ids?)\s+(?:starting|beginning|that start|prefixed)\s+with\s+(?:a\s+|an\s+)?"
      r"['\"]?c['\"]?\s*\)?", " "),  # what a cancelled order is, said again
     (r"[.?!;]?\s*use (?:all|the whole of|the total of|total) [^.?]{0,60}? as the (?:total|denominator|base|whole)\b\.?", " "),

@@ -782,6 +782,8 @@ class Parser:
                        r"(?:cancel\w*|return\w*|refund\w*)\s+"
                        r"(?:orders?|lines?|invoices?|items?|units?)\b", low):
             why = "a condition on each customer's number of cancelled or returned orders is not worked out"
+        elif re.search(r"\bmore\s+(?:cancel\w*|return\w*|completed)\s+(?:orders?|lines?|units?)\s+than\b", low):
+            why = "each customer's cancelled orders against their completed ones is not worked out"
         elif intent in ("top", "bottom") and re.search(r"\bat (?:least|most)\b", low) and not re.search(
                 r"(?<!at )\b(?:least|most|fewest|lowest|smallest|bottom|worst|weakest|top|highest|largest|biggest|best|"
                 r"strongest|busiest|quietest|rank\w*)\b", low):
