@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from cip_assets.qa.dates import Period, parse_period
 from cip_assets.qa.gazetteer import normalise
@@ -20,15 +20,16 @@ _FIRST_ORDER = (r"(?:customers|people|those|buyers|accounts|clients|shoppers)\s+
                 r"(?:whose\s+first\s+(?:completed\s+)?(?:order|purchase)\s+(?:was|came|fell|is|happened|landed)\s+|"
                 r"(?:first\s+(?:ordered|bought|purchased|shopped)|(?:placed|made)\s+their\s+(?:very\s+)?first\s+"
                 r"(?:completed\s+)?(?:order|purchase))\s+)(?:in|during)\s+|"
-                r"\bnew\s+(?:customers|buyers|clients|accounts)\s+(?:(?:we\s+)?(?:won|acquired|gained)\s+)?(?:in|during|from|of)\s+")
+                r"\bnew\s+(?:customers|buyers|clients|accounts)\s+(?:(?:we\s+)?(?:won|acquired|gained)\s+)?"
+                r"(?:in|during|from|of)\s+")
 _COHORT_NAMED = r"\bcohort\b"  # "the January 2011 cohort": the period said right before it
 _AGAIN = (r"\b(?:ordered|bought|purchased|shopped|came back|come back|returned)\s+(?:(?:from|with) us\s+)?"
           r"(?:again|a second time)\b|\b(?:placed|made)\s+(?:a\s+second|another|a\s+repeat|a\s+further)\s+"
           r"(?:order|purchase)\b|\bre-?ordered\b")
 _ORDERED_IN = (r"\b(?:ordered|bought|purchased|shopped|placed\s+(?:an?\s+)?orders?)\s+(?:(?:from|with) us\s+)?"
                r"(?=(?:in|during|between|from)\b)")
-_AT_LEAST_BY = (r"\b(?:had\s+|have\s+)?(?:placed|made)\s+(?:at least\s+(two|2|three|3|four|4)|(two|2|three|3|four|4)\s+or\s+"
-                r"more)\s+orders\s+(?:in total\s+)?(?:by|on or before)\s+")
+_AT_LEAST_BY = (r"\b(?:had\s+|have\s+)?(?:placed|made)\s+(?:at least\s+(two|2|three|3|four|4)|"
+                r"(two|2|three|3|four|4)\s+or\s+more)\s+orders\s+(?:in total\s+)?(?:by|on or before)\s+")
 _NUMBERS = {"two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4}
 _SHARE = r"\b(?:percentage|percent|share|proportion|fraction|rate)\b|%"
 _READ_WORDS = {"how", "many", "what", "percentage", "percent", "share", "proportion", "fraction", "rate", "them",
@@ -142,7 +143,3 @@ def _outside(length: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]
     if at < length:
         out.append((at, length))
     return out
-
-
-def next_day(d: date) -> date:
-    return d + timedelta(days=1)

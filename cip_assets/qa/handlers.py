@@ -40,12 +40,6 @@ KNOWN_WHOLE = r"\b(?:known|identified|registered)[\s-]+(?:customers?|clients?|cu
 GUESTS_IN_WHOLE = (r"\b(?:guest (?:orders?|checkouts?)|guests|anonymous orders?)\s+(?:included|too|counted|in the "
                    r"(?:denominator|total|whole))|\b(?:including|with|counting)\s+(?:the\s+)?(?:guest (?:orders?|"
                    r"checkouts?)|guests|anonymous orders?)")
-
-
-def known_customers_whole(question: str) -> bool:
-    """Whether the whole of a share is the known customers' figure, guest orders left out."""
-    low = question.lower()
-    return bool(re.search(KNOWN_WHOLE, low)) and not re.search(GUESTS_IN_WHOLE, low)
 # the mean of a series: "average monthly revenue in 2011", "mean weekly orders in Q4"
 AVERAGE_OF_A_SERIES = r"\b(?:average|avg|mean|typical)\s+(?:monthly|weekly|daily|quarterly)\b"
 # one figure of the top N customers together, not their list: "how much did the top 10 customers spend in total"
@@ -56,6 +50,12 @@ VALUE_JUDGEMENT = r"\b(best|worst|strongest|weakest|top[- ]performing|worst[- ]p
 GROUP_BY = re.compile(r"\b(by|per|for each|in each|across|split by|broken down by)\s+(country|countries|city|cities|"
                       r"segments?|categor(y|ies)|risk bands?|genders?|personas?|clusters?|weekdays?|day of (the )?week|"
                       r"hours?( of (the )?day)?)\b")
+
+
+def known_customers_whole(question: str) -> bool:
+    """Whether the whole of a share is the known customers' figure, guest orders left out."""
+    low = question.lower()
+    return bool(re.search(KNOWN_WHOLE, low)) and not re.search(GUESTS_IN_WHOLE, low)
 
 
 def _label(v, dim: str) -> str:
@@ -777,9 +777,10 @@ def feedback(engine: "Engine", plan: Plan) -> "AnswerCard":
 
 def cohort(engine: "Engine", plan: Plan) -> "AnswerCard":
     """The customers whose first order fell in one period, and how many (what share) of them came back."""
-    periods = plan.periods_obj
+    periods, how = plan.periods_obj, plan.cohort
+    if not periods or not how:  # a plan saved without its cohort (a follow-up of another kind)
+        return engine.not_understood(plan, "the cohort (customers whose first order fell in a period) was not said")
     first, window = periods[0], (periods[1] if len(periods) > 1 else None)
-    how = plan.cohort or {}
     query = engine.templates.cohort_returns(first, window, how["min_orders"], how["after_first"])
     rows, cols = engine.run(query)
     part, whole, share = rows[0]
@@ -793,9 +794,9 @@ def cohort(engine: "Engine", plan: Plan) -> "AnswerCard":
                        {"type": "pie", "x": "part", "y": "customers"})
 
 
-HANDLERS = {"cohort": cohort, "define": define, "feedback": feedback, "profile": customer, "why_risk": customer, "trend": trend,
-            "compare": compare, "share": share, "top": ranking, "bottom": ranking, "count": scalar, "sum": scalar,
-            "average": scalar}
+HANDLERS = {"cohort": cohort, "define": define, "feedback": feedback, "profile": customer, "why_risk": customer,
+            "trend": trend, "compare": compare, "share": share, "top": ranking, "bottom": ranking, "count": scalar,
+            "sum": scalar, "average": scalar}
 
 
 def _asks_per_group(plan: Plan) -> bool:

@@ -331,7 +331,8 @@ class Parser:
             if not exclude["product"]:
                 del exclude["product"]
         codes = [self._code_as_spelled(c, c) for c in listed]
-        spans = [m.span()] + [hit.span() for hit in re.finditer(r"\b" + re.escape(named.text) + r"\b", text[:m.start()])][-1:]
+        said = [hit.span() for hit in re.finditer(r"\b" + re.escape(named.text) + r"\b", text[:m.start()])]
+        spans = [m.span()] + said[-1:]  # the brackets and the name's last mention before them
         return [named.value, codes, excluded], _blanked(text, spans), named.text
 
     def _code_name_words(self, codes: list[str]) -> set[str]:
