@@ -954,6 +954,7 @@ def test_day_by_day_is_a_daily_series_and_two_weeks_stay_two(parser):
 
 @pytest.mark.parametrize("question, start, end", [
     ("weekly order count for the weeks starting in November 2011", "2011-11-07", "2011-12-05"),
+    ("Weekly net units for the weeks starting in November 2011 (Monday starts)?", "2011-11-07", "2011-12-05"),
     ("Weekly order counts for the weeks starting Monday 7, 14, 21 and 28 November 2011", "2011-11-07", "2011-12-05"),
     ("• net units per week - weeks starting Mon 31 Oct to Mon 28 Nov 2011 - units", "2011-10-31", "2011-12-05"),
     ("rev_net by week_start (mon), weeks starting 2011-11-07 .. 2011-11-28", "2011-11-07", "2011-12-05"),

@@ -397,7 +397,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:on|in)\s+your\s+books\b", " "),
     (r"\bweeks\s+(?:starting|beginning|commencing)\s+(?:from\s+)?(?:mon(?:day)?\s+)?(?=\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]|"
      r"(?:19|20)\d\d-|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d)", "weeks from "),
-    (r"\bweek[_ ]start\b(?:\s*\(\s*mon(?:day)?s?\s*\))?", "week"),  # a column name: "rev_net by week_start (mon)" (r"\(\s*monday starts?\s*\)", " "),
+    (r"\bweek[_ ]start\b(?:\s*\(\s*mon(?:day)?s?\s*\))?", "week"),  # a column name: "rev_net by week_start (mon)"
+    (r"\(\s*monday starts?\s*\)", " "),
     (r"\bday[- ]by[- ]day\b", "daily"), (r"\bweek[- ]by[- ]week\b", "weekly"),
     # a season said beside the months it means: "over the autumn - September, October and November 2011"
     (r"\b(over|in|during)?\s*the\s+(?:summer|autumn|fall|winter|spring)(?:\s+(?:hols|holidays|season|months|period|peak))?"
