@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from cip_assets.qa.dates import MONTH_NAMES
 from cip_assets.qa.gazetteer import PROTECTED
 from cip_assets.qa.intents import RULES
 
@@ -373,8 +374,6 @@ _ORDINALS.update({f"twenty {w}": 20 + i + 1 for i, w in enumerate("first second 
 _ORDINALS.update({"thirtieth": 30, "thirty first": 31})
 _DAY_SPANS = {"seven": 7, "fourteen": 14, "twenty eight": 28, "thirty": 30, "sixty": 60, "ninety": 90}
 CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fewer than", "=": "exactly"}
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                "november", "december")
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function)
     # the frame a question comes in: "Exercise 7.", "Q12)", a bullet, "in the Online Retail data,"
@@ -694,7 +693,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:margaret|she|he|the md|our md|the boss|my boss|the ceo|our ceo)(?:'s)?\s+(?:wants|would like|asked|has asked(?: me)?"
      r"(?: for)?|needs|would like to know|wants to know)\s+(?:to know\s+)?(?:about\s+)?", " "),
     (r"[,.]?\s*(?:please\s+)?,?\s*for (?:the|our) md\b\.?", " "),
-    (r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b", lambda m: f"{int(m.group(1))} {_MONTH_NAMES[int(m.group(2)) - 1]} {m.group(3)}"
+    (r"\b(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)\b", lambda m: f"{int(m.group(1))} {MONTH_NAMES[int(m.group(2)) - 1]} {m.group(3)}"
      if 1 <= int(m.group(2)) <= 12 else m.group(0)),  # dd.mm.yyyy, day first
     (r"\b(?:the\s+)?(1st|2nd|first|second)\s+half[- ]year\s+(?=(?:19|20)\d\d)", lambda m: ("h1 " if m.group(1) in ("1st", "first")
                                                                                           else "h2 ")),

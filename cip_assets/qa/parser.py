@@ -103,12 +103,8 @@ class Parser:
         for (a, b), p, _ in kept:
             for w in normalise(low[a:b]).split():
                 words.setdefault(w, f"where {p.label} starts and ends, said again")
-        if kept:
-            low = _blanked(low, [span for span, _, _ in kept])
-        masked = list(low)
-        for a, b in spans:
-            masked[a:b] = " " * (b - a)
-        text = "".join(masked)
+        low = _blanked(low, [span for span, _, _ in kept])
+        text = _blanked(low, spans)
         for a, b in spans:
             for w in normalise(low[a:b]).split():
                 words[w] = f"period {period.label if period else ''}".strip()
@@ -166,7 +162,7 @@ class Parser:
             named_with = [said.upper(), named_codes, excluded]
             for w in normalise(m.group(0)).split():
                 words[w] = f"products whose name holds '{said.upper()}' ({len(named_codes)} codes)"
-            text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+            text = _blanked(text, [m.span()])
         ids, codes = [], []
         for token in self.gaz.customer_ids(q):
             before = text[:max(0, text.find(token.lower()))]
@@ -425,7 +421,7 @@ class Parser:
             filters["new_in_period"] = True
         guests = re.search(ANONYMOUS, low)
         if guests:  # "excluding guest orders", "guests excluded": the orders with a customer id
-            left_out = re.search(r"(?:" + EXCLUDE.pattern + r"|\bwithout\b)\s+(?:the\s+|all\s+|any\s+)?$", low[:guests.start()]) or \
+            left_out = _left_out_by(low[:guests.start()]) or \
                 re.match(r"\s*[),]?\s*(?:are\s+|were\s+|being\s+)?" + EXCLUDED_AFTER.pattern, low[guests.end():])
             filters["anonymous"] = not left_out
         days = _weekdays(low)
@@ -434,7 +430,7 @@ class Parser:
         value = re.search(ORDER_VALUE, low)
         if value:
             op = "<" if value.group(1) in ("under", "below", "less than") else ">"
-            if re.search(r"(?:" + EXCLUDE.pattern + r"|\bwithout\b)\s+(?:the\s+|all\s+|any\s+)?$", low[:value.start()]):
+            if _left_out_by(low[:value.start()]):
                 op = {"<": ">=", ">": "<="}[op]  # "excluding orders over 5000": the orders of at most 5000
             filters["order_value"] = [op, float(value.group(2).replace(",", "") + "." + (value.group(3) or "0"))]
         if re.search(NOT_CHURN_WORDS, low):
@@ -1122,6 +1118,11 @@ def _returning_defined_again(said: str, as_of: date | None) -> str:
         if (year, MONTHS[before.group("month")], day) != (main.start.year, main.start.month, main.start.day):
             return said
     return rest
+
+
+def _left_out_by(before: str) -> bool:
+    """Whether the text before a filter ends with a word that leaves it out ("excluding (the) ...", "without ...")."""
+    return bool(re.search(r"(?:" + EXCLUDE.pattern + r"|\bwithout\b)\s+(?:the\s+|all\s+|any\s+)?$", before))
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
