@@ -241,6 +241,7 @@ SourceEntry = Annotated[Union[tuple(SOURCE_MODELS.values())], Field(discriminato
 # ------------------------------------------------------------------ sections
 class ChurnSection(_Strict):
     horizon_days: PositiveInt | None = None  # churned = no completed order in this many days (default 90)
+    full_rescore_every_days: NonNegativeInt | None = None  # every active customer scored again (default 7; 0 = nightly)
 
 
 class MartsSection(_Strict):
@@ -297,6 +298,7 @@ class MonitoringSection(_Strict):
     reject_share: float | None = Field(default=None, ge=0, le=1)
     null_share_jump: float | None = Field(default=None, ge=0, le=1)
     max_publish_age_hours: PositiveFloat | None = None
+    drift_sample_customers: PositiveInt | None = None
 
 
 class DashboardUser(_Strict):

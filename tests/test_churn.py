@@ -19,28 +19,6 @@ from cip_resources.settings import load_config, paths
 from cip_resources.warehouse import WarehouseResource, connect
 
 
-@pytest.fixture
-def synthetic_warehouse(cip_home, tmp_path):
-    """The default 2,000 synthetic customers ingested and the dbt staging views built."""
-    import shutil
-    import subprocess
-
-    config = load_config()
-    con = connect(cip_home / "warehouse.duckdb")
-    source = config.sources[0].__class__(name="synthetic", adapter="synthetic", path=None,
-                                         options={"customers": 2000, "seed": 42})
-    config = config.__class__(sources=(source,))
-    for table in ("customers", "order_lines", "events", "feedback", "campaign_exposures"):
-        ingest_table(con, config, table, paths())
-    con.close()
-    # a separate process: in-process dbt-duckdb keeps its connection to the warehouse open
-    result = subprocess.run([shutil.which("dbt"), "run", "--select", "staging", "--project-dir", str(DBT_PROJECT_DIR),
-                             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
-                             "--log-path", str(tmp_path / "logs")], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-2000:]
-    return cip_home / "warehouse.duckdb"
-
-
 def test_cutoffs_are_strictly_out_of_time():
     train, evaluation = plan_cutoffs(date(2011, 12, 9), 90)
     assert evaluation == date(2011, 9, 11)

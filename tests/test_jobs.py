@@ -179,7 +179,13 @@ def test_day_two_refresh_on_the_real_instance_while_readers_read(synthetic_run_h
         assert con.execute("SELECT rows_loaded FROM raw.ingest_ledger WHERE file LIKE '%orders_day_two.csv'"
                            ).fetchall() == [(len(buyers),)]
         after = con.execute("SELECT customer_id, churn_probability, as_of FROM ml.churn_scores").df()
+        night = con.execute("SELECT mode, scored, kept FROM ml.churn_scoring_runs ORDER BY scored_at DESC LIMIT 1"
+                            ).fetchone()
     assert after.as_of.max() > before.as_of.max()  # scored as of the new last day
+    # a night after the full scoring of `build_all` (tests/test_churn_nightly.py: the customers it scores again)
+    mode, scored, kept = night
+    assert mode == "nightly" and scored + kept == len(after)
+    assert set(buyers) <= set(after.customer_id[after.as_of == after.as_of.max()])
     moved = before.merge(after, on="customer_id", suffixes=("_before", "_after"))
     moved = moved[moved.customer_id.isin(buyers)]
     assert len(moved) == len(buyers)

@@ -10,7 +10,7 @@ import pandas as pd
 from cip_assets.churn import training
 from cip_assets.churn.features import snapshot
 from cip_resources.mlflow import MlflowResource
-from tests.test_churn import _materialize, synthetic_warehouse  # noqa: F401 - the fixture
+from tests.test_churn import _materialize
 
 WEAK = ["categories", "events_30d"]  # two features with almost no signal about churn
 

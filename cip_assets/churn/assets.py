@@ -6,11 +6,12 @@ from functools import partial
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from cip_assets.churn.nightly import customers_to_score, full_rescore_every_days, write_scores
 from cip_assets.churn.pyfunc import PREDICTION_SCHEMA, is_churn_pyfunc
-from cip_assets.churn.training import (EVALUATION, REGISTERED_MODEL, active_customers_to_score, evaluation_rows,
-                                       labelled_customers_to_score, metrics_table, prepare, register_and_decide,
-                                       score_customers)
+from cip_assets.churn.training import (EVALUATION, REGISTERED_MODEL, evaluation_rows, labelled_customers_to_score,
+                                       metrics_table, prepare, register_and_decide, score_customers)
 from cip_assets.marts.assets import cip_dbt_assets
+from cip_assets.monitoring.alerts import thresholds
 from cip_assets.monitoring.drift import record_scoring_sample
 from cip_assets.serving.privacy import safe_markdown
 from cip_assets.skip import skipped
@@ -69,13 +70,21 @@ def churn_model_beats_baselines(warehouse: WarehouseResource) -> dg.AssetCheckRe
         return decision_check(con, REGISTERED_MODEL)
 
 
+class ChurnScoringConfig(dg.Config):
+    """Run config of the scoring (the UI's launchpad): `full: true` scores every active customer tonight, as after
+    deleting or correcting raw rows by hand (a nightly scoring sees new rows, not changed ones)."""
+
+    full: bool = False
+
+
 @dg.asset(key=["ml", "churn_scores"], group_name="ml", deps=[churn_model, *SCORING_INPUTS],
           kinds={"lightgbm", "duckdb"}, owners=["team:data-science"])
 def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: CipSettings,
-                 mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
+                 mlflow_tracking: MlflowResource, config: ChurnScoringConfig) -> dg.MaterializeResult:
     """Every active customer (a completed order in the last year) scored by the champion, whichever method
-    it is: calibrated probability, risk band (high >= 0.6, medium >= 0.3), top 3 reasons. On Spark the
-    same registered model scores through mlflow's spark_udf."""
+    it is: calibrated probability, risk band (high >= 0.6, medium >= 0.3), top 3 reasons. Between full
+    scorings (weekly, and on a new champion) a night scores only the customers whose data moved
+    (`nightly.py`). On Spark the same registered model scores through mlflow's spark_udf."""
     lifecycle = mlflow_tracking.lifecycle(REGISTERED_MODEL, METRIC)
     version = lifecycle.version("champion")
     if version is None:
@@ -85,23 +94,32 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         return skipped(context, f"champion v{version.version} predates the self-contained churn pyfunc; run the "
                                 "`retrain` job to register one (the previous scores stay published)")
     features = list(champion.unwrap_python_model().features)
+    drift_sample = thresholds(settings.config().raw.get("monitoring"))["drift_sample_customers"]
+    plan, kept = None, 0
     with warehouse.get_connection() as con:
         if (version.tags or {}).get("mode") == "labelled":
             frame, as_of = labelled_customers_to_score(con, features)
         else:
-            frame, as_of = active_customers_to_score(con)
+            every = 0 if config.full else full_rescore_every_days(settings.config())
+            frame, plan = customers_to_score(con, champion, version.version, every, drift_sample)
+            as_of = plan.as_of
     engine = engine_of(settings.config())
     on_spark = (partial(predict_with_spark, lifecycle.uri(str(version.version)), result_schema=PREDICTION_SCHEMA)
                 if engine == "spark" else None)
     scores = (score_customers(champion, frame, version.version, as_of, on_spark) if len(frame)
               else CHURN_SCORES.empty())
     with warehouse.get_connection() as con:
-        write_table(con, CHURN_SCORES, scores)
+        if plan is None:
+            write_table(con, CHURN_SCORES, scores)
+        else:
+            kept = write_scores(con, CHURN_SCORES, plan, scores, frame.attrs.get("bgnbd"), version.version)
         if len(scores):
-            record_scoring_sample(con, frame, scores, features)
+            record_scoring_sample(con, frame, scores, features, drift_sample)
         bands = dict(con.execute("SELECT risk_band, count(*) FROM ml.churn_scores GROUP BY 1").fetchall())
     return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(scores), "model_version": str(version.version),
+        "dagster/row_count": sum(bands.values()), "scored_tonight": len(scores),
+        "kept_from_earlier": kept, "scoring": plan.reason if plan else "labelled mode: every customer",
+        "model_version": str(version.version),
         "method": lifecycle.method_of(version), "scored_on": engine, "as_of": str(as_of),
         "risk_bands": dg.MetadataValue.json(bands),
         "preview": dg.MetadataValue.md(safe_markdown(scores, 5, "no active customers"))})

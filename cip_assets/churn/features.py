@@ -55,7 +55,7 @@ WITH lines AS (
     SELECT customer_id, order_id, ordered_at, line_status, category, discount_pct, product_id, quantity, unit_price,
            quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100) AS amount
     FROM staging.stg_order_lines
-    WHERE customer_id IS NOT NULL AND ordered_at < $cutoff
+    WHERE customer_id IS NOT NULL AND ordered_at < $cutoff /*only*/
 ),
 orders AS (
     SELECT customer_id, order_id, min(ordered_at) AS ordered_at, count(*) AS lines,
@@ -63,9 +63,10 @@ orders AS (
     FROM lines GROUP BY ALL
     HAVING bool_or(line_status = 'completed')
 ),
-gaps AS (
-    SELECT customer_id, ordered_at,
-           date_diff('day', lag(ordered_at) OVER (PARTITION BY customer_id ORDER BY ordered_at), ordered_at) AS gap
+gaps AS (  -- orders at the same second in order_id order, so that every snapshot breaks ties the same way
+    SELECT customer_id, ordered_at, order_id,
+           date_diff('day', lag(ordered_at) OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id), ordered_at)
+               AS gap
     FROM orders
 ),
 per_customer AS (
@@ -89,12 +90,12 @@ per_customer AS (
     FROM orders GROUP BY ALL
 ),
 gap_stats AS (
-    SELECT customer_id, avg(gap) AS mean_gap_days, arg_max(gap, ordered_at) AS last_gap
+    SELECT customer_id, avg(gap) AS mean_gap_days, arg_max(gap, (ordered_at, order_id)) AS last_gap
     FROM gaps WHERE gap IS NOT NULL GROUP BY ALL
 ),
 last_baskets AS (  -- the last three orders' average value, against the customer's usual order
     SELECT customer_id, avg(net) AS last3_order_value FROM (
-        SELECT customer_id, net, row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at DESC) AS k
+        SELECT customer_id, net, row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at DESC, order_id DESC) AS k
         FROM orders) WHERE k <= 3 GROUP BY ALL
 ),
 visits AS (  -- purchase days: BG/NBD's unit, and gaps that same-day invoices do not shrink to zero
@@ -150,11 +151,11 @@ feedback AS (
 ),
 campaigns AS (
     SELECT customer_id, count(*) AS campaign_exposures FROM staging.stg_campaign_exposures
-    WHERE exposed_at < $cutoff GROUP BY ALL
+    WHERE exposed_at < $cutoff /*only*/ GROUP BY ALL
 ),
 events AS (
     SELECT customer_id, count(*) AS events_30d FROM staging.stg_events
-    WHERE event_at < $cutoff AND event_at >= $cutoff - INTERVAL 30 DAY GROUP BY ALL
+    WHERE event_at < $cutoff AND event_at >= $cutoff - INTERVAL 30 DAY /*only*/ GROUP BY ALL
 ),
 history AS (SELECT min(ordered_at) AS first_line FROM staging.stg_order_lines WHERE ordered_at < $cutoff),
 future AS (
@@ -219,19 +220,20 @@ ORDER BY p.customer_id
 """
 
 
-def _bgnbd_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """BG/NBD fitted on this snapshot's customers (their pre-cutoff purchase days only), then per customer:
-    P(alive), P(at least one purchase in the next BGNBD_HORIZON_DAYS) and the expected purchases then."""
+def _bgnbd_features(frame: pd.DataFrame, fitted=None) -> tuple[pd.DataFrame, object]:
+    """BG/NBD fitted on this snapshot's customers (their pre-cutoff purchase days only), unless `fitted` is given
+    (a nightly scoring of a few customers reuses the fit of the last full one), then per customer: P(alive),
+    P(at least one purchase in the next BGNBD_HORIZON_DAYS) and the expected purchases then. Returns the fit too."""
     from cip_assets.value.clv import fit_bgnbd  # heavy imports (lightgbm) only when a snapshot is taken
 
     summary = pd.DataFrame({"frequency": frame.bgnbd_x.astype(float), "recency": frame.bgnbd_t_x.astype(float),
                             "T": frame.bgnbd_T.astype(float)}, index=frame.index)
     out = pd.DataFrame(np.nan, index=frame.index, columns=BGNBD_FEATURES)
-    if len(summary) < 20 or summary["frequency"].sum() == 0 or summary["T"].max() <= 0:
-        return out  # too few customers, or nobody came back: nothing to fit
+    if fitted is None and (len(summary) < 20 or summary["frequency"].sum() == 0 or summary["T"].max() <= 0):
+        return out, None  # too few customers, or nobody came back: nothing to fit
     try:
         with np.errstate(all="ignore"):
-            model = fit_bgnbd(summary)
+            model = fitted or fit_bgnbd(summary)
             alive = model.probability_alive(summary).to_numpy()
             x, T = summary["frequency"].to_numpy(), summary["T"].to_numpy()
             # P(no purchase in (T, T+t] | alive) = ((alpha+T)/(alpha+T+t))^(r+x): the rate's posterior is Gamma(r+x, alpha+T)
@@ -240,18 +242,24 @@ def _bgnbd_features(frame: pd.DataFrame) -> pd.DataFrame:
             out["p_buy_90d"] = alive * (1 - quiet)
             out["expected_purchases_90d"] = model.expected_purchases(summary, BGNBD_HORIZON_DAYS).to_numpy()
     except (ValueError, FloatingPointError, ZeroDivisionError):
-        pass
-    return out.where(np.isfinite(out))
+        return out, None
+    return out.where(np.isfinite(out)), model
 
 
-def snapshot(con: duckdb.DuckDBPyConnection, cutoff: date, horizon_days: int) -> pd.DataFrame:
-    """Features as of `cutoff` (data strictly before it) and the label over the next `horizon_days`."""
-    frame = con.execute(_SNAPSHOT_SQL, {"cutoff": pd.Timestamp(cutoff).to_pydatetime(),
-                                        "horizon": int(horizon_days)}).df()
-    frame[BGNBD_FEATURES] = _bgnbd_features(frame)
+def snapshot(con: duckdb.DuckDBPyConnection, cutoff: date, horizon_days: int, only: str | None = None,
+             bgnbd=None) -> pd.DataFrame:
+    """Features as of `cutoff` (data strictly before it) and the label over the next `horizon_days`.
+
+    `only` names a relation with a `customer_id` column: the snapshot of those customers alone (the same
+    values as in the whole snapshot when `bgnbd`, the BG/NBD fit, is the whole snapshot's). The fit used
+    is kept in `frame.attrs["bgnbd"]`."""
+    sql = _SNAPSHOT_SQL.replace("/*only*/", f"AND customer_id IN (SELECT customer_id FROM {only})" if only else "")
+    frame = con.execute(sql, {"cutoff": pd.Timestamp(cutoff).to_pydatetime(), "horizon": int(horizon_days)}).df()
+    frame[BGNBD_FEATURES], fitted = _bgnbd_features(frame, bgnbd)
     frame = frame.drop(columns=["bgnbd_x", "bgnbd_t_x", "bgnbd_T"])
     frame["horizon_days"] = int(horizon_days)  # the label's window, for purged validation
     frame[FEATURES] = frame[FEATURES].astype("float64")
+    frame.attrs["bgnbd"] = fitted
     return frame
 
 

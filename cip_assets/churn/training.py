@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -151,14 +151,6 @@ def score_customers(champion, frame: pd.DataFrame, version: str, as_of, predict=
     out = (predict or champion.predict)(frame).reset_index(drop=True)
     return pd.concat([frame[["customer_id"]].reset_index(drop=True), out], axis=1).assign(
         model_version=str(version), scored_at=datetime.now(), as_of=pd.Timestamp(as_of))
-
-
-def active_customers_to_score(con) -> tuple[pd.DataFrame, object]:
-    """Snapshot features of every customer with a completed order in the last year, as of the day after
-    the last order."""
-    as_of = last_order_day(con) + timedelta(days=1)
-    frame = snapshot(con, as_of, 1)
-    return frame[frame.recency_days <= ACTIVE_WITHIN_DAYS].reset_index(drop=True), as_of
 
 
 def labelled_customers_to_score(con, features: list[str]) -> tuple[pd.DataFrame, object]:

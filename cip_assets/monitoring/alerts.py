@@ -42,6 +42,7 @@ DEFAULTS = {
     "reject_share": 0.05,  # share of a file's rows rejected
     "null_share_jump": 0.4,  # a column's null share in the last 7 days above its earlier share
     "max_publish_age_hours": 26,
+    "drift_sample_customers": 5000,  # churn features recorded per scoring for drift (these are scored every night)
 }
 
 ALERTS_DDL = """CREATE TABLE IF NOT EXISTS monitoring.alerts (

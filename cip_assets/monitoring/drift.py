@@ -88,13 +88,14 @@ def scoring_samples(con) -> list[pd.DataFrame]:
     return samples
 
 
-def record_scoring_sample(con, frame: pd.DataFrame, scores: pd.DataFrame, features: list[str]) -> None:
+def record_scoring_sample(con, frame: pd.DataFrame, scores: pd.DataFrame, features: list[str],
+                          rows: int = 5000) -> None:
     """What the churn scoring asset keeps of each scoring: a stable sample of the customers it scored, their
     features and probability, so drift compares scorings without computing the features again."""
     from cip_assets.monitoring.tables import SCORING_FEATURES
     from cip_resources.tables import write_table
 
-    sample = stable_sample(frame).merge(scores[["customer_id", "churn_probability"]], on="customer_id")
+    sample = stable_sample(frame, rows).merge(scores[["customer_id", "churn_probability"]], on="customer_id")
     write_table(con, SCORING_FEATURES, scoring_features_rows(sample, features, datetime.now()), mode="append")
 
 

@@ -37,11 +37,12 @@ WHERE s.as_of = $as_of
 
 
 def log_scores(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame) -> int:
-    """Append a scoring to the log, replacing an earlier log of the same as_of date."""
+    """Append a scoring to the log, replacing an earlier log of the same as_of date. A nightly scoring keeps
+    some scores of earlier days; the log files the scores standing that night under the night's (newest) as_of."""
     ensure_table(con, SCORE_LOG)
     if scores.empty:
         return 0
-    as_of = pd.Timestamp(scores.as_of.iloc[0]).date()
+    as_of = pd.Timestamp(scores.as_of.max()).date()
     frame = scores[["customer_id", "churn_probability", "risk_band", "model_version"]].assign(
         as_of=as_of, logged_at=datetime.now())
     con.execute("DELETE FROM monitoring.score_log WHERE as_of = ?", [as_of])

@@ -19,7 +19,8 @@ renamed as (
         cast(converted as boolean) as converted,
         cast(spend as double) as spend,
         cast(attributes as {{ type_json() }}) as attributes,
-        cast(source as {{ dbt.type_string() }}) as source
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(loaded_at as timestamp) as loaded_at
     from source
 
 )

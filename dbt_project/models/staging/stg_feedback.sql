@@ -19,7 +19,8 @@ renamed as (
         cast(title as {{ dbt.type_string() }}) as feedback_title,
         cast(text as {{ dbt.type_string() }}) as feedback_text,
         cast(attributes as {{ type_json() }}) as attributes,
-        cast(source as {{ dbt.type_string() }}) as source
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(loaded_at as timestamp) as loaded_at
     from source
 
 )
