@@ -6,8 +6,9 @@ On a night after a full scoring, a customer is scored again when
 - one of their rows left a window the features count over (order lines: 30, 90, 180, 275 and 365 days;
   support contacts 90; events 30) between the two as-of days; at 365 days after the last order the
   customer is no longer active and leaves the scores;
-- their days since the last order crossed a split point of the champion's trees on `recency_days` (a
-  regression champion has none: its score drifts a little every day until the next full scoring);
+- their days since the last order crossed a split point of the champion's trees on `recency_days` that can move
+  the log-odds by 0.05 or more (a regression champion has none: its score drifts a little every day until the
+  next full scoring);
 - they are in the drift monitor's stable sample (`monitoring.drift_sample_customers`, 5,000), whose features
   are recorded every night: a shop with fewer active customers is scored whole every night.
 Everyone else keeps the last score, with its `as_of`. What such a score misses is what moves with the date
@@ -30,6 +31,7 @@ from cip_assets.monitoring.drift import stable_sample
 from cip_resources.tables import TableSpec, table_exists, write_table
 
 FULL_RESCORE_EVERY_DAYS = 7
+MIN_SPLIT_EFFECT = 0.05  # log-odds; a recency split point that moves a score less is left to the weekly full scoring
 RESCORE = "churn_rescore"  # the temp table of customers to score again, read by `features.snapshot(only=...)`
 LINE_WINDOWS = (30, 90, 180, 275, 365)  # the order-line windows of features._SNAPSHOT_SQL (275: a year earlier)
 
@@ -170,13 +172,24 @@ def customers_to_score(con: duckdb.DuckDBPyConnection, champion, model_version: 
     return active, plan
 
 
-def recency_splits(method) -> list[float]:
-    """A churn method's split points on `recency_days` (`pyfunc`'s methods): LightGBM's trees; regressions have none."""
+def recency_splits(method, min_effect: float = MIN_SPLIT_EFFECT) -> list[float]:
+    """The champion's split points on `recency_days` whose crossing can move a customer's log-odds by `min_effect` or
+    more: per point, the sum over its nodes of the spread of the leaves below (a bound on the change). LightGBM's
+    trees only; a regression has none."""
     model = getattr(method, "model", None)
     if model is None or not hasattr(model, "booster_") or "recency_days" not in method.features:
         return []
     trees = model.booster_.trees_to_dataframe()
-    return sorted(set(trees.loc[trees.split_feature == "recency_days", "threshold"].astype(float)))
+    low, high = {}, {}
+    for node in trees.sort_values("node_depth", ascending=False).itertuples():  # children before their parent
+        if pd.isna(node.left_child):
+            low[node.node_index] = high[node.node_index] = node.value
+        else:
+            low[node.node_index] = min(low[node.left_child], low[node.right_child])
+            high[node.node_index] = max(high[node.left_child], high[node.right_child])
+    splits = trees[trees.split_feature == "recency_days"]
+    effect = (splits.node_index.map(high) - splits.node_index.map(low)).groupby(splits.threshold).sum()
+    return sorted(float(t) for t in effect.index[effect >= min_effect])
 
 
 def write_scores(con: duckdb.DuckDBPyConnection, spec: TableSpec, plan: ScoringPlan, scores: pd.DataFrame,
