@@ -97,7 +97,8 @@ def main() -> None:
             nightly_seconds += seconds_nightly
             gaps = (f"{gap.mean():.4f} / {np.quantile(gap, 0.99):.4f} / {gap.max():.4f}" if len(gap) else "-")
             print(f"| {as_of} | {len(full):,}, {seconds_full:.1f} | {scored:,}, {seconds_nightly:.1f} | "
-                  f"{seconds_nightly / seconds_full:.2f} | {len(kept):,} | {gaps} | {bands:,} ({bands / max(len(both), 1):.2%}) |")
+                  f"{seconds_nightly / seconds_full:.2f} | {len(kept):,} | {gaps} | "
+                  f"{bands:,} ({bands / max(len(both), 1):.2%}) |")
         print(f"all {args.nights} nights: full {full_seconds:.1f} s, nightly {nightly_seconds:.1f} s "
               f"({nightly_seconds / full_seconds:.2f} of full; a full scoring every {args.every} nights)")
 

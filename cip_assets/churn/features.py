@@ -95,7 +95,8 @@ gap_stats AS (
 ),
 last_baskets AS (  -- the last three orders' average value, against the customer's usual order
     SELECT customer_id, avg(net) AS last3_order_value FROM (
-        SELECT customer_id, net, row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at DESC, order_id DESC) AS k
+        SELECT customer_id, net,
+               row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at DESC, order_id DESC) AS k
         FROM orders) WHERE k <= 3 GROUP BY ALL
 ),
 visits AS (  -- purchase days: BG/NBD's unit, and gaps that same-day invoices do not shrink to zero
