@@ -30,6 +30,7 @@ from cip_assets.churn.nightly import (RESCORE, ScoringPlan, load_watermark, rece
                                       select_customers_to_rescore)
 from cip_assets.churn.pyfunc import LightGBMMethod
 from cip_assets.churn.scoring import ACTIVE_WITHIN_DAYS, risk_band
+from cip_assets.monitoring.drift import STABLE_SAMPLE_ROWS
 from cip_resources.warehouse import connect
 
 
@@ -79,7 +80,7 @@ def main() -> None:
                 kept = tonight.iloc[:0]
             else:
                 plan = ScoringPlan(False, "bench", as_of, None, previous, previous["fit"])
-                rescore = select_customers_to_rescore(con, plan, splits, 0 if args.no_drift_sample else 5000)
+                rescore = select_customers_to_rescore(con, plan, splits, 0 if args.no_drift_sample else STABLE_SAMPLE_ROWS)
                 frame = snapshot(con, as_of, 1, only=RESCORE, bgnbd=previous["fit"])
                 kept = kept_scores[~kept_scores.customer_id.isin(rescore.customer_id)]
                 tonight = pd.concat([kept, score(method, frame)], ignore_index=True)

@@ -11,7 +11,7 @@ from cip_assets.churn.pyfunc import PREDICTION_SCHEMA, is_churn_pyfunc
 from cip_assets.churn.training import (EVALUATION, REGISTERED_MODEL, evaluation_rows, labelled_customers_to_score,
                                        metrics_table, prepare, register_and_decide, score_customers)
 from cip_assets.marts.assets import cip_dbt_assets
-from cip_assets.monitoring.alerts import thresholds
+from cip_assets.monitoring.alerts import thresholds_of
 from cip_assets.monitoring.drift import record_scoring_sample
 from cip_assets.serving.privacy import safe_markdown
 from cip_assets.skip import skipped
@@ -94,7 +94,7 @@ def churn_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         return skipped(context, f"champion v{version.version} predates the self-contained churn pyfunc; run the "
                                 "`retrain` job to register one (the previous scores stay published)")
     features = list(champion.unwrap_python_model().features)
-    drift_sample = thresholds(settings.config().raw.get("monitoring"))["drift_sample_customers"]
+    drift_sample = thresholds_of(settings)["drift_sample_customers"]
     plan, kept = None, 0
     with warehouse.get_connection() as con:
         if (version.tags or {}).get("mode") == "labelled":

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
-from cip_assets.monitoring.drift import stable_sample
+from cip_assets.monitoring.drift import STABLE_SAMPLE_ROWS, stable_sample
 from cip_resources.tables import TableSpec, table_exists, write_table
 
 FULL_RESCORE_EVERY_DAYS = 7
@@ -106,7 +106,7 @@ def _in_windows(column: str, windows: tuple[int, ...]) -> str:
 
 
 def select_customers_to_rescore(con: duckdb.DuckDBPyConnection, plan: ScoringPlan, splits: list[float],
-                                drift_sample: int = 5000) -> pd.DataFrame:
+                                drift_sample: int = STABLE_SAMPLE_ROWS) -> pd.DataFrame:
     """The customers a nightly scoring scores again (also left in the temp table RESCORE)."""
     since = pd.Timestamp(pd.Timestamp(plan.previous["as_of"]).date()).to_pydatetime()
     params = {"since": since, "as_of": pd.Timestamp(plan.as_of).to_pydatetime(),
@@ -157,7 +157,7 @@ def select_customers_to_rescore(con: duckdb.DuckDBPyConnection, plan: ScoringPla
 
 def customers_to_score(con: duckdb.DuckDBPyConnection, champion, model_version: str,
                        full_every_days: int = FULL_RESCORE_EVERY_DAYS,
-                       drift_sample: int = 5000) -> tuple[pd.DataFrame, ScoringPlan]:
+                       drift_sample: int = STABLE_SAMPLE_ROWS) -> tuple[pd.DataFrame, ScoringPlan]:
     """Tonight's snapshot features: of every active customer (full), or of those whose data moved (nightly)."""
     from cip_assets.churn.features import last_order_day, snapshot
     from cip_assets.churn.scoring import ACTIVE_WITHIN_DAYS
@@ -167,9 +167,7 @@ def customers_to_score(con: duckdb.DuckDBPyConnection, champion, model_version: 
         splits = recency_splits(champion.unwrap_python_model().method)
         plan = replace(plan, rescore=select_customers_to_rescore(con, plan, splits, drift_sample))
     frame = snapshot(con, plan.as_of, 1, only=None if plan.full else RESCORE, bgnbd=plan.bgnbd)
-    active = frame[frame.recency_days <= ACTIVE_WITHIN_DAYS].reset_index(drop=True)
-    active.attrs = frame.attrs
-    return active, plan
+    return frame[frame.recency_days <= ACTIVE_WITHIN_DAYS].reset_index(drop=True), plan  # attrs["bgnbd"] kept
 
 
 def recency_splits(method, min_effect: float = MIN_SPLIT_EFFECT) -> list[float]:

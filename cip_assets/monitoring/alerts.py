@@ -53,6 +53,11 @@ TIME_COLUMNS = ("created_at", "last_seen_at", "resolved_at")
 COLUMNS = ["severity", "kind", "entity", "message", "metric", "value", "threshold"]
 
 
+def thresholds_of(settings) -> dict:
+    """The thresholds of the configured cip.yaml (`settings`: the CipSettings resource)."""
+    return thresholds(settings.config().raw.get("monitoring"))
+
+
 def thresholds(config_section: dict | None) -> dict:
     """DEFAULTS overridden by the `monitoring:` section, validated by the config model (a ConfigError naming
     `monitoring.<key>`; cip_resources/config_model.py lists the keys)."""

@@ -14,7 +14,7 @@ from cip_assets.churn.training import REGISTERED_MODEL
 from cip_assets.ingest.assets import ingest_assets
 from cip_assets.marts.assets import cip_dbt_assets
 from cip_assets.monitoring.alerts import (acknowledged_ids, data_quality_alerts, drift_alerts, kpi_alerts, reconcile,
-                                          risk_alerts, sentiment_alerts, thresholds, topic_alerts)
+                                          risk_alerts, sentiment_alerts, thresholds_of, topic_alerts)
 from cip_assets.monitoring.drift import TRAINING_DRIFT, feedback_windows, scoring_samples, summary_rows
 from cip_assets.monitoring.health import log_scores, model_performance
 from cip_assets.monitoring.quality import check_results, null_share_jumps, summarise_checks
@@ -33,10 +33,6 @@ DAILY_KPIS = get_asset_key_for_model([cip_dbt_assets], "daily_kpis")
 STG_FEEDBACK = get_asset_key_for_model([cip_dbt_assets], "stg_feedback")
 STG_ORDER_LINES = get_asset_key_for_model([cip_dbt_assets], "stg_order_lines")
 RAW_TABLE_KEYS = [a.key for a in ingest_assets]  # the ingest ledger and the raw tables' empty-column scan
-
-
-def _monitoring_config(settings: CipSettings) -> dict:
-    return thresholds(settings.config().raw.get("monitoring"))
 
 
 @dg.asset(key=["monitoring", "model_performance"], group_name="monitoring", deps=[churn_scores, STG_ORDER_LINES],
@@ -107,7 +103,7 @@ def drift_summary(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
                 description="Warns when the share of churn features drifted from the model's training sample "
                 "reaches monitoring.drift_share: retraining is suggested.")
 def drift_below_threshold(warehouse: WarehouseResource, settings: CipSettings) -> dg.AssetCheckResult:
-    limit = _monitoring_config(settings)["drift_share"]
+    limit = thresholds_of(settings)["drift_share"]
     with warehouse.get_connection() as con:
         if not table_exists(con, "monitoring", "drift_summary"):
             return dg.AssetCheckResult(passed=True, metadata={"note": "no drift measured yet"})
@@ -130,7 +126,7 @@ def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     keys = list(context.job_def.asset_layer.asset_graph.asset_check_keys)  # the checks this job can run
     results = check_results(context.instance.event_log_storage.get_latest_asset_check_execution_by_key(keys))
     summary = summarise_checks(results.assign(check_name=results.asset + ":" + results.check_name))
-    jump = _monitoring_config(settings)["null_share_jump"]
+    jump = thresholds_of(settings)["null_share_jump"]
     with warehouse.get_connection() as con:
         since = (con.execute("SELECT max(checked_at) FROM monitoring.data_quality").fetchone()[0]
                  if table_exists(con, "monitoring", "data_quality") else None)
@@ -156,7 +152,7 @@ def data_quality(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 def alerts(warehouse: WarehouseResource, settings: CipSettings) -> dg.MaterializeResult:
     """Every alert rule over the latest data, reconciled with the open alerts so nothing re-alerts nightly;
     acknowledgements recorded by the dashboard or `cip alerts ack` are folded in."""
-    t = _monitoring_config(settings)
+    t = thresholds_of(settings)
     with warehouse.get_connection() as con:
         latest = (con.execute("SELECT failed_checks FROM monitoring.data_quality ORDER BY checked_at DESC LIMIT 1"
                               ).fetchone() if table_exists(con, "monitoring", "data_quality") else None)
@@ -179,7 +175,7 @@ PUBLISHED = dg.AssetKey(["serving", "published"])
 @dg.asset_check(asset=PUBLISHED, name="published_is_fresh",
                 description="Warns when the published copy is older than monitoring.max_publish_age_hours.")
 def published_is_fresh(settings: CipSettings) -> dg.AssetCheckResult:
-    limit = _monitoring_config(settings)["max_publish_age_hours"]
+    limit = thresholds_of(settings)["max_publish_age_hours"]
     database = settings.paths().published_db
     if not database.exists():
         return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,

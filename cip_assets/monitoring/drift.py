@@ -17,6 +17,8 @@ import pandas as pd
 from evidently import Report
 from evidently.presets import DataDriftPreset
 
+from cip_assets.monitoring.alerts import DEFAULTS
+
 _VALUE_DRIFT = re.compile(r"ValueDrift\(column=(?P<column>.+?),method=(?P<method>.+?),threshold=(?P<threshold>[\d.e-]+)\)")
 
 
@@ -61,7 +63,10 @@ TRAINING_DRIFT = "churn features vs training"  # measured and checked, but not a
 FEEDBACK_WINDOW_DAYS = 30
 
 
-def stable_sample(frame: pd.DataFrame, rows: int = 5000) -> pd.DataFrame:
+STABLE_SAMPLE_ROWS = DEFAULTS["drift_sample_customers"]
+
+
+def stable_sample(frame: pd.DataFrame, rows: int = STABLE_SAMPLE_ROWS) -> pd.DataFrame:
     """The same customers every night (by a hash of the id), so unchanged data shows no drift."""
     if len(frame) <= rows:
         return frame.reset_index(drop=True)
@@ -89,7 +94,7 @@ def scoring_samples(con) -> list[pd.DataFrame]:
 
 
 def record_scoring_sample(con, frame: pd.DataFrame, scores: pd.DataFrame, features: list[str],
-                          rows: int = 5000) -> None:
+                          rows: int = STABLE_SAMPLE_ROWS) -> None:
     """What the churn scoring asset keeps of each scoring: a stable sample of the customers it scored, their
     features and probability, so drift compares scorings without computing the features again."""
     from cip_assets.monitoring.tables import SCORING_FEATURES
