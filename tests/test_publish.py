@@ -59,6 +59,62 @@ def test_a_failed_publish_leaves_the_previous_copy(tmp_path):
     assert not list(out.glob(".cip.duckdb.*")) and len(list(out.glob("parquet-*"))) == 1
 
 
+
+# ---------------------------------------------------------------- a publish costs what changed
+def _orders_warehouse(path):
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA marts; CREATE SCHEMA ml")
+        con.execute("""CREATE TABLE marts.order_facts AS SELECT 'O' || range AS order_id, range % 7 AS customer_id,
+                       'c' || range || '@example.com' AS email, range * 1.5 AS revenue,
+                       TIMESTAMP '2026-01-01' AS refreshed_at FROM range(1000)""")
+        con.execute("CREATE TABLE ml.churn_scores AS SELECT range AS customer_id, 0.5 AS churn_probability FROM range(7)")
+
+
+def _same(con, a: str, b: str) -> bool:
+    return con.execute(f"SELECT count(*) FROM ((FROM {a} EXCEPT ALL FROM {b}) UNION ALL (FROM {b} EXCEPT ALL FROM {a}))"
+                       ).fetchone()[0] == 0
+
+
+def test_a_publish_keeps_unchanged_tables_replaces_rewritten_keys_and_matches_a_fresh_copy(tmp_path):
+    warehouse, out, fresh = tmp_path / "w.duckdb", tmp_path / "published", tmp_path / "fresh"
+    _orders_warehouse(warehouse)
+    assert set(publish(warehouse, out).written.values()) == {"whole"}
+    again = publish(warehouse, out)
+    assert set(again.written.values()) == {"kept"}  # nothing changed: nothing copied
+    assert (out / "parquet" / "marts" / "order_facts.parquet").stat().st_nlink == 1  # the old folder is gone
+
+    with duckdb.connect(str(warehouse)) as con:  # a night: new orders and two rewritten ones, marked
+        con.execute("""INSERT INTO marts.order_facts SELECT 'N' || range, 1, 'n@example.com', 9.0,
+                       TIMESTAMP '2026-01-02' FROM range(5)""")
+        con.execute("UPDATE marts.order_facts SET revenue = -1, refreshed_at = TIMESTAMP '2026-01-02' "
+                    "WHERE order_id IN ('O3', 'O4')")
+    night = publish(warehouse, out)
+    assert night.written == {"marts.order_facts": "delta", "ml.churn_scores": "kept"}
+    assert night.tables["marts.order_facts"] == 1005
+    _assert_as_a_fresh_publish(warehouse, out, tmp_path / "fresh1")
+
+    with duckdb.connect(str(warehouse)) as con:  # a change the marker does not show: found, and copied whole
+        con.execute("UPDATE marts.order_facts SET revenue = -2 WHERE order_id = 'O9'")
+        con.execute("UPDATE ml.churn_scores SET churn_probability = 0.9 WHERE customer_id = 1")
+    assert set(publish(warehouse, out).written.values()) == {"whole"}
+    _assert_as_a_fresh_publish(warehouse, out, tmp_path / "fresh2")
+
+
+def _assert_as_a_fresh_publish(warehouse, out, fresh):
+    """Both copies and the Parquet files of `out` hold what a publish into an empty folder writes."""
+    publish(warehouse, fresh)
+    con = duckdb.connect()
+    for alias, path in (("inc", out / "cip.duckdb"), ("inc_full", out / "analyst" / "cip.duckdb"),
+                        ("fresh", fresh / "cip.duckdb"), ("fresh_full", fresh / "analyst" / "cip.duckdb"),
+                        ("w", warehouse)):
+        con.execute(f"ATTACH '{path}' AS {alias} (READ_ONLY)")
+    for table in ("marts.order_facts", "ml.churn_scores"):
+        assert _same(con, f"inc.{table}", f"fresh.{table}") and _same(con, f"inc_full.{table}", f"w.{table}"), table
+        parquet = f"'{out}/parquet/{table.replace('.', '/')}.parquet'"
+        assert _same(con, parquet, f"fresh.{table}"), table
+    assert "email" not in [r[0] for r in con.execute("DESCRIBE inc.marts.order_facts").fetchall()]
+
+
 # ---------------------------------------------------------------- personal data: the safe copy and the analyst copy
 EMAIL, PHONE = "jane.doe@example.com", "+44 20 7946 0958"
 PHONES = ["+44 20 7946 0958", "+1 (555) 123-4567", "+4915123456789", "+33 1 23 45 67 89", "0044 20 7946 0958",
