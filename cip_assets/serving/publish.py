@@ -38,7 +38,7 @@ RECORD_SCHEMA = "cip_publish"  # in both copies: copy_stamp (which publish wrote
 # incremental marts replaced by key: table -> (unique key of its dbt model, the column marking rewritten rows)
 DELTA_KEYS = {
     "marts.order_facts": ("order_id", "refreshed_at"),
-    "marts.customer_periods": ("customer_id", "refreshed_at"),
+    "marts.customer_periods": ("customer_id", "loaded_at"),
     "marts.product_customer_monthly": ("month_start", "loaded_at"),
 }
 

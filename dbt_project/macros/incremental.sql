@@ -33,8 +33,9 @@
 
 {#- The order lines with a product in the months a line loaded since this table's newest load falls in (every
     line on a full build, or when the table lacks one of `columns`): what the product x month models recompute, by
-    month (delete+insert). -#}
-{% macro product_lines_to_rebuild(columns='loaded_at') -%}
+    month (delete+insert). With `by_customer_country`, also the months holding a line of a customer whose row was
+    loaded since then (a customer who moved country moves their past lines too). -#}
+{% macro product_lines_to_rebuild(columns='loaded_at', by_customer_country=false) -%}
     select * from {{ ref('int_order_lines') }}
     where product_id is not null
     {%- if is_incremental_with(columns) %}
@@ -42,6 +43,11 @@
             select distinct cast(date_trunc('month', order_date) as date)
             from {{ ref('int_order_lines') }}
             where loaded_at > {{ last_loaded_at() }}
+            {%- if by_customer_country %}
+                or customer_id in (
+                    select customer_id from {{ ref('stg_customers') }} where loaded_at > {{ last_loaded_at() }}
+                )
+            {%- endif %}
         )
     {%- endif %}
 {%- endmacro %}

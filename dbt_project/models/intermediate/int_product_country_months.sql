@@ -3,14 +3,14 @@
 -- Product sales per calendar month and customer country (null: lines without a known customer), for product
 -- questions by country ("top products in France", "units of X outside the UK") and per product cancelled and
 -- returned units, and cancelled lines, orders and value. Incremental on DuckDB like int_product_months: a build
--- recomputes only the months a line loaded since the table's newest load falls in (all of them, once, for a table
--- built before the cancelled columns).
+-- recomputes only the months a line loaded since the table's newest load falls in, and those holding a line of a
+-- customer loaded since then (a moved country). A table built before the cancelled columns is rebuilt whole, once.
 
 with
 
 lines as (
 
-    {{ product_lines_to_rebuild(['loaded_at', 'cancelled_lines']) }}
+    {{ product_lines_to_rebuild(['loaded_at', 'cancelled_lines'], by_customer_country=true) }}
 
 ),
 

@@ -15,7 +15,8 @@ renamed as (
         cast(city as {{ dbt.type_string() }}) as city,
         cast(age as integer) as age,
         cast(gender as {{ dbt.type_string() }}) as gender,
-        cast(source as {{ dbt.type_string() }}) as source
+        cast(source as {{ dbt.type_string() }}) as source,
+        cast(loaded_at as timestamp) as loaded_at
     from source
 
 )
