@@ -182,6 +182,38 @@ def test_weekday_ranking_over_a_period_and_guest_orders(engine, wh):
     assert card.status == "answered" and card.value == guests, card.answer
 
 
+def test_orders_by_the_hour_of_the_day_they_were_placed(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+
+    def gold(low: int, high: int) -> int:
+        return wh.execute(f"""SELECT count(*) FROM (
+            SELECT order_id, min(ordered_at) AS t FROM staging.stg_order_lines GROUP BY 1
+            HAVING bool_or(line_status = 'completed')) WHERE year(t) = {year} AND hour(t) >= {low} AND hour(t) < {high}
+            """).fetchone()[0]
+
+    for question, (low, high) in ((f"how many orders in {year} were placed before 9 in the morning?", (0, 9)),
+                                  (f"how many orders were placed from 18:00 onwards in {year}?", (18, 24)),
+                                  (f"how many orders were placed between 14:00 and 14:59 in {year}?", (14, 15)),
+                                  (f"orders in {year} placed between 9am and 5pm", (9, 17))):
+        card = engine.ask(question)
+        assert card.status == "answered" and card.value == gold(low, high) and "hour(ordered_at)" in card.sql, \
+            (question, card.answer)
+    # a time between whole hours, or a product's sales by the hour: no figure
+    assert engine.ask(f"how many orders were placed before 9:30 in {year}?").status == "not_understood"
+    assert engine.ask(f"units of the top product sold before 10 in the morning in {year}").value is None
+
+
+def test_customers_who_ordered_in_at_least_n_months_of_a_period(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    for n, said in ((2, "two"), (4, "4")):
+        (gold,), = wh.execute(f"""SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines
+            WHERE line_status = 'completed' AND customer_id IS NOT NULL AND year(ordered_at) = {year}
+            GROUP BY 1 HAVING count(DISTINCT month(ordered_at)) >= {n})""").fetchall()
+        card = engine.ask(f"how many customers placed orders in at least {said} different months of {year}?")
+        assert card.status == "answered" and card.value == gold, card.answer
+    assert engine.ask(f"revenue in at least six months of {year}").value is None  # no sum of some months
+
+
 def test_no_figure_for_a_period_outside_the_data_or_a_total_that_ignores_its_grouping(engine, wh):
     (last,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
     card = engine.ask(f"how did revenue in March {last + 2} compare with March {last}?")

@@ -409,6 +409,8 @@ class Engine:
                 bits.append(f"completed orders {said} {v[1]:,.2f}")
             elif k == "weekday":
                 bits.append("orders placed on " + " or ".join(v if isinstance(v, list) else [v]))
+            elif k == "hour":
+                bits.append(f"orders placed from {v[0]:02d}:00 to before {v[1]:02d}:00")
             elif k == "customer_condition":
                 bits += [f"customers whose {column.replace('_', ' ')} {op} "
                          f"{number if isinstance(number, str) else format(number, ',g')}" for column, op, number in v]

@@ -119,6 +119,12 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         rows, cols = engine.run(query)
         answer = f"Customers who bought in every month{engine.scope_text(plan)}: {engine.fmt(rows[0][0], 'int')}."
         return engine.card(plan, answer, rows[0][0], rows, cols, query, {"type": "none"})
+    if plan.min_months:  # "how many customers ordered in at least six different months of 2011"
+        query = engine.templates.customers_every_month(plan.filters, plan.exclude, plan.period_obj, plan.min_months)
+        rows, cols = engine.run(query)
+        answer = (f"Customers who bought in at least {plan.min_months} months{engine.scope_text(plan)}: "
+                  f"{engine.fmt(rows[0][0], 'int')}.")
+        return engine.card(plan, answer, rows[0][0], rows, cols, query, {"type": "none"})
     if plan.per_day:
         metric = METRICS[name]  # "average orders per day in November 2011"
         query = engine.templates.order_per_day(metric, plan.filters, plan.exclude, plan.period_obj)
@@ -182,7 +188,8 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         name, metric = "customers", METRICS["customers"]  # distinct buyers over any period, not a sum of days
         if period is not None or filters or exclude:
             return t.order_total(metric, filters, exclude, period)
-    if "anonymous" in filters or filters.get("new_in_period") or "weekday" in filters or "order_value" in filters:
+    if "anonymous" in filters or filters.get("new_in_period") or "weekday" in filters or "hour" in filters \
+            or "order_value" in filters:
         if filters.get("anonymous") and (plan.orders_condition or average):
             raise NotAvailable("orders without a customer id belong to no customer")
         return t.order_total(metric, filters, exclude, period)
@@ -511,7 +518,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     if plan.top_percent is not None or (plan.n and "customer" in plan.dims and name in ("revenue", "orders", "quantity")
                                         and not plan.orders_condition and not _has_product(plan)):
         return top_customers(engine, plan, name, filters, as_share=True)
-    order_filters = set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday", "order_value"}
+    order_filters = set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday", "hour", "order_value"}
     if name in ("revenue", "orders", "quantity") and (order_filters or plan.period_obj is not None) \
             and (filters or plan.exclude) and not plan.orders_condition and not _has_product(plan) \
             and engine.gaz.has_table("marts.order_facts"):  # over a period: any customer filter, through the customers

@@ -241,6 +241,9 @@ CODES_IN_BRACKETS = re.compile(r"\(\s*(?:(?:stock\s+)?codes?\s+)?([a-z0-9]{1,12}
 # a label before the question: "Underwriting file:", "For the export file -", "Fact check, please:" (the parser drops it
 # only when it names nothing the data holds)
 QUESTION_LABEL = re.compile(r"^\W*([a-z][a-z ,'&/-]{1,48}?)\s*(?::|\s[-–—]\s)\s*(?=\S)", re.IGNORECASE)
+# a statement of who asks or why, before the question: "I research the web shop's checkout. How many ...?"
+LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z ,'&/-]{1,100}?)\.\s+(?=[a-z][^.]*\?\s*$)",
+                              re.IGNORECASE)
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
@@ -311,6 +314,12 @@ ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+" + _ORDER
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(DAY_NAMES) + r")s?|(weekends?)|"
                   r"(weekdays|week days|working days|business days))\b")
+# orders placed within hours of the day: "before 9 in the morning", "from 18:00 onwards", "between 14:00 and 14:59",
+# "after 6pm"; a number is a time only with minutes, am/pm or a part of the day
+_CLOCK = (r"(\d{1,2})(?:[: ]([0-5]\d)\b(?![ .:/-]?\d))?\s*(?:(am|pm|a\.m\.|p\.m\.)|\s+(?:o'clock\s+)?in\s+the\s+(morning|afternoon|"
+          r"evening)|(?<=\d\d[: ]\d\d)|(?<=\b\d[: ]\d\d))")  # HH:MM, or HH MM once the words are normalised
+HOUR_FILTER = (r"\b(before|after|from|since|between)\s+" + _CLOCK + r"(?:\s+(?:onwards|on|or later|and later))?"
+               r"(?:\s+(?:and|to|until)\s+" + _CLOCK + r")?")
 # "scored customers": those the churn model scored; "RFM-scored": those with an RFM segment
 # "bought in H1 2011 but nothing in H2": in the first of two periods and not in the second
 BUT_NOT_SECOND = (r"\bbut (?:nothing|none|no (?:orders?|purchases?)|(?:not|never|didn't|did not)(?: (?:buy|order|purchase|"
@@ -344,6 +353,9 @@ NOT_PUBLISHED: list[tuple[str, str]] = [
      "'including returns' can mean before returns (gross) or after them (net): ask for gross or net revenue"),
 ]
 # customers who bought in each month of a period ("how many customers bought in every month of 2011")
+# "customers who ordered in at least six different months of 2011": each customer's months with an order, at least N
+MIN_MONTHS = (r"\bin\s+(?:at least\s+" + _NUM + r"|" + _NUM + r"\s+or more)\s+(?:different\s+|distinct\s+|separate\s+|"
+              r"calendar\s+)?months\b(?:\s+of\b)?")
 EVERY_MONTH = r"\b(?:in|during)\s+(?:every|each|all(?: the)?)\s+(?:single\s+)?months?\b(?:\s+of\b)?"
 # a request to change the data, not a question about it ("change in revenue" is a question)
 WRITE_REQUEST = (r"^\W*(?:(?:please|pls|kindly|can you|could you|would you|i need you to|i want you to)\s+)*"
@@ -895,6 +907,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:key |wholesale |trade |customer |client )?accounts\b", "customers"),  # a key-account manager's customers
     (r"\b(?:key |wholesale |trade )?account\b(?=\s+(?:no\.?\s*|number\s+|#\s*)?[0-9])", "customer"),
     (r"\bpeak\s+(day|week|month|quarter|hour|weekday|year)\b", r"busiest \1"),
+    # "from the second quarter of 2011 to the third": the third quarter of 2011
+    (r"\b(first|second|third|fourth)\s+(quarter|half)\s+of\s+(\d{4})\s+(to|and|with|versus|vs\.?)\s+the\s+"
+     r"(first|second|third|fourth)\b(?!\s+(?:quarter|half)\b)", r"\1 \2 of \3 \4 the \5 \2 of \3"),
     (r"\b(?:went|gone)\s+to\b", "sold to"),  # "how many units went to UK customers" (not "going to churn")
     (r"\b(?:big\s+)?spenders\b", "customers by revenue"),
     (r"\blifetime\s+(?:net\s+|gross\s+)?(?:spend|spending|revenue|sales)\b", "revenue"),

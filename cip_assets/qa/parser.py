@@ -22,13 +22,13 @@ from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CODE_LIST_JOIN, CODES_IN_BRACKETS, CONDITION_OPS,
-    COUNTRY_CODES, COUNTS_OF_CUSTOMERS, CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, EXCLUDE,
+    COUNTRY_CODES, COUNTS_OF_CUSTOMERS, CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, MIN_MONTHS, EXCLUDE,
     EXCLUDED_AFTER, FILLER_PHRASES, FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUPS_WITH_ORDERS, GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS,
     MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS, NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS,
-    ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD, QUESTION_LABEL, RATIO, RETURNING_BEFORE,
+    ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, RATIO, RETURNING_BEFORE,
     RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
-    TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
+    TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, HOUR_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.templates import METRICS
@@ -427,6 +427,9 @@ class Parser:
         days = _weekdays(low)
         if days:
             filters["weekday"] = days
+        hours = _hours(low)
+        if hours:
+            filters["hour"] = hours
         value = re.search(ORDER_VALUE, low)
         if value:
             op = "<" if value.group(1) in ("under", "below", "less than") else ">"
@@ -465,8 +468,9 @@ class Parser:
 
     def _without_a_label(self, said: str) -> str:
         """`said` without a leading label that names nothing the data holds ("Underwriting file:", "For the export
-        file -", "Fact check, please:"): no value of the data, period, measure, grouping or number in it."""
-        m = QUESTION_LABEL.match(said)
+        file -", "Fact check, please:"), or a leading sentence before the question that names nothing ("I research
+        the web shop's checkout. How many ...?"): no value of the data, period, measure, grouping or number in it."""
+        m = QUESTION_LABEL.match(said) or LEADING_SENTENCE.match(said)
         if not m:
             return said
         label = m.group(1).lower()
@@ -734,6 +738,14 @@ class Parser:
         if every_month and not (slots.metric in (None, "customers") and slots.period is not None
                                 and intent in ("count", "sum", None) and not slots.orders_condition):
             every_month, intent = False, "trend"  # "revenue in each month of 2011": month by month
+        months = re.search(MIN_MONTHS, slots.text)
+        min_months = _num(months.group(1) or months.group(2)) if months else None
+        if min_months and slots.metric in (None, "customers") and slots.period is not None \
+                and not slots.orders_condition and not every_month and not slots.n:
+            intent, slots.dims = "count", []  # "different months" names no grouping here
+        elif min_months:
+            raise NotUnderstood("a number of months with orders counts customers within one period",
+                                self._partial(q, slots, filters))
         if intent in (None, "sum", "count") and re.search(r"\b(?:by|for each|per each|broken down by|split by) customers?\b",
                                                           low) and slots.metric not in (None, "customers") and not slots.ids:
             intent = "top"  # "revenue by customer in Germany": each customer's figure, largest first
@@ -744,7 +756,7 @@ class Parser:
             pairs = []
         self._never_dropped(q, slots, filters, pairs, intent, low)
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day,
-                    every_month=every_month, filters=filters, exclude=slots.exclude,
+                    every_month=every_month, min_months=min_months, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
                     top_percent=slots.top_percent,
                     both_periods=both_periods, first_not_second=first_not_second,
@@ -895,6 +907,8 @@ class Parser:
         cover(ANONYMOUS, "orders without a customer id")
         cover(RFM_SCORED + "|" + SCORED_WORDS, "customers with a score")
         cover(WEEKDAY_FILTER, "placed on these weekdays")
+        if slots_hours := _hours(norm):
+            cover(HOUR_FILTER, f"placed from {slots_hours[0]}:00 to before {slots_hours[1]}:00")
         cover(ORDER_VALUE_WORDS, "orders by their value")
         cover(FROM_NEW_CUSTOMERS, "of the period's new customers")
         if re.search(GROWTH, norm) or re.search(r"\b(growth|change|difference)\b", norm):
@@ -912,6 +926,7 @@ class Parser:
         cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\bsingle (?=biggest|largest|best|top|highest|most|greatest)", "emphasis")
         cover(EVERY_MONTH, "in every month of the period")
+        cover(MIN_MONTHS, "in at least that many months of the period")
         if slots.period is not None:  # "lately ... over the last 90 days I mean": the period named says how lately
             cover(r"\b(lately|recently|of late|these days)\b", "the period named")
         if slots.metric in (None, "customers", "new_customers") and slots.period is not None:  # first order = new
@@ -1041,6 +1056,37 @@ def _weekdays(text: str) -> list[str]:
         out += ([m.group(1).capitalize()] if m.group(1) else ["Saturday", "Sunday"] if m.group(2) else
                 ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"])  # "on weekdays": Monday to Friday
     return list(dict.fromkeys(out))
+
+
+def _hours(text: str) -> list[int] | None:
+    """[first hour, end hour) of the orders placed "before 9 in the morning", "from 18:00 onwards", "between 14:00 and
+    14:59"; None for no such words, or a time between whole hours (9:30), which the hours cannot express."""
+    m = re.search(HOUR_FILTER, text)
+    if not m:
+        return None
+    word, start, end = m.group(1), _clock(*m.group(2, 3, 4, 5)), _clock(*m.group(6, 7, 8, 9), end=True)
+    if start is None or (m.group(6) and end is None):
+        return None
+    span = ([start, end] if end is not None and word != "before" else [0, start] if word == "before" and end is None
+            else [start, 24] if word != "between" and end is None else None)
+    return span if span and 0 <= span[0] < span[1] <= 24 else None
+
+
+def _clock(hour: str | None, minutes: str | None, meridiem: str | None, part_of_day: str | None,
+           end: bool = False) -> int | None:
+    """A whole hour of the day; an end said as HH:59 is the next hour ("until 14:59": up to 15)."""
+    if hour is None:
+        return None
+    h = int(hour)
+    if (meridiem or "").startswith("p") or part_of_day in ("afternoon", "evening"):
+        h += 12 if h < 12 else 0
+    elif (meridiem or part_of_day) and h == 12:
+        h = 0
+    if minutes not in (None, "00"):
+        if not (end and minutes == "59"):
+            return None
+        h += 1
+    return h if 0 <= h <= 24 else None
 
 
 _PEOPLE_SAID = r"\b(?:customers?|clients?|buyers?|shoppers?|people|accounts?|purchasers?)\b"

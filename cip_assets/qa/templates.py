@@ -178,7 +178,7 @@ for _name, _metric in METRICS.items():
 METRICS["customers"].product_monthly_only = True
 # order_facts columns a filter kind reads (the customer's current attributes)
 ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
-ORDER_ONLY_FILTERS = ("anonymous", "order_value", "weekday", "new_in_period")  # filters of the order facts alone
+ORDER_ONLY_FILTERS = ("anonymous", "order_value", "weekday", "hour", "new_in_period")  # filters of the order facts alone
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 CUSTOMER_CONDITION_COLUMNS = ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at", "lifetime_orders")
 
@@ -394,7 +394,7 @@ class Templates:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _order_only_filter(self, kind: str, value, period) -> tuple[str, list]:
-        """The clause of a filter only the order facts can apply (guests, order value, weekday, new customers)."""
+        """The clause of a filter only the order facts can apply (guests, order value, weekday, hour, new customers)."""
         if kind == "anonymous":  # orders placed without a customer id
             return ("customer_id IS NULL" if value else "customer_id IS NOT NULL"), []
         if kind == "order_value":  # completed orders over / under a net value
@@ -403,6 +403,8 @@ class Templates:
         if kind == "weekday":  # orders placed on a Friday, at weekends
             days = list(value) if isinstance(value, (list, tuple)) else [value]
             return f"dayname(order_date) IN ({', '.join('?' for _ in days)})", days
+        if kind == "hour":  # orders placed from the first hour of the day to before the second
+            return "hour(ordered_at) >= ? AND hour(ordered_at) < ?", [int(value[0]), int(value[1])]
         # new_in_period: the customers whose first completed order falls in the period
         if period is None:
             raise NotAvailable("new customers are new in a period; name one (e.g. 'in November 2011')")
@@ -446,22 +448,28 @@ class Templates:
                      f"ORDER BY v DESC LIMIT {how_many}) AS top_n) AS p, (SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
                      per_params + [percent if percent is not None else n] + params, ORDER_MART)
 
-    def customers_every_month(self, filters: dict, exclude: dict | None, period) -> Query:
-        """Customers with a completed order in every month of the period that has orders at all (from the calendar
-        period rollup when the period is one and it holds the months' count, else per customer over the orders)."""
+    def customers_every_month(self, filters: dict, exclude: dict | None, period, at_least: int | None = None) -> Query:
+        """Customers with a completed order in every month of the period that has orders at all, or in `at_least`
+        of its months (from the calendar period rollup when the period is one and it holds the months' count, else
+        per customer over the orders)."""
         rolled_up = self._period_customers_where(filters, exclude, period)
         if rolled_up and self._has(PERIOD_CUSTOMERS_MART, "active_months") and period is not None:
             where, params = rolled_up
+            if at_least is not None:
+                return Query(f"SELECT coalesce(sum(customers), 0) AS value FROM {PERIOD_CUSTOMERS_MART}{where} AND "
+                             "active_months >= ?", params + [at_least], PERIOD_CUSTOMERS_MART)
             return Query(f"SELECT coalesce(sum(customers), 0) AS value FROM {PERIOD_CUSTOMERS_MART}{where} AND "
                          f"active_months = (SELECT count(DISTINCT date_trunc('month', order_date)) FROM marts.daily_kpis "
                          f"WHERE order_date >= ? AND order_date < ? AND orders > 0)",
                          params + [period.start, period.end], PERIOD_CUSTOMERS_MART)
         where, params = self._order_where(filters, exclude, period)
         every, every_params = self._order_where({}, None, period)
+        months = "count(DISTINCT date_trunc('month', order_date))"
+        wanted, wanted_params = (("?", [at_least]) if at_least is not None else
+                                 (f"(SELECT {months} FROM {ORDER_MART}{every})", every_params))
         return Query(f"SELECT count(*) AS value FROM (SELECT customer_id FROM {ORDER_MART}{where} AND is_completed AND "
-                     f"customer_id IS NOT NULL GROUP BY customer_id HAVING count(DISTINCT date_trunc('month', order_date)) "
-                     f"= (SELECT count(DISTINCT date_trunc('month', order_date)) FROM {ORDER_MART}{every})) AS every_month",
-                     params + every_params, ORDER_MART)
+                     f"customer_id IS NOT NULL GROUP BY customer_id HAVING {months} {'>=' if at_least else '='} "
+                     f"{wanted}) AS every_month", params + wanted_params, ORDER_MART)
 
     def share_from_customers_with_orders(self, metric: Metric, filters: dict, exclude: dict | None, period,
                                          condition: list) -> Query:
