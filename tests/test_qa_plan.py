@@ -193,6 +193,7 @@ def test_orders_by_the_hour_of_the_day_they_were_placed(engine, wh):
 
     for question, (low, high) in ((f"how many orders in {year} were placed before 9 in the morning?", (0, 9)),
                                   (f"how many orders were placed from 18:00 onwards in {year}?", (18, 24)),
+                                  (f"how many orders were placed from 18.00 onwards in {year}?", (18, 24)),
                                   (f"how many orders were placed between 14:00 and 14:59 in {year}?", (14, 15)),
                                   (f"orders in {year} placed between 9am and 5pm", (9, 17))):
         card = engine.ask(question)
@@ -200,6 +201,7 @@ def test_orders_by_the_hour_of_the_day_they_were_placed(engine, wh):
             (question, card.answer)
     # a time between whole hours, or a product's sales by the hour: no figure
     assert engine.ask(f"how many orders were placed before 9:30 in {year}?").status == "not_understood"
+    assert engine.ask(f"how many orders were placed after 6 p.m. in {year}?").value is None  # not read: no total
     assert engine.ask(f"units of the top product sold before 10 in the morning in {year}").value is None
 
 

@@ -316,8 +316,8 @@ WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(D
                   r"(weekdays|week days|working days|business days))\b")
 # orders placed within hours of the day: "before 9 in the morning", "from 18:00 onwards", "between 14:00 and 14:59",
 # "after 6pm"; a number is a time only with minutes, am/pm or a part of the day
-_CLOCK = (r"(\d{1,2})(?:[: ]([0-5]\d)\b(?![ .:/-]?\d))?\s*(?:(am|pm|a\.m\.|p\.m\.)|\s+(?:o'clock\s+)?in\s+the\s+(morning|afternoon|"
-          r"evening)|(?<=\d\d[: ]\d\d)|(?<=\b\d[: ]\d\d))")  # HH:MM, or HH MM once the words are normalised
+_CLOCK = (r"(\d{1,2})(?:[:. ]([0-5]\d)\b(?![ .:/-]?\d))?\s*(?:(am|pm|a\.m\.|p\.m\.)|\s+(?:o'clock\s+)?in\s+the\s+(morning|afternoon|"
+          r"evening)|(?<=\d\d[:. ]\d\d)|(?<=\b\d[:. ]\d\d))")  # HH:MM, HH.MM, or HH MM once the words are normalised
 HOUR_FILTER = (r"\b(before|after|from|since|between)\s+" + _CLOCK + r"(?:\s+(?:onwards|on|or later|and later))?"
                r"(?:\s+(?:and|to|until)\s+" + _CLOCK + r")?")
 # "scored customers": those the churn model scored; "RFM-scored": those with an RFM segment

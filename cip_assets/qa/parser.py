@@ -740,10 +740,10 @@ class Parser:
             every_month, intent = False, "trend"  # "revenue in each month of 2011": month by month
         months = re.search(MIN_MONTHS, slots.text)
         min_months = _num(months.group(1) or months.group(2)) if months else None
-        if min_months and slots.metric in (None, "customers") and slots.period is not None \
+        if months and min_months >= 1 and slots.metric in (None, "customers") and slots.period is not None \
                 and not slots.orders_condition and not every_month and not slots.n:
             intent, slots.dims = "count", []  # "different months" names no grouping here
-        elif min_months:
+        elif months:
             raise NotUnderstood("a number of months with orders counts customers within one period",
                                 self._partial(q, slots, filters))
         if intent in (None, "sum", "count") and re.search(r"\b(?:by|for each|per each|broken down by|split by) customers?\b",
@@ -907,8 +907,9 @@ class Parser:
         cover(ANONYMOUS, "orders without a customer id")
         cover(RFM_SCORED + "|" + SCORED_WORDS, "customers with a score")
         cover(WEEKDAY_FILTER, "placed on these weekdays")
-        if slots_hours := _hours(norm):
-            cover(HOUR_FILTER, f"placed from {slots_hours[0]}:00 to before {slots_hours[1]}:00")
+        hours = _hours(text)
+        if hours and hours == _hours(norm):  # the hours the filter took, said in words the normalising kept
+            cover(HOUR_FILTER, f"placed from {hours[0]}:00 to before {hours[1]}:00")
         cover(ORDER_VALUE_WORDS, "orders by their value")
         cover(FROM_NEW_CUSTOMERS, "of the period's new customers")
         if re.search(GROWTH, norm) or re.search(r"\b(growth|change|difference)\b", norm):
@@ -926,7 +927,8 @@ class Parser:
         cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\bsingle (?=biggest|largest|best|top|highest|most|greatest)", "emphasis")
         cover(EVERY_MONTH, "in every month of the period")
-        cover(MIN_MONTHS, "in at least that many months of the period")
+        if re.search(MIN_MONTHS, text):  # the plan took it (else it was refused)
+            cover(MIN_MONTHS, "in at least that many months of the period")
         if slots.period is not None:  # "lately ... over the last 90 days I mean": the period named says how lately
             cover(r"\b(lately|recently|of late|these days)\b", "the period named")
         if slots.metric in (None, "customers", "new_customers") and slots.period is not None:  # first order = new

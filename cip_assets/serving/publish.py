@@ -98,7 +98,7 @@ def publish(warehouse: Path, published_dir: Path, schemas: tuple[str, ...] = PUB
                 parquet = parquet_dir / schema / f"{name}.parquet"
                 old_parquet = previous_parquet / schema / f"{name}.parquet" if previous_parquet else None
                 if written[table] == "kept" and old_parquet is not None and old_parquet.exists():
-                    os.link(old_parquet, parquet)
+                    _link_or_copy(old_parquet, parquet)
                 else:
                     con.execute(f"COPY pub.\"{schema}\".\"{name}\" TO '{parquet}' (FORMAT parquet)")
                 tables[table] = con.execute(f'SELECT count(*) FROM pub."{schema}"."{name}"').fetchone()[0]
@@ -200,6 +200,14 @@ def _record(con: duckdb.DuckDBPyConnection, stamp: str, fingerprints: dict[str, 
     con.execute(f"CREATE OR REPLACE TABLE full_copy.{RECORD_SCHEMA}.fingerprints "
                 "(table_name VARCHAR PRIMARY KEY, fingerprint VARCHAR)")
     con.executemany(f"INSERT INTO full_copy.{RECORD_SCHEMA}.fingerprints VALUES (?, ?)", list(fingerprints.items()))
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A kept Parquet file: a hard link where the file system has them, else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _quoted(table: str) -> str:
