@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from cip_assets.qa.lexicon import MEAN_METRICS, RATIO
 from cip_assets.qa.plan import MAX_ROWS, Plan
-from cip_assets.qa.templates import DIM_LABEL, METRICS, NotAvailable, Query
+from cip_assets.qa.templates import DIM_LABEL, METRICS, ORDER_ONLY_FILTERS, NotAvailable, Query
 
 if TYPE_CHECKING:
     from cip_assets.qa.engine import AnswerCard, Engine
@@ -188,8 +188,7 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         name, metric = "customers", METRICS["customers"]  # distinct buyers over any period, not a sum of days
         if period is not None or filters or exclude:
             return t.order_total(metric, filters, exclude, period)
-    if "anonymous" in filters or filters.get("new_in_period") or "weekday" in filters or "hour" in filters \
-            or "order_value" in filters:
+    if set(filters) & set(ORDER_ONLY_FILTERS):  # guests, order value, weekday, hour, new customers: the order facts
         if filters.get("anonymous") and (plan.orders_condition or average):
             raise NotAvailable("orders without a customer id belong to no customer")
         return t.order_total(metric, filters, exclude, period)
@@ -518,7 +517,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     if plan.top_percent is not None or (plan.n and "customer" in plan.dims and name in ("revenue", "orders", "quantity")
                                         and not plan.orders_condition and not _has_product(plan)):
         return top_customers(engine, plan, name, filters, as_share=True)
-    order_filters = set(filters) <= set(ORDER_KINDS) | {"anonymous", "weekday", "hour", "order_value"}
+    order_filters = set(filters) <= set(ORDER_KINDS) | set(ORDER_ONLY_FILTERS) - {"new_in_period"}
     if name in ("revenue", "orders", "quantity") and (order_filters or plan.period_obj is not None) \
             and (filters or plan.exclude) and not plan.orders_condition and not _has_product(plan) \
             and engine.gaz.has_table("marts.order_facts"):  # over a period: any customer filter, through the customers
