@@ -382,9 +382,9 @@ def test_a_customers_order_dates_the_nth_week_of_a_month_every_month_and_what_is
     assert (plan.period["start"], plan.period["end"]) == ("2011-12-01", "2011-12-08")
     assert parser.parse("revenue in the last week of november 2011").period["start"] == "2011-11-24"
     plan = parser.parse("how many customers bought in every month of 2011")
-    assert plan.every_month and plan.metric == "customers"
+    assert plan.every_period == "month" and plan.metric == "customers"
     plan = parser.parse("revenue in each month of 2011")  # of a measure: month by month
-    assert (plan.intent, plan.grain, plan.every_month) == ("trend", "month", False)
+    assert (plan.intent, plan.grain, plan.every_period) == ("trend", "month", None)
     with pytest.raises(NotUnderstood):
         parser.parse("avg time between orders for repeat customers")
 

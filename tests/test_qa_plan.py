@@ -829,3 +829,46 @@ def test_a_share_from_customers_by_their_lifetime_orders_and_a_recommendation_re
     assert card.status == "answered" and _close(card.value, part / known), card.answer
     card = engine.ask("What should we do to grow in Germany?")
     assert card.status == "not_understood" and card.value is None, card.answer
+
+
+def test_customers_in_every_quarter_and_orders_by_their_number_of_lines(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (every,), = wh.execute(f"""
+        SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
+        AND customer_id IS NOT NULL AND year(ordered_at) = {year} GROUP BY 1 HAVING count(DISTINCT quarter(ordered_at)) =
+        (SELECT count(DISTINCT quarter(ordered_at)) FROM staging.stg_order_lines WHERE year(ordered_at) = {year}))""").fetchall()
+    (anyone,), = wh.execute(f"""SELECT count(DISTINCT customer_id) FROM staging.stg_order_lines
+        WHERE line_status = 'completed' AND year(ordered_at) = {year}""").fetchall()
+    assert every < anyone  # the condition can fail: answering all of the year's customers would be caught
+    for question in (f"how many customers placed at least one order in every quarter of {year}?",
+                     f"how many customers placed an order in each of the four quarters of {year}, Q1 through Q4?"):
+        card = engine.ask(question)
+        assert card.status == "answered" and card.value == every, (question, card.answer)
+    # an order's completed lines (an order dated by its first line)
+    orders = f"""SELECT order_id, min(ordered_at) AS t, count(*) FILTER (WHERE line_status = 'completed') AS lines
+        FROM staging.stg_order_lines GROUP BY 1 HAVING bool_or(line_status = 'completed')"""
+    (big, small), = wh.execute(f"""SELECT count(*) FILTER (WHERE lines > 3), count(*) FILTER (WHERE lines <= 3)
+        FROM ({orders}) WHERE year(t) = {year}""").fetchall()
+    assert 0 < big and 0 < small
+    card = engine.ask(f"how many orders in {year} had more than 3 completed lines?")
+    assert card.status == "answered" and card.value == big and "returned_lines >" in card.sql, card.answer
+    assert engine.ask(f"how many orders with at most 3 lines were placed in {year}?").value == small
+
+
+def test_a_sentence_about_the_asker_and_customers_of_one_period_not_the_next(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    plain = engine.ask(f"how many orders were placed in {year}?")
+    assert plain.status == "answered"
+    for opener in ("I'm a buyer for a department store's gift floor.", "I manage this merchant's card-payments account.",
+                   "We're weighing up a monthly subscription box."):
+        card = engine.ask(f"{opener} How many orders were placed in {year}?")
+        assert card.status == "answered" and card.value == plain.value, (opener, card.answer)
+    # a sentence about the asker that names a country still counts: no total for all countries
+    (country,), = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchall()
+    assert engine.ask(f"I run the {country} desk. How many orders were placed in {year}?").value != plain.value
+    (gold,), = wh.execute(f"""SELECT count(*) FROM (
+        SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed' AND customer_id IS NOT NULL
+        GROUP BY 1 HAVING bool_or(year(ordered_at) = {year} AND quarter(ordered_at) = 1)
+        AND NOT bool_or(ordered_at >= DATE '{year}-04-01' AND ordered_at < DATE '{year + 1}-01-01'))""").fetchall()
+    card = engine.ask(f"How many customers ordered in Q1 {year} but placed no order at all from 1 April to 31 December {year}?")
+    assert card.status == "answered" and card.value == gold, card.answer

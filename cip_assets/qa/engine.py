@@ -407,6 +407,9 @@ class Engine:
             elif k == "order_value":
                 said = {"<": "under", "<=": "of at most", ">=": "of at least"}.get(v[0], "over")
                 bits.append(f"completed orders {said} {v[1]:,.2f}")
+            elif k == "order_lines":
+                said = {"<": "fewer than", "<=": "at most", ">=": "at least"}.get(v[0], "more than")
+                bits.append(f"completed orders with {said} {v[1]:,} lines")
             elif k == "weekday":
                 bits.append("orders placed on " + " or ".join(v if isinstance(v, list) else [v]))
             elif k == "hour":

@@ -114,13 +114,16 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
     if plan.top_percent is not None:  # "how much revenue did the top 1% of customers bring"
         return top_customers(engine, plan, name, dict(plan.filters), as_share=False)
-    if plan.every_month:  # "how many customers bought in every month of 2011"
-        query = engine.templates.customers_every_month(plan.filters, plan.exclude, plan.period_obj)
+    if plan.every_period:  # "how many customers bought in every month of 2011", "in every quarter of 2011"
+        query = engine.templates.customers_in_every_period(plan.filters, plan.exclude, plan.period_obj,
+                                                           plan.every_period)
         rows, cols = engine.run(query)
-        answer = f"Customers who bought in every month{engine.scope_text(plan)}: {engine.fmt(rows[0][0], 'int')}."
+        answer = (f"Customers who bought in every {plan.every_period}{engine.scope_text(plan)}: "
+                  f"{engine.fmt(rows[0][0], 'int')}.")
         return engine.card(plan, answer, rows[0][0], rows, cols, query, {"type": "none"})
     if plan.min_months:  # "how many customers ordered in at least six different months of 2011"
-        query = engine.templates.customers_every_month(plan.filters, plan.exclude, plan.period_obj, plan.min_months)
+        query = engine.templates.customers_in_every_period(plan.filters, plan.exclude, plan.period_obj, "month",
+                                                           plan.min_months)
         rows, cols = engine.run(query)
         answer = (f"Customers who bought in at least {plan.min_months} months{engine.scope_text(plan)}: "
                   f"{engine.fmt(rows[0][0], 'int')}.")

@@ -242,8 +242,13 @@ CODES_IN_BRACKETS = re.compile(r"\(\s*(?:(?:stock\s+)?codes?\s+)?([a-z0-9]{1,12}
 # only when it names nothing the data holds)
 QUESTION_LABEL = re.compile(r"^\W*([a-z][a-z ,'&/-]{1,48}?)\s*(?::|\s[-–—]\s)\s*(?=\S)", re.IGNORECASE)
 # a statement of who asks or why, before the question: "I research the web shop's checkout. How many ...?"
-LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z ,'&/-]{1,100}?)\.\s+(?=[a-z][^.]*\?\s*$)",
-                              re.IGNORECASE)
+# (a sentence whose "I manage" the rewrites took out as filler starts with the rest: "  this merchant's account.")
+LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z ,'&/-]{1,100}?|"
+                              r"(?<=\s)(?:this|the|an?)\s[a-z ,'&/-]{1,100}?)\.\s+(?=[a-z][^.]*\?\s*$)", re.IGNORECASE)
+# such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
+IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|"
+                   r"look after|handle|head)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|considering|thinking|planning|"
+                   r"looking into|reviewing|preparing|pricing|costing)\b")
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
@@ -310,6 +315,14 @@ ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+" + _ORDER_VAL
 ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+" + _ORDER_VALUE_HEAD +
                      r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?\d[\d ,]*\b"
                      r"(?!\s*(?:units?|items?|pieces?|lines?|products?|orders?|days?|customers?)\b)")
+# orders by their number of completed lines: "orders with more than 100 lines", "orders in October had at least 50
+# completed lines"
+ORDER_LINES_CONDITION = (r"\b(?:that\s+)?(?:had|have|has|having|with|containing|contained)\s+(more than|over|above|"
+                         r"at least|fewer than|less than|under|below|at most)\s+(\d+)\s+(?:completed\s+)?(?:order\s+|"
+                         r"product\s+)?lines\b")
+ORDER_LINES = r"\b(?:orders?|baskets?|invoices?|transactions?)\b[^?.]{0,40}?" + ORDER_LINES_CONDITION
+ORDER_LINES_OPS = {"more than": ">", "over": ">", "above": ">", "at least": ">=", "fewer than": "<", "less than": "<",
+                   "under": "<", "below": "<", "at most": "<="}
 # orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(DAY_NAMES) + r")s?|(weekends?)|"
@@ -322,10 +335,12 @@ HOUR_FILTER = (r"\b(before|after|from|since|between)\s+" + _CLOCK + r"(?:\s+(?:o
                r"(?:\s+(?:and|to|until)\s+" + _CLOCK + r")?")
 # "scored customers": those the churn model scored; "RFM-scored": those with an RFM segment
 # "bought in H1 2011 but nothing in H2": in the first of two periods and not in the second
+# (the second period's words may be blanked out already: spaces, or the end once the spaces are collapsed)
+_THEN_SECOND = r"(?=\s+(?:in|during|over|from|between)\b|\s{2,}|\s*[?.]?\s*$)"
 BUT_NOT_SECOND = (r"\bbut (?:nothing|none|no (?:orders?|purchases?)|(?:not|never|didn't|did not)(?: (?:buy|order|purchase|"
-                  r"shop)\w*)?(?= (?:in|during|over)\b))|\b(?:placed|made|had)\s+no\s+(?:orders?|purchases?)(?:\s+at all)?"
-                  r"(?= (?:in|during|over)\b)|\b(?:did not|didn't|never)\s+(?:order|buy|purchase|shop)(?:\s+again)?"
-                  r"(?= (?:in|during|over)\b)")
+                  r"shop)\w*)?" + _THEN_SECOND + r")|(?:\bbut\s+)?\b(?:placed|made|had)\s+no\s+(?:orders?|purchases?)"
+                  r"(?:\s+at all)?" + _THEN_SECOND + r"|\b(?:did not|didn't|never)\s+(?:order|buy|purchase|shop)(?:\s+again)?"
+                  + _THEN_SECOND)
 # a day's total averaged over the period's days: "average orders per day in November", "avg daily revenue in Q4"
 PER_DAY = (r"\b(?:average|avg|mean|typical)\b[^?.]{0,40}?\b(?:per|a|each) (?:trading |working )?day\b|"
            r"\b(?:per|a|each) (?:trading |working |business )?day\b[^?.]{0,60}?\b(?:on average|average|avg)\b|"
@@ -356,7 +371,8 @@ NOT_PUBLISHED: list[tuple[str, str]] = [
 # "customers who ordered in at least six different months of 2011": each customer's months with an order, at least N
 MIN_MONTHS = (r"\bin\s+(?:at least\s+" + _NUM + r"|" + _NUM + r"\s+or more)\s+(?:different\s+|distinct\s+|separate\s+|"
               r"calendar\s+)?months\b(?:\s+of\b)?")
-EVERY_MONTH = r"\b(?:in|during)\s+(?:every|each|all(?: the)?)\s+(?:single\s+)?months?\b(?:\s+of\b)?"
+EVERY_MONTH = (r"\b(?:in|during)\s+(?:every|each|all(?: the)?)\s+(?:single\s+)?(?:one\s+)?(?:of\s+(?:the\s+)?(?:two|three|"
+               r"four|six|twelve|\d{1,2})\s+)?(month|quarter)s?\b(?:\s+of\b)?")
 # a request to change the data, not a question about it ("change in revenue" is a question)
 WRITE_REQUEST = (r"^\W*(?:(?:please|pls|kindly|can you|could you|would you|i need you to|i want you to)\s+)*"
                  r"(?:change|update|set|delete|remove|insert|add|rename|edit|modify|correct|move|merge|assign|overwrite|"
@@ -387,7 +403,18 @@ _ORDINALS.update({"thirtieth": 30, "thirty first": 31})
 _DAY_SPANS = {"seven": 7, "fourteen": 14, "twenty eight": 28, "thirty": 30, "sixty": 60, "ninety": 90}
 CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fewer than", "=": "exactly"}
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
+_MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
 REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function)
+    # the average selling price defined again as the platform reads it
+    (r"(\b(?:average selling price|average (?:unit )?price|revenue per unit(?: sold)?|price per unit)\b[^?]*?),?\s*\(?"
+     r"(?:i\.?e\.?,?|that is,?|meaning|calculated as|computed as|defined as)\s+(?:its|the)\s+(?:net\s+)?"
+     r"(?:revenue|sales)\s+(?:divided by|over)\s+(?:its|the)\s+(?:net\s+)?units(?:\s+sold)?\s*\)?", r"\1"),
+    (r"\bcounting\s+(?=(?:identified|known|registered)\s+customers\s+only\b)", ""),
+    # "weeks from the week of 4 July to the week of 19 September 2011": the weeks starting on those days
+    (r"\bweeks\s+from\s+the\s+week\s+(?:of|commencing|starting|beginning)\s+([^?;,]{3,25}?)\s+(?:to|until|through|thru|and)\s+"
+     r"the\s+week\s+(?:of|commencing|starting|beginning)\s+", r"weeks from \1 to "),
+    (r"(\b(?:every|each|all(?: the)?)\s+(?:(?:one\s+)?of\s+the\s+(?:four|4)\s+)?quarters?\s+of\s+(?:19|20)\d\d),?\s*\(?"
+     r"q1\s+(?:through|thru|to|-|–|and)\s+q4\)?", r"\1"),  # "in every quarter of 2011, Q1 through Q4": said again
     # the frame a question comes in: "Exercise 7.", "Q12)", a bullet, "in the Online Retail data,"
     (r"^\W*(?:exercise|question|task|problem|ex\.?)\s*\d+[a-z]?\s*[.:)\]-]\s*", ""),
     (r"^\s*[•·*▪►-]\s+", ""),
@@ -493,6 +520,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",?\s*(?:net\s+)?revenue being (?:the\s+)?(?:value of\s+)?completed lines?(?:'s?)?(?:\s+value)?\s+(?:less|minus)\s+returned "
      r"lines?(?:'s?)?(?:\s+value)?\b", " "),
     (r"(\b(?:orders?|customers?|clients?)\b[^.?]{0,40}?)\s+in their lifetime\b", r"\1"),
+    # the definition of a trading day said after the question, as the platform counts it
+    (r"\?\s*an?\s+(?:trading|selling|business)\s+day\s+(?:is|means|being)\s+(?:a|any)\s+day\s+(?:with|that has|having)\s+"
+     r"(?:at least one|an?|any)\s+(?:completed\s+)?orders?\s*\.?\s*$", "?"),
     (r"\b(days?)\b([^?]{0,30}?)\s+(?:had|with|saw|having)\s+(?:at least (?:one|1)|any|an?)\s+orders?"
      r"(?:\s+(?:going out|placed|shipped|sold|coming in))?\b", r"trading \1\2"),  # "days in Q1 with at least one order"
     (r"\b(?:bought|purchased|ordered) by (?:our\s+)?(?:customers|clients)\s+(outside(?: of)?|in|from|based in)\b", r"sold \1"),
@@ -735,8 +765,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:at least one|at least 1|one or more|1 or more)\s+(cancel\w*|return\w*)\s+(orders?|lines?|invoices?)\b", r"a \1 \2"),
     (r"(\brepeat (?:customers|buyers)\b)[,;]?\s*(?:meaning|i\.?e\.?,?|that is,?)\s+(?:they|those who|customers who)\s+(?:have\s+)?"
      r"(?:placed|made)\s+(?:two|2)\s+or\s+more\s+orders(?:\s+ever|\s+in total)?", r"\1"),
-    (r"(\bguest orders?\b)[,;]?\s*(?:meaning|i\.?e\.?,?|that is,?)\s+orders?\s+(?:with|having)\s+(?:no|a missing|an empty|a blank)\s+"
-     r"customer ids?(?:\s+attached|\s+on (?:them|it)|\s+recorded)?\b,?", r"\1"),
+    (r"(\bguest (?:orders?|checkouts?)\b)[,;]?\s*(?:meaning|i\.?e\.?,?|that is,?)\s+orders?\s+(?:(?:with|having)\s+(?:no|a missing|"
+     r"an empty|a blank)|without\s+(?:an?\s+|any\s+)?)\s*customer ids?(?:\s+attached|\s+on (?:them|it)|\s+recorded)?\b,?", r"\1"),
     (r"\bhow many (?:completed )?(?:order )?lines did (?:an|each|the average|a typical|the typical) order have\b", "lines per order"),
     (r"\b(?:in|of) the rfm segmentation\b|\brfm segment(?:ation)?\b(?=\s+(?:champions|loyal|at risk|hibernating|lost))", " "),
     (r"\b(?:customer|client|account)\s+(?:no\.?|number|nr\.?|#)\s*(?=\d)", "customer "), (r"\baccount (?=\d{4,})", "customer "),
@@ -744,6 +774,17 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:on|in) the (?:very )?first day of the data\s*,?\s*", " on "),
     (r"\bsince the data (?:begins|began|starts|started)\b|\bsince the (?:start|beginning) of the data\b", " "),
     (r"\s*\(\s*weeks? (?:starting|beginning|commencing) (?:on )?mondays?\s*\)", " "),
+    (r",?\s*\b(?:for\s+)?(?:the\s+)?weeks?\s+(?:starting|beginning|commencing)\s+(?:on\s+)?(?:a\s+)?mondays?\b(?!\s*,?\s*\d)",
+     " "),  # "weekly orders for the weeks starting on a Monday in October": the weeks are Monday-start
+    (r"\b(how many|number of|count of)\s+days\s+(?:with|that had|having|that saw)\s+(?:at least one\s+|an?\s+|any\s+)?"
+     r"(?:completed\s+)?orders?\b(?:\s+(?:in|on)\s+(?:them|it))?", r"\1 trading days"),
+    # orders with a cancelled line are the cancelled orders (cancellations are orders of their own)
+    (r"\b(how many|number of|count of)\s+orders\s+(?:had|have|has|with|having|that had|containing|contained|carried)\s+"
+     r"(?:a|at least one|any|one or more|1 or more)\s+cancel+ed\s+lines?\b", r"\1 cancelled orders"),
+    # "in each of the three months of Q3 2011, that is in July, in August and in September": the months said again
+    (r"(\beach of the (?:two|three|\d) months of [^,?]+?),?\s*(?:that is|i\.?e\.?|namely)?,?\s*(?:in\s+)?" + _MONTH_WORD
+     + r",?\s*(?:in\s+)?" + _MONTH_WORD + r"(?:,?\s*(?:in\s+)?" + _MONTH_WORD + r")?,?\s*and\s+(?:in\s+)?" + _MONTH_WORD
+     + r"(?=\s*[?.]|\s*$)", r"\1"),
     (r"\b(?:landed|came in|were received|received)\b(?=\s+(?:in|on|during|over|last|this)\b)", "placed"),
     (r"\b(?:land|lands)\s+(?=in\b|into\b)", "are "),  # "customers land in the medium band"
     (r"\bcut of\b", "share of"), (r"\bdid (.{2,40}?) beat (.{2,40}?)(?=[?.,]|$)", r"\1 vs \2"),

@@ -26,7 +26,8 @@ from cip_assets.qa.lexicon import (
     EXCLUDED_AFTER, FILLER_PHRASES, FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUPS_WITH_ORDERS, GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS,
     MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS, NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS,
-    ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES, PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, RATIO, RETURNING_BEFORE,
+    ORDER_LINES, ORDER_LINES_CONDITION, ORDER_LINES_OPS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES,
+    PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, IDENTITY_OPENER, RATIO, RETURNING_BEFORE,
     RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
     TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, HOUR_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
@@ -74,6 +75,7 @@ class Slots:
     customer_conditions: list = field(default_factory=list)  # [column, op, value]: on each customer's own figure
     top_percent: float | None = None
     named_with: list | None = None              # [words, codes, excluded]: the products whose name holds the words
+    order_lines: list | None = None             # [op, n]: orders by their number of completed lines
 
 
 class Parser:
@@ -202,6 +204,9 @@ class Parser:
             for m in list(re.finditer(pattern, text)):
                 if m.group(0).endswith("before") and any(a >= m.end() and not text[m.end():a].strip() for a, _ in spans):
                     continue  # "bought before June 2011" is a date, not "have bought (ever)"
+                if len(spans) == 2 and make(m) == ["=", 0] and re.search(r"\bbut\s+(?:placed\s+|made\s+|had\s+)?$",
+                                                                          text[:m.start()]):
+                    continue  # "ordered in Q1 but placed no order from April": in the first period, not the second
                 if orders_condition is None or _same_count(orders_condition, make(m)):  # the same condition said
                     # twice ("repeat buyers, i.e. placed more than one order", "more than once, so 2 or more") is one;
                     # another one stays unread
@@ -211,6 +216,15 @@ class Parser:
                     for w in normalise(m.group(0)).split():
                         words[w] = f"customers with {orders_condition[0]} {orders_condition[1]} orders"
                     text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+        order_lines = None
+        by_lines = re.search(ORDER_LINES, text)
+        if by_lines:  # "orders that had more than 100 lines": the lines say which orders, not what is measured
+            order_lines = [ORDER_LINES_OPS[by_lines.group(1)], int(by_lines.group(2))]
+            condition = re.search(ORDER_LINES_CONDITION, text[by_lines.start():])
+            a, b = by_lines.start() + condition.start(), by_lines.start() + condition.end()
+            for w in normalise(text[a:b]).split():
+                words[w] = "orders by their number of lines"
+            text = _blanked(text, [(a, b)])
         for column, pattern in CUSTOMER_CONDITIONS:
             m = re.search(pattern, text)
             if m:
@@ -247,6 +261,9 @@ class Parser:
         by_value = re.search(ORDER_VALUE, text)  # "customers with orders over 5000": the orders are the filter
         measured = text[:by_value.start()] + " " * (by_value.end() - by_value.start()) + text[by_value.end():] \
             if by_value else text
+        not_second = re.search(BUT_NOT_SECOND, measured) if len(spans) == 2 else None
+        if not_second:  # "but placed no order in Q2": the orders say which customers, not what is measured
+            measured = _blanked(measured, [not_second.span()])
         for name, pattern in METRIC_PATTERNS:
             if re.search(pattern, measured):
                 metric = name
@@ -301,7 +318,7 @@ class Parser:
                 for w in [c.lower() for c in named_with[1]] + normalise(said).split():
                     words[w] = f"{named_with[0]}: product codes {', '.join(named_with[1])}"
         return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q,
-                     group_condition, customer_conditions, top_percent, named_with)
+                     group_condition, customer_conditions, top_percent, named_with, order_lines)
 
     def _codes_listed_after_a_name(self, text: str, mentions: list[Mention], exclude: dict) -> tuple | None:
         """([name, codes, excluded], text without the list, the name as said) for a product named and then its codes in
@@ -430,6 +447,8 @@ class Parser:
         hours = _hours(low)
         if hours:
             filters["hour"] = hours
+        if slots.order_lines:  # "orders with more than 100 lines": completed orders by their number of lines
+            filters["order_lines"] = slots.order_lines
         value = re.search(ORDER_VALUE, low)
         if value:
             op = "<" if value.group(1) in ("under", "below", "less than") else ">"
@@ -477,8 +496,12 @@ class Parser:
         filters = [EXCLUDE.pattern, ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|just|not|no|never|new|repeat|returning|guests?|known|"
                    r"identified|each|every|per|by|top|bottom|best|worst)\b"]
+        # who is asking ("I'm a buyer for a gift floor.", "We're weighing up a subscription box."): a measure's or a
+        # grouping's word in it describes the asker, not the question
+        about_the_asker = re.match(IDENTITY_OPENER, label)
         names_something = (re.search(r"\d", label) or self.gaz.find(label) or parse_period(label, self.as_of)[0]
-                           or any(re.search(pattern, label) for _, pattern in METRIC_PATTERNS + DIM_PATTERNS)
+                           or not about_the_asker and any(re.search(pattern, label)
+                                                          for _, pattern in METRIC_PATTERNS + DIM_PATTERNS)
                            or any(re.search(pattern, label) for pattern in filters)
                            or any(re.search(pattern, label) for pattern, _ in ORDER_CONDITIONS + CUSTOMER_CONDITIONS))
         return said if names_something else said[m.end():]
@@ -734,14 +757,21 @@ class Parser:
                        and (slots.metric or "customers") in PER_DAY_MEASURES and not slots.orders_condition)
         if per_day:
             intent = "average"
-        every_month = bool(re.search(EVERY_MONTH, slots.text))
-        if every_month and not (slots.metric in (None, "customers") and slots.period is not None
-                                and intent in ("count", "sum", None) and not slots.orders_condition):
-            every_month, intent = False, "trend"  # "revenue in each month of 2011": month by month
+        every = re.search(EVERY_MONTH, slots.text)
+        every_period = every.group(1) if every else None
+        if every_period and re.search(r"\d|\b(?:two|three|four|six|twelve)\b", every.group(0)):
+            slots.n = None  # "in each of the three months of Q3": the count of the period's months, said again
+        if every_period and slots.orders_condition == [">=", 1] and slots.metric in (None, "customers"):
+            slots.orders_condition = None  # "placed an order in every quarter": an order in each is what is asked
+        if every_period and slots.metric in (None, "customers") and slots.period is not None \
+                and intent in ("count", "sum", None) and not slots.orders_condition:
+            intent, slots.dims = "count", []  # the month (quarter) names no grouping here
+        elif every_period:
+            every_period, intent = None, "trend"  # "revenue in each month of 2011": month by month
         months = re.search(MIN_MONTHS, slots.text)
         min_months = _num(months.group(1) or months.group(2)) if months else None
         if months and min_months >= 1 and slots.metric in (None, "customers") and slots.period is not None \
-                and not slots.orders_condition and not every_month and not slots.n:
+                and not slots.orders_condition and not every_period and not slots.n:
             intent, slots.dims = "count", []  # "different months" names no grouping here
         elif months:
             raise NotUnderstood("a number of months with orders counts customers within one period",
@@ -756,7 +786,7 @@ class Parser:
             pairs = []
         self._never_dropped(q, slots, filters, pairs, intent, low)
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day,
-                    every_month=every_month, min_months=min_months, filters=filters, exclude=slots.exclude,
+                    every_period=every_period, min_months=min_months, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
                     top_percent=slots.top_percent,
                     both_periods=both_periods, first_not_second=first_not_second,
@@ -926,7 +956,7 @@ class Parser:
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
         cover(r"\bsingle (?=biggest|largest|best|top|highest|most|greatest)", "emphasis")
-        cover(EVERY_MONTH, "in every month of the period")
+        cover(EVERY_MONTH, "in every month (quarter) of the period")
         if re.search(MIN_MONTHS, text):  # the plan took it (else it was refused)
             cover(MIN_MONTHS, "in at least that many months of the period")
         if slots.period is not None:  # "lately ... over the last 90 days I mean": the period named says how lately

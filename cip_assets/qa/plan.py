@@ -42,7 +42,7 @@ class Plan:
     definition: str | None = None
     n_capped: bool = False
     per_day: bool = False                         # average: a day's total, averaged over the days with orders
-    every_month: bool = False                     # count: customers who bought in every month of the period
+    every_period: str | None = None               # count: customers who bought in every month (quarter) of the period
     min_months: int | None = None                 # count: customers who bought in at least N months of the period
     top_percent: float | None = None              # share / sum: of the top P% of customers ("the top 1% of customers")
     cohort: dict | None = None                    # cohort: {min_orders, after_first, share}; periods = [first, window?]

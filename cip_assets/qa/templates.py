@@ -178,7 +178,7 @@ for _name, _metric in METRICS.items():
 METRICS["customers"].product_monthly_only = True
 # order_facts columns a filter kind reads (the customer's current attributes)
 ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
-ORDER_ONLY_FILTERS = ("anonymous", "order_value", "weekday", "hour", "new_in_period")  # filters of the order facts alone
+ORDER_ONLY_FILTERS = ("anonymous", "order_value", "order_lines", "weekday", "hour", "new_in_period")  # filters of the order facts alone
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 CUSTOMER_CONDITION_COLUMNS = ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at", "lifetime_orders")
 
@@ -400,6 +400,9 @@ class Templates:
         if kind == "order_value":  # completed orders over / under a net value
             op = value[0] if value[0] in ("<", "<=", ">", ">=") else ">"
             return f"is_completed AND revenue {op} ?", [float(value[1])]
+        if kind == "order_lines":  # completed orders with more (fewer) lines than a number
+            op = value[0] if value[0] in ("<", "<=", ">", ">=") else ">"
+            return f"is_completed AND lines - cancelled_lines - returned_lines {op} ?", [int(value[1])]
         if kind == "weekday":  # orders placed on a Friday, at weekends
             days = list(value) if isinstance(value, (list, tuple)) else [value]
             return f"dayname(order_date) IN ({', '.join('?' for _ in days)})", days
@@ -448,11 +451,12 @@ class Templates:
                      f"ORDER BY v DESC LIMIT {how_many}) AS top_n) AS p, (SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
                      per_params + [percent if percent is not None else n] + params, ORDER_MART)
 
-    def customers_every_month(self, filters: dict, exclude: dict | None, period, at_least: int | None = None) -> Query:
-        """Customers with a completed order in every month of the period that has orders at all, or in `at_least`
-        of its months (from the calendar period rollup when the period is one and it holds the months' count, else
-        per customer over the orders)."""
-        rolled_up = self._period_customers_where(filters, exclude, period)
+    def customers_in_every_period(self, filters: dict, exclude: dict | None, period, grain: str = "month",
+                                  at_least: int | None = None) -> Query:
+        """Customers with a completed order in every month (quarter) of the period that has orders at all, or in
+        `at_least` of its months (from the calendar period rollup when the period is one and it holds the months'
+        count, else per customer over the orders)."""
+        rolled_up = self._period_customers_where(filters, exclude, period) if grain == "month" else None
         if rolled_up and self._has(PERIOD_CUSTOMERS_MART, "active_months") and period is not None:
             where, params = rolled_up
             if at_least is not None:
@@ -464,12 +468,12 @@ class Templates:
                          params + [period.start, period.end], PERIOD_CUSTOMERS_MART)
         where, params = self._order_where(filters, exclude, period)
         every, every_params = self._order_where({}, None, period)
-        months = "count(DISTINCT date_trunc('month', order_date))"
+        buckets = f"count(DISTINCT date_trunc('{'quarter' if grain == 'quarter' else 'month'}', order_date))"
         wanted, wanted_params = (("?", [at_least]) if at_least is not None else
-                                 (f"(SELECT {months} FROM {ORDER_MART}{every})", every_params))
+                                 (f"(SELECT {buckets} FROM {ORDER_MART}{every})", every_params))
         return Query(f"SELECT count(*) AS value FROM (SELECT customer_id FROM {ORDER_MART}{where} AND is_completed AND "
-                     f"customer_id IS NOT NULL GROUP BY customer_id HAVING {months} {'>=' if at_least else '='} "
-                     f"{wanted}) AS every_month", params + wanted_params, ORDER_MART)
+                     f"customer_id IS NOT NULL GROUP BY customer_id HAVING {buckets} {'>=' if at_least else '='} "
+                     f"{wanted}) AS in_every_period", params + wanted_params, ORDER_MART)
 
     def share_from_customers_with_orders(self, metric: Metric, filters: dict, exclude: dict | None, period,
                                          condition: list) -> Query:
