@@ -809,9 +809,10 @@ HANDLERS = {"cohort": cohort, "define": define, "feedback": feedback, "profile":
 
 
 def _asks_per_group(plan: Plan) -> bool:
-    """A total that names a grouping it does not filter on ("churn risk bands by number of customers"): one row per
-    group, never the grand total."""
-    dims = [d for d in plan.dims if d in ("country", "city", "category", "segment", "risk_band", "gender", "persona")]
+    """A total that names a grouping it does not filter on ("churn risk bands by number of customers", "orders on each
+    weekday"): one row per group, never the grand total."""
+    dims = [d for d in plan.dims if d in ("country", "city", "category", "segment", "risk_band", "gender", "persona",
+                                          "weekday", "hour")]
     return bool(dims) and not plan.ids and dims[0] not in plan.filters and dims[0] not in plan.exclude \
         and plan.metric not in ("countries",)
 

@@ -178,7 +178,7 @@ EXCLUDE = re.compile(r"\b(excluding|exclude|excluded|except(?: for)?|other than|
 EXCLUDED_AFTER = re.compile(r"\b(?:excluded|left out|not included|taken out|removed|aside)\b")
 # conditions on each customer's number of (completed) orders
 ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
-    (r"\b(?:without|with no|with zero|no|zero|never)\s+(?:an?\s+)?(?:orders?|purchases?)\b|\bnever (?:bought|ordered|purchased)\b|"
+    (r"\b(?:without|with no|with zero|no|zero|never)\s+(?:an?\s+)?(?:completed\s+)?(?:orders?|purchases?)\b|\bnever (?:bought|ordered|purchased)\b|"
      r"\bnever (?:completed|placed|made) (?:an?\s+|any\s+)?(?:orders?|purchases?)\b",
      lambda m: ["=", 0]),
     (r"\b(?:more than|over)\s+once\b|\brepeat (?:customers|buyers|purchasers|shoppers)\b|\b(?:bought|ordered|purchased|came back)"
@@ -247,8 +247,13 @@ LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z
                               r"(?<=\s)(?:this|the|an?)\s[a-z ,'&/-]{1,100}?)\.\s+(?=[a-z][^.]*\?\s*$)", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|"
-                   r"look after|handle|head)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|considering|thinking|planning|"
-                   r"looking into|reviewing|preparing|pricing|costing)\b")
+                   r"look after|handle|head|plan|compile|prepare|write)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
+                   r"considering|thinking|planning|looking into|reviewing|preparing|pricing|costing)\b|(?:i|we)(?:'ve| have)"
+                   r"\s+(?:just\s+)?(?:joined|started|taken over|been asked)\b")
+# what a question is for, said beside it: "for the flash report", "for the board", "For the recruits' case study:"
+PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0,3}?(?:report|board|case study|study|recruits|"
+           r"rota|comparison|deck|meeting|papers|review|audit|slides?|memo|newsletter|e-?mail|pack|presentation|"
+           r"minutes|spreadsheet|update|briefing|pitch|training))\b")
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
@@ -410,6 +415,38 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"(?:i\.?e\.?,?|that is,?|meaning|calculated as|computed as|defined as)\s+(?:its|the)\s+(?:net\s+)?"
      r"(?:revenue|sales)\s+(?:divided by|over)\s+(?:its|the)\s+(?:net\s+)?units(?:\s+sold)?\s*\)?", r"\1"),
     (r"\bcounting\s+(?=(?:identified|known|registered)\s+customers\s+only\b)", ""),
+    # a shift of the warehouse staff, not goods shifted (before "shift" is read as "sold")
+    (r"\b(?:late|early|night|day|morning|evening|weekend|warehouse)\s+shifts?\b|\bshift\s+(?:rota|pattern|plan|planner|"
+     r"manager|lead|check)s?\b", "rota"),
+    (r"\bcancellations\b([^?]{0,40}?),?\s*valued at (?:the\s+)?quantity\s*(?:×|x|\*|times)\s*(?:the\s+)?unit price"
+     r"(?: of the cancell?ed lines)?", r"cancelled revenue\1"),  # cancellations by value, as the platform values them
+    (r"\brepeat (customers|buyers|clients) who had (?:already )?(?:bought|ordered) before\b", r"returning \1 who had bought before"),
+    (r",?\s*counting the (?:whole|entire|full) data(?:\s*set)?\b", " "),  # the whole history, as a figure without a period
+    (r",?\s*counting the units on (?:the )?cancell?ed lines\b", " "),  # what cancelled units are
+    (r"\s*\(\s*completed (?:lines? |units? )?minus returned(?: lines?| units?)?\s*\)", " "),  # what net units are
+    (r",?\s*\(?(?:i\.?e\.?,?|that is,?|meaning)\s+(?:the\s+)?completed lines\s+(?:divided by|over)\s+(?:the\s+)?orders\)?", " "),
+    (r"[?.]\s*(?:net\s+)?revenue\s+(?:over|divided by)\s+(?:net\s+)?units(?:\s+sold)?(?:,?\s*please)?\s*[.?!]*\s*$", "?"),
+    (r"\bwhat price did (.{3,80}?) (?:actually |really )?(?:go|sell) for on average\b", r"what was the average selling price of \1"),
+    (r",?\s*\(?(?:i\.?e\.?,?|that is,?|meaning)?\s*only (?:stock )?codes (?:starting|beginning) with a (?:digit|number)\)?", " "),
+    (r"[.?]\s*label (?:each|them|it|the hours) by (?:its|the|their) hour(?:'s number)?(?:,?\s*(?:e\.g\.?|for example|like)"
+     r"\s*[^?]*?)?\s*[.?!]*\s*$", "?"),  # "Label each by its hour, e.g. 12 for 12:00-12:59."
+    (r"[.?]\s*(?:please\s+)?(?:give|show|list)(?: me)? (?:their|the) (?:customer |client )?ids?(?:,? please)?\s*[.?!]*\s*$", "?"),
+    (r"[.?]\s*count (?:the |only )?days with (?:at least one|an?|any) (?:completed )?orders?\s*[.?!]*\s*$", "?"),
+    (r"\bhow many days\b([^?]{0,40}?)\bdid (?:the warehouse|the shop|we|you) (?:have|get|receive|take) (?:any )?orders"
+     r"(?: to (?:pack|pick|ship|dispatch))?", r"how many trading days\1"),
+    (r"(?<!how many )(?<!number of )(?<!count of )(?<!count the )(?<=\w\s)trading (days?)\b", r"\1"),  # "the top three
+    # trading days by revenue": days (a count of them, or "trading days" opening the question, is the measure)
+    (r"\b(how many|number of|count of)\s+orders\b([^?]{0,40}?)\s+(?:that\s+)?(?:had|have|has|with|having|containing|contained|"
+     r"carried)\s+(?:a|at least one|any|one or more|1 or more)\s+cancel+ed\s+lines?\b", r"\1 cancelled orders\2"),
+    (r"\b(?:had|needed) to be (?:picked|packed|shipped|dispatched)\b", " "),
+    (r"\b((?:completed )?(?:order )?lines) to (?:pick|pack|ship|dispatch)\b", r"\1"),
+    (r"\boverseas (markets|countries|customers|buyers)\b", r"\1 outside the uk"),
+    (r"\b(?:the )?widest reach\b,?\s*(?:i\.?e\.?,?|that is,?|meaning)?\s*(?:the )?most (?:different |distinct )?customers"
+     r"(?: buying (?:them|it))?", "the most customers"),
+    (r"\b(orders?)\s+to their names?\b", r"\1"),
+    (r"\bhow many of that month's customers had (?:already )?bought (?:from us )?(?:in an earlier month|before)\b",
+     "how many returning customers"),
+    (r"\b(?:landed|came in)\b(?=\s+(?:between|before|after|from)\b)", "were placed"),
     # "weeks from the week of 4 July to the week of 19 September 2011": the weeks starting on those days
     (r"\bweeks\s+from\s+the\s+week\s+(?:of|commencing|starting|beginning)\s+([^?;,]{3,25}?)\s+(?:to|until|through|thru|and)\s+"
      r"the\s+week\s+(?:of|commencing|starting|beginning)\s+", r"weeks from \1 to "),

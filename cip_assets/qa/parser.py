@@ -27,7 +27,7 @@ from cip_assets.qa.lexicon import (
     GROUPS_WITH_ORDERS, GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS,
     MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS, NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS,
     ORDER_LINES, ORDER_LINES_CONDITION, ORDER_LINES_OPS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES,
-    PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, IDENTITY_OPENER, RATIO, RETURNING_BEFORE,
+    PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, IDENTITY_OPENER, PURPOSE, RATIO, RETURNING_BEFORE,
     RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
     TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, HOUR_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
@@ -468,7 +468,9 @@ class Parser:
         for pattern, reason in NOT_PUBLISHED:  # before the rewrites too: "time from order to dispatch" is no sale
             if re.search(pattern, q.lower()):
                 raise NotUnderstood(reason)
-        said = self._without_a_label(_returning_defined_again(self._country_codes(_rewrite(q)), self.as_of))
+        said = self._without_a_label(_returning_defined_again(self._country_codes(_rewrite(q)), self.as_of),
+                                     asker=bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower())))
+        said = self._without_a_purpose(said)
         try:
             plan = self._parse(said, previous)
         except NotUnderstood as err:
@@ -485,7 +487,15 @@ class Parser:
             plan.question = q
         return plan
 
-    def _without_a_label(self, said: str) -> str:
+    def _without_a_purpose(self, said: str) -> str:
+        """`said` without what the question is for, when that names nothing the data holds ("for the flash report",
+        "for the board", "For the recruits' case study:")."""
+        for m in reversed(list(re.finditer(PURPOSE, said, re.IGNORECASE))):
+            if not self._names_something(m.group(1).lower(), about_the_asker=False):
+                said = said[:m.start()] + " " + said[m.end():]
+        return said
+
+    def _without_a_label(self, said: str, asker: bool = False) -> str:
         """`said` without a leading label that names nothing the data holds ("Underwriting file:", "For the export
         file -", "Fact check, please:"), or a leading sentence before the question that names nothing ("I research
         the web shop's checkout. How many ...?"): no value of the data, period, measure, grouping or number in it."""
@@ -493,18 +503,27 @@ class Parser:
         if not m:
             return said
         label = m.group(1).lower()
-        filters = [EXCLUDE.pattern, ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
-                   FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|just|not|no|never|new|repeat|returning|guests?|known|"
-                   r"identified|each|every|per|by|top|bottom|best|worst)\b"]
         # who is asking ("I'm a buyer for a gift floor.", "We're weighing up a subscription box."): a measure's or a
-        # grouping's word in it describes the asker, not the question
-        about_the_asker = re.match(IDENTITY_OPENER, label)
-        names_something = (re.search(r"\d", label) or self.gaz.find(label) or parse_period(label, self.as_of)[0]
-                           or not about_the_asker and any(re.search(pattern, label)
-                                                          for _, pattern in METRIC_PATTERNS + DIM_PATTERNS)
-                           or any(re.search(pattern, label) for pattern in filters)
-                           or any(re.search(pattern, label) for pattern, _ in ORDER_CONDITIONS + CUSTOMER_CONDITIONS))
-        return said if names_something else said[m.end():]
+        # grouping's word in it describes the asker, not the question (`asker`: the question opened so, before the
+        # rewrites took "I run" out as filler)
+        about_the_asker = bool(asker and m.re is LEADING_SENTENCE or re.match(IDENTITY_OPENER, label))
+        return said if self._names_something(label, about_the_asker) else said[m.end():]
+
+    def _names_something(self, label: str, about_the_asker: bool) -> bool:
+        """Whether `label` names a value of the data, a period, a number, a filter or a condition (a measure's or a
+        grouping's word too, unless the words describe the asker)."""
+        filters = [EXCLUDE.pattern, ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
+                   FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
+                   r"identified|top|bottom|best|worst)\b"]
+        if not about_the_asker:
+            filters.append(r"\b(?:just|each|every|per|by)\b")
+        # a value of the data; in words about the asker only one said as it is ("I plan" is not a misspelt Poland)
+        values = [m for m in self.gaz.find(label) if not about_the_asker or m.score >= 95]
+        return bool(re.search(r"\d", label) or values or parse_period(label, self.as_of)[0]
+                    or not about_the_asker and any(re.search(pattern, label)
+                                                   for _, pattern in METRIC_PATTERNS + DIM_PATTERNS)
+                    or any(re.search(pattern, label) for pattern in filters)
+                    or any(re.search(pattern, label) for pattern, _ in ORDER_CONDITIONS + CUSTOMER_CONDITIONS))
 
     def _country_codes(self, q: str) -> str:
         countries = set(self.gaz.values.get("country", []))
