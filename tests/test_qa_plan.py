@@ -872,3 +872,41 @@ def test_a_sentence_about_the_asker_and_customers_of_one_period_not_the_next(eng
         AND NOT bool_or(ordered_at >= DATE '{year}-04-01' AND ordered_at < DATE '{year + 1}-01-01'))""").fetchall()
     card = engine.ask(f"How many customers ordered in Q1 {year} but placed no order at all from 1 April to 31 December {year}?")
     assert card.status == "answered" and card.value == gold, card.answer
+
+
+def test_days_by_their_orders_a_count_split_by_weekday_and_what_a_question_is_for(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    daily = f"""SELECT CAST(t AS DATE) AS d, count(*) AS n FROM (SELECT order_id, min(ordered_at) AS t
+        FROM staging.stg_order_lines GROUP BY 1 HAVING bool_or(line_status = 'completed')) WHERE year(t) = {year} GROUP BY 1"""
+    (median,), = wh.execute(f"SELECT CAST(median(n) AS INTEGER) FROM ({daily})").fetchall()
+    (busy, days), = wh.execute(f"SELECT count(*) FILTER (WHERE n > {median}), count(*) FROM ({daily})").fetchall()
+    assert 0 < busy < days
+    for question in (f"On how many trading days in {year} did we receive more than {median} orders?",
+                     f"how many days in {year} had more than {median} orders?"):
+        card = engine.ask(question)
+        assert card.status == "answered" and card.value == busy, (question, card.answer)
+    # orders on each weekday: one figure per weekday, never the total of all of them
+    weekdays = dict(wh.execute(f"""SELECT dayname(t), count(*) FROM (SELECT order_id, min(ordered_at) AS t
+        FROM staging.stg_order_lines GROUP BY 1 HAVING bool_or(line_status = 'completed')) WHERE year(t) = {year}
+        GROUP BY 1""").fetchall())
+    card = engine.ask(f"number of orders on each weekday in {year}")
+    assert card.status == "answered" and card.value != sum(weekdays.values()), card.answer
+    assert {str(r[0]): r[1] for r in card.table["rows"]} == weekdays, card.answer
+    # what the question is for names nothing: the same figure as the plain question
+    plain = engine.ask(f"how many orders were placed in {year}?")
+    for question in (f"For the flash report: how many orders were placed in {year}?",
+                     f"How many orders were placed in {year}, for the board papers?"):
+        assert engine.ask(question).value == plain.value, question
+
+
+def test_the_days_of_a_week_said_again_and_the_count_of_products_named_by_a_word(engine, wh):
+    (monday,), = wh.execute("""SELECT CAST(date_trunc('week', max(ordered_at)) - INTERVAL 14 DAY AS DATE)
+        FROM staging.stg_order_lines""").fetchall()
+    sunday = monday + timedelta(days=6)
+    said = f"{monday.day} {monday:%B} {monday.year}"
+    plain = engine.ask(f"How many orders were placed in the week beginning Monday {said}?")
+    again = engine.ask(f"How many orders were placed in the week beginning Monday {said} ({monday.day} to {sunday.day} "
+                       f"{sunday:%B})?")
+    assert plain.status == "answered" and again.value == plain.value, again.answer
+    assert engine.ask(f"How many orders were placed in the week beginning Monday {said} ({monday.day} to "
+                      f"{sunday.day + 1 if sunday.day < 28 else 1} {sunday:%B})?").value is None  # not its days: refused

@@ -536,6 +536,9 @@ _DAY_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+|that is,?\s+)?{_P
 _MONTH_TO_DAY = re.compile(rf"\(?\s*(?:from\s+)?{MONTH_RE}[a-z]*\.?{_UNTIL}{_POINT}(?:\s*,?\s*{YEAR_RE})?\s*\)?")  # "(July to 9 Dec)"
 _MONTH_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+)?{MONTH_RE}[a-z]*\.?{_UNTIL}{MONTH_RE}[a-z]*\.?"
                          rf"(?:\s*,?\s*{YEAR_RE})?\s*\)?")
+# days of the period's own month: "(21 to 27 November)", ", 10 to 16 October", "1st to 9th"
+_DAYS_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+|that is,?\s+)?(?<![\d/.:])(\d{{1,2}})(?:st|nd|rd|th)?{_UNTIL}"
+                        rf"(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?:of\s+)?{MONTH_RE}\b\.?)?(?:\s*,?\s*{YEAR_RE})?\s*\)?(?!\d|[:/.]\d)")
 _ANY_MONTH = "(?:" + MONTH_RE[1:]  # the same, capturing nothing
 _MONTH_LIST = re.compile(rf"\(?\s*{MONTH_RE}[a-z]*((?:\s*,\s*{_ANY_MONTH}[a-z]*)*)\s*(?:,?\s*and\s+|,\s*){MONTH_RE}[a-z]*"
                          rf"(?:\s+(?:to|until|up to)\s+the\s+(\d{{1,2}})(?:st|nd|rd|th))?\s*\)?")
@@ -572,6 +575,14 @@ def restated_bounds(text: str, periods: list[Period], as_of: date | None) -> lis
             year = int(g[8]) if g[8] else p.start.year
             first, last = point(g[0:4], year), point(g[4:8], int(g[8]) if g[8] else (p.end - timedelta(days=1)).year)
             if first == p.start and last in ends(p):
+                spans.append((m.span(), p, False))
+                break
+    for m in _DAYS_SPAN.finditer(text):
+        for p in periods:
+            last_day = p.end - timedelta(days=1)
+            month = MONTHS[m.group(3)] if m.group(3) else None
+            if (int(m.group(1)) == p.start.day and int(m.group(2)) == last_day.day and month in (None, last_day.month)
+                    and (not m.group(4) or int(m.group(4)) == last_day.year) and p.end - p.start <= timedelta(days=31)):
                 spans.append((m.span(), p, False))
                 break
     for m in _MONTH_TO_DAY.finditer(text):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from cip_assets.qa.lexicon import MEAN_METRICS, RATIO
+from cip_assets.qa.lexicon import CONDITION_WORDS, MEAN_METRICS, RATIO
 from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.templates import DIM_LABEL, METRICS, ORDER_ONLY_FILTERS, NotAvailable, Query
 
@@ -126,6 +126,15 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
                                                            plan.min_months)
         rows, cols = engine.run(query)
         answer = (f"Customers who bought in at least {plan.min_months} months{engine.scope_text(plan)}: "
+                  f"{engine.fmt(rows[0][0], 'int')}.")
+        return engine.card(plan, answer, rows[0][0], rows, cols, query, {"type": "none"})
+    if plan.day_orders:  # "on how many trading days in October did we receive more than 100 orders"
+        if name != "trading_days" or average:
+            return engine.not_understood(plan, "days by their number of orders are only counted")
+        op, n = plan.day_orders
+        query = engine.templates.days_by_orders(plan.filters, plan.exclude, plan.period_obj, op, n)
+        rows, cols = engine.run(query)
+        answer = (f"Days with {CONDITION_WORDS[op]} {n:,} orders{engine.scope_text(plan)}: "
                   f"{engine.fmt(rows[0][0], 'int')}.")
         return engine.card(plan, answer, rows[0][0], rows, cols, query, {"type": "none"})
     if plan.per_day:

@@ -230,8 +230,9 @@ SUMMED_OVER_PRODUCTS = ("revenue", "gross_revenue", "quantity", "order_lines", "
 # what "returning customers" means, said again after them: "(ordered in oct and had their first order before oct)",
 # "- people who ordered in October after a first order before October", "i.e. ... whose first order was before 1 Nov"
 RETURNING_DEFINED = re.compile(
-    r"\breturning (?:customers|buyers|clients|shoppers)\b[^?()]{0,40}?(?P<clause>\s*[(,;:–-]\s*(?:i\.?e\.?,?\s*|meaning\s+|"
-    r"that is,?\s*|so\s+)?[^?()]{0,140}?\bbefore\b[^?()]{0,40}?(?:\)|(?=\?)|$))")
+    r"\breturning (?:customers|buyers|clients|shoppers)\b[^?()]{0,40}?(?P<clause>(?:\s*[(,;:–-]\s*(?:i\.?e\.?,?\s*|meaning\s+|"
+    r"that is,?\s*|so\s+)?|\s+(?=who\s+had\s+(?:already\s+)?(?:bought|ordered)\b))[^?()]{0,140}?\bbefore\b[^?()]{0,40}?"
+    r"(?:\)|(?=\?)|$))")
 RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:month|quarter|period|week|year))\b|(?:the\s+"
                               r"(?:start|beginning)\s+of\s+)?(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>jan|feb|mar|apr|"
                               r"may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?:\s+(?P<year>(?:19|20)\d\d))?)")
@@ -253,7 +254,8 @@ IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|
 # what a question is for, said beside it: "for the flash report", "for the board", "For the recruits' case study:"
 PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0,3}?(?:report|board|case study|study|recruits|"
            r"rota|comparison|deck|meeting|papers|review|audit|slides?|memo|newsletter|e-?mail|pack|presentation|"
-           r"minutes|spreadsheet|update|briefing|pitch|training))\b")
+           r"minutes|spreadsheet|update|briefing|pitch|training)(?:\s+(?:papers|report|pack|meeting|deck|minutes|update|"
+           r"e-?mail|slides?|notes))?)\b")
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
@@ -326,6 +328,10 @@ ORDER_LINES_CONDITION = (r"\b(?:that\s+)?(?:had|have|has|having|with|containing|
                          r"at least|fewer than|less than|under|below|at most)\s+(\d+)\s+(?:completed\s+)?(?:order\s+|"
                          r"product\s+)?lines\b")
 ORDER_LINES = r"\b(?:orders?|baskets?|invoices?|transactions?)\b[^?.]{0,40}?" + ORDER_LINES_CONDITION
+# the days with more (fewer) orders than a number: "on how many trading days in October did we receive more than 100
+# orders", "how many days in 2011 had at least 150 orders"
+DAY_ORDERS = (r"\b(?:did (?:we|you) (?:receive|get|take|have|see)|were there|there were|had|saw|with|"
+              r"(?:that|which) (?:had|saw))\s+(more than|over|above|at least|fewer than|less than|under|below|at most)\s+(\d+)\s+(?:completed\s+)?orders\b")
 ORDER_LINES_OPS = {"more than": ">", "over": ">", "above": ">", "at least": ">=", "fewer than": "<", "less than": "<",
                    "under": "<", "below": "<", "at most": "<="}
 # orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
@@ -432,6 +438,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"\s*[^?]*?)?\s*[.?!]*\s*$", "?"),  # "Label each by its hour, e.g. 12 for 12:00-12:59."
     (r"[.?]\s*(?:please\s+)?(?:give|show|list)(?: me)? (?:their|the) (?:customer |client )?ids?(?:,? please)?\s*[.?!]*\s*$", "?"),
     (r"[.?]\s*count (?:the |only )?days with (?:at least one|an?|any) (?:completed )?orders?\s*[.?!]*\s*$", "?"),
+    (r"\bhow many days\b(?=[^?]{0,40}?\b(?:did (?:we|you) (?:receive|get|take|have|see)|were there|there were|had|saw|with|"
+     r"(?:that|which) (?:had|saw))\s+(?:more than|over|above|at least|fewer than|less than|under|below|at most)\s+\d+\s+"
+     r"(?:completed\s+)?orders\b)", "how many trading days"),  # "how many days had more than 100 orders": days with orders
     (r"\bhow many days\b([^?]{0,40}?)\bdid (?:the warehouse|the shop|we|you) (?:have|get|receive|take) (?:any )?orders"
      r"(?: to (?:pack|pick|ship|dispatch))?", r"how many trading days\1"),
     (r"(?<!how many )(?<!number of )(?<!count of )(?<!count the )(?<=\w\s)trading (days?)\b", r"\1"),  # "the top three

@@ -22,6 +22,7 @@ from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CODE_LIST_JOIN, CODES_IN_BRACKETS, CONDITION_OPS,
+    CONDITION_WORDS, DAY_ORDERS,
     COUNTRY_CODES, COUNTS_OF_CUSTOMERS, CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, MIN_MONTHS, EXCLUDE,
     EXCLUDED_AFTER, FILLER_PHRASES, FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUPS_WITH_ORDERS, GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS,
@@ -76,6 +77,7 @@ class Slots:
     top_percent: float | None = None
     named_with: list | None = None              # [words, codes, excluded]: the products whose name holds the words
     order_lines: list | None = None             # [op, n]: orders by their number of completed lines
+    day_orders: list | None = None              # [op, n]: the days by their number of orders
 
 
 class Parser:
@@ -199,6 +201,13 @@ class Parser:
             for w in normalise(m.group(0)).split():
                 words[w] = f"the top {m.group(1)}% of customers"
             text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+        day_orders = None
+        by_day = re.search(DAY_ORDERS, text) if re.search(r"\btrading days?\b", text) else None
+        if by_day:  # "on how many trading days did we receive more than 100 orders": the days, by their orders
+            day_orders = [ORDER_LINES_OPS[by_day.group(1)], int(by_day.group(2))]
+            for w in normalise(by_day.group(0)).split():
+                words[w] = f"days with {CONDITION_WORDS[day_orders[0]]} {day_orders[1]} orders"
+            text = _blanked(text, [by_day.span()])
         orders_condition, condition_start, condition_said = None, None, ""
         for pattern, make in ORDER_CONDITIONS:
             for m in list(re.finditer(pattern, text)):
@@ -318,7 +327,7 @@ class Parser:
                 for w in [c.lower() for c in named_with[1]] + normalise(said).split():
                     words[w] = f"{named_with[0]}: product codes {', '.join(named_with[1])}"
         return Slots(period, periods, mentions, ids, metric, n, dims, text, exclude, orders_condition, codes, words, q,
-                     group_condition, customer_conditions, top_percent, named_with, order_lines)
+                     group_condition, customer_conditions, top_percent, named_with, order_lines, day_orders)
 
     def _codes_listed_after_a_name(self, text: str, mentions: list[Mention], exclude: dict) -> tuple | None:
         """([name, codes, excluded], text without the list, the name as said) for a product named and then its codes in
@@ -512,11 +521,11 @@ class Parser:
     def _names_something(self, label: str, about_the_asker: bool) -> bool:
         """Whether `label` names a value of the data, a period, a number, a filter or a condition (a measure's or a
         grouping's word too, unless the words describe the asker)."""
-        filters = [EXCLUDE.pattern, ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
+        filters = [ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
                    r"identified|top|bottom|best|worst)\b"]
-        if not about_the_asker:
-            filters.append(r"\b(?:just|each|every|per|by)\b")
+        if not about_the_asker:  # "a non-executive director", "I just joined": words about the asker
+            filters += [EXCLUDE.pattern, r"\b(?:just|each|every|per|by)\b"]
         # a value of the data; in words about the asker only one said as it is ("I plan" is not a misspelt Poland)
         values = [m for m in self.gaz.find(label) if not about_the_asker or m.score >= 95]
         return bool(re.search(r"\d", label) or values or parse_period(label, self.as_of)[0]
@@ -807,7 +816,7 @@ class Parser:
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day,
                     every_period=every_period, min_months=min_months, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
-                    top_percent=slots.top_percent,
+                    top_percent=slots.top_percent, day_orders=slots.day_orders,
                     both_periods=both_periods, first_not_second=first_not_second,
                     base_kinds=_share_base(slots, filters) if intent == "share" else [],
                     period=slots.period.to_dict() if slots.period else None,
@@ -830,7 +839,8 @@ class Parser:
                 and slots.metric in (None, "customers"):  # the products named by a word in their name: any of them
             why = "customers of two products at once (both, or either) are not counted; ask for each product"
         elif (isinstance(filters.get("product"), list) or isinstance(filters.get("product_code"), list)) \
-                and (slots.metric or "revenue") not in SUMMED_OVER_PRODUCTS and slots.metric != "customers" \
+                and (slots.metric or "revenue") not in SUMMED_OVER_PRODUCTS \
+                and slots.metric not in ("customers", "products") \
                 and not (intent in ("top", "bottom") and slots.dims[:1] == ["product"]):
             label = METRICS[slots.metric].label if slots.metric in METRICS else slots.metric
             why = (f"{label} of several products together are not added up (an order holding two of them would count "

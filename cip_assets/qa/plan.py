@@ -45,6 +45,7 @@ class Plan:
     every_period: str | None = None               # count: customers who bought in every month (quarter) of the period
     min_months: int | None = None                 # count: customers who bought in at least N months of the period
     top_percent: float | None = None              # share / sum: of the top P% of customers ("the top 1% of customers")
+    day_orders: list | None = None                # count of trading days: only those with more (fewer) orders than n
     cohort: dict | None = None                    # cohort: {min_orders, after_first, share}; periods = [first, window?]
 
     @property
