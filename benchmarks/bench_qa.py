@@ -47,7 +47,10 @@ QUESTIONS = ["how many customers in Germany", "how many customers in Germny", "t
              "how many customers bought in every month of last year",
              # the top share of customers, a period against the one before, a ranking among named countries
              "what share of last year's revenue came from the top 5% of customers", "mom revenue change last month",
-             "rank France, Germany and Spain by revenue last year"]
+             "rank France, Germany and Spain by revenue last year",
+             # customers in every quarter, orders by their lines, days by their orders, a count split by weekday
+             "how many customers bought in every quarter of last year", "how many orders last year had more than 5 lines",
+             "on how many days last year did we receive more than 20000 orders", "number of orders on each weekday last year"]
 CUSTOMER_TABLES = ["marts.customer_360", "marts.customer_scores", "marts.customer_rfm", "ml.churn_scores",
                    "ml.customer_value", "ml.customer_segments", "marts.order_facts",
                    "marts.product_customer_monthly", "marts.customer_periods"]  # order_facts: one row per order;

@@ -259,6 +259,11 @@ PERIOD_BUYERS = "sum(customers) FILTER (WHERE orders > 0)"  # period_customers: 
 SCORED = {"scored": "risk_band", "rfm_scored": "segment"}  # "scored customers": those the churn model / RFM covers
 
 
+def _whole_quarters(period) -> bool:
+    """Whether the period starts and ends on calendar quarters (a quarter, a half, a year)."""
+    return period is not None and all(d.day == 1 and d.month in (1, 4, 7, 10) for d in (period.start, period.end))
+
+
 def _calendar_key(period) -> str | None:
     """The period_key of the marts rolled up per calendar period: all time, or one whole month, quarter or year."""
     return "all " if period is None else period.calendar_key
@@ -473,6 +478,16 @@ class Templates:
                          f"active_months = (SELECT count(DISTINCT date_trunc('month', order_date)) FROM marts.daily_kpis "
                          f"WHERE order_date >= ? AND order_date < ? AND orders > 0)",
                          params + [period.start, period.end], PERIOD_CUSTOMERS_MART)
+        if grain == "quarter" and at_least is None and _whole_quarters(period) and self._has(CUSTOMER_PERIODS_MART) \
+                and self._has("marts.daily_kpis") and set(filters) | set(exclude or {}) <= {"country"}:
+            # one row per customer and calendar quarter: their quarters counted against the period's quarters with orders
+            clauses, params = _equal_and_excluded({"country": "country"}, filters, exclude, "customers per quarter")
+            where = " AND ".join(["period_grain = 'quarter'", "period_start >= ?", "period_start < ?", "orders > 0",
+                                  *clauses])
+            return Query(f"SELECT count(*) AS value FROM (SELECT customer_id FROM {CUSTOMER_PERIODS_MART} WHERE {where} "
+                         f"GROUP BY customer_id HAVING count(*) = (SELECT count(DISTINCT date_trunc('quarter', order_date)) "
+                         f"FROM marts.daily_kpis WHERE order_date >= ? AND order_date < ? AND orders > 0)) AS in_every_period",
+                         [period.start, period.end, *params, period.start, period.end], CUSTOMER_PERIODS_MART)
         where, params = self._order_where(filters, exclude, period)
         every, every_params = self._order_where({}, None, period)
         buckets = f"count(DISTINCT date_trunc('{'quarter' if grain == 'quarter' else 'month'}', order_date))"

@@ -32,10 +32,11 @@ aggregated as (
         coalesce(sum(line_amount) filter (where is_returned), 0) as returned_revenue,
         coalesce(sum(line_amount) filter (where is_cancelled), 0) as cancelled_revenue,
         coalesce(sum(net_amount), 0) as net_revenue,
-        coalesce(sum(quantity) filter (where is_completed), 0)
-            - coalesce(sum(quantity) filter (where is_returned), 0) as units,
-        coalesce(sum(quantity) filter (where is_returned), 0) as returned_units,
-        coalesce(sum(quantity) filter (where is_cancelled), 0) as cancelled_units,
+        -- unit sums cast back to bigint: a sum of integers is a 128-bit integer, which scans far slower
+        cast(coalesce(sum(quantity) filter (where is_completed), 0)
+            - coalesce(sum(quantity) filter (where is_returned), 0) as bigint) as units,
+        cast(coalesce(sum(quantity) filter (where is_returned), 0) as bigint) as returned_units,
+        cast(coalesce(sum(quantity) filter (where is_cancelled), 0) as bigint) as cancelled_units,
         max(loaded_at) as loaded_at
     from order_lines
     group by order_id

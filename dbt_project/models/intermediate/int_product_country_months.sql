@@ -27,11 +27,11 @@ final as (
         lines.product_id,
         customers.country,
         sum(lines.net_amount) as revenue,
-        sum(case when lines.is_completed then lines.quantity else 0 end)
-            - sum(case when lines.is_returned then lines.quantity else 0 end) as quantity,
-        sum(case when lines.is_returned then lines.quantity else 0 end) as returned_units,
-        sum(case when lines.is_cancelled then lines.quantity else 0 end) as cancelled_units,
-        sum(case when lines.is_cancelled then 1 else 0 end) as cancelled_lines,
+        cast(sum(case when lines.is_completed then lines.quantity else 0 end)
+            - sum(case when lines.is_returned then lines.quantity else 0 end) as bigint) as quantity,
+        cast(sum(case when lines.is_returned then lines.quantity else 0 end) as bigint) as returned_units,
+        cast(sum(case when lines.is_cancelled then lines.quantity else 0 end) as bigint) as cancelled_units,
+        cast(sum(case when lines.is_cancelled then 1 else 0 end) as bigint) as cancelled_lines,
         count(distinct case when lines.is_cancelled then lines.order_id end) as cancelled_orders,
         sum(case when lines.is_cancelled then lines.line_amount else 0 end) as cancelled_revenue,
         count(distinct case when lines.is_completed then lines.order_id end) as orders,

@@ -18,8 +18,8 @@ final as (
         order_date,
         product_id,
         sum(net_amount) as revenue,
-        sum(case when is_completed then quantity else 0 end)
-            - sum(case when is_returned then quantity else 0 end) as quantity,
+        cast(sum(case when is_completed then quantity else 0 end)
+            - sum(case when is_returned then quantity else 0 end) as bigint) as quantity,
         count(distinct case when is_completed then order_id end) as orders,
         max(loaded_at) as loaded_at
     from lines

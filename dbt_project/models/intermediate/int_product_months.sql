@@ -18,8 +18,8 @@ final as (
         cast(date_trunc('month', order_date) as date) as month_start,
         product_id,
         sum(net_amount) as revenue,
-        sum(case when is_completed then quantity else 0 end)
-            - sum(case when is_returned then quantity else 0 end) as quantity,
+        cast(sum(case when is_completed then quantity else 0 end)
+            - sum(case when is_returned then quantity else 0 end) as bigint) as quantity,
         count(distinct case when is_completed then order_id end) as orders,
         count(distinct case when is_completed then customer_id end) as customers,
         max(loaded_at) as loaded_at

@@ -53,10 +53,10 @@ final as (
         period_key,
         customer_id,
         country,
-        sum(case when is_completed then 1 else 0 end) as orders,
+        cast(sum(case when is_completed then 1 else 0 end) as bigint) as orders,
         count(distinct case when is_completed then month_start end) as active_months,
         sum(revenue) as revenue,
-        sum(units) as units,
+        cast(sum(units) as bigint) as units,
         max(loaded_at) as loaded_at
     from per_period
     group by period_grain, period_start, period_key, customer_id, country

@@ -21,7 +21,7 @@ final as (
         product_id,
         customer_id,
         count(distinct order_id) as orders,
-        sum(quantity) as quantity,
+        cast(sum(quantity) as bigint) as quantity,
         max(loaded_at) as loaded_at
     from lines
     where is_completed and customer_id is not null
