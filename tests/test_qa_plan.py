@@ -910,3 +910,26 @@ def test_the_days_of_a_week_said_again_and_the_count_of_products_named_by_a_word
     assert plain.status == "answered" and again.value == plain.value, again.answer
     assert engine.ask(f"How many orders were placed in the week beginning Monday {said} ({monday.day} to "
                       f"{sunday.day + 1 if sunday.day < 28 else 1} {sunday:%B})?").value is None  # not its days: refused
+
+
+def test_v38s_different_question_figures_are_answered_as_asked(engine, wh):
+    """The four figures v38 found for a different question: a hyphenated grouping, customers who cancelled, two
+    countries joined by 'or', and a country's customers month by month."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    total = engine.ask(f"net revenue in {year}")
+    card = engine.ask(f"Month-by-month net revenue for {year}")
+    assert card.status == "answered" and card.intent == "trend" and card.value != total.value, card.answer
+    (cancelling,), = wh.execute(f"""SELECT count(DISTINCT customer_id) FROM staging.stg_order_lines
+        WHERE line_status = 'cancelled' AND customer_id IS NOT NULL AND year(ordered_at) = {year}""").fetchall()
+    card = engine.ask(f"In {year}, how many separate customer accounts cancelled at least one order?")
+    assert card.status == "answered" and card.value == cancelling, card.answer
+    (a, n_a), (b, n_b) = wh.execute("""SELECT country, count(*) FROM staging.stg_customers GROUP BY 1
+        ORDER BY 2 DESC, 1 LIMIT 2""").fetchall()
+    card = engine.ask(f"how many customer accounts on file are based in {a} or {b}?")
+    assert card.status == "answered" and card.value == n_a + n_b, card.answer
+    monthly = wh.execute(f"""SELECT strftime(ordered_at, '%Y-%m'), count(DISTINCT l.customer_id)
+        FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE line_status = 'completed' AND c.country = '{a}' AND year(ordered_at) = {year} GROUP BY 1 ORDER BY 1""").fetchall()
+    card = engine.ask(f"How many separate customers from {a} placed orders in each month of {year}?")
+    assert card.status == "answered" and card.intent == "trend", card.answer
+    assert [int(r[-1]) for r in card.table["rows"]] == [n for _, n in monthly], card.answer

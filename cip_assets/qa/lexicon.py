@@ -80,7 +80,8 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b|"
                   r"\bnumber of (different |distinct )?(countries|markets)\b"),
     ("cancelled_units", r"\bcancel(?:led|ed|s)?\s+(?:the\s+)?(?:most|fewest|least|more|fewer)\s+(?:units|items|pieces)\b"),
-    ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(customers|clients|"
+    ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+|separate\s+|unique\s+|"
+                             r"individual\s+)?(customers|clients|"
                              r"buyers|shoppers)\b[^?.]{0,30}?\bcancell?ed\b"),
     ("cancelled_revenue", r"\b(value|revenue|amount|worth|sales|money) (of|from|in) (the )?cancell?(ed|ations?)\b|"
                           r"\bcancel(?:l?ations?)? value\b|\bcancell?ed\b[^?.]{0,20}?\b(?:in|by|as a) value\b|"
@@ -421,6 +422,10 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"(?:i\.?e\.?,?|that is,?|meaning|calculated as|computed as|defined as)\s+(?:its|the)\s+(?:net\s+)?"
      r"(?:revenue|sales)\s+(?:divided by|over)\s+(?:its|the)\s+(?:net\s+)?units(?:\s+sold)?\s*\)?", r"\1"),
     (r"\bcounting\s+(?=(?:identified|known|registered)\s+customers\s+only\b)", ""),
+    (r"\b(month|week|day|quarter|year)-(by|on|over)-(month|week|day|quarter|year)\b", r"\1 \2 \3"),  # "month-by-month"
+    # customers who cancelled: "how many separate customer accounts cancelled at least one order"
+    (r"\b(customers|clients|buyers|accounts)\s+(?:who\s+|that\s+)?(?:have\s+|had\s+)?cancell?ed\s+(?:at least one|an?|any|one or more)\s+"
+     r"(?:orders?|lines?)\b", r"\1 with a cancelled order"),
     # a shift of the warehouse staff, not goods shifted (before "shift" is read as "sold")
     (r"\b(?:late|early|night|day|morning|evening|weekend|warehouse)\s+shifts?\b|\bshift\s+(?:rota|pattern|plan|planner|"
      r"manager|lead|check)s?\b", "rota"),

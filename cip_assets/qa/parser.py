@@ -675,12 +675,18 @@ class Parser:
             kind, values = pairs[0]
             filters[kind], pairs = list(values), []
             intent = "count" if slots.metric in (None, "customers") else "sum"
+        if intent == "compare" and pairs and re.match(r"^\W*(?:how many|how much|number of|count of|total)\b", low) \
+                and re.search(r"\bor\b", low) and len(re.findall(r"\bhow (?:many|much)\b", low)) == 1 and not re.search(r"\b(?:which|vs|versus|compar\w*|than|difference|between|each|separately|respectively|"
+                                  r"more|less|fewer|higher|lower)\b", low):
+            kind, values = pairs[0]  # "how many customers are based in Austria or Switzerland": the two together
+            filters[kind], pairs = list(values), []
+            intent = "count" if slots.metric in (None, "customers") else "sum"
         if intent in ("sum", "count") and slots.metric in BUYER_MEASURES and re.search(r"\bper customer\b", slots.text):
             intent = "average"  # "revenue per buyer in Australia"
         if slots.metric == "orders" and re.search(r"\b(?:placed|made|put in|had)\s+(?:an?\s+|any\s+)?orders?\b", low) and \
-                re.match(r"^\s*(how many|number of|count of)\s+(different |distinct |unique )?(customers|clients|buyers)\b", low):
-            slots.metric = "customers"  # "how many customers placed orders in both Q1 and Q4": who ordered
-        if re.match(r"^\s*(how many|number of|count of|count the)\s+(different |distinct |unique )?(customers|clients|buyers|"
+                re.match(r"^\s*(how many|number of|count of)\s+" + _FEW_WORDS + r"(customers|clients|buyers)\b", low):
+            slots.metric = "customers"  # "how many (French) customers placed orders in both Q1 and Q4": who ordered
+        if re.match(r"^\s*(how many|number of|count of|count the)\s+" + _FEW_WORDS + r"(customers|clients|buyers|"
                     r"shoppers|people)\b", low) and slots.metric not in COUNTS_OF_CUSTOMERS and not slots.ids:
             raise NotUnderstood(f"a count of customers by their {slots.metric.replace('_', ' ')} is not something I can "
                                 "work out; I count customers by country, segment, risk band, product, period or number "
@@ -1225,6 +1231,12 @@ def _returning_defined_again(said: str, as_of: date | None) -> str:
         if (year, MONTHS[before.group("month")], day) != (main.start.year, main.start.month, main.start.day):
             return said
     return rest
+
+
+# up to two words before a noun that are not a measure's noun or a verb ("how many separate French customers", never
+# "how many orders did customers ...")
+_FEW_WORDS = (r"(?:(?!(?:orders?|units?|items?|products?|lines?|days?|times?|did|do|does|of|were|was|are|is|have|has|"
+              r"had|in|from|with)\b)[a-z'-]+\s+){0,2}?")
 
 
 def _left_out_by(before: str) -> bool:
