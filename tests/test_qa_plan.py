@@ -933,3 +933,22 @@ def test_v38s_different_question_figures_are_answered_as_asked(engine, wh):
     card = engine.ask(f"How many separate customers from {a} placed orders in each month of {year}?")
     assert card.status == "answered" and card.intent == "trend", card.answer
     assert [int(r[-1]) for r in card.table["rows"]] == [n for _, n in monthly], card.answer
+
+
+def test_words_about_the_asker_that_the_question_says_again_and_a_noun_after_refund(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (country,), = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchall()
+    plain = engine.ask(f"how many units went to customers in {country} in {year}?")
+    assert plain.status == "answered", plain.answer
+    # the country and the year said again in the question: the sentence about the asker adds nothing
+    for opener in (f"I'm booking the {country} loads for {year}.", f"For the {country} consignments:"):
+        card = engine.ask(f"{opener} How many units went to customers in {country} in {year}?")
+        assert card.status == "answered" and card.value == plain.value, (opener, card.answer)
+    # a country the question does not say again still counts: no figure for all countries
+    (other,), = wh.execute(f"SELECT country FROM staging.stg_customers WHERE country <> '{country}' GROUP BY 1 "
+                           "ORDER BY count(*) DESC LIMIT 1").fetchall()
+    assert engine.ask(f"I'm booking the {other} loads. How many units went out in {year}?").value is None
+    # "Refund ratio ..." asks for a figure; "refund customer X" asks for a change
+    assert engine.ask(f"Refund ratio for {year}: the value of cancelled lines as a share of net revenue?").status \
+        != "refused"
+    assert engine.ask("refund customer C0000001 please").status in ("refused", "not_understood")

@@ -209,7 +209,8 @@ ORDER_CONDITIONS: list[tuple[str, Callable[[re.Match], list]]] = [
 ]
 
 # a condition on one of a customer's own figures: "churn probability above 80%", "spent more than 5000 in total"
-_ABOVE_BELOW = r"(above|over|greater than|more than|higher than|at least|below|under|less than|lower than|at most)"
+_ABOVE_BELOW = (r"(above|over|greater than|more than|higher than|at least|topped|exceeded|below|under|less than|lower than|"
+                r"at most)")
 CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
     ("churn_probability", r"\b(?:churn probabilit(?:y|ies)|churn scores?|probability of churn(?:ing)?|churn risk score)\s+"
                           r"(?:is\s+|was\s+|of\s+)?" + _ABOVE_BELOW + r"\s+(\d+(?:\.\d+)?)\s*(%|percent)?"),
@@ -242,11 +243,11 @@ CODE_LIST_JOIN = r"\s*(?:,|\band\b|\bor\b|\+|&|/)\s*"
 CODES_IN_BRACKETS = re.compile(r"\(\s*(?:(?:stock\s+)?codes?\s+)?([a-z0-9]{1,12}(?:" + CODE_LIST_JOIN + r"[a-z0-9]{1,12})+)\s*\)")
 # a label before the question: "Underwriting file:", "For the export file -", "Fact check, please:" (the parser drops it
 # only when it names nothing the data holds)
-QUESTION_LABEL = re.compile(r"^\W*([a-z][a-z ,'&/-]{1,48}?)\s*(?::|\s[-–—]\s)\s*(?=\S)", re.IGNORECASE)
+QUESTION_LABEL = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{1,48}?)\s*(?::|\s[-–—]\s)\s*(?=\S)", re.IGNORECASE)
 # a statement of who asks or why, before the question: "I research the web shop's checkout. How many ...?"
 # (a sentence whose "I manage" the rewrites took out as filler starts with the rest: "  this merchant's account.")
-LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z ,'&/-]{1,100}?|"
-                              r"(?<=\s)(?:this|the|an?)\s[a-z ,'&/-]{1,100}?)\.\s+(?=[a-z][^.]*\?\s*$)", re.IGNORECASE)
+LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z0-9 ,'&/-]{1,100}?|"
+                              r"(?<=\s)(?:this|the|an?)\s[a-z0-9 ,'&/-]{1,100}?)\.\s+(?=[a-z][^.]*\?\s*$)", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|"
                    r"look after|handle|head|plan|compile|prepare|write)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
@@ -255,7 +256,8 @@ IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|
 # what a question is for, said beside it: "for the flash report", "for the board", "For the recruits' case study:"
 PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0,3}?(?:report|board|case study|study|recruits|"
            r"rota|comparison|deck|meeting|papers|review|audit|slides?|memo|newsletter|e-?mail|pack|presentation|"
-           r"minutes|spreadsheet|update|briefing|pitch|training)(?:\s+(?:papers|report|pack|meeting|deck|minutes|update|"
+           r"minutes|spreadsheet|update|briefing|pitch|training|file|list|log|ledger|books|records|consignments?|runs|"
+           r"loads|shipments?|deliveries|balances)(?:\s+(?:papers|report|pack|meeting|deck|minutes|update|"
            r"e-?mail|slides?|notes))?)\b")
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
@@ -278,6 +280,7 @@ LAST_ORDER_CONDITIONS: list[tuple[str, str]] = [
     (_LAST_ORDER + r"(?:(?:in|during|on)\s*)?$", "in"),
 ]
 CONDITION_OPS = {"above": ">", "over": ">", "greater than": ">", "more than": ">", "higher than": ">", "at least": ">=",
+                 "topped": ">", "exceeded": ">",
                  "below": "<", "under": "<", "less than": "<", "lower than": "<", "at most": "<="}
 
 # orders placed without a customer id (guest checkouts): no customer, no country
@@ -325,7 +328,8 @@ ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+" + _ORDER
                      r"(?!\s*(?:units?|items?|pieces?|lines?|products?|orders?|days?|customers?)\b)")
 # orders by their number of completed lines: "orders with more than 100 lines", "orders in October had at least 50
 # completed lines"
-ORDER_LINES_CONDITION = (r"\b(?:that\s+)?(?:had|have|has|having|with|containing|contained)\s+(more than|over|above|"
+ORDER_LINES_CONDITION = (r"\b(?:that\s+)?(?:had|have|has|having|with|containing|contained|carried|carry|carrying|carries)\s+"
+                         r"(more than|over|above|"
                          r"at least|fewer than|less than|under|below|at most)\s+(\d+)\s+(?:completed\s+)?(?:order\s+|"
                          r"product\s+)?lines\b")
 ORDER_LINES = r"\b(?:orders?|baskets?|invoices?|transactions?)\b[^?.]{0,40}?" + ORDER_LINES_CONDITION
@@ -388,7 +392,8 @@ EVERY_MONTH = (r"\b(?:in|during)\s+(?:every|each|all(?: the)?)\s+(?:single\s+)?(
 # a request to change the data, not a question about it ("change in revenue" is a question)
 WRITE_REQUEST = (r"^\W*(?:(?:please|pls|kindly|can you|could you|would you|i need you to|i want you to)\s+)*"
                  r"(?:change|update|set|delete|remove|insert|add|rename|edit|modify|correct|move|merge|assign|overwrite|"
-                 r"reset|erase|wipe|refund|mark)\s+(?!in\b|of\b|between\b|from\b|over\b|rate\b|since\b)")
+                 r"reset|erase|wipe|refund|mark)\s+(?!in\b|of\b|between\b|from\b|over\b|rate\b|since\b|ratio\b|value\b|"
+                 r"total\b|amount\b|share\b|figures?\b|count\b|numbers?\b)")
 
 # grammar: words that carry no content of their own
 FUNCTION_WORDS = set("""
@@ -419,10 +424,32 @@ _MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
 REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function)
     # the average selling price defined again as the platform reads it
     (r"(\b(?:average selling price|average (?:unit )?price|revenue per unit(?: sold)?|price per unit)\b[^?]*?),?\s*\(?"
-     r"(?:i\.?e\.?,?|that is,?|meaning|calculated as|computed as|defined as)\s+(?:its|the)\s+(?:net\s+)?"
-     r"(?:revenue|sales)\s+(?:divided by|over)\s+(?:its|the)\s+(?:net\s+)?units(?:\s+sold)?\s*\)?", r"\1"),
+     r"(?:i\.?e\.?,?|that is,?|meaning|calculated as|computed as|defined as)\s+(?:(?:its|the)\s+)?(?:net\s+)?"
+     r"(?:revenue|sales)\s+(?:divided by|over)\s+(?:(?:its|the)\s+)?(?:net\s+)?units(?:\s+sold)?\s*\)?", r"\1"),
     (r"\bcounting\s+(?=(?:identified|known|registered)\s+customers\s+only\b)", ""),
     (r"\b(month|week|day|quarter|year)-(by|on|over)-(month|week|day|quarter|year)\b", r"\1 \2 \3"),  # "month-by-month"
+    (r"\bunits\s+(?:were\s+|was\s+)?(?:booked|came|coming|sent)\s+back\s+on\s+returned\s+lines\b", "returned units"),
+    (r"\b(?:that|which)\s+(?:carry|carried|carries|have|had|bear|show)\s+no\s+customer ids?\b", "without a customer id"),
+    (r",?\s*(?:starting|beginning) with the (?:smallest|lowest|largest|biggest|highest)\b", " "),  # the ranking's own order
+    (r"\b(?:during|in) the (\d{1,2}) o'?clock hour\b(?:\s*\(\s*\d{1,2}[:.]00\s*(?:to|-|–)\s*\d{1,2}[:.]59\s*\))?",
+     r"between \1:00 and \1:59"),
+    (r"[.?]\s*(?:give|label|show) (?:each|every|the) hours? (?:as|by) its (?:starting|start|first) (?:number|hour)"
+     r"(?:\s*\([^)]*\))?\s*[.?!]*\s*$", "?"),  # "Give each hour as its starting number (10 means 10:00-10:59)."
+    (r"\bclock hours\b", "hours"),
+    # "October versus September: what was the increase in net revenue, in pounds?": the first less the second
+    (r"(\b(?:versus|vs\.?)\b[^?]*?)\b(?:increase|rise|growth|change)\s+in\s+((?:net\s+|gross\s+)?(?:revenue|sales|orders|units))"
+     r"(?:,?\s*in\s+(?:pounds|sterling|gbp|money terms|absolute terms))?", r"\1difference in \2"),
+    (r"(?<!valued at )(?<!measured as )(?<!measured at )(?<!measured by )\b(?:total\s+)?quantity\s*(?:×|x|\*|times)\s*"
+     r"(?:the\s+)?unit price\s+(?:across|of|on|over|for)\s+(?:the\s+|all\s+)?"
+     r"cancell?ed lines\b", "cancelled revenue"),
+    (r"\bnever got as far as (?:a|an|any) (?:completed )?order\b", "never completed an order"),
+    (r"\s*\bon (?:our|the) customer (?:file|list|records?|database)\b", " on file"),
+    (r",?\s*one row per (?:monday-start )?week(?: that (?:begins|starts) in [a-z]+)?\b", " "),
+    (r"(\b(?:new|first[- ]time) (?:customers|buyers|clients)\b[^?]{0,40}?\b(?P<period>(?:[a-z]+\s+)?(?:19|20)\d\d)\b)[,;]?\s*(?:i\.?e\.?,?\s*|"
+     r"meaning\s+|that is,?\s*|counting\s+)?(?:only\s+)?(?:those\s+|customers\s+|people\s+)?(?:whose|with (?:their|a))\s+"
+     r"(?:very\s+)?first(?:[- ]ever)?\s+(?:completed\s+)?(?:order|purchase)\s+(?:was\s+|fell\s+|came\s+|is\s+)?"
+     r"(?:dated\s+)?(?:in|during|within)\s+(?P=period)\b", r"\1"),  # "new customers in 2011, counting those whose first
+    # order came in 2011": the same new customers
     # customers who cancelled: "how many separate customer accounts cancelled at least one order"
     (r"\b(customers|clients|buyers|accounts)\s+(?:who\s+|that\s+)?(?:have\s+|had\s+)?cancell?ed\s+(?:at least one|an?|any|one or more)\s+"
      r"(?:orders?|lines?)\b", r"\1 with a cancelled order"),
@@ -462,7 +489,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      "how many returning customers"),
     (r"\b(?:landed|came in)\b(?=\s+(?:between|before|after|from)\b)", "were placed"),
     # "weeks from the week of 4 July to the week of 19 September 2011": the weeks starting on those days
-    (r"\bweeks\s+from\s+the\s+week\s+(?:of|commencing|starting|beginning)\s+([^?;,]{3,25}?)\s+(?:to|until|through|thru|and)\s+"
+    (r"\bweeks\s+(?:from|between)\s+the\s+week\s+(?:of|commencing|starting|beginning)\s+([^?;,]{3,25}?)\s+"
+     r"(?:to|until|through|thru|and)\s+"
      r"the\s+week\s+(?:of|commencing|starting|beginning)\s+", r"weeks from \1 to "),
     (r"(\b(?:every|each|all(?: the)?)\s+(?:(?:one\s+)?of\s+the\s+(?:four|4)\s+)?quarters?\s+of\s+(?:19|20)\d\d),?\s*\(?"
      r"q1\s+(?:through|thru|to|-|–|and)\s+q4\)?", r"\1"),  # "in every quarter of 2011, Q1 through Q4": said again

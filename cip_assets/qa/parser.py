@@ -497,17 +497,19 @@ class Parser:
         return plan
 
     def _without_a_purpose(self, said: str) -> str:
-        """`said` without what the question is for, when that names nothing the data holds ("for the flash report",
-        "for the board", "For the recruits' case study:")."""
+        """`said` without what the question is for, when that names nothing the rest of it does not ("for the flash
+        report", "for the board", "For the German consignments: ... customers in Germany ...")."""
         for m in reversed(list(re.finditer(PURPOSE, said, re.IGNORECASE))):
-            if not self._names_something(m.group(1).lower(), about_the_asker=False):
-                said = said[:m.start()] + " " + said[m.end():]
+            rest = said[:m.start()] + " " + said[m.end():]
+            if not self._names_something(m.group(1).lower(), about_the_asker=False, rest=rest):
+                said = rest
         return said
 
     def _without_a_label(self, said: str, asker: bool = False) -> str:
         """`said` without a leading label that names nothing the data holds ("Underwriting file:", "For the export
         file -", "Fact check, please:"), or a leading sentence before the question that names nothing ("I research
-        the web shop's checkout. How many ...?"): no value of the data, period, measure, grouping or number in it."""
+        the web shop's checkout. How many ...?"): no value of the data, period, measure, grouping or number in it
+        that the question does not name itself ("I'm booking the Swedish loads. How many units went to Sweden?")."""
         m = QUESTION_LABEL.match(said) or LEADING_SENTENCE.match(said)
         if not m:
             return said
@@ -516,23 +518,37 @@ class Parser:
         # grouping's word in it describes the asker, not the question (`asker`: the question opened so, before the
         # rewrites took "I run" out as filler)
         about_the_asker = bool(asker and m.re is LEADING_SENTENCE or re.match(IDENTITY_OPENER, label))
-        return said if self._names_something(label, about_the_asker) else said[m.end():]
+        return said if self._names_something(label, about_the_asker, rest=said[m.end():]) else said[m.end():]
 
-    def _names_something(self, label: str, about_the_asker: bool) -> bool:
+    def _names_something(self, label: str, about_the_asker: bool, rest: str = "") -> bool:
         """Whether `label` names a value of the data, a period, a number, a filter or a condition (a measure's or a
-        grouping's word too, unless the words describe the asker)."""
+        grouping's word too, unless the words describe the asker) that `rest`, the question without it, does not:
+        a country or a measure said again there, or a period holding the question's own, adds nothing."""
+        rest = rest.lower()
+        period, spans, _ = parse_period(label, self.as_of)
+        if period is not None:
+            asked = parse_period(rest, self.as_of)[0] if rest else None
+            if asked is None or not (period.start <= asked.start and asked.end <= period.end):
+                return True
+            label = _blanked(label, spans)  # "our 2011 review ... from 1 January to 9 December 2011": said again
+        if re.search(r"\d", label):
+            return True
+        # a value of the data; in words about the asker only one said as it is ("I plan" is not a misspelt Poland)
+        values = {(m.kind, m.value) for m in self.gaz.find(label) if not about_the_asker or m.score >= 95}
+        if values and not values <= {(m.kind, m.value) for m in self.gaz.find(rest)}:
+            return True
+        if not about_the_asker:
+            named = {name for name, pattern in METRIC_PATTERNS + DIM_PATTERNS if re.search(pattern, label)}
+            if named and not named <= {name for name, pattern in METRIC_PATTERNS + DIM_PATTERNS
+                                       if re.search(pattern, rest)}:
+                return True
         filters = [ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
                    r"identified|top|bottom|best|worst)\b"]
         if not about_the_asker:  # "a non-executive director", "I just joined": words about the asker
             filters += [EXCLUDE.pattern, r"\b(?:just|each|every|per|by)\b"]
-        # a value of the data; in words about the asker only one said as it is ("I plan" is not a misspelt Poland)
-        values = [m for m in self.gaz.find(label) if not about_the_asker or m.score >= 95]
-        return bool(re.search(r"\d", label) or values or parse_period(label, self.as_of)[0]
-                    or not about_the_asker and any(re.search(pattern, label)
-                                                   for _, pattern in METRIC_PATTERNS + DIM_PATTERNS)
-                    or any(re.search(pattern, label) for pattern in filters)
-                    or any(re.search(pattern, label) for pattern, _ in ORDER_CONDITIONS + CUSTOMER_CONDITIONS))
+        return any(re.search(pattern, label) for pattern in filters) \
+            or any(re.search(pattern, label) for pattern, _ in ORDER_CONDITIONS + CUSTOMER_CONDITIONS)
 
     def _country_codes(self, q: str) -> str:
         countries = set(self.gaz.values.get("country", []))
