@@ -952,3 +952,23 @@ def test_words_about_the_asker_that_the_question_says_again_and_a_noun_after_ref
     assert engine.ask(f"Refund ratio for {year}: the value of cancelled lines as a share of net revenue?").status \
         != "refused"
     assert engine.ask("refund customer C0000001 please").status in ("refused", "not_understood")
+
+
+def test_a_sentence_of_context_around_the_question_and_three_periods_at_once(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    plain = engine.ask(f"how many orders were placed in {year}?")
+    for question in (f"Export orders need our heavier double-wall cartons. How many orders were placed in {year}?",
+                     f"How many orders were placed in {year}? I'm reconciling the line count on the dashboard."):
+        card = engine.ask(question)
+        assert card.status == "answered" and card.value == plain.value, (question, card.answer)
+    # context that names what the question does not (a filter, a country) is not dropped: no total for everything
+    assert engine.ask(f"Only orders placed on Sundays matter here. How many orders were placed in {year}?").value \
+        != plain.value
+    (country,), = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC "
+                             "LIMIT 1").fetchall()
+    assert engine.ask(f"Customers in {country} are our focus. How many orders were placed in {year}?").value != plain.value
+    # quarters of the year said before them: those quarters, never the whole year
+    (q1_q3,), = wh.execute(f"""SELECT count(*) FROM (SELECT order_id, min(ordered_at) AS t FROM staging.stg_order_lines
+        GROUP BY 1 HAVING bool_or(line_status = 'completed')) WHERE year(t) = {year} AND quarter(t) <= 3""").fetchall()
+    assert engine.ask(f"orders for {year}, Q1 to Q3").value == q1_q3
+    assert engine.ask(f"orders in {year} during Q2 and Q3").value is None  # three periods: refused, never the year

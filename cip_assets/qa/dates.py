@@ -132,6 +132,14 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             if not taken(m.start(), end):
                 found.append((m.start(), end, Period(first, last + timedelta(days=7),
                                                       f"weeks starting {first.isoformat()} to {last.isoformat()}", "range")))
+    # "for 2011, Q1 to Q3", "2011 H1 through Q3": quarters (halves) of the year said just before them, one range
+    for m in re.finditer(rf"\b{YEAR_RE}\s*,?\s*(?:from\s+)?(q[1-4]|h[12])\s*(?:to|-|–|through|thru|until|till)\s*"
+                         r"(q[1-4]|h[12])\b", s):
+        year = int(m.group(1))
+        first = _quarter(year, int(m.group(2)[1])) if m.group(2)[0] == "q" else _half(year, int(m.group(2)[1]))
+        last = _quarter(year, int(m.group(3)[1])) if m.group(3)[0] == "q" else _half(year, int(m.group(3)[1]))
+        if first.start < last.end:
+            add(m, Period(first.start, last.end, f"{first.label} to {last.label}", "range"))
     # "December 2010 to 9 December 2011": from the month's first day to the day
     for m in re.finditer(rf"\b(?:(?:from|between)\s+)?{MONTH_RE}[a-z]*\s+{YEAR_RE}\s+(?:to|until|till|through|thru|and|-|–)\s+"
                          rf"(?:the\s+)?{DAY_RE}", s):

@@ -248,6 +248,10 @@ QUESTION_LABEL = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{1,48}?)\s*(?::|\s[-–—
 # (a sentence whose "I manage" the rewrites took out as filler starts with the rest: "  this merchant's account.")
 LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z0-9 ,'&/-]{1,100}?|"
                               r"(?<=\s)(?:this|the|an?)\s[a-z0-9 ,'&/-]{1,100}?)\.\s+(?=[a-z][^.]*\?\s*$)", re.IGNORECASE)
+# any other sentence of context before the question ("Export orders need our heavier cartons. How many ...?") or after
+# it ("How many ...? I'm reconciling the dashboard."): dropped only when it names nothing the question does not
+CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)\.\s+(?=[a-z][^.]*\?\s*$)", re.IGNORECASE)
+CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|"
                    r"look after|handle|head|plan|compile|prepare|write)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
@@ -257,7 +261,8 @@ IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|
 PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0,3}?(?:report|board|case study|study|recruits|"
            r"rota|comparison|deck|meeting|papers|review|audit|slides?|memo|newsletter|e-?mail|pack|presentation|"
            r"minutes|spreadsheet|update|briefing|pitch|training|file|list|log|ledger|books|records|consignments?|runs|"
-           r"loads|shipments?|deliveries|balances)(?:\s+(?:papers|report|pack|meeting|deck|minutes|update|"
+           r"loads|shipments?|deliveries|balances|tile|widget|card|chart|dashboard|paper)"
+           r"(?:\s+(?:papers|report|pack|meeting|deck|minutes|update|"
            r"e-?mail|slides?|notes))?)\b")
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
@@ -436,6 +441,19 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"[.?]\s*(?:give|label|show) (?:each|every|the) hours? (?:as|by) its (?:starting|start|first) (?:number|hour)"
      r"(?:\s*\([^)]*\))?\s*[.?!]*\s*$", "?"),  # "Give each hour as its starting number (10 means 10:00-10:59)."
     (r"\bclock hours\b", "hours"),
+    (r"\btrading days\s*\(\s*days with (?:at least one|an?|any) (?:completed )?orders?\s*\)", "trading days"),
+    (r",?\s*with (?:the )?(?:united kingdom|uk) (?:counted|included|in)\b", " "),  # a ranking that leaves nothing out
+    (r"^\W*(?:please\s+)?name\s+(?=the\s+(?:top\s+)?(?:\w+\s+)?(?:countries|products|customers|accounts|days|weeks|months|"
+     r"hours|items|stock codes)\b)", "which are "),
+    (r"\border counts?\b", "number of orders"),
+    (r"\bdid (orders|revenue|net revenue|sales|units) peak\b", r"had the most \1"),
+    (r",?\s*measured by (?:the )?(number of orders|orders|revenue|net revenue|units)\b", r" by \1"),
+    (r"\bunit volumes?\b", "units"),
+    (r"\bif you (?:leave|take|strip) out\b", "excluding"),
+    (r"\bcancell?ed lines\s+worth\b", "value of cancelled lines"),
+    (r",?\s*taking (?:the\s+)?quantity\s*(?:×|x|\*|times)\s*(?:the\s+)?unit price\b", " "),
+    (r"\bhow many customers who ordered in (.{3,30}?) had already ordered (?:in an earlier month|before)\b",
+     r"how many returning customers in \1"),
     # "October versus September: what was the increase in net revenue, in pounds?": the first less the second
     (r"(\b(?:versus|vs\.?)\b[^?]*?)\b(?:increase|rise|growth|change)\s+in\s+((?:net\s+|gross\s+)?(?:revenue|sales|orders|units))"
      r"(?:,?\s*in\s+(?:pounds|sterling|gbp|money terms|absolute terms))?", r"\1difference in \2"),

@@ -28,7 +28,8 @@ from cip_assets.qa.lexicon import (
     GROUPS_WITH_ORDERS, GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS,
     MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS, NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS,
     ORDER_LINES, ORDER_LINES_CONDITION, ORDER_LINES_OPS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES,
-    PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, IDENTITY_OPENER, PURPOSE, RATIO, RETURNING_BEFORE,
+    PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, IDENTITY_OPENER, PURPOSE, CONTEXT_BEFORE,
+    CONTEXT_AFTER, RATIO, RETURNING_BEFORE,
     RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
     TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, HOUR_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
@@ -510,7 +511,12 @@ class Parser:
         file -", "Fact check, please:"), or a leading sentence before the question that names nothing ("I research
         the web shop's checkout. How many ...?"): no value of the data, period, measure, grouping or number in it
         that the question does not name itself ("I'm booking the Swedish loads. How many units went to Sweden?")."""
-        m = QUESTION_LABEL.match(said) or LEADING_SENTENCE.match(said)
+        after = CONTEXT_AFTER.search(said)
+        said_after = after.group(1).lower() if after else ""
+        if after and not self._names_something(said_after, bool(re.match(IDENTITY_OPENER, said_after)),
+                                               rest=said[:after.start()]):
+            said = said[:after.start()] + "?"  # "How many ...? I'm reconciling the dashboard."
+        m = QUESTION_LABEL.match(said) or LEADING_SENTENCE.match(said) or CONTEXT_BEFORE.match(said)
         if not m:
             return said
         label = m.group(1).lower()
@@ -853,7 +859,10 @@ class Parser:
         """What the plan cannot carry is refused, not left out: a second product code, customers of two products
         together, a customer id the intent does not read, a series split by a second grouping."""
         why = None
-        if len(slots.product_codes) > 1 and intent != "compare":
+        if len(slots.periods) > 2:  # "orders in 2011 during Q2 and Q3": never the year for the quarters named
+            why = (f"{len(slots.periods)} periods in one question ({', '.join(p.label for p in slots.periods)}); ask for "
+                   "one span, or two periods to compare")
+        elif len(slots.product_codes) > 1 and intent != "compare":
             why = "two product codes in one figure: ask for each product"
         elif (any(kind in ("product", "product_code") for kind, _ in pairs)
               or isinstance(filters.get("product"), list)
