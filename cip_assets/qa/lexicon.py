@@ -247,10 +247,12 @@ QUESTION_LABEL = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{1,48}?)\s*(?::|\s[-–—
 # a statement of who asks or why, before the question: "I research the web shop's checkout. How many ...?"
 # (a sentence whose "I manage" the rewrites took out as filler starts with the rest: "  this merchant's account.")
 LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z0-9 ,'&/-]{1,100}?|"
-                              r"(?<=\s)(?:this|the|an?)\s[a-z0-9 ,'&/-]{1,100}?)\.\s+(?=[a-z][^.]*\?\s*$)", re.IGNORECASE)
+                              r"(?<=\s)(?:this|the|an?)\s[a-z0-9 ,'&/-]{1,100}?)[.:]\s+(?=[a-z][^.?]*[?.]?\s*$)",
+                              re.IGNORECASE)
 # any other sentence of context before the question ("Export orders need our heavier cartons. How many ...?") or after
 # it ("How many ...? I'm reconciling the dashboard."): dropped only when it names nothing the question does not
-CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)\.\s+(?=[a-z][^.]*\?\s*$)", re.IGNORECASE)
+CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)[.:]\s+(?=[a-z][^.?]*(?:\?|\.|please\.?)?\s*$)",
+                            re.IGNORECASE)
 CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|"
@@ -449,6 +451,13 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bdid (orders|revenue|net revenue|sales|units) peak\b", r"had the most \1"),
     (r",?\s*measured by (?:the )?(number of orders|orders|revenue|net revenue|units)\b", r" by \1"),
     (r"\bunit volumes?\b", "units"),
+    (r"\bran up (more than|over|at least) ([£$€]?\s?[\d,]+(?:\.\d+)?) (?:of|in) (?:net )?(?:spend|spending|revenue)\b",
+     r"spent \1 \2"),
+    # a measure defined again as the platform computes it
+    (r"(\b(?:net )?units per order\b[^?(]*?)\s*\(\s*(?:net )?units (?:divided by|over) (?:the )?(?:number of )?orders\s*\)",
+     r"\1"),
+    (r"(\b(?:aov|average order value)\b[^?:]*?)[:,]?\s*(?:i\.?e\.?,?\s*|meaning\s+)?(?:net )?revenue (?:divided by|over) "
+     r"(?:the )?(?:number of )?orders\b\.?", r"\1"),
     (r"\bif you (?:leave|take|strip) out\b", "excluding"),
     (r"\bcancell?ed lines\s+worth\b", "value of cancelled lines"),
     (r",?\s*taking (?:the\s+)?quantity\s*(?:×|x|\*|times)\s*(?:the\s+)?unit price\b", " "),

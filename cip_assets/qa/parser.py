@@ -478,8 +478,13 @@ class Parser:
         for pattern, reason in NOT_PUBLISHED:  # before the rewrites too: "time from order to dispatch" is no sale
             if re.search(pattern, q.lower()):
                 raise NotUnderstood(reason)
-        said = self._without_a_label(_returning_defined_again(self._country_codes(_rewrite(q)), self.as_of),
-                                     asker=bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower())))
+        said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
+        asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
+        for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
+            shorter = self._without_a_label(said, asker=asker)
+            if shorter == said:
+                break
+            said, asker = shorter, bool(re.match(r"^\W*" + IDENTITY_OPENER, shorter.lower()))
         said = self._without_a_purpose(said)
         try:
             plan = self._parse(said, previous)
