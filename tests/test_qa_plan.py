@@ -53,6 +53,15 @@ def _net_revenue_by_country(wh, year: int, countries: list[str]) -> dict[str, fl
                            countries).fetchall())
 
 
+def _customers_in_every(wh, year: int, part: str) -> int:
+    """Known customers with a completed order in every month (quarter) of the year that has orders, by independent SQL."""
+    (every,), = wh.execute(f"""
+        SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
+        AND customer_id IS NOT NULL AND year(ordered_at) = {year} GROUP BY 1 HAVING count(DISTINCT {part}(ordered_at)) =
+        (SELECT count(DISTINCT {part}(ordered_at)) FROM staging.stg_order_lines WHERE year(ordered_at) = {year}))""").fetchall()
+    return every
+
+
 def _close(a, b, rel=1e-6) -> bool:
     return a is not None and b is not None and abs(float(a) - float(b)) <= rel * max(1.0, abs(float(b)))
 
@@ -637,10 +646,7 @@ def test_a_products_figures_over_a_span_that_is_not_whole_months(engine, wh):
 
 def test_customers_in_every_month_and_the_share_of_revenue_from_repeat_customers(engine, wh):
     (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
-    (every,), = wh.execute(f"""
-        SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
-        AND customer_id IS NOT NULL AND year(ordered_at) = {year} GROUP BY 1 HAVING count(DISTINCT month(ordered_at)) =
-        (SELECT count(DISTINCT month(ordered_at)) FROM staging.stg_order_lines WHERE year(ordered_at) = {year}))""").fetchall()
+    every = _customers_in_every(wh, year, "month")
     card = engine.ask(f"how many customers bought in every month of {year}")
     assert card.status == "answered" and card.value == every, card.answer
     net = ("CASE line_status WHEN 'completed' THEN quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100.0) "
@@ -833,10 +839,7 @@ def test_a_share_from_customers_by_their_lifetime_orders_and_a_recommendation_re
 
 def test_customers_in_every_quarter_and_orders_by_their_number_of_lines(engine, wh):
     (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
-    (every,), = wh.execute(f"""
-        SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines WHERE line_status = 'completed'
-        AND customer_id IS NOT NULL AND year(ordered_at) = {year} GROUP BY 1 HAVING count(DISTINCT quarter(ordered_at)) =
-        (SELECT count(DISTINCT quarter(ordered_at)) FROM staging.stg_order_lines WHERE year(ordered_at) = {year}))""").fetchall()
+    every = _customers_in_every(wh, year, "quarter")
     (anyone,), = wh.execute(f"""SELECT count(DISTINCT customer_id) FROM staging.stg_order_lines
         WHERE line_status = 'completed' AND year(ordered_at) = {year}""").fetchall()
     assert every < anyone  # the condition can fail: answering all of the year's customers would be caught
