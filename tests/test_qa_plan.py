@@ -975,3 +975,14 @@ def test_a_sentence_of_context_around_the_question_and_three_periods_at_once(eng
         GROUP BY 1 HAVING bool_or(line_status = 'completed')) WHERE year(t) = {year} AND quarter(t) <= 3""").fetchall()
     assert engine.ask(f"orders for {year}, Q1 to Q3").value == q1_q3
     assert engine.ask(f"orders in {year} during Q2 and Q3").value is None  # three periods: refused, never the year
+
+
+def test_the_share_of_customers_with_orders_and_revenue_by_customer_gender(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (repeat, buyers), = wh.execute(f"""SELECT count(*) FILTER (WHERE n >= 2), count(*) FROM (SELECT customer_id,
+        count(DISTINCT order_id) AS n FROM staging.stg_order_lines WHERE line_status = 'completed'
+        AND customer_id IS NOT NULL AND year(ordered_at) = {year} GROUP BY 1)""").fetchall()
+    card = engine.ask(f"among customers with an order in {year}, the percentage with two or more orders in {year}?")
+    assert card.status == "answered" and _close(card.value, repeat / buyers, 1e-6), card.answer  # of customers, not orders
+    card = engine.ask(f"{year} revenue by customer gender")
+    assert card.intent != "top" and "customer_id" not in (card.sql or ""), card.answer  # per gender, never top customers

@@ -256,7 +256,9 @@ CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)[.:]\s+(?=[a-z][^
 CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|"
-                   r"look after|handle|head|plan|compile|prepare|write)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
+                   r"look after|handle|head|plan|compile|prepare|write|investigate|audit|research|study|analyse|analyze|"
+                   r"cover|report on|write about)\b|my\s+(?:client|clients|boss|manager|team|company|firm|shop|store|business|"
+                   r"article|research|study|paper)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
                    r"considering|thinking|planning|looking into|reviewing|preparing|pricing|costing)\b|(?:i|we)(?:'ve| have)"
                    r"\s+(?:just\s+)?(?:joined|started|taken over|been asked)\b")
 # what a question is for, said beside it: "for the flash report", "for the board", "For the recruits' case study:"
@@ -325,7 +327,8 @@ OF_A_CUSTOMER_GROUP = (r"\b(?:revenue|sales|turnover|takings|spend|spent|orders|
 FIRST_ORDER_ONLY = r"\b(?:on|in|with|for|of) (?:their|the|a|each) (?:very )?first(?:[- ]ever)? (?:order|purchase|basket|transaction)s?\b"
 # orders by their own value: "orders over £1,000", "baskets under 50"
 # "orders (in 2011) were worth", "orders with a value (of)": what comes between the orders and the amount
-_ORDER_VALUE_HEAD = (r"(?:(?:in|during|placed)\s+)?(?:were\s+|was\s+|are\s+|is\s+)?(?:came in\s+|come in\s+|worth\s+|"
+_ORDER_VALUE_HEAD = (r"(?:(?:in|during|placed)\s+)?(?:whose (?:net )?value (?:was|is|were)\s+)?(?:were\s+|was\s+|are\s+|is\s+)?"
+                     r"(?:came in\s+|come in\s+|worth\s+|"
                      r"valued\s+at\s+|of\s+|with\s+an?\s+(?:order\s+)?value\s+(?:of\s+)?)?")
 ORDER_VALUE = (r"\b(?:orders?|baskets?|transactions?|invoices?)\s+" + _ORDER_VALUE_HEAD +
                r"(over|above|more than|greater than|exceeding|under|below|less than)\s+[£$€]?\s?(\d{1,3}(?:,\d{3})+|\d+)"
@@ -438,19 +441,28 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bunits\s+(?:were\s+|was\s+)?(?:booked|came|coming|sent)\s+back\s+on\s+returned\s+lines\b", "returned units"),
     (r"\b(?:that|which)\s+(?:carry|carried|carries|have|had|bear|show)\s+no\s+customer ids?\b", "without a customer id"),
     (r",?\s*(?:starting|beginning) with the (?:smallest|lowest|largest|biggest|highest)\b", " "),  # the ranking's own order
-    (r"\b(?:during|in) the (\d{1,2}) o'?clock hour\b(?:\s*\(\s*\d{1,2}[:.]00\s*(?:to|-|–)\s*\d{1,2}[:.]59\s*\))?",
+    (r"\b(?:during|in|for|at|across) the (\d{1,2}) o'?clock hour\b(?:\s*\(\s*\d{1,2}[:.]00\s*(?:to|-|–)\s*\d{1,2}[:.]59\s*\))?",
      r"between \1:00 and \1:59"),
     (r"[.?]\s*(?:give|label|show) (?:each|every|the) hours? (?:as|by) its (?:starting|start|first) (?:number|hour)"
      r"(?:\s*\([^)]*\))?\s*[.?!]*\s*$", "?"),  # "Give each hour as its starting number (10 means 10:00-10:59)."
     (r"\bclock hours\b", "hours"),
     (r"\btrading days\s*\(\s*days with (?:at least one|an?|any) (?:completed )?orders?\s*\)", "trading days"),
     (r",?\s*with (?:the )?(?:united kingdom|uk) (?:counted|included|in)\b", " "),  # a ranking that leaves nothing out
-    (r"^\W*(?:please\s+)?name\s+(?=the\s+(?:top\s+)?(?:\w+\s+)?(?:countries|products|customers|accounts|days|weeks|months|"
+    (r"(?:^\W*|(?<=[.:;?]\s))(?:please\s+)?name\s+(?=the\s+(?:top\s+)?(?:\w+\s+){0,2}(?:countries|products|customers|accounts|"
+     r"days|weeks|months|"
      r"hours|items|stock codes)\b)", "which are "),
     (r"\border counts?\b", "number of orders"),
     (r"\bdid (orders|revenue|net revenue|sales|units) peak\b", r"had the most \1"),
     (r",?\s*measured by (?:the )?(number of orders|orders|revenue|net revenue|units)\b", r" by \1"),
     (r"\bunit volumes?\b", "units"),
+    (r"^\W*split\s+(?=[^?]*\bby\s+(?:calendar\s+)?(?:weekday|day of the week|month|quarter|week|day|hour|country)\b)", ""),
+    # "Split November 2011's orders by weekday": orders by weekday
+    (r"\bdid at least one customer (?:place|make) an order\b", "did customers order"),
+    (r"\brepeat-(purchase|customer|buyer|order)", r"repeat \1"),
+    (r",?\s*counting (?:a|each) customer in the (?:month|quarter|year|week) of their first order\b", " "),
+    (r"\s*\(\s*customers whose first (?:completed )?order (?:fell|falls|was|came) in (?:that|the) (?:month|quarter|week|year)"
+     r"\s*\)", " "),  # new customers defined again
+    (r"\bcompleted (?:order )?lines divided by (?:the number of )?orders\b", "lines per order"),
     (r"\bran up (more than|over|at least) ([£$€]?\s?[\d,]+(?:\.\d+)?) (?:of|in) (?:net )?(?:spend|spending|revenue)\b",
      r"spent \1 \2"),
     # a measure defined again as the platform computes it
@@ -508,7 +520,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"carried)\s+(?:a|at least one|any|one or more|1 or more)\s+cancel+ed\s+lines?\b", r"\1 cancelled orders\2"),
     (r"\b(?:had|needed) to be (?:picked|packed|shipped|dispatched)\b", " "),
     (r"\b((?:completed )?(?:order )?lines) to (?:pick|pack|ship|dispatch)\b", r"\1"),
-    (r"\boverseas (markets|countries|customers|buyers)\b", r"\1 outside the uk"),
+    (r"\b(?:overseas|foreign|international) (markets|countries|customers|buyers)\b", r"\1 outside the uk"),
     (r"\b(?:the )?widest reach\b,?\s*(?:i\.?e\.?,?|that is,?|meaning)?\s*(?:the )?most (?:different |distinct )?customers"
      r"(?: buying (?:them|it))?", "the most customers"),
     (r"\b(orders?)\s+to their names?\b", r"\1"),

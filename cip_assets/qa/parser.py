@@ -837,10 +837,15 @@ class Parser:
         elif months:
             raise NotUnderstood("a number of months with orders counts customers within one period",
                                 self._partial(q, slots, filters))
-        if intent in (None, "sum", "count") and re.search(r"\b(?:by|for each|per each|broken down by|split by) customers?\b",
+        if intent in (None, "sum", "count") and re.search(r"\b(?:by|for each|per each|broken down by|split by) customers?\b"
+                                                          r"(?!\s+(?:gender|age|country|city|segment|type|group|category))",
                                                           low) and slots.metric not in (None, "customers") and not slots.ids:
             intent = "top"  # "revenue by customer in Germany": each customer's figure, largest first
             slots.dims, slots.n = ["customer"], slots.n or 10
+        if intent == "share" and slots.metric == "orders" and slots.orders_condition and re.search(
+                r"\b(?:percentage|share|proportion|fraction)\s+(?:of\s+(?:them|those)\s+)?with\b", low) \
+                and re.search(r"\bcustomers\b", low):
+            slots.metric = "customers"  # "among customers with an order, the percentage with two or more orders": customers
         if intent == "share" and pairs and all(kind in ("country", "segment", "risk_band", "category") for kind, _ in pairs):
             for kind, values in pairs:  # "what % came from Australia, Japan and the USA": all of them together
                 filters[kind] = list(values)
