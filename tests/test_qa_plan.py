@@ -888,6 +888,8 @@ def test_days_by_their_orders_a_count_split_by_weekday_and_what_a_question_is_fo
                      f"how many days in {year} had more than {median} orders?"):
         card = engine.ask(question)
         assert card.status == "answered" and card.value == busy, (question, card.answer)
+    # the days with few orders would miss the days with none: refused
+    assert engine.ask(f"how many days in {year} had fewer than {median} orders?").value is None
     # orders on each weekday: one figure per weekday, never the total of all of them
     weekdays = dict(wh.execute(f"""SELECT dayname(t), count(*) FROM (SELECT order_id, min(ordered_at) AS t
         FROM staging.stg_order_lines GROUP BY 1 HAVING bool_or(line_status = 'completed')) WHERE year(t) = {year}

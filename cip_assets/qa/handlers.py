@@ -132,6 +132,9 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         if name != "trading_days" or average:
             return engine.not_understood(plan, "days by their number of orders are only counted")
         op, n = plan.day_orders
+        if op in ("<", "<="):  # the days with few orders include the days with none, which the order facts do not hold
+            return engine.not_understood(plan, "days with fewer orders than a number include days with none; ask for "
+                                               "the days with more")
         query = engine.templates.days_by_orders(plan.filters, plan.exclude, plan.period_obj, op, n)
         rows, cols = engine.run(query)
         answer = (f"Days with {CONDITION_WORDS[op]} {n:,} orders{engine.scope_text(plan)}: "

@@ -178,7 +178,8 @@ for _name, _metric in METRICS.items():
 METRICS["customers"].product_monthly_only = True
 # order_facts columns a filter kind reads (the customer's current attributes)
 ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
-ORDER_ONLY_FILTERS = ("anonymous", "order_value", "order_lines", "weekday", "hour", "new_in_period")  # filters of the order facts alone
+# filters of the order facts alone
+ORDER_ONLY_FILTERS = ("anonymous", "order_value", "order_lines", "weekday", "hour", "new_in_period")
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 CUSTOMER_CONDITION_COLUMNS = ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at", "lifetime_orders")
 
