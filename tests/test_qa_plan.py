@@ -988,3 +988,51 @@ def test_the_share_of_customers_with_orders_and_revenue_by_customer_gender(engin
     assert card.status == "answered" and _close(card.value, repeat / buyers, 1e-6), card.answer  # of customers, not orders
     card = engine.ask(f"{year} revenue by customer gender")
     assert card.intent != "top" and "customer_id" not in (card.sql or ""), card.answer  # per gender, never top customers
+
+
+def test_days_by_their_revenue_and_customers_with_an_order_in_two_periods(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    daily = f"""SELECT CAST(t AS DATE) AS d, sum(v) AS v FROM (SELECT order_id, min(ordered_at) AS t, sum({NET_AMOUNT}) AS v
+        FROM staging.stg_order_lines GROUP BY 1) WHERE year(t) = {year} GROUP BY 1"""
+    (median,), = wh.execute(f"SELECT round(median(v)) FROM ({daily})").fetchall()
+    (above,), = wh.execute(f"SELECT count(*) FROM ({daily}) WHERE v > {median}").fetchall()
+    for question in (f"On how many days in {year} did net revenue exceed £{median:,.0f}?",
+                     f"how many trading days in {year} had sales above {median:.0f}"):
+        card = engine.ask(question)
+        assert card.status == "answered" and card.value == above, (question, card.answer)
+    assert engine.ask(f"On how many days in {year} was revenue below {median:.0f}?").value is None  # days without orders
+    # "customers with an order in Q1 who also ordered in Q4": those in both, not the orders of Q1
+    (both,), = wh.execute(f"""SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines
+        WHERE line_status = 'completed' AND customer_id IS NOT NULL AND year(ordered_at) = {year} GROUP BY 1
+        HAVING bool_or(quarter(ordered_at) = 1) AND bool_or(quarter(ordered_at) = 4))""").fetchall()
+    card = engine.ask(f"count the customers with an order in January-March {year} who also ordered between 1 October "
+                      f"and 31 December {year}")
+    assert card.status == "answered" and card.value == both, card.answer
+    # "from July to 30 September": one span, the month's year taken from the day
+    plain = engine.ask(f"how many orders were placed in Q3 {year}?")
+    assert engine.ask(f"how many orders were placed from July to 30 September {year}?").value == plain.value
+
+
+def test_context_whose_exclusion_or_period_the_question_settles(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (home,), (other,) = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC, 1 "
+                                   "LIMIT 2").fetchall()
+    plain = engine.ask(f"What was the average order value for customers in {other} in {year}?")
+    assert plain.status == "answered", plain.answer
+    # markets outside the home country, then a question about another country: that country is outside it already
+    card = engine.ask(f"I'm a consultant sizing up markets outside {home}. What was the average order value for "
+                      f"customers in {other} in {year}?")
+    assert card.status == "answered" and card.value == plain.value, card.answer
+    # without a country of its own, the exclusion is the question's: never the figure for every country
+    everyone = engine.ask(f"What was the average order value in {year}?")
+    assert engine.ask(f"I'm a consultant sizing up markets outside {home}. What was the average order value in "
+                      f"{year}?").value != everyone.value
+    # a label's period is the question's when the question names none
+    month = date(year, 10, 1)
+    plain = engine.ask(f"how many orders were cancelled in {month:%B} {year}?")
+    card = engine.ask(f"Fraud review, {month:%B} {year}: how many orders were cancelled?")
+    assert plain.status == "answered" and card.value == plain.value, card.answer
+    # words about what the asker builds
+    plain = engine.ask(f"How many customers placed exactly two orders in {year}?")
+    card = engine.ask(f"I'm designing a customer loyalty programme. How many customers placed exactly two orders in {year}?")
+    assert card.status == "answered" and card.value == plain.value, card.answer

@@ -148,6 +148,13 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         a, b = date(int(m.group(2)), MONTHS[m.group(1)], 1), _day_of(m, 3)
         if b and a <= b:
             add(m, _range(a, b + timedelta(days=1)))
+    # "from July to 9 December 2011": the month of the day's year (of the year before, when it comes later in it)
+    for m in re.finditer(rf"\b(?:from|between)\s+{MONTH_RE}[a-z]*\s+(?:to|until|till|through|thru|and|-|–)\s+"
+                         rf"(?:the\s+)?{DAY_RE}", s):
+        b = _day_of(m, 2)
+        if b:
+            month = MONTHS[m.group(1)]
+            add(m, _range(date(b.year - (month > b.month), month, 1), b + timedelta(days=1)))
     # ISO days: "2011-11-07 .. 2011-11-28", "from 2011-11-07 to 2011-11-28"
     for m in re.finditer(r"\b(?:(?:from|between)\s+)?((?:19|20)\d\d)-(\d\d)-(\d\d)\s*(?:\.\.\.?|to|through|thru|until|till|"
                          r"and|-|–)\s*((?:19|20)\d\d)-(\d\d)-(\d\d)\b", s):

@@ -131,13 +131,15 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
     if plan.day_orders:  # "on how many trading days in October did we receive more than 100 orders"
         if name != "trading_days" or average:
             return engine.not_understood(plan, "days by their number of orders are only counted")
-        op, n = plan.day_orders
+        op, n, *measure = plan.day_orders
+        measure = measure[0] if measure else "orders"
         if op in ("<", "<="):  # the days with few orders include the days with none, which the order facts do not hold
-            return engine.not_understood(plan, "days with fewer orders than a number include days with none; ask for "
-                                               "the days with more")
-        query = engine.templates.days_by_orders(plan.filters, plan.exclude, plan.period_obj, op, n)
+            return engine.not_understood(plan, f"days with less {measure} than a number include days without orders; "
+                                               "ask for the days with more")
+        query = engine.templates.days_by_orders(plan.filters, plan.exclude, plan.period_obj, op, n, measure)
         rows, cols = engine.run(query)
-        answer = (f"Days with {CONDITION_WORDS[op]} {n:,} orders{engine.scope_text(plan)}: "
+        said = f"{n:,} orders" if measure == "orders" else f"revenue {CONDITION_WORDS[op]} {engine.fmt(n, 'money')}"
+        answer = (f"Days with {CONDITION_WORDS[op] + ' ' if measure == 'orders' else ''}{said}{engine.scope_text(plan)}: "
                   f"{engine.fmt(rows[0][0], 'int')}.")
         return engine.card(plan, answer, rows[0][0], rows, cols, query, {"type": "none"})
     if plan.per_day:

@@ -255,11 +255,12 @@ CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)[.:]\s+(?=[a-z][^
                             re.IGNORECASE)
 CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
-IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|"
+IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|buy|source|"
                    r"look after|handle|head|plan|compile|prepare|write|investigate|audit|research|study|analyse|analyze|"
                    r"cover|report on|write about)\b|my\s+(?:client|clients|boss|manager|team|company|firm|shop|store|business|"
                    r"article|research|study|paper)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
-                   r"considering|thinking|planning|looking into|reviewing|preparing|pricing|costing)\b|(?:i|we)(?:'ve| have)"
+                   r"considering|thinking|planning|looking into|looking at|reviewing|preparing|pricing|costing|designing|building|"
+                   r"launching|drafting|writing|sizing up|setting up|putting together|working on)\b|(?:i|we)(?:'ve| have)"
                    r"\s+(?:just\s+)?(?:joined|started|taken over|been asked)\b")
 # what a question is for, said beside it: "for the flash report", "for the board", "For the recruits' case study:"
 PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0,3}?(?:report|board|case study|study|recruits|"
@@ -289,8 +290,8 @@ LAST_ORDER_CONDITIONS: list[tuple[str, str]] = [
     (_LAST_ORDER + r"(?:(?:in|during|on)\s*)?$", "in"),
 ]
 CONDITION_OPS = {"above": ">", "over": ">", "greater than": ">", "more than": ">", "higher than": ">", "at least": ">=",
-                 "topped": ">", "exceeded": ">",
-                 "below": "<", "under": "<", "less than": "<", "lower than": "<", "at most": "<="}
+                 "topped": ">", "exceeded": ">", "exceed": ">", "top": ">",
+                 "below": "<", "under": "<", "less than": "<", "fewer than": "<", "lower than": "<", "at most": "<="}
 
 # orders placed without a customer id (guest checkouts): no customer, no country
 ANONYMOUS = (r"\b(anonymous|guest|guests|unidentified|unregistered)\b(\s+(orders?|customers?|checkouts?|buyers?|"
@@ -347,8 +348,11 @@ ORDER_LINES = r"\b(?:orders?|baskets?|invoices?|transactions?)\b[^?.]{0,40}?" + 
 # orders", "how many days in 2011 had at least 150 orders"
 DAY_ORDERS = (r"\b(?:did (?:we|you) (?:receive|get|take|have|see)|were there|there were|had|saw|with|"
               r"(?:that|which) (?:had|saw))\s+(more than|over|above|at least|fewer than|less than|under|below|at most)\s+(\d+)\s+(?:completed\s+)?orders\b")
-ORDER_LINES_OPS = {"more than": ">", "over": ">", "above": ">", "at least": ">=", "fewer than": "<", "less than": "<",
-                   "under": "<", "below": "<", "at most": "<="}
+# the days whose revenue was above a figure: "on how many days in Q2 2011 did net revenue exceed £30,000"
+DAY_REVENUE = (r"\b(?:did|was|were|had|with|saw|(?:that|which|where) (?:had|saw))\s+(?:the\s+|our\s+)?(?:daily\s+|day's\s+)?"
+               r"(?:net\s+)?(?:revenue|sales|takings|turnover)\s+(?:(?:was|were|of|came to)\s+)?(exceed|exceeded|top|topped|"
+               r"more than|over|above|at least|greater than|fewer than|less than|under|below|at most)\s+[£$€]?\s?"
+               r"(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(k\b)?")
 # orders placed on given weekdays: "on a Friday", "on Mondays", "at weekends"
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_FILTER = (r"\b(?:on|at|over|during)\s+(?:a\s+|the\s+)?(?:(" + "|".join(DAY_NAMES) + r")s?|(weekends?)|"
@@ -418,7 +422,7 @@ data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually set dataset inclusive located based fall falls belong belongs sit sits
 sitting ones still hi hello hey roughly approximately approx very really quick question stuff thing things
-hold holds contain contains together
+hold holds contain contains together tile tiles widget widgets
 """.split())
 _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _ORDINALS = {w: i + 1 for i, w in enumerate(
@@ -447,6 +451,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"(?:\s*\([^)]*\))?\s*[.?!]*\s*$", "?"),  # "Give each hour as its starting number (10 means 10:00-10:59)."
     (r"\bclock hours\b", "hours"),
     (r"\btrading days\s*\(\s*days with (?:at least one|an?|any) (?:completed )?orders?\s*\)", "trading days"),
+    # "count the customers with an order in Q1 2011": those who ordered then
+    (r"\b(customers|clients|buyers|accounts)\s+with\s+(?:an?|at least one|one or more|any)\s+(?:completed\s+)?"
+     r"(?:order|purchase)s?\b(?=\s+(?:in|during|between|from|over|since)\b)", r"\1 who ordered"),
     (r",?\s*with (?:the )?(?:united kingdom|uk) (?:counted|included|in)\b", " "),  # a ranking that leaves nothing out
     (r"(?:^\W*|(?<=[.:;?]\s))(?:please\s+)?name\s+(?=the\s+(?:top\s+)?(?:\w+\s+){0,2}(?:countries|products|customers|accounts|"
      r"days|weeks|months|"
@@ -512,6 +519,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bhow many days\b(?=[^?]{0,40}?\b(?:did (?:we|you) (?:receive|get|take|have|see)|were there|there were|had|saw|with|"
      r"(?:that|which) (?:had|saw))\s+(?:more than|over|above|at least|fewer than|less than|under|below|at most)\s+\d+\s+"
      r"(?:completed\s+)?orders\b)", "how many trading days"),  # "how many days had more than 100 orders": days with orders
+    (r"\bhow many days\b(?=[^?]{0,40}?" + DAY_REVENUE + ")", "how many trading days"),  # days by their revenue
     (r"\bhow many days\b([^?]{0,40}?)\bdid (?:the warehouse|the shop|we|you) (?:have|get|receive|take) (?:any )?orders"
      r"(?: to (?:pack|pick|ship|dispatch))?", r"how many trading days\1"),
     (r"(?<!how many )(?<!number of )(?<!count of )(?<!count the )(?<=\w\s)trading (days?)\b", r"\1"),  # "the top three

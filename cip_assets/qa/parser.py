@@ -22,12 +22,12 @@ from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CODE_LIST_JOIN, CODES_IN_BRACKETS, CONDITION_OPS,
-    CONDITION_WORDS, DAY_ORDERS,
+    CONDITION_WORDS, DAY_ORDERS, DAY_REVENUE,
     COUNTRY_CODES, COUNTS_OF_CUSTOMERS, CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, MIN_MONTHS, EXCLUDE,
     EXCLUDED_AFTER, FILLER_PHRASES, FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUPS_WITH_ORDERS, GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS,
     MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS, NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS,
-    ORDER_LINES, ORDER_LINES_CONDITION, ORDER_LINES_OPS, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES,
+    ORDER_LINES, ORDER_LINES_CONDITION, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES,
     PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, IDENTITY_OPENER, PURPOSE, CONTEXT_BEFORE,
     CONTEXT_AFTER, RATIO, RETURNING_BEFORE,
     RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
@@ -205,10 +205,17 @@ class Parser:
         day_orders = None
         by_day = re.search(DAY_ORDERS, text) if re.search(r"\btrading days?\b", text) else None
         if by_day:  # "on how many trading days did we receive more than 100 orders": the days, by their orders
-            day_orders = [ORDER_LINES_OPS[by_day.group(1)], int(by_day.group(2))]
+            day_orders = [CONDITION_OPS[by_day.group(1)], int(by_day.group(2))]
             for w in normalise(by_day.group(0)).split():
                 words[w] = f"days with {CONDITION_WORDS[day_orders[0]]} {day_orders[1]} orders"
             text = _blanked(text, [by_day.span()])
+        by_revenue = re.search(DAY_REVENUE, text) if not by_day and re.search(r"\btrading days?\b", text) else None
+        if by_revenue:  # "on how many days did net revenue exceed £30,000": the days, by their revenue
+            amount = float(by_revenue.group(2).replace(",", "")) * (1000 if by_revenue.group(3) else 1)
+            day_orders = [CONDITION_OPS[by_revenue.group(1)], amount, "revenue"]
+            for w in normalise(by_revenue.group(0)).split():
+                words[w] = f"days with revenue {CONDITION_WORDS[day_orders[0]]} {amount:,g}"
+            text = _blanked(text, [by_revenue.span()])
         orders_condition, condition_start, condition_said = None, None, ""
         for pattern, make in ORDER_CONDITIONS:
             for m in list(re.finditer(pattern, text)):
@@ -229,7 +236,7 @@ class Parser:
         order_lines = None
         by_lines = re.search(ORDER_LINES, text)
         if by_lines:  # "orders that had more than 100 lines": the lines say which orders, not what is measured
-            order_lines = [ORDER_LINES_OPS[by_lines.group(1)], int(by_lines.group(2))]
+            order_lines = [CONDITION_OPS[by_lines.group(1)], int(by_lines.group(2))]
             condition = re.search(ORDER_LINES_CONDITION, text[by_lines.start():])
             a, b = by_lines.start() + condition.start(), by_lines.start() + condition.end()
             for w in normalise(text[a:b]).split():
@@ -529,7 +536,13 @@ class Parser:
         # grouping's word in it describes the asker, not the question (`asker`: the question opened so, before the
         # rewrites took "I run" out as filler)
         about_the_asker = bool(asker and m.re is LEADING_SENTENCE or re.match(IDENTITY_OPENER, label))
-        return said if self._names_something(label, about_the_asker, rest=said[m.end():]) else said[m.end():]
+        rest = said[m.end():]
+        period, spans, _ = parse_period(label, self.as_of)
+        if period is not None and m.re is QUESTION_LABEL and parse_period(rest, self.as_of)[0] is None \
+                and not self._names_something(_blanked(label, spans), about_the_asker, rest=rest):
+            # "Fraud review, October 2011: what was the quantity cancelled?": the label's period is the question's
+            return re.sub(r"[\s?.!]*$", "", rest) + " in " + " ".join(label[a:b] for a, b in spans) + "?"
+        return said if self._names_something(label, about_the_asker, rest=rest) else rest
 
     def _names_something(self, label: str, about_the_asker: bool, rest: str = "") -> bool:
         """Whether `label` names a value of the data, a period, a number, a filter or a condition (a measure's or a
@@ -545,8 +558,15 @@ class Parser:
         if re.search(r"\d", label):
             return True
         # a value of the data; in words about the asker only one said as it is ("I plan" is not a misspelt Poland)
-        values = {(m.kind, m.value) for m in self.gaz.find(label) if not about_the_asker or m.score >= 95}
-        if values and not values <= {(m.kind, m.value) for m in self.gaz.find(rest)}:
+        mentions = [m for m in self.gaz.find(label) if not about_the_asker or m.score >= 95]
+        asked = {(m.kind, m.value) for m in self.gaz.find(rest)}
+        left_out = self._exclusions(label, mentions)
+        if left_out and all(any(kind == k and value not in left_out[kind] for k, value in asked) for kind in left_out):
+            # "sizing up overseas markets. ... customers in France": France is already outside the UK
+            label = " ".join(t for t in normalise(label).split() if not EXCLUDE.fullmatch(t))
+            mentions = [m for m in mentions if not m.excluded]
+        values = {(m.kind, m.value) for m in mentions}
+        if values and not values <= asked:
             return True
         if not about_the_asker:
             named = {name for name, pattern in METRIC_PATTERNS + DIM_PATTERNS if re.search(pattern, label)}

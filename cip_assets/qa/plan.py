@@ -46,6 +46,7 @@ class Plan:
     min_months: int | None = None                 # count: customers who bought in at least N months of the period
     top_percent: float | None = None              # share / sum: of the top P% of customers ("the top 1% of customers")
     day_orders: list | None = None                # count of trading days: only those with more (fewer) orders than n
+    #                                               ([op, n]), or revenue than an amount ([op, amount, "revenue"])
     cohort: dict | None = None                    # cohort: {min_orders, after_first, share}; periods = [first, window?]
 
     @property

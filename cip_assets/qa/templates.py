@@ -457,12 +457,15 @@ class Templates:
                      f"ORDER BY v DESC LIMIT {how_many}) AS top_n) AS p, (SELECT {expr} AS whole FROM {ORDER_MART}{where}) AS w",
                      per_params + [percent if percent is not None else n] + params, ORDER_MART)
 
-    def days_by_orders(self, filters: dict, exclude: dict | None, period, op: str, n: int) -> Query:
-        """The days whose orders (completed, dated by their first line) number more (fewer) than n."""
+    def days_by_orders(self, filters: dict, exclude: dict | None, period, op: str, n: float,
+                       measure: str = "orders") -> Query:
+        """The days whose orders (completed, dated by their first line) number more (fewer) than n, or whose net
+        revenue is above (below) n."""
         op = op if op in ("<", "<=", ">", ">=", "=") else ">"
         where, params = self._order_where(filters, exclude, period)
-        return Query(f"SELECT count(*) AS value FROM (SELECT order_date, count(*) FILTER (WHERE is_completed) AS orders "
-                     f"FROM {ORDER_MART}{where} GROUP BY order_date) AS days WHERE orders {op} ?", params + [n], ORDER_MART)
+        per_day = "sum(revenue)" if measure == "revenue" else "count(*) FILTER (WHERE is_completed)"
+        return Query(f"SELECT count(*) AS value FROM (SELECT order_date, {per_day} AS per_day "
+                     f"FROM {ORDER_MART}{where} GROUP BY order_date) AS days WHERE per_day {op} ?", params + [n], ORDER_MART)
 
     def customers_in_every_period(self, filters: dict, exclude: dict | None, period, grain: str = "month",
                                   at_least: int | None = None) -> Query:
