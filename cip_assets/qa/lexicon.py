@@ -392,7 +392,7 @@ NOT_PUBLISHED: list[tuple[str, str]] = [
      r"delivery|delivered|arrive|arrival|fulfil|fulfill)\w*", "dispatch and delivery times are not in the data"),
     (r"\b(?:time|days|gaps?|intervals?|weeks|months)\s+between\s+(?:\w+\s+){0,2}(?:orders|purchases|visits)\b|"
      r"\bhow (?:often|frequently) do\b", "the time between a customer's orders is not published"),
-    (r"(?<!what )\bif (?:we|they|you|i|customers?|the)\b|\bwhat would\b|\bwould (?:revenue|sales|orders|we)\b",
+    (r"(?<!what )\bif (?!(?:you|we) (?:leave out|exclude|ignore|take out)\b)(?:we|they|you|i|customers?|the)\b|\bwhat would\b|\bwould (?:revenue|sales|orders|we)\b",
      "what-if questions (a scenario or a forecast) are not answered from the published data"),
     (r"\b(?:revenue|sales|turnover|takings|money)\b[^?.]{0,40}?\b(?:inclusive of|including|incl\.?|with) (?:the )?returns\b",
      "'including returns' can mean before returns (gross) or after them (net): ask for gross or net revenue"),
@@ -451,11 +451,18 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"(?:\s*\([^)]*\))?\s*[.?!]*\s*$", "?"),  # "Give each hour as its starting number (10 means 10:00-10:59)."
     (r"\bclock hours\b", "hours"),
     (r"\btrading days\s*\(\s*days with (?:at least one|an?|any) (?:completed )?orders?\s*\)", "trading days"),
+    # "Leaving the UK aside, ...": the UK excluded ("aside" after it says so)
+    (r"\b(?:leaving|setting|putting)\s+(?=(?:the\s+)?[a-z][a-z ]{1,30}?\s+aside\b)", ""),
+    (r"\bif (?:you|we) (?:leave out|exclude|ignore|take out)\b", "excluding"),  # not a what-if
+    (r"\b(customers|clients|buyers|sales|orders|revenue)\s+abroad\b", r"\1 outside the uk"),
+    (r"\bleague table\b", "ranking"),
+    (r"\b(?:slice|portion|chunk)\s+of\b", "share of"),
     # "count the customers with an order in Q1 2011": those who ordered then
     (r"\b(customers|clients|buyers|accounts)\s+with\s+(?:an?|at least one|one or more|any)\s+(?:completed\s+)?"
      r"(?:order|purchase)s?\b(?=\s+(?:in|during|between|from|over|since)\b)", r"\1 who ordered"),
     (r",?\s*with (?:the )?(?:united kingdom|uk) (?:counted|included|in)\b", " "),  # a ranking that leaves nothing out
-    (r"(?:^\W*|(?<=[.:;?]\s))(?:please\s+)?name\s+(?=the\s+(?:top\s+)?(?:\w+\s+){0,2}(?:countries|products|customers|accounts|"
+    (r",?\s*(?:the )?(?:united kingdom|uk) (?:counted|included)\b", " "),
+    (r"(?:^\W*|(?<=[.:;?,]\s))(?:please\s+)?name\s+(?=the\s+(?:top\s+)?(?:\w+\s+){0,2}(?:countries|products|customers|accounts|"
      r"days|weeks|months|"
      r"hours|items|stock codes)\b)", "which are "),
     (r"\border counts?\b", "number of orders"),
