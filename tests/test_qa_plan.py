@@ -1036,3 +1036,27 @@ def test_context_whose_exclusion_or_period_the_question_settles(engine, wh):
     plain = engine.ask(f"How many customers placed exactly two orders in {year}?")
     card = engine.ask(f"I'm designing a customer loyalty programme. How many customers placed exactly two orders in {year}?")
     assert card.status == "answered" and card.value == plain.value, card.answer
+
+
+def test_v41s_different_question_figures_are_answered_as_asked(engine, wh):
+    """The four figures v41 found for a different question: a count 'across every country' (not per country), units
+    said again as 'the quantity on their completed lines' (not the lines), 'how many non-UK countries' (not the
+    orders), and orders 'on every day' of a week (one per day, not the week's total)."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (accounts,), = wh.execute("SELECT count(*) FROM staging.stg_customers").fetchall()
+    card = engine.ask("How many customer accounts do we hold on file, across every country?")
+    assert card.status == "answered" and card.value == accounts, card.answer
+    plain = engine.ask(f"How many units went to French customers in {year}?")
+    assert plain.status == "answered", plain.answer
+    card = engine.ask(f"How many units went to French customers in {year}? Count the quantity on their completed lines.")
+    assert card.status == "answered" and card.value == plain.value, card.answer
+    (countries,), = wh.execute(f"""SELECT count(DISTINCT c.country) FROM staging.stg_order_lines l
+        JOIN staging.stg_customers c USING (customer_id) WHERE line_status = 'completed' AND year(ordered_at) = {year}
+        AND c.country <> 'United Kingdom'""").fetchall()
+    card = engine.ask(f"In {year}, customers from how many non-UK countries placed orders?")
+    assert card.status == "answered" and card.value == countries, card.answer
+    (monday,), = wh.execute("""SELECT CAST(date_trunc('week', max(ordered_at)) - INTERVAL 14 DAY AS DATE)
+        FROM staging.stg_order_lines""").fetchall()
+    sunday = monday + timedelta(days=6)
+    card = engine.ask(f"For {monday.day} to {sunday.day} {sunday:%B} {sunday.year}, give the number of orders on every day.")
+    assert card.status == "answered" and card.intent == "trend" and len(card.table["rows"]) > 1, card.answer

@@ -77,7 +77,8 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                       r"excluding|without|ignoring|disregarding) (the )?returns\b"),
     ("products", r"\b(how many|number of|count of|count the)\s+(different|distinct|unique)\s+(products|items|skus|articles|"
                  r"stock codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|stock codes)\b"),
-    ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(countries|markets)\b|"
+    ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(?:non-?\s?uk\s+|foreign\s+|"
+                  r"overseas\s+)?(countries|markets)\b|"
                   r"\bnumber of (different |distinct )?(countries|markets)\b"),
     ("cancelled_units", r"\bcancel(?:led|ed|s)?\s+(?:the\s+)?(?:most|fewest|least|more|fewer)\s+(?:units|items|pieces)\b"),
     ("cancelling_customers", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+|separate\s+|unique\s+|"
@@ -260,7 +261,8 @@ IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|
                    r"cover|report on|write about)\b|my\s+(?:client|clients|boss|manager|team|company|firm|shop|store|business|"
                    r"article|research|study|paper)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
                    r"considering|thinking|planning|looking into|looking at|reviewing|preparing|pricing|costing|designing|building|"
-                   r"launching|drafting|writing|sizing up|setting up|putting together|working on)\b|(?:i|we)(?:'ve| have)"
+                   r"launching|drafting|writing|sizing up|setting up|putting together|working on|auditing|tracking|checking|"
+                   r"validating|reconciling|researching|modelling|modeling|forecasting|budgeting|benchmarking)\b|(?:i|we)(?:'ve| have)"
                    r"\s+(?:just\s+)?(?:joined|started|taken over|been asked)\b")
 # what a question is for, said beside it: "for the flash report", "for the board", "For the recruits' case study:"
 PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0,3}?(?:report|board|case study|study|recruits|"
@@ -422,7 +424,7 @@ data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually set dataset inclusive located based fall falls belong belongs sit sits
 sitting ones still hi hello hey roughly approximately approx very really quick question stuff thing things
-hold holds contain contains together tile tiles widget widgets
+hold holds contain contains together tile tiles widget widgets sent produced
 """.split())
 _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _ORDINALS = {w: i + 1 for i, w in enumerate(
@@ -457,6 +459,28 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(customers|clients|buyers|sales|orders|revenue)\s+abroad\b", r"\1 outside the uk"),
     (r"\bleague table\b", "ranking"),
     (r"\b(?:slice|portion|chunk)\s+of\b", "share of"),
+    # "units ... Count the quantity on their completed lines": the units, said again (never the lines)
+    (r"\b(quantit(?:y|ies)|units)\s+(?:on|of|in)\s+(?:their\s+|the\s+|its\s+)?(?:completed\s+|sold\s+)?(?:order\s+)?lines\b",
+     r"\1"),
+    (r"(\bhow many\b[^?]*?),?\s*across (?:every|all(?: the)?|each) (?:country|countries|market|markets)\b", r"\1"),  # a total
+    (r"\bon every day\b", "on each day"),
+    # a day's weekday said again, a season named before its months, "the eleven complete months" before them
+    (r"\s*\((?:a|it was a|which was a)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\)", ""),
+    (r"\b(?:its |the |our )?(?:autumn|fall|spring|summer|winter|christmas|festive|holiday|pre-christmas)\s+(?:peak|rush|"
+     r"season|run-up|trading),?\s+(?=(?:from\s+)?" + _MONTH_WORD + r"\s+(?:to|through|until|-)\s+" + _MONTH_WORD + ")", ""),
+    (r"\b(?:the\s+)?(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:complete|full|whole)\s+"
+     r"months,?\s+(?=(?:from\s+)?" + _MONTH_WORD
+     + r"\s+(?:to|through|until|-)\s+" + _MONTH_WORD + ")", ""),
+    (r"\b(?:the data's|the dataset's|the data set's)\s+final\b", "the last"),
+    (r",?\s*as usual\b", ""),
+    (r"\s+in (?:that|this|the same) (?:window|span|stretch)\b", ""),
+    (r"\bsplit (?:into|by) (?:calendar )?(quarter|month|week|day)s\b", r"by \1"),
+    (r"\bacross (?=(?:19|20)\d\d\b)", "in "),
+    (r"\b(completed |order )?lines on an order\b", r"\1lines per order"),
+    (r"\bcancell?ed[- ]line value\b", "value of cancelled lines"),
+    (r"\bhighest[- ]grossing\b", "highest"),
+    (r"\b(?:heaviest|biggest|largest|most) order (?:traffic|volume)\b", "most orders"),
+    (r"\bclock hours\b", "hours"),
     # "count the customers with an order in Q1 2011": those who ordered then
     (r"\b(customers|clients|buyers|accounts)\s+with\s+(?:an?|at least one|one or more|any)\s+(?:completed\s+)?"
      r"(?:order|purchase)s?\b(?=\s+(?:in|during|between|from|over|since)\b)", r"\1 who ordered"),

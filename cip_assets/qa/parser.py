@@ -578,7 +578,12 @@ class Parser:
                    r"identified|top|bottom|best|worst)\b"]
         if not about_the_asker:  # "a non-executive director", "I just joined": words about the asker
             filters += [EXCLUDE.pattern, r"\b(?:just|each|every|per|by)\b"]
-        return any(re.search(pattern, label) for pattern in filters) \
+        def said(pattern: str, text: str) -> set[str]:
+            return {m.group(0).strip() for m in re.finditer(pattern, text)}
+
+        # a filter the question says again in the same words adds nothing ("how much of our trade is anonymous.
+        # Guest orders per month ...": the guests are the question's own)
+        return any(said(pattern, label) - said(pattern, rest) for pattern in filters) \
             or any(re.search(pattern, label) for pattern, _ in ORDER_CONDITIONS + CUSTOMER_CONDITIONS)
 
     def _country_codes(self, q: str) -> str:
