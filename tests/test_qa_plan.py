@@ -1060,3 +1060,22 @@ def test_v41s_different_question_figures_are_answered_as_asked(engine, wh):
     sunday = monday + timedelta(days=6)
     card = engine.ask(f"For {monday.day} to {sunday.day} {sunday:%B} {sunday.year}, give the number of orders on every day.")
     assert card.status == "answered" and card.intent == "trend" and len(card.table["rows"]) > 1, card.answer
+
+
+def test_rankings_and_comparisons_said_in_other_words(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    top_days = engine.ask(f"top 3 days by net revenue in November {year}")
+    assert top_days.status == "answered" and len(top_days.table["rows"]) == 3, top_days.answer
+    card = engine.ask(f"List November {year}'s three highest-grossing days by net revenue.")
+    assert card.table and card.table["rows"] == top_days.table["rows"], card.answer
+    new = engine.ask(f"top 3 months of {year} by new customers")
+    card = engine.ask(f"Which three months of {year} had the most first-time customers?")
+    assert new.status == "answered" and card.table["rows"] == new.table["rows"], card.answer
+    trading = engine.ask(f"how many trading days in {year}")
+    card = engine.ask(f"On how many days in {year} did at least one order come in?")
+    assert trading.status == "answered" and card.value == trading.value, card.answer
+    (nov, oct_), = wh.execute(f"""SELECT count(*) FILTER (WHERE month(t) = 11), count(*) FILTER (WHERE month(t) = 10)
+        FROM (SELECT order_id, min(ordered_at) AS t FROM staging.stg_order_lines GROUP BY 1
+        HAVING bool_or(line_status = 'completed')) WHERE year(t) = {year}""").fetchall()
+    card = engine.ask(f"November {year} against October {year}, what is the increase in order count?")
+    assert card.status == "answered" and card.value == nov - oct_, card.answer

@@ -481,6 +481,20 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bhighest[- ]grossing\b", "highest"),
     (r"\b(?:heaviest|biggest|largest|most) order (?:traffic|volume)\b", "most orders"),
     (r"\bclock hours\b", "hours"),
+    # rankings said as "the three highest days", "Four customer ids with the largest ...", "first-time customers"
+    (r"\b(?:the\s+)?(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?:highest|best|biggest|strongest|busiest)\s+"
+     r"(days|weeks|months|countries|products|customers|hours)\b", r"top \1 \2"),
+    (r"\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten) customer ids\b", r"\1 customers"),
+    (r"^\W*(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(customers|countries|products|days|weeks|months|hours)\s+"
+     r"with\s+the\s+(?:largest|highest|most|biggest)\b", r"top \1 \2 by"),
+    (r"\bfirst[- ]time (customers|buyers|clients|shoppers)\b", r"new \1"),
+    # "November 2011 against October 2011", "September against October 2011": two periods compared
+    (r"(\b(?:19|20)\d\d|\b" + _MONTH_WORD + r")\s+against\s+(?=" + _MONTH_WORD + ")", r"\1 vs "),
+    (r"\bhow many days\b([^?]{0,40}?)\bdid (?:at least one|an?|any) orders? (?:come in|arrive|get placed)\b",
+     r"how many trading days\1"),
+    (r"\bdid an? (?:order|basket) (?:carry|contain|hold|have) on average\b", "per order on average"),
+    (r"\b(increase|decrease|rise|drop|fall|change|difference|growth) in (?:the )?(?:number of orders|order counts?)\b",
+     r"\1 in orders"),
     # "count the customers with an order in Q1 2011": those who ordered then
     (r"\b(customers|clients|buyers|accounts)\s+with\s+(?:an?|at least one|one or more|any)\s+(?:completed\s+)?"
      r"(?:order|purchase)s?\b(?=\s+(?:in|during|between|from|over|since)\b)", r"\1 who ordered"),
