@@ -998,6 +998,14 @@ def test_a_name_and_the_codes_it_stands_for_in_brackets():
         parser.parse("How many orders in 2011 had postage (POST or DOT)?")
     with pytest.raises(NotUnderstood):
         parser.parse("What did postage (POST and ZZZ) bring in over 2011?")
+    # the codes listed after "codes", and the name said again in a definition: still both codes, never the name's own
+    for question in ("How much net revenue did the postage codes, POST and DOT, account for in 2011?",
+                     "How much net revenue did postage bring in during 2011? Postage is the stock codes POST and DOT.",
+                     "How much did we take in postage in 2011? By postage I mean the stock codes POST and DOT."):
+        plan = parser.parse(question)
+        assert (plan.metric, plan.filters) == ("revenue", {"product_code": ["POST", "DOT"]}), question
+    with pytest.raises(NotUnderstood):  # codes without the name they stand for: one figure of two products is refused
+        parser.parse("2011 net revenue on stock codes POST and 85123A")
 
 
 @pytest.mark.parametrize("question", [

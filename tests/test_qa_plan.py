@@ -1079,3 +1079,24 @@ def test_rankings_and_comparisons_said_in_other_words(engine, wh):
         HAVING bool_or(line_status = 'completed')) WHERE year(t) = {year}""").fetchall()
     card = engine.ask(f"November {year} against October {year}, what is the increase in order count?")
     assert card.status == "answered" and card.value == nov - oct_, card.answer
+
+
+def test_customer_conditions_said_in_other_words(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    pairs = [("How many customers on file have placed no orders?",
+              "How many customers on file have never completed a single order?"),
+             (f"How many customers whose last order was before 1 July {year}?",
+              f"How many customers placed their last completed order before 1 July {year}, with nothing after?"),
+             ("how many customers placed five orders or more?",
+              "Over everything in the data, how many customers reached five orders or more?"),
+             (f"How many new customers did we gain each month in {year}?",
+              f"How many new customers did we gain each month in {year}? New means the first completed order fell in "
+              "that month.")]
+    for plain, said in pairs:
+        want, card = engine.ask(plain), engine.ask(said)
+        assert want.status == "answered" and card.status == "answered", (plain, want.answer, card.answer)
+        assert card.value == want.value and card.table == want.table, (said, card.answer)
+    # "a single order" is never read as "exactly one order" beside "never"
+    (none,), = wh.execute("""SELECT count(*) FROM staging.stg_customers c WHERE NOT EXISTS (SELECT 1 FROM
+        staging.stg_order_lines l WHERE l.customer_id = c.customer_id AND l.line_status = 'completed')""").fetchall()
+    assert engine.ask("How many customers on file have never completed a single order?").value == none

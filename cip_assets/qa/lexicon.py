@@ -242,6 +242,8 @@ RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:
 # a product's codes listed in brackets after its name: "postage (POST and DOT)", "(codes POST + DOT)"
 CODE_LIST_JOIN = r"\s*(?:,|\band\b|\bor\b|\+|&|/)\s*"
 CODES_IN_BRACKETS = re.compile(r"\(\s*(?:(?:stock\s+)?codes?\s+)?([a-z0-9]{1,12}(?:" + CODE_LIST_JOIN + r"[a-z0-9]{1,12})+)\s*\)")
+# or listed after the word "codes": "the postage codes, POST and DOT, ...", "postage ... on stock codes POST and DOT"
+CODES_LISTED = re.compile(r"\b(?:stock\s+)?codes,?\s+([a-z0-9]{1,12}(?:" + CODE_LIST_JOIN + r"[a-z0-9]{1,12})+)\b,?")
 # a label before the question: "Underwriting file:", "For the export file -", "Fact check, please:" (the parser drops it
 # only when it names nothing the data holds)
 QUESTION_LABEL = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{1,48}?)\s*(?::|\s[-–—]\s)\s*(?=\S)", re.IGNORECASE)
@@ -495,6 +497,16 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bdid an? (?:order|basket) (?:carry|contain|hold|have) on average\b", "per order on average"),
     (r"\b(increase|decrease|rise|drop|fall|change|difference|growth) in (?:the )?(?:number of orders|order counts?)\b",
      r"\1 in orders"),
+    (r"\b(have|has|had) never (?:completed|placed|made) (?:a single|an?|any) (?:completed )?(?:order|purchase)\b",
+     r"\1 placed no orders"),
+    (r"\bplaced their last (?:completed )?(?:order|purchase) before\b", "whose last order was before"),
+    (r",?\s*with nothing (?:after|afterwards|since)\b", ""),
+    (r"\b(?:over|across|in) (?:everything|all) in the data(?: ?set)?,?\s*", ""),
+    (r"\breached (\w+) orders or more\b", r"placed \1 orders or more"),
+    # a definition of new customers said again after the question
+    (r"([?.])\s*(?:new|a new customer) (?:means|is|=) (?:the|their|whose) first (?:completed )?order (?:fell|falls|was|is|"
+     r"came) in (?:that|the|each) (?:month|period|quarter|week|window)\.?\s*$", r"\1"),
+    (r"[?.]\s*by (\w+) i mean (?:the )?(?=(?:stock )?codes? )", " "),  # "...? By postage I mean the stock codes POST and DOT."
     # "count the customers with an order in Q1 2011": those who ordered then
     (r"\b(customers|clients|buyers|accounts)\s+with\s+(?:an?|at least one|one or more|any)\s+(?:completed\s+)?"
      r"(?:order|purchase)s?\b(?=\s+(?:in|during|between|from|over|since)\b)", r"\1 who ordered"),

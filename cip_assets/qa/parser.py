@@ -21,7 +21,7 @@ from cip_assets.qa.dates import (MONTHS, Period, parse_period, period_before, re
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
-    ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CODE_LIST_JOIN, CODES_IN_BRACKETS, CONDITION_OPS,
+    ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CODE_LIST_JOIN, CODES_IN_BRACKETS, CODES_LISTED, CONDITION_OPS,
     CONDITION_WORDS, DAY_ORDERS, DAY_REVENUE,
     COUNTRY_CODES, COUNTS_OF_CUSTOMERS, CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, MIN_MONTHS, EXCLUDE,
     EXCLUDED_AFTER, FILLER_PHRASES, FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
@@ -339,11 +339,19 @@ class Parser:
 
     def _codes_listed_after_a_name(self, text: str, mentions: list[Mention], exclude: dict) -> tuple | None:
         """([name, codes, excluded], text without the list, the name as said) for a product named and then its codes in
-        brackets,
-        "postage (POST and DOT)": the figure is of all the codes listed; the name's mention gives way to them."""
+        brackets or after "codes", "postage (POST and DOT)", "the postage codes, POST and DOT": the figure is of all the
+        codes listed; the name's mention gives way to them."""
         m = CODES_IN_BRACKETS.search(text)
         if not m:
-            return None
+            m = CODES_LISTED.search(text)
+            if not m:
+                return None
+            codes = [c for c in re.split(CODE_LIST_JOIN, m.group(1)) if c]
+            known = next((i for i, c in enumerate(codes) if c not in self.gaz.product_codes), len(codes))
+            if known < 2:  # "codes, POST and DOT, account for ...": the codes up to the first word that is none
+                return None
+            pattern = (r"(?:" + CODE_LIST_JOIN + r")").join(re.escape(c) for c in codes[:known])
+            m = re.compile(r"\b(?:stock\s+)?codes,?\s+(" + pattern + r")\b,?").search(text, m.start())
         listed = [c for c in re.split(CODE_LIST_JOIN, m.group(1)) if c]
         if len(listed) < 2 or not all(c in self.gaz.product_codes for c in listed):
             return None
@@ -354,7 +362,8 @@ class Parser:
             products[0] if len(products) == 1 and products[0].value.upper() in names else None)
         if named is None:  # the name right before the brackets, a word or two before ("postage takings (...)"), or the
             return None    # one product named, when it is the name of one of the codes ("postage ... (POST and DOT)")
-        mentions.remove(named)
+        for said_again in [p for p in products if p.value == named.value]:  # "postage ...? Postage is the codes ...": one
+            mentions.remove(said_again)
         excluded = bool(getattr(named, "excluded", False))
         if excluded:
             exclude["product"] = [v for v in exclude.get("product", []) if v != named.value]
@@ -362,7 +371,7 @@ class Parser:
                 del exclude["product"]
         codes = [self._code_as_spelled(c, c) for c in listed]
         said = [hit.span() for hit in re.finditer(r"\b" + re.escape(named.text) + r"\b", text[:m.start()])]
-        spans = [m.span()] + said[-1:]  # the brackets and the name's last mention before them
+        spans = [m.span()] + said  # the brackets and the name's mentions before them
         return [named.value, codes, excluded], _blanked(text, spans), named.text
 
     def _code_name_words(self, codes: list[str]) -> set[str]:
