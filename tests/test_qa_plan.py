@@ -1100,3 +1100,19 @@ def test_customer_conditions_said_in_other_words(engine, wh):
     (none,), = wh.execute("""SELECT count(*) FROM staging.stg_customers c WHERE NOT EXISTS (SELECT 1 FROM
         staging.stg_order_lines l WHERE l.customer_id = c.customer_id AND l.line_status = 'completed')""").fetchall()
     assert engine.ask("How many customers on file have never completed a single order?").value == none
+
+
+def test_returned_orders_and_a_products_units_booked_as_returns(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (orders, lines), = wh.execute(f"""SELECT count(DISTINCT order_id), count(*) FROM staging.stg_order_lines
+        WHERE line_status = 'returned' AND year(ordered_at) = {year}""").fetchall()
+    for question in (f"how many orders were returned in {year}", f"how many returned orders in {year}",
+                     f"how many orders were booked as returns in {year}"):
+        card = engine.ask(question)
+        assert card.status == "answered" and card.value == orders, (question, card.answer)  # orders, not lines
+    assert engine.ask(f"number of returned lines in {year}").value == lines
+    (code,), = wh.execute(f"""SELECT product_id FROM staging.stg_order_lines WHERE line_status = 'returned'
+        AND year(ordered_at) = {year} GROUP BY 1 ORDER BY sum(quantity) DESC, 1 LIMIT 1""").fetchall()
+    plain = engine.ask(f"units returned of {code} in {year}")
+    card = engine.ask(f"In {year}, how many units of {code} were booked as returns?")
+    assert plain.status == "answered" and card.value == plain.value, card.answer

@@ -98,10 +98,12 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
                         r"cancell?ed\b"),
     ("cancelled_orders", r"\bcancell?ed\b|\bcancell?ations?\b|\bcancel\b"),
     ("orders_with_returns", r"\b(how many|number of|count of)\s+(orders?|invoices?|baskets?|transactions?)\b[^?.]{0,20}?"
-                            r"\b(with|contain\w*|includ\w*|had|having|have)\b[^?.]{0,12}?\breturn(s|ed)?\b"),
+                            r"\b(with|contain\w*|includ\w*|had|having|have)\b[^?.]{0,12}?\breturn(s|ed)?\b|"
+                            r"\b(how many|number of|count of)\s+(?:(?:orders?|invoices?|baskets?)\s+(?:were|was|got)\s+returned|"
+                            r"returned\s+(?:orders?|invoices?|baskets?))\b"),  # "how many orders were returned"
     ("returned_units", r"\breturned (units|quantit(y|ies)|items|pieces)\b|\b(units|quantit(y|ies)|items|pieces) returned\b|\b(units|items|pieces) (were |was |got |been |sent )*"
                        r"(returned|sent back)\b|\b(units|items|pieces)\b[^?.]{0,60}?\b(were|was|got|been|get|are) returned\b|"
-                       r"\bhow many (units|items|pieces)\b[^?.]{0,30}?\breturned\b"),
+                       r"\bhow many (units|items|pieces)\b[^?.]{0,80}?\breturned\b"),
     ("returned_revenue", r"\breturned (revenue|sales|value|amount)\b|\brefund\w*|\b(value|worth|amount) of (the )?returned( goods| items| products| stock)?\b|"
                          r"\breturned goods\b"),
     ("returned_lines", r"\breturn(ed)? (order )?lines\b|\b(order )?lines (were |was |got |been )*returned\b|\breturns\b|"
@@ -507,6 +509,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"([?.])\s*(?:new|a new customer) (?:means|is|=) (?:the|their|whose) first (?:completed )?order (?:fell|falls|was|is|"
      r"came) in (?:that|the|each) (?:month|period|quarter|week|window)\.?\s*$", r"\1"),
     (r"[?.]\s*by (\w+) i mean (?:the )?(?=(?:stock )?codes? )", " "),  # "...? By postage I mean the stock codes POST and DOT."
+    (r"\b(were|was) (?:booked|logged|recorded|processed|entered) as returns?\b", r"\1 returned"),
     # "count the customers with an order in Q1 2011": those who ordered then
     (r"\b(customers|clients|buyers|accounts)\s+with\s+(?:an?|at least one|one or more|any)\s+(?:completed\s+)?"
      r"(?:order|purchase)s?\b(?=\s+(?:in|during|between|from|over|since)\b)", r"\1 who ordered"),
