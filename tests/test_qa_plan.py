@@ -1111,6 +1111,8 @@ def test_returned_orders_and_a_products_units_booked_as_returns(engine, wh):
         card = engine.ask(question)
         assert card.status == "answered" and card.value == orders, (question, card.answer)  # orders, not lines
     assert engine.ask(f"number of returned lines in {year}").value == lines
+    for question in (f"how many products were returned in {year}", f"how many countries had cancelled orders in {year}"):
+        assert engine.ask(question).value is None, question  # refused: never every product or country that sold
     (code,), = wh.execute(f"""SELECT product_id FROM staging.stg_order_lines WHERE line_status = 'returned'
         AND year(ordered_at) = {year} GROUP BY 1 ORDER BY sum(quantity) DESC, 1 LIMIT 1""").fetchall()
     plain = engine.ask(f"units returned of {code} in {year}")

@@ -908,6 +908,10 @@ class Parser:
                    "one span, or two periods to compare")
         elif len(slots.product_codes) > 1 and intent != "compare":
             why = "two product codes in one figure: ask for each product"
+        elif slots.metric in ("products", "countries") and re.search(
+                r"\b(?:returned|returns|cancell?ed|cancellations?|came back|sent back)\b", low):  # never all of them sold
+            why = (f"{slots.metric} by their returns or cancellations are not counted; ask for the units returned or "
+                   "cancelled")
         elif (any(kind in ("product", "product_code") for kind, _ in pairs)
               or isinstance(filters.get("product"), list)
               or isinstance(filters.get("product_code"), list) and not slots.named_with) \
