@@ -1118,3 +1118,16 @@ def test_returned_orders_and_a_products_units_booked_as_returns(engine, wh):
     plain = engine.ask(f"units returned of {code} in {year}")
     card = engine.ask(f"In {year}, how many units of {code} were booked as returns?")
     assert plain.status == "answered" and card.value == plain.value, card.answer
+
+
+def test_an_average_per_product_is_never_the_average_per_customer(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    per_customer = engine.ask(f"average revenue per customer in {year}")
+    assert per_customer.status == "answered", per_customer.answer
+    for question in (f"average revenue per product in {year}", f"average orders per product in {year}",
+                     f"average units per country in {year}"):
+        assert engine.ask(question).value is None, question  # refused, never the figure per customer
+    monthly = engine.ask(f"average monthly revenue in {year}")
+    card = engine.ask(f"average revenue per month in {year}")
+    assert monthly.status == "answered" and card.value == monthly.value, card.answer
+

@@ -510,6 +510,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"came) in (?:that|the|each) (?:month|period|quarter|week|window)\.?\s*$", r"\1"),
     (r"[?.]\s*by (\w+) i mean (?:the )?(?=(?:stock )?codes? )", " "),  # "...? By postage I mean the stock codes POST and DOT."
     (r"\b(were|was) (?:booked|logged|recorded|processed|entered) as returns?\b", r"\1 returned"),
+    # "average revenue per month": the mean of the months' totals, as "average monthly revenue" says
+    (r"\b(average|avg|mean) ((?:net )?(?:revenue|sales|orders|units|turnover))\s+(?:per|a|each) (month|week)\b", r"\1 \3ly \2"),
     # "count the customers with an order in Q1 2011": those who ordered then
     (r"\b(customers|clients|buyers|accounts)\s+with\s+(?:an?|at least one|one or more|any)\s+(?:completed\s+)?"
      r"(?:order|purchase)s?\b(?=\s+(?:in|during|between|from|over|since)\b)", r"\1 who ordered"),

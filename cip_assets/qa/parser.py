@@ -908,6 +908,11 @@ class Parser:
                    "one span, or two periods to compare")
         elif len(slots.product_codes) > 1 and intent != "compare":
             why = "two product codes in one figure: ask for each product"
+        elif re.search(r"\b(?:average|avg|mean)\b[^?.]{0,40}?\b(?:per|a|each|for each)\s+(?:product|item|sku|stock code|"
+                       r"article|country|market|category|segment|city|region|invoice line|order line|line)\b", low) \
+                and slots.metric in (None, "revenue", "gross_revenue", "orders", "quantity", "returned_units",
+                                     "cancelled_units", "products"):  # a total's average: never the one per customer
+            why = "an average per product, country, category or line is not worked out; ask for the ranking or the total"
         elif slots.metric in ("products", "countries") and re.search(
                 r"\b(?:returned|returns|cancell?ed|cancellations?|came back|sent back)\b", low):  # never all of them sold
             why = (f"{slots.metric} by their returns or cancellations are not counted; ask for the units returned or "
