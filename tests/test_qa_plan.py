@@ -1131,3 +1131,26 @@ def test_an_average_per_product_is_never_the_average_per_customer(engine, wh):
     card = engine.ask(f"average revenue per month in {year}")
     assert monthly.status == "answered" and card.value == monthly.value, card.answer
 
+
+
+def test_v42s_different_question_figures_are_answered_as_asked(engine, wh):
+    """The five figures v42 found for a different question: units an average order held (not the order value), the
+    difference asked in a label (not the two figures), a ranking over two months (not the first alone), customers who
+    ordered most often in 'the first six months' (not months by customers; not by revenue)."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    per_order = engine.ask(f"net units per order in Q3 {year}")
+    card = engine.ask(f"Over Q3 {year}, how many units net of returns did an average order hold?")
+    assert per_order.status == "answered" and card.value == per_order.value, card.answer
+    assert engine.ask(f"how many units were in the average order in {year}").value is None  # never the order value
+    plain = engine.ask(f"net revenue of October {year} minus September {year}")
+    card = engine.ask(f"I want the difference: net revenue of October {year} less that of September {year}.")
+    assert plain.status == "answered" and card.value == plain.value and card.value is not None, card.answer
+    span = engine.ask(f"top 3 products by units sold from October to November {year}")
+    card = engine.ask(f"top 3 products by units sold in October and November {year}")
+    assert span.status == "answered" and card.table["rows"] == span.table["rows"], card.answer  # both months
+    by_orders = wh.execute(f"""SELECT customer_id, count(DISTINCT order_id) AS n FROM staging.stg_order_lines
+        WHERE line_status = 'completed' AND customer_id IS NOT NULL AND year(ordered_at) = {year}
+        AND month(ordered_at) <= 6 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3""").fetchall()
+    card = engine.ask(f"which 3 customer ids ordered most often in the first six months of {year}")
+    assert card.status == "answered" and [r[-1] for r in card.table["rows"]] == [n for _, n in by_orders], card.answer
+    assert engine.ask(f"top 3 products by revenue in Q1 {year} and Q3 {year}").value is None  # two periods apart

@@ -456,6 +456,11 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
     # November 2011 / Nov 2011 / in November
     for m in re.finditer(rf"\b{MONTH_RE}\s*[,/-]?\s*{YEAR_RE}\b", s):
         add(m, _month(int(m.group(2)), MONTHS[m.group(1)]))
+    # "October and November 2023": the year said once is both months' (December and January: the year before)
+    for m in re.finditer(rf"\b{MONTH_RE}\s*(?:and|or|&|,)\s*{MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
+        first, second = MONTHS[m.group(1)], MONTHS[m.group(2)]
+        if not taken(m.start(1), m.end(1)):
+            found.append((m.start(1), m.end(1), _month(int(m.group(3)) - (first > second), first)))
     for m in re.finditer(rf"\b(?:in|during|for|of|and|vs|versus|or|than)\s+{MONTH_RE}\b", s):
         mo = MONTHS[m.group(1)]
         add(m, _month(_latest_year_for_month(mo, as_of), mo))

@@ -266,7 +266,8 @@ IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|
                    r"article|research|study|paper)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
                    r"considering|thinking|planning|looking into|looking at|reviewing|preparing|pricing|costing|designing|building|"
                    r"launching|drafting|writing|sizing up|setting up|putting together|working on|auditing|tracking|checking|"
-                   r"validating|reconciling|researching|modelling|modeling|forecasting|budgeting|benchmarking)\b|(?:i|we)(?:'ve| have)"
+                   r"validating|reconciling|researching|modelling|modeling|forecasting|budgeting|benchmarking|explaining|teaching|"
+                   r"presenting|showing|choosing|picking|comparing)\b|(?:i|we)(?:'ve| have)"
                    r"\s+(?:just\s+)?(?:joined|started|taken over|been asked)\b")
 # what a question is for, said beside it: "for the flash report", "for the board", "For the recruits' case study:"
 PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0,3}?(?:report|board|case study|study|recruits|"
@@ -512,6 +513,16 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(were|was) (?:booked|logged|recorded|processed|entered) as returns?\b", r"\1 returned"),
     # "average revenue per month": the mean of the months' totals, as "average monthly revenue" says
     (r"\b(average|avg|mean) ((?:net )?(?:revenue|sales|orders|units|turnover))\s+(?:per|a|each) (month|week)\b", r"\1 \3ly \2"),
+    (r"\bdid an? (?:average|typical) (?:order|basket) (?:hold|contain|carry|have|include)\b", "per order on average"),
+    (r"\b(ordered|bought|purchased|shopped) (?:the )?most (?:often|frequently)\b", "placed the most orders"),
+    (r"\b(units|items|pieces),?\s+(?:net of returns|after returns),?\s+(per (?:order|basket))\b", r"net \1 \2"),
+    (r"\b(?:is|are) (?:billed|booked|sold|recorded|charged|invoiced) (?:under|as|on) (?:the )?(?:stock )?codes\b",
+     "is the stock codes"),
+    (r"\bless that of\b", "minus"),
+    (r"\b(?:the )?first (six|6) months of ((?:19|20)\d\d)\b", r"h1 \2"),
+    (r"\b(?:the )?(?:first|opening) (three|3) months of ((?:19|20)\d\d)\b", r"q1 \2"),
+    (r"\b(?:the )?(?:last|final|closing) (six|6) months of ((?:19|20)\d\d)\b", r"h2 \2"),
+    (r"\b(?:the )?(?:last|final|closing) (three|3) months of ((?:19|20)\d\d)\b", r"q4 \2"),
     # "count the customers with an order in Q1 2011": those who ordered then
     (r"\b(customers|clients|buyers|accounts)\s+with\s+(?:an?|at least one|one or more|any)\s+(?:completed\s+)?"
      r"(?:order|purchase)s?\b(?=\s+(?:in|during|between|from|over|since)\b)", r"\1 who ordered"),

@@ -370,8 +370,9 @@ class Parser:
             if not exclude["product"]:
                 del exclude["product"]
         codes = [self._code_as_spelled(c, c) for c in listed]
-        said = [hit.span() for hit in re.finditer(r"\b" + re.escape(named.text) + r"\b", text[:m.start()])]
-        spans = [m.span()] + said  # the brackets and the name's mentions before them
+        said = [hit.span() for hit in re.finditer(r"\b" + re.escape(named.text) + r"\b", text)
+                if hit.end() <= m.start() or hit.start() >= m.end()]
+        spans = [m.span()] + said  # the brackets and the name's mentions
         return [named.value, codes, excluded], _blanked(text, spans), named.text
 
     def _code_name_words(self, codes: list[str]) -> set[str]:
@@ -577,16 +578,26 @@ class Parser:
         values = {(m.kind, m.value) for m in mentions}
         if values and not values <= asked:
             return True
+        codes = {t for t in normalise(label).split() if t in self.gaz.product_codes and (
+            re.search(r"\d", t) or re.search(r"\bcodes?\b", label))}
+        if codes - set(normalise(rest).split()):  # "Postage is billed under the codes POST and DOT."
+            return True
         if not about_the_asker:
             named = {name for name, pattern in METRIC_PATTERNS + DIM_PATTERNS if re.search(pattern, label)}
             if named and not named <= {name for name, pattern in METRIC_PATTERNS + DIM_PATTERNS
                                        if re.search(pattern, rest)}:
                 return True
+        asks = [r"\b(?:differences?|change|increase|decrease|growth|gap|minus)\b",  # what is asked: "I want
+                r"\b(?:share|percent|percentage|ratio|(?<!run-)(?<!run )rate|proportion)\b",  # the difference:"; the
+                r"\b(?:average|mean|median)\b"]  # question asking the same in its own words ("what percentage") settles it
+        if any(re.search(pattern, label) and not re.search(pattern, rest) for pattern in asks):
+            return True
         filters = [ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
                    r"identified|top|bottom|best|worst)\b"]
         if not about_the_asker:  # "a non-executive director", "I just joined": words about the asker
             filters += [EXCLUDE.pattern, r"\b(?:just|each|every|per|by)\b"]
+
         def said(pattern: str, text: str) -> set[str]:
             return {m.group(0).strip() for m in re.finditer(pattern, text)}
 
@@ -828,6 +839,12 @@ class Parser:
             if a.start <= b.start and b.end <= a.end or b.start <= a.start and a.end <= b.end:
                 narrow = _narrower(a, b, low)  # "weakest 3 months of 2011, jan-nov only"
                 slots.period, slots.periods = narrow, [narrow]
+            elif intent != "trend" and a.end == b.start and re.search(r"\band\b", low) and not growth and not change:
+                slots.period = Period(a.start, b.end, f"{a.label} and {b.label}", "range")  # "in October and
+                slots.periods = [slots.period]  # November": a ranking over both months, never the first alone
+            elif intent != "trend" and not growth and not change:
+                raise NotUnderstood("a ranking over two periods: ask for one span, or for each period",
+                                    self._partial(q, slots, filters))
         either = re.search(r"\bor\b|\beither\b", low) and not re.search(r"\b(?:which|more|fewer|less|higher|lower|vs|versus|"
                                                                   r"compared?)\b", low)
         customers_of_two = (intent in ("count", "sum", "compare") and len(slots.periods) == 2 and not both_periods
@@ -913,6 +930,9 @@ class Parser:
                 and slots.metric in (None, "revenue", "gross_revenue", "orders", "quantity", "returned_units",
                                      "cancelled_units", "products"):  # a total's average: never the one per customer
             why = "an average per product, country, category or line is not worked out; ask for the ranking or the total"
+        elif slots.metric == "aov" and re.search(r"\b(?:units|items|pieces|quantity|lines)\b", low) and not re.search(
+                r"\b(?:value|revenue|spend|spent|sales|money|£|\$|€|worth)\b|[£$€]", low):
+            why = "units or lines per order are asked, not the order value"  # "how many units did an average order hold"
         elif slots.metric in ("products", "countries") and re.search(
                 r"\b(?:returned|returns|cancell?ed|cancellations?|came back|sent back)\b", low):  # never all of them sold
             why = (f"{slots.metric} by their returns or cancellations are not counted; ask for the units returned or "
