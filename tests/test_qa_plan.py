@@ -1154,3 +1154,19 @@ def test_v42s_different_question_figures_are_answered_as_asked(engine, wh):
     card = engine.ask(f"which 3 customer ids ordered most often in the first six months of {year}")
     assert card.status == "answered" and [r[-1] for r in card.table["rows"]] == [n for _, n in by_orders], card.answer
     assert engine.ask(f"top 3 products by revenue in Q1 {year} and Q3 {year}").value is None  # two periods apart
+
+
+def test_product_codes_counted_and_more_words_of_v42(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    products = engine.ask(f"how many products sold in {year}")
+    assert products.status == "answered", products.answer
+    for question in (f"how many product codes were sold in {year}",  # it gave the year's revenue
+                     f"{year}: how many separate product codes had at least one completed sale?"):
+        card = engine.ask(question)
+        assert card.status == "answered" and card.value == products.value, (question, card.answer)
+    plain = engine.ask(f"how many orders were placed on Thursday in October {year}")
+    card = engine.ask(f"Thursday orders in October {year}: how many altogether?")
+    assert plain.status == "answered" and card.value == plain.value, card.answer
+    plain = engine.ask(f"orders by hour in October {year}")
+    card = engine.ask(f"Split October {year}'s orders by the hour they were placed.")
+    assert plain.status == "answered" and card.table == plain.table, card.answer

@@ -75,8 +75,9 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("return_rate", r"return rate|returns rate"),
     ("gross_revenue", r"\bgross (revenue|sales|turnover)\b|\b(revenue|sales|turnover|takings)\b.{0,40}\b(before|not counting|"
                       r"excluding|without|ignoring|disregarding) (the )?returns\b"),
-    ("products", r"\b(how many|number of|count of|count the)\s+(different|distinct|unique)\s+(products|items|skus|articles|"
-                 r"stock codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|stock codes)\b"),
+    ("products", r"\b(how many|number of|count of|count the)\s+(different|distinct|unique|separate)\s+(products|items|skus|"
+                 r"articles|stock codes|product codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|"
+                 r"stock codes|product codes)\b"),
     ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(?:non-?\s?uk\s+|foreign\s+|"
                   r"overseas\s+)?(countries|markets)\b|"
                   r"\bnumber of (different |distinct )?(countries|markets)\b"),
@@ -260,20 +261,21 @@ CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)[.:]\s+(?=[a-z][^
                             re.IGNORECASE)
 CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
-IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|buy|source|"
+IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|buy|source|teach|mentor|coach|train|advise|"
                    r"look after|handle|head|plan|compile|prepare|write|investigate|audit|research|study|analyse|analyze|"
                    r"cover|report on|write about)\b|my\s+(?:client|clients|boss|manager|team|company|firm|shop|store|business|"
                    r"article|research|study|paper)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
                    r"considering|thinking|planning|looking into|looking at|reviewing|preparing|pricing|costing|designing|building|"
                    r"launching|drafting|writing|sizing up|setting up|putting together|working on|auditing|tracking|checking|"
                    r"validating|reconciling|researching|modelling|modeling|forecasting|budgeting|benchmarking|explaining|teaching|"
-                   r"presenting|showing|choosing|picking|comparing)\b|(?:i|we)(?:'ve| have)"
+                   r"presenting|showing|choosing|picking|comparing|charting|mapping|plotting|using)\b|(?:i|we)(?:'ve| have)"
                    r"\s+(?:just\s+)?(?:joined|started|taken over|been asked)\b")
 # what a question is for, said beside it: "for the flash report", "for the board", "For the recruits' case study:"
 PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0,3}?(?:report|board|case study|study|recruits|"
            r"rota|comparison|deck|meeting|papers|review|audit|slides?|memo|newsletter|e-?mail|pack|presentation|"
            r"minutes|spreadsheet|update|briefing|pitch|training|file|list|log|ledger|books|records|consignments?|runs|"
-           r"loads|shipments?|deliveries|balances|tile|widget|card|chart|dashboard|paper)"
+           r"loads|shipments?|deliveries|balances|tile|widget|card|chart|dashboard|paper|bulletin|lesson|class|"
+           r"newsletter|summary|paperwork|case|worked example)"
            r"(?:\s+(?:papers|report|pack|meeting|deck|minutes|update|"
            r"e-?mail|slides?|notes))?)\b")
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
@@ -429,7 +431,7 @@ data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually set dataset inclusive located based fall falls belong belongs sit sits
 sitting ones still hi hello hey roughly approximately approx very really quick question stuff thing things
-hold holds contain contains together tile tiles widget widgets sent produced
+hold holds contain contains together tile tiles widget widgets sent produced arrived landed
 """.split())
 _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _ORDINALS = {w: i + 1 for i, w in enumerate(
@@ -476,7 +478,21 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:the\s+)?(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+(?:complete|full|whole)\s+"
      r"months,?\s+(?=(?:from\s+)?" + _MONTH_WORD
      + r"\s+(?:to|through|until|-)\s+" + _MONTH_WORD + ")", ""),
-    (r"\b(?:the data's|the dataset's|the data set's)\s+final\b", "the last"),
+    (r"\b(?:the data's|the dataset's|the data set's)\s+(?:final|closing)\b", "the last"),
+    (r"\b(?:the )?(?:closing|final) ((?:\w+ )?(?:days|weeks)|week|month) of the data(?: ?set)?\b", r"the last \1"),
+    (r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\s+orders\b", r"orders on \1"),
+    (r"\b(?:the )?monday[- ]to[- ]sunday week of\s+", ""),
+    (r"^\W*split\s+", ""),
+    (r"\bby the (hour|day|weekday|month|week) (?:they|it) (?:were|was) (?:placed|made|taken)\b", r"by \1"),
+    (r",?\s*counting a customer as new in the month of (?:their|its) first (?:completed )?order\b", ""),
+    (r"\bprecisely\b", "exactly"),
+    (r"\s*[—–-]*\s*\b(?:i need |with )?one figure (?:per|a|for each|for every) (month|week|day)\b", r" by \1"),
+    (r"\bhad at least one (?:completed )?sale\b", "sold"),
+    (r"\bexport (countries|markets|customers|sales|revenue)\b", r"\1 outside the uk"),
+    (r"\bwhich pair of\b", "which two"),
+    (r"\b(?:added|gained|won|attracted|acquired|brought in) the most (new|first[- ]time)\b", r"had the most \1"),
+    (r"\s*\(\s*(?:anything|everything|any country|all) (?:but|except|other than) the uk\s*\)", ""),
+    (r"\bhad at least one ordering customer\b", "placed orders"),
     (r",?\s*as usual\b", ""),
     (r"\s+in (?:that|this|the same) (?:window|span|stretch)\b", ""),
     (r"\bsplit (?:into|by) (?:calendar )?(quarter|month|week|day)s\b", r"by \1"),
