@@ -134,13 +134,13 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         op, n, *measure = plan.day_orders
         measure = measure[0] if measure else "orders"
         if op in ("<", "<="):  # the days with few orders include the days with none, which the order facts do not hold
-            return engine.not_understood(plan, f"days with less {measure} than a number include days without orders; "
-                                               "ask for the days with more")
+            return engine.not_understood(plan, f"days with {'fewer orders' if measure == 'orders' else 'less revenue'} "
+                                               "than a number include days without orders; ask for the days with more")
         query = engine.templates.days_by_orders(plan.filters, plan.exclude, plan.period_obj, op, n, measure)
         rows, cols = engine.run(query)
-        said = f"{n:,} orders" if measure == "orders" else f"revenue {CONDITION_WORDS[op]} {engine.fmt(n, 'money')}"
-        answer = (f"Days with {CONDITION_WORDS[op] + ' ' if measure == 'orders' else ''}{said}{engine.scope_text(plan)}: "
-                  f"{engine.fmt(rows[0][0], 'int')}.")
+        said = (f"{CONDITION_WORDS[op]} {n:,} orders" if measure == "orders"
+                else f"revenue {CONDITION_WORDS[op]} {engine.fmt(n, 'money')}")
+        answer = f"Days with {said}{engine.scope_text(plan)}: {engine.fmt(rows[0][0], 'int')}."
         return engine.card(plan, answer, rows[0][0], rows, cols, query, {"type": "none"})
     if plan.per_day:
         metric = METRICS[name]  # "average orders per day in November 2011"

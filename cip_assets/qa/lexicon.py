@@ -469,7 +469,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # "units ... Count the quantity on their completed lines": the units, said again (never the lines)
     (r"\b(quantit(?:y|ies)|units)\s+(?:on|of|in)\s+(?:their\s+|the\s+|its\s+)?(?:completed\s+|sold\s+)?(?:order\s+)?lines\b",
      r"\1"),
-    (r"(\bhow many\b[^?]*?),?\s*across (?:every|all(?: the)?|each) (?:country|countries|market|markets)\b", r"\1"),  # a total
+    (r"(\bhow many\b[^?]*?),?\s*across (?:every|all(?: the)?) (?:country|countries|market|markets)\b", r"\1"),  # a total
     (r"\bon every day\b", "on each day"),
     # a day's weekday said again, a season named before its months, "the eleven complete months" before them
     (r"\s*\((?:a|it was a|which was a)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\)", ""),

@@ -352,6 +352,8 @@ class Parser:
                 return None
             pattern = (r"(?:" + CODE_LIST_JOIN + r")").join(re.escape(c) for c in codes[:known])
             m = re.compile(r"\b(?:stock\s+)?codes,?\s+(" + pattern + r")\b,?").search(text, m.start())
+            if not m:
+                return None
         listed = [c for c in re.split(CODE_LIST_JOIN, m.group(1)) if c]
         if len(listed) < 2 or not all(c in self.gaz.product_codes for c in listed):
             return None
