@@ -1168,3 +1168,60 @@ def test_product_codes_counted_and_more_words_of_v42(engine, wh):
     _answered_alike(engine, f"how many orders were placed on Thursday in October {year}",
                     f"Thursday orders in October {year}: how many altogether?")
     _answered_alike(engine, f"orders by hour in October {year}", f"Split October {year}'s orders by the hour they were placed.")
+
+
+def test_a_ratio_defined_again_is_checked_against_the_measure(engine, wh):
+    """'i.e. net revenue divided by the number of orders' beside the average order value is that measure said again;
+    a definition of another ratio is refused, never answered as the engine's own measure; a definition may choose one
+    of two readings, and the ratio alone is the question."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    aov = f"average order value in March {year}"
+    _answered_alike(engine, aov, f"{aov}, i.e. net revenue divided by the number of orders")
+    _answered_alike(engine, aov, f"net revenue divided by the number of orders in March {year}")
+    _answered_alike(engine, f"units per order in March {year}", f"For March {year}, net units divided by orders?")
+    assert engine.ask(f"{aov}, i.e. net units divided by the number of orders").value is None  # another ratio
+    assert engine.ask(f"{aov}, i.e. net revenue divided by the number of customers").value is None
+    _answered_alike(engine, f"revenue per buying customer in {year}",
+                    f"revenue per buying customer in {year} - spend divided by the customers who actually bought that year")
+    per_completed = engine.ask(f"cancelled orders as a percentage of completed orders in Q3 {year}")
+    rate = engine.ask(f"cancellation rate in Q3 {year}")
+    assert per_completed.status == rate.status == "answered" and per_completed.value != rate.value
+    card = engine.ask(f"Define the cancellation rate as cancelled orders divided by orders with a completed line. What "
+                      f"was it for Q3 {year}?")
+    assert card.status == "answered" and card.value == per_completed.value, card.answer  # the definition chooses
+    card = engine.ask(f"What was the cancellation rate in Q3 {year}, as a percentage?")  # the rate itself, not a share
+    assert card.status == "answered" and card.value == rate.value, card.answer
+
+
+def test_a_month_to_a_day_and_a_fortnight_with_its_days_in_brackets(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    # "for October to 9 December" is one span (it compared October with 9 December)
+    _answered_alike(engine, f"orders from 1 March to 15 May {year}", f"orders for March to 15 May {year}")
+    _answered_alike(engine, f"orders from 1 March to 15 May {year}", f"orders in March through 15 May {year}")
+    assert engine.ask(f"orders for 10 March to 15 May {year}").value != engine.ask(f"orders for March to 15 May {year}").value
+    _answered_alike(engine, f"revenue from 1 June to 15 June {year}",
+                    f"net revenue for the first fortnight of june {year} (1st-15th)")
+    _answered_alike(engine, f"revenue from 1 June to 14 June {year}", f"revenue in the first fortnight of June {year}")
+    assert engine.ask(f"revenue in the first fortnight of June {year} (3rd-15th)").value is None  # another start
+    _answered_alike(engine, f"daily orders from 1 November to 7 November {year}",
+                    f"Daily order counts for the first week of November {year} (the 1st to the 7th).")
+
+
+def test_context_that_names_the_product_the_question_calls_it(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (product, code), = wh.execute("SELECT any_value(product_name), product_id FROM staging.stg_order_lines GROUP BY 2 "
+                                  "ORDER BY count(*) DESC LIMIT 1").fetchall()
+    (home,), (other,) = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC, 1 "
+                                   "LIMIT 2").fetchall()
+    _answered_alike(engine, f"How many orders included {product} in Q3 {year}?",
+                    f"{product} ({code}) takes up a lot of space in a crate. How many orders included it in Q3 {year}?")
+    # a sentence that names more than the product stays, and is refused
+    assert engine.ask(f"{product} sells well in {other}. How many orders included it in Q3 {year}?").value is None
+    # "with us" is no country; "by road" no grouping; a "guest-room" no guest order
+    _answered_alike(engine, f"how many orders did customers in {other} place in {year}?",
+                    f"{other} orders go by road with us. How many orders did customers in {other} place in {year}?")
+    _answered_alike(engine, f"how many units of {product} were sold in {year}?",
+                    f"I buy guest-room gifts for a hotel group. How many units of {product} were sold in {year}?")
+    _answered_alike(engine, f"orders in November {year} vs October {year}, what is the difference?",
+                    f"Trend check for the credit file: November {year} against October {year}, what is the increase "
+                    f"in order count?")

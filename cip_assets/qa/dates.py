@@ -149,11 +149,14 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         if b and a <= b:
             add(m, _range(a, b + timedelta(days=1)))
     # "from July to 9 December 2011": the month of the day's year (of the year before, when it comes later in it)
-    for m in re.finditer(rf"\b(?:from|between)\s+{MONTH_RE}[a-z]*\s+(?:to|until|till|through|thru|and|-|–)\s+"
+    # ("October to 9 December 2011" too, without "from", though never "October and 9 December": two to compare)
+    for m in re.finditer(rf"\b(?:(from|between)\s+)?{MONTH_RE}[a-z]*\s+(to|until|till|through|thru|and|-|–)\s+"
                          rf"(?:the\s+)?{DAY_RE}", s):
-        b = _day_of(m, 2)
+        if m.group(3) == "and" and not m.group(1) or re.search(r"\d(?:st|nd|rd|th)?\s*(?:of\s+)?$", s[:m.start(2)]):
+            continue  # "15 July to 9 December 2011": a day, not the month, starts it
+        b = _day_of(m, 4)
         if b:
-            month = MONTHS[m.group(1)]
+            month = MONTHS[m.group(2)]
             add(m, _range(date(b.year - (month > b.month), month, 1), b + timedelta(days=1)))
     # ISO days: "2011-11-07 .. 2011-11-28", "from 2011-11-07 to 2011-11-28"
     for m in re.finditer(r"\b(?:(?:from|between)\s+)?((?:19|20)\d\d)-(\d\d)-(\d\d)\s*(?:\.\.\.?|to|through|thru|until|till|"
@@ -191,6 +194,22 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         nth = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}.get(m.group(1))
         start = month.start + timedelta(days=7 * nth) if nth is not None else month.end - timedelta(days=7)
         add(m, _range(start, start + timedelta(days=7)))
+    # "the first fortnight of June 2011": days 1-14 (the second 15-28, the last its last 14 days); the days said in
+    # brackets after it are the asker's own ("the first fortnight of June 2011 (1st-15th)")
+    for m in re.finditer(rf"\b(?:the\s+)?(first|1st|second|2nd|last|final)\s+(?:fortnight|two weeks)\s+(?:of|in)\s+"
+                         rf"{MONTH_RE}\s*,?\s*{YEAR_RE}?(?:\s*\(\s*(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|to|through|"
+                         r"until)\s*(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s*\))?", s):
+        mo = MONTHS[m.group(2)]
+        month = _month(int(m.group(3)) if m.group(3) else _latest_year_for_month(mo, as_of), mo)
+        start = month.end - timedelta(days=14) if m.group(1) in ("last", "final") else \
+            month.start + timedelta(days=0 if m.group(1) in ("first", "1st") else 14)
+        end = start + timedelta(days=14)
+        if m.group(4):
+            first, last = (_safe_date(month.start.year, mo, int(g)) for g in (m.group(4), m.group(5)))
+            if first != start or last is None or not first <= last < month.end:
+                continue  # brackets that say another start: left for the parser to refuse
+            end = last + timedelta(days=1)
+        add(m, _range(start, end))
     # "growth from 2010 to 2011": two years (not "since 2010" against 2011)
     for m in re.finditer(rf"\bfrom\s+{YEAR_RE}\s+to\s+{YEAR_RE}\b", s):
         if not taken(m.start(), m.end()):
@@ -557,8 +576,8 @@ _MONTH_TO_DAY = re.compile(rf"\(?\s*(?:from\s+)?{MONTH_RE}[a-z]*\.?{_UNTIL}{_POI
 _MONTH_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+)?{MONTH_RE}[a-z]*\.?{_UNTIL}{MONTH_RE}[a-z]*\.?"
                          rf"(?:\s*,?\s*{YEAR_RE})?\s*\)?")
 # days of the period's own month: "(21 to 27 November)", ", 10 to 16 October", "1st to 9th"
-_DAYS_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+|that is,?\s+)?(?<![\d/.:])(\d{{1,2}})(?:st|nd|rd|th)?{_UNTIL}"
-                        rf"(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?:of\s+)?{MONTH_RE}\b\.?)?(?:\s*,?\s*{YEAR_RE})?\s*\)?(?!\d|[:/.]\d)")
+_DAYS_SPAN = re.compile(rf"\(?\s*(?:from\s+|so\s+|i\.?e\.?,?\s+|that is,?\s+)?(?:the\s+)?(?<![\d/.:])(\d{{1,2}})(?:st|nd|rd|th)?"
+                        rf"{_UNTIL}(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+(?:of\s+)?{MONTH_RE}\b\.?)?(?:\s*,?\s*{YEAR_RE})?\s*\)?(?!\d|[:/.]\d)")
 _ANY_MONTH = "(?:" + MONTH_RE[1:]  # the same, capturing nothing
 _MONTH_LIST = re.compile(rf"\(?\s*{MONTH_RE}[a-z]*((?:\s*,\s*{_ANY_MONTH}[a-z]*)*)\s*(?:,?\s*and\s+|,\s*){MONTH_RE}[a-z]*"
                          rf"(?:\s+(?:to|until|up to)\s+the\s+(\d{{1,2}})(?:st|nd|rd|th))?\s*\)?")

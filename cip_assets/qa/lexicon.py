@@ -446,9 +446,6 @@ CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fe
 _MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
 REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function)
     # the average selling price defined again as the platform reads it
-    (r"(\b(?:average selling price|average (?:unit )?price|revenue per unit(?: sold)?|price per unit)\b[^?]*?),?\s*\(?"
-     r"(?:i\.?e\.?,?|that is,?|meaning|calculated as|computed as|defined as)\s+(?:(?:its|the)\s+)?(?:net\s+)?"
-     r"(?:revenue|sales)\s+(?:divided by|over)\s+(?:(?:its|the)\s+)?(?:net\s+)?units(?:\s+sold)?\s*\)?", r"\1"),
     (r"\bcounting\s+(?=(?:identified|known|registered)\s+customers\s+only\b)", ""),
     (r"\b(month|week|day|quarter|year)-(by|on|over)-(month|week|day|quarter|year)\b", r"\1 \2 \3"),  # "month-by-month"
     (r"\bunits\s+(?:were\s+|was\s+)?(?:booked|came|coming|sent)\s+back\s+on\s+returned\s+lines\b", "returned units"),
@@ -558,14 +555,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",?\s*counting (?:a|each) customer in the (?:month|quarter|year|week) of their first order\b", " "),
     (r"\s*\(\s*customers whose first (?:completed )?order (?:fell|falls|was|came) in (?:that|the) (?:month|quarter|week|year)"
      r"\s*\)", " "),  # new customers defined again
-    (r"\bcompleted (?:order )?lines divided by (?:the number of )?orders\b", "lines per order"),
     (r"\bran up (more than|over|at least) ([£$€]?\s?[\d,]+(?:\.\d+)?) (?:of|in) (?:net )?(?:spend|spending|revenue)\b",
      r"spent \1 \2"),
     # a measure defined again as the platform computes it
-    (r"(\b(?:net )?units per order\b[^?(]*?)\s*\(\s*(?:net )?units (?:divided by|over) (?:the )?(?:number of )?orders\s*\)",
-     r"\1"),
-    (r"(\b(?:aov|average order value)\b[^?:]*?)[:,]?\s*(?:i\.?e\.?,?\s*|meaning\s+)?(?:net )?revenue (?:divided by|over) "
-     r"(?:the )?(?:number of )?orders\b\.?", r"\1"),
     (r"\bif you (?:leave|take|strip) out\b", "excluding"),
     (r"\bcancell?ed lines\s+worth\b", "value of cancelled lines"),
     (r",?\s*taking (?:the\s+)?quantity\s*(?:×|x|\*|times)\s*(?:the\s+)?unit price\b", " "),
@@ -597,8 +589,6 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",?\s*counting the (?:whole|entire|full) data(?:\s*set)?\b", " "),  # the whole history, as a figure without a period
     (r",?\s*counting the units on (?:the )?cancell?ed lines\b", " "),  # what cancelled units are
     (r"\s*\(\s*completed (?:lines? |units? )?minus returned(?: lines?| units?)?\s*\)", " "),  # what net units are
-    (r",?\s*\(?(?:i\.?e\.?,?|that is,?|meaning)\s+(?:the\s+)?completed lines\s+(?:divided by|over)\s+(?:the\s+)?orders\)?", " "),
-    (r"[?.]\s*(?:net\s+)?revenue\s+(?:over|divided by)\s+(?:net\s+)?units(?:\s+sold)?(?:,?\s*please)?\s*[.?!]*\s*$", "?"),
     (r"\bwhat price did (.{3,80}?) (?:actually |really )?(?:go|sell) for on average\b", r"what was the average selling price of \1"),
     (r",?\s*\(?(?:i\.?e\.?,?|that is,?|meaning)?\s*only (?:stock )?codes (?:starting|beginning) with a (?:digit|number)\)?", " "),
     (r"[.?]\s*label (?:each|them|it|the hours) by (?:its|the|their) hour(?:'s number)?(?:,?\s*(?:e\.g\.?|for example|like)"
@@ -912,7 +902,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"how much more \1 did \2 have than"),
     # the asker's own labels and checks: "ops question -", "pricing check:", "for the audit file:", "peak day check:"
     (r"^\W*(?:[a-z]+\s+){0,2}(?:question|check|query|review|planning|screening|flag list)\s*[:-]\s*", ""),
-    (r"\bfor the (?:audit|compliance|finance|board|credit|risk)\s+(?:file|pack|report|trail|review)\s*[:,-]?", " "),
+    (r"\bfor the (?:audit|compliance|finance|board|credit|risk)\s+(?:file|pack|report|trail|review)\s*([:,-]?)", r" \1"),
     (r"^\W*(?:for\s+(?:the|our|my)\s+)?(?:packing\s+)?rota(?:\s+planning)?\s*[:,-]\s*", ""),
     (r",?\s*(?:for the (?:packing\s+)?rota|(?:i\s+)?need it for (?:a|an|the|my|our)\s+(?:\w+\s+){0,2}?(?:post|slide|email|deck|"
      r"report|rota))\b\.?", " "),

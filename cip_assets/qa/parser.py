@@ -34,6 +34,7 @@ from cip_assets.qa.lexicon import (
     TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, HOUR_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
+from cip_assets.qa.ratios import MEASURE_WORDS, TWO_READINGS, RatioSaid, ratio_said
 from cip_assets.qa.templates import METRICS
 
 MAX_QUESTION_CHARS = 500
@@ -497,7 +498,20 @@ class Parser:
         for pattern, reason in NOT_PUBLISHED:  # before the rewrites too: "time from order to dispatch" is no sale
             if re.search(pattern, q.lower()):
                 raise NotUnderstood(reason)
+        ratio = ratio_said(q)  # before the rewrites, which may shorten its words ("orders with a completed line")
+        if ratio is not None:
+            q, defined = ratio
+            # the sentence that held it, without its periods
+            low = q.lower()
+            begin = max([m.end() for m in re.finditer(r"[.?!]\s", low[:defined.at])], default=0)
+            end = next((m.start() for m in re.finditer(r"[.?!](?:\s|$)", low[defined.at:])), len(low) - defined.at)
+            sentence = low[begin:defined.at + end]
+            unsaid = _blanked(sentence, parse_period(sentence, self.as_of)[1])
+            if defined.measure and not any(re.search(pattern, unsaid) for _, pattern in METRIC_PATTERNS):
+                # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
+                q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
         said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
+        said = self._product_for_it(said)
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
             shorter = self._without_a_label(said, asker=asker)
@@ -517,9 +531,54 @@ class Parser:
                 raise err from None
             plan.confidence = round(float(plan.confidence or 0.9) * 0.9, 3)
             plan.words = {**plan.words, **{typed: f"read as '{word}'" for typed, word in fixes.items()}}
+        if ratio is not None:
+            self._as_defined(plan, defined)
         if not plan.follow_up:
             plan.question = q
         return plan
+
+    def _as_defined(self, plan: Plan, ratio: RatioSaid) -> None:
+        """Check a ratio's definition said beside the question against the plan's measure (it may choose one of two
+        readings); one that defines another measure, or names a value or period the question does not, is refused."""
+        label = METRICS[plan.metric].label if plan.metric in METRICS else "no measure"
+        if ratio.measure == "revenue per customer":
+            alike = plan.metric == "revenue" and plan.intent == "average" and plan.dims == ["customer"]
+        elif ratio.measure in TWO_READINGS and plan.metric in TWO_READINGS:
+            plan.metric, alike = ratio.measure, True
+            label = METRICS[plan.metric].label
+        else:
+            alike = ratio.measure is not None and plan.metric == ratio.measure
+        clause = ratio.clause.lower()
+        period, spans, _ = parse_period(clause, self.as_of)
+        asked = plan.period_obj
+        if period is not None and (asked is None or not (period.start <= asked.start and asked.end <= period.end)):
+            alike = False  # "... divided by the customers who bought in 2010" beside a question about 2011
+        named = {(m.kind, m.value) for m in self.gaz.find(_blanked(clause, spans)) if m.score >= 95}
+        if any(value not in (plan.filters.get(kind) if isinstance(plan.filters.get(kind), list)
+                             else [plan.filters.get(kind)]) for kind, value in named):
+            alike = False
+        if not alike:
+            raise NotUnderstood(f"the definition said ('{ratio.numerator} divided by {ratio.divisor}') is not how I work "
+                                f"out {label}, so I did not answer it", plan)
+        for w in normalise(clause).split():
+            plan.words.setdefault(w, f"{label}, defined again")
+
+    def _product_for_it(self, said: str) -> str:
+        """A product named in a sentence before the question that calls it "it" ("JUMBO BAG RED RETROSPOT (85099B) takes
+        up a lot of space in a crate. How many orders included it in Q3 2011?"): the question names it, and the
+        sentence, naming nothing else, is then dropped as context."""
+        m = re.match(r"^\s*([^.?!]{3,200}?[.!])\s+(?=[^.?!]*\?\s*$)", said)
+        if not m or not re.search(IT_MEANS_A_PRODUCT, said[m.end():].lower()):
+            return said
+        sentence, question = m.group(1), said[m.end():]
+        named = {x.value for x in self.gaz.find(sentence.lower()) if x.kind == "product" and x.score >= 95}
+        codes = [c for c in re.findall(r"\(\s*([a-z0-9]{3,12})\s*\)", sentence.lower()) if c in self.gaz.product_codes]
+        if len(named) != 1 or len(codes) > 1 or any(x.kind == "product" for x in self.gaz.find(question.lower())):
+            return said
+        product = next(iter(named)) + (f" ({codes[0].upper()})" if codes else "")
+        question = re.sub(IT_MEANS_A_PRODUCT, product, question, count=1, flags=re.IGNORECASE)
+        others = re.sub(r"\(\s*[a-z0-9]{3,12}\s*\)", " ", sentence.lower()).replace(next(iter(named)).lower(), " ")
+        return question if not self._names_something(others.strip(" .!"), False, rest=question) else f"{sentence} {question}"
 
     def _without_a_purpose(self, said: str) -> str:
         """`said` without what the question is for, when that names nothing the rest of it does not ("for the flash
@@ -569,6 +628,11 @@ class Parser:
             label = _blanked(label, spans)  # "our 2011 review ... from 1 January to 9 December 2011": said again
         if re.search(r"\d", label):
             return True
+        # "us" as a word of the sentence, not the country ("Swiss orders go by road with us.")
+        label = re.sub(r"\b(with|to|for|from|by|let|tell|give|help|about|of|at|on|between|among|sends?|sells?|buys?|"
+                       r"pays?|bills?|asks?)\s+us\b(?!\s+(?:customers|clients|buyers|shoppers|market|orders|sales|accounts|"
+                       r"revenue|dollars))", r"\1", label)
+        label = re.sub(r"\bguest-(?=[a-z])", "", label)  # "guest-room gifts": no guest order
         # a value of the data; in words about the asker only one said as it is ("I plan" is not a misspelt Poland)
         mentions = [m for m in self.gaz.find(label) if not about_the_asker or m.score >= 95]
         asked = {(m.kind, m.value) for m in self.gaz.find(rest)}
@@ -598,7 +662,7 @@ class Parser:
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
                    r"identified|top|bottom|best|worst)\b"]
         if not about_the_asker:  # "a non-executive director", "I just joined": words about the asker
-            filters += [EXCLUDE.pattern, r"\b(?:just|each|every|per|by)\b"]
+            filters += [EXCLUDE.pattern, r"\b(?:just|each|every|per)\b"]  # ("by": only with a grouping's noun)
 
         def said(pattern: str, text: str) -> set[str]:
             return {m.group(0).strip() for m in re.finditer(pattern, text)}
@@ -899,6 +963,9 @@ class Parser:
                 r"\b(?:percentage|share|proportion|fraction)\s+(?:of\s+(?:them|those)\s+)?with\b", low) \
                 and re.search(r"\bcustomers\b", low):
             slots.metric = "customers"  # "among customers with an order, the percentage with two or more orders": customers
+        if intent == "share" and slots.metric in METRICS and METRICS[slots.metric].kind == "share" and not filters \
+                and not pairs and not slots.exclude and re.search(r"\bas an? (?:%|percent(?:age)?)\b|\bin per ?cent\b", low):
+            intent = "sum"  # "the cancellation rate in Q3 2011, as a percentage": the rate itself, said in percent
         if intent == "share" and pairs and all(kind in ("country", "segment", "risk_band", "category") for kind, _ in pairs):
             for kind, values in pairs:  # "what % came from Australia, Japan and the USA": all of them together
                 filters[kind] = list(values)
@@ -1331,6 +1398,10 @@ def _returning_defined_again(said: str, as_of: date | None) -> str:
         if (year, MONTHS[before.group("month")], day) != (main.start.year, main.start.month, main.start.day):
             return said
     return rest
+
+
+# what a question calls a product named in the sentence before it
+IT_MEANS_A_PRODUCT = r"\b(?:it|this (?:product|item|design|line)|that (?:product|item|design|line))\b"
 
 
 # up to two words before a noun that are not a measure's noun or a verb ("how many separate French customers", never
