@@ -311,6 +311,23 @@ def test_a_code_with_its_own_name_and_the_non_merchandise_codes():
     assert plan.intent == "compare" and plan.filters == {"product_code": "22001"} and len(plan.periods) == 2
 
 
+def test_postage_said_alone_is_every_postage_code():
+    """The held-out banks' reading of "postage" is the codes POST and DOT: "excluding postage" left DOTCOM POSTAGE in,
+    and "what % of revenue was postage" counted POST alone (a figure for a different question)."""
+    codes = [f"{22000 + i}" for i in range(40)] + ["POST", "DOT", "M"]
+    gaz = Gazetteer(values={"product_code": codes, "product": ["POSTAGE", "DOTCOM POSTAGE", "Manual"],
+                            "country": ["France"]},
+                    id_pattern=r"\b\d{5}\b", as_of=AS_OF.isoformat(), id_range=["12346", "18287"],
+                    code_names={"post": "POSTAGE", "dot": "DOTCOM POSTAGE", "m": "Manual"})
+    parser = Parser(gaz, definitions(), AS_OF)
+    assert parser.parse("revenue in 2011 excluding postage").exclude == {"product_code": ["DOT", "POST"]}
+    assert parser.parse("what % of 2011 revenue was postage").filters == {"product_code": ["DOT", "POST"]}
+    plan = parser.parse("Which 3 products sold the most units to French customers in 2011, postage excluded?")
+    assert plan.exclude == {"product_code": ["DOT", "POST"]} and plan.filters == {"country": "France"}
+    assert parser.parse("revenue of DOTCOM POSTAGE in 2011").filters == {"product": "DOTCOM POSTAGE"}
+    assert parser.parse("revenue of postage (POST) in 2011").filters == {"product_code": "POST"}  # the code it names
+
+
 def test_the_codes_that_are_not_merchandise_are_those_off_the_dominant_shape():
     from cip_assets.qa.gazetteer import non_merchandise_codes
 

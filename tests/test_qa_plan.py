@@ -1225,3 +1225,10 @@ def test_context_that_names_the_product_the_question_calls_it(engine, wh):
     _answered_alike(engine, f"orders in November {year} vs October {year}, what is the difference?",
                     f"Trend check for the credit file: November {year} against October {year}, what is the increase "
                     f"in order count?")
+
+
+def test_an_average_per_known_customer_is_never_their_total(engine):
+    """'avg net spend per known customer, all time - guest orders left out' gave the known customers' total revenue,
+    labelled as an average: each customer's own figure holds known customers only."""
+    _answered_alike(engine, "average revenue per customer", "average revenue per customer, guest orders left out")
+    _answered_alike(engine, "average orders per customer", "average orders per customer, guests excluded")

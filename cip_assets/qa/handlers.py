@@ -205,6 +205,8 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         name, metric = "customers", METRICS["customers"]  # distinct buyers over any period, not a sum of days
         if period is not None or filters or exclude:
             return t.order_total(metric, filters, exclude, period)
+    if filters.get("anonymous") is False and (average or plan.orders_condition):
+        filters = {k: v for k, v in filters.items() if k != "anonymous"}  # each customer's own figure: known ones only
     if set(filters) & set(ORDER_ONLY_FILTERS):  # guests, order value, weekday, hour, new customers: the order facts
         if filters.get("anonymous") and (plan.orders_condition or average):
             raise NotAvailable("orders without a customer id belong to no customer")

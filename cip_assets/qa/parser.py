@@ -511,7 +511,7 @@ class Parser:
                 # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
                 q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
         said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
-        said = self._product_for_it(said)
+        said = self._product_for_it(self._postage_codes(said))
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
             shorter = self._without_a_label(said, asker=asker)
@@ -562,6 +562,16 @@ class Parser:
                                 f"out {label}, so I did not answer it", plan)
         for w in normalise(clause).split():
             plan.words.setdefault(w, f"{label}, defined again")
+
+    def _postage_codes(self, said: str) -> str:
+        """"postage" said alone is every postage code (POST and DOT in Online Retail), not the one product named
+        POSTAGE: the question reads as if its codes were listed after it."""
+        codes = sorted(c for c in self.gaz.non_merchandise if "postage" in self.gaz.code_names.get(c.lower(), "").lower())
+        if len(codes) < 2 or any(re.search(rf"\b{re.escape(c)}\b", said, re.IGNORECASE) for c in codes):
+            return said
+        # (after an exclusion said after it: "postage excluded (DOT and POST)")
+        return re.sub(r"(?<!dotcom )\bpostage(?:\s+(?:" + EXCLUDED_AFTER.pattern + r"))?\b(?!\s*\(|\s+(?:stock\s+)?codes?\b)",
+                      lambda m: f"{m.group(0)} ({' and '.join(codes)})", said, count=1, flags=re.IGNORECASE)
 
     def _product_for_it(self, said: str) -> str:
         """A product named in a sentence before the question that calls it "it" ("JUMBO BAG RED RETROSPOT (85099B) takes
