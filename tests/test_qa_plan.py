@@ -1232,3 +1232,35 @@ def test_an_average_per_known_customer_is_never_their_total(engine):
     labelled as an average: each customer's own figure holds known customers only."""
     _answered_alike(engine, "average revenue per customer", "average revenue per customer, guest orders left out")
     _answered_alike(engine, "average orders per customer", "average orders per customer, guests excluded")
+
+
+def test_returning_customers_and_last_orders_said_in_other_words(engine, wh):
+    """'how many customers came back in September' gave September's returned order lines: customers who come back are
+    returning customers, never returned goods. Returning said as 'had already ordered before', its definition said
+    after the question, and a last order 'on or before' a day, the 'most recent' or 'last completed' order."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    returning = f"how many returning customers in September {year}"
+    _answered_alike(engine, returning, f"how many customers came back in September {year}")
+    _answered_alike(engine, returning, f"In September {year}, how many customers came back who had first ordered "
+                                       f"before that month?")
+    _answered_alike(engine, returning, f"In September {year}, how many of the customers who ordered had already "
+                                       f"ordered before September?")
+    _answered_alike(engine, returning, f"How many returning customers ordered in September {year}? By returning I mean "
+                                       f"they ordered in September {year} and their first order was before September {year}.")
+    assert engine.ask(f"In September {year}, how many of the customers who ordered had already ordered before June?"
+                      ).value is None  # another start: not the period's returning customers
+    lapsed = f"how many customers whose last order was before 1 June {year}"
+    _answered_alike(engine, lapsed, f"How many customers had their most recent order before 1 June {year}?")
+    _answered_alike(engine, lapsed, f"how many customers whose last completed order came before 1 June {year}")
+    _answered_alike(engine, lapsed, f"how many customers last ordered on or before 31 May {year}?")
+    assert engine.ask(lapsed).value != engine.ask(f"how many customers last ordered on or before 1 June {year}?").value
+
+
+def test_a_lines_value_and_known_customers_said_again_with_counting(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"What was the value of cancelled lines in Q2 {year}?",
+                    f"What was the value of cancelled lines in Q2 {year}, counting each cancelled line as quantity "
+                    f"times unit price?")
+    _answered_alike(engine, f"How many units were cancelled in November {year}?",
+                    f"How many units were taken off orders by cancellations in November {year}, counting the quantity "
+                    f"on the cancelled lines?")

@@ -227,7 +227,8 @@ CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
 ]
 # a period that bounds each customer's last order rather than the figures: "whose last purchase was before June
 # 2011", "with no purchase in the last 90 days" (read in the words just before the period)
-_LAST_ORDER = r"\blast (?:purchase|order|buy|transaction)s?(?: date)?(?: (?:was|were|is|came|happened|fell))?\s+"
+_LAST_ORDER = (r"(?:\b(?:last|latest|most recent|final)(?: completed)? (?:purchase|order|buy|transaction)s?(?: date)?"
+               r"(?: (?:was|were|is|came|happened|fell|took place))?|\blast (?:ordered|bought|purchased|shopped))\s+")
 _NO_ORDER = (r"(?:\b(?:no|not|never|without(?: a| an| any)?)|n't)\s+(?:\w+\s+)?(?:purchases?|purchased|orders?|ordered|"
              r"bought|buy|shopped|placed an order)\s+(?:anything\s+)?(?:(?:in|for|within|during|over|since)\s+)?(?:the\s+)?")
 # the measures that add up over several products (an order or a customer holding two of them counts once)
@@ -237,7 +238,7 @@ SUMMED_OVER_PRODUCTS = ("revenue", "gross_revenue", "quantity", "order_lines", "
 # "- people who ordered in October after a first order before October", "i.e. ... whose first order was before 1 Nov"
 RETURNING_DEFINED = re.compile(
     r"\breturning (?:customers|buyers|clients|shoppers)\b[^?()]{0,40}?(?P<clause>(?:\s*[(,;:–-]\s*(?:i\.?e\.?,?\s*|meaning\s+|"
-    r"that is,?\s*|so\s+)?|\s+(?=who\s+had\s+(?:already\s+)?(?:bought|ordered)\b))[^?()]{0,140}?\bbefore\b[^?()]{0,40}?"
+    r"that is,?\s*|so\s+)?|\s+(?=who\s+had\s+(?:already\s+|first\s+|previously\s+)?(?:bought|ordered)\b))[^?()]{0,140}?\bbefore\b[^?()]{0,40}?"
     r"(?:\)|(?=\?)|$))")
 RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:month|quarter|period|week|year))\b|(?:the\s+"
                               r"(?:start|beginning)\s+of\s+)?(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>jan|feb|mar|apr|"
@@ -292,6 +293,7 @@ NAME_HOLDS = re.compile(
 
 
 LAST_ORDER_CONDITIONS: list[tuple[str, str]] = [
+    (_LAST_ORDER + r"(?:on or before|no later than|not later than|up to and including)\s*$", "on or before"),
     (_LAST_ORDER + r"(?:before|prior to|earlier than)\s*$", "before"),
     (_NO_ORDER + r"$", "none in"),  # only for a period that runs to the end of the data: then "before" it
     (_LAST_ORDER + r"(?:after|later than)\s*$", "after"),
@@ -587,7 +589,12 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"(?: of the cancell?ed lines)?", r"cancelled revenue\1"),  # cancellations by value, as the platform values them
     (r"\brepeat (customers|buyers|clients) who had (?:already )?(?:bought|ordered) before\b", r"returning \1 who had bought before"),
     (r",?\s*counting the (?:whole|entire|full) data(?:\s*set)?\b", " "),  # the whole history, as a figure without a period
-    (r",?\s*counting the units on (?:the )?cancell?ed lines\b", " "),  # what cancelled units are
+    (r",?\s*counting the (?:units|quantity|qty) on (?:the |each )?cancell?ed lines?\b", " "),  # what cancelled units are
+    # what a line's value is: "..., counting each cancelled line as quantity times unit price"
+    (r",?\s*counting (?:each (?:cancell?ed |returned |completed )?line(?:'s value)? as |the value as )?(?:the )?(?:quantity|qty|"
+     r"units) (?:times|x|\u00d7|multiplied by) (?:the |its )?(?:unit )?price\b", " "),
+    (r"\bcounting (known|identified|registered) customers\b", r"from \1 customers"),
+    (r"\b(units|items|pieces)\s+(were\s+)?taken off (?:the\s+)?(?:orders\s+)?(?:by|through|in|to) cancell?ations\b", r"\1 \2cancelled"),
     (r"\s*\(\s*completed (?:lines? |units? )?minus returned(?: lines?| units?)?\s*\)", " "),  # what net units are
     (r"\bwhat price did (.{3,80}?) (?:actually |really )?(?:go|sell) for on average\b", r"what was the average selling price of \1"),
     (r",?\s*\(?(?:i\.?e\.?,?|that is,?|meaning)?\s*only (?:stock )?codes (?:starting|beginning) with a (?:digit|number)\)?", " "),
@@ -1133,6 +1140,18 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:came|come|comes|coming) back (?:for|to make|to place) (?:a |an )?(?:second|another|2nd|repeat) (?:order|purchase)\b",
      "ordered more than once"),  # a customer coming back, not goods
     (r"\b(?:came|come|comes|coming)\s+back\s+and\s+(?=bought|ordered|purchased|shopped)", "also "),  # customers, not goods
+    # returning customers said in other words: "how many of the customers who ordered had already ordered before
+    # November", "... returning customers ordered in November 2011? By returning I mean they ordered in November 2011
+    # and their first order was before November 2011." (the parser checks the day said against the period)
+    (r"\bhow many (?:of the )?(customers|buyers|clients|shoppers)\s+(?:who|that)\s+(?:ordered|bought)\s+"
+     r"(?=had\s+(?:already|previously)\s+(?:ordered|bought)\s+before\b)", r"how many returning \1 who "),
+    (r"\b(returning (?:customers|buyers))([^?]*?\bin\s+([a-z0-9 ]{3,20}?))\s*\?\s*by returning(?: customers)?,?\s+(?:i mean\s+)?"
+     r"(?:they|those who|customers who|people who)\s+(?:ordered|bought)\s+in\s+\3\s+and\s+(?:their|had their)\s+first\s+"
+     r"order\s+(?:was|came)?\s*before\s+([^?.]{2,30}?)[.?]?\s*$", r"\1 (first order before \4)\2?"),
+    # customers who came back are returning customers, never returned goods ("how many customers came back in May")
+    (r"\bhow many (?:of (?:the|our|those) )?(customers|buyers|clients|shoppers)\s+(?:came|come)\s+back\b", r"how many returning \1"),
+    (r"\b((?:customers|buyers|clients|shoppers|people|accounts)\b[^?.]{0,40}?)\b(?:came|come|comes|coming)\s+back\b",
+     r"\1 came_back"),  # any other way: a word the parser does not know, so refused
     (r"\b(?:came|come|comes|coming|sent|send)\s+back(?:\s+as\s+returns?)?\b", "returned"),
     (r"\bchurn[- ]risk\s+(bands?|groups?|levels?|categor(?:y|ies))\b", r"risk \1"),
     (r"\brfm\s+(?:segment|group|class|bucket|tier|category)(s?)\b|\b(?:segment|group)s?\s+in\s+rfm\b", r"segment\1"),

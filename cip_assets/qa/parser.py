@@ -150,6 +150,7 @@ class Parser:
                 if m:
                     customer_conditions += {
                         "before": [["last_order_at", "<", period.start.isoformat()]],
+                        "on or before": [["last_order_at", "<", period.end.isoformat()]],
                         "after": [["last_order_at", ">=", period.end.isoformat()]],
                         "since": [["last_order_at", ">=", period.start.isoformat()]],
                         "in": [["last_order_at", ">=", period.start.isoformat()],
@@ -414,7 +415,7 @@ class Parser:
             if mention is not None and not mention.excluded:
                 mention.excluded = True
                 out.setdefault(mention.kind, []).append(mention.value)
-        return out
+        return {kind: list(dict.fromkeys(values)) for kind, values in out.items()}  # "outside the UK ... outside the UK"
 
     def filters(self, slots: Slots) -> tuple[dict, list]:
         filters: dict[str, Any] = {}
