@@ -1126,3 +1126,12 @@ def test_wordings_from_the_v34_bank(parser):
     assert plan.metric == "cancelled_units"
     with pytest.raises(NotUnderstood, match="against their completed"):
         parser.parse("How many customers have more cancelled orders than completed orders over the whole data?")
+
+
+def test_a_short_word_is_no_country_one_letter_off():
+    """'For the media plan' read Poland and 'weeks begin on Monday' Belgium: a short word's typo adds or drops one
+    letter at most; longer misspellings still match."""
+    gaz = Gazetteer(values={"country": ["Poland", "Belgium", "Germany", "Spain"]})
+    assert gaz.find("for the media plan") == [] and gaz.find("weeks begin on monday") == []
+    assert [(m.kind, m.value) for m in gaz.find("revenue from germny")] == [("country", "Germany")]
+    assert [(m.kind, m.value) for m in gaz.find("spian customers")] == [("country", "Spain")]

@@ -1264,3 +1264,20 @@ def test_a_lines_value_and_known_customers_said_again_with_counting(engine, wh):
     _answered_alike(engine, f"How many units were cancelled in November {year}?",
                     f"How many units were taken off orders by cancellations in November {year}, counting the quantity "
                     f"on the cancelled lines?")
+
+
+def test_what_the_question_calls_them_named_the_sentence_before(engine, wh):
+    """Countries listed before 'those three countries', a measure named before 'what is it': the question's own;
+    'the mean' of a measure is its average, never a definition with no text."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    a, b, c = [r[0] for r in wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC, 1 "
+                                        "LIMIT 3").fetchall()]
+    _answered_alike(engine, f"how many orders did customers in {a}, {b} and {c} place in {year}?",
+                    f"One agent would cover {a}, {b} and {c}. How many orders did customers in those three countries "
+                    f"place in {year}?")
+    assert engine.ask(f"One agent would cover {a} and {b}. How many orders did customers in those three countries "
+                      f"place in {year}?").value is None  # two named, three asked for
+    _answered_alike(engine, f"average order value in March {year}",
+                    f"I need the average order value for the scoring sheet. What is it for March {year}?")
+    card = engine.ask(f"lines per order (completed ones) in March {year} - the mean please")
+    assert card.status == "answered" and card.value == engine.ask(f"lines per order in March {year}").value, card.answer

@@ -97,6 +97,11 @@ def non_merchandise_codes(codes: list[str], dominant: float = 0.9) -> list[str]:
     return []
 
 
+def _length_slack(phrase: str) -> int:
+    """How many letters a typo may add or drop: one in a short word ("plan" is no Poland, "begin" no Belgium)."""
+    return 1 if len(phrase) <= 5 else max(2, len(phrase) // 4)
+
+
 def normalise(text: str) -> str:
     text = text.lower().replace("&", " and ")
     text = re.sub(r"[^a-z0-9%]+", " ", text)
@@ -336,11 +341,11 @@ class Gazetteer:
             return None
         if _rf_process is not None:
             hit = _rf_process.extractOne(phrase, self._fuzzy_keys, scorer=_rf_fuzz.ratio, score_cutoff=cutoff)
-            if hit and abs(len(hit[0]) - len(phrase)) <= max(2, len(phrase) // 4) and hit[0][0] == phrase[0]:
+            if hit and abs(len(hit[0]) - len(phrase)) <= _length_slack(phrase) and hit[0][0] == phrase[0]:
                 return hit[0], float(hit[1])  # a typo keeps the first letter: "land" is no Poland
             return None
         hits = difflib.get_close_matches(phrase, self._fuzzy_keys, n=1, cutoff=cutoff / 100)
-        if hits and abs(len(hits[0]) - len(phrase)) <= max(2, len(phrase) // 4) and hits[0][0] == phrase[0]:
+        if hits and abs(len(hits[0]) - len(phrase)) <= _length_slack(phrase) and hits[0][0] == phrase[0]:
             return hits[0], 100 * difflib.SequenceMatcher(None, phrase, hits[0]).ratio()
         return None
 

@@ -93,6 +93,8 @@ def _uses_orders(plan: Plan) -> bool:
 def define(engine: "Engine", plan: Plan) -> "AnswerCard":
     from cip_assets.qa.engine import AnswerCard
 
+    if not plan.definition:  # a question shaped like "what does X mean" about no term of the glossary
+        return engine.not_understood(plan, "I have no definition of that; ask for a figure, or a term such as 'At Risk'")
     return AnswerCard(plan.question, "answered", "define", plan.definition, filters=[f"term = {plan.term}"],
                       confidence=plan.confidence, plan=plan.to_dict(), chart={"type": "none"})
 

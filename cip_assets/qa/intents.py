@@ -56,7 +56,7 @@ MIN_SIMILARITY = 0.55
 _W = r"(?:^|\b)"
 RULES: list[tuple[str, str]] = [
     ("why_risk", r"\bwhy\b.*\b(risk|churn|leav|lost|lose)|\b(churn|risk)\s+reasons?\b|\breasons?\b.*\b(churn|risk)"),
-    ("define", r"^(define|definition\s+of|meaning\s+of)\b|\b(mean|means|stand\s+for)\??$|^how\s+is\s+[\w' -]+\s+(defined|calculated|computed)"),
+    ("define", r"^(define|definition\s+of|meaning\s+of)\b|(?<!\bthe )(?<!\ba )\b(mean|means|stand\s+for)\??$|^how\s+is\s+[\w' -]+\s+(defined|calculated|computed)"),
     ("feedback", r"\b(say|says|saying|said|complain\w*|complaints?|feedback|reviews?|mention\w*|opinions?|"
                  r"think\s+of|think\s+about|comments?)\b"),
     ("trend", r"\b(trend\w*|over\s+time|by\s+month|per\s+month|each\s+month|monthly|by\s+week|per\s+week|weekly|"

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any, Callable
 
 from cip_assets.qa.cohort import read_cohort
-from cip_assets.qa.dates import (MONTHS, Period, parse_period, period_before, restated_bounds, same_span_in_year,
+from cip_assets.qa.dates import (MONTHS, NUM_WORDS, Period, parse_period, period_before, restated_bounds, same_span_in_year,
                                  whole_months_only)
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
@@ -512,7 +512,7 @@ class Parser:
                 # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
                 q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
         said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
-        said = self._product_for_it(self._postage_codes(said))
+        said = self._antecedent(self._postage_codes(said))
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
             shorter = self._without_a_label(said, asker=asker)
@@ -574,21 +574,48 @@ class Parser:
         return re.sub(r"(?<!dotcom )\bpostage(?:\s+(?:" + EXCLUDED_AFTER.pattern + r"))?\b(?!\s*\(|\s+(?:stock\s+)?codes?\b)",
                       lambda m: f"{m.group(0)} ({' and '.join(codes)})", said, count=1, flags=re.IGNORECASE)
 
-    def _product_for_it(self, said: str) -> str:
-        """A product named in a sentence before the question that calls it "it" ("JUMBO BAG RED RETROSPOT (85099B) takes
-        up a lot of space in a crate. How many orders included it in Q3 2011?"): the question names it, and the
-        sentence, naming nothing else, is then dropped as context."""
+    def _antecedent(self, said: str) -> str:
+        """What the question calls "it" or "those countries", named in the sentence before it: a product ("JUMBO BAG RED
+        RETROSPOT (85099B) takes up a lot of space in a crate. How many orders included it in Q3 2011?"), countries
+        ("A Dutch speaker could serve both the Netherlands and Belgium. What was those two countries' combined net
+        revenue?") or a measure ("I need the average order value for the board. What is it for March 2011?"). The
+        question names it, and the sentence, naming nothing else, is then dropped as context."""
         m = re.match(r"^\s*([^.?!]{3,200}?[.!])\s+(?=[^.?!]*\?\s*$)", said)
-        if not m or not re.search(IT_MEANS_A_PRODUCT, said[m.end():].lower()):
+        if not m:
             return said
         sentence, question = m.group(1), said[m.end():]
-        named = {x.value for x in self.gaz.find(sentence.lower()) if x.kind == "product" and x.score >= 95}
-        codes = [c for c in re.findall(r"\(\s*([a-z0-9]{3,12})\s*\)", sentence.lower()) if c in self.gaz.product_codes]
-        if len(named) != 1 or len(codes) > 1 or any(x.kind == "product" for x in self.gaz.find(question.lower())):
+        low, asked = sentence.lower(), self.gaz.find(question.lower())
+        named = self.gaz.find(low)
+        products = {x.value for x in named if x.kind == "product" and x.score >= 95}
+        countries = list(dict.fromkeys(x.value for x in named if x.kind == "country" and x.score >= 95))
+        metrics = [(name, hit) for name, pattern in METRIC_PATTERNS for hit in [re.search(pattern, low)] if hit][:1]
+        them = re.search(THOSE_COUNTRIES, question, re.IGNORECASE)
+        said_again: list[str] = []
+        if len(products) == 1 and re.search(IT_MEANS_A_PRODUCT, question, re.IGNORECASE) and \
+                not any(x.kind == "product" for x in asked):
+            codes = [c for c in re.findall(r"\(\s*([a-z0-9]{3,12})\s*\)", low) if c in self.gaz.product_codes]
+            if len(codes) > 1:
+                return said
+            product = next(iter(products))
+            question = re.sub(IT_MEANS_A_PRODUCT, product + (f" ({codes[0].upper()})" if codes else ""), question,
+                              count=1, flags=re.IGNORECASE)
+            said_again = [product.lower()] + [f"({c})" for c in codes]
+        elif len(countries) >= 2 and them and not any(x.kind == "country" for x in asked) and (
+                not them.group(1) or NUM_WORDS.get(them.group(1).lower(), 0) == len(countries)
+                or them.group(1) == str(len(countries))):
+            listed = ", ".join(countries[:-1]) + " and " + countries[-1]
+            question = question[:them.start()] + listed + question[them.end():]
+            said_again = [x.text for x in named if x.kind == "country"]
+        elif metrics and re.search(IT_MEANS_A_FIGURE, question, re.IGNORECASE) and \
+                not any(re.search(pattern, question.lower()) for _, pattern in METRIC_PATTERNS):
+            words = metrics[0][1].group(0)
+            question = re.sub(IT_MEANS_A_FIGURE, words, question, count=1, flags=re.IGNORECASE)
+            said_again = [words]
+        else:
             return said
-        product = next(iter(named)) + (f" ({codes[0].upper()})" if codes else "")
-        question = re.sub(IT_MEANS_A_PRODUCT, product, question, count=1, flags=re.IGNORECASE)
-        others = re.sub(r"\(\s*[a-z0-9]{3,12}\s*\)", " ", sentence.lower()).replace(next(iter(named)).lower(), " ")
+        others = low
+        for words in said_again:
+            others = re.sub(r"\b" + re.escape(words) if words[0].isalnum() else re.escape(words), " ", others)
         return question if not self._names_something(others.strip(" .!"), False, rest=question) else f"{sentence} {question}"
 
     def _without_a_purpose(self, said: str) -> str:
@@ -1413,6 +1440,9 @@ def _returning_defined_again(said: str, as_of: date | None) -> str:
 
 # what a question calls a product named in the sentence before it
 IT_MEANS_A_PRODUCT = r"\b(?:it|this (?:product|item|design|line)|that (?:product|item|design|line))\b"
+IT_MEANS_A_FIGURE = r"\b(?:it|that figure|this figure|that number|this number|that)\b(?!\s+(?:month|quarter|year|week|day|period))"
+THOSE_COUNTRIES = (r"\b(?:those|these|the|both|all)\s+(?:(two|three|four|five|six|\d)\s+)?(?:countries|markets|nations)\b'?"
+                   r"|\bboth of them\b")
 
 
 # up to two words before a noun that are not a measure's noun or a verb ("how many separate French customers", never

@@ -69,8 +69,8 @@ def ratio_said(text: str) -> tuple[str, RatioSaid] | None:
     if m is None:
         return None
     low = text.lower()
-    cuts = [b.end() for b in _BOUNDARY.finditer(low, 0, m.start())]
-    start = cuts[-1] if cuts else 0
+    cuts = list(_BOUNDARY.finditer(low, 0, m.start()))
+    start = cuts[-1].end() if cuts else 0
     lead = _LEAD.match(low[start:m.start()])
     numerator = low[start + (lead.end() if lead else 0):m.start()].strip()
     if not numerator or len(numerator.split()) > 7:
@@ -83,11 +83,15 @@ def ratio_said(text: str) -> tuple[str, RatioSaid] | None:
         stop += times.end()
     if not divisor or len(divisor.split()) > 14:
         return None
+    opened = cuts[-1].group(0) if cuts else ""
+    if opened == "(" and low[stop:].lstrip().startswith(")"):  # "(net revenue divided by orders)": the brackets too
+        stop = len(low) - len(low[stop:].lstrip()) + 1
+    cut = cuts[-1].start() if opened in (",", ";", "(") or opened.strip() in ("-", "–", "—") else start
     sides = (_side(numerator), _side(divisor))
     measure = RATIO_MEASURES.get(sides) if None not in sides else None
     term = lead.group("term") if lead and lead.group("term") else None
-    said = RatioSaid(text[start:stop], numerator, divisor, measure, term, at=start)
-    rest = text[:start] + (" " if start and stop < len(text) and text[stop:stop + 1] not in "?.!," else "") + text[stop:]
+    said = RatioSaid(text[start:stop], numerator, divisor, measure, term, at=cut)
+    rest = text[:cut] + (" " if cut and stop < len(text) and text[stop:stop + 1] not in "?.!," else "") + text[stop:]
     if term:  # "Define the cancellation rate as ... . What was it for October?": "it" is the term
         rest = re.sub(r"^\s*[.:]\s*", "", rest)
         if term not in rest.lower():
