@@ -1281,3 +1281,14 @@ def test_what_the_question_calls_them_named_the_sentence_before(engine, wh):
                     f"I need the average order value for the scoring sheet. What is it for March {year}?")
     card = engine.ask(f"lines per order (completed ones) in March {year} - the mean please")
     assert card.status == "answered" and card.value == engine.ask(f"lines per order in March {year}").value, card.answer
+
+
+def test_ratios_defined_with_a_sign_or_over_days(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"average revenue per day in May {year}",
+                    f"may {year} net revenue divided by the days we traded")
+    _answered_alike(engine, f"cancelled orders as a percentage of completed orders in Q3 {year}",
+                    f"I'm defining cancellation rate = orders with a cancelled line \u00f7 orders with a completed line. "
+                    f"For Q3 {year}, what % do you get?")
+    _answered_alike(engine, f"revenue per buying customer in {year}",
+                    f"rev per buying cust {year} (known-cust rev \u00f7 # custs who ordered)")

@@ -150,9 +150,9 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             add(m, _range(a, b + timedelta(days=1)))
     # "from July to 9 December 2011": the month of the day's year (of the year before, when it comes later in it)
     # ("October to 9 December 2011" too, without "from", though never "October and 9 December": two to compare)
-    for m in re.finditer(rf"\b(?:(from|between)\s+)?{MONTH_RE}[a-z]*\s+(to|until|till|through|thru|and|-|–)\s+"
+    for m in re.finditer(rf"\b(?:(from|between)\s+)?{MONTH_RE}[a-z]*(?:\s+(to|until|till|through|thru|and)\s+|\s*(?:-|–)\s*)"
                          rf"(?:the\s+)?{DAY_RE}", s):
-        if m.group(3) == "and" and not m.group(1) or re.search(r"\d(?:st|nd|rd|th)?\s*(?:of\s+)?$", s[:m.start(2)]):
+        if m.group(3) == "and" and not m.group(1) or re.search(r"\d(?:st|nd|rd|th)?\s*(?:of\s+)?$|[\d-]\s*$", s[:m.start(2)]):
             continue  # "15 July to 9 December 2011": a day, not the month, starts it
         b = _day_of(m, 4)
         if b:
@@ -229,7 +229,7 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             start = month.start if m.group(1) == "first" else month.end - timedelta(days=days)
             add(m, _range(start, start + timedelta(days=days)))
     # "July, August and September 2011": months in a row named one by one, one range
-    for m in re.finditer(rf"\b{MONTH_RE}((?:\s*,\s*{MONTH_RE})*)\s*,?\s*(?:and|&)\s*{MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
+    for m in re.finditer(rf"\b{MONTH_RE}((?:\s*,\s*{MONTH_RE})*)\s*(?:,?\s*(?:and|&)\s*|,\s*){MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
         named = [MONTHS[x] for x in re.findall(MONTH_RE, m.group(0))]
         together = re.search(r"\b(?:over|across|during|throughout)\s+(?:the\s+)?$", s[max(0, m.start() - 25):m.start()]) \
             or re.match(r"\s*(?:combined|together|put together|taken together|in total)\b", s[m.end():])
@@ -237,6 +237,13 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             # two months are one span only when said so ("over July and August 2011", "... combined"): else each
             year = int(m.groups()[-1])
             add(m, _range(_month(year, named[0]).start, _month(year, named[-1]).end))
+    # "q1, q2, q3 2011", "Q2 and Q3 2011 together": quarters in a row named one by one, one range (two only when said so)
+    for m in re.finditer(rf"\bq([1-4])((?:\s*,\s*q[1-4])*)\s*(?:,?\s*(?:and|&)\s*|,\s*)q([1-4])\s*,?\s*{YEAR_RE}\b", s):
+        named = [int(x) for x in re.findall(r"q([1-4])", m.group(0))]
+        together = re.match(r"\s*(?:combined|together|put together|taken together|in total)\b", s[m.end():])
+        if (len(named) >= 3 or together) and named == list(range(named[0], named[0] + len(named))):
+            first, last = _quarter(int(m.group(4)), named[0]), _quarter(int(m.group(4)), named[-1])
+            add(m, Period(first.start, last.end, f"{first.label} to {last.label}", "range"))
     # days written out: 14 November 2011, 14th of Nov 2011, November 14, 2011; ranges of them ("from 1 March 2011
     # to 15 April 2011", "1 to 9 December 2011") and the week that starts on one ("week commencing 5 December 2011")
     for m in re.finditer(rf"\b(?:the\s+)?week\s+(?:commencing|starting|beginning|of)\s+(?:(?:on\s+)?(?:monday|mon)\s+)?"

@@ -75,9 +75,9 @@ METRIC_PATTERNS: list[tuple[str, str]] = [
     ("return_rate", r"return rate|returns rate"),
     ("gross_revenue", r"\bgross (revenue|sales|turnover)\b|\b(revenue|sales|turnover|takings)\b.{0,40}\b(before|not counting|"
                       r"excluding|without|ignoring|disregarding) (the )?returns\b"),
-    ("products", r"\b(how many|number of|count of|count the)\s+(different|distinct|unique|separate)\s+(products|items|skus|"
-                 r"articles|stock codes|product codes)\b|\b(how many|number of|count of|count the)\s+(products|skus|articles|"
-                 r"stock codes|product codes)\b"),
+    ("products", r"\b(how many|number of|count of|count the)\s+(different|distinct|unique|separate)\s+(?:(?:proper|real|"
+                 r"genuine|physical)\s+)?(products|items|skus|articles|stock codes|product codes)\b|\b(how many|number of|count of|"
+                 r"count the)\s+(?:(?:proper|real|genuine|physical)\s+)?(products|skus|articles|stock codes|product codes)\b"),
     ("countries", r"\b(how many|number of|count of|count the)\s+(different\s+|distinct\s+)?(?:non-?\s?uk\s+|foreign\s+|"
                   r"overseas\s+)?(countries|markets)\b|"
                   r"\bnumber of (different |distinct )?(countries|markets)\b"),
@@ -245,7 +245,8 @@ RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:
                               r"may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?:\s+(?P<year>(?:19|20)\d\d))?)")
 # a product's codes listed in brackets after its name: "postage (POST and DOT)", "(codes POST + DOT)"
 CODE_LIST_JOIN = r"\s*(?:,|\band\b|\bor\b|\+|&|/)\s*"
-CODES_IN_BRACKETS = re.compile(r"\(\s*(?:(?:stock\s+)?codes?\s+)?([a-z0-9]{1,12}(?:" + CODE_LIST_JOIN + r"[a-z0-9]{1,12})+)\s*\)")
+CODES_IN_BRACKETS = re.compile(r"\(\s*(?:(?:stock\s+)?codes?\s+)?([a-z0-9]{1,12}(?:" + CODE_LIST_JOIN + r"[a-z0-9]{1,12})+)"
+                               r"(?:\s+(?:stock\s+)?codes)?\s*\)")
 # or listed after the word "codes": "the postage codes, POST and DOT, ...", "postage ... on stock codes POST and DOT"
 CODES_LISTED = re.compile(r"\b(?:stock\s+)?codes,?\s+([a-z0-9]{1,12}(?:" + CODE_LIST_JOIN + r"[a-z0-9]{1,12})+)\b,?")
 # a label before the question: "Underwriting file:", "For the export file -", "Fact check, please:" (the parser drops it
@@ -258,11 +259,13 @@ LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z
                               re.IGNORECASE)
 # any other sentence of context before the question ("Export orders need our heavier cartons. How many ...?") or after
 # it ("How many ...? I'm reconciling the dashboard."): dropped only when it names nothing the question does not
-CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)[.:]\s+(?=[a-z][^.?]*(?:\?|\.|please\.?)?\s*$)",
+CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)(?:[.:]|\?(?=\s+[a-z][^.?]*\?\s*$))\s+"
+                            r"(?=[a-z][^.?]*(?:\?|\.|please\.?)?\s*$)",
                             re.IGNORECASE)
 CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|buy|source|teach|mentor|coach|train|advise|"
+                   r"sell|supply|assess|recruit|hire|print|design|organise|organize|cater|photograph|insure|lend|"
                    r"look after|handle|head|plan|compile|prepare|write|investigate|audit|research|study|analyse|analyze|"
                    r"cover|report on|write about)\b|my\s+(?:client|clients|boss|manager|team|company|firm|shop|store|business|"
                    r"article|research|study|paper)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
@@ -485,7 +488,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bby the (hour|day|weekday|month|week) (?:they|it) (?:were|was) (?:placed|made|taken)\b", r"by \1"),
     (r",?\s*counting a customer as new in the month of (?:their|its) first (?:completed )?order\b", ""),
     (r"\bprecisely\b", "exactly"),
-    (r"\s*[—–-]*\s*\b(?:i need |with )?one figure (?:per|a|for each|for every) (month|week|day)\b", r" by \1"),
+    (r"\s*[—–-]*\s*\b(?:i need |with )?one(?: figure| number| value| total)? (?:per|a|for each|for every) (month|week|day|quarter)\b",
+     r" by \1"),
     (r"\bhad at least one (?:completed )?sale\b", "sold"),
     (r"\bexport (countries|markets|customers|sales|revenue)\b", r"\1 outside the uk"),
     (r"\bwhich pair of\b", "which two"),
@@ -1071,7 +1075,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"vouchers))+(?=\s*(?:[),.?;]|$))|"
      r"\b(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
      r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fee lines|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers))*"
-     r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|and (?:the other|all other|other|similar|any other) (?:non[- ]?product |"
+     r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|(?:and|or) (?:the other|all other|other|similar|any other) (?:non[- ]?product |"
      r"non[- ]?merchandise |service )?(?:codes|lines|items|stuff|things|charges)\b)", "non-merchandise"),
     (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries|stock|codes|skus|articles|things)",
      "different "),
@@ -1148,6 +1152,19 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(returning (?:customers|buyers))([^?]*?\bin\s+([a-z0-9 ]{3,20}?))\s*\?\s*by returning(?: customers)?,?\s+(?:i mean\s+)?"
      r"(?:they|those who|customers who|people who)\s+(?:ordered|bought)\s+in\s+\3\s+and\s+(?:their|had their)\s+first\s+"
      r"order\s+(?:was|came)?\s*before\s+([^?.]{2,30}?)[.?]?\s*$", r"\1 (first order before \4)\2?"),
+    # definitions said again in other words: net units, an order's value, a line's value, distinct buyers
+    (r"\(?\s*,?\s*(?:with\s+)?returns?\s+(?:taken|netted|knocked|deducted)\s+off\s*\)?", " net of returns"),
+    (r",?\s*(?:with\s+)?each order (?:worth|valued at|counted at|being worth) (?:the sum of )?its completed lines\b", " "),
+    (r"\breached the most (separate |different |distinct |unique )?(customers|buyers|shoppers)\b", r"had the most different \2"),
+    (r"\b(cancell?ed lines)\b([^?]{0,60}?)[:,]?\s*what were they worth\b(?:\s+at\s+(?:quantity|qty)\s*(?:\u00d7|x|times)\s*"
+     r"(?:the\s+)?unit price)?", r"what was the value of \1\2"),
+    (r"\b(?:broken down|split|one figure for each day)\s+(?:from\s+)?monday\s+(?:to|through)\s+sunday\b", "by weekday"),
+    (r"^(?=[^?]*\b(?:non[- ]?product|non[- ]?merchandise|merchandise)\b)([^?]*\?)\s*i only want (?:merchandise|real products|"
+     r"actual products)\.?\s*$", r"\1"),
+    # what the shop recorded, and where the churn model puts customers
+    (r"\bdid (?:it|the (?:shop|retailer|business|company|store|merchant|firm)|you|they) (?:record|post|book|report|log|"
+     r"register)\b", "was"),
+    (r"\b(?:does|did|do) the (?:churn )?(?:model|scoring) (?:place|put|score|rank|assign|flag)\s+(?:in|into|as)\b", "are in"),
     # customers who came back are returning customers, never returned goods ("how many customers came back in May")
     (r"\bhow many (?:of (?:the|our|those) )?(customers|buyers|clients|shoppers)\s+(?:came|come)\s+back\b", r"how many returning \1"),
     (r"\b((?:customers|buyers|clients|shoppers|people|accounts)\b[^?.]{0,40}?)\b(?:came|come|comes|coming)\s+back\b",

@@ -502,6 +502,10 @@ class Parser:
         ratio = ratio_said(q)  # before the rewrites, which may shorten its words ("orders with a completed line")
         if ratio is not None:
             q, defined = ratio
+            said_in_it = parse_period(defined.clause.lower(), self.as_of)
+            if said_in_it[0] is not None and parse_period(q.lower(), self.as_of)[0] is None:
+                # "may 2011 net revenue divided by the days we traded": the period stays the question's
+                q = q.rstrip(" ?.") + " in " + " ".join(defined.clause.lower()[a:b] for a, b in said_in_it[1]) + "?"
             # the sentence that held it, without its periods
             low = q.lower()
             begin = max([m.end() for m in re.finditer(r"[.?!]\s", low[:defined.at])], default=0)
@@ -544,6 +548,8 @@ class Parser:
         label = METRICS[plan.metric].label if plan.metric in METRICS else "no measure"
         if ratio.measure == "revenue per customer":
             alike = plan.metric == "revenue" and plan.intent == "average" and plan.dims == ["customer"]
+        elif ratio.measure in ("revenue per day", "orders per day"):  # a day's total over the days with orders
+            alike = plan.per_day and plan.metric == ratio.measure.split()[0]
         elif ratio.measure in TWO_READINGS and plan.metric in TWO_READINGS:
             plan.metric, alike = ratio.measure, True
             label = METRICS[plan.metric].label
@@ -671,6 +677,7 @@ class Parser:
                        r"pays?|bills?|asks?)\s+us\b(?!\s+(?:customers|clients|buyers|shoppers|market|orders|sales|accounts|"
                        r"revenue|dollars))", r"\1", label)
         label = re.sub(r"\bguest-(?=[a-z])", "", label)  # "guest-room gifts": no guest order
+        label = re.sub(r"\b(?:each|every) one\b", " ", label)  # "Each one gets a thank-you card."
         # a value of the data; in words about the asker only one said as it is ("I plan" is not a misspelt Poland)
         mentions = [m for m in self.gaz.find(label) if not about_the_asker or m.score >= 95]
         asked = {(m.kind, m.value) for m in self.gaz.find(rest)}
@@ -691,10 +698,13 @@ class Parser:
             if named and not named <= {name for name, pattern in METRIC_PATTERNS + DIM_PATTERNS
                                        if re.search(pattern, rest)}:
                 return True
-        asks = [r"\b(?:differences?|change|increase|decrease|growth|gap|minus)\b",  # what is asked: "I want
-                r"\b(?:share|percent|percentage|ratio|(?<!run-)(?<!run )rate|proportion)\b",  # the difference:"; the
-                r"\b(?:average|mean|median)\b"]  # question asking the same in its own words ("what percentage") settles it
-        if any(re.search(pattern, label) and not re.search(pattern, rest) for pattern in asks):
+        asks = [(r"\b(?:differences?|change|increase|decrease|growth|gap|minus)\b(?!-)",  # what is asked: "I want the
+                 r"\bhow much (?:more|less|higher|lower)\b|\b(?:more|less|fewer|higher|lower)\b[^?.]{0,80}\bthan\b"),
+                (r"\b(?:share|percent|percentage|ratio|(?<!run-)(?<!run )rate|proportion)\b(?!-)", None),  # difference:";
+                (r"\b(?:average|mean|median)\b(?!-)", None)]  # the question asking the same in its own words settles it
+        # ("what percentage", "how much more ... than"); a word of a compound asks nothing ("growth-grant applications")
+        if any(re.search(pattern, label) and not re.search(pattern, rest) and not (same and re.search(same, rest))
+               for pattern, same in asks):
             return True
         filters = [ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
@@ -909,6 +919,11 @@ class Parser:
                 intent, slots.periods = "compare", two
             else:
                 growth = False
+        if intent in ("sum", "count", "average", None) and len(slots.periods) < 2 and \
+                re.search(r"\b(?:grow|grew|grown|growth|increased?|decreased?|declined?)\b(?!-)", low):
+            # "revenue growth in 2011": never the year's revenue with the growth dropped
+            raise NotUnderstood("a change is between two periods: name both (\"from 2010 to 2011\", \"Q3 against Q2\"), "
+                                "or ask for a series (\"by month\")")
         both_periods = bool(intent in ("count", "compare") and len(slots.periods) == 2
                             and re.search(r"\bboth\b|\balso\b", low)
                             and slots.metric in (None, "customers"))

@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DIVIDED = re.compile(r"\bdivided\s+by\b|(?<=\s)over\b(?=\s+(?:the\s+)?(?:number|count)\s+of\b|\s+(?:its\s+|the\s+)?(?:net\s+)?"
+DIVIDED = re.compile(r"\bdivided\s+by\b|\u00f7|(?<=\s)over\b(?=\s+(?:the\s+)?(?:number|count)\s+of\b|\s+(?:its\s+|the\s+)?(?:net\s+)?"
                      r"(?:units|orders)\b)")
 # where a clause starts: after punctuation (not the dots of "i.e."), a dash, or a word that introduces a definition
 _BOUNDARY = re.compile(r"[,:;?!(]|(?<!\bi)(?<!\bi\.e)\.(?=\s|$)|\s[-–—]\s")
 _LEAD = re.compile(r"^\s*(?:(?:i\.e\.|ie|that is|meaning|i mean|by which i mean|calculated as|computed as|"
                    r"worked out as|defined as|i define (?:it|this|that) as|(?:it|this|that)(?:'s| is) just)\s*,?\s+|"
-                   r"(?:define|defining)\s+(?:the\s+|our\s+)?(?P<term>[a-z][a-z' -]{2,40}?)\s+as\s+)")
+                   r"(?:(?:i'?m|i am|we'?re|we are)\s+)?(?:define|defining)\s+(?:the\s+|our\s+)?(?P<term>[a-z][a-z' -]{2,40}?)"
+                   r"\s*(?:\bas\b|=)\s*)")
 # where the divisor ends: punctuation, "times 100", "as a percentage", or a period of the question ("for 2011")
 _DIVISOR_END = re.compile(r"\s*(?:[,.?;!)]|$|,?\s*(?:times|x|multiplied by)\s+100\b|\s+as an? (?:%|percent)|"
                           r"\s+(?:for|in|during|across)\s+(?:\d|q[1-4]\b|h[12]\b|(?:the\s+)?(?:year|quarter|month)\b|"
@@ -31,8 +32,9 @@ _SIDES = [
     ("all_orders", r"\ball\s+(?:the\s+)?(?:orders?|invoices?)\b"),
     ("order_lines", r"\blines?\b"),
     ("quantity", r"\b(?:units|quantity|items|pieces)\b"),
-    ("revenue", r"\b(?:revenue|spend|spending|sales|takings|turnover|money)\b"),
-    ("customers", r"\b(?:customers?|buyers?|shoppers?|clients?|accounts?)\b"),
+    ("revenue", r"\b(?:revenue|rev|spend|spending|sales|takings|turnover|money)\b"),
+    ("days", r"\bdays\b"),
+    ("customers", r"\b(?:customers?|custs?|buyers?|shoppers?|clients?|accounts?)\b"),
     ("orders", r"\b(?:orders?|invoices?|baskets?|transactions?)\b"),
 ]
 # (numerator, divisor) -> the measure it defines; "revenue per customer" is the average of revenue over customers
@@ -42,12 +44,14 @@ RATIO_MEASURES = {
     ("order_lines", "orders"): "lines_per_order", ("order_lines", "completed_orders"): "lines_per_order",
     ("revenue", "quantity"): "revenue_per_unit",
     ("revenue", "customers"): "revenue per customer",
+    ("revenue", "days"): "revenue per day", ("orders", "days"): "orders per day",
     ("cancelled_orders", "completed_orders"): "cancelled_per_completed",
     ("cancelled_orders", "all_orders"): "cancellation_rate",
 }
 # how the parser hears each measure, for a question that is only the ratio ("net revenue divided by orders in 2011")
 MEASURE_WORDS = {"aov": "average order value", "units_per_order": "units per order", "lines_per_order": "lines per order",
                  "revenue_per_unit": "revenue per unit", "revenue per customer": "average revenue per customer",
+                 "revenue per day": "average revenue per day", "orders per day": "average orders per day",
                  "cancelled_per_completed": "cancelled orders as a percentage of completed orders",
                  "cancellation_rate": "cancellation rate"}
 TWO_READINGS = {"cancellation_rate", "cancelled_per_completed"}  # the definition chooses between these
