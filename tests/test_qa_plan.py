@@ -217,7 +217,8 @@ def test_orders_by_the_hour_of_the_day_they_were_placed(engine, wh):
             (question, card.answer)
     # a time between whole hours, or a product's sales by the hour: no figure
     assert engine.ask(f"how many orders were placed before 9:30 in {year}?").status == "not_understood"
-    assert engine.ask(f"how many orders were placed after 6 p.m. in {year}?").value is None  # not read: no total
+    _answered_alike(engine, f"how many orders were placed after 6pm in {year}?",  # "p.m." with its dots: the same
+                    f"how many orders were placed after 6 p.m. in {year}?")
     assert engine.ask(f"units of the top product sold before 10 in the morning in {year}").value is None
 
 
@@ -1292,3 +1293,22 @@ def test_ratios_defined_with_a_sign_or_over_days(engine, wh):
                     f"For Q3 {year}, what % do you get?")
     _answered_alike(engine, f"revenue per buying customer in {year}",
                     f"rev per buying cust {year} (known-cust rev \u00f7 # custs who ordered)")
+
+
+def test_products_ranked_within_a_named_range_and_context_with_its_own_numbers(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    word, = wh.execute("""SELECT w FROM (SELECT upper(unnest(string_split(product_name, ' '))) AS w, product_id
+        FROM (SELECT DISTINCT product_name, product_id FROM staging.stg_order_lines)) WHERE length(w) >= 4
+        GROUP BY 1 HAVING count(DISTINCT product_id) >= 3 ORDER BY count(DISTINCT product_id) DESC, 1 LIMIT 1""").fetchone()
+    plain = f"which three products with '{word}' in the name sold the most units in {year}"
+    _answered_alike(engine, plain, f"Of the {word} designs, which three sold the most units in {year}?")
+    _answered_alike(engine, plain, f"Every shop wants these. Over {year}, which 3 {word} items sold the most units?")
+    # a sentence before the question that says its numbers again names nothing new
+    _answered_alike(engine, f"how many orders were placed before 9am in October {year}?",
+                    f"Our breakfast show runs until 9 a.m. How many orders were placed before 9 in the morning in "
+                    f"October {year}?")
+    assert engine.ask(f"Our show runs until 10 a.m. How many orders were placed before 9 in the morning in October "
+                      f"{year}?").value is None  # a number the question does not say
+    _answered_alike(engine, f"share of October {year} orders placed between 12:00 and 17:59",
+                    f"What share of October {year}'s orders were placed in the afternoon, 12:00 to 17:59? It helps me "
+                    f"pick a slot. Percent, please.")

@@ -262,7 +262,7 @@ LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z
 CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)(?:[.:]|\?(?=\s+[a-z][^.?]*\?\s*$))\s+"
                             r"(?=[a-z][^.?]*(?:\?|\.|please\.?)?\s*$)",
                             re.IGNORECASE)
-CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?)[.!]?\s*$", re.IGNORECASE)
+CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?(?:[.!]\s+[a-z][a-z0-9 ,'&/-]{2,80}?)?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|buy|source|teach|mentor|coach|train|advise|"
                    r"sell|supply|assess|recruit|hire|print|design|organise|organize|cater|photograph|insure|lend|"
@@ -990,7 +990,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:on|in) the (?:very )?first day of the data\s*,?\s*", " on "),
     (r"\bsince the data (?:begins|began|starts|started)\b|\bsince the (?:start|beginning) of the data\b", " "),
     (r"\s*\(\s*weeks? (?:starting|beginning|commencing) (?:on )?mondays?\s*\)", " "),
-    (r",?\s*\b(?:for\s+)?(?:the\s+)?weeks?\s+(?:starting|beginning|commencing)\s+(?:on\s+)?(?:a\s+)?mondays?\b(?!\s*,?\s*\d)",
+    (r",?\s*\b(?:for\s+)?(?:the\s+)?weeks?\s+(?:starting|beginning|commencing)\s+(?:on\s+)?(?:a\s+)?mondays?\b(?!\s*,?\s*\d|,?\s+from\b)",
      " "),  # "weekly orders for the weeks starting on a Monday in October": the weeks are Monday-start
     (r"\b(how many|number of|count of)\s+days\s+(?:with|that had|having|that saw)\s+(?:at least one\s+|an?\s+|any\s+)?"
      r"(?:completed\s+)?orders?\b(?:\s+(?:in|on)\s+(?:them|it))?", r"\1 trading days"),
@@ -1161,6 +1161,17 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:broken down|split|one figure for each day)\s+(?:from\s+)?monday\s+(?:to|through)\s+sunday\b", "by weekday"),
     (r"^(?=[^?]*\b(?:non[- ]?product|non[- ]?merchandise|merchandise)\b)([^?]*\?)\s*i only want (?:merchandise|real products|"
      r"actual products)\.?\s*$", r"\1"),
+    # "9 a.m.": one word, its dots kept as a sentence's end only where a new sentence follows ("runs until 9 a.m. How ...")
+    (r"\b(\d{1,2})\s*([ap])\.\s?m\.(\s+\S)?",
+     lambda m: f"{m.group(1)}{m.group(2)}m" + ("." if m.group(3) and m.group(3).strip()[0].isupper() else "") + (m.group(3) or "")),
+    # hours said as a span of clock times, after a part of the day or on their own: "in the afternoon, 12:00 to 17:59"
+    (r"\b(?:in|during) the (?:morning|afternoon|evening),?\s*(?:from\s+|between\s+)?(?=\d{1,2}:\d\d\s*(?:to|-|–|until)\s*"
+     r"\d{1,2}:\d\d)", "from "),
+    (r"(?<!from )(?<!between )(?<![\d:])(\d{1,2}:\d\d\s*(?:to|-|–|until)\s*\d{1,2}:\d\d)", r"from \1"),
+    # "the 2 highest-revenue days": the days ranked by revenue
+    (r"\b(highest|lowest|biggest|smallest|busiest|quietest)-(revenue|sales|order)\s+(days|weeks|months|hours|weekdays)\b",
+     lambda m: f"{m.group(3)} with the {m.group(1)} {'orders' if m.group(2) == 'order' else m.group(2)}"),
+    (r"\bweeks (?:starting|beginning|commencing) (?:on )?(?:a )?mondays?,? (?=from\b)", "weeks "),
     # what the shop recorded, and where the churn model puts customers
     (r"\bdid (?:it|the (?:shop|retailer|business|company|store|merchant|firm)|you|they) (?:record|post|book|report|log|"
      r"register)\b", "was"),

@@ -516,7 +516,7 @@ class Parser:
                 # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
                 q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
         said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
-        said = self._antecedent(self._postage_codes(said))
+        said = self._antecedent(self._named_range(self._postage_codes(said)))
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
             shorter = self._without_a_label(said, asker=asker)
@@ -579,6 +579,22 @@ class Parser:
         # (after an exclusion said after it: "postage excluded (DOT and POST)")
         return re.sub(r"(?<!dotcom )\bpostage(?:\s+(?:" + EXCLUDED_AFTER.pattern + r"))?\b(?!\s*\(|\s+(?:stock\s+)?codes?\b)",
                       lambda m: f"{m.group(0)} ({' and '.join(codes)})", said, count=1, flags=re.IGNORECASE)
+
+    def _named_range(self, said: str) -> str:
+        """Products ranked among those whose name holds a word said as a range: "Of the RIBBON REEL designs, which three
+        sold the most units?", "which 3 CONFETTI items shifted the most units?" (the words must name products)."""
+        m = re.search(r"\b(?:of|among)\s+(?:the|all the|our|all|your)\s+(?P<x>[a-z0-9][a-z0-9' &-]{1,30}?)\s+(?:designs|items|"
+                      r"products|lines|range|styles|variants)\b\s*,?\s*", said, re.IGNORECASE)
+        which = re.compile(r"\bwhich\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s+(?:products|items))",
+                           re.IGNORECASE)
+        if m and which.search(said, m.end()) and self.gaz.codes_named_with(m.group("x")):
+            said = said[:m.start()] + said[m.end():]
+            return which.sub(lambda w: f"{w.group(0)} products with '{m.group('x').upper()}' in the name", said, count=1)
+        m = re.search(r"\bwhich\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<x>[A-Z][A-Z0-9' &-]{1,30}?)\s+"
+                      r"(?:items|products|designs|lines)\b", said)
+        if m and self.gaz.codes_named_with(m.group("x")):
+            return f"{said[:m.start()]}which {m.group(1)} products with '{m.group('x')}' in the name{said[m.end():]}"
+        return said
 
     def _antecedent(self, said: str) -> str:
         """What the question calls "it" or "those countries", named in the sentence before it: a product ("JUMBO BAG RED
@@ -670,7 +686,7 @@ class Parser:
             if asked is None or not (period.start <= asked.start and asked.end <= period.end):
                 return True
             label = _blanked(label, spans)  # "our 2011 review ... from 1 January to 9 December 2011": said again
-        if re.search(r"\d", label):
+        if set(re.findall(r"\d+", label)) - set(re.findall(r"\d+", rest)):  # a number the question does not say
             return True
         # "us" as a word of the sentence, not the country ("Swiss orders go by road with us.")
         label = re.sub(r"\b(with|to|for|from|by|let|tell|give|help|about|of|at|on|between|among|sends?|sells?|buys?|"
@@ -710,7 +726,9 @@ class Parser:
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
                    r"identified|top|bottom|best|worst)\b"]
         if not about_the_asker:  # "a non-executive director", "I just joined": words about the asker
-            filters += [EXCLUDE.pattern, r"\b(?:just|each|every|per)\b"]  # ("by": only with a grouping's noun)
+            filters += [EXCLUDE.pattern, r"\bjust\b|\b(?:each|every|per)\s+(?:[a-z]+\s+)?(?:month|week|day|quarter|year|hour|"
+                        r"customer|client|buyer|country|market|product|item|order|segment|band|city|category|weekday)s?\b"]
+            # ("each", "every", "per" and "by" only with a grouping's noun: "Every couple wants confetti.")
 
         def said(pattern: str, text: str) -> set[str]:
             return {m.group(0).strip() for m in re.finditer(pattern, text)}
