@@ -1312,3 +1312,14 @@ def test_products_ranked_within_a_named_range_and_context_with_its_own_numbers(e
     _answered_alike(engine, f"share of October {year} orders placed between 12:00 and 17:59",
                     f"What share of October {year}'s orders were placed in the afternoon, 12:00 to 17:59? It helps me "
                     f"pick a slot. Percent, please.")
+
+
+def test_the_value_of_cancelled_lines_as_a_share_of_revenue(engine, wh):
+    """'the value of cancelled lines as a percentage of net revenue' was refused (a share needs a part): the whole is
+    another measure of the same orders; a pair that is no part of a whole stays refused."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    lost = engine.ask(f"value of cancelled lines in Q3 {year}").value
+    revenue = engine.ask(f"net revenue in Q3 {year}").value
+    card = engine.ask(f"In Q3 {year}, what was the value of cancelled lines as a percentage of net revenue?")
+    assert card.status == "answered" and _close(card.value, float(lost) / float(revenue)), card.answer
+    assert engine.ask(f"returned units as a percentage of units sold in Q3 {year}").value is None

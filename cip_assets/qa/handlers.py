@@ -526,6 +526,15 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         value = rows[0][0] if rows else None
         return engine.card(plan, f"The top 20% of customers bring {engine.fmt(value, 'share')} of revenue.",
                            value, rows, cols, query, {"type": "none"})
+    if plan.over_metric:  # "the value of cancelled lines as a percentage of net revenue": two measures of the orders
+        part, whole = METRICS[name], METRICS[plan.over_metric]
+        query = t.ratio(t.order_total(part, filters, plan.exclude, plan.period_obj),
+                        t.order_total(whole, filters, plan.exclude, plan.period_obj))
+        rows, cols = engine.run(query)
+        p, total, value = rows[0]
+        answer = (f"{part.label[0].upper() + part.label[1:]} as a share of {whole.label}{engine.scope_text(plan)}: "
+                  f"{engine.fmt(value, 'share')} ({engine.fmt(p, part.kind)} of {engine.fmt(total, whole.kind)}).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "none"})
     rate = {"cancelled_orders": "cancellation_rate", "returned_lines": "return_rate",
             "cancelled_lines": "cancelled_line_share", "cancelled_per_completed": name}.get(name)
     if rate:  # "what percentage of orders were cancelled": the rate itself

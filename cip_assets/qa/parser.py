@@ -580,6 +580,21 @@ class Parser:
         return re.sub(r"(?<!dotcom )\bpostage(?:\s+(?:" + EXCLUDED_AFTER.pattern + r"))?\b(?!\s*\(|\s+(?:stock\s+)?codes?\b)",
                       lambda m: f"{m.group(0)} ({' and '.join(codes)})", said, count=1, flags=re.IGNORECASE)
 
+    @staticmethod
+    def _over_a_measure(low: str, slots: Slots) -> str | None:
+        """The measure that makes the whole of a share, when it is another measure of the same orders: "the value of
+        cancelled lines as a percentage of net revenue", "returned units as a percentage of units sold" (the part is
+        the measure named before it)."""
+        m = re.search(OVER_A_MEASURE, low)
+        if not m:
+            return None
+        part = next((name for name, pattern in METRIC_PATTERNS if re.search(pattern, low[:m.start()])), None)
+        whole = next((name for name, pattern in METRIC_PATTERNS if re.search(pattern, m.group("whole"))), None)
+        if (part, whole) in SHARES_OF_A_MEASURE:
+            slots.metric = part
+            return whole
+        return None
+
     def _named_range(self, said: str) -> str:
         """Products ranked among those whose name holds a word said as a range: "Of the RIBBON REEL designs, which three
         sold the most units?", "which 3 CONFETTI items shifted the most units?" (the words must name products)."""
@@ -1041,11 +1056,12 @@ class Parser:
             for kind, values in pairs:  # "what % came from Australia, Japan and the USA": all of them together
                 filters[kind] = list(values)
             pairs = []
+        over_metric = self._over_a_measure(low, slots) if intent == "share" else None
         self._never_dropped(q, slots, filters, pairs, intent, low)
         plan = Plan(intent, question=q, text=slots.text, metric=slots.metric, per_day=per_day,
                     every_period=every_period, min_months=min_months, filters=filters, exclude=slots.exclude,
                     orders_condition=slots.orders_condition, group_condition=slots.group_condition, growth=growth,
-                    top_percent=slots.top_percent, day_orders=slots.day_orders,
+                    top_percent=slots.top_percent, day_orders=slots.day_orders, over_metric=over_metric,
                     both_periods=both_periods, first_not_second=first_not_second,
                     base_kinds=_share_base(slots, filters) if intent == "share" else [],
                     period=slots.period.to_dict() if slots.period else None,
@@ -1472,6 +1488,12 @@ def _returning_defined_again(said: str, as_of: date | None) -> str:
 
 
 # what a question calls a product named in the sentence before it
+# the whole of a share said as another measure: "... as a percentage of the company's 2011 net revenue"
+OVER_A_MEASURE = r"\bas an? (?:%|percent(?:age)?|share|proportion|fraction|ratio) (?:of|against|to)\s+(?P<whole>[^?.;]{3,80})"
+# the measures one is a share of: value lost to cancellations or returns against the takings (returned units against
+# net units sold is no part of a whole, so it is left out)
+SHARES_OF_A_MEASURE = {("cancelled_revenue", "revenue"), ("cancelled_revenue", "gross_revenue"),
+                       ("returned_revenue", "gross_revenue")}
 IT_MEANS_A_PRODUCT = r"\b(?:it|this (?:product|item|design|line)|that (?:product|item|design|line))\b"
 IT_MEANS_A_FIGURE = r"\b(?:it|that figure|this figure|that number|this number|that)\b(?!\s+(?:month|quarter|year|week|day|period))"
 THOSE_COUNTRIES = (r"\b(?:those|these|the|both|all)\s+(?:(two|three|four|five|six|\d)\s+)?(?:countries|markets|nations)\b'?"

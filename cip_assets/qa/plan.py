@@ -48,6 +48,8 @@ class Plan:
     day_orders: list | None = None                # count of trading days: only those with more (fewer) orders than n
     #                                               ([op, n]), or revenue than an amount ([op, amount, "revenue"])
     cohort: dict | None = None                    # cohort: {min_orders, after_first, share}; periods = [first, window?]
+    over_metric: str | None = None                # share: the whole is another measure of the same orders ("the value
+    #                                               of cancelled lines as a percentage of net revenue")
 
     @property
     def period_obj(self) -> Period | None:
