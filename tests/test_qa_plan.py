@@ -1323,3 +1323,32 @@ def test_the_value_of_cancelled_lines_as_a_share_of_revenue(engine, wh):
     card = engine.ask(f"In Q3 {year}, what was the value of cancelled lines as a percentage of net revenue?")
     assert card.status == "answered" and _close(card.value, float(lost) / float(revenue)), card.answer
     assert engine.ask(f"returned units as a percentage of units sold in Q3 {year}").value is None
+
+
+def test_a_number_word_is_never_respelled_and_more_definitions_said_again(engine, wh):
+    """'Three products with the widest customer reach ...' respelled 'three' as 'there' and ranked five products:
+    a number word is never respelled. And an hour named then said as clock times, two months against each other, the
+    first three quarters, quantities on returned lines, guest orders' worth, customers of two periods said as coming
+    back, weeks listed after 'weeks of' or 'each week starting' (a series, never their total)."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    card = engine.ask(f"Three products with the widest customer reach in April-June {year}, counting distinct buyers?")
+    plain = engine.ask(f"which three products had the most different customers in April-June {year}")
+    assert card.status == "answered" and len(card.table["rows"]) == 3 and card.table == plain.table, card.answer
+    _answered_alike(engine, f"how many orders were placed from 09:00 to 09:59 in October {year}?",
+                    f"In October {year}, how many orders were placed in the nine o'clock hour, 09:00 to 09:59?")
+    assert engine.ask(f"In October {year}, how many orders landed in the 3pm hour (14:00 to 14:59)?").value is None
+    _answered_alike(engine, f"customers in September vs October {year}: percentage growth?",
+                    f"Buying customers, September against October {year}: percentage growth?")
+    _answered_alike(engine, f"net revenue by quarter for Q1 to Q3 {year}",
+                    f"Net revenue for each of the first three quarters of {year}.")
+    _answered_alike(engine, f"how many returned units in {year}?",
+                    f"Returned lines in {year}: what quantity did they carry in total?")
+    _answered_alike(engine, f"revenue of guest orders in the first half of {year}",
+                    f"What were guest orders worth in the first half of {year}, summing their completed lines?")
+    _answered_alike(engine, f"how many customers bought in both March {year} and May {year}",
+                    f"Customers who bought in March {year} and came back to buy again in May {year}: how many?")
+    weekly = engine.ask(f"orders by week for the weeks starting Monday 3, 10, 17 and 24 October {year}")
+    for said in (f"Orders for each week starting Monday 3, 10, 17 and 24 October {year}.",
+                 f"orders week by week: weeks of 3, 10, 17 and 24 oct {year}"):
+        card = engine.ask(said)
+        assert card.status == "answered" and card.table == weekly.table and len(card.table["rows"]) > 1, card.answer

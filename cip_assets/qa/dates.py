@@ -483,7 +483,7 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
     for m in re.finditer(rf"\b{MONTH_RE}\s*[,/-]?\s*{YEAR_RE}\b", s):
         add(m, _month(int(m.group(2)), MONTHS[m.group(1)]))
     # "October and November 2023": the year said once is both months' (December and January: the year before)
-    for m in re.finditer(rf"\b{MONTH_RE}\s*(?:and|or|&|,)\s*{MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
+    for m in re.finditer(rf"\b{MONTH_RE}\s*(?:and|or|&|,|vs\.?|versus|against|compared (?:to|with))\s*{MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
         first, second = MONTHS[m.group(1)], MONTHS[m.group(2)]
         if not taken(m.start(1), m.end(1)):
             found.append((m.start(1), m.end(1), _month(int(m.group(3)) - (first > second), first)))

@@ -281,7 +281,7 @@ PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0
            r"loads|shipments?|deliveries|balances|tile|widget|card|chart|dashboard|paper|bulletin|lesson|class|"
            r"newsletter|summary|paperwork|case|worked example)"
            r"(?:\s+(?:papers|report|pack|meeting|deck|minutes|update|"
-           r"e-?mail|slides?|notes))?)\b")
+           r"e-?mail|slides?|notes))?)\b(?!['’]s\b)")
 # products chosen by a word in their name: "products with 'BAG' in the name", "anything with HOT WATER BOTTLE in
 # its name", "items whose description contains 'heart'" (any case, anywhere in the name, as SQL's LIKE '%...%')
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
@@ -449,7 +449,23 @@ _DAY_SPANS = {"seven": 7, "fourteen": 14, "twenty eight": 28, "thirty": 30, "six
 CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fewer than", "=": "exactly"}
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 _MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+def _hour_said_again(m: re.Match) -> str:
+    """ "the nine o'clock hour, 09:00 to 09:59" -> "from 09:00 to 09:59" when the words name the clock times' hour."""
+    said, first, last = m.group(1).lower(), int(m.group(2)), int(m.group(3))
+    words = {w: i for i, w in enumerate("twelve one two three four five six seven eight nine ten eleven".split())}
+    if "clock" in said:
+        hour = words.get(said.split()[0])
+        hours = {hour, hour + 12} if hour is not None else set()
+    else:
+        number = int(re.match(r"\d+", said).group(0)) % 12
+        hours = {number + (12 if "pm" in said else 0)}
+    return f"from {first:02d}:00 to {last:02d}:59" if first == last and first in hours else m.group(0)
+
+
 REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function)
+    # (first: the ranking rewrites below read what these leave)
+    (r"\bwith the (?:widest|broadest|biggest|largest) customer reach\b", "with the most different customers"),
+    (r",?\s*counting (?:distinct|different|unique|separate) (?:buyers|customers)\b", " "),
     # the average selling price defined again as the platform reads it
     (r"\bcounting\s+(?=(?:identified|known|registered)\s+customers\s+only\b)", ""),
     (r"\b(month|week|day|quarter|year)-(by|on|over)-(month|week|day|quarter|year)\b", r"\1 \2 \3"),  # "month-by-month"
@@ -1172,6 +1188,27 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(highest|lowest|biggest|smallest|busiest|quietest)-(revenue|sales|order)\s+(days|weeks|months|hours|weekdays)\b",
      lambda m: f"{m.group(3)} with the {m.group(1)} {'orders' if m.group(2) == 'order' else m.group(2)}"),
     (r"\bweeks (?:starting|beginning|commencing) (?:on )?(?:a )?mondays?,? (?=from\b)", "weeks "),
+    # an hour named and then said again as clock times: "the nine o'clock hour, 09:00 to 09:59", "the 2pm hour (14:00 to
+    # 14:59)" (the clock times decide; an hour that is not theirs stays, to be refused)
+    (r"\b(?:in\s+)?the\s+([a-z]+\s+o'?clock|\d{1,2}\s*(?:am|pm))\s+hour\b,?\s*\(?\s*(?:from\s+)?(\d{1,2}):00\s*(?:to|-|–)\s*"
+     r"(\d{1,2}):59\s*\)?", _hour_said_again),
+    (r"\b(returned|cancell?ed) lines\b([^?]{0,40}?)[:,]?\s*what (?:quantity|number of units|units) did they (?:carry|hold|have|"
+     r"contain)\b", r"how many \1 units\2"),
+    (r"\bwhat were ((?:the\s+)?(?!that\b|those\b|these\b|their\b)[a-z]+ orders) worth\b", r"what was the revenue of \1"),
+    (r",?\s*\ball (?:two|three|four|five|2|3|4|5)(?: of them)? (together|combined)\b", r" \1"),
+    (r",?\s*summing (?:their|its|the) completed lines\b", " "),
+    (r"\s*\bby (?:its |their )?completed[- ]lines?(?:'s)? value\b", " "),
+    (r"\b(bought|ordered|purchased) in ([^?]{3,30}?) and (?:came back to (?:buy|order|purchase)|(?:bought|ordered|purchased))"
+     r"(?: again)? in\b", r"\1 in both \2 and"),
+    (r"\s*\(\s*(?:stock |product )?codes (?:starting|that start|beginning|that begin) with a (?:digit|number)\s*\)", " "),
+    (r"\blost the most units to cancell?ations\b", "had the most cancelled units"),
+    (r"\bweeks of (?=\d{1,2}(?:st|nd|rd|th)?\s*,)", "weeks starting "),
+    (r"\b(?:for )?each week (?=starting|beginning|commencing)", "by week for the weeks "),
+    (r"\s*[.?]?\s*\bnew means (?:the |a )?customer'?s first (?:completed )?order (?:fell|falls|was|came) in (?:that|the) "
+     r"(?:month|period|quarter|week)\.?\s*$", "?"),
+    (r"\b(?:the\s+)?first (two|three|2|3) quarters of ((?:19|20)\d\d)\b",
+     lambda m: f"Q1 to Q{ {'two': 2, 'three': 3}.get(m.group(1), m.group(1)) } {m.group(2)}"),
+    (r"\bfor each of (?=Q1 to Q[23] (?:19|20)\d\d)", "by quarter for "),
     # what the shop recorded, and where the churn model puts customers
     (r"\bdid (?:it|the (?:shop|retailer|business|company|store|merchant|firm)|you|they) (?:record|post|book|report|log|"
      r"register)\b", "was"),

@@ -1532,7 +1532,7 @@ def respell(words: list[str]) -> dict[str, str]:
 
     fixes = {}
     for word in dict.fromkeys(words):
-        if len(word) < 5 or not word.isalpha():
+        if len(word) < 5 or not word.isalpha() or word in NUM_WORDS:  # "three" is never "there"
             continue
         limit = 1 if len(word) < 9 else 2
         near = [(OSA.distance(word, v), v) for v in VOCABULARY if v[0] == word[0] and abs(len(v) - len(word)) <= limit]
