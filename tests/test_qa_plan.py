@@ -1352,3 +1352,29 @@ def test_a_number_word_is_never_respelled_and_more_definitions_said_again(engine
                  f"orders week by week: weeks of 3, 10, 17 and 24 oct {year}"):
         card = engine.ask(said)
         assert card.status == "answered" and card.table == weekly.table and len(card.table["rows"]) > 1, card.answer
+
+
+def test_v44s_words_for_lines_days_and_rankings(engine, wh):
+    """Refusals of v44 for words the engine had under other names."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    for plain, said in (
+            (f"completed order lines in March {year}", f"mar {year} completed-line count"),
+            (f"cancelled orders in October {year}", f"oct {year} - orders with at least one cancelled line, how many"),
+            (f"returned units in Q1 {year}", f"Returned-line quantity, Q1 {year}: what's the total?"),
+            (f"how many orders in November {year}", f"How many orders did the warehouse handle in November {year}?"),
+            (f"how many trading days in Q3 {year}", f"on how many days in Q3 {year} did the warehouse trade, counting any "
+                                                    f"day with at least one order?"),
+            (f"customers with at least 2 orders in {year}", f"{year}: count of customers with at least two separate orders?"),
+            (f"median order value in May {year}", f"middle order value (median) across may {year} orders"),
+            (f"units per order in August {year}", f"aug {year} - average net units per order (returns deducted)"),
+            (f"revenue from 1 October {year} to 9 December {year}", f"1 Oct-9 Dec {year}: what net revenue?"),
+            (f"top 5 countries by customers excluding the UK in {year}",
+             f"Customers who ordered in {year}, counted by country with the UK left out: give me the top five."),
+            (f"orders by hour in Q1 {year}", f"Hourly breakdown of orders, Q1 {year}"),
+            (f"customers by quarter for Q1 to Q3 {year}", f"distinct buying customers per quarter - q1, q2, q3 of {year}"),
+            (f"average revenue per customer in Q3 {year}", f"Spend per buying customer for Q3 {year}? Identified customers' "
+                                                           f"net revenue shared out over the identified customers who bought.")):
+        if engine.ask(plain).status == "answered":
+            _answered_alike(engine, plain, said)
+        else:
+            raise AssertionError((plain, engine.ask(plain).answer))

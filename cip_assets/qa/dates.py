@@ -238,7 +238,7 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             year = int(m.groups()[-1])
             add(m, _range(_month(year, named[0]).start, _month(year, named[-1]).end))
     # "q1, q2, q3 2011", "Q2 and Q3 2011 together": quarters in a row named one by one, one range (two only when said so)
-    for m in re.finditer(rf"\bq([1-4])((?:\s*,\s*q[1-4])*)\s*(?:,?\s*(?:and|&)\s*|,\s*)q([1-4])\s*,?\s*{YEAR_RE}\b", s):
+    for m in re.finditer(rf"\bq([1-4])((?:\s*,\s*q[1-4])*)\s*(?:,?\s*(?:and|&)\s*|,\s*)q([1-4])\s*,?\s*(?:of\s+)?{YEAR_RE}\b", s):
         named = [int(x) for x in re.findall(r"q([1-4])", m.group(0))]
         together = re.match(r"\s*(?:combined|together|put together|taken together|in total)\b", s[m.end():])
         if (len(named) >= 3 or together) and named == list(range(named[0], named[0] + len(named))):

@@ -265,7 +265,7 @@ CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)(?:[.:]|\?(?=\s+[
 CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?(?:[.!]\s+[a-z][a-z0-9 ,'&/-]{2,80}?)?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|buy|source|teach|mentor|coach|train|advise|"
-                   r"sell|supply|assess|recruit|hire|print|design|organise|organize|cater|photograph|insure|lend|"
+                   r"sell|supply|assess|recruit|hire|print|design|organise|organize|cater|photograph|insure|lend|act|"
                    r"look after|handle|head|plan|compile|prepare|write|investigate|audit|research|study|analyse|analyze|"
                    r"cover|report on|write about)\b|my\s+(?:client|clients|boss|manager|team|company|firm|shop|store|business|"
                    r"article|research|study|paper)\b|(?:i'm|i am|we're|we are)\s+(?:weighing|"
@@ -1091,7 +1091,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"vouchers))+(?=\s*(?:[),.?;]|$))|"
      r"\b(?:postage|carriage|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers)"
      r"(?:\s*(?:,|and|&|or)\s*(?:postage|carriage|fee lines|fees?|(?:manual )?adjustments?|bank charges|samples|discounts|vouchers))*"
-     r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|(?:and|or) (?:the other|all other|other|similar|any other) (?:non[- ]?product |"
+     r"\s*,?\s*(?:etc\b\.?|and so on\b|and the like\b|(?:and|or) (?:the other|all other|other|similar|any other|every other) (?:non[- ]?product |"
      r"non[- ]?merchandise |service )?(?:codes|lines|items|stuff|things|charges)\b)", "non-merchandise"),
     (r"\bdiff\.?\s+(?=customers|clients|buyers|products|items|shoppers|countries|stock|codes|skus|articles|things)",
      "different "),
@@ -1169,7 +1169,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"(?:they|those who|customers who|people who)\s+(?:ordered|bought)\s+in\s+\3\s+and\s+(?:their|had their)\s+first\s+"
      r"order\s+(?:was|came)?\s*before\s+([^?.]{2,30}?)[.?]?\s*$", r"\1 (first order before \4)\2?"),
     # definitions said again in other words: net units, an order's value, a line's value, distinct buyers
-    (r"\(?\s*,?\s*(?:with\s+)?returns?\s+(?:taken|netted|knocked|deducted)\s+off\s*\)?", " net of returns"),
+    (r"\(?\s*,?\s*(?:with\s+)?returns?\s+(?:taken off|netted off|knocked off|deducted|netted out|subtracted)\s*\)?",
+     " net of returns"),
     (r",?\s*(?:with\s+)?each order (?:worth|valued at|counted at|being worth) (?:the sum of )?its completed lines\b", " "),
     (r"\breached the most (separate |different |distinct |unique )?(customers|buyers|shoppers)\b", r"had the most different \2"),
     (r"\b(cancell?ed lines)\b([^?]{0,60}?)[:,]?\s*what were they worth\b(?:\s+at\s+(?:quantity|qty)\s*(?:\u00d7|x|times)\s*"
@@ -1209,6 +1210,40 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:the\s+)?first (two|three|2|3) quarters of ((?:19|20)\d\d)\b",
      lambda m: f"Q1 to Q{ {'two': 2, 'three': 3}.get(m.group(1), m.group(1)) } {m.group(2)}"),
     (r"\bfor each of (?=Q1 to Q[23] (?:19|20)\d\d)", "by quarter for "),
+    # a line's kind said as a compound: "completed-line count", "returned-line quantity", "orders with at least one
+    # cancelled line"
+    (r"\bcompleted[- ]line count\b", "number of completed order lines"),
+    (r"\b(returned|cancell?ed)[- ]line (?:quantity|units)\b", r"\1 units"),
+    (r"\s*\(\s*(?:those|the ones|orders) with an? cancell?ed line\s*\)", " "),
+    (r"\borders with (?:at least one|an?|any) cancell?ed line\b", "cancelled orders"),
+    (r"\b(?:orders|invoices) with (?:at least one|an?|any) completed line\b", "completed orders"),
+    # a range of products said by a word of their names in brackets: "garland products (GARLAND in the name)"
+    (r"\b[a-z-]+ (?:products|items|lines) \(\s*([a-z0-9' &-]{2,30}?) in (?:the|their|its) names?\s*\)",
+     r"products with \1 in the name"),
+    (r"\bdid the (?:warehouse|shop|team|business|company|store|firm) (?:handle|process|ship|pack|take|get|receive)\b", "were"),
+    (r"\bon how many days\b([^?]{0,40}?)\bdid (?:the (?:warehouse|shop|business|company|store)|we|you) (?:trade|take orders|open)\b",
+     r"how many trading days\1"),
+    (r",?\s*counting any (?:trading )?day(?: with at least one order)?\b|,?\s*i\.e\.\s*took at least one order\b", " "),
+    (r"\bcount the days (in [^?]{3,40}?) on which the (?:shop|warehouse|business|company) traded\b", r"how many trading days \1"),
+    (r"\b(at least|more than|exactly|at most|fewer than|over)\s+(\w+)\s+(?:separate|different|distinct)\s+orders\b",
+     r"\1 \2 orders"),
+    (r"^(?=[^?]*\bscor)([^?]*\?)\s*(?:i only want |only )?(?:the )?scored customers in the (?:base|denominator|whole)"
+     r"(?:,?\s*please)?\.?\s*$", r"\1"),
+    (r"^\W*(?:what is the |what's the )?size of (?:the )?(?=[^?]{2,40}?\bsegment\b)", "how many customers are in the "),
+    (r"(\bsegment\b)\s*\(\s*customers\s*\)", r"\1"),
+    (r"\bmiddle (order value|value)\s*\(\s*median\s*\)", r"median \1"),
+    (r",?\s*the (?:final|last) (?:fortnight|week|month|day) on record,?", " "),
+    (r"\b(\d{1,2}\s+[a-z]{3,9})-(\d{1,2}\s+[a-z]{3,9}\s+(?:19|20)\d\d)\b", r"\1 to \2"),
+    (r"^\W*postage is (?:billed|charged|booked|recorded) (?:as|under|on) (?:the (?:stock )?codes? )?([a-z0-9]{2,8}) and "
+     r"([a-z0-9]{2,8})\.\s*(.*?)\bthose two codes\b", r"\3postage (\1 and \2)"),
+    (r"\bcounted by (country|month|segment|week|quarter)\b", r"by \1"),
+    (r"\b(?:in )?which (\w+) (?:clock )?hours did the most orders (?:arrive|come in|land)\b", r"which \1 hours had the most orders"),
+    (r"\b(?:are|is) (?:best|most strongly|most) represented\b", "have the most customers"),
+    (r"\bwhich (\w+) (countries|markets|products|months) lead\b", r"which \1 \2 are top"),
+    (r",?\s*counting each customer in the month of (?:their|its) first (?:completed )?order\b", " "),
+    (r"\bhourly breakdown of (\w+)", r"\1 by hour"),
+    (r"\bdid the (?:business|shop|company|firm) take\b", "was"),
+    (r"\bover the twelve months (?=from\b)", ""),
     # what the shop recorded, and where the churn model puts customers
     (r"\bdid (?:it|the (?:shop|retailer|business|company|store|merchant|firm)|you|they) (?:record|post|book|report|log|"
      r"register)\b", "was"),

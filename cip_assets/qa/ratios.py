@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DIVIDED = re.compile(r"\bdivided\s+by\b|\u00f7|(?<=\s)over\b(?=\s+(?:the\s+)?(?:number|count)\s+of\b|\s+(?:its\s+|the\s+)?(?:net\s+)?"
+DIVIDED = re.compile(r"\bdivided\s+by\b|\u00f7|\b(?:shared|spread|split) out over\b|(?<=\s)over\b(?=\s+(?:the\s+)?(?:number|count)\s+of\b|\s+(?:its\s+|the\s+)?(?:net\s+)?"
                      r"(?:units|orders)\b)")
 # where a clause starts: after punctuation (not the dots of "i.e."), a dash, or a word that introduces a definition
 _BOUNDARY = re.compile(r"[,:;?!(]|(?<!\bi)(?<!\bi\.e)\.(?=\s|$)|\s[-–—]\s")
