@@ -1378,3 +1378,20 @@ def test_v44s_words_for_lines_days_and_rankings(engine, wh):
             _answered_alike(engine, plain, said)
         else:
             raise AssertionError((plain, engine.ask(plain).answer))
+
+
+def test_more_of_v44s_context_said_around_the_question(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"new customers by month from April to August {year}",
+                    f"New customers per month from April to August {year}, counting each customer in the month of their "
+                    f"first completed order. It's the acquisition chart in my demo.")
+    _answered_alike(engine, f"which two hours had the most orders in Q1 {year}",
+                    f"The late shift wants to know where the rush is. Across Q1 {year}, in which two clock hours did the "
+                    f"most orders arrive?")
+    assert engine.ask(f"how long did orders take to arrive in {year}").value is None  # still no delivery times
+    _answered_alike(engine, f"average revenue per customer in Q3 {year}",
+                    f"Spend per buying customer for Q3 {year}, please. By that I mean identified customers' net revenue "
+                    f"shared out over the identified customers who bought.")
+    _answered_alike(engine, f"customers from 1 December to 9 December {year}",
+                    f"Between 1 December and 9 December {year}, the final week on record, how many distinct customers "
+                    f"bought something?")

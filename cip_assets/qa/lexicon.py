@@ -262,7 +262,7 @@ LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z
 CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)(?:[.:]|\?(?=\s+[a-z][^.?]*\?\s*$))\s+"
                             r"(?=[a-z][^.?]*(?:\?|\.|please\.?)?\s*$)",
                             re.IGNORECASE)
-CONTEXT_AFTER = re.compile(r"\?\s+([a-z][a-z0-9 ,'&/-]{2,140}?(?:[.!]\s+[a-z][a-z0-9 ,'&/-]{2,80}?)?)[.!]?\s*$", re.IGNORECASE)
+CONTEXT_AFTER = re.compile(r"[?.]\s+([a-z][a-z0-9 ,'&/-]{2,140}?(?:[.!]\s+[a-z][a-z0-9 ,'&/-]{2,80}?)?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|buy|source|teach|mentor|coach|train|advise|"
                    r"sell|supply|assess|recruit|hire|print|design|organise|organize|cater|photograph|insure|lend|act|"
@@ -403,7 +403,7 @@ NOT_PUBLISHED: list[tuple[str, str]] = [
     (r"\bwhat should (?:we|i)\b|\bhow (?:can|could|should) (?:we|i)\b|\brecommend\w*\b|\badvi[cs]e\b|\bwhat would you suggest\b",
      "recommendations are not answered from the data; ask for the figures behind the decision"),
     (r"\b(?:time|days|hours|lead time|how long|how quickly|how fast)\b[^?]{0,70}\b(?:dispatch|ship|shipping|shipped|deliver|"
-     r"delivery|delivered|arrive|arrival|fulfil|fulfill)\w*", "dispatch and delivery times are not in the data"),
+     r"delivery|delivered|(?<!orders )arrive|arrival|fulfil|fulfill)\w*", "dispatch and delivery times are not in the data"),
     (r"\b(?:time|days|gaps?|intervals?|weeks|months)\s+between\s+(?:\w+\s+){0,2}(?:orders|purchases|visits)\b|"
      r"\bhow (?:often|frequently) do\b", "the time between a customer's orders is not published"),
     (r"(?<!what )\bif (?!(?:you|we) (?:leave out|exclude|ignore|take out)\b)(?:we|they|you|i|customers?|the)\b|\bwhat would\b|\bwould (?:revenue|sales|orders|we)\b",
@@ -1228,11 +1228,11 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(at least|more than|exactly|at most|fewer than|over)\s+(\w+)\s+(?:separate|different|distinct)\s+orders\b",
      r"\1 \2 orders"),
     (r"^(?=[^?]*\bscor)([^?]*\?)\s*(?:i only want |only )?(?:the )?scored customers in the (?:base|denominator|whole)"
-     r"(?:,?\s*please)?\.?\s*$", r"\1"),
+     r"(?:,?\s*please)?[\s,.]*$", r"\1"),
     (r"^\W*(?:what is the |what's the )?size of (?:the )?(?=[^?]{2,40}?\bsegment\b)", "how many customers are in the "),
     (r"(\bsegment\b)\s*\(\s*customers\s*\)", r"\1"),
     (r"\bmiddle (order value|value)\s*\(\s*median\s*\)", r"median \1"),
-    (r",?\s*the (?:final|last) (?:fortnight|week|month|day) on record,?", " "),
+    (r",?\s*the (?:final|last) (?:fortnight|week|month|day)(?: on record)?\s*,", " ,"),
     (r"\b(\d{1,2}\s+[a-z]{3,9})-(\d{1,2}\s+[a-z]{3,9}\s+(?:19|20)\d\d)\b", r"\1 to \2"),
     (r"^\W*postage is (?:billed|charged|booked|recorded) (?:as|under|on) (?:the (?:stock )?codes? )?([a-z0-9]{2,8}) and "
      r"([a-z0-9]{2,8})\.\s*(.*?)\bthose two codes\b", r"\3postage (\1 and \2)"),

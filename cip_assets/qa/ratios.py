@@ -13,7 +13,7 @@ DIVIDED = re.compile(r"\bdivided\s+by\b|\u00f7|\b(?:shared|spread|split) out ove
                      r"(?:units|orders)\b)")
 # where a clause starts: after punctuation (not the dots of "i.e."), a dash, or a word that introduces a definition
 _BOUNDARY = re.compile(r"[,:;?!(]|(?<!\bi)(?<!\bi\.e)\.(?=\s|$)|\s[-–—]\s")
-_LEAD = re.compile(r"^\s*(?:(?:i\.e\.|ie|that is|meaning|i mean|by which i mean|calculated as|computed as|"
+_LEAD = re.compile(r"^\s*(?:(?:i\.e\.|ie|that is|meaning|i mean|by which i mean|by (?:that|this) i mean|calculated as|computed as|"
                    r"worked out as|defined as|i define (?:it|this|that) as|(?:it|this|that)(?:'s| is) just)\s*,?\s+|"
                    r"(?:(?:i'?m|i am|we'?re|we are)\s+)?(?:define|defining)\s+(?:the\s+|our\s+)?(?P<term>[a-z][a-z' -]{2,40}?)"
                    r"\s*(?:\bas\b|=)\s*)")
