@@ -1237,6 +1237,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"^\W*postage is (?:billed|charged|booked|recorded) (?:as|under|on) (?:the (?:stock )?codes? )?([a-z0-9]{2,8}) and "
      r"([a-z0-9]{2,8})\.\s*(.*?)\bthose two codes\b", r"\3postage (\1 and \2)"),
     (r"\bcounted by (country|month|segment|week|quarter)\b", r"by \1"),
+    (r"\bwith at least one customer ordering\b", "with orders"),
     (r"\b(?:in )?which (\w+) (?:clock )?hours did the most orders (?:arrive|come in|land)\b", r"which \1 hours had the most orders"),
     (r"\b(?:are|is) (?:best|most strongly|most) represented\b", "have the most customers"),
     (r"\bwhich (\w+) (countries|markets|products|months) lead\b", r"which \1 \2 are top"),

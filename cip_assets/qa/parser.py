@@ -516,7 +516,7 @@ class Parser:
                 # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
                 q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
         said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
-        said = self._antecedent(self._named_range(self._postage_codes(said)))
+        said = self._antecedent(self._named_range(self._region_listed(self._postage_codes(said))))
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
             shorter = self._without_a_label(said, asker=asker)
@@ -595,6 +595,20 @@ class Parser:
             return whole
         return None
 
+    def _region_listed(self, said: str) -> str:
+        """A region named and then listed by its countries ("Scandinavia, by which I mean Denmark, Norway and Sweden"):
+        the countries listed are the question's, the region's name only a word for them."""
+        m = REGION_LISTED.search(said)
+        if not m:
+            return said
+        named = [x for x in self.gaz.find(m.group("listed").lower()) if x.kind == "country" and x.score >= 95]
+        rest = m.group("listed").lower()
+        for x in named:
+            rest = re.sub(r"\b" + re.escape(x.text) + r"\b", " ", rest)
+        if len(named) < 2 or re.search(r"[a-z]", re.sub(r"\b(?:and|the|or)\b", " ", rest)) or self.gaz.find(m.group("region").lower()):
+            return said
+        return said[:m.start()] + m.group("listed") + said[m.end("listed"):]
+
     def _named_range(self, said: str) -> str:
         """Products ranked among those whose name holds a word said as a range: "Of the RIBBON REEL designs, which three
         sold the most units?", "which 3 CONFETTI items shifted the most units?" (the words must name products)."""
@@ -641,7 +655,8 @@ class Parser:
                 not them.group(1) or NUM_WORDS.get(them.group(1).lower(), 0) == len(countries)
                 or them.group(1) == str(len(countries))):
             listed = ", ".join(countries[:-1]) + " and " + countries[-1]
-            question = question[:them.start()] + listed + question[them.end():]
+            said_now = f"{them.group('who')} in {listed}" if them.group("who") else listed  # "customers there"
+            question = question[:them.start()] + said_now + question[them.end():]
             said_again = [x.text for x in named if x.kind == "country"]
         elif metrics and re.search(IT_MEANS_A_FIGURE, question, re.IGNORECASE) and \
                 not any(re.search(pattern, question.lower()) for _, pattern in METRIC_PATTERNS):
@@ -1497,7 +1512,10 @@ SHARES_OF_A_MEASURE = {("cancelled_revenue", "revenue"), ("cancelled_revenue", "
 IT_MEANS_A_PRODUCT = r"\b(?:it|this (?:product|item|design|line)|that (?:product|item|design|line))\b"
 IT_MEANS_A_FIGURE = r"\b(?:it|that figure|this figure|that number|this number|that)\b(?!\s+(?:month|quarter|year|week|day|period))"
 THOSE_COUNTRIES = (r"\b(?:those|these|the|both|all)\s+(?:(two|three|four|five|six|\d)\s+)?(?:countries|markets|nations)\b'?"
-                   r"|\bboth of them\b")
+                   r"|\bboth of them\b|\b(?P<who>customers|buyers|accounts|clients)\s+there\b")
+# a region named and then listed: "Scandinavia, by which I mean Denmark, Norway and Sweden"
+REGION_LISTED = re.compile(r"\b(?P<region>[a-z]+),?\s+(?:by which(?:\s+i mean)?|which i take to be|i\.e\.,?|that is,?|meaning|namely)\s+"
+                           r"(?P<listed>[a-z][a-z ,&-]{3,80}?)(?:\s+(?:together|combined))?(?=\s*[?.;]|\s*$)", re.IGNORECASE)
 
 
 # up to two words before a noun that are not a measure's noun or a verb ("how many separate French customers", never
