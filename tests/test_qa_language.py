@@ -1135,6 +1135,8 @@ def test_a_short_word_is_no_country_one_letter_off():
     assert gaz.find("for the media plan") == [] and gaz.find("weeks begin on monday") == []
     assert [(m.kind, m.value) for m in gaz.find("revenue from germny")] == [("country", "Germany")]
     assert [(m.kind, m.value) for m in gaz.find("spian customers")] == [("country", "Spain")]
+    champions = Gazetteer(values={"segment": ["Champions"]})
+    assert [(m.kind, m.value) for m in champions.find("avg spend per champion")] == [("segment", "Champions")]
 
 
 def test_quarters_and_months_listed_and_a_month_to_a_day_with_a_hyphen():
@@ -1166,3 +1168,11 @@ def test_definitions_and_context_said_in_other_words(parser):
     assert parser.parse("What net revenue did the shop record in Q3 2011?").metric == "revenue"
     with pytest.raises(NotUnderstood):
         parser.parse("what was the revenue growth in 2011?")  # it gave the year's revenue
+
+
+def test_an_english_word_is_never_a_misspelt_value():
+    """'which month shows the most revenue' read the category Shoes: a word spelled as an English word is that word."""
+    gaz = Gazetteer(values={"category": ["Shoes", "Outdoor"], "country": ["Spain"]})
+    assert gaz.find("which month shows the most revenue") == []
+    assert [(m.kind, m.value) for m in gaz.find("revenue for shoos")] == [("category", "Shoes")]  # a typo still is
+    assert [(m.kind, m.value) for m in gaz.find("spian customers")] == [("country", "Spain")]

@@ -8,7 +8,8 @@ is learned from a sample, and an id found in a question is checked with a bound 
 Matching: the question is normalised (lower case, punctuation to spaces) and scanned for the
 longest exact phrase first; what is left is matched fuzzily (rapidfuzz when installed, else
 difflib) against the same phrases, so "Germny" finds Germany. Words the question grammar uses
-("revenue", "customers", "top", ...) are never fuzzy-matched to an entity.
+("revenue", "customers", "top", ...) are never fuzzy-matched to an entity, and neither is a single word that is
+itself an English word (a whole word of the sentence encoder's vocabulary): "shows" is no misspelt Shoes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ try:  # fast C implementation when present
 except ImportError:  # pragma: no cover - exercised only where rapidfuzz is absent
     _rf_fuzz = _rf_process = None
 import difflib
+from functools import lru_cache
 
 KINDS = ("country", "city", "category", "product", "segment", "persona", "risk_band", "topic", "gender")
 
@@ -95,6 +97,19 @@ def non_merchandise_codes(codes: list[str], dominant: float = 0.9) -> list[str]:
     if len(codes) - len(digit_led) >= dominant * len(codes):
         return sorted(digit_led)
     return []
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole words of the encoder's WordPiece vocabulary (about 20,000 common English words), from the installed
+    wheel; empty where it is not installed."""
+    try:
+        from cip_resources.text_encoders import wheel_model_path
+
+        lines = (wheel_model_path() / "vocab.txt").read_text(encoding="utf-8").split()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and w.islower() and len(w) >= 4)
 
 
 def _length_slack(phrase: str) -> int:
@@ -274,7 +289,8 @@ class Gazetteer:
                 if span & used or any(w in PROTECTED or w.isdigit() for w in words):
                     continue
                 phrase = " ".join(words)
-                if len(phrase) < 4:
+                if len(phrase) < 4 or n == 1 and phrase in english_words() and not (  # a word as spelled, not a typo
+                        f"{phrase}s" in self._exact or phrase[:-1] in self._exact):  # (but "champion": Champions)
                     continue
                 match = self._fuzzy(phrase)
                 if match:
