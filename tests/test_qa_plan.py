@@ -1404,3 +1404,15 @@ def test_a_region_named_and_listed_by_its_countries(engine, wh):
                     f"The map has a layer for Southland, which I take to be {b} and {c} together. What net revenue "
                     f"did customers there bring in during {year}?")
     assert engine.ask(f"How many customers are in Nordland, by which I mean {a} and Atlantis?").value is None
+
+
+def test_a_ranking_by_the_measure_the_sentence_before_names(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"top three countries by orders in Q3 {year}",
+                    f"The biggest dots on the map are order counts. Top three countries for Q3 {year}?")
+    _answered_alike(engine, f"how many different customers ordered from July to September {year}",
+                    f"How many different customers ordered at least once in July, August or September {year}? Each is "
+                    f"a possible caller.")
+    _answered_alike(engine, f"returning customers in August {year}",
+                    f"Returning customers for August {year} - people with a completed order before 1 August who "
+                    f"ordered again that month. Count?")

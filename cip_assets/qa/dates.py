@@ -229,7 +229,7 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             start = month.start if m.group(1) == "first" else month.end - timedelta(days=days)
             add(m, _range(start, start + timedelta(days=days)))
     # "July, August and September 2011": months in a row named one by one, one range
-    for m in re.finditer(rf"\b{MONTH_RE}((?:\s*,\s*{MONTH_RE})*)\s*(?:,?\s*(?:and|&)\s*|,\s*){MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
+    for m in re.finditer(rf"\b{MONTH_RE}((?:\s*,\s*{MONTH_RE})*)\s*(?:,?\s*(?:and|&|or)\s*|,\s*){MONTH_RE}\s*,?\s*{YEAR_RE}\b", s):
         named = [MONTHS[x] for x in re.findall(MONTH_RE, m.group(0))]
         together = re.search(r"\b(?:over|across|during|throughout)\s+(?:the\s+)?$", s[max(0, m.start() - 25):m.start()]) \
             or re.match(r"\s*(?:combined|together|put together|taken together|in total)\b", s[m.end():])

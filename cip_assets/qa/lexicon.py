@@ -238,7 +238,7 @@ SUMMED_OVER_PRODUCTS = ("revenue", "gross_revenue", "quantity", "order_lines", "
 # "- people who ordered in October after a first order before October", "i.e. ... whose first order was before 1 Nov"
 RETURNING_DEFINED = re.compile(
     r"\breturning (?:customers|buyers|clients|shoppers)\b[^?()]{0,40}?(?P<clause>(?:\s*[(,;:–-]\s*(?:i\.?e\.?,?\s*|meaning\s+|"
-    r"that is,?\s*|so\s+)?|\s+(?=who\s+had\s+(?:already\s+|first\s+|previously\s+)?(?:bought|ordered)\b))[^?()]{0,140}?\bbefore\b[^?()]{0,40}?"
+    r"that is,?\s*|so\s+)?|\s+(?=who\s+had\s+(?:already\s+|first\s+|previously\s+)?(?:bought|ordered)\b))[^?()]{0,140}?\bbefore\b[^?()]{0,60}?"
     r"(?:\)|(?=\?)|$))")
 RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:month|quarter|period|week|year))\b|(?:the\s+"
                               r"(?:start|beginning)\s+of\s+)?(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>jan|feb|mar|apr|"

@@ -663,6 +663,12 @@ class Parser:
             words = metrics[0][1].group(0)
             question = re.sub(IT_MEANS_A_FIGURE, words, question, count=1, flags=re.IGNORECASE)
             said_again = [words]
+        elif metrics and re.search(r"^\W*(?:top|bottom|which|what)\b", question, re.IGNORECASE) and \
+                not any(re.search(pattern, question.lower()) for _, pattern in METRIC_PATTERNS):
+            # "The biggest dots on the map are order counts. Top three non-UK countries for Q3?": ranked by that measure
+            words = metrics[0][1].group(0)
+            question = re.sub(r"\s*[?.]?\s*$", f" by {words}?", question, count=1)
+            said_again = [words]
         else:
             return said
         others = low
