@@ -1416,3 +1416,15 @@ def test_a_ranking_by_the_measure_the_sentence_before_names(engine, wh):
     _answered_alike(engine, f"returning customers in August {year}",
                     f"Returning customers for August {year} - people with a completed order before 1 August who "
                     f"ordered again that month. Count?")
+
+
+def test_customers_by_their_id_and_customers_who_did_not_come_back(engine, wh):
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"Which three customers spent the most in {year}?",
+                    f"Which three customers, by customer id, spent the most with the company in {year} in net terms?")
+    _answered_alike(engine, f"Among identified customers who ordered in Q3 {year}, what was the average number of "
+                            f"orders per customer?",
+                    f"Among customers with an id who ordered in Q3 {year}, what was the average number of orders per "
+                    f"customer?")
+    _answered_alike(engine, f"how many customers bought in H1 {year} but not in H2 {year}",
+                    f"how many customers who bought in H1 {year} did not come back in H2 {year}?")

@@ -463,7 +463,11 @@ def _hour_said_again(m: re.Match) -> str:
 
 
 REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function)
-    # (first: the ranking rewrites below read what these leave)
+    # (first: the ranking rewrites below read what these leave; customers said by their id: "Which three customers,
+    # by customer id, ...", "customers with a known id")
+    (r",?\s*\bby customer id\b,?", " "),
+    (r"\bcustomers with (?:an?|a known) (?:customer )?id\b", "identified customers"), (r"\s*\bin net terms\b", " net"),
+    (r"([?.])\s*(?:count|include|only)\s+(?:identified customers|known customers)(?: only)?\.?\s*$", r" from identified customers\1"),
     (r"\bwith the (?:widest|broadest|biggest|largest) customer reach\b", "with the most different customers"),
     (r",?\s*counting (?:distinct|different|unique|separate) (?:buyers|customers)\b", " "),
     # the average selling price defined again as the platform reads it
@@ -1249,6 +1253,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bdid (?:it|the (?:shop|retailer|business|company|store|merchant|firm)|you|they) (?:record|post|book|report|log|"
      r"register)\b", "was"),
     (r"\b(?:does|did|do) the (?:churn )?(?:model|scoring) (?:place|put|score|rank|assign|flag)\s+(?:in|into|as)\b", "are in"),
+    (r"\b(did not|didn't|never) (?:come|came) back in\b", "placed no order in"),
     # customers who came back are returning customers, never returned goods ("how many customers came back in May")
     (r"\bhow many (?:of (?:the|our|those) )?(customers|buyers|clients|shoppers)\s+(?:came|come)\s+back\b", r"how many returning \1"),
     (r"\b((?:customers|buyers|clients|shoppers|people|accounts)\b[^?.]{0,40}?)\b(?:came|come|comes|coming)\s+back\b",
