@@ -1428,3 +1428,17 @@ def test_customers_by_their_id_and_customers_who_did_not_come_back(engine, wh):
                     f"customer?")
     _answered_alike(engine, f"how many customers bought in H1 {year} but not in H2 {year}",
                     f"how many customers who bought in H1 {year} did not come back in H2 {year}?")
+
+
+def test_v45s_different_question_figures_are_answered_as_asked(engine, wh):
+    """v45's two figures for a different question: the cancellation rate over all orders for a definition over orders
+    with a completed line (a rewrite shortened it to 'orders'), and the count of cancelled lines for their value said
+    as 'sum of qty x unit price' (a rewrite took it out as a definition said again)."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"cancelled orders as a percentage of completed orders in Q3 {year}",
+                    f"what share of orders got cancelled in Q3 {year}? I mean cancelled orders (orders with a cancelled "
+                    f"line) as a percentage of orders with a completed line")
+    _answered_alike(engine, f"value of cancelled lines in October {year}",
+                    f"cancelled lines, oct {year}: sum of qty x unit price?")
+    assert engine.ask(f"value of cancelled lines in October {year}").value != \
+        engine.ask(f"cancelled lines in October {year}").value

@@ -469,6 +469,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bcustomers with (?:an?|a known) (?:customer )?id\b", "identified customers"), (r"\s*\bin net terms\b", " net"),
     (r"([?.])\s*(?:count|include|only)\s+(?:identified customers|known customers)(?: only)?\.?\s*$", r" from identified customers\1"),
     (r"\bwith the (?:widest|broadest|biggest|largest) customer reach\b", "with the most different customers"),
+    # a line's value asked as the sum of its quantity times its price: "cancelled lines, oct 2011: sum of qty x unit price?"
+    (r"\b(cancell?ed|returned|completed) lines\b([^?]{0,40}?)[:,-]?\s*(?:what(?:'s| is| was) the\s+)?(?:sum|total) of (?:the\s+)?"
+     r"(?:qty|quantity|units)\s*(?:x|\u00d7|\*|times)\s*(?:the\s+)?unit\s*(?:price|px)\b", r"value of \1 lines\2"),
     (r",?\s*counting (?:distinct|different|unique|separate) (?:buyers|customers)\b", " "),
     # the average selling price defined again as the platform reads it
     (r"\bcounting\s+(?=(?:identified|known|registered)\s+customers\s+only\b)", ""),
@@ -778,7 +781,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"[-,]?\s*completed units minus returned units\b", " "),
     # a value's definition said in passing: "measured as quantity times unit price of the cancelled lines"
     (r"[-,]?\s*(?:(?:measured|calculated|computed|valued) as\s+)?(?:where [a-z ]{1,30} is (?:the )?)?(?:(?:completed|cancelled|"
-     r"returned) )?(?:lines'? )?(?:at\s+)?(?:quantity|qty|units) (?:x|\u00d7|\*|times|multiplied by) (?:the\s+)?unit price\b"
+     r"returned) )?(?:lines'? )?(?:at\s+)?(?<!\bsum of )(?<!\btotal of )(?:quantity|qty|units) (?:x|\u00d7|\*|times|multiplied by) "
+     r"(?:the\s+)?unit price\b"
      r"(?:\s+of\s+(?:the\s+)?(?:cancell?ed|returned|completed)\s+lines)?(?:,? before any returns come off)?", " "),
     (r"\bper net unit\b", "per unit"), (r"\b(customers|clients|buyers) new in\b", r"new \1 in"),
     (r"\b(bring in|brought in|bring|brought) that (?:same )?(?:month|quarter|year|week)\b", r"\1"),
@@ -1048,7 +1052,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:lines|orders)\s+dated\s+(?=in|on|between|from)\b|\bdated\s+(?=in|on|between|from)\b", " "),
     (r"\breal products only\b", "excluding non-merchandise"),
     (r"(?:,\s*|\b)no (?=(?:manual adjustments|postage|fees|carriage|bank charges|samples|non-merchandise)\b)", " excluding "),
-    (r"\b(orders?)\s+with\s+(?:a|at least one)\s+completed\s+line\b", r"\1"),
+    (r"\b(orders?)\s+with\s+(?:a|at least one)\s+completed\s+line\b", r"completed \1"),  # (never all orders)
     (r"\b(?:carry|carries|have|has|with)\s+(?:the\s+)?status\s+['\"‘’]?(cancell?ed|returned|completed)['\"‘’]?", r"are \1"),
     (r"\bexactly how many\b", "how many"),
     (r"\bhow many (units|items|pieces) (?:did|does|do) (?:an? |the )?(?:average|typical) (order|basket) (?:carry|contain|have|hold)\b",

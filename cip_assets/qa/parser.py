@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from typing import Any, Callable
 
 from cip_assets.qa.cohort import read_cohort
-from cip_assets.qa.dates import (MONTHS, NUM_WORDS, Period, parse_period, period_before, restated_bounds, same_span_in_year,
-                                 whole_months_only)
+from cip_assets.qa.dates import (MONTHS, NUM_WORDS, Period, parse_period, period_before, restated_bounds,
+                                 same_span_in_year, whole_months_only)
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
@@ -499,6 +499,7 @@ class Parser:
         for pattern, reason in NOT_PUBLISHED:  # before the rewrites too: "time from order to dispatch" is no sale
             if re.search(pattern, q.lower()):
                 raise NotUnderstood(reason)
+        asked = q
         ratio = ratio_said(q)  # before the rewrites, which may shorten its words ("orders with a completed line")
         if ratio is not None:
             q, defined = ratio
@@ -539,7 +540,7 @@ class Parser:
         if ratio is not None:
             self._as_defined(plan, defined)
         if not plan.follow_up:
-            plan.question = q
+            plan.question = asked
         return plan
 
     def _as_defined(self, plan: Plan, ratio: RatioSaid) -> None:
@@ -605,7 +606,8 @@ class Parser:
         rest = m.group("listed").lower()
         for x in named:
             rest = re.sub(r"\b" + re.escape(x.text) + r"\b", " ", rest)
-        if len(named) < 2 or re.search(r"[a-z]", re.sub(r"\b(?:and|the|or)\b", " ", rest)) or self.gaz.find(m.group("region").lower()):
+        if len(named) < 2 or re.search(r"[a-z]", re.sub(r"\b(?:and|the|or)\b", " ", rest)) \
+                or self.gaz.find(m.group("region").lower()):  # a list of countries alone, after a name of none
             return said
         return said[:m.start()] + m.group("listed") + said[m.end("listed"):]
 
@@ -674,7 +676,9 @@ class Parser:
         others = low
         for words in said_again:
             others = re.sub(r"\b" + re.escape(words) if words[0].isalnum() else re.escape(words), " ", others)
-        return question if not self._names_something(others.strip(" .!"), False, rest=question) else f"{sentence} {question}"
+        if self._names_something(others.strip(" .!"), False, rest=question):
+            return f"{sentence} {question}"
+        return question
 
     def _without_a_purpose(self, said: str) -> str:
         """`said` without what the question is for, when that names nothing the rest of it does not ("for the flash
@@ -1508,20 +1512,23 @@ def _returning_defined_again(said: str, as_of: date | None) -> str:
     return rest
 
 
-# what a question calls a product named in the sentence before it
 # the whole of a share said as another measure: "... as a percentage of the company's 2011 net revenue"
-OVER_A_MEASURE = r"\bas an? (?:%|percent(?:age)?|share|proportion|fraction|ratio) (?:of|against|to)\s+(?P<whole>[^?.;]{3,80})"
+OVER_A_MEASURE = (r"\bas an? (?:%|percent(?:age)?|share|proportion|fraction|ratio) (?:of|against|to)\s+"
+                  r"(?P<whole>[^?.;]{3,80})")
 # the measures one is a share of: value lost to cancellations or returns against the takings (returned units against
 # net units sold is no part of a whole, so it is left out)
 SHARES_OF_A_MEASURE = {("cancelled_revenue", "revenue"), ("cancelled_revenue", "gross_revenue"),
                        ("returned_revenue", "gross_revenue")}
+# what a question calls a product, a measure or countries named in the sentence before it
 IT_MEANS_A_PRODUCT = r"\b(?:it|this (?:product|item|design|line)|that (?:product|item|design|line))\b"
-IT_MEANS_A_FIGURE = r"\b(?:it|that figure|this figure|that number|this number|that)\b(?!\s+(?:month|quarter|year|week|day|period))"
+IT_MEANS_A_FIGURE = (r"\b(?:it|that figure|this figure|that number|this number|that)\b"
+                     r"(?!\s+(?:month|quarter|year|week|day|period))")
 THOSE_COUNTRIES = (r"\b(?:those|these|the|both|all)\s+(?:(two|three|four|five|six|\d)\s+)?(?:countries|markets|nations)\b'?"
                    r"|\bboth of them\b|\b(?P<who>customers|buyers|accounts|clients)\s+there\b")
 # a region named and then listed: "Scandinavia, by which I mean Denmark, Norway and Sweden"
-REGION_LISTED = re.compile(r"\b(?P<region>[a-z]+),?\s+(?:by which(?:\s+i mean)?|which i take to be|i\.e\.,?|that is,?|meaning|namely)\s+"
-                           r"(?P<listed>[a-z][a-z ,&-]{3,80}?)(?:\s+(?:together|combined))?(?=\s*[?.;]|\s*$)", re.IGNORECASE)
+REGION_LISTED = re.compile(r"\b(?P<region>[a-z]+),?\s+(?:by which(?:\s+i mean)?|which i take to be|i\.e\.,?|that is,?|"
+                           r"meaning|namely)\s+(?P<listed>[a-z][a-z ,&-]{3,80}?)(?:\s+(?:together|combined))?(?=\s*[?.;]|\s*$)",
+                           re.IGNORECASE)
 
 
 # up to two words before a noun that are not a measure's noun or a verb ("how many separate French customers", never

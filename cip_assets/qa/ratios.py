@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-DIVIDED = re.compile(r"\bdivided\s+by\b|\u00f7|\b(?:shared|spread|split) out over\b|(?<=\s)over\b(?=\s+(?:the\s+)?(?:number|count)\s+of\b|\s+(?:its\s+|the\s+)?(?:net\s+)?"
-                     r"(?:units|orders)\b)")
+DIVIDED = re.compile(r"\bdivided\s+by\b|\u00f7|\b(?:shared|spread|split) out over\b|"
+                     r"(?<=\s)over\b(?=\s+(?:the\s+)?(?:number|count)\s+of\b|\s+(?:its\s+|the\s+)?(?:net\s+)?(?:units|orders)\b)")
 # where a clause starts: after punctuation (not the dots of "i.e."), a dash, or a word that introduces a definition
 _BOUNDARY = re.compile(r"[,:;?!(]|(?<!\bi)(?<!\bi\.e)\.(?=\s|$)|\s[-–—]\s")
 _LEAD = re.compile(r"^\s*(?:(?:i\.e\.|ie|that is|meaning|i mean|by which i mean|by (?:that|this) i mean|calculated as|computed as|"
