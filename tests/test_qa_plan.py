@@ -1442,3 +1442,17 @@ def test_v45s_different_question_figures_are_answered_as_asked(engine, wh):
                     f"cancelled lines, oct {year}: sum of qty x unit price?")
     assert engine.ask(f"value of cancelled lines in October {year}").value != \
         engine.ask(f"cancelled lines in October {year}").value
+
+
+def test_a_second_measure_asked_is_never_dropped(engine, wh):
+    """'how many orders in October and what revenue?' gave the revenue alone, and 'completed lines in October: sum of
+    qty?' the line count: a second measure asked is refused; a ranking's own figure asked again is not a second one."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    for question in (f"how many orders in October {year} and what revenue?",
+                     f"what was revenue in {year} and how many orders?",
+                     f"how many customers ordered in {year} and how many of them were new",
+                     f"completed lines in October {year}: sum of qty?"):
+        card = engine.ask(question)
+        assert card.status == "not_understood" and card.value is None, (question, card.answer)
+    card = engine.ask(f"Which single day in {year} had the most orders, and how many?")
+    assert card.status == "answered" and card.table["rows"], card.answer

@@ -582,6 +582,19 @@ class Parser:
                       lambda m: f"{m.group(0)} ({' and '.join(codes)})", said, count=1, flags=re.IGNORECASE)
 
     @staticmethod
+    def _two_measures_asked(low: str) -> bool:
+        """A question that asks a second measure after "and what / and how many" ("how many orders in October 2011 and
+        what revenue?"); "which day had the most orders, and how many?" asks the same measure again."""
+        m = re.search(r"\b(?:and|also|plus)\s+(?:what|how many|how much)\b", low)
+        if not m:
+            return False
+        if re.match(r"[^?]*?\b(?:share|percentage|proportion|part)?\s*of (?:them|those|these)\b", low[m.end():]):
+            return True  # "how many customers ordered in 2011 and how many of them were new"
+        first, second = (next((name for name, pattern in METRIC_PATTERNS if re.search(pattern, part)), None)
+                         for part in (low[:m.start()], low[m.start():]))
+        return first is not None and second is not None and first != second
+
+    @staticmethod
     def _over_a_measure(low: str, slots: Slots) -> str | None:
         """The measure that makes the whole of a share, when it is another measure of the same orders: "the value of
         cancelled lines as a percentage of net revenue", "returned units as a percentage of units sold" (the part is
@@ -1114,6 +1127,11 @@ class Parser:
         elif slots.metric == "aov" and re.search(r"\b(?:units|items|pieces|quantity|lines)\b", low) and not re.search(
                 r"\b(?:value|revenue|spend|spent|sales|money|£|\$|€|worth)\b|[£$€]", low):
             why = "units or lines per order are asked, not the order value"  # "how many units did an average order hold"
+        elif intent in ("sum", "count", "average", None) and self._two_measures_asked(low):
+            why = "two questions in one: ask each"  # "how many orders in October and what revenue?": never one of them
+        elif slots.metric in ("order_lines", "cancelled_lines", "returned_lines") and re.search(
+                r"\b(?:qty|quantity|quantities|units|(?<!line )items|pieces|value|worth|price|revenue|sales)\b", low):
+            why = "a count of lines is read here, and units or value are asked too: ask for one of them"  # "lines: sum of qty?"
         elif slots.metric in ("products", "countries") and re.search(
                 r"\b(?:returned|returns|cancell?ed|cancellations?|came back|sent back)\b", low):  # never all of them sold
             why = (f"{slots.metric} by their returns or cancellations are not counted; ask for the units returned or "
