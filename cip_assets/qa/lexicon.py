@@ -1251,7 +1251,6 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bwhich (\w+) (countries|markets|products|months) lead\b", r"which \1 \2 are top"),
     (r",?\s*counting each customer in the month of (?:their|its) first (?:completed )?order\b", " "),
     (r"\bhourly breakdown of (\w+)", r"\1 by hour"),
-    (r"\bdid the (?:business|shop|company|firm) take\b", "was"),
     (r"\bover the twelve months (?=from\b)", ""),
     # what the shop recorded, and where the churn model puts customers
     (r"\bdid (?:it|the (?:shop|retailer|business|company|store|merchant|firm)|you|they) (?:record|post|book|report|log|"

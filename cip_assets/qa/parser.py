@@ -656,6 +656,7 @@ class Parser:
         countries = list(dict.fromkeys(x.value for x in named if x.kind == "country" and x.score >= 95))
         metrics = [(name, hit) for name, pattern in METRIC_PATTERNS for hit in [re.search(pattern, low)] if hit][:1]
         them = re.search(THOSE_COUNTRIES, question, re.IGNORECASE)
+        measured = any(re.search(pattern, question.lower()) for _, pattern in METRIC_PATTERNS)
         said_again: list[str] = []
         if len(products) == 1 and re.search(IT_MEANS_A_PRODUCT, question, re.IGNORECASE) and \
                 not any(x.kind == "product" for x in asked):
@@ -673,13 +674,11 @@ class Parser:
             said_now = f"{them.group('who')} in {listed}" if them.group("who") else listed  # "customers there"
             question = question[:them.start()] + said_now + question[them.end():]
             said_again = [x.text for x in named if x.kind == "country"]
-        elif metrics and re.search(IT_MEANS_A_FIGURE, question, re.IGNORECASE) and \
-                not any(re.search(pattern, question.lower()) for _, pattern in METRIC_PATTERNS):
+        elif metrics and not measured and re.search(IT_MEANS_A_FIGURE, question, re.IGNORECASE):
             words = metrics[0][1].group(0)
             question = re.sub(IT_MEANS_A_FIGURE, words, question, count=1, flags=re.IGNORECASE)
             said_again = [words]
-        elif metrics and re.search(r"^\W*(?:top|bottom|which|what)\b", question, re.IGNORECASE) and \
-                not any(re.search(pattern, question.lower()) for _, pattern in METRIC_PATTERNS):
+        elif metrics and not measured and re.search(r"^\W*(?:top|bottom|which|what)\b", question, re.IGNORECASE):
             # "The biggest dots on the map are order counts. Top three non-UK countries for Q3?": ranked by that measure
             words = metrics[0][1].group(0)
             question = re.sub(r"\s*[?.]?\s*$", f" by {words}?", question, count=1)
