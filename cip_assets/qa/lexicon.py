@@ -287,7 +287,7 @@ PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
 _NAME_NOUN = r"(?:product |item |stock )?(?:names?|descriptions?|titles?)\b"
 NAME_HOLDS = re.compile(
-    r"\b(?:with|having|carrying|containing|holding)\s+(?:the\s+(?:words?|term|phrase)\s+)?" + _QUOTE_OPEN + "?"
+    r"\b(?:with|having|have|has|had|carrying|containing|holding)\s+(?:the\s+(?:words?|term|phrase)\s+)?" + _QUOTE_OPEN + "?"
     r"(?P<in_name>[a-z0-9][a-z0-9 &/-]{0,40}?)" + _QUOTE_CLOSE + "?"
     r"\s+(?:in|within|somewhere in|anywhere in)\s+(?:(?:the|its|their|a)\s+)?" + _NAME_NOUN
     + r"|\b" + _NAME_NOUN + r"\s+(?:contains?|containing|includes?|including|has|have|having|holds?|holding|"
@@ -469,6 +469,14 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bcustomers with (?:an?|a known) (?:customer )?id\b", "identified customers"), (r"\s*\bin net terms\b", " net"),
     (r"([?.])\s*(?:count|include|only)\s+(?:identified customers|known customers)(?: only)?\.?\s*$", r" from identified customers\1"),
     (r"\bwith the (?:widest|broadest|biggest|largest) customer reach\b", "with the most different customers"),
+    (r"\b(?:the\s+)?(?:largest|biggest|highest|greatest)\s+headcount(?:\s+of\s+(?:customers|clients|accounts))?\b", "the most customers"),
+    (r"\bheadcount\s+of\s+(customers|clients|accounts)\b", r"number of \1"),
+    (r"\bat\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\s+or\s+(?:later|after)\b", r"from \1 onwards"),
+    (r"\bat\s+or\s+after\s+(?=\d)", "from "),  # "placed at 15:00 or later": from 15:00
+    (r"\bwhose\s+(?:lifetime\s+|total\s+|all-time\s+)?(?:order\s+count|number\s+of\s+orders|count\s+of\s+orders)\s+(?:is|was|=)\s+"
+     r"(exactly|at least|more than|fewer than|less than|at most)?\s*(\w+)\b", r"with \1 \2 orders"),
+    (r"\b(?:customer\s+|client\s+)?account\s+(?:numbers|ids|nos\.?)(?=\s|[?.,:;]|$)", "customers"),  # "which 3 account numbers"
+    (r"\b(busiest|quietest)\b([^?.]{0,40}?),?\s+counting\s+(orders|revenue|units)\b", r"\1\2 by \3"),
     # a line's value asked as the sum of its quantity times its price: "cancelled lines, oct 2011: sum of qty x unit price?"
     (r"\b(cancell?ed|returned|completed) lines\b([^?]{0,40}?)[:,-]?\s*(?:what(?:'s| is| was) the\s+)?(?:sum|total) of (?:the\s+)?"
      r"(?:qty|quantity|units)\s*(?:x|\u00d7|\*|times)\s*(?:the\s+)?unit\s*(?:price|px)\b", r"value of \1 lines\2"),
@@ -668,7 +676,13 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:halloween|valentine'?s day|christmas eve|christmas day|boxing day|new year'?s eve|black friday|cyber monday)"
      r"\s*,\s*(?=(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3})", " "),
     # a weekday said before a date: "Thursday 1st to Wednesday 7th December 2011"
-    (r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s*,?\s+(?=\d{1,2}(?:st|nd|rd|th)?\b)", ""),
+    (r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.?)"
+     r"\s*,?\s+(?=\d{1,2}(?:st|nd|rd|th)?\b)", ""),  # "daily orders mon 14 - fri 18 nov 2011"
+    (r"\s*\(\s*mon(?:day)?\s*,\s*tue(?:sday)?\b[^()]{0,40}\)", " "),  # "by day of week (mon, tue, ...)": the grouping said again
+    # a count of days before the month they lie in: "which 2 november 2011 days were busiest" (not 2 November)
+    (r"\b(which|top|the|best|worst|busiest|quietest)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+"
+     r"((?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?:\s+(?:19|20)\d\d)?)\s+(days|dates|weeks|trading days)\b",
+     r"\1 \2 \4 in \3"),
     (r"(\bweeks\s+(?:starting|beginning|commencing)\b[^?]{1,40}?\b(?:through|to|until|till))\s+the\s+week\s+"
      r"(?:starting|beginning|commencing)\b", r"\1"),  # "the weeks starting A through the week starting B"
     (r"\b(?:on|in)\s+your\s+books\b", " "),

@@ -517,7 +517,7 @@ class Parser:
                 # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
                 q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
         said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
-        said = self._antecedent(self._named_range(self._region_listed(self._postage_codes(said))))
+        said = self._antecedent(self._named_range(self._region_listed(self._postage_codes(self._growth_defined(said)))))
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
             shorter = self._without_a_label(said, asker=asker)
@@ -570,6 +570,18 @@ class Parser:
                                 f"out {label}, so I did not answer it", plan)
         for w in normalise(clause).split():
             plan.words.setdefault(w, f"{label}, defined again")
+
+    def _growth_defined(self, said: str) -> str:
+        """`said` without growth defined again as the engine works it out, later less earlier over earlier ("grow from
+        September 2011 to October 2011? Growth meaning (October - September) / September"); another formula stays, so
+        its words are not understood."""
+        m = GROWTH_FORMULA.search(said)
+        if not m or not re.search(GROWTH, said.lower()) or m.group("a").lower().strip() != m.group("base").lower().strip():
+            return said
+        later, earlier = (parse_period(m.group(side).lower(), self.as_of)[0] for side in ("b", "a"))
+        if later is None or earlier is None or not earlier.end <= later.start:
+            return said
+        return said[:m.start()] + said[m.end():]
 
     def _postage_codes(self, said: str) -> str:
         """"postage" said alone is every postage code (POST and DOT in Online Retail), not the one product named
@@ -732,6 +744,8 @@ class Parser:
         grouping's word too, unless the words describe the asker) that `rest`, the question without it, does not:
         a country or a measure said again there, or a period holding the question's own, adds nothing."""
         rest = rest.lower()
+        # "your shop is next month's guest": a time after the data's end names none of the data's periods
+        label = re.sub(r"\b(?:next|coming|upcoming)\s+(?:week|month|quarter|year|season)(?:'s)?\b", " ", label)
         period, spans, _ = parse_period(label, self.as_of)
         if period is not None:
             asked = parse_period(rest, self.as_of)[0] if rest else None
@@ -1537,6 +1551,10 @@ OVER_A_MEASURE = (r"\bas an? (?:%|percent(?:age)?|share|proportion|fraction|rati
 SHARES_OF_A_MEASURE = {("cancelled_revenue", "revenue"), ("cancelled_revenue", "gross_revenue"),
                        ("returned_revenue", "gross_revenue")}
 # what a question calls a product, a measure or countries named in the sentence before it
+GROWTH_FORMULA = re.compile(r"[,;]?\s*(?:\b(?:growth|change|increase)\s+)?(?:\b(?:meaning|i\.e\.,?|that is,?|computed as|calculated as|"
+                            r"taken as|worked out as|defined as|as)\s+|=\s*)?\(\s*(?P<b>[a-z0-9 ]{1,24}?)\s*(?:-|minus)\s*"
+                            r"(?P<a>[a-z0-9 ]{1,24}?)\s*\)\s*(?:/|\u00f7|divided by|over)\s*(?P<base>[a-z0-9 ]{1,24}?)"
+                            r"(?:\s*(?:x|\*|times)\s*100)?(?=\s*[.?,;)!]|\s*$)", re.IGNORECASE)
 IT_MEANS_A_PRODUCT = r"\b(?:it|this (?:product|item|design|line)|that (?:product|item|design|line))\b"
 IT_MEANS_A_FIGURE = (r"\b(?:it|that figure|this figure|that number|this number|that)\b"
                      r"(?!\s+(?:month|quarter|year|week|day|period))")
