@@ -1456,3 +1456,27 @@ def test_a_second_measure_asked_is_never_dropped(engine, wh):
         assert card.status == "not_understood" and card.value is None, (question, card.answer)
     card = engine.ask(f"Which single day in {year} had the most orders, and how many?")
     assert card.status == "answered" and card.table["rows"], card.answer
+
+
+def test_counts_and_lists_of_periods_are_read_as_asked(engine, wh):
+    """Three figures for a different question found this stop: 'which 2 november days were busiest' answered the
+    2nd of November; 'revenue in each of January, February and March' gave the three months added up; 'how many
+    customers were new in each month' gave every customer who ordered."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"top 2 days in november {year} by orders",
+                    f"which 2 november {year} days were busiest, counting orders?")
+    card = engine.ask(f"which 2 november {year} days were busiest, counting orders?")
+    assert len(card.table["rows"]) == 2, card.answer
+    _answered_alike(engine, f"revenue by month from january to march {year}",
+                    f"revenue in each of January, February and March {year}")
+    assert len(engine.ask(f"revenue in each of January, February and March {year}").table["rows"]) == 3
+    _answered_alike(engine, f"new customers by month in Q1 {year}",
+                    f"how many customers were new in each month of Q1 {year}")
+    _answered_alike(engine, f"new customers in march {year}", f"how many customers were new in march {year}?")
+    assert engine.ask(f"new customers in march {year}").value != engine.ask(f"customers in march {year}").value
+    _answered_alike(engine, f"returning customers in november {year}",
+                    f"How many customers came back in November {year}? I count someone as returning if they had a "
+                    f"completed order before 1 November and ordered again during November.")
+    card = engine.ask(f"How many customers came back in November {year}? I count someone as returning if they had a "
+                      f"completed order before 1 October and ordered again during November.")
+    assert card.status == "not_understood" and card.value is None, card.answer

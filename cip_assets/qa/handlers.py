@@ -615,6 +615,16 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     if name not in ("customers", "revenue", "orders", "value_12m", "quantity"):
         name = "customers"
     metric = METRICS[name]
+    if not filters and plan.exclude and name == "customers" and not (plan.period or plan.orders_condition
+                                                                      or _has_product(plan)):
+        # "what percentage of all customer accounts are outside the United Kingdom": the part is all but those
+        query = t.customer_share(metric, {}, {}, part_exclude=plan.exclude)
+        rows, cols = engine.run(query)
+        p, whole, value = rows[0]
+        outside = "; ".join(f"{DIM_LABEL.get(k, k)} {', '.join(v)}" for k, v in plan.exclude.items())
+        answer = (f"{engine.fmt(value, 'share')} of all customers are outside {outside} "
+                  f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
+        return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
     if not filters:
         return engine.not_understood(plan, "a share needs a part to measure (a country, a segment, churned "
                                            "customers, ...)")

@@ -240,6 +240,13 @@ RETURNING_DEFINED = re.compile(
     r"\breturning (?:customers|buyers|clients|shoppers)\b[^?()]{0,40}?(?P<clause>(?:\s*[(,;:–-]\s*(?:i\.?e\.?,?\s*|meaning\s+|"
     r"that is,?\s*|so\s+)?|\s+(?=who\s+had\s+(?:already\s+|first\s+|previously\s+)?(?:bought|ordered)\b))[^?()]{0,140}?\bbefore\b[^?()]{0,60}?"
     r"(?:\)|(?=\?)|$))")
+# the definition said in a sentence after the question: "How many customers came back in November 2011? I count someone as
+# returning if they had a completed order before 1 November and ordered again during November."
+RETURNING_DEFINED_AFTER = re.compile(
+    r"(?<=[?.])\s*(?:i|we)\s+(?:count|treat|define|call|consider)\s+(?:someone|anyone|a customer|a buyer|customers|people)\s+"
+    r"(?:as\s+)?(?:a\s+)?returning(?:\s+customers?)?\s+(?:if|when)\s+(?:they|he or she)\s+(?:had|have|placed|made)\s+(?:an?\s+)?"
+    r"(?:completed\s+)?(?:order|purchase)\s+(?P<before>before\s+[^.?]{3,30}?)\s+and\s+(?:then\s+)?(?:ordered|bought|purchased)\s+"
+    r"again\s+(?:during|in|within)\s+(?P<again>[^.?]{3,30}?)\s*\.?\s*$")
 RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:month|quarter|period|week|year))\b|(?:the\s+"
                               r"(?:start|beginning)\s+of\s+)?(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>jan|feb|mar|apr|"
                               r"may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?:\s+(?P<year>(?:19|20)\d\d))?)")
@@ -436,7 +443,8 @@ data store shop company business whats what's hows how's thats there's theres
 kindly quick quickly currently current right unique distinct different individual separate made make
 net something anything actually set dataset inclusive located based fall falls belong belongs sit sits
 sitting ones still hi hello hey roughly approximately approx very really quick question stuff thing things
-hold holds contain contains together tile tiles widget widgets sent produced arrived landed
+hold holds contain contains together tile tiles widget widgets sent produced arrived landed reach reached achieve achieved
+everything
 """.split())
 _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _ORDINALS = {w: i + 1 for i, w in enumerate(
@@ -449,6 +457,19 @@ _DAY_SPANS = {"seven": 7, "fourteen": 14, "twenty eight": 28, "thirty": 30, "six
 CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fewer than", "=": "exactly"}
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 _MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+def _each_of_months(m: re.Match) -> str:
+    """ "in each of January, February and March 2011" -> "by month from January to March 2011": each month's figure,
+    never the three added up; months that do not follow one another are left as said."""
+    months = re.findall(_MONTH_WORD, m.group("months").lower())
+    numbers = [_MONTH_NUMBER[name[:3]] for name in months]
+    if len(numbers) < 2 or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return m.group(0)
+    return f"by month from {months[0]} to {months[-1]}{m.group('year') or ''}"
+
+
+_MONTH_NUMBER = {name: i + 1 for i, name in enumerate(_MONTHS.split("|"))}
+
+
 def _hour_said_again(m: re.Match) -> str:
     """ "the nine o'clock hour, 09:00 to 09:59" -> "from 09:00 to 09:59" when the words name the clock times' hour."""
     said, first, last = m.group(1).lower(), int(m.group(2)), int(m.group(3))
@@ -473,6 +494,20 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bheadcount\s+of\s+(customers|clients|accounts)\b", r"number of \1"),
     (r"\bat\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\s+or\s+(?:later|after)\b", r"from \1 onwards"),
     (r"\bat\s+or\s+after\s+(?=\d)", "from "),  # "placed at 15:00 or later": from 15:00
+    (r"\b(?:most\s+)?widely\s+(?=bought|purchased|ordered|sold)", "most "),  # "most widely bought items"
+    (r"\bhow many (customers|buyers|clients|accounts)\s+(?:were|are|was|is)\s+(?:brand\s+)?new\b", r"how many new \1"),
+    (r"\b(?:in|for|during|over)\s+each\s+of\s+(?P<months>" + _MONTH_WORD + r"(?:\s*(?:,|\band\b|&)\s*" + _MONTH_WORD
+     + r"){1,11})(?P<year>\s+(?:19|20)\d\d)?", _each_of_months),
+    (r",?\s*once\s+returns\s+(?:are|have been|were)\s+(?:deducted|taken off|subtracted|netted off|removed)\b", " net of returns"),
+    (r"[.?!]\s*new\s+(?:means|is|=)\s+(?:the\s+)?(?:month|quarter|week|year)\s+of\s+(?:their|its|the)\s+first\s+(?:completed\s+)?"
+     r"(?:order|purchase)\.?\s*$", "?"),  # new customers defined again after the question
+    (r"\b([a-z][a-z0-9]{2,20})-named\s+(products|items|designs|lines|stock codes)\b", r"\2 with '\1' in the name"),
+    (r"\bhad\s+at\s+least\s+one\s+(?:customer|buyer|client)\s+(?:placing|who placed|that placed|place|placed)\s+an?\s+order\b",
+     "had orders"),  # countries with an order
+    (r"\b(?:a|the)\s+(?:typical|average|usual|normal)\s+(trading\s+|working\s+)?day\s+(?:bring|brought|take|took)\s+in\b",
+     r"per \1day on average"),  # "how much net revenue did a typical trading day bring in"
+    (r"[.?!]\s*(?:keep|include|leave|count)\s+(?:the\s+)?guest\s+(?:checkouts|orders)\s+(?:in\s+)?(?:the\s+)?(?:total|whole|"
+     r"denominator|base)\.?\s*$", "?"),  # a share's whole is every order: said again
     (r"\bwhose\s+(?:lifetime\s+|total\s+|all-time\s+)?(?:order\s+count|number\s+of\s+orders|count\s+of\s+orders)\s+(?:is|was|=)\s+"
      r"(exactly|at least|more than|fewer than|less than|at most)?\s*(\w+)\b", r"with \1 \2 orders"),
     (r"\b(?:customer\s+|client\s+)?account\s+(?:numbers|ids|nos\.?)(?=\s|[?.,:;]|$)", "customers"),  # "which 3 account numbers"

@@ -30,7 +30,7 @@ from cip_assets.qa.lexicon import (
     ORDER_LINES, ORDER_LINES_CONDITION, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES,
     PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, IDENTITY_OPENER, PURPOSE, CONTEXT_BEFORE,
     CONTEXT_AFTER, RATIO, RETURNING_BEFORE,
-    RETURNING_DEFINED, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
+    RETURNING_DEFINED, RETURNING_DEFINED_AFTER, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
     TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, HOUR_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
@@ -496,10 +496,11 @@ class Parser:
     def parse(self, q: str, previous: Plan | None = None) -> Plan:
         """The plan of a question; paraphrases are rewritten first, and a mistyped grammar word is respelled once
         (the words of the card say so) before the parser gives up on it."""
+        asked = q
+        q = _returning_defined_after(q, self.as_of)
         for pattern, reason in NOT_PUBLISHED:  # before the rewrites too: "time from order to dispatch" is no sale
             if re.search(pattern, q.lower()):
                 raise NotUnderstood(reason)
-        asked = q
         ratio = ratio_said(q)  # before the rewrites, which may shorten its words ("orders with a completed line")
         if ratio is not None:
             q, defined = ratio
@@ -513,11 +514,12 @@ class Parser:
             end = next((m.start() for m in re.finditer(r"[.?!](?:\s|$)", low[defined.at:])), len(low) - defined.at)
             sentence = low[begin:defined.at + end]
             unsaid = _blanked(sentence, parse_period(sentence, self.as_of)[1])
+            unsaid = re.sub(r"\b(?:per|each|an?)\s+(?:order|customer|unit|day)\b", " ", unsaid)  # "the mean per order"
             if defined.measure and not any(re.search(pattern, unsaid) for _, pattern in METRIC_PATTERNS):
                 # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
                 q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
-        said = _returning_defined_again(self._country_codes(_rewrite(q)), self.as_of)
-        said = self._antecedent(self._named_range(self._region_listed(self._postage_codes(self._growth_defined(said)))))
+        said = _returning_defined_again(self._country_codes(_rewrite(self._region_listed(q))), self.as_of)
+        said = self._antecedent(self._named_range(self._postage_codes(self._growth_defined(said))))
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
             shorter = self._without_a_label(said, asker=asker)
@@ -632,8 +634,8 @@ class Parser:
         for x in named:
             rest = re.sub(r"\b" + re.escape(x.text) + r"\b", " ", rest)
         if len(named) < 2 or re.search(r"[a-z]", re.sub(r"\b(?:and|the|or)\b", " ", rest)) \
-                or self.gaz.find(m.group("region").lower()):  # a list of countries alone, after a name of none
-            return said
+                or not {x.value for x in self.gaz.find(m.group("region").lower())} <= {x.value for x in named}:
+            return said  # a list of countries alone, after a name of none but them ("German-speaking countries")
         return said[:m.start()] + m.group("listed") + said[m.end("listed"):]
 
     def _named_range(self, said: str) -> str:
@@ -755,7 +757,7 @@ class Parser:
         if set(re.findall(r"\d+", label)) - set(re.findall(r"\d+", rest)):  # a number the question does not say
             return True
         # "us" as a word of the sentence, not the country ("Swiss orders go by road with us.")
-        label = re.sub(r"\b(with|to|for|from|by|let|tell|give|help|about|of|at|on|between|among|sends?|sells?|buys?|"
+        label = re.sub(r"\b(with|to|for|from|by|through|via|past|let|tell|give|help|about|of|at|on|between|among|sends?|sells?|buys?|"
                        r"pays?|bills?|asks?)\s+us\b(?!\s+(?:customers|clients|buyers|shoppers|market|orders|sales|accounts|"
                        r"revenue|dollars))", r"\1", label)
         label = re.sub(r"\bguest-(?=[a-z])", "", label)  # "guest-room gifts": no guest order
@@ -1523,6 +1525,25 @@ _REWRITES = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, repl
 # there are more patterns than `re` caches
 
 
+def _returning_defined_after(said: str, as_of: date | None) -> str:
+    """`said` without a sentence after the question that defines its returning customers as the engine does ("I count
+    someone as returning if they had a completed order before 1 November and ordered again during November"); read
+    before the what-if refusal, which its "if they" would meet."""
+    after = RETURNING_DEFINED_AFTER.search(said.lower())
+    if not after or as_of is None or not re.search(r"\b(?:returning|came back|come back|coming back)\b",
+                                                  said[:after.start()].lower()):
+        return said
+    rest = said[:after.start()]
+    main = parse_period(rest.lower(), as_of)[0]
+    again = parse_period(after.group("again"), as_of)[0]
+    if again is not None and not re.search(r"\d{4}", after.group("again")) and main is not None:
+        again = parse_period(f"{after.group('again')} {main.start.year}", as_of)[0]  # "during November": the question's year
+    if main is None or (again is not None and (again.start, again.end) != (main.start, main.end)) \
+            or not _before_the_start(RETURNING_BEFORE.search(after.group("before")), main):
+        return said
+    return rest
+
+
 def _returning_defined_again(said: str, as_of: date | None) -> str:
     """`said` without a clause that only defines its returning customers as the period's buyers whose first order came
     before the period ("returning customers in October (first order before October)"); a clause naming another
@@ -1533,14 +1554,20 @@ def _returning_defined_again(said: str, as_of: date | None) -> str:
     rest = said[:m.start("clause")] + " " + said[m.end("clause"):]
     main = parse_period(rest.lower(), as_of)[0]
     before = RETURNING_BEFORE.search(m.group("clause"))
-    if main is None or before is None:
+    if main is None or not _before_the_start(before, main):
         return said
-    if not before.group("same"):
-        year = int(before.group("year")) if before.group("year") else main.start.year
-        day = int(before.group("day")) if before.group("day") else 1
-        if (year, MONTHS[before.group("month")], day) != (main.start.year, main.start.month, main.start.day):
-            return said
     return rest
+
+
+def _before_the_start(before: re.Match | None, main: Period) -> bool:
+    """Whether "before ..." names the start of the question's period ("before 1 November", "before it")."""
+    if before is None:
+        return False
+    if before.group("same"):
+        return True
+    year = int(before.group("year")) if before.group("year") else main.start.year
+    day = int(before.group("day")) if before.group("day") else 1
+    return (year, MONTHS[before.group("month")], day) == (main.start.year, main.start.month, main.start.day)
 
 
 # the whole of a share said as another measure: "... as a percentage of the company's 2011 net revenue"
@@ -1561,8 +1588,8 @@ IT_MEANS_A_FIGURE = (r"\b(?:it|that figure|this figure|that number|this number|t
 THOSE_COUNTRIES = (r"\b(?:those|these|the|both|all)\s+(?:(two|three|four|five|six|\d)\s+)?(?:countries|markets|nations)\b'?"
                    r"|\bboth of them\b|\b(?P<who>customers|buyers|accounts|clients)\s+there\b")
 # a region named and then listed: "Scandinavia, by which I mean Denmark, Norway and Sweden"
-REGION_LISTED = re.compile(r"\b(?P<region>[a-z]+),?\s+(?:by which(?:\s+i mean)?|which i take to be|i\.e\.,?|that is,?|"
-                           r"meaning|namely)\s+(?P<listed>[a-z][a-z ,&-]{3,80}?)(?:\s+(?:together|combined))?(?=\s*[?.;]|\s*$)",
+REGION_LISTED = re.compile(r"\b(?P<region>(?:[a-z]+-[a-z]+\s+)?[a-z]+),?\s+(?:by which(?:\s+i mean)?|which i take to be|i\.e\.,?|that is,?|"
+                           r"meaning|namely)\s+(?P<listed>[a-z][a-z ,&-]{3,80}?)(?:\s+(?:together|combined))?(?=\s*[?.;]|\s*$|,?\s+(?:in|during|for|over|from)\s)",
                            re.IGNORECASE)
 
 

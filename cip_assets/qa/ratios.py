@@ -34,7 +34,7 @@ _SIDES = [
     ("quantity", r"\b(?:units|quantity|items|pieces)\b"),
     ("revenue", r"\b(?:revenue|rev|spend|spending|sales|takings|turnover|money)\b"),
     ("days", r"\bdays\b"),
-    ("customers", r"\b(?:customers?|custs?|buyers?|shoppers?|clients?|accounts?)\b"),
+    ("customers", r"\b(?:customers?|custs?|buyers?|shoppers?|clients?|accounts?)\b|\bhow many (?:of them )?(?:bought|ordered)\b"),
     ("orders", r"\b(?:orders?|invoices?|baskets?|transactions?)\b"),
 ]
 # (numerator, divisor) -> the measure it defines; "revenue per customer" is the average of revenue over customers

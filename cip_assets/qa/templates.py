@@ -857,12 +857,12 @@ class Templates:
                      params, table)
 
     def customer_share(self, metric: Metric, part: dict, base: dict, orders_condition: list | None = None,
-                       buyers_only: bool = False) -> Query:
+                       buyers_only: bool = False, part_exclude: dict | None = None) -> Query:
         expr = metric.customer_expr if metric.name in ("customers", "revenue", "orders", "value_12m") else None
         if expr is None:
             raise NotAvailable(f"a share of {metric.label} does not add up")
         table = self.require_customer(list(metric.needs))
-        part_where, part_params = self.where(part, orders_condition=orders_condition)
+        part_where, part_params = self.where(part, orders_condition=orders_condition, exclude=part_exclude)
         base_where, base_params = self.where(base, orders_condition=[">", 0] if buyers_only else None)
         cond = part_where.replace(" WHERE ", "", 1)
         inner = "1" if metric.name == "customers" else metric.needs[0]
