@@ -1470,6 +1470,8 @@ def test_counts_and_lists_of_periods_are_read_as_asked(engine, wh):
     _answered_alike(engine, f"revenue by month from january to march {year}",
                     f"revenue in each of January, February and March {year}")
     assert len(engine.ask(f"revenue in each of January, February and March {year}").table["rows"]) == 3
+    _answered_alike(engine, f"revenue by quarter from Q1 {year} to Q3 {year}", f"revenue in Q1, Q2 and Q3 {year} separately")
+    _answered_alike(engine, f"orders by month in Q1 {year}", f"what were the orders for each of the first three months of {year}")
     _answered_alike(engine, f"new customers by month in Q1 {year}",
                     f"how many customers were new in each month of Q1 {year}")
     _answered_alike(engine, f"new customers in march {year}", f"how many customers were new in march {year}?")
@@ -1480,3 +1482,14 @@ def test_counts_and_lists_of_periods_are_read_as_asked(engine, wh):
     card = engine.ask(f"How many customers came back in November {year}? I count someone as returning if they had a "
                       f"completed order before 1 October and ordered again during November.")
     assert card.status == "not_understood" and card.value is None, card.answer
+
+
+def test_what_a_group_of_customers_spent_is_never_their_count(engine, wh):
+    """'new customers in October: how much did they spend?' gave their number; 'units sold in October, in value' the
+    units."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    for question in (f"new customers in October {year} - how much did they spend?",
+                     f"new customers in October {year}: their revenue?"):
+        card = engine.ask(question)
+        assert card.status == "not_understood" and card.value is None, (question, card.answer)
+    _answered_alike(engine, f"revenue in October {year}", f"units sold in October {year}, in value")

@@ -458,16 +458,24 @@ CONDITION_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "fe
 # paraphrases said in other words, rewritten (case kept elsewhere) before the parse
 _MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
 def _each_of_months(m: re.Match) -> str:
-    """ "in each of January, February and March 2011" -> "by month from January to March 2011": each month's figure,
-    never the three added up; months that do not follow one another are left as said."""
-    months = re.findall(_MONTH_WORD, m.group("months").lower())
-    numbers = [_MONTH_NUMBER[name[:3]] for name in months]
-    if len(numbers) < 2 or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
-        return m.group(0)
-    return f"by month from {months[0]} to {months[-1]}{m.group('year') or ''}"
+    """ "in each of January, February and March 2011", "Q1, Q2 and Q3 2011 separately" -> "by month from January to
+    March 2011", "by quarter from q1 2011 to q3 2011": each period's figure, never the periods added up; periods that do
+    not follow one another, or only two of them (compared side by side), are left as said."""
+    listed = m.group("listed").lower()
+    year = (m.group("year") or "").strip()
+    quarters = [int(q) for q in re.findall(r"q([1-4])", listed)]
+    months = re.findall(_MONTH_WORD, listed)
+    numbers = quarters or [_MONTH_NUMBER[name[:3]] for name in months]
+    if len(numbers) < 3 or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return m.group(0)  # two periods apart are compared side by side
+    if quarters:
+        return f"by quarter from q{numbers[0]} {year} to q{numbers[-1]} {year}" if year else m.group(0)
+    return f"by month from {months[0]} to {months[-1]} {year}".rstrip()
 
 
 _MONTH_NUMBER = {name: i + 1 for i, name in enumerate(_MONTHS.split("|"))}
+_LISTED_PERIODS = (r"(?P<listed>" + _MONTH_WORD + r"(?:\s*(?:,|\band\b|&)\s*" + _MONTH_WORD + r"){1,11}|"
+                   r"q[1-4](?:\s*(?:,|\band\b|&)\s*q[1-4]){1,3})(?P<year>\s+(?:of\s+)?(?:19|20)\d\d)?")
 
 
 def _hour_said_again(m: re.Match) -> str:
@@ -495,9 +503,13 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bat\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\s+or\s+(?:later|after)\b", r"from \1 onwards"),
     (r"\bat\s+or\s+after\s+(?=\d)", "from "),  # "placed at 15:00 or later": from 15:00
     (r"\b(?:most\s+)?widely\s+(?=bought|purchased|ordered|sold)", "most "),  # "most widely bought items"
+    (r"\b(?:units|quantity|qty|items)\s+sold\b([^?]{0,40}?),?\s+in value\b", r"revenue\1"),  # the value of what was sold
     (r"\bhow many (customers|buyers|clients|accounts)\s+(?:were|are|was|is)\s+(?:brand\s+)?new\b", r"how many new \1"),
-    (r"\b(?:in|for|during|over)\s+each\s+of\s+(?P<months>" + _MONTH_WORD + r"(?:\s*(?:,|\band\b|&)\s*" + _MONTH_WORD
-     + r"){1,11})(?P<year>\s+(?:19|20)\d\d)?", _each_of_months),
+    (r"\b(?:(?:in|for|during|over)\s+)?each\s+of\s+(?:the\s+(?:months|quarters)\s+)?" + _LISTED_PERIODS, _each_of_months),
+    (r"\b(?:(?:in|for|during|over)\s+)?" + _LISTED_PERIODS + r"\s*,?\s*(?:separately|individually|one by one|each|respectively)\b",
+     _each_of_months),
+    (r"\b(?:(?:in|for|during|over)\s+)?each\s+of\s+the\s+(first|last)\s+(two|three|four|five|six|2|3|4|5|6)\s+months\s+"
+     r"(?:of|in)\s+((?:19|20)\d\d)\b", r"by month in the \1 \2 months of \3"),
     (r",?\s*once\s+returns\s+(?:are|have been|were)\s+(?:deducted|taken off|subtracted|netted off|removed)\b", " net of returns"),
     (r"[.?!]\s*new\s+(?:means|is|=)\s+(?:the\s+)?(?:month|quarter|week|year)\s+of\s+(?:their|its|the)\s+first\s+(?:completed\s+)?"
      r"(?:order|purchase)\.?\s*$", "?"),  # new customers defined again after the question

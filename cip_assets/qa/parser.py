@@ -1144,6 +1144,11 @@ class Parser:
             why = "units or lines per order are asked, not the order value"  # "how many units did an average order hold"
         elif intent in ("sum", "count", "average", None) and self._two_measures_asked(low):
             why = "two questions in one: ask each"  # "how many orders in October and what revenue?": never one of them
+        elif slots.metric in COUNTS_OF_CUSTOMERS and slots.metric and re.search(
+                r"\b(?:they|their|them)\b[^?.]{0,25}?\b(?:spend|spent|spending|revenue|sales|turnover|takings|brought in|"
+                r"bring in|units|worth|value)\b", low) and intent not in ("top", "bottom"):
+            why = ("a count of customers is read here, and what they spent or ordered is asked too: ask e.g. 'revenue "
+                   "from new customers in October'")  # "new customers in October: how much did they spend?"
         elif slots.metric in ("order_lines", "cancelled_lines", "returned_lines") and re.search(
                 r"\b(?:qty|quantity|quantities|units|(?<!line )items|pieces|value|worth|price|revenue|sales)\b", low):
             why = "a count of lines is read here, and units or value are asked too: ask for one of them"  # "lines: sum of qty?"
