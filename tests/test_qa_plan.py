@@ -1493,3 +1493,15 @@ def test_what_a_group_of_customers_spent_is_never_their_count(engine, wh):
         card = engine.ask(question)
         assert card.status == "not_understood" and card.value is None, (question, card.answer)
     _answered_alike(engine, f"revenue in October {year}", f"units sold in October {year}, in value")
+
+
+def test_orders_with_exactly_one_line(engine, wh):
+    """'orders with only one line' was refused, and an operator the SQL did not know became 'more than': exactly one
+    and more than one add up to at least one."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    one = engine.ask(f"how many orders had only one line in {year}")
+    more = engine.ask(f"how many orders had more than 1 line in {year}")
+    least = engine.ask(f"how many orders had at least 1 line in {year}")
+    assert one.status == more.status == least.status == "answered", (one.answer, more.answer, least.answer)
+    assert one.value > 0 and one.value + more.value == least.value
+    _answered_alike(engine, f"how many orders had exactly 1 line in {year}", f"how many orders with a single line in {year}")

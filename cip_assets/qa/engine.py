@@ -405,11 +405,11 @@ class Engine:
                              "anonymous": "orders without a customer id",
                              "new_in_period": "customers whose first order falls in the period"}[k])
             elif k == "order_value":
-                said = {"<": "under", "<=": "of at most", ">=": "of at least"}.get(v[0], "over")
+                said = {"<": "under", "<=": "of at most", ">=": "of at least", ">": "over"}[v[0]]
                 bits.append(f"completed orders {said} {v[1]:,.2f}")
             elif k == "order_lines":
-                said = {"<": "fewer than", "<=": "at most", ">=": "at least"}.get(v[0], "more than")
-                bits.append(f"completed orders with {said} {v[1]:,} lines")
+                said = {"<": "fewer than", "<=": "at most", ">=": "at least", "=": "exactly", ">": "more than"}[v[0]]
+                bits.append(f"completed orders with {said} {v[1]:,} line{'' if v[1] == 1 else 's'}")
             elif k == "weekday":
                 bits.append("orders placed on " + " or ".join(v if isinstance(v, list) else [v]))
             elif k == "hour":

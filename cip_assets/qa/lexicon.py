@@ -362,8 +362,8 @@ ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+" + _ORDER
 # completed lines"
 ORDER_LINES_CONDITION = (r"\b(?:that\s+)?(?:had|have|has|having|with|containing|contained|carried|carry|carrying|carries)\s+"
                          r"(more than|over|above|"
-                         r"at least|fewer than|less than|under|below|at most)\s+(\d+)\s+(?:completed\s+)?(?:order\s+|"
-                         r"product\s+)?lines\b")
+                         r"at least|fewer than|less than|under|below|at most|exactly)\s+(\d+)\s+(?:completed\s+)?(?:order\s+|"
+                         r"product\s+)?lines?\b")
 ORDER_LINES = r"\b(?:orders?|baskets?|invoices?|transactions?)\b[^?.]{0,40}?" + ORDER_LINES_CONDITION
 # the days with more (fewer) orders than a number: "on how many trading days in October did we receive more than 100
 # orders", "how many days in 2011 had at least 150 orders"
@@ -503,6 +503,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bat\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\s+or\s+(?:later|after)\b", r"from \1 onwards"),
     (r"\bat\s+or\s+after\s+(?=\d)", "from "),  # "placed at 15:00 or later": from 15:00
     (r"\b(?:most\s+)?widely\s+(?=bought|purchased|ordered|sold)", "most "),  # "most widely bought items"
+    (r"\b(?:only|just)\s+(?:one|1)\s+(?=(?:completed\s+)?(?:order\s+|product\s+)?line\b)|\ba\s+single\s+(?=(?:completed\s+)?"
+     r"(?:order\s+|product\s+)?line\b)", "exactly 1 "),  # "orders with only one line"
+    (r"(\d)\s*(?:pounds|quid|gbp|sterling)\b", r"\1"), (r"\b(?:before|after|from)\s+(?:noon|midday)\b", lambda m: m.group(0).split()[0] + " 12:00"),
     (r"\b(?:units|quantity|qty|items)\s+sold\b([^?]{0,40}?),?\s+in value\b", r"revenue\1"),  # the value of what was sold
     (r"\bhow many (customers|buyers|clients|accounts)\s+(?:were|are|was|is)\s+(?:brand\s+)?new\b", r"how many new \1"),
     (r"\b(?:(?:in|for|during|over)\s+)?each\s+of\s+(?:the\s+(?:months|quarters)\s+)?" + _LISTED_PERIODS, _each_of_months),

@@ -238,7 +238,7 @@ class Parser:
         order_lines = None
         by_lines = re.search(ORDER_LINES, text)
         if by_lines:  # "orders that had more than 100 lines": the lines say which orders, not what is measured
-            order_lines = [CONDITION_OPS[by_lines.group(1)], int(by_lines.group(2))]
+            order_lines = [{**CONDITION_OPS, "exactly": "="}[by_lines.group(1)], int(by_lines.group(2))]
             condition = re.search(ORDER_LINES_CONDITION, text[by_lines.start():])
             a, b = by_lines.start() + condition.start(), by_lines.start() + condition.end()
             for w in normalise(text[a:b]).split():

@@ -404,10 +404,10 @@ class Templates:
         if kind == "anonymous":  # orders placed without a customer id
             return ("customer_id IS NULL" if value else "customer_id IS NOT NULL"), []
         if kind == "order_value":  # completed orders over / under a net value
-            op = value[0] if value[0] in ("<", "<=", ">", ">=") else ">"
+            op = ORDERS_CONDITION_OPS[value[0]]  # never another operator than the one read
             return f"is_completed AND revenue {op} ?", [float(value[1])]
         if kind == "order_lines":  # completed orders with more (fewer) lines than a number
-            op = value[0] if value[0] in ("<", "<=", ">", ">=") else ">"
+            op = ORDERS_CONDITION_OPS[value[0]]
             return f"is_completed AND lines - cancelled_lines - returned_lines {op} ?", [int(value[1])]
         if kind == "weekday":  # orders placed on a Friday, at weekends
             days = list(value) if isinstance(value, (list, tuple)) else [value]
