@@ -1505,3 +1505,19 @@ def test_orders_with_exactly_one_line(engine, wh):
     assert one.status == more.status == least.status == "answered", (one.answer, more.answer, least.answer)
     assert one.value > 0 and one.value + more.value == least.value
     _answered_alike(engine, f"how many orders had exactly 1 line in {year}", f"how many orders with a single line in {year}")
+
+
+def test_share_of_customers_outside_a_country(engine, wh):
+    """'share of customers outside the UK' was refused (a share needed a part): the part is all but that country, of
+    every customer or, with a period, of the customers who bought in it."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (country,), = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchall()
+    (everyone,), = wh.execute("SELECT 100.0 * count(*) FILTER (WHERE country <> ?) / count(*) FROM staging.stg_customers",
+                              [country]).fetchall()
+    (buyers,), = wh.execute(f"""SELECT 100.0 * count(DISTINCT l.customer_id) FILTER (WHERE c.country <> ?)
+        / count(DISTINCT l.customer_id) FROM staging.stg_order_lines l JOIN staging.stg_customers c USING (customer_id)
+        WHERE year(l.ordered_at) = {year} AND l.line_status = 'completed'""", [country]).fetchall()
+    card = engine.ask(f"what percentage of all customers are outside {country}?")
+    assert card.status == "answered" and _close(card.value * 100, everyone, 1e-6), (card.answer, everyone)
+    card = engine.ask(f"share of {year}'s ordering customers located outside {country}, in percent?")
+    assert card.status == "answered" and _close(card.value * 100, buyers, 1e-6), (card.answer, buyers)

@@ -615,14 +615,20 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
     if name not in ("customers", "revenue", "orders", "value_12m", "quantity"):
         name = "customers"
     metric = METRICS[name]
-    if not filters and plan.exclude and name == "customers" and not (plan.period or plan.orders_condition
-                                                                      or _has_product(plan)):
-        # "what percentage of all customer accounts are outside the United Kingdom": the part is all but those
-        query = t.customer_share(metric, {}, {}, part_exclude=plan.exclude)
+    if not filters and plan.exclude and name == "customers" and not (plan.orders_condition or _has_product(plan)) \
+            and len(plan.periods_obj) <= 1:
+        # "what percentage of all customer accounts are outside the United Kingdom": the part is all but those; with a
+        # period, of the customers who bought in it ("share of 2011's ordering customers located outside the UK")
+        if period is None:
+            query, whom = t.customer_share(metric, {}, {}, part_exclude=plan.exclude), "all customers"
+        else:
+            query = t.ratio(t.customers_by_orders_in_period({}, plan.exclude, period, [">=", 1]),
+                            t.customers_by_orders_in_period({}, {}, period, [">=", 1]))
+            whom = f"the customers who bought in {period.label}"
         rows, cols = engine.run(query)
         p, whole, value = rows[0]
         outside = "; ".join(f"{DIM_LABEL.get(k, k)} {', '.join(v)}" for k, v in plan.exclude.items())
-        answer = (f"{engine.fmt(value, 'share')} of all customers are outside {outside} "
+        answer = (f"{engine.fmt(value, 'share')} of {whom} are outside {outside} "
                   f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
     if not filters:

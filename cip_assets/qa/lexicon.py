@@ -387,9 +387,9 @@ HOUR_FILTER = (r"\b(before|after|from|since|between)\s+" + _CLOCK + r"(?:\s+(?:o
 # "scored customers": those the churn model scored; "RFM-scored": those with an RFM segment
 # "bought in H1 2011 but nothing in H2": in the first of two periods and not in the second
 # (the second period's words may be blanked out already: spaces, or the end once the spaces are collapsed)
-_THEN_SECOND = r"(?=\s+(?:in|during|over|from|between)\b|\s{2,}|\s*[?.]?\s*$)"
+_THEN_SECOND = r"(?=\s+(?:in|during|over|from|between)\b|\s{2,}|\s*[?.]?\s*$|[?.]?\s+(?:how|what)\b)"  # or the question after it
 BUT_NOT_SECOND = (r"\bbut (?:nothing|none|no (?:orders?|purchases?)|(?:not|never|didn't|did not)(?: (?:buy|order|purchase|"
-                  r"shop)\w*)?" + _THEN_SECOND + r")|(?:\bbut\s+)?\b(?:placed|made|had)\s+no\s+(?:orders?|purchases?)"
+                  r"shop)\w*)?" + _THEN_SECOND + r")|(?:\b(?:but|yet)\s+)?\b(?:placed|made|had)\s+no\s+(?:orders?|purchases?)"
                   r"(?:\s+at all)?" + _THEN_SECOND + r"|\b(?:did not|didn't|never)\s+(?:order|buy|purchase|shop)(?:\s+again)?"
                   + _THEN_SECOND)
 # a day's total averaged over the period's days: "average orders per day in November", "avg daily revenue in Q4"
@@ -503,6 +503,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bat\s+(\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?)\s+or\s+(?:later|after)\b", r"from \1 onwards"),
     (r"\bat\s+or\s+after\s+(?=\d)", "from "),  # "placed at 15:00 or later": from 15:00
     (r"\b(?:most\s+)?widely\s+(?=bought|purchased|ordered|sold)", "most "),  # "most widely bought items"
+    (r",?\s*\byet\s+(?=(?:had|placed|made|did|never|not)\b)", " but "),  # "bought in H1 yet had no order in Q4"
     (r"\b(?:only|just)\s+(?:one|1)\s+(?=(?:completed\s+)?(?:order\s+|product\s+)?line\b)|\ba\s+single\s+(?=(?:completed\s+)?"
      r"(?:order\s+|product\s+)?line\b)", "exactly 1 "),  # "orders with only one line"
     (r"(\d)\s*(?:pounds|quid|gbp|sterling)\b", r"\1"), (r"\b(?:before|after|from)\s+(?:noon|midday)\b", lambda m: m.group(0).split()[0] + " 12:00"),

@@ -519,7 +519,7 @@ class Parser:
                 # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
                 q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
         said = _returning_defined_again(self._country_codes(_rewrite(self._region_listed(q))), self.as_of)
-        said = self._antecedent(self._named_range(self._postage_codes(self._growth_defined(said))))
+        said = self._antecedent(self._named_range(self._postage_codes(self._growth_defined(self._never_again(said)))))
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
             shorter = self._without_a_label(said, asker=asker)
@@ -572,6 +572,21 @@ class Parser:
                                 f"out {label}, so I did not answer it", plan)
         for w in normalise(clause).split():
             plan.words.setdefault(w, f"{label}, defined again")
+
+    def _never_again(self, said: str) -> str:
+        """ "bought in Q1 2011 and then never again up to 9 December 2011": the second period said as the one after the
+        first, to the day named (or to the end of the data), so the customers of the first with no order in it."""
+        m = NEVER_AGAIN.search(said)
+        if not m or self.as_of is None:
+            return said
+        before = parse_period(said[:m.start()].lower(), self.as_of)[2]
+        end = parse_period(m.group("end").lower(), self.as_of)[0] if m.group("end") else None
+        if not before or m.group("end") and (end is None or end.end - end.start != timedelta(days=1)):
+            return said
+        start, last = before[-1].end, end.start if end else self.as_of
+        if start > last:
+            return said
+        return f"{said[:m.start()]} but not from {start.isoformat()} to {last.isoformat()}{said[m.end():]}"
 
     def _growth_defined(self, said: str) -> str:
         """`said` without growth defined again as the engine works it out, later less earlier over earlier ("grow from
@@ -761,6 +776,8 @@ class Parser:
                        r"pays?|bills?|asks?)\s+us\b(?!\s+(?:customers|clients|buyers|shoppers|market|orders|sales|accounts|"
                        r"revenue|dollars))", r"\1", label)
         label = re.sub(r"\bguest-(?=[a-z])", "", label)  # "guest-room gifts": no guest order
+        if re.search(BUT_NOT_SECOND, rest):  # "Lapsed-customer postcards: customers who bought in Q1 and never again"
+            label = re.sub(r"\b(?:lapsed|lapsing|win-?back|churned|dormant)\b", " ", label)  # the rest says who they are
         label = re.sub(r"\b(?:each|every) one\b", " ", label)  # "Each one gets a thank-you card."
         # a value of the data; in words about the asker only one said as it is ("I plan" is not a misspelt Poland)
         mentions = [m for m in self.gaz.find(label) if not about_the_asker or m.score >= 95]
@@ -1583,6 +1600,9 @@ OVER_A_MEASURE = (r"\bas an? (?:%|percent(?:age)?|share|proportion|fraction|rati
 SHARES_OF_A_MEASURE = {("cancelled_revenue", "revenue"), ("cancelled_revenue", "gross_revenue"),
                        ("returned_revenue", "gross_revenue")}
 # what a question calls a product, a measure or countries named in the sentence before it
+NEVER_AGAIN = re.compile(r",?\s*\b(?:and\s+)?(?:then\s+)?(?:never|not|did not (?:buy|order)|didn't (?:buy|order))\s+(?:again|after(?:wards)?|"
+                         r"since)\b(?:\s+(?:up\s+to|until|till|through|to|by|before)\s+(?P<end>[^?.,;]{3,30}?))?(?=\s*[?.,;]|\s*$)",
+                         re.IGNORECASE)
 GROWTH_FORMULA = re.compile(r"[,;]?\s*(?:\b(?:growth|change|increase)\s+)?(?:\b(?:meaning|i\.e\.,?|that is,?|computed as|calculated as|"
                             r"taken as|worked out as|defined as|as)\s+|=\s*)?\(\s*(?P<b>[a-z0-9 ]{1,24}?)\s*(?:-|minus)\s*"
                             r"(?P<a>[a-z0-9 ]{1,24}?)\s*\)\s*(?:/|\u00f7|divided by|over)\s*(?P<base>[a-z0-9 ]{1,24}?)"
