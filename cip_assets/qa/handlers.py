@@ -22,7 +22,8 @@ PLURAL = {"country": "countries", "city": "cities", "favourite category": "favou
 PRODUCT_KINDS = ("product", "product_code")
 ORDER_KINDS = ("country", "segment", "category")
 BUYERS = (r"\b(buying|purchasing|paying|ordering|shopping) (customers|clients)\b|\bbuyers\b|\bpurchasers\b|"
-          r"\b(customers|clients|those|people) (who|that) (have )?(bought|ordered|purchased|shopped)\b")
+          r"\b(customers|clients|those|people|accounts) (who|that) (have |has )?(ever )?(bought|ordered|purchased|shopped|"
+          r"(completed|placed|made) an? (order|purchase))\b")
 # an average said to be over every known customer, not only those who bought ("averaged over every customer on file")
 EVERY_CUSTOMER = r"\b(?:over|across|among|divided by)\s+(?:every|all|each)\s+(?:known\s+|of\s+our\s+|our\s+)?(?:customers?|clients?)\b"
 # each customer on file, not only those who bought: "how many orders has each German customer on file placed"
@@ -558,7 +559,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         rows, cols = engine.run(query)
         p, whole, value = rows[0]
         op, k = plan.orders_condition
-        answer = (f"{engine.fmt(value, 'share')} of the customers ({engine.describe(filters)}) have {op} {k} orders "
+        answer = (f"{engine.fmt(value, 'share')} of the customers ({engine.describe(filters)}) have {_orders(op, k)} "
                   f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
     if name == "new_customers" and plan.period_obj is not None and not filters and not plan.exclude \
@@ -579,7 +580,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         p, whole, value = rows[0]
         op, k = plan.orders_condition
         answer = (f"{engine.fmt(value, 'share')} of {'customers who bought' if buyers_only else 'all customers'} "
-                  f"have {op} {k} orders "
+                  f"have {_orders(op, k)} "
                   f"({engine.fmt(p, 'int')} of {engine.fmt(whole, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
     period = plan.period_obj
@@ -598,7 +599,7 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         op, k = plan.orders_condition
         of = f" ({engine.describe(filters)})" if filters else ""
         answer = (f"{engine.fmt(value, 'share')} of {metric.label}{engine.scope_text(Plan('share', period=plan.period))}{of} "
-                  f"came from customers with {op} {k} orders in it ({engine.fmt(p, metric.kind)} of "
+                  f"came from customers with {_orders(op, k)} in it ({engine.fmt(p, metric.kind)} of "
                   f"{engine.fmt(total, metric.kind)}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
     if plan.orders_condition and period is not None and set(filters) <= {"country"} and len(plan.periods_obj) == 1:
@@ -609,8 +610,8 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         p, total, value = rows[0]
         op, k = plan.orders_condition
         who = f" ({engine.describe(filters)})" if filters else ""
-        answer = (f"{engine.fmt(value, 'share')} of the customers who bought in {period.label}{who} placed {op} {k} "
-                  f"orders in it ({engine.fmt(p, 'int')} of {engine.fmt(total, 'int')}).")
+        answer = (f"{engine.fmt(value, 'share')} of the customers who bought in {period.label}{who} placed "
+                  f"{_orders(op, k)} in it ({engine.fmt(p, 'int')} of {engine.fmt(total, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
     if name not in ("customers", "revenue", "orders", "value_12m", "quantity"):
         name = "customers"
@@ -685,6 +686,11 @@ def _share_of_a_period_in_another(engine: "Engine", plan: Plan, name: str, filte
     answer = (f"{engine.fmt(value, 'share')} of {metric.label}{scope} in {whole.label} came in {part.label} "
               f"({engine.fmt(p, metric.kind)} of {engine.fmt(total, metric.kind)}).")
     return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": metric.label})
+
+
+def _orders(op: str, k) -> str:
+    """ "exactly 1 order", "at least 3 orders": a condition on a number of orders, in words."""
+    return f"{CONDITION_WORDS.get(op, op)} {k} order{'' if k == 1 else 's'}"
 
 
 def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_share: bool,

@@ -495,6 +495,12 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # (first: the ranking rewrites below read what these leave; customers said by their id: "Which three customers,
     # by customer id, ...", "customers with a known id")
     (r",?\s*\bby customer id\b,?", " "),
+    # a word of the name said as the question's label: "ALPHABET in the product name: how many different stock codes?"
+    (r"^\W*['\"\u2018\u201c]?([a-z0-9&-]{2,30})['\"\u2019\u201d]?\s+in\s+(?:the|its|their|a)\s+(?:product\s+|item\s+)?"
+     r"(?:names?|descriptions?|titles?)\s*[:,-]\s*(.+?)\s*\??\s*$", r"\2 with '\1' in the name?"),
+    # what a cancelled order is, said again: "By cancelled order I mean one with at least one cancelled line"
+    (r"\bby (?:an?\s+)?cancell?ed orders?,?\s+i mean\s+(?:one|ones|an order|orders?|those)\s+(?:with|having|that ha[sd])\s+"
+     r"(?:at least one|an?|any)\s+cancell?ed\s+lines?\b,?", " "),
     (r"\bcustomers with (?:an?|a known) (?:customer )?id\b", "identified customers"), (r"\s*\bin net terms\b", " net"),
     (r"([?.])\s*(?:count|include|only)\s+(?:identified customers|known customers)(?: only)?\.?\s*$", r" from identified customers\1"),
     (r"\bwith the (?:widest|broadest|biggest|largest) customer reach\b", "with the most different customers"),

@@ -519,6 +519,7 @@ class Parser:
                 # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
                 q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
         said = _returning_defined_again(self._country_codes(_rewrite(self._region_listed(q))), self.as_of)
+        said, base = _base_said(said)
         said = self._antecedent(self._named_range(self._postage_codes(self._growth_defined(self._never_again(said)))))
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
@@ -541,6 +542,14 @@ class Parser:
             plan.words = {**plan.words, **{typed: f"read as '{word}'" for typed, word in fixes.items()}}
         if ratio is not None:
             self._as_defined(plan, defined)
+        if base is not None:  # "..., and the base is orders with a completed line": it chooses the reading
+            if plan.metric == "cancelled_orders" and plan.intent == "share" and not plan.filters and not plan.dims:
+                plan.intent, plan.metric = "sum", "cancellation_rate"  # "cancelled orders as a percentage of orders"
+            if plan.metric not in TWO_READINGS:
+                raise NotUnderstood(f"the base said ('{base}') is not how I work out "
+                                    f"{METRICS[plan.metric].label if plan.metric in METRICS else 'that'}", plan)
+            plan.metric = BASES[base]
+            plan.words = {**plan.words, **{w: f"the base of {METRICS[plan.metric].label}" for w in normalise(base).split()}}
         if not plan.follow_up:
             plan.question = asked
         return plan
@@ -771,6 +780,8 @@ class Parser:
             label = _blanked(label, spans)  # "our 2011 review ... from 1 January to 9 December 2011": said again
         if set(re.findall(r"\d+", label)) - set(re.findall(r"\d+", rest)):  # a number the question does not say
             return True
+        if re.search(r"\b(?:names?|descriptions?|titles?)\b", label) and not re.search(r"\b(?:names?|descriptions?|titles?)\b", rest):
+            return True  # "ALPHABET in the product name: ...": a word of the products' names
         # "us" as a word of the sentence, not the country ("Swiss orders go by road with us.")
         label = re.sub(r"\b(with|to|for|from|by|through|via|past|let|tell|give|help|about|of|at|on|between|among|sends?|sells?|buys?|"
                        r"pays?|bills?|asks?)\s+us\b(?!\s+(?:customers|clients|buyers|shoppers|market|orders|sales|accounts|"
@@ -1545,6 +1556,23 @@ def _without_product_names(text: str, mentions: list[Mention]) -> str:
 
 _REWRITES = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, replacement in REWRITES]  # compiled once:
 # there are more patterns than `re` caches
+
+
+# the whole of a cancellation rate said as its base: "..., and the base is orders with a completed line"
+BASE_SAID = re.compile(r"(?:,?\s*(?:and|with)\s+|(?<=[.?;])\s*|;\s*)(?:the\s+)?(?:base|denominator|whole)\s+(?:is|being|=|:)\s+"
+                       r"(?:the\s+)?(?P<base>[^.?;]{3,60}?)\s*(?:[.?;]|$)", re.IGNORECASE)
+BASES = {"completed orders": "cancelled_per_completed", "orders": "cancellation_rate", "all orders": "cancellation_rate",
+         "all the orders": "cancellation_rate", "every order": "cancellation_rate"}
+
+
+def _base_said(said: str) -> tuple[str, str | None]:
+    """`said` without a base the question names for its share, and that base; a base the engine does not know stays
+    in the words, to be refused."""
+    m = BASE_SAID.search(said)
+    if not m or m.group("base").lower().strip() not in BASES:
+        return said, None
+    return (said[:m.start()] + ("?" if said[m.start():].lstrip()[:1] in ".;" or m.group(0).rstrip()[-1:] in ".?;" and
+                                 m.end() >= len(said.rstrip()) else " ") + said[m.end():]).strip(), m.group("base").lower().strip()
 
 
 def _returning_defined_after(said: str, as_of: date | None) -> str:
