@@ -1521,3 +1521,22 @@ def test_share_of_customers_outside_a_country(engine, wh):
     assert card.status == "answered" and _close(card.value * 100, everyone, 1e-6), (card.answer, everyone)
     card = engine.ask(f"share of {year}'s ordering customers located outside {country}, in percent?")
     assert card.status == "answered" and _close(card.value * 100, buyers, 1e-6), (card.answer, buyers)
+
+
+def test_v46s_different_question_figures_are_answered_as_asked(engine, wh):
+    """v46's three figures for a different question: a cancellation rate whose base (orders with a completed line) was
+    said in a sentence after it and dropped; a word of the products' names said as the label ('ALPHABET in the product
+    name: how many stock codes?' counted every product); and the one-order share of 'customers who ever completed an
+    order' taken over every account on file."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"cancelled orders as a percentage of completed orders in May {year}",
+                    f"in May {year}, cancelled orders as a percentage of orders? By cancelled order I mean one with at "
+                    f"least one cancelled line, and the base is orders with a completed line.")
+    card = engine.ask(f"revenue in May {year}, and the base is completed orders")
+    assert card.status == "not_understood" and card.value is None, card.answer
+    (word,), = wh.execute("""SELECT upper(split_part(product_name, ' ', 1)) FROM staging.stg_order_lines
+        WHERE product_name IS NOT NULL GROUP BY 1 ORDER BY count(DISTINCT product_id) DESC LIMIT 1""").fetchall()
+    _answered_alike(engine, f"how many products with '{word}' in the name?", f"{word} in the product name: how many products?")
+    assert engine.ask(f"{word} in the product name: how many products?").value < engine.ask("how many products?").value
+    _answered_alike(engine, "what share of customers who bought have exactly one order",
+                    "Of all customers who ever completed an order with you, what percentage ordered just once?")
