@@ -316,6 +316,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
     period, text, name, filters = plan.period_obj, plan.text, plan.metric, plan.filters
     by = re.search(r"\bby\s+(revenue|sales|orders|value|customers|age|churn probability|spend|number of customers|"
                    r"quantity|units)\b(?!\s+(returned|cancell?ed|sent back))", text)
+    if by and by.group(1) == "customers" and "customer" in plan.dims and plan.metric not in (None, "customers"):
+        by = None  # "orders by customers in France": the customers are ranked, by the orders asked
     if by:
         name = {"sales": "revenue", "spend": "revenue", "value": "value_12m", "units": "quantity",
                 "number of customers": "customers", "churn probability": "churn_probability"}.get(by.group(1), by.group(1))
