@@ -1556,3 +1556,15 @@ def test_who_placed_the_orders_is_no_ranking(engine, wh):
                     f"top 3 orders by customers in {country} in {year}")
     _answered_alike(engine, f"top 3 customers by revenue in october and november {year}",
                     f"oct+nov {year} combined: the 3 biggest-spending customer ids")
+
+
+def test_a_count_of_days_is_never_a_count_of_orders(engine, wh):
+    """'count of days in Q3 on which any order arrived' answered the quarter's orders: days said without 'how many'
+    were dropped. They are the trading days, or refused."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    for said in (f"count of days in Q3 {year} on which any order arrived? That's how we define a trading day.",
+                 f"count of days in Q3 {year} with orders"):
+        _answered_alike(engine, f"number of days in Q3 {year} with at least one order", said)
+    assert engine.ask(f"count of days in Q3 {year} with orders").value != engine.ask(f"orders in Q3 {year}").value
+    card = engine.ask(f"number of days in Q3 {year} of orders")
+    assert card.value != engine.ask(f"orders in Q3 {year}").value, card.answer

@@ -1207,7 +1207,8 @@ class Parser:
                 r"(?<!at )\b(?:least|most|fewest|lowest|smallest|bottom|worst|weakest|top|highest|largest|biggest|best|"
                 r"strongest|busiest|quietest|rank\w*)\b", low):
             why = "'at least' or 'at most' is a condition here, not a ranking"
-        elif re.search(r"\bhow many (?:\w+ )?days\b", low) and slots.metric not in ("trading_days", "recency") \
+        elif re.search(r"\b(?:how many|number of|count of|count the)\s+(?:\w+\s+)?days\b", low) \
+                and slots.metric not in ("trading_days", "recency") \
                 and intent in ("count", "sum", "average", None):
             why = "a number of days is answered only as the days with orders, or days since a customer's last order"
         elif re.search(EXCLUDE.pattern + r"\s+(?:the\s+|our\s+)?(?:new|returning|repeat|existing|first[- ]time)\s+"
@@ -1632,7 +1633,8 @@ NEVER_AGAIN = re.compile(r",?\s*\b(?:and\s+)?(?:then\s+)?(?:never|not|did not (?
                          r"since)\b(?:\s+(?:up\s+to|until|till|through|to|by|before)\s+(?P<end>[^?.,;]{3,30}?))?(?=\s*[?.,;]|\s*$)",
                          re.IGNORECASE)
 GROWTH_FORMULA = re.compile(r"[,;]?\s*(?:\b(?:growth|change|increase)\s+)?(?:\b(?:meaning|i\.e\.,?|that is,?|computed as|calculated as|"
-                            r"taken as|worked out as|defined as|as)\s+|=\s*)?\(\s*(?P<b>[a-z0-9 ]{1,24}?)\s*(?:-|minus)\s*"
+                            r"taken as|worked out as|defined as|(?:i|we)\s+(?:calculate|compute|work out|define|take|measure)\s+"
+                            r"(?:it|this|that|growth|the growth)\s+as|as)\s+|=\s*)?\(\s*(?P<b>[a-z0-9 ]{1,24}?)\s*(?:-|minus)\s*"
                             r"(?P<a>[a-z0-9 ]{1,24}?)\s*\)\s*(?:/|\u00f7|divided by|over)\s*(?P<base>[a-z0-9 ]{1,24}?)"
                             r"(?:\s*(?:x|\*|times)\s*100)?(?=\s*[.?,;)!]|\s*$)", re.IGNORECASE)
 IT_MEANS_A_PRODUCT = r"\b(?:it|this (?:product|item|design|line)|that (?:product|item|design|line))\b"
