@@ -1568,3 +1568,16 @@ def test_a_count_of_days_is_never_a_count_of_orders(engine, wh):
     assert engine.ask(f"count of days in Q3 {year} with orders").value != engine.ask(f"orders in Q3 {year}").value
     card = engine.ask(f"number of days in Q3 {year} of orders")
     assert card.value != engine.ask(f"orders in Q3 {year}").value, card.answer
+
+
+def test_a_weekday_left_out_and_a_count_of_weeks(engine, wh):
+    """'orders in November other than on Sundays' answered the Sunday orders, and 'count of weeks in 2011 with
+    orders' the year's orders."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    every = engine.ask(f"orders in November {year}").value
+    sundays = engine.ask(f"orders in November {year} on Sundays").value
+    card = engine.ask(f"orders in November {year} other than on Sundays")
+    assert card.status == "answered" and card.value == every - sundays, (card.answer, every, sundays)
+    for question in (f"count of weeks in {year} with orders", f"how many hours in the day had orders in November {year}"):
+        card = engine.ask(question)
+        assert card.status == "not_understood" and card.value is None, (question, card.answer)

@@ -22,7 +22,7 @@ from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CODE_LIST_JOIN, CODES_IN_BRACKETS, CODES_LISTED, CONDITION_OPS,
-    CONDITION_WORDS, DAY_ORDERS, DAY_REVENUE,
+    CONDITION_WORDS, DAY_NAMES, DAY_ORDERS, DAY_REVENUE,
     COUNTRY_CODES, COUNTS_OF_CUSTOMERS, CUSTOMER_CONDITIONS, CUSTOMER_NOUNS, DIM_PATTERNS, EVERY_MONTH, MIN_MONTHS, EXCLUDE,
     EXCLUDED_AFTER, FILLER_PHRASES, FIRST_ORDER_ONLY, FOLLOW_UP, FROM_NEW_CUSTOMERS, FUNCTION_WORDS,
     GROUPS_WITH_ORDERS, GROUP_CONDITION, GROUP_CONDITION_VERB, GROWTH, GROWTH_WORDS, LAST_ORDER_CONDITIONS,
@@ -474,6 +474,9 @@ class Parser:
             filters["anonymous"] = not left_out
         days = _weekdays(low)
         if days:
+            said = re.search(WEEKDAY_FILTER, low)
+            if _left_out_by(low[:said.start()]) or re.search(r"\b(?:not|never|but not)\s+$", low[:said.start()]):
+                days = [d.capitalize() for d in DAY_NAMES if d.capitalize() not in days]  # "other than on Sundays"
             filters["weekday"] = days
         hours = _hours(low)
         if hours:
@@ -1207,10 +1210,10 @@ class Parser:
                 r"(?<!at )\b(?:least|most|fewest|lowest|smallest|bottom|worst|weakest|top|highest|largest|biggest|best|"
                 r"strongest|busiest|quietest|rank\w*)\b", low):
             why = "'at least' or 'at most' is a condition here, not a ranking"
-        elif re.search(r"\b(?:how many|number of|count of|count the)\s+(?:\w+\s+)?days\b", low) \
-                and slots.metric not in ("trading_days", "recency") \
-                and intent in ("count", "sum", "average", None):
-            why = "a number of days is answered only as the days with orders, or days since a customer's last order"
+        elif re.search(r"\b(?:how many|number of|count of|count the)\s+(?:\w+\s+)?(?:days|weeks|months|hours|quarters|"
+                       r"years)\b", low) and slots.metric not in ("trading_days", "recency") and not slots.ids:
+            why = ("a number of days is answered only as the days with orders, or days since a customer's last order; "
+                   "weeks, months or hours are counted only for one customer")  # "count of weeks in 2011 with orders": never the orders
         elif re.search(EXCLUDE.pattern + r"\s+(?:the\s+|our\s+)?(?:new|returning|repeat|existing|first[- ]time)\s+"
                        r"(?:customers|buyers|clients)\b", low):
             why = "customers other than a group (new, returning, repeat) are not worked out; ask for the other group by name"
