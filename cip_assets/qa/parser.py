@@ -1573,10 +1573,10 @@ def _base_said(said: str) -> tuple[str, str | None]:
     """`said` without a base the question names for its share, and that base; a base the engine does not know stays
     in the words, to be refused."""
     m = BASE_SAID.search(said)
-    if not m or m.group("base").lower().strip() not in BASES:
+    base = m.group("base").lower().strip() if m else None
+    if base not in BASES:
         return said, None
-    return (said[:m.start()] + ("?" if said[m.start():].lstrip()[:1] in ".;" or m.group(0).rstrip()[-1:] in ".?;" and
-                                 m.end() >= len(said.rstrip()) else " ") + said[m.end():]).strip(), m.group("base").lower().strip()
+    return f"{said[:m.start()]} {said[m.end():]}".strip(), base
 
 
 def _returning_defined_after(said: str, as_of: date | None) -> str:
@@ -1631,15 +1631,17 @@ OVER_A_MEASURE = (r"\bas an? (?:%|percent(?:age)?|share|proportion|fraction|rati
 # net units sold is no part of a whole, so it is left out)
 SHARES_OF_A_MEASURE = {("cancelled_revenue", "revenue"), ("cancelled_revenue", "gross_revenue"),
                        ("returned_revenue", "gross_revenue")}
-# what a question calls a product, a measure or countries named in the sentence before it
+# "bought in Q1 2011 and then never again (up to 9 December 2011)": no order after the first period
 NEVER_AGAIN = re.compile(r",?\s*\b(?:and\s+)?(?:then\s+)?(?:never|not|did not (?:buy|order)|didn't (?:buy|order))\s+(?:again|after(?:wards)?|"
                          r"since)\b(?:\s+(?:up\s+to|until|till|through|to|by|before)\s+(?P<end>[^?.,;]{3,30}?))?(?=\s*[?.,;]|\s*$)",
                          re.IGNORECASE)
+# growth defined again as a formula over the periods: "(October - September) / September"
 GROWTH_FORMULA = re.compile(r"[,;]?\s*(?:\b(?:growth|change|increase)\s+)?(?:\b(?:meaning|i\.e\.,?|that is,?|computed as|calculated as|"
                             r"taken as|worked out as|defined as|(?:i|we)\s+(?:calculate|compute|work out|define|take|measure)\s+"
                             r"(?:it|this|that|growth|the growth)\s+as|as)\s+|=\s*)?\(\s*(?P<b>[a-z0-9 ]{1,24}?)\s*(?:-|minus)\s*"
                             r"(?P<a>[a-z0-9 ]{1,24}?)\s*\)\s*(?:/|\u00f7|divided by|over)\s*(?P<base>[a-z0-9 ]{1,24}?)"
                             r"(?:\s*(?:x|\*|times)\s*100)?(?=\s*[.?,;)!]|\s*$)", re.IGNORECASE)
+# what a question calls a product, a measure or countries named in the sentence before it
 IT_MEANS_A_PRODUCT = r"\b(?:it|this (?:product|item|design|line)|that (?:product|item|design|line))\b"
 IT_MEANS_A_FIGURE = (r"\b(?:it|that figure|this figure|that number|this number|that)\b"
                      r"(?!\s+(?:month|quarter|year|week|day|period))")
