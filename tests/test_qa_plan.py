@@ -1581,3 +1581,16 @@ def test_a_weekday_left_out_and_a_count_of_weeks(engine, wh):
     for question in (f"count of weeks in {year} with orders", f"how many hours in the day had orders in November {year}"):
         card = engine.ask(question)
         assert card.status == "not_understood" and card.value is None, (question, card.answer)
+
+
+def test_a_condition_on_customers_orders_is_never_left_out(engine, wh):
+    """'AOV of Friday orders from repeat customers' answered the AOV of all Friday orders: the order-level branches
+    left the condition out. A branch that cannot apply it refuses."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    for question in ("Average order value for orders placed on a Friday from repeat customers?",
+                     f"how many orders were placed on sundays in {year} from repeat customers?",
+                     f"Customers active in both Sept {year} and Nov {year} - how many with more than 3 orders?"):
+        card = engine.ask(question)
+        assert card.status != "answered" and card.value is None, (question, card.answer)
+    _answered_alike(engine, f"how many customers bought in H1 {year} but not in H2 {year}",
+                    f"how many customers who bought in H1 {year} did not come back in H2 {year}?")

@@ -117,6 +117,9 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
     if plan.top_percent is not None:  # "how much revenue did the top 1% of customers bring"
         return top_customers(engine, plan, name, dict(plan.filters), as_share=False)
+    if plan.orders_condition and plan.orders_condition != [">=", 1] and (
+            plan.every_period or plan.min_months or plan.day_orders or plan.per_day):
+        return engine.not_understood(plan, "a condition on customers' number of orders is not combined with this figure")
     if plan.every_period:  # "how many customers bought in every month of 2011", "in every quarter of 2011"
         query = engine.templates.customers_in_every_period(plan.filters, plan.exclude, plan.period_obj,
                                                            plan.every_period)
@@ -196,6 +199,13 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         # "customers who have ever bought the jumbo bag": its buyers
         if period is not None and name == "customers":
             return t.order_total(METRICS["customers"], filters, exclude, period)
+    if plan.orders_condition and (plan.both_periods and plan.orders_condition not in (["=", 0], [">", 1])
+                                  or name in ("returning_customers", "active_customers")
+                                  or average and period is not None
+                                  or set(filters) & set(ORDER_ONLY_FILTERS) and not filters.get("anonymous") is False):
+        # "AOV of Friday orders from repeat customers": the branches below would leave the condition out (two periods
+        # read "no order" and "again" as one, which says which of the two periods' customers are counted)
+        raise NotAvailable("a condition on customers' number of orders is not combined with this figure")
     if _has_product(plan) or name == "products" or _product_category(engine, plan, name):
         if plan.orders_condition or average:
             raise NotAvailable("product sales are not kept per customer")
