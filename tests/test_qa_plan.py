@@ -1594,3 +1594,20 @@ def test_a_condition_on_customers_orders_is_never_left_out(engine, wh):
         assert card.status != "answered" and card.value is None, (question, card.answer)
     _answered_alike(engine, f"how many customers bought in H1 {year} but not in H2 {year}",
                     f"how many customers who bought in H1 {year} did not come back in H2 {year}?")
+
+
+def test_a_definition_said_again_never_swallows_more(engine, wh):
+    """A ratio's or returning customers' definition said again took the words after it along: 'net revenue divided by
+    net units from repeat customers' and 'came back who had first ordered before that month by country' answered
+    without the customers or the grouping."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    plain = engine.ask(f"returning customers in September {year}").value
+    for question in (f"In September {year}, how many customers came back who had first ordered before that month by country?",
+                     f"In September {year}, how many customers came back who had first ordered before that month with "
+                     f"more than 3 orders?",
+                     f"may {year} net revenue divided by the days we traded from repeat customers?"):
+        card = engine.ask(question)
+        assert not (card.status == "answered" and card.value == plain), (question, card.answer)
+        assert card.status != "answered" or card.value is None, (question, card.answer)
+    _answered_alike(engine, f"returning customers in September {year}",
+                    f"In September {year}, how many customers came back who had first ordered before that month?")

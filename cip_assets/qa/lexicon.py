@@ -247,7 +247,7 @@ RETURNING_DEFINED_AFTER = re.compile(
     r"(?:as\s+)?(?:a\s+)?returning(?:\s+customers?)?\s+(?:if|when)\s+(?:they|he or she)\s+(?:had|have|placed|made)\s+(?:an?\s+)?"
     r"(?:completed\s+)?(?:order|purchase)\s+(?P<before>before\s+[^.?]{3,30}?)\s+and\s+(?:then\s+)?(?:ordered|bought|purchased)\s+"
     r"again\s+(?:during|in|within)\s+(?P<again>[^.?]{3,30}?)\s*\.?\s*$")
-RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>it|that|then|this|the (?:month|quarter|period|week|year))\b|(?:the\s+"
+RETURNING_BEFORE = re.compile(r"\bbefore\s+(?:(?P<same>(?:that|this|the) (?:month|quarter|period|week|year)|it|that|then|this)\b|(?:the\s+"
                               r"(?:start|beginning)\s+of\s+)?(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+)?(?P<month>jan|feb|mar|apr|"
                               r"may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?:\s+(?P<year>(?:19|20)\d\d))?)")
 # a product's codes listed in brackets after its name: "postage (POST and DOT)", "(codes POST + DOT)"

@@ -1608,8 +1608,10 @@ def _returning_defined_again(said: str, as_of: date | None) -> str:
     rest = said[:m.start("clause")] + " " + said[m.end("clause"):]
     main = parse_period(rest.lower(), as_of)[0]
     before = RETURNING_BEFORE.search(m.group("clause"))
-    if main is None or not _before_the_start(before, main):
-        return said
+    if main is None or not _before_the_start(before, main) or re.search(
+            r"\b(?:by|per|each|with|from|excluding|except|over|under|above|below|more|less|fewer|than|only|new|repeat)\b|\d",
+            m.group("clause")[before.end():]):
+        return said  # another start, or a condition said after it ("... before that month by country")
     return rest
 
 

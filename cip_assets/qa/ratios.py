@@ -21,6 +21,10 @@ _LEAD = re.compile(r"^\s*(?:(?:i\.e\.|ie|that is|meaning|i mean|by which i mean|
 _DIVISOR_END = re.compile(r"\s*(?:[,.?;!)]|$|,?\s*(?:times|x|multiplied by)\s+100\b|\s+as an? (?:%|percent)|"
                           r"\s+(?:for|in|during|across)\s+(?:\d|q[1-4]\b|h[12]\b|(?:the\s+)?(?:year|quarter|month)\b|"
                           r"(?:january|february|march|april|may|june|july|august|september|october|november|december)\b))")
+# words a divisor never holds when it only names a ratio's side: a grouping, a condition, another group of customers
+_NOT_A_SIDE = re.compile(r"\b(?:each|per|by|from|repeat|returning|new|over|under|above|below|more|less|fewer|than|excluding|"
+                         r"except|without|only|top|bottom|guests?|anonymous|weekdays?|weekends?|(?:mon|tues|wednes|thurs|fri|"
+                         r"satur|sun)days?)\b")
 _TIMES_100 = re.compile(r"^,?\s*(?:times|x|multiplied by)\s+100\b")
 
 # what each side of the ratio counts (the first that fits, in this order)
@@ -85,8 +89,8 @@ def ratio_said(text: str) -> tuple[str, RatioSaid] | None:
     times = _TIMES_100.match(low[stop:])
     if times:
         stop += times.end()
-    if not divisor or len(divisor.split()) > 14:
-        return None
+    if not divisor or len(divisor.split()) > 14 or re.search(_NOT_A_SIDE, divisor):
+        return None  # "net revenue divided by net units in each month": more is asked than a definition says
     opened = cuts[-1].group(0) if cuts else ""
     if opened == "(" and low[stop:].lstrip().startswith(")"):  # "(net revenue divided by orders)": the brackets too
         stop = len(low) - len(low[stop:].lstrip()) + 1
