@@ -1611,3 +1611,18 @@ def test_a_definition_said_again_never_swallows_more(engine, wh):
         assert card.status != "answered" or card.value is None, (question, card.answer)
     _answered_alike(engine, f"returning customers in September {year}",
                     f"In September {year}, how many customers came back who had first ordered before that month?")
+
+
+def test_a_grouping_or_a_group_of_customers_is_never_left_out(engine, wh):
+    """Found by adding a qualifier to questions answered right: 'how many more new customers in October than in
+    September by country', 'units cancelled per customer', 'products sold in March for new customers' and 'revenue per
+    trading day for the top 5 customers' answered without the qualifier."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    for question in (f"how many more new customers in oct {year} than in sep {year} by country?",
+                     f"% growth in number of orders from q1 to q2 {year} per customer?",
+                     f"how many units were cancelled in {year} per customer?",
+                     f"how many different products did we sell in march {year} for new customers?",
+                     f"What was the average net revenue per trading day in Q2 {year} for the top 5 customers?"):
+        card = engine.ask(question)
+        assert card.status != "answered" and card.value is None, (question, card.answer)
+    assert engine.ask(f"revenue from new customers in March {year}").status == "answered"

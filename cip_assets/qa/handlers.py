@@ -117,6 +117,8 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.not_understood(plan, "I could not tell which measure you want (revenue, orders, customers, ...)")
     if plan.top_percent is not None:  # "how much revenue did the top 1% of customers bring"
         return top_customers(engine, plan, name, dict(plan.filters), as_share=False)
+    if plan.per_day and plan.n:  # "revenue per trading day ... for the top 5 customers": never every customer's
+        return engine.not_understood(plan, "a figure per day is worked out over all orders, not for the top customers")
     if plan.orders_condition and plan.orders_condition != [">=", 1] and (
             plan.every_period or plan.min_months or plan.day_orders or plan.per_day):
         return engine.not_understood(plan, "a condition on customers' number of orders is not combined with this figure")

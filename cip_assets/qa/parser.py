@@ -1180,6 +1180,13 @@ class Parser:
                 r"bring in|units|worth|value)\b", low) and intent not in ("top", "bottom"):
             why = ("a count of customers is read here, and what they spent or ordered is asked too: ask e.g. 'revenue "
                    "from new customers in October'")  # "new customers in October: how much did they spend?"
+        elif intent in ("compare", "count", "sum") and re.search(
+                r"\b(?:per|for each|by)\s+(?:customer|client|buyer|account|country|segment|category|product|item)s?\b", low) \
+                and (intent == "compare" or re.search(r"\bper\s+(?:customer|client|buyer|account)\b", low)):
+            why = "a figure per customer or by a grouping is not worked out for this question; ask for the total or the ranking"
+        elif re.search(r"\b(?:for|from|of|among|by)\s+(?:our\s+|the\s+)?(?:new|first[- ]time)\s+(?:customers|buyers|clients)\b", low) \
+                and slots.metric not in COUNTS_OF_CUSTOMERS and "new_in_period" not in filters:
+            why = "a figure for new customers only is worked out for revenue, orders and units; ask e.g. 'revenue from new customers in March'"
         elif slots.metric in ("order_lines", "cancelled_lines", "returned_lines") and re.search(
                 r"\b(?:qty|quantity|quantities|units|(?<!line )items|pieces|value|worth|price|revenue|sales)\b", low):
             why = "a count of lines is read here, and units or value are asked too: ask for one of them"  # "lines: sum of qty?"
