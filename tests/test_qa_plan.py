@@ -1622,7 +1622,11 @@ def test_a_grouping_or_a_group_of_customers_is_never_left_out(engine, wh):
                      f"% growth in number of orders from q1 to q2 {year} per customer?",
                      f"how many units were cancelled in {year} per customer?",
                      f"how many different products did we sell in march {year} for new customers?",
-                     f"What was the average net revenue per trading day in Q2 {year} for the top 5 customers?"):
+                     f"What was the average net revenue per trading day in Q2 {year} for the top 5 customers?",
+                     f"rev growth Q1 -> Q2 {year}, as a % for the top 5 customers?",
+                     f"what share of {year} revenue came in q4 by country?",
+                     f"What was the average order value in {year} per customer?",
+                     f"how many countries did we sell to in {year} for new customers?"):
         card = engine.ask(question)
         assert card.status != "answered" and card.value is None, (question, card.answer)
     assert engine.ask(f"revenue from new customers in March {year}").status == "answered"

@@ -1180,12 +1180,16 @@ class Parser:
                 r"bring in|units|worth|value)\b", low) and intent not in ("top", "bottom"):
             why = ("a count of customers is read here, and what they spent or ordered is asked too: ask e.g. 'revenue "
                    "from new customers in October'")  # "new customers in October: how much did they spend?"
-        elif intent in ("compare", "count", "sum") and re.search(
+        elif intent in ("compare", "count", "sum", "share", "average") and re.search(
                 r"\b(?:per|for each|by)\s+(?:customer|client|buyer|account|country|segment|category|product|item)s?\b", low) \
-                and (intent == "compare" or re.search(r"\bper\s+(?:customer|client|buyer|account)\b", low)):
+                and (intent in ("compare", "share") or re.search(r"\bper\s+(?:customer|client|buyer|account)\b", low)
+                     and (intent != "average" or slots.metric in ("aov", "median_order_value", "largest_order"))):
             why = "a figure per customer or by a grouping is not worked out for this question; ask for the total or the ranking"
+        elif re.search(r"\b(?:for|from|of|among|by)\s+(?:our\s+|the\s+)?top\s+(?:\d+|[a-z]+)\s+(?:customers|buyers|clients)\b", low) \
+                and (intent == "compare" or slots.metric not in ("revenue", "orders", "quantity")):
+            why = "what the top customers brought is worked out only as a total of revenue, orders or units"
         elif re.search(r"\b(?:for|from|of|among|by)\s+(?:our\s+|the\s+)?(?:new|first[- ]time)\s+(?:customers|buyers|clients)\b", low) \
-                and slots.metric not in COUNTS_OF_CUSTOMERS and "new_in_period" not in filters:
+                and "new_in_period" not in filters and slots.metric not in (None, "customers", "new_customers"):
             why = "a figure for new customers only is worked out for revenue, orders and units; ask e.g. 'revenue from new customers in March'"
         elif slots.metric in ("order_lines", "cancelled_lines", "returned_lines") and re.search(
                 r"\b(?:qty|quantity|quantities|units|(?<!line )items|pieces|value|worth|price|revenue|sales)\b", low):
