@@ -1626,7 +1626,9 @@ def test_a_grouping_or_a_group_of_customers_is_never_left_out(engine, wh):
                      f"rev growth Q1 -> Q2 {year}, as a % for the top 5 customers?",
                      f"what share of {year} revenue came in q4 by country?",
                      f"What was the average order value in {year} per customer?",
-                     f"how many countries did we sell to in {year} for new customers?"):
+                     f"how many countries did we sell to in {year} for new customers?",
+                     f"which 3 countries had the highest revenue per customer in {year}",
+                     f"monthly revenue {year} from customers with more than 3 orders"):
         card = engine.ask(question)
         assert card.status != "answered" and card.value is None, (question, card.answer)
     assert engine.ask(f"revenue from new customers in March {year}").status == "answered"

@@ -289,6 +289,9 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
 def trend(engine: "Engine", plan: Plan) -> "AnswerCard":
     t = engine.templates
     period, grain, name = plan.period_obj, plan.grain, plan.metric
+    if plan.orders_condition and plan.orders_condition != [">=", 1] or plan.group_condition:  # no series keeps them
+        return engine.not_understood(plan, "a series cannot keep only the customers with a number of orders; ask for "
+                                           "one period")
     metric = METRICS[name if name in METRICS else "revenue"]
     if name == "returning_customers" and not _has_product(plan):  # "returning customers per month"
         query = t.returning_series(grain, plan.filters, plan.exclude, period)
@@ -413,6 +416,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
                                    average=average or name in MEAN_METRICS, exclude=exclude,
                                    orders_condition=plan.orders_condition)
         uses_orders_condition = True
+    if re.search(r"\bper (?:customer|client|buyer)\b", text) and not uses_orders_condition and dim != "customer":
+        return engine.not_understood(plan, "this ranking is not worked out per customer, so I did not rank by the total")
     if (plan.group_condition and not uses_group_condition) or (plan.orders_condition and not uses_orders_condition):
         condition = plan.group_condition or plan.orders_condition
         return engine.not_understood(plan, f"this ranking cannot keep only those with {condition[0]} {condition[1]} "
