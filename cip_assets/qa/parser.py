@@ -1185,8 +1185,10 @@ class Parser:
                 and (intent in ("compare", "share") or re.search(r"\bper\s+(?:customer|client|buyer|account)\b", low)
                      and (intent != "average" or slots.metric in ("aov", "median_order_value", "largest_order"))):
             why = "a figure per customer or by a grouping is not worked out for this question; ask for the total or the ranking"
-        elif re.search(r"\b(?:for|from|of|among|by)\s+(?:our\s+|the\s+)?top\s+(?:\d+|[a-z]+)\s+(?:customers|buyers|clients)\b", low) \
-                and (intent == "compare" or slots.metric not in ("revenue", "orders", "quantity")):
+        elif re.search(r"\b(?:for|from|of|among|by|did|do|have|had)\s+(?:our\s+|the\s+)?top\s+(?:\d+|[a-z]+)\s+"
+                       r"(?:customers|buyers|clients)\b", low) \
+                and (intent in ("compare", "trend") or intent in ("top", "bottom") and slots.dims[:1] != ["customer"]
+                     or slots.metric not in ("revenue", "orders", "quantity")):
             why = "what the top customers brought is worked out only as a total of revenue, orders or units"
         elif re.search(r"\b(?:for|from|of|among|by)\s+(?:our\s+|the\s+)?(?:new|first[- ]time)\s+(?:customers|buyers|clients)\b", low) \
                 and "new_in_period" not in filters and slots.metric not in (None, "customers", "new_customers"):
