@@ -466,6 +466,9 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
     period, filters = plan.period_obj, plan.filters
     periods = plan.periods_obj
     fmt = engine.fmt
+    if plan.orders_condition and plan.orders_condition != [">=", 1] or plan.group_condition:  # no comparison keeps them
+        return engine.not_understood(plan, "a comparison cannot keep only the customers with a number of orders; ask "
+                                           "for each figure")
     if plan.pairs:
         kind, values = plan.pairs[0]
         if len(values) != 2:  # "Ireland than the Nordics put together": one against a group is not worked out

@@ -1183,7 +1183,9 @@ class Parser:
         elif intent in ("compare", "count", "sum", "share", "average") and re.search(
                 r"\b(?:per|for each|by)\s+(?:customer|client|buyer|account|country|segment|category|product|item)s?\b", low) \
                 and (intent in ("compare", "share") or re.search(r"\bper\s+(?:customer|client|buyer|account)\b", low)
-                     and (intent != "average" or slots.metric in ("aov", "median_order_value", "largest_order"))):
+                     and (intent != "average" or re.search(PER_DAY, low) or slots.metric in (
+                         "aov", "median_order_value", "largest_order", "units_per_order", "lines_per_order",
+                         "revenue_per_unit"))):
             why = "a figure per customer or by a grouping is not worked out for this question; ask for the total or the ranking"
         elif re.search(r"\b(?:for|from|of|among|by|did|do|have|had)\s+(?:our\s+|the\s+)?top\s+(?:\d+|[a-z]+)\s+"
                        r"(?:customers|buyers|clients)\b", low) \
