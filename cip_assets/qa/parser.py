@@ -1180,10 +1180,11 @@ class Parser:
                 r"bring in|units|worth|value)\b", low) and intent not in ("top", "bottom"):
             why = ("a count of customers is read here, and what they spent or ordered is asked too: ask e.g. 'revenue "
                    "from new customers in October'")  # "new customers in October: how much did they spend?"
-        elif intent in ("compare", "count", "sum", "share", "average") and re.search(
+        elif intent in ("compare", "count", "sum", "share", "average", "trend") and re.search(
                 r"\b(?:per|for each|by)\s+(?:customer|client|buyer|account|country|segment|category|product|item)s?\b", low) \
                 and (intent in ("compare", "share") or re.search(r"\bper\s+(?:customer|client|buyer|account)\b", low)
-                     and (intent != "average" or re.search(PER_DAY, low) or slots.metric in (
+                     and (intent not in ("average", "trend") or intent == "trend" and slots.metric not in MEAN_METRICS
+                          or re.search(PER_DAY, low) or slots.metric in (
                          "aov", "median_order_value", "largest_order", "units_per_order", "lines_per_order",
                          "revenue_per_unit"))):
             why = "a figure per customer or by a grouping is not worked out for this question; ask for the total or the ranking"
