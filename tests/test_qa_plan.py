@@ -1633,6 +1633,7 @@ def test_a_grouping_or_a_group_of_customers_is_never_left_out(engine, wh):
                      f"net revenue per quarter in {year} for the top 5 customers?",
                      f"avg basket size q4 {year}, units per order per customer?",
                      f"Cancelled units per month, first half of {year}. per customer?",
+                     "bottom 3 countries by revenue, all time for new customers?",
                      f"Buying customers, September against October {year}: percentage growth with more than 3 orders?"):
         card = engine.ask(question)
         assert card.status != "answered" and card.value is None, (question, card.answer)

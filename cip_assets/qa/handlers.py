@@ -333,6 +333,10 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
                    r"quantity|units)\b(?!\s+(returned|cancell?ed|sent back))", text)
     if by and by.group(1) == "customers" and "customer" in plan.dims and plan.metric not in (None, "customers"):
         by = None  # "orders by customers in France": the customers are ranked, by the orders asked
+    if by and plan.metric in ("new_customers", "returning_customers", "cancelling_customers") \
+            and by.group(1) not in ("customers", "number of customers"):
+        return engine.not_understood(plan, f"a ranking by {by.group(1)} of {METRICS[plan.metric].label} only is not "
+                                           "worked out")  # "bottom 3 countries by revenue for new customers"
     if by:
         name = {"sales": "revenue", "spend": "revenue", "value": "value_12m", "units": "quantity",
                 "number of customers": "customers", "churn probability": "churn_probability"}.get(by.group(1), by.group(1))
