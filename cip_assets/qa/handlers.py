@@ -204,7 +204,7 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
     if plan.orders_condition and (plan.both_periods and plan.orders_condition not in (["=", 0], [">", 1])
                                   or name in ("returning_customers", "active_customers")
                                   or average and period is not None
-                                  or set(filters) & set(ORDER_ONLY_FILTERS) and not filters.get("anonymous") is False):
+                                  or set(filters) & set(ORDER_ONLY_FILTERS) and filters.get("anonymous") is not False):
         # "AOV of Friday orders from repeat customers": the branches below would leave the condition out (two periods
         # read "no order" and "again" as one, which says which of the two periods' customers are counted)
         raise NotAvailable("a condition on customers' number of orders is not combined with this figure")
@@ -380,6 +380,7 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.not_understood(plan, f"a ranking of {PLURAL.get(DIM_LABEL.get(dim, dim), dim)} within one of them "
                                            "is not something I work out")
     uses_group_condition = uses_orders_condition = False  # which branch reads them: the others would drop them
+    per_customer = False  # the branch that can average each customer's figure ("revenue per customer")
     among = next((list(values) for kind, values in plan.pairs if kind == dim), [])  # "rank Sweden, Norway and Denmark"
     if plan.pairs and not among:
         return engine.not_understood(plan, "a ranking with two values of something else it is not ranked by")
@@ -419,8 +420,8 @@ def ranking(engine: "Engine", plan: Plan) -> "AnswerCard":
         query = t.customer_ranking(metric, dim, {k: v for k, v in filters.items() if k != dim}, n, descending,
                                    average=average or name in MEAN_METRICS, exclude=exclude,
                                    orders_condition=plan.orders_condition)
-        uses_orders_condition = True
-    if re.search(r"\bper (?:customer|client|buyer)\b", text) and not uses_orders_condition and dim != "customer":
+        uses_orders_condition = per_customer = True
+    if re.search(r"\bper (?:customer|client|buyer)\b", text) and not per_customer and dim != "customer":
         return engine.not_understood(plan, "this ranking is not worked out per customer, so I did not rank by the total")
     if (plan.group_condition and not uses_group_condition) or (plan.orders_condition and not uses_orders_condition):
         condition = plan.group_condition or plan.orders_condition
