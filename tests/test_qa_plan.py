@@ -1638,3 +1638,16 @@ def test_a_grouping_or_a_group_of_customers_is_never_left_out(engine, wh):
         card = engine.ask(question)
         assert card.status != "answered" and card.value is None, (question, card.answer)
     assert engine.ask(f"revenue from new customers in March {year}").status == "answered"
+
+
+def test_v47s_different_question_figures_are_answered_as_asked(engine, wh):
+    """v47's two figures for a different question: a trading day defined again after the question ('By trading day I
+    mean a day on which at least one order came in') read as a grouping by day and a condition on customers, and a base
+    said as 'use orders with at least one completed line as the base' was shortened to 'orders' by the rewrites."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"average net revenue per trading day in Q1 {year}",
+                    f"net revenue per trading day for the first quarter of {year}. By trading day I mean a day on which "
+                    f"at least one order came in.")
+    _answered_alike(engine, f"cancelled orders as a percentage of completed orders in Q1 {year}",
+                    f"For January to March {year}, what percentage of orders were cancelled? Count an order as cancelled "
+                    f"if it has at least one cancelled line, and use orders with at least one completed line as the base.")

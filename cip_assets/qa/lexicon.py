@@ -294,7 +294,7 @@ PURPOSE = (r",?\s*\bfor\s+(?:the|my|our|a|an|this|their)\s+((?:[a-z'’-]+\s+){0
 _QUOTE_OPEN, _QUOTE_CLOSE = "['\"\u2018\u201c]", "['\"\u2019\u201d]"
 _NAME_NOUN = r"(?:product |item |stock )?(?:names?|descriptions?|titles?)\b"
 NAME_HOLDS = re.compile(
-    r"\b(?:with|having|have|has|had|carrying|containing|holding)\s+(?:the\s+(?:words?|term|phrase)\s+)?" + _QUOTE_OPEN + "?"
+    r"\b(?:with|having|have|has|had|carry|carries|carrying|containing|holding)\s+(?:the\s+(?:words?|term|phrase)\s+)?" + _QUOTE_OPEN + "?"
     r"(?P<in_name>[a-z0-9][a-z0-9 &/-]{0,40}?)" + _QUOTE_CLOSE + "?"
     r"\s+(?:in|within|somewhere in|anywhere in)\s+(?:(?:the|its|their|a)\s+)?" + _NAME_NOUN
     + r"|\b" + _NAME_NOUN + r"\s+(?:contains?|containing|includes?|including|has|have|having|holds?|holding|"
@@ -495,6 +495,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # (first: the ranking rewrites below read what these leave; customers said by their id: "Which three customers,
     # by customer id, ...", "customers with a known id")
     (r",?\s*\bby customer id\b,?", " "),
+    # a trading day defined again after the question: "By trading day I mean a day on which at least one order came in."
+    (r"[.?]\s*by (?:an?\s+)?(?:trading|selling|business) days?,?\s+i mean\s+(?:a|any)\s+day\s+(?:on which|when|with|that had|that has|"
+     r"having)\s+(?:at least one|an?|any)\s+(?:completed\s+)?orders?(?:\s+(?:came in|was placed|arrived|went through))?\s*\.?\s*$", "?"),
     # a word of the name said as the question's label: "ALPHABET in the product name: how many different stock codes?"
     (r"^\W*['\"\u2018\u201c]?([a-z0-9&-]{2,30})['\"\u2019\u201d]?\s+in\s+(?:the|its|their|a)\s+(?:product\s+|item\s+)?"
      r"(?:names?|descriptions?|titles?)\s*[:,-]\s*(.+?)\s*\??\s*$", r"\2 with '\1' in the name?"),
@@ -529,8 +532,10 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)", "for "),
     (r"\b(median|average|mean|typical)\s+order\s+(?:worth|value)\b", r"\1 order value"),
     (r"\bwhat was the (median|average|mean|typical) order worth\b", r"what was the \1 order value"),
-    (r"[.?]?\s*\(?\s*(?:value|valuing|valued)\s+(?:each|an|every|the)?\s*orders?\s+by\s+(?:its|their)\s+completed\s+lines\s*\)?\.?"
+    (r"[.?]?\s*\(?\s*(?:value|valuing|valued)\s+(?:each|an|every|the)?\s*orders?\s+(?:by|on)\s+(?:its|their)\s+completed\s+lines\s*\)?\.?"
      r"(?=\s*$)", "?"),  # an order's value said again
+    (r",\s*(?:valuing|valued|value)\s+(?:each|every|an|the)\s+orders?\s+(?:by|on)\s+(?:its|their)\s+completed\s+lines\b", " "),
+    (r"\b(\d+)(?:[- ]?plus|\+)\s+(orders|purchases)\b", r"at least \1 \2"),  # "20-plus orders"
     (r",?\s*valued\s+by\s+its\s+completed\s+lines\b", " "), (r"[.?]\s*what was it worth\??\s*$", "?"),
     (r"\b(revenue|orders|units|sales)\s+per\s+trading\s+day\b(?![^?]*\b(?:average|avg|mean)\b)", r"average \1 per trading day"),
     (r"\s*\(\s*(?:a\s+)?trading days?\s*(?:=|is|are|means)\s*(?:a\s+)?days?\s+with\s+(?:at least one|an?|any)\s+orders?\s*\)", " "),

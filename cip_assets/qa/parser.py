@@ -521,8 +521,8 @@ class Parser:
             if defined.measure and not any(re.search(pattern, unsaid) for _, pattern in METRIC_PATTERNS):
                 # "For July 2011, completed order lines divided by orders?": the ratio is the question's measure
                 q = f"{q[:defined.at]} {MEASURE_WORDS[defined.measure]} {q[defined.at:]}"
+        q, base = _base_said(q)  # before the rewrites, which shorten "orders with a completed line" to "orders"
         said = _returning_defined_again(self._country_codes(_rewrite(self._region_listed(q))), self.as_of)
-        said, base = _base_said(said)
         said = self._antecedent(self._named_range(self._postage_codes(self._growth_defined(self._never_again(said)))))
         asker = bool(re.match(r"^\W*" + IDENTITY_OPENER, q.lower()))
         for _ in range(3):  # "I look after partnerships. We're pitching a donation, so I need a baseline: how many ...?"
@@ -1579,17 +1579,21 @@ _REWRITES = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, repl
 
 
 # the whole of a cancellation rate said as its base: "..., and the base is orders with a completed line"
-BASE_SAID = re.compile(r"(?:,?\s*(?:and|with)\s+|(?<=[.?;])\s*|;\s*)(?:the\s+)?(?:base|denominator|whole)\s+(?:is|being|=|:)\s+"
-                       r"(?:the\s+)?(?P<base>[^.?;]{3,60}?)\s*(?:[.?;]|$)", re.IGNORECASE)
-BASES = {"completed orders": "cancelled_per_completed", "orders": "cancellation_rate", "all orders": "cancellation_rate",
-         "all the orders": "cancellation_rate", "every order": "cancellation_rate"}
+BASE_SAID = re.compile(r"(?:,?\s*(?:and|with)\s+|(?<=[.?;])\s*|;\s*)(?:(?:the\s+)?(?:base|denominator|whole)\s+(?:is|being|=|:)\s+"
+                       r"(?:the\s+)?(?P<base>[^.?;]{3,60}?)|(?:use|using|take|taking)\s+(?:the\s+)?(?P<used>[^.?;]{3,60}?)\s+as\s+"
+                       r"(?:the\s+)?(?:base|denominator|whole))\s*(?:[.?;]|$)", re.IGNORECASE)
+_COMPLETED_ORDERS = "cancelled_per_completed"
+BASES = {"completed orders": _COMPLETED_ORDERS, "orders with a completed line": _COMPLETED_ORDERS,
+         "orders with at least one completed line": _COMPLETED_ORDERS, "orders with any completed line": _COMPLETED_ORDERS,
+         "orders": "cancellation_rate", "all orders": "cancellation_rate", "all the orders": "cancellation_rate",
+         "every order": "cancellation_rate"}
 
 
 def _base_said(said: str) -> tuple[str, str | None]:
     """`said` without a base the question names for its share, and that base; a base the engine does not know stays
     in the words, to be refused."""
     m = BASE_SAID.search(said)
-    base = m.group("base").lower().strip() if m else None
+    base = (m.group("base") or m.group("used")).lower().strip() if m else None
     if base not in BASES:
         return said, None
     return f"{said[:m.start()]} {said[m.end():]}".strip(), base
@@ -1655,7 +1659,8 @@ NEVER_AGAIN = re.compile(r",?\s*\b(?:and\s+)?(?:then\s+)?(?:never|not|did not (?
                          re.IGNORECASE)
 # growth defined again as a formula over the periods: "(October - September) / September"
 GROWTH_FORMULA = re.compile(r"[,;]?\s*(?:\b(?:growth|change|increase)\s+)?(?:\b(?:meaning|i\.e\.,?|that is,?|computed as|calculated as|"
-                            r"taken as|worked out as|defined as|(?:i|we)\s+(?:calculate|compute|work out|define|take|measure)\s+"
+                            r"taken as|worked out as|defined as|work (?:it|this|that) (?:out )?as|"
+                            r"(?:i|we)\s+(?:calculate|compute|work out|define|take|measure)\s+"
                             r"(?:it|this|that|growth|the growth)\s+as|as)\s+|=\s*)?\(\s*(?P<b>[a-z0-9 ]{1,24}?)\s*(?:-|minus)\s*"
                             r"(?P<a>[a-z0-9 ]{1,24}?)\s*\)\s*(?:/|\u00f7|divided by|over)\s*(?P<base>[a-z0-9 ]{1,24}?)"
                             r"(?:\s*(?:x|\*|times)\s*100)?(?=\s*[.?,;)!]|\s*$)", re.IGNORECASE)
