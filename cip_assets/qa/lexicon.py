@@ -535,7 +535,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"[.?]?\s*\(?\s*(?:value|valuing|valued)\s+(?:each|an|every|the)?\s*orders?\s+(?:by|on)\s+(?:its|their)\s+completed\s+lines\s*\)?\.?"
      r"(?=\s*$)", "?"),  # an order's value said again
     (r",\s*(?:valuing|valued|value)\s+(?:each|every|an|the)\s+orders?\s+(?:by|on)\s+(?:its|their)\s+completed\s+lines\b", " "),
-    (r"\b(\d+)(?:[- ]?plus|\+)\s+(orders|purchases)\b", r"at least \1 \2"),  # "20-plus orders"
+    (r"\b(\d+)[- ]?plus\s+(orders|purchases)\b", r"at least \1 \2"),  # "20-plus orders" ("20+" is read elsewhere)
     (r",?\s*valued\s+by\s+its\s+completed\s+lines\b", " "), (r"[.?]\s*what was it worth\??\s*$", "?"),
     (r"\b(revenue|orders|units|sales)\s+per\s+trading\s+day\b(?![^?]*\b(?:average|avg|mean)\b)", r"average \1 per trading day"),
     (r"\s*\(\s*(?:a\s+)?trading days?\s*(?:=|is|are|means)\s*(?:a\s+)?days?\s+with\s+(?:at least one|an?|any)\s+orders?\s*\)", " "),
