@@ -261,15 +261,16 @@ CODES_LISTED = re.compile(r"\b(?:stock\s+)?codes,?\s+([a-z0-9]{1,12}(?:" + CODE_
 QUESTION_LABEL = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{1,48}?)\s*(?::|\s[-–—]\s)\s*(?=\S)", re.IGNORECASE)
 # a statement of who asks or why, before the question: "I research the web shop's checkout. How many ...?"
 # (a sentence whose "I manage" the rewrites took out as filler starts with the rest: "  this merchant's account.")
-LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z0-9 ,'&/-]{1,100}?|"
-                              r"(?<=\s)(?:this|the|an?)\s[a-z0-9 ,'&/-]{1,100}?)[.:]\s+(?=[a-z][^.?]*[?.]?\s*$)",
+LEADING_SENTENCE = re.compile(r"^\W*((?:i|we|i'm|we're|i am|we are|my|our)\b[a-z0-9 ,'&/-]{1,200}?|"
+                              r"(?<=\s)(?:this|the|an?)\s[a-z0-9 ,'&/-]{1,200}?)[.:]\s+(?=[a-z][^.?]*[?.]?\s*$)",
                               re.IGNORECASE)
 # any other sentence of context before the question ("Export orders need our heavier cartons. How many ...?") or after
-# it ("How many ...? I'm reconciling the dashboard."): dropped only when it names nothing the question does not
-CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,140}?)(?:[.:]|\?(?=\s+[a-z][^.?]*\?\s*$))\s+"
+# it ("How many ...? I'm reconciling the dashboard.", "... by month - it goes in a schedule."): dropped only when it
+# names nothing the question does not
+CONTEXT_BEFORE = re.compile(r"^\W*([a-z][a-z0-9 ,'&/-]{2,200}?)(?:[.:]|\?(?=\s+[a-z][^.?]*\?\s*$))\s+"
                             r"(?=[a-z][^.?]*(?:\?|\.|please\.?)?\s*$)",
                             re.IGNORECASE)
-CONTEXT_AFTER = re.compile(r"[?.]\s+([a-z][a-z0-9 ,'&/-]{2,140}?(?:[.!]\s+[a-z][a-z0-9 ,'&/-]{2,80}?)?)[.!]?\s*$", re.IGNORECASE)
+CONTEXT_AFTER = re.compile(r"(?:[?.]\s+|\s[-–—]\s+(?=(?:it|this|that|these|they|i|we|i'm|we're|i'd|we'd|i'll|we'll)\s))([a-z][a-z0-9 ,'&/-]{2,140}?(?:[.!]\s+[a-z][a-z0-9 ,'&/-]{2,80}?)?)[.!]?\s*$", re.IGNORECASE)
 # such a sentence that says who asks or what they weigh up ("I'm a buyer for ...", "I manage this merchant's account.")
 IDENTITY_OPENER = (r"(?:i'm|i am|we're|we are)\s+(?:an?|the|one of the)\s+[a-z]|(?:i|we)\s+(?:manage|run|own|lead|work|buy|source|teach|mentor|coach|train|advise|"
                    r"sell|supply|assess|recruit|hire|print|design|organise|organize|cater|photograph|insure|lend|act|"
@@ -982,6 +983,10 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"orders?)|guests|anonymous orders?))\b",
      " "),
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
+    # guests kept in, said as an instruction ("Revenue in 2011 - it should include guests."): every order, no filter
+    (r"(?:[-–—,;.]\s*)?(?:(?:it|that|this|the figure|the total)\s+)?(?:should|must|needs? to|has to|please)?\s*"
+     r"\b(?:include|includes|keep|keeping)\s+(?:the\s+|all\s+)?(?:guest\s+(?:checkouts?|orders?|customers?|buyers?|sales)|guests|"
+     r"anonymous\s+orders?)(?:\s+(?:in|too|as well))?\b", " "),
     # a region said by its name: the Nordic countries are these five
     (r"\b(?:the\s+)?nordics?\b(?:\s+(markets|countries|nations|region)\b)?",
      lambda m: "sweden, norway, denmark, finland and iceland" + (" countries" if m.group(1) else "")),
