@@ -273,6 +273,15 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             a, b = _safe_date(y1, m1, d1), _safe_date(y2, m2, d2)
             if a and b and a <= b:
                 add(m, _range(a, b + timedelta(days=1)))
+    # "the week starting Mon 21/11/2011 (and ending Sun 27/11)": seven days from that day, its end said again
+    for m in re.finditer(r"\b(?:the\s+)?week\s+(?:commencing|starting|beginning|of)\s+(?:(?:on\s+)?(?:monday|mon)\s+)?"
+                         r"(\d{1,2})/(\d{1,2})/(\d{4})\b(?:,?\s*(?:and\s+)?(?:ending|ends)\s+(?:on\s+)?(?:sunday|sun)?\s*"
+                         r"(\d{1,2})/(\d{1,2})(?:/(\d{4}))?\b)?", s):
+        d, mo, y = (int(g) for g in m.groups()[:3])
+        day = _safe_date(y, mo, d) if d > 12 or d == mo or m.group(4) else None
+        if day and (not m.group(4) or _safe_date(int(m.group(6) or y), int(m.group(5)), int(m.group(4)))
+                    == day + timedelta(days=6)):
+            add(m, Period(day, day + timedelta(days=7), f"week of {day.isoformat()}", "week"))
     for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", s):
         d, mo, y = (int(g) for g in m.groups())
         if d > 12 or d == mo:

@@ -983,6 +983,12 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"orders?)|guests|anonymous orders?))\b",
      " "),
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
+    (r"\bweek\s+(?:that|which)\s+(?:starts|begins|commences)\b", "week starting"),
+    # a list added up: "Germany, France, the Netherlands or Belgium combined" is the four together
+    (r"\bor\b(?=\s+(?:the\s+)?[a-z][a-z ]{1,30}\s+(?:combined|together|between them|taken together)\b)", "and"),
+    # "whose latest completed order falls before 1 March 2011"
+    (r"\b(order|purchase)\s+(?:falls|fell|lies|lay|sits|sat|lands|landed|comes|came)\s+(?=(?:before|after|on or before|on or after)\b)",
+     r"\1 was "),
     # guests kept in, said as an instruction ("Revenue in 2011 - it should include guests."): every order, no filter
     (r"(?:[-–—,;.]\s*)?(?:(?:it|that|this|the figure|the total)\s+)?(?:should|must|needs? to|has to|please)?\s*"
      r"\b(?:include|includes|keep|keeping)\s+(?:the\s+|all\s+)?(?:guest\s+(?:checkouts?|orders?|customers?|buyers?|sales)|guests|"
@@ -1390,7 +1396,10 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # what the shop recorded, and where the churn model puts customers
     (r"\bdid (?:it|the (?:shop|retailer|business|company|store|merchant|firm)|you|they) (?:record|post|book|report|log|"
      r"register)\b", "was"),
-    (r"\b(?:does|did|do) the (?:churn )?(?:model|scoring) (?:place|put|score|rank|assign|flag)\s+(?:in|into|as)\b", "are in"),
+    (r"\b(?:does|did|do) the (?:churn |rfm )?(?:model|scoring|segmentation) (?:place|put|score|rank|assign|flag|label|class|"
+     r"classify|tag|call|mark)\s+(?:in|into|as)?\b", "are in "),
+    (r"\b(?:in|by|from|of) the (rfm|churn) model\b|\b(rfm|churn) model(?:'s)?\b(?=\s*(?:,|:|segment|band|label|high|medium|low))",
+     " "),  # "Can't Lose Them segment in the RFM model", "Churn model, high band:": the segment or band names it
     (r"\b(did not|didn't|never) (?:come|came) back in\b", "placed no order in"),
     # customers who came back are returning customers, never returned goods ("how many customers came back in May")
     (r"\bhow many (?:of (?:the|our|those) )?(customers|buyers|clients|shoppers)\s+(?:came|come)\s+back\b", r"how many returning \1"),
