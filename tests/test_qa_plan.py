@@ -1651,3 +1651,42 @@ def test_v47s_different_question_figures_are_answered_as_asked(engine, wh):
     _answered_alike(engine, f"cancelled orders as a percentage of completed orders in Q1 {year}",
                     f"For January to March {year}, what percentage of orders were cancelled? Count an order as cancelled "
                     f"if it has at least one cancelled line, and use orders with at least one completed line as the base.")
+
+
+def test_context_that_names_nothing_is_read_past_and_an_instruction_is_not(engine, wh):
+    """A sentence of context whose words the engine does not know is read past when it names nothing of its own ('Those
+    two halls sell out first.', '... - it goes in a schedule'); one that sets something aside or says how to work the
+    figure out is never dropped ('Skip the December spike.', 'We care mostly about weekends.'), and guests or
+    cancellations left in or out by an instruction keep the question's own figure."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"what share of all customers are in Germany or France?",
+                    "What share of all customer accounts on file are in Germany or France, in percent? Those two halls "
+                    "sell out first.")
+    _answered_alike(engine, f"net revenue by month in {year}",
+                    f"Net revenue month by month in {year} - it goes in a schedule to the expert report.")
+    _answered_alike(engine, f"net revenue in {year}",
+                    "I'm a forensic accountant instructed in a dispute between the company's two founders, and I'm "
+                    f"rebuilding the turnover from the order lines myself. What was net revenue in {year}?")
+    for said in (f"net revenue in {year} - it should include guests.", f"Net revenue in {year}. Include guest orders."):
+        _answered_alike(engine, f"net revenue in {year}", said)
+    for said in (f"How many orders in May {year}, excluding cancelled orders?",
+                 f"Ignore cancelled orders. How many orders in May {year}?"):
+        _answered_alike(engine, f"orders in May {year}", said)
+    plain = engine.ask(f"net revenue in {year}")
+    for said in (f"Skip the December spike. What was net revenue in {year}?",
+                 f"We care mostly about weekends. What was net revenue in {year}?",
+                 f"Treat it per customer please. What was net revenue in {year}?"):
+        card = engine.ask(said)
+        assert not (card.status == "answered" and card.value == plain.value), (said, card.answer)
+
+
+def test_a_model_named_and_a_week_by_its_day_are_read(engine, wh):
+    """'the RFM model' and 'the churn model' name the segment or band the question names; a week starting on a
+    dd/mm/yyyy day, its end said again, is those seven days."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, "how many customers are in the Champions segment?",
+                    "How many customers does the RFM model label Champions?")
+    _answered_alike(engine, "what share of scored customers are high risk?",
+                    "Churn model, high band: what percentage of all scored customers does it hold?")
+    _answered_alike(engine, f"orders per day in the week starting 21 November {year}",
+                    f"Give me each day's order count in the week that starts Mon 21/11/{year} and ends Sun 27/11.")

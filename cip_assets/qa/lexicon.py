@@ -1121,8 +1121,11 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bcustomer records\b", "customers"), (r"\banywhere in the data\b", " "),
     (r"\b(?:after deduction of|after deducting|net of) (?:the )?returns\b", "net"),
     (r"\binclusive (?:of )?guest orders\b", "including guest orders"),
-    # revenue and units never count cancelled lines: leaving them out says the definition again
-    (r"\b(revenue|sales|takings|turnover|units|quantity)\b([^?]{0,30}?)\s*,?\s*(?:not counting|excluding|without|ignoring|"
+    # revenue, units, orders and buyers never count cancelled lines: leaving them out says the definition again
+    (r"^\W*(?:please\s+)?(?:ignore|exclude|leave out|disregard|don't count|do not count)\s+(?:anything\s+|all\s+|the\s+|any\s+)?"
+     r"cancel\w*(?:\s+(?:orders?|lines?|invoices?|items?))?\s*[.:;,-]\s*(?=(?![^?]*\bcancel)[^?]*\b(?:revenue|sales|takings|"
+     r"turnover|units|quantity|orders|customers|buyers)\b)", ""),  # "Ignore cancelled orders. How many orders ...?"
+    (r"\b(revenue|sales|takings|turnover|units|quantity|orders|customers|buyers)\b([^?]{0,30}?)\s*,?\s*(?:not counting|excluding|without|ignoring|"
      r"leaving out|net of)\s+(?:the\s+|any\s+)?(?:cancel\w*|credit notes?)(?:\s+(?:orders?|lines?|invoices?|items?))?\b",
      r"\1\2"),
     (r"\b(?:of|in) the records\b|\bcovered by the data\b|\bin the (?:whole |entire )?data ?set(?: altogether)?\b", " "),

@@ -534,15 +534,17 @@ class Parser:
         try:
             plan = self._parse(said, previous)
         except NotUnderstood as err:
-            fixes = respell(err.unknown)
-            if not fixes:
-                raise
-            try:
-                plan = self._parse(_replace_words(said, fixes), previous)
-            except NotUnderstood:
-                raise err from None
-            plan.confidence = round(float(plan.confidence or 0.9) * 0.9, 3)
-            plan.words = {**plan.words, **{typed: f"read as '{word}'" for typed, word in fixes.items()}}
+            plan = self._parse_without_context(said, err, previous)
+            if plan is None:
+                fixes = respell(err.unknown)
+                if not fixes:
+                    raise
+                try:
+                    plan = self._parse(_replace_words(said, fixes), previous)
+                except NotUnderstood:
+                    raise err from None
+                plan.confidence = round(float(plan.confidence or 0.9) * 0.9, 3)
+                plan.words = {**plan.words, **{typed: f"read as '{word}'" for typed, word in fixes.items()}}
         if ratio is not None:
             self._as_defined(plan, defined)
         if base is not None:  # "..., and the base is orders with a completed line": it chooses the reading
@@ -555,6 +557,29 @@ class Parser:
             plan.words = {**plan.words, **{w: f"the base of {METRICS[plan.metric].label}" for w in normalise(base).split()}}
         if not plan.follow_up:
             plan.question = asked
+        return plan
+
+    def _parse_without_context(self, said: str, err: NotUnderstood, previous: Plan | None) -> Plan | None:
+        """The plan of the question without the sentences that hold the words it did not know, when those sentences
+        name nothing the rest does not, read as words about the asker ("Those two halls sell out first.", "Big orders
+        go out on a pallet."): no value of the data, period, number, filter, condition or ask of their own. None when
+        no sentence is left, or the rest is still not understood."""
+        sentences = [s for s in re.split(r"(?<=[.?!])\s+(?=\S)|\s+[-–—]\s+(?=[a-z])", said.strip(), flags=re.IGNORECASE)
+                     if s.strip(" .?!")]
+        unknown = set(err.unknown)
+        aside = [s for s in sentences if unknown & set(normalise(s).split())]
+        rest = " ".join(s for s in sentences if s not in aside)
+        if not aside or not rest or unknown - set(normalise(" ".join(aside)).split()):
+            return None
+        if any(self._names_something(s.lower().strip(" .?!"), True, rest=rest) or re.search(LEFT_ASIDE, s.lower())
+               for s in aside):
+            return None
+        try:
+            plan = self._parse(rest, previous)
+        except NotUnderstood:
+            return None
+        plan.confidence = round(float(plan.confidence or 0.9) * 0.85, 3)
+        plan.words = {**plan.words, **{w: "context, not the question" for w in sorted(unknown)}}
         return plan
 
     def _as_defined(self, plan: Plan, ratio: RatioSaid) -> None:
@@ -821,6 +846,11 @@ class Parser:
         if any(re.search(pattern, label) and not re.search(pattern, rest) and not (same and re.search(same, rest))
                for pattern, same in asks):
             return True
+        if re.search(SET_ASIDE, label):  # "Skip the December spike.", "Make it a monthly figure."
+            return True
+        days = r"\b(?:weekends?|weekdays|working days|business days|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)\b"
+        if re.search(r"\b(?:weekends?|weekdays|working days|business days)\b", label) and not re.search(days, rest):
+            return True  # "We care mostly about weekends."
         filters = [ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
                    r"identified|top|bottom|best|worst)\b"]
@@ -1244,7 +1274,8 @@ class Parser:
                 and slots.metric in ("revenue", "orders", "quantity", "gross_revenue"):
             why = "a per-customer (per-order) figure in a series is not worked out; ask for one period"
         elif intent == "trend" and re.search(r"\b(?:growth|grow|change|changes|increase|decrease)\b", low) \
-                and not slots.periods[1:]:
+                and not slots.periods[1:] and not re.search(  # "how did orders change month by month": the series
+                    r"^\W*how\s+(?:did|has|have|do|does)\b(?![^?]*\b(?:%|percent|percentage|rate|much|many)\b)[^?]{0,60}\bchange[ds]?\b", low):
             why = "the change from one period to the next in a series is not worked out; ask for two periods"
         elif intent == "compare" and slots.orders_condition and not slots.dims:
             why = "a comparison of periods with a condition on customers' orders is not worked out"
@@ -1685,6 +1716,18 @@ _FEW_WORDS = (r"(?:(?!(?:orders?|units?|items?|products?|lines?|days?|times?|did
 def _left_out_by(before: str) -> bool:
     """Whether the text before a filter ends with a word that leaves it out ("excluding (the) ...", "without ...")."""
     return bool(re.search(r"(?:" + EXCLUDE.pattern + r"|\bwithout\b)\s+(?:the\s+|all\s+|any\s+)?$", before))
+
+
+# words that set something aside, or say how to work the figure out, in a sentence of context: never words about the
+# asker ("Skip the December spike.", "Make it a monthly figure.", "We care mostly about weekends.")
+SET_ASIDE = (r"\b(?:skip|skipping|ignore|ignoring|forget|disregard|exclude|excluding|except|treat it|"
+             r"treat them|make it|make that|split it|split that|split them|break it|break that|round it|express it)\b|"
+             r"^\W*(?:please\s+)?(?:use|split|break|leave|drop|only|just)\b")
+# besides those, in a sentence whose unknown words are dropped as context: words that narrow or count ("Guests don't
+# count for us.")
+LEFT_ASIDE = (r"\b(?:drop|dropping|leave|leaving|without|aside|apart|besides|only|just|mostly|mainly|weekends?|weekdays?|"
+              r"working days?|treat|"
+              r"count|counting|make|split|break|instead|rather|round|express|convert|in (?:euros?|dollars?|units|percent))\b")
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
