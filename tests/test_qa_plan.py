@@ -1690,3 +1690,17 @@ def test_a_model_named_and_a_week_by_its_day_are_read(engine, wh):
                     "Churn model, high band: what percentage of all scored customers does it hold?")
     _answered_alike(engine, f"orders per day in the week starting 21 November {year}",
                     f"Give me each day's order count in the week that starts Mon 21/11/{year} and ends Sun 27/11.")
+
+
+def test_qualifiers_the_probe_found_dropped_are_kept_or_refused(engine, wh):
+    """Found by benchmarks/probe_qa_qualifiers.py: 'as a percentage of turnover with more than 3 orders' named the
+    customers on its card but divided all orders, and 'Champions in the churned segment' dropped 'churned'."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    plain = engine.ask(f"value of cancelled lines as a percentage of net revenue in {year}")
+    assert plain.status == "answered" and plain.value is not None, plain.answer
+    card = engine.ask(f"value of cancelled lines as a percentage of net revenue in {year} with more than 3 orders")
+    assert card.status != "answered" and card.value is None, card.answer
+    segment, = wh.execute("SELECT segment FROM marts.customer_rfm GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
+    every = engine.ask(f"how many customers are in the {segment} segment?")
+    churned = engine.ask(f"how many {segment} customers are there in the churned segment?")
+    assert every.status == "answered" and churned.value != every.value, (every.answer, churned.answer)

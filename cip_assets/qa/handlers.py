@@ -555,6 +555,9 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.card(plan, f"The top 20% of customers bring {engine.fmt(value, 'share')} of revenue.",
                            value, rows, cols, query, {"type": "none"})
     if plan.over_metric:  # "the value of cancelled lines as a percentage of net revenue": two measures of the orders
+        if plan.orders_condition or plan.group_condition or plan.top_percent is not None or plan.n or plan.dims:
+            return engine.not_understood(plan, "a share of one measure in another is worked out over all the orders; "
+                                               "it cannot keep only some customers or split by a grouping")
         part, whole = METRICS[name], METRICS[plan.over_metric]
         query = t.ratio(t.order_total(part, filters, plan.exclude, plan.period_obj),
                         t.order_total(whole, filters, plan.exclude, plan.period_obj))

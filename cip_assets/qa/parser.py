@@ -491,8 +491,8 @@ class Parser:
             filters["order_value"] = [op, float(value.group(2).replace(",", "") + "." + (value.group(3) or "0"))]
         if re.search(NOT_CHURN_WORDS, low):
             filters["churned"] = False
-        elif re.search(CHURN_WORDS, low) and "segment" not in multi:
-            filters["churned"] = True
+        elif re.search(CHURN_WORDS, low) and ("segment" not in multi or re.search(r"\b(?:churned|inactive)\b", low)):
+            filters["churned"] = True  # "Champions in the churned segment": both ("lost customers" names a segment)
         return filters, [[k, v] for k, v in multi.items() if len(v) >= 2]
 
     # ------------------------------------------------------------------ the plan
