@@ -1704,3 +1704,20 @@ def test_qualifiers_the_probe_found_dropped_are_kept_or_refused(engine, wh):
     every = engine.ask(f"how many customers are in the {segment} segment?")
     churned = engine.ask(f"how many {segment} customers are there in the churned segment?")
     assert every.status == "answered" and churned.value != every.value, (every.answer, churned.answer)
+
+
+def test_a_price_defined_and_definitions_said_in_passing_are_read(engine, wh):
+    """'what did it sell for on average? Net revenue divided by net units' is the price the definition names; a guest
+    defined again ('meaning no customer id was captured'), 'Count the UK as one of them' and 'returning ones' add
+    nothing to the question."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    code, = wh.execute("SELECT product_id FROM staging.stg_order_lines WHERE line_status = 'completed' GROUP BY 1 "
+                       "ORDER BY count(*) DESC LIMIT 1").fetchone()
+    _answered_alike(engine, f"revenue per unit for product {code} in {year}",
+                    f"Product {code}: what did it actually sell for on average in {year}? Net revenue divided by net units.")
+    _answered_alike(engine, f"guest orders in {year}",
+                    f"{year}: count of orders placed as guest checkouts, meaning no customer id was captured?")
+    _answered_alike(engine, f"how many countries had orders in {year}?",
+                    f"customers in how many different countries placed an order in {year}? Count the UK as one of them.")
+    _answered_alike(engine, f"returning customers in March {year}",
+                    f"Of the customers who bought in March {year}, how many were returning ones?")

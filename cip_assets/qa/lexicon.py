@@ -984,6 +984,13 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      " "),
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
     (r"\bweek\s+(?:that|which)\s+(?:starts|begins|commences)\b", "week starting"),
+    # a definition said again in passing: who a guest is, who a returning customer is, that the UK counts too
+    (r",?\s*\b(?:meaning|i\.e\.?|ie|that is|so)\s*,?\s*(?:that\s+)?(?:no|without an?)\s+customer\s+(?:id|number|account)"
+     r"(?:\s+(?:was|is|were|got|had been))?(?:\s+(?:captured|recorded|given|attached|taken|entered|known|logged))?\b", " "),
+    (r"\breturning ones\b", "returning customers"),
+    (r"[.?!]\s*(?:count|include|keep)\s+the\s+(?:uk|united kingdom)\s+(?:as one of them|too|as well|in (?:it|the count))\s*[.!]?\s*$",
+     "?"),
+    (r"\bbasket size in (?:rows|lines)\b", "lines per order"),
     # a list added up: "Germany, France, the Netherlands or Belgium combined" is the four together
     (r"\bor\b(?=\s+(?:the\s+)?[a-z][a-z ]{1,30}\s+(?:combined|together|between them|taken together)\b)", "and"),
     # "whose latest completed order falls before 1 March 2011"

@@ -593,6 +593,11 @@ class Parser:
         elif ratio.measure in TWO_READINGS and plan.metric in TWO_READINGS:
             plan.metric, alike = ratio.measure, True
             label = METRICS[plan.metric].label
+        elif ratio.measure == "revenue_per_unit" and plan.metric == "revenue" and plan.intent == "average" \
+                and not set(plan.dims) - {"product"} and re.search(r"\b(?:sell|sold|sells|selling|price|priced)\b", plan.text):
+            # "what did it actually sell for on average? Net revenue divided by net units": the price, defined
+            plan.intent, plan.metric, alike = "sum", "revenue_per_unit", True
+            label = METRICS[plan.metric].label
         else:
             alike = ratio.measure is not None and plan.metric == ratio.measure
         clause = ratio.clause.lower()
@@ -694,7 +699,9 @@ class Parser:
         """Products ranked among those whose name holds a word said as a range: "Of the RIBBON REEL designs, which three
         sold the most units?", "which 3 CONFETTI items shifted the most units?" (the words must name products)."""
         m = re.search(r"\b(?:of|among)\s+(?:the|all the|our|all|your)\s+(?P<x>[a-z0-9][a-z0-9' &-]{1,30}?)\s+(?:designs|items|"
-                      r"products|lines|range|styles|variants)\b\s*,?\s*", said, re.IGNORECASE)
+                      r"products|lines|range|styles|variants)\b\s*,?\s*", said, re.IGNORECASE) or re.match(
+            r"^\W*(?P<x>[A-Z][A-Z0-9' &-]{1,30}?)\s+(?:designs|items|products|lines|range|styles|variants)\s*:\s*", said)
+        # ("CHANDELIER products: which 2 earned the most?")
         which = re.compile(r"\bwhich\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s+(?:products|items))",
                            re.IGNORECASE)
         if m and which.search(said, m.end()) and self.gaz.codes_named_with(m.group("x")):
