@@ -1721,3 +1721,21 @@ def test_a_price_defined_and_definitions_said_in_passing_are_read(engine, wh):
                     f"customers in how many different countries placed an order in {year}? Count the UK as one of them.")
     _answered_alike(engine, f"returning customers in March {year}",
                     f"Of the customers who bought in March {year}, how many were returning ones?")
+
+
+def test_a_clause_of_context_before_a_colon_is_read_past_but_never_the_question(engine, wh):
+    """A clause of context before a colon or 'so' is read past like a sentence ('For the turnover clause I need a gap
+    between two months: how much more ...'); the clause holding the question never is, even when it holds the unknown
+    word ('customer 13089: how many different products has he bought?' had answered the customer's card)."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"monthly orders for {year}",
+                    f"We size the haulage contract on volume, so: monthly orders for {year}.")
+    _answered_alike(engine, f"how much more net revenue came in during October {year} than during July {year}?",
+                    f"For the turnover clause I need a gap between two months: how much more net revenue came in during "
+                    f"October {year} than during July {year}?")
+    customer, = wh.execute("SELECT customer_id FROM staging.stg_order_lines WHERE customer_id IS NOT NULL "
+                           "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
+    for said in (f"customer {customer}: how many different products has he bought?",
+                 f"customer {customer}: how many different products has he bought"):
+        card = engine.ask(said)
+        assert card.status != "answered", (said, card.answer)

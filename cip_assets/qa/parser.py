@@ -564,14 +564,19 @@ class Parser:
         name nothing the rest does not, read as words about the asker ("Those two halls sell out first.", "Big orders
         go out on a pallet."): no value of the data, period, number, filter, condition or ask of their own. None when
         no sentence is left, or the rest is still not understood."""
-        sentences = [s for s in re.split(r"(?<=[.?!])\s+(?=\S)|\s+[-–—]\s+(?=[a-z])", said.strip(), flags=re.IGNORECASE)
-                     if s.strip(" .?!")]
+        # sentences, and clauses before a colon or after "so" ("For the turnover clause I need a gap between two months:
+        # how much more ...?", "We size the haulage contract on volume, so: monthly orders for 2011")
+        sentences = [s for s in re.split(r"(?<=[.?!:;])\s+(?=\S)|\s+[-–—]\s+(?=[a-z])|,?\s+so\b:?\s*(?=[a-z])", said.strip(),
+                                         flags=re.IGNORECASE) if s.strip(" .?!:;,")]
         unknown = set(err.unknown)
         aside = [s for s in sentences if unknown & set(normalise(s).split())]
         rest = " ".join(s for s in sentences if s not in aside)
         if not aside or not rest or unknown - set(normalise(" ".join(aside)).split()):
             return None
-        if any(self._names_something(s.lower().strip(" .?!"), True, rest=rest) or re.search(LEFT_ASIDE, s.lower())
+        asks = r"^\W*(?:how\s+(?:many|much)|what|which|who|when|where|total|count|number|list|show|give|top|share|average)\b"
+        if any(s.rstrip().endswith("?") or re.search(asks, s, re.IGNORECASE) for s in aside) and "?" not in rest:
+            return None  # "japanese customers, 2011: total units purchsed?": the question itself holds the unknown word
+        if any(self._names_something(s.lower().strip(" .?!:;,"), True, rest=rest) or re.search(LEFT_ASIDE, s.lower())
                for s in aside):
             return None
         try:
