@@ -1739,3 +1739,21 @@ def test_a_clause_of_context_before_a_colon_is_read_past_but_never_the_question(
                  f"customer {customer}: how many different products has he bought"):
         card = engine.ask(said)
         assert card.status != "answered", (said, card.answer)
+
+
+def test_a_difference_is_taken_the_way_the_question_says(engine, wh):
+    """'how much lower was February than January' is January minus February; 'Q2 compared with Q1: how many more
+    orders did we take in Q2?' is Q2 minus Q1 (the label's second period had been dropped: Q2's orders alone); 'the
+    difference in revenue between October and November' compares the two months (it had added them up)."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    jan, feb = engine.ask(f"revenue in January {year}").value, engine.ask(f"revenue in February {year}").value
+    q1, q2 = engine.ask(f"orders in Q1 {year}").value, engine.ask(f"orders in Q2 {year}").value
+    oct_, nov = engine.ask(f"revenue in October {year}").value, engine.ask(f"revenue in November {year}").value
+    card = engine.ask(f"How much lower was February {year}'s net revenue than January {year}'s?")
+    assert card.status == "answered" and _close(card.value, jan - feb), card.answer
+    card = engine.ask(f"How much higher was January {year}'s net revenue than February {year}'s?")
+    assert card.status == "answered" and _close(card.value, jan - feb), card.answer
+    card = engine.ask(f"Order volume, Q2 {year} compared with Q1 {year}: how many more orders did we take in Q2 {year}?")
+    assert card.status == "answered" and _close(card.value, q2 - q1), card.answer
+    card = engine.ask(f"difference in revenue between October and November {year}")
+    assert card.status == "answered" and _close(abs(card.value), abs(oct_ - nov)), card.answer

@@ -527,7 +527,12 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
             return engine.card(plan, answer, va / vb, [[la, va], [lb, vb]], cols, query,
                                {"type": "bar", "x": "period", "y": metric.label})
         if re.search(DIFFERENCE, plan.text) and None not in (va, vb):
-            if re.search(r"\bchanged?\b", plan.text) and periods[0].start < periods[1].start:
+            subject_first = _subject_is_first(engine, plan, periods)
+            if subject_first is not None:  # "how much lower was February than January": January minus February
+                less = re.search(r"\bhow (?:much|many) (?:less|lower|fewer|smaller)\b|\bbelow\b", plan.question.lower())
+                if subject_first == bool(less):
+                    (la, va), (lb, vb) = (lb, vb), (la, va)
+            elif re.search(r"\bchanged?\b", plan.text) and periods[0].start < periods[1].start:
                 (la, va), (lb, vb) = (lb, vb), (la, va)  # a change: the later minus the earlier
             answer = (f"{metric.label.capitalize()}: {la} {fmt(va, metric.kind)} vs {lb} {fmt(vb, metric.kind)}, a "
                       f"difference of {fmt(va - vb, metric.kind)}.")  # "how many more in October than in September"
@@ -540,6 +545,26 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
                            {"type": "bar", "x": "period", "y": metric.label})
     return engine.not_understood(plan, "a comparison needs two things of the same kind (two countries, two segments, "
                                        "two periods, ...)")
+
+
+def _subject_is_first(engine: "Engine", plan: Plan, periods: list) -> bool | None:
+    """Whether the first of two periods is the one a difference is asked about: the other follows "than" ("how much
+    more in November than in October"), or the subject follows "more ... in" ("Q2 compared with Q1: how many more
+    orders in Q2?"); None when the question says neither."""
+    from cip_assets.qa.dates import parse_period
+
+    q = plan.question.lower()
+    than = re.search(r"\bthan\b", q)
+    said = re.search(r"\b(?:more|less|fewer|higher|lower|bigger|smaller)\b[^?.]*?\b(?:in|during|for)\s+", q)
+    if than:
+        other = parse_period(q[than.end():], engine.as_of)[0]
+        if other is not None and {other.start} & {periods[0].start, periods[1].start}:
+            return other.start == periods[1].start
+    elif said:
+        subject = parse_period(q[said.end():], engine.as_of)[0]
+        if subject is not None and {subject.start} & {periods[0].start, periods[1].start}:
+            return subject.start == periods[0].start
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------- share

@@ -984,6 +984,11 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      " "),
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
     (r"\bweek\s+(?:that|which)\s+(?:starts|begins|commences)\b", "week starting"),
+    # "the difference in revenue between October and November 2011": the two months, never the span they make
+    (r"\b(differences?|gap|change|variance)\b([^?]{0,60}?)\bbetween\s+((?:january|february|march|april|may|june|july|"
+     r"august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?:\s+(?:19|20)\d{2})?)"
+     r"\s+and\s+(?=(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|"
+     r"apr|jun|jul|aug|sept|sep|oct|nov|dec)\b)", r"\1\2 between \3 vs "),
     # a definition said again in passing: who a guest is, who a returning customer is, that the UK counts too
     (r",?\s*\b(?:meaning|i\.e\.?|ie|that is|so)\s*,?\s*(?:that\s+)?(?:no|without an?)\s+customer\s+(?:id|number|account)"
      r"(?:\s+(?:was|is|were|got|had been))?(?:\s+(?:captured|recorded|given|attached|taken|entered|known|logged))?\b", " "),

@@ -812,10 +812,11 @@ class Parser:
         rest = rest.lower()
         # "your shop is next month's guest": a time after the data's end names none of the data's periods
         label = re.sub(r"\b(?:next|coming|upcoming)\s+(?:week|month|quarter|year|season)(?:'s)?\b", " ", label)
-        period, spans, _ = parse_period(label, self.as_of)
+        period, spans, periods = parse_period(label, self.as_of)
         if period is not None:
             asked = parse_period(rest, self.as_of)[0] if rest else None
-            if asked is None or not (period.start <= asked.start and asked.end <= period.end):
+            # each period it names ("Q2 2011 compared with Q1 2011: how many more orders in Q2?" names Q1 too)
+            if asked is None or any(not (p.start <= asked.start and asked.end <= p.end) for p in periods or [period]):
                 return True
             label = _blanked(label, spans)  # "our 2011 review ... from 1 January to 9 December 2011": said again
         if set(re.findall(r"\d+", label)) - set(re.findall(r"\d+", rest)):  # a number the question does not say
