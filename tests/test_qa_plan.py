@@ -1757,3 +1757,16 @@ def test_a_difference_is_taken_the_way_the_question_says(engine, wh):
     assert card.status == "answered" and _close(card.value, q2 - q1), card.answer
     card = engine.ask(f"difference in revenue between October and November {year}")
     assert card.status == "answered" and _close(abs(card.value), abs(oct_ - nov)), card.answer
+
+
+def test_orders_chosen_by_their_units(engine, wh):
+    """'orders that carried at least 1,000 units on their completed lines': completed orders by their units, checked
+    against SQL over the order lines (the condition had been refused, and '1,000' read as two numbers)."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    cut, = wh.execute(f"SELECT CAST(quantile_disc(u, 0.8) AS INT) FROM (SELECT sum(quantity) AS u FROM "
+                      f"staging.stg_order_lines WHERE line_status = 'completed' AND year(ordered_at) = {year} "
+                      f"GROUP BY order_id)").fetchone()
+    want, = wh.execute(f"SELECT count(*) FROM (SELECT order_id FROM staging.stg_order_lines WHERE line_status = "
+                       f"'completed' AND year(ordered_at) = {year} GROUP BY 1 HAVING sum(quantity) >= {cut})").fetchone()
+    card = engine.ask(f"How many orders in {year} carried at least {cut:,} units on their completed lines?")
+    assert card.status == "answered" and card.value == want, (card.answer, want)

@@ -407,9 +407,10 @@ class Engine:
             elif k == "order_value":
                 said = {"<": "under", "<=": "of at most", ">=": "of at least", ">": "over"}[v[0]]
                 bits.append(f"completed orders {said} {v[1]:,.2f}")
-            elif k == "order_lines":
+            elif k in ("order_lines", "order_units"):
                 said = {"<": "fewer than", "<=": "at most", ">=": "at least", "=": "exactly", ">": "more than"}[v[0]]
-                bits.append(f"completed orders with {said} {v[1]:,} line{'' if v[1] == 1 else 's'}")
+                noun = "line" if k == "order_lines" else "unit"
+                bits.append(f"completed orders with {said} {v[1]:,} {noun}{'' if v[1] == 1 else 's'}")
             elif k == "weekday":
                 bits.append("orders placed on " + " or ".join(v if isinstance(v, list) else [v]))
             elif k == "hour":

@@ -361,10 +361,10 @@ ORDER_VALUE_WORDS = (r"\b(orders?|baskets?|transactions?|invoices?)\s+" + _ORDER
                      r"(?!\s*(?:units?|items?|pieces?|lines?|products?|orders?|days?|customers?)\b)")
 # orders by their number of completed lines: "orders with more than 100 lines", "orders in October had at least 50
 # completed lines"
-ORDER_LINES_CONDITION = (r"\b(?:that\s+)?(?:had|have|has|having|with|containing|contained|carried|carry|carrying|carries)\s+"
-                         r"(more than|over|above|"
-                         r"at least|fewer than|less than|under|below|at most|exactly)\s+(\d+)\s+(?:completed\s+)?(?:order\s+|"
-                         r"product\s+)?lines?\b")
+ORDER_LINES_CONDITION = (r"\b(?:that\s+)?(?:had|have|has|having|with|containing|contained|carried|carry|carrying|carries|"
+                         r"ran to|run to|runs to|running to)\s+(more than|over|above|"
+                         r"at least|fewer than|less than|under|below|at most|exactly)\s+(\d{1,3}(?:,\d{3})+|\d+)\s+"
+                         r"(?:completed\s+)?(?:order\s+|product\s+)?(lines?|units?|items?|pieces?)\b")  # lines, or units
 ORDER_LINES = r"\b(?:orders?|baskets?|invoices?|transactions?)\b[^?.]{0,40}?" + ORDER_LINES_CONDITION
 # the days with more (fewer) orders than a number: "on how many trading days in October did we receive more than 100
 # orders", "how many days in 2011 had at least 150 orders"

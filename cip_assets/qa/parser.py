@@ -78,7 +78,7 @@ class Slots:
     customer_conditions: list = field(default_factory=list)  # [column, op, value]: on each customer's own figure
     top_percent: float | None = None
     named_with: list | None = None              # [words, codes, excluded]: the products whose name holds the words
-    order_lines: list | None = None             # [op, n]: orders by their number of completed lines
+    order_lines: list | None = None             # [op, n(, "units")]: orders by their number of completed lines (units)
     day_orders: list | None = None              # [op, n]: the days by their number of orders
 
 
@@ -238,7 +238,9 @@ class Parser:
         order_lines = None
         by_lines = re.search(ORDER_LINES, text)
         if by_lines:  # "orders that had more than 100 lines": the lines say which orders, not what is measured
-            order_lines = [{**CONDITION_OPS, "exactly": "="}[by_lines.group(1)], int(by_lines.group(2))]
+            order_lines = [{**CONDITION_OPS, "exactly": "="}[by_lines.group(1)], int(by_lines.group(2).replace(",", ""))]
+            if not by_lines.group(3).startswith("line"):  # "orders that carried at least 1,000 units"
+                order_lines.append("units")
             condition = re.search(ORDER_LINES_CONDITION, text[by_lines.start():])
             a, b = by_lines.start() + condition.start(), by_lines.start() + condition.end()
             for w in normalise(text[a:b]).split():
@@ -481,8 +483,8 @@ class Parser:
         hours = _hours(low)
         if hours:
             filters["hour"] = hours
-        if slots.order_lines:  # "orders with more than 100 lines": completed orders by their number of lines
-            filters["order_lines"] = slots.order_lines
+        if slots.order_lines:  # "orders with more than 100 lines": completed orders by their number of lines (units)
+            filters["order_units" if slots.order_lines[2:] else "order_lines"] = slots.order_lines[:2]
         value = re.search(ORDER_VALUE, low)
         if value:
             op = "<" if value.group(1) in ("under", "below", "less than") else ">"

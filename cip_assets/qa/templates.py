@@ -179,7 +179,7 @@ METRICS["customers"].product_monthly_only = True
 # order_facts columns a filter kind reads (the customer's current attributes)
 ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite_category", "customer": "customer_id"}
 # filters of the order facts alone
-ORDER_ONLY_FILTERS = ("anonymous", "order_value", "order_lines", "weekday", "hour", "new_in_period")
+ORDER_ONLY_FILTERS = ("anonymous", "order_value", "order_lines", "order_units", "weekday", "hour", "new_in_period")
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 CUSTOMER_CONDITION_COLUMNS = ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at", "lifetime_orders")
 
@@ -409,6 +409,9 @@ class Templates:
         if kind == "order_lines":  # completed orders with more (fewer) lines than a number
             op = ORDERS_CONDITION_OPS[value[0]]
             return f"is_completed AND lines - cancelled_lines - returned_lines {op} ?", [int(value[1])]
+        if kind == "order_units":  # completed orders with more (fewer) units on their completed lines than a number
+            op = ORDERS_CONDITION_OPS[value[0]]  # (units are net of the order's returned lines: those added back)
+            return f"is_completed AND units + returned_units {op} ?", [int(value[1])]
         if kind == "weekday":  # orders placed on a Friday, at weekends
             days = list(value) if isinstance(value, (list, tuple)) else [value]
             return f"dayname(order_date) IN ({', '.join('?' for _ in days)})", days
