@@ -1770,3 +1770,13 @@ def test_orders_chosen_by_their_units(engine, wh):
                        f"'completed' AND year(ordered_at) = {year} GROUP BY 1 HAVING sum(quantity) >= {cut})").fetchone()
     card = engine.ask(f"How many orders in {year} carried at least {cut:,} units on their completed lines?")
     assert card.status == "answered" and card.value == want, (card.answer, want)
+
+
+def test_v48s_different_question_figure_is_answered_as_asked(engine, wh):
+    """v48's figure for a different question: 'net revenue for each trading day on average, counting only days on
+    which at least one order came in' read the trading day's definition as a condition on customers and gave a daily
+    series."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"average net revenue per trading day from September to November {year}",
+                    f"Sep to Nov {year} - net revenue for each trading day on average, counting only days on which at "
+                    f"least one order came in")

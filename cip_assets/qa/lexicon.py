@@ -499,6 +499,11 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # a trading day defined again after the question: "By trading day I mean a day on which at least one order came in."
     (r"[.?]\s*by (?:an?\s+)?(?:trading|selling|business) days?,?\s+i mean\s+(?:a|any)\s+day\s+(?:on which|when|with|that had|that has|"
      r"having)\s+(?:at least one|an?|any)\s+(?:completed\s+)?orders?(?:\s+(?:came in|was placed|arrived|went through))?\s*\.?\s*$", "?"),
+    # ... or said inline: "net revenue for each trading day on average, counting only days on which at least one order
+    # came in" (an average per day is over the days with orders already)
+    (r",?\s*\b(?:counting|including|taking|using|over|across|averaging over)\s+only\s+(?:the\s+)?days\s+(?:on which|when|with|"
+     r"that had|that have|having)\s+(?:at least one|an?|any|some)\s+(?:completed\s+)?orders?(?:\s+(?:came in|come in|was placed|"
+     r"were placed|arrived|went through))?\b", " "),
     # a word of the name said as the question's label: "ALPHABET in the product name: how many different stock codes?"
     (r"^\W*['\"\u2018\u201c]?([a-z0-9&-]{2,30})['\"\u2019\u201d]?\s+in\s+(?:the|its|their|a)\s+(?:product\s+|item\s+)?"
      r"(?:names?|descriptions?|titles?)\s*[:,-]\s*(.+?)\s*\??\s*$", r"\2 with '\1' in the name?"),
