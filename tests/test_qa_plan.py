@@ -1780,3 +1780,20 @@ def test_v48s_different_question_figure_is_answered_as_asked(engine, wh):
     _answered_alike(engine, f"average net revenue per trading day from September to November {year}",
                     f"Sep to Nov {year} - net revenue for each trading day on average, counting only days on which at "
                     f"least one order came in")
+
+
+def test_a_share_of_a_segment_takes_the_segment_as_its_whole(engine, wh):
+    """'what share of Champions are in Germany?' and 'Germany's customers as a share of all customers in the Champions
+    segment' divided by every customer (a country was always taken as the whole); 'Champions as a share of all
+    RFM-scored customers' divided by every customer too. Checked against SQL over the customer scores."""
+    segment, country, both = wh.execute(
+        "SELECT segment, country, count(*) FROM marts.customer_scores WHERE segment IS NOT NULL "
+        "GROUP BY ALL ORDER BY 3 DESC LIMIT 1").fetchone()
+    in_segment, scored = wh.execute(f"SELECT count(*) FILTER (WHERE segment = '{segment}'), count(segment) "
+                                    "FROM marts.customer_scores").fetchone()
+    for said in (f"what share of {segment} customers are in {country}?",
+                 f"{country}'s customers as a share of all customers in the {segment} segment - what percentage is that?"):
+        card = engine.ask(said)
+        assert card.status == "answered" and _close(card.value, both / in_segment), (said, card.answer)
+    card = engine.ask(f"{segment} as a share of all RFM-scored customers - what percentage is that?")
+    assert card.status == "answered" and _close(card.value, in_segment / scored), card.answer

@@ -700,7 +700,10 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": METRICS[name].label})
     if plan.period or plan.exclude or plan.orders_condition or _has_product(plan):
         raise NotAvailable("shares of customers are computed over their whole history, without exclusions or products")
-    geo = {k: v for k, v in filters.items() if k in ("country", "city", "scored", "rfm_scored") or k in plan.base_kinds}
+    # the whole: the filters the question names as its base ("as a share of all customers in the Champions segment"),
+    # else where customers live; those scored are always the whole they are a share of
+    wholes = set(plan.base_kinds) if plan.base_kinds else {"country", "city"}
+    geo = {k: v for k, v in filters.items() if k in wholes | {"scored", "rfm_scored"}}
     other = {k: v for k, v in filters.items() if k not in geo}
     part, base = (other, geo) if name == "customers" and geo and other else (filters, {})
     query = t.customer_share(metric, part, base)

@@ -1515,6 +1515,10 @@ def _share_base(slots: Slots, filters: dict) -> list[str]:
                      slots.text)
     if not (verb or lead) or len(filters) < 2:
         return []
+    said_as = re.search(r"\bas an?\s+(?:fraction|share|proportion|percent\w*|%)\s+of\b", slots.text)
+    if said_as:  # "Champions as a share of all RFM-scored customers - what percentage is that?": the whole follows
+        start = len(normalise(slots.text[:said_as.end()]).split())
+        return [m.kind for m in slots.mentions if m.start >= start and m.kind in filters]
     cut = len(normalise(slots.text[:verb.start(2) if verb else lead.start(1)]).split())
     return [m.kind for m in slots.mentions if m.end <= cut and m.kind in filters]
 
