@@ -1797,3 +1797,26 @@ def test_a_share_of_a_segment_takes_the_segment_as_its_whole(engine, wh):
         assert card.status == "answered" and _close(card.value, both / in_segment), (said, card.answer)
     card = engine.ask(f"{segment} as a share of all RFM-scored customers - what percentage is that?")
     assert card.status == "answered" and _close(card.value, in_segment / scored), card.answer
+
+
+def test_definitions_said_again_in_v48s_wordings_are_read(engine, wh):
+    """A new customer defined again ('i.e. placed their first completed order in it'), a cancelled order said as 'had
+    at least one cancelled line', the value of 'the lines cancelled', a weekday before its measure ('Friday order
+    count'), a list 'or ... altogether' and rows 'labelled by the Monday' are read; the card of new customers counted
+    by their first order says 'new customers'."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"new customers in October {year}",
+                    f"October {year}: how many customers were brand new that month, i.e. placed their first completed "
+                    f"order in it?")
+    assert engine.ask(f"how many customers were new in October {year}?").answer.startswith("New customers")
+    _answered_alike(engine, f"cancellation rate in December {year}",
+                    f"In December {year}, what share of orders had at least one cancelled line?")
+    _answered_alike(engine, f"value of cancelled lines in February {year}",
+                    f"What was the total value of the lines cancelled in February {year}, valued at quantity times "
+                    f"unit price?")
+    _answered_alike(engine, f"orders on Fridays from April to June {year}", f"Friday order count, April-June {year}?")
+    _answered_alike(engine, "how many customers are in Germany, France and Spain combined?",
+                    "accounts on file in Germany, France or Spain - how many altogether?")
+    _answered_alike(engine, f"weekly orders for the weeks starting 6, 13, 20 and 27 June {year}",
+                    f"Weekly orders for the four weeks starting 6, 13, 20 and 27 June {year}, labelled by each week's "
+                    f"Monday.")

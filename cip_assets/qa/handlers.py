@@ -14,6 +14,8 @@ from cip_assets.qa.lexicon import CONDITION_WORDS, MEAN_METRICS, RATIO
 from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.templates import DIM_LABEL, METRICS, ORDER_ONLY_FILTERS, NotAvailable, Query
 
+NEW_IN_PERIOD = r"\bnew\b|\bfirst\b|\bacquired\b|\bjoined\b"  # customers counted by their first order in the period
+
 if TYPE_CHECKING:
     from cip_assets.qa.engine import AnswerCard, Engine
 
@@ -174,6 +176,8 @@ def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
     what += ("revenue per customer" if average and name == "revenue" else
              "orders per customer" if average and name == "orders" else metric.label)
     one_customer = "customer" in plan.filters  # one customer's own figure: no average, a day count is whole
+    if name == "customers" and "first_order_at" in query.sql:
+        what = "new customers"  # counted by their first order in the period (scalar_query): say so
     if average and name in MEAN_METRICS and not one_customer:
         what = "average " + metric.label
     scope = engine.scope_text(plan)
@@ -248,7 +252,7 @@ def scalar_query(engine: "Engine", plan: Plan, metric, average: bool) -> Query:
         return t.customer_aggregate(METRICS["customers"], filters, period=period, exclude=exclude,
                                     period_column="first_order_at" if period is not None else None)
     if name == "customers" and period is not None:
-        if re.search(r"\bnew\b|\bfirst\b|\bacquired\b|\bjoined\b", plan.text):
+        if re.search(NEW_IN_PERIOD, plan.text):
             return t.customer_aggregate(METRICS["customers"], filters, period=period, period_column="first_order_at",
                                         exclude=exclude)
         if filters or exclude or engine.gaz.has_table("marts.order_facts"):  # distinct buyers over any period

@@ -912,7 +912,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\(?\s*\b(?:december|the last month)\s+(?:runs|goes|is)\s+(?:only\s+)?to the \d{1,2}(?:st|nd|rd|th)?\s*\)?", " "),
     (r"[-,]?\s*completed units minus returned units\b", " "),
     # a value's definition said in passing: "measured as quantity times unit price of the cancelled lines"
-    (r"[-,]?\s*(?:(?:measured|calculated|computed|valued) as\s+)?(?:where [a-z ]{1,30} is (?:the )?)?(?:(?:completed|cancelled|"
+    (r"[-,]?\s*(?:(?:measured|calculated|computed|valued|taken|priced|worked out) (?:as|at)\s+)?(?:where [a-z ]{1,30} is (?:the )?)?(?:(?:completed|cancelled|"
      r"returned) )?(?:lines'? )?(?:at\s+)?(?<!\bsum of )(?<!\btotal of )(?:quantity|qty|units) (?:x|\u00d7|\*|times|multiplied by) "
      r"(?:the\s+)?unit price\b"
      r"(?:\s+of\s+(?:the\s+)?(?:cancell?ed|returned|completed)\s+lines)?(?:,? before any returns come off)?", " "),
@@ -989,6 +989,23 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      " "),
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
     (r"\bweek\s+(?:that|which)\s+(?:starts|begins|commences)\b", "week starting"),
+    (r"\b(value|units|quantity|qty) of (?:the\s+)?(?:order\s+)?lines\s+(cancell?ed|returned)\b", r"\1 of \2 lines"),
+    # what a new customer is, said again: "..., i.e. placed their first completed order in it", "new meaning their first
+    # completed order fell in that week"
+    (r"\bbrand[- ]new\b", "new"),
+    (r"(\bnew\b[^?]{0,120}?)[,.;\s]*(?:(?:i\.e\.?,?|ie|meaning|that is|new meaning|new being|where new means)\s+(?:customers\s+)?"
+     r"(?:(?:whose|who placed|placed|with|having)\s+)?|(?:customers\s+)?(?:whose|who placed|placed|with|having)\s+)(?:their\s+|a\s+)?"
+     r"first\s+(?:completed\s+)?order\s+(?:was\s+|fell\s+|came\s+|falls\s+|"
+     r"landed\s+|is\s+)?(?:in\s+it|in\s+that\s+(?:month|week|quarter|period|year)|then|that\s+(?:month|week)|in\s+the\s+(?:month|"
+     r"week|quarter|period))\b", r"\1"),
+    # how to label the rows of a series, said in passing: "labelled by the Monday", "label each hour by its start"
+    (r"[,.;]?\s*(?:labell?ed|label (?:each|them|it|the rows)(?:\s+\w+)?|named|dated)\s+by\s+(?:the|its|their|each week's|each)\s+"
+     r"(?:monday|mondays|start(?:ing)?(?:\s+(?:date|hour|time|day))?|first day|week-start date|start of the week)\b", " "),
+    # a cancelled order is one with a cancelled line: "what share of orders had at least one cancelled line"
+    (r"\bof (all\s+|the\s+)?orders\s+(?:that\s+)?(?:had|have|has|contained|included|carried)\s+(?:at least one|a|any|one or more)\s+"
+     r"cancell?ed\s+(?:lines?|items?)\b", r"of \1orders were cancelled"),
+    (r"\bhow many (?:of (?:the|our)\s+)?orders\s+(?:that\s+)?(had|have|contained|included|carried)\s+(?:at least one|a|any|one or more)\s+"
+     r"cancell?ed\s+(?:lines?|items?)\b", "how many cancelled orders"),
     # "the difference in revenue between October and November 2011": the two months, never the span they make
     (r"\b(differences?|gap|change|variance)\b([^?]{0,60}?)\bbetween\s+((?:january|february|march|april|may|june|july|"
      r"august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?:\s+(?:19|20)\d{2})?)"
@@ -1002,7 +1019,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      "?"),
     (r"\bbasket size in (?:rows|lines)\b", "lines per order"),
     # a list added up: "Germany, France, the Netherlands or Belgium combined" is the four together
-    (r"\bor\b(?=\s+(?:the\s+)?[a-z][a-z ]{1,30}\s+(?:combined|together|between them|taken together)\b)", "and"),
+    (r"\bor\b(?=[^?.]{1,40}\b(?:combined|together|altogether|between them)\b)", "and"),
     # "whose latest completed order falls before 1 March 2011"
     (r"\b(order|purchase)\s+(?:falls|fell|lies|lay|sits|sat|lands|landed|comes|came)\s+(?=(?:before|after|on or before|on or after)\b)",
      r"\1 was "),
@@ -1459,6 +1476,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bat\s+(high|medium|low)\s+risk\s+of\s+(?:churn\w*|leaving|lapsing)\b", r"\1 risk"),
     (r"\b(high|medium|low)[- ]risk\s+(?:of\s+)?churn(?:ing)?\b|\b(high|medium|low)[- ]churn[- ]risk\b", r"\1\2 risk"),
     (r"\brfm\s+(segments?)\b", r"\1"),
+    # a weekday said before its measure: "Friday order count, April-June 2011", "Sunday revenue"
+    (r"\b(mon|tues|wednes|thurs|fri|satur|sun)days?\s+(number of orders|order count|orders|order|revenue|sales|takings|units)\b",
+     r"\2 on \1day"),
 ]
 # content words of the grammar, for respelling a mistyped one ("revnue", "custmers")
 _PATTERN_TEXT = " ".join([p for _, p in METRIC_PATTERNS + DIM_PATTERNS + RULES] + sorted(FUNCTION_WORDS | PROTECTED))

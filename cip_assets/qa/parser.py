@@ -1631,7 +1631,8 @@ _REWRITES = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, repl
 # the whole of a cancellation rate said as its base: "..., and the base is orders with a completed line"
 BASE_SAID = re.compile(r"(?:,?\s*(?:and|with)\s+|(?<=[.?;])\s*|;\s*)(?:(?:the\s+)?(?:base|denominator|whole)\s+(?:is|being|=|:)\s+"
                        r"(?:the\s+)?(?P<base>[^.?;]{3,60}?)|(?:use|using|take|taking)\s+(?:the\s+)?(?P<used>[^.?;]{3,60}?)\s+as\s+"
-                       r"(?:the\s+)?(?:base|denominator|whole))\s*(?:[.?;]|$)", re.IGNORECASE)
+                       r"(?:the\s+)?(?:base|denominator|whole))(?:,?\s*and\s+(?:give|express|show)\s+(?:it\s+)?(?:as\s+)?(?:a\s+)?"
+                       r"(?:percentage|percent|%))?\s*(?:[.?;]|$)", re.IGNORECASE)
 _COMPLETED_ORDERS = "cancelled_per_completed"
 BASES = {"completed orders": _COMPLETED_ORDERS, "orders with a completed line": _COMPLETED_ORDERS,
          "orders with at least one completed line": _COMPLETED_ORDERS, "orders with any completed line": _COMPLETED_ORDERS,
