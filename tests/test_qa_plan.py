@@ -1820,3 +1820,25 @@ def test_definitions_said_again_in_v48s_wordings_are_read(engine, wh):
     _answered_alike(engine, f"weekly orders for the weeks starting 6, 13, 20 and 27 June {year}",
                     f"Weekly orders for the four weeks starting 6, 13, 20 and 27 June {year}, labelled by each week's "
                     f"Monday.")
+
+
+def test_more_of_v48s_wordings_are_read(engine, wh):
+    """'the single busiest day', 'with just one or two completed lines', '(through Sunday the 11th)', 'everyone in the
+    RFM table', 'the churn model puts in the high band', 'X: how many stock codes carry that word in the product
+    name?' and 'during that same month' say what their plain wordings say."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"In March {year}, how many orders came in on the busiest day?",
+                    f"In March {year}, how many orders came in on the single busiest day?")
+    _answered_alike(engine, f"number of orders in oct {year} with at most 2 completed lines",
+                    f"number of orders in oct {year} with just one or two completed lines")
+    _answered_alike(engine, f"completed lines in the week beginning 5 September {year}",
+                    f"how many completed lines were written in the week beginning 5 September {year} (through Sunday "
+                    f"the 11th)?")
+    _answered_alike(engine, "what share of RFM-scored customers are Champions?",
+                    "Champions as a share of everyone in the RFM table - what percentage is that?")
+    _answered_alike(engine, "Among high risk customers, which three RFM segments are the biggest?",
+                    "Among customers the churn model puts in the high risk band, which three RFM segments are the biggest?")
+    _answered_alike(engine, f"Among customers who bought in November {year}, what percentage bought more than once "
+                            f"during that month?",
+                    f"Among customers who bought in November {year}, what percentage bought more than once during that "
+                    f"same month?")

@@ -990,6 +990,23 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
     (r"\bweek\s+(?:that|which)\s+(?:starts|begins|commences)\b", "week starting"),
     (r"\b(value|units|quantity|qty) of (?:the\s+)?(?:order\s+)?lines\s+(cancell?ed|returned)\b", r"\1 of \2 lines"),
+    # non-product codes said by their shape: "codes starting with a digit - so no postage", "codes not starting with a digit"
+    (r",?\s*(?:counting\s+)?only\s+real\s+products,?\s*\(?\s*(?:no postage or other |so no postage,? )?(?:stock\s+)?codes\s+"
+     r"(?:not\s+)?starting with a digit(?:\s*[-,]\s*so no postage)?\s*\)?", " counting only real products"),
+    (r"\b(?:non-product codes|codes that are not products)\b[^?.]{0,20}?\s*[-,(]\s*(?:i\.e\.?|ie|that is)?\s*postage,\s*manual entries,\s*"
+     r"fees,?\s*(?:and\s+)?anything whose stock code (?:doesn't|does not) start with a digit\)?", "non-product codes"),
+    (r"\b(?:adding up|summing|totalling|totaling)\s+(?=every product|all products|each product|products)", ""),
+    (r"\bover the (?:full|whole|entire) data(?:\s*set)?\s+(?=from\b)", ""),
+    (r"\bthat same (month|quarter|year|week|period)\b", r"that \1"),  # never "the same month last year"
+    (r"\b(?:broadest|widest|largest|biggest) customer base\b", "most customers"),
+    (r"\b(?:with|having)\s+(?:just\s+|only\s+)?one or two\s+(completed\s+)?lines\b", r"with at most 2 \1lines"),
+    (r"\b(lines?)\s+(?:were|was)\s+(?:written|entered|keyed|booked)\b", r"\1"),
+    (r"\s*\(?\s*(?:through|to|until|till|ending(?: on)?)\s+sunday\s+(?:the\s+)?\d{1,2}(?:st|nd|rd|th)?\s*\)?(?=\s*[?.]?\s*$)", " "),
+    (r"\b(?:the\s+)?(?:churn\s+)?model\s+(?:puts|places|put|place|assigns|flags)\s+(?=in(?:to)?\s+the\s+(?:high|medium|low))", ""),
+    (r"\b(?:everyone|every customer|all customers|everybody)\s+in\s+the\s+rfm\s+(?:table|mart|segmentation|model)\b",
+     "all rfm-scored customers"),
+    (r"^\W*['\"\u2018\u201c]?([a-z0-9&-]{2,30})['\"\u2019\u201d]?\s*:\s*(.+?)\s+(?:carry|have|hold|contain|include)\s+that word in "
+     r"(?:the|their|its)\s+(?:product\s+)?(?:names?|descriptions?)\s*\??\s*$", r"\2 with '\1' in the name?"),
     # what a new customer is, said again: "..., i.e. placed their first completed order in it", "new meaning their first
     # completed order fell in that week"
     (r"\bbrand[- ]new\b", "new"),
@@ -1182,7 +1199,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"(\bguest (?:orders?|checkouts?)\b)[,;]?\s*(?:meaning|i\.?e\.?,?|that is,?)\s+orders?\s+(?:(?:with|having)\s+(?:no|a missing|"
      r"an empty|a blank)|without\s+(?:an?\s+|any\s+)?)\s*customer ids?(?:\s+attached|\s+on (?:them|it)|\s+recorded)?\b,?", r"\1"),
     (r"\bhow many (?:completed )?(?:order )?lines did (?:an|each|the average|a typical|the typical) order have\b", "lines per order"),
-    (r"\b(?:in|of) the rfm segmentation\b|\brfm segment(?:ation)?\b(?=\s+(?:champions|loyal|at risk|hibernating|lost))", " "),
+    (r"\b(?:in|of) (?:the|your|our) rfm segmentation\b|\brfm segment(?:ation)?\b(?=\s+(?:champions|loyal|at risk|hibernating|lost))", " "),
     (r"\b(?:customer|client|account)\s+(?:no\.?|number|nr\.?|#)\s*(?=\d)", "customer "), (r"\baccount (?=\d{4,})", "customer "),
     (r"[?.]\s*(?:customer |client )?ids?(?:\s+(?:only|please))?\s*[?.!]*\s*$", "?"),  # "... by revenue? customer ids please"
     (r"\b(?:on|in) the (?:very )?first day of the data\s*,?\s*", " on "),

@@ -1401,7 +1401,7 @@ class Parser:
             cover(BUT_NOT_SECOND, "not in the second period")
         cover(CHURN_WORDS + "|" + NOT_CHURN_WORDS + "|" + RISK_WORDS, "churn status")
         cover(r"\b(in terms of|often|frequently)\b", "function words")
-        cover(r"\bsingle (?=biggest|largest|best|top|highest|most|greatest)", "emphasis")
+        cover(r"\bsingle (?=biggest|largest|best|top|highest|most|greatest|busiest|quietest|lowest|worst)", "emphasis")
         cover(EVERY_MONTH, "in every month (quarter) of the period")
         if re.search(MIN_MONTHS, text):  # the plan took it (else it was refused)
             cover(MIN_MONTHS, "in at least that many months of the period")
