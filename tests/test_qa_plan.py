@@ -1842,3 +1842,16 @@ def test_more_of_v48s_wordings_are_read(engine, wh):
                             f"during that month?",
                     f"Among customers who bought in November {year}, what percentage bought more than once during that "
                     f"same month?")
+
+
+def test_how_much_a_measure_grew_is_its_growth(engine, wh):
+    """'how much did orders grow from Q2 to Q3?' compared the two the other way round (Q2 as a share of Q3, -4.5% where
+    orders grew 4.7%); 'Q1 -> Q2: how much did net revenue grow, in %?' and 'Taking Q2 as the base, how much did orders
+    grow in Q3?' are the same growth."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    q2, q3 = engine.ask(f"orders in Q2 {year}").value, engine.ask(f"orders in Q3 {year}").value
+    for said in (f"how much did orders grow from Q2 {year} to Q3 {year}?",
+                 f"Q2 {year} -> Q3 {year}: how much did orders grow, in %?",
+                 f"Taking Q2 {year} as the base, how much did orders grow in Q3 {year}?"):
+        card = engine.ask(said)
+        assert card.status == "answered" and _close(card.value, (q3 - q2) / q2), (said, card.answer)

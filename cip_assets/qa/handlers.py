@@ -519,8 +519,9 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
             if periods[0].start > periods[1].start:
                 (la, va), (lb, vb) = (lb, vb), (la, va)
             change = (vb - va) / va if va and vb is not None else None
+            by = "" if None in (va, vb) else f"{'+' if vb >= va else '-'}{fmt(abs(vb - va), metric.kind)}, "
             answer = (f"{metric.label.capitalize()} went from {fmt(va, metric.kind)} in {la} to {fmt(vb, metric.kind)} "
-                      f"in {lb}: {'n/a' if change is None else f'{change * 100:+.1f}%'}.")
+                      f"in {lb}: {by}{'n/a' if change is None else f'{change * 100:+.1f}%'}.")
             return engine.card(plan, answer, change, [[la, va], [lb, vb]], cols, query,
                                {"type": "bar", "x": "period", "y": metric.label})
         if re.search(RATIO, plan.text) and None not in (va, vb) and vb:  # "Q3 revenue as a percentage of Q4's"

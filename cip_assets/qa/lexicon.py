@@ -17,7 +17,8 @@ from cip_assets.qa.intents import RULES
 GROWTH = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
           r"change[sd]?|move[sd]?|movement|swing)\b.*(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%|\bin percent)|"
           r"(\bby what|\bby how much|\bwhat %|\bwhat percent|\bhow many percent|\bpercentage|%).*\b(grow|grew|grown|growth|"
-          r"increase|decrease|decline|drop|fall|fell|rise|rose|change|move|moved|swing)")
+          r"increase|decrease|decline|drop|fall|fell|rise|rose|change|move|moved|swing)|"
+          r"\bhow much (?:did|has|have|does)\b[^?]{1,60}?\b(?:grow|rise|increase|decrease|decline|drop|fall)\b")  # as "by how much"
 GROWTH_WORDS = (r"\b(grow|grew|grown|growth|increase[sd]?|decrease[sd]?|decline[sd]?|drop(ped)?|fell|fall|rise|rose|"
                 r"change[sd]?|move[sd]?|movement|swing|by what|by how much|how many percent|what percent|percentage|percent|"
                 r"in percent|difference|"
@@ -990,6 +991,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
     (r"\bweek\s+(?:that|which)\s+(?:starts|begins|commences)\b", "week starting"),
     (r"\b(value|units|quantity|qty) of (?:the\s+)?(?:order\s+)?lines\s+(cancell?ed|returned)\b", r"\1 of \2 lines"),
+    # growth said from a base: "Taking Q2 2011 as the base, how much did net revenue rise in Q3 2011"
+    (r"^\W*(?:taking|take|with|using|use)\s+(.{2,40}?)\s+as\s+(?:the\s+)?(?:base|baseline|starting point|reference)\s*,?\s*"
+     r"(how much did .{2,40}? (?:rise|grow|increase|fall|drop|change|go up|go down))\s+(?:in|during|by)\s+", r"\2 from \1 to "),
     # non-product codes said by their shape: "codes starting with a digit - so no postage", "codes not starting with a digit"
     (r",?\s*(?:counting\s+)?only\s+real\s+products,?\s*\(?\s*(?:no postage or other |so no postage,? )?(?:stock\s+)?codes\s+"
      r"(?:not\s+)?starting with a digit(?:\s*[-,]\s*so no postage)?\s*\)?", " counting only real products"),
@@ -1355,7 +1359,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"^\W*repeat (?:purchase|customer|buyer|order)s? rate\s*[-:–—]\s*", ""),  # a name, then what it means
     (r"\b(?:what(?:'s| is| was)? (?:the |our )?)?repeat (?:purchase|customer|buyer|order)s? rate\b",
      "what share of customers who ordered ordered more than once"),
-    (r"(?<![\w-])([a-z0-9]+)\s*(?:->|→|=>)\s*", r"from \1 to "),  # "oct -> nov": from October to November
+    (r"(?<![\w-])((?:q[1-4]|h[12]|[a-z]{3,9})\s+(?:19|20)\d{2}|[a-z0-9]+)\s*(?:->|→|=>)\s*", r"from \1 to "),  # "oct -> nov",
+    # "Q1 2011 -> Q2 2011": from the first to the second
     (r"\bqty\b", "quantity"),
     (r"\bno\.\s*of\b|\bnum\.?\s+of\b|#\s*of\b", "number of"),
     (r"\b(?:best|top)[- ]?sellers?\b|\bbest[- ]selling (?:products|items|lines)\b", "top products"),
