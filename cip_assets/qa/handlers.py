@@ -545,7 +545,7 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
                                {"type": "bar", "x": "period", "y": metric.label})
         answer = f"{metric.label.capitalize()}: {la} {fmt(va, metric.kind)} vs {lb} {fmt(vb, metric.kind)}"
         if va is not None and vb:
-            answer += f" ({va / vb * 100 - 100:+.1f}%)"
+            answer += f" ({la} is {va / vb * 100 - 100:+.1f}% vs {lb})"
         return engine.card(plan, answer + ".", {la: va, lb: vb}, rows, cols, query,
                            {"type": "bar", "x": "period", "y": metric.label})
     return engine.not_understood(plan, "a comparison needs two things of the same kind (two countries, two segments, "
