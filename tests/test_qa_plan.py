@@ -1855,3 +1855,21 @@ def test_how_much_a_measure_grew_is_its_growth(engine, wh):
                  f"Taking Q2 {year} as the base, how much did orders grow in Q3 {year}?"):
         card = engine.ask(said)
         assert card.status == "answered" and _close(card.value, (q3 - q2) / q2), (said, card.answer)
+
+
+def test_qualifiers_the_second_probe_found_dropped_are_kept_or_refused(engine, wh):
+    """Found by benchmarks/probe_qa_qualifiers.py --seed 2: 'how many customers are in the Champions segment with more
+    than 3 orders' counted every Champion, 'what share of 2011 revenue landed in September to November for the top 5
+    customers' divided everyone's, and 'AOV ..., net revenue over orders before 10:00' left the hour out."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    segment, = wh.execute("SELECT segment FROM marts.customer_scores WHERE segment IS NOT NULL GROUP BY 1 "
+                          "ORDER BY count(*) DESC LIMIT 1").fetchone()
+    want, = wh.execute(f"SELECT count(*) FROM marts.customer_scores WHERE segment = '{segment}' "
+                       "AND lifetime_orders > 3").fetchone()
+    card = engine.ask(f"how many customers are in the {segment} segment with more than 3 orders?")
+    assert card.status == "answered" and card.value == want, (card.answer, want)
+    card = engine.ask(f"What share of {year} revenue came in September to November for the top 5 customers?")
+    assert card.status != "answered" and card.value is None, card.answer
+    plain = engine.ask(f"Average order value in {year}")
+    card = engine.ask(f"Average order value in {year}, net revenue over orders before 10:00?")
+    assert not (card.status == "answered" and card.value == plain.value), card.answer

@@ -105,6 +105,13 @@ def define(engine: "Engine", plan: Plan) -> "AnswerCard":
 # ---------------------------------------------------------------------------------------------------- totals
 def scalar(engine: "Engine", plan: Plan) -> "AnswerCard":
     """count / sum / average of one measure under the plan's filters and period."""
+    if plan.group_condition == [">=", 1]:  # "how many countries placed an order": those that bought
+        plan.group_condition = None
+    if plan.group_condition:  # "customers in the Champions segment with more than 3 orders": the customers' own orders
+        if plan.metric not in (None, "customers") or plan.orders_condition:
+            return engine.not_understood(plan, "a total cannot keep only the groups with a number of orders; ask for "
+                                               "a ranking of them")
+        plan.orders_condition, plan.group_condition = plan.group_condition, None
     if plan.metric == "recency" and plan.period_obj is not None:  # "days since X's last order, as of 9 Dec 2011"
         day = plan.period_obj
         if not (day.grain == "day" and day.start.isoformat() == str(engine.gaz.as_of)):
@@ -726,6 +733,9 @@ def _share_of_a_period_in_another(engine: "Engine", plan: Plan, name: str, filte
     """"What share of 2011 revenue came in Q4", "of Germany's 2011 revenue, how much in Q4": the part period's total
     over the whole period's, with the same filters on both."""
     t = engine.templates
+    if plan.n or plan.dims or plan.top_percent is not None or plan.orders_condition or plan.group_condition:
+        return engine.not_understood(plan, "a share of one period in another is worked out over all customers, "
+                                           "without a grouping or a group of customers")
     whole, part = sorted(periods, key=lambda p: p.end - p.start, reverse=True)
     if not (whole.start <= part.start and part.end <= whole.end and part != whole):
         return engine.not_understood(plan, "a share over two periods needs one inside the other")
