@@ -1873,3 +1873,14 @@ def test_qualifiers_the_second_probe_found_dropped_are_kept_or_refused(engine, w
     plain = engine.ask(f"Average order value in {year}")
     card = engine.ask(f"Average order value in {year}, net revenue over orders before 10:00?")
     assert not (card.status == "answered" and card.value == plain.value), card.answer
+
+
+def test_a_share_of_customers_never_drops_its_condition_or_new_customers(engine, wh):
+    """Found by probe_qa_qualifiers --seed 3/4: 'what percentage of all customers on file are in it with more than 3
+    orders' and 'uk share of customer base for new customers' gave the share without them."""
+    plain = engine.ask("what share of all customers are in the United Kingdom?")
+    assert plain.status == "answered" and plain.value is not None, plain.answer
+    for said in ("uk share of customer base for new customers?",
+                 "what percentage of all customers on file are in the United Kingdom with more than 3 orders?"):
+        card = engine.ask(said)
+        assert not (card.status == "answered" and card.value == plain.value), (said, card.answer)

@@ -680,6 +680,9 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
         answer = (f"{engine.fmt(value, 'share')} of the customers who bought in {period.label}{who} placed "
                   f"{_orders(op, k)} in it ({engine.fmt(p, 'int')} of {engine.fmt(total, 'int')}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": "customers"})
+    if name == "new_customers":  # "uk share of customer base for new customers": never every customer instead
+        return engine.not_understood(plan, "a share of new customers is worked out of everyone who bought in a period, "
+                                           "without other filters")
     if name not in ("customers", "revenue", "orders", "value_12m", "quantity"):
         name = "customers"
     metric = METRICS[name]
@@ -710,6 +713,9 @@ def share(engine: "Engine", plan: Plan) -> "AnswerCard":
                   f" came from {engine.describe(filters)} ({engine.fmt(p, METRICS[name].kind)} of "
                   f"{engine.fmt(whole, METRICS[name].kind)}).")
         return engine.card(plan, answer, value, rows, cols, query, {"type": "pie", "x": "part", "y": METRICS[name].label})
+    if plan.group_condition:  # "what percentage of all customers are in it with more than 3 orders"
+        return engine.not_understood(plan, "a share of customers cannot keep only those with a number of orders here; "
+                                           "ask for the count")
     if plan.period or plan.exclude or plan.orders_condition or _has_product(plan):
         raise NotAvailable("shares of customers are computed over their whole history, without exclusions or products")
     # the whole: the filters the question names as its base ("as a share of all customers in the Champions segment"),
