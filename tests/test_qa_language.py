@@ -183,8 +183,11 @@ def test_a_group_named_first_arrows_between_periods_and_units_returned(parser):
 def test_last_orders_bounded_by_a_period_and_what_not_negates(parser):
     plan = parser.parse("how many customers' last purchase was before june 2011")
     assert plan.period is None and plan.filters == {"customer_condition": [["last_order_at", "<", "2011-06-01"]]}
-    plan = parser.parse("how many customers have not ordered in the last 6 months")  # runs to the data's end
-    assert plan.period is None and plan.filters == {"customer_condition": [["last_order_at", "<", "2011-06-10"]]}
+    plan = parser.parse("how many customers have not ordered in the last 6 months")  # runs to the data's end: a last
+    # order before it, or none at all (customers on file who never completed an order did not order in it either)
+    assert plan.period is None and plan.filters == {"customer_condition": [["last_order_at", "<|none", "2011-06-10"]]}
+    plan = parser.parse("how many customers who've bought before haven't bought anything in the last 6 months")
+    assert plan.filters == {"customer_condition": [["last_order_at", "<", "2011-06-10"]]}  # only those who bought
     with pytest.raises(NotUnderstood):  # Q3 is over: a customer who bought before and after it did not buy in it
         parser.parse("how many customers did not buy in Q3 2011")
     assert parser.parse("what share of buying customers came back for a second order").orders_condition == [">", 1]

@@ -1884,3 +1884,26 @@ def test_a_share_of_customers_never_drops_its_condition_or_new_customers(engine,
                  "what percentage of all customers on file are in the United Kingdom with more than 3 orders?"):
         card = engine.ask(said)
         assert not (card.status == "answered" and card.value == plain.value), (said, card.answer)
+
+
+def test_customers_with_no_order_in_a_period_include_those_who_never_ordered(engine, wh):
+    """'how many customers did not order in <the last year>' and 'accounts on file with no completed order at all in
+    <a period>' count every customer on file without a completed order in it, those who never completed one included
+    (they had been left out); 'customers who have bought before' keeps only those who bought. Checked against SQL."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) FROM staging.stg_order_lines").fetchall()
+    none_in = ("SELECT count(*) FROM staging.stg_customers WHERE customer_id NOT IN (SELECT customer_id FROM "
+               "staging.stg_order_lines WHERE line_status = 'completed' AND customer_id IS NOT NULL {})")
+    want, = wh.execute(none_in.format(f"AND year(ordered_at) = {year}")).fetchone()
+    for said in (f"how many customers did not order in {year}?",
+                 f"How many customer accounts on file have no completed order at all in {year}?"):
+        card = engine.ask(said)
+        assert card.status == "answered" and card.value == want, (said, card.answer, want)
+    q3, = wh.execute(none_in.format(f"AND ordered_at >= DATE '{year - 1}-07-01' AND ordered_at < DATE '{year - 1}-10-01'"))\
+        .fetchone()
+    card = engine.ask(f"how many customers placed no orders at all in Q3 {year - 1}?")
+    assert card.status == "answered" and card.value == q3, (card.answer, q3)
+    bought, = wh.execute(f"SELECT count(*) FROM (SELECT customer_id FROM staging.stg_order_lines WHERE line_status = "
+                         f"'completed' AND customer_id IS NOT NULL GROUP BY 1 HAVING max(ordered_at) < DATE '{year}-01-01')"
+                         ).fetchone()
+    card = engine.ask(f"how many customers who've bought before haven't bought anything in {year}?")
+    assert card.status == "answered" and card.value == bought, (card.answer, bought)

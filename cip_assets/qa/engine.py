@@ -416,8 +416,9 @@ class Engine:
             elif k == "hour":
                 bits.append(f"orders placed from {v[0]:02d}:00 to before {v[1]:02d}:00")
             elif k == "customer_condition":
-                bits += [f"customers whose {column.replace('_', ' ')} {op} "
-                         f"{number if isinstance(number, str) else format(number, ',g')}" for column, op, number in v]
+                bits += [f"customers with no order from {number} on (a last order before it, or none)" if op == "<|none"
+                         else f"customers whose {column.replace('_', ' ')} {op} "
+                              f"{number if isinstance(number, str) else format(number, ',g')}" for column, op, number in v]
             else:
                 bits.append(f"{DIM_LABEL.get(k, k)} {v}")
         return ", ".join(bits) if bits else "all customers"

@@ -89,6 +89,7 @@ class Parser:
         self.glossary = glossary
         self.as_of = as_of
         self.classify = classify  # nearest example phrasing, when no rule fires (None: rules only)
+        self.asked = ""  # the question being parsed, as typed
 
     # ------------------------------------------------------------------ slots
     def slots(self, q: str) -> Slots:
@@ -146,9 +147,12 @@ class Parser:
                 if m and how == "none in":  # "no purchase in Q3" is not "last purchase before Q3" when Q3 is over
                     if self.as_of is None or period.end <= self.as_of:
                         continue
-                    how = "before"
+                    # no order from its start on: a last order before it, or none ever, unless only those who bought
+                    # are asked about ("customers who've bought before", "did not order anymore")
+                    how = "before" if re.search(ONCE_BOUGHT, low) or re.search(ONCE_BOUGHT, self.asked) else "none in"
                 if m:
                     customer_conditions += {
+                        "none in": [["last_order_at", "<|none", period.start.isoformat()]],
                         "before": [["last_order_at", "<", period.start.isoformat()]],
                         "on or before": [["last_order_at", "<", period.end.isoformat()]],
                         "after": [["last_order_at", ">=", period.end.isoformat()]],
@@ -502,6 +506,7 @@ class Parser:
         """The plan of a question; paraphrases are rewritten first, and a mistyped grammar word is respelled once
         (the words of the card say so) before the parser gives up on it."""
         asked = q
+        self.asked = q.lower()  # as typed: the rewrites may take out words the slots still weigh ("who've bought before")
         q = _returning_defined_after(q, self.as_of)
         for pattern, reason in NOT_PUBLISHED:  # before the rewrites too: "time from order to dispatch" is no sale
             if re.search(pattern, q.lower()):
@@ -1748,6 +1753,13 @@ SET_ASIDE = (r"\b(?:skip|skipping|ignore|ignoring|forget|disregard|exclude|exclu
 LEFT_ASIDE = (r"\b(?:drop|dropping|leave|leaving|without|aside|apart|besides|only|just|mostly|mainly|weekends?|weekdays?|"
               r"working days?|treat|"
               r"count|counting|make|split|break|instead|rather|round|express|convert|in (?:euros?|dollars?|units|percent))\b")
+
+
+# customers said to have bought before: a count of those with no order since keeps them only
+ONCE_BOUGHT = (r"\bever\s+(?:bought|ordered|purchased|shopped)\b|\b(?:at some point|at least once|anymore|any more|no longer|"
+               r"stopped|lapsed|lapsing|churned|dormant|inactive|gone quiet|win-?back)\b|\b(?:bought|ordered|purchased|shopped)\s+"
+               r"(?:from us\s+)?(?:before|previously|in the past)\b|\bwho(?:'ve| have| had)\s+(?:ever\s+)?(?:ordered|bought|"
+               r"purchased|shopped)\b")
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:

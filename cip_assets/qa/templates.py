@@ -341,7 +341,10 @@ class Templates:
                     if column not in CUSTOMER_CONDITION_COLUMNS:  # spend in a period: only a count of customers
                         raise NotAvailable("a condition on spend in a period is answered for a count of customers only")
                     self.require_customer([column])
-                    clauses.append(f"{column} {ORDERS_CONDITION_OPS[op]} ?")
+                    if op == "<|none":  # "customers who did not order in 2011": a last order before it, or none
+                        clauses.append(f"({column} < ? OR {column} IS NULL)")
+                    else:
+                        clauses.append(f"{column} {ORDERS_CONDITION_OPS[op]} ?")
                     params.append(date.fromisoformat(number) if column == "last_order_at" else float(number))
             elif kind in SCORED:  # the customers a model or the RFM scoring covers
                 self.require_customer([SCORED[kind]])
@@ -576,6 +579,14 @@ class Templates:
         order in 2011", "spent over 500 in 2011"): only those who bought in it, so a condition that admits buying
         nothing is not answered here."""
         op, n = condition
+        if op == "=" and float(n) == 0 and not spend and set(filters) | set(exclude or {}) <= {"country"}:
+            # "accounts on file with no completed order in 2011": every customer on file but the period's buyers
+            table = self.require_customer(["customer_id"])
+            where, params = self.where(filters, exclude=exclude)
+            bought, bought_params = self._order_where(filters, exclude, period)
+            bought = (bought + " AND" if bought else " WHERE") + " is_completed AND customer_id IS NOT NULL"
+            return Query(f"SELECT count(*) AS value FROM {table}{where}{' AND' if where else ' WHERE'} customer_id NOT IN "
+                         f"(SELECT customer_id FROM {ORDER_MART}{bought})", params + bought_params, table)
         if op in ("<", "<=") or float(n) <= 0:
             raise NotAvailable("customers with little or no buying in a period include those who did not buy in it; "
                                "ask for more than a figure")
