@@ -1907,3 +1907,21 @@ def test_customers_with_no_order_in_a_period_include_those_who_never_ordered(eng
                          ).fetchone()
     card = engine.ask(f"how many customers who've bought before haven't bought anything in {year}?")
     assert card.status == "answered" and card.value == bought, (card.answer, bought)
+
+
+def test_v49s_different_question_figures_are_answered_as_asked(engine, wh):
+    """v49's three figures for a different question: a trading day defined as 'any date on which at least one order
+    came in' read as a condition on customers (with 'takings per trading day' a daily series); 'Fridays in January and
+    February - how many orders in total?' compared the months without the Fridays; 'order count for each date in the
+    week' gave the week's total."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"average net revenue per trading day in June {year}",
+                    f"June {year} takings per trading day? I count a trading day as any date on which at least one order "
+                    f"came in, and takings as net revenue.")
+    _answered_alike(engine, f"orders on Fridays in January and February {year} combined",
+                    f"Fridays in January and February {year} - how many orders in total?")
+    _answered_alike(engine, f"orders by day from 10 to 16 October {year}",
+                    f"Order count for each date in the week 10-16 October {year}, please.")
+    card = engine.ask(f"Fridays, January and February {year}: how many orders?")
+    plain = engine.ask(f"orders in January and February {year} combined")
+    assert not (card.status == "answered" and card.value == plain.value), card.answer

@@ -500,6 +500,11 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # a trading day defined again after the question: "By trading day I mean a day on which at least one order came in."
     (r"[.?]\s*by (?:an?\s+)?(?:trading|selling|business) days?,?\s+i mean\s+(?:a|any)\s+day\s+(?:on which|when|with|that had|that has|"
      r"having)\s+(?:at least one|an?|any)\s+(?:completed\s+)?orders?(?:\s+(?:came in|was placed|arrived|went through))?\s*\.?\s*$", "?"),
+    # ... or as "I count a trading day as any date on which at least one order came in, and takings as net revenue."
+    (r"(?:[.?!]\s*|,\s*)(?:i|we)\s+(?:count|define|take|treat)\s+(?:an?\s+|each\s+)?(?:trading|selling|business)\s+days?\s+as\s+"
+     r"(?:any|a|each|every)\s+(?:day|date)\s+(?:on which|when|with|that had|that has|having)\s+(?:at least one|an?|any|one or more)\s+"
+     r"(?:completed\s+)?orders?(?:\s+(?:came in|was placed|arrived|went through))?(?:,?\s*and\s+(?:takings|sales|turnover|revenue)"
+     r"\s+as\s+net\s+revenue)?\s*[.!]?\s*$", "?"),
     # ... or said inline: "net revenue for each trading day on average, counting only days on which at least one order
     # came in" (an average per day is over the days with orders already)
     (r",?\s*\b(?:counting|including|taking|using|over|across|averaging over)\s+only\s+(?:the\s+)?days\s+(?:on which|when|with|"
@@ -544,7 +549,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",\s*(?:valuing|valued|value)\s+(?:each|every|an|the)\s+orders?\s+(?:by|on)\s+(?:its|their)\s+completed\s+lines\b", " "),
     (r"\b(\d+)[- ]?plus\s+(orders|purchases)\b", r"at least \1 \2"),  # "20-plus orders" ("20+" is read elsewhere)
     (r",?\s*valued\s+by\s+its\s+completed\s+lines\b", " "), (r"[.?]\s*what was it worth\??\s*$", "?"),
-    (r"\b(revenue|orders|units|sales)\s+per\s+trading\s+day\b(?![^?]*\b(?:average|avg|mean)\b)", r"average \1 per trading day"),
+    (r"\b(revenue|orders|units|sales|takings|turnover)\s+per\s+trading\s+day\b(?![^?]*\b(?:average|avg|mean)\b)", r"average \1 per trading day"),
     (r"\s*\(\s*(?:a\s+)?trading days?\s*(?:=|is|are|means)\s*(?:a\s+)?days?\s+with\s+(?:at least one|an?|any)\s+orders?\s*\)", " "),
     (r"\b(?:qty|quantity)\s*(?:x|\u00d7|\*|times)\s*(?:the\s+)?unit\s*(?:price|px)\s+summed\s+over\s+the\s+(cancell?ed|returned)\s+lines\b",
      r"value of \1 lines"),  # "value of everything cancelled ..., qty x unit price summed over the cancelled lines"
@@ -991,6 +996,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
     (r"\bweek\s+(?:that|which)\s+(?:starts|begins|commences)\b", "week starting"),
     (r"\b(value|units|quantity|qty) of (?:the\s+)?(?:order\s+)?lines\s+(cancell?ed|returned)\b", r"\1 of \2 lines"),
+    (r"\b(?:each|every|per|by)\s+(?:calendar\s+)?date\b|\bdate by date\b", "each day"),  # "order count for each date in the week"
     # growth said from a base: "Taking Q2 2011 as the base, how much did net revenue rise in Q3 2011"
     (r"^\W*(?:taking|take|with|using|use)\s+(.{2,40}?)\s+as\s+(?:the\s+)?(?:base|baseline|starting point|reference)\s*,?\s*"
      r"(how much did .{2,40}? (?:rise|grow|increase|fall|drop|change|go up|go down))\s+(?:in|during|by)\s+", r"\2 from \1 to "),
@@ -1498,6 +1504,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bat\s+(high|medium|low)\s+risk\s+of\s+(?:churn\w*|leaving|lapsing)\b", r"\1 risk"),
     (r"\b(high|medium|low)[- ]risk\s+(?:of\s+)?churn(?:ing)?\b|\b(high|medium|low)[- ]churn[- ]risk\b", r"\1\2 risk"),
     (r"\brfm\s+(segments?)\b", r"\1"),
+    # a weekday leading the question: "Fridays in January and February 2011 - how many orders in total?"
+    (r"^(\W*)((?:mon|tues|wednes|thurs|fri|satur|sun)days)\s+(?=in\b|during\b|of\b|between\b|from\b)", r"\1on \2 "),
     # a weekday said before its measure: "Friday order count, April-June 2011", "Sunday revenue"
     (r"\b(mon|tues|wednes|thurs|fri|satur|sun)days?\s+(number of orders|order count|orders|order|revenue|sales|takings|units)\b",
      r"\2 on \1day"),

@@ -227,6 +227,8 @@ class Parser:
             for m in list(re.finditer(pattern, text)):
                 if m.group(0).endswith("before") and any(a >= m.end() and not text[m.end():a].strip() for a, _ in spans):
                     continue  # "bought before June 2011" is a date, not "have bought (ever)"
+                if re.search(r"\b(?:days?|dates?)\s+(?:on which|when|where)\s+(?:there\s+(?:was|were)\s+)?$", text[:m.start()]):
+                    continue  # "any date on which at least one order came in": days, never a condition on customers
                 if len(spans) == 2 and make(m) == ["=", 0] and re.search(r"\bbut\s+(?:placed\s+|made\s+|had\s+)?$",
                                                                           text[:m.start()]):
                     continue  # "ordered in Q1 but placed no order from April": in the first period, not the second
@@ -869,8 +871,9 @@ class Parser:
         if re.search(SET_ASIDE, label):  # "Skip the December spike.", "Make it a monthly figure."
             return True
         days = r"\b(?:weekends?|weekdays|working days|business days|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)\b"
-        if re.search(r"\b(?:weekends?|weekdays|working days|business days)\b", label) and not re.search(days, rest):
-            return True  # "We care mostly about weekends."
+        if re.search(r"\b(?:weekends?|weekdays|working days|business days|(?:mon|tues|wednes|thurs|fri|satur|sun)days)\b", label) \
+                and not re.search(days, rest):
+            return True  # "We care mostly about weekends.", "Fridays, January and February 2011: how many orders?"
         filters = [ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
                    r"identified|top|bottom|best|worst)\b"]
