@@ -1925,3 +1925,27 @@ def test_v49s_different_question_figures_are_answered_as_asked(engine, wh):
     card = engine.ask(f"Fridays, January and February {year}: how many orders?")
     plain = engine.ask(f"orders in January and February {year} combined")
     assert not (card.status == "answered" and card.value == plain.value), card.answer
+
+
+def test_v49s_wordings_and_a_share_of_guest_orders_by_country(engine, wh):
+    """v49's wordings read ('valued on its completed lines', 'an order counts as cancelled if any of its lines was
+    cancelled', '50+ completed lines', 'whose very first completed order came in', 'with the word X in the name', 'at
+    least twice', 'labelled <segment>', 'break ... down by'); a share of guest orders by country refuses (they carry no
+    country: it had answered 'n/a' for a figure), and a share's card names the countries left out."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"largest order in July {year}",
+                    f"What was the largest order of July {year}, valued on its completed lines?")
+    _answered_alike(engine, f"number of orders with at least 50 completed lines in March {year}",
+                    f"Orders with 50+ completed lines during March {year} - how many?")
+    _answered_alike(engine, f"new customers outside the UK in November {year}",
+                    f"Count the non-UK customers whose very first completed order came in November {year}.")
+    _answered_alike(engine, f"Of the customers who ordered in Q3 {year}, what % ordered more than once within that "
+                            f"quarter?",
+                    f"Of the customers who ordered in Q3 {year}, what % ordered at least twice within that quarter?")
+    _answered_alike(engine, "top 3 RFM segments by customers in Germany",
+                    "Break the German customers down by RFM segment and give me the top three by headcount.")
+    card = engine.ask(f"what percentage of November {year} revenue came from guest orders outside the UK?")
+    assert card.status != "answered" and card.value is None, card.answer
+    card = engine.ask(f"what percentage of November {year} revenue came from customers in the Champions segment outside "
+                      f"the UK?")
+    assert card.status == "answered" and "excluding" in card.answer, card.answer

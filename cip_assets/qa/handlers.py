@@ -800,15 +800,20 @@ def top_customers(engine: "Engine", plan: Plan, name: str, filters: dict, as_sha
 def _order_share(engine: "Engine", plan: Plan, metric, part: dict) -> "AnswerCard":
     """A country's or segment's share of all revenue (orders, units): anonymous orders count in the whole unless the
     question names the known customers' figure as the whole."""
+    if part.get("anonymous") and (plan.exclude or set(part) & {"country", "city", "segment"}):
+        return engine.not_understood(plan, "orders without a customer id carry no country or segment")
     known_only = known_customers_whole(plan.question) and "anonymous" not in part
     query = engine.templates.order_share(metric, part, plan.period_obj, plan.exclude, known_only=known_only)
     rows, cols = engine.run(query)
     p, whole, value = rows[0]
+    if value is None:  # nothing to divide: no figure, never "n/a" as an answer
+        return engine.empty(plan, query)
     fmt = engine.fmt
     period = plan.period_obj
+    outside = engine.scope_text(Plan('share', exclude=plan.exclude))
     answer = (f"{fmt(value, 'share')} of {'known customers’' if known_only else 'all'} {metric.label}"
               f"{f' in {period.label}' if period else ''} comes from "
-              f"{engine.describe(part) if part else 'customers' + engine.scope_text(Plan('share', exclude=plan.exclude))} "
+              f"{engine.describe(part) + outside if part else 'customers' + outside} "
               f"({fmt(p, metric.kind)} of "
               f"{fmt(whole, metric.kind)}, orders without a known customer "
               f"{'left out of' if known_only else 'included in'} the whole).")

@@ -996,6 +996,35 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bexcl\.?(?=\s)|\bexcl\b|\bw/o\b", "excluding"),
     (r"\bweek\s+(?:that|which)\s+(?:starts|begins|commences)\b", "week starting"),
     (r"\b(value|units|quantity|qty) of (?:the\s+)?(?:order\s+)?lines\s+(cancell?ed|returned)\b", r"\1 of \2 lines"),
+    # v49's wordings: definitions said again, and plain words for things the engine reads
+    (r",?\s*\b(?:valued|summing|summed|counted|measured)\s+(?:on|over|by|as)?\s*(?:its|their|the)\s+completed\s+lines\b", " "),
+    (r"[.;,]?\s*\(?\s*(?:an order counts as cancell?ed|a cancell?ed order is one|count an order as cancell?ed)\s+if\s+(?:any|at least "
+     r"one|one or more)\s+of\s+its\s+lines\s+(?:was|is|were|got)\s+cancell?ed\s*\)?", " "),
+    (r"\s*\(\s*an order with (?:any|a|at least one) cancell?ed line counts\s*\)", " "),
+    (r"\bcame through as\b", "were"),
+    (r"\bpostage charged\b", "postage revenue"),
+    (r"\bpeak (order count|orders|revenue|net revenue) on (?:any )?(?:one|a single) day\b", r"most \1 on a single day"),
+    (r"\b(\d+)\+\s+(completed\s+)?(lines|units)\b", r"at least \1 \2\3"),
+    (r",?\s*\bguest (?:orders|checkouts) and all\b,?", " including guest orders,"),
+    (r"\babroad\s*\(\s*outside the uk\s*\)", "outside the uk"),
+    (r"\boverseas\s*\(\s*non-uk\s*\)", "non-uk"),
+    (r"\b(customers|clients|buyers|accounts)\s+whose\s+(?:very\s+)?first\s+(?:completed\s+)?order\s+(?:came|fell|was|happened|"
+     r"landed)\s+in\b", r"new \1 in"),
+    (r"\bbought at least one such (?:item|product)\b", "bought"),
+    (r"\bwith the word ['\"]?([a-z0-9&-]{2,30})['\"]? in (?:the|its|their) (?:product )?names?\b", r"with '\1' in the name"),
+    (r"\bsell for per unit\b", "sell for on average"),
+    (r"\bin that half-year\b", "then"),
+    (r"\s*-?\s*how many customers fit that\b", " how many customers"),
+    (r"^\W*in your case,?\s*", ""), (r"[.,]\s*in your case,?\s*", ". "),
+    (r"\bat least twice\b", "more than once"),
+    (r"\b(?:are|is)\s+labell?ed\s+(?=[A-Z]|champions|loyal|at risk|hibernating|lost|potential|promising|need|about|cannot|can't)",
+     "are "),
+    (r"\s*\(\s*(?:stock\s+)?codes\s+(?:that\s+)?start(?:ing|s)?\s+with\s+a\s+digit[^)]{0,40}\)", " excluding non-product codes"),
+    (r"\bbreak\s+(?:the\s+)?(.{3,40}?)\s+down\s+by\b", r"\1 by"),
+    (r",?\s*(?:if you like|if you will|if you want|if you prefer)\b", " "),
+    (r"\b(?:the\s+)?(?:customers\s+)?the rfm (?:model|segmentation)\s+(?:calls|labels|names|puts in)\s+", "customers in the segment "),
+    (r"\b(?:orders?)\s+that\s+fell\s+on\b", "orders placed on"),
+    (r"\b(?:in\s+)?(?:every|each)\s+quarter\s+of\s+(q[1-4])\s+to\s+(q[1-4])\s+((?:19|20)\d{2})\b", r"in every quarter from \1 \3 to \2 \3"),
     (r"\b(?:each|every|per|by)\s+(?:calendar\s+)?date\b|\bdate by date\b", "each day"),  # "order count for each date in the week"
     # growth said from a base: "Taking Q2 2011 as the base, how much did net revenue rise in Q3 2011"
     (r"^\W*(?:taking|take|with|using|use)\s+(.{2,40}?)\s+as\s+(?:the\s+)?(?:base|baseline|starting point|reference)\s*,?\s*"
