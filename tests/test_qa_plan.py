@@ -1659,7 +1659,7 @@ def test_context_that_names_nothing_is_read_past_and_an_instruction_is_not(engin
     figure out is never dropped ('Skip the December spike.', 'We care mostly about weekends.'), and guests or
     cancellations left in or out by an instruction keep the question's own figure."""
     (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
-    _answered_alike(engine, f"what share of all customers are in Germany or France?",
+    _answered_alike(engine, "what share of all customers are in Germany or France?",
                     "What share of all customer accounts on file are in Germany or France, in percent? Those two halls "
                     "sell out first.")
     _answered_alike(engine, f"net revenue by month in {year}",

@@ -32,7 +32,7 @@ from cip_assets.qa.handlers import handle
 from cip_assets.qa.intents import ExampleClassifier
 from cip_assets.qa.parser import MAX_QUESTION_CHARS, NotUnderstood, Parser, ascii_digits
 from cip_assets.qa.plan import Plan, json_default
-from cip_assets.qa.templates import DIM_LABEL, METRICS, NotAvailable, Query, Templates, check_sql
+from cip_assets.qa.templates import DIM_LABEL, METRICS, NONE_SINCE, NotAvailable, Query, Templates, check_sql
 
 ON_THE_FLY_EMBED_MAX = 5000
 SUGGESTIONS = ["how many customers in {country}", "total revenue last month", "top 5 countries by revenue",
@@ -416,7 +416,7 @@ class Engine:
             elif k == "hour":
                 bits.append(f"orders placed from {v[0]:02d}:00 to before {v[1]:02d}:00")
             elif k == "customer_condition":
-                bits += [f"customers with no order from {number} on (a last order before it, or none)" if op == "<|none"
+                bits += [f"customers with no order from {number} on (a last order before it, or none)" if op == NONE_SINCE
                          else f"customers whose {column.replace('_', ' ')} {op} "
                               f"{number if isinstance(number, str) else format(number, ',g')}" for column, op, number in v]
             else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from cip_assets.qa.dates import parse_period
 from cip_assets.qa.lexicon import CONDITION_WORDS, MEAN_METRICS, RATIO
 from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.templates import DIM_LABEL, METRICS, ORDER_ONLY_FILTERS, NotAvailable, Query
@@ -563,8 +564,6 @@ def _subject_is_first(engine: "Engine", plan: Plan, periods: list) -> bool | Non
     """Whether the first of two periods is the one a difference is asked about: the other follows "than" ("how much
     more in November than in October"), or the subject follows "more ... in" ("Q2 compared with Q1: how many more
     orders in Q2?"); None when the question says neither."""
-    from cip_assets.qa.dates import parse_period
-
     q = plan.question.lower()
     than = re.search(r"\bthan\b", q)
     said = re.search(r"\b(?:more|less|fewer|higher|lower|bigger|smaller)\b[^?.]*?\b(?:in|during|for)\s+", q)

@@ -1048,7 +1048,6 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"(?:the|their|its)\s+(?:product\s+)?(?:names?|descriptions?)\s*\??\s*$", r"\2 with '\1' in the name?"),
     # what a new customer is, said again: "..., i.e. placed their first completed order in it", "new meaning their first
     # completed order fell in that week"
-    (r"\bbrand[- ]new\b", "new"),
     (r"(\bnew\b[^?]{0,120}?)[,.;\s]*(?:(?:i\.e\.?,?|ie|meaning|that is|new meaning|new being|where new means)\s+(?:customers\s+)?"
      r"(?:(?:whose|who placed|placed|with|having)\s+)?|(?:customers\s+)?(?:whose|who placed|placed|with|having)\s+)(?:their\s+|a\s+)?"
      r"first\s+(?:completed\s+)?order\s+(?:was\s+|fell\s+|came\s+|falls\s+|"
@@ -1539,6 +1538,27 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(mon|tues|wednes|thurs|fri|satur|sun)days?\s+(number of orders|order count|orders|order|revenue|sales|takings|units)\b",
      r"\2 on \1day"),
 ]
+# words that set something aside, or say how to work the figure out, in a sentence of context: never words about the
+# asker ("Skip the December spike.", "Make it a monthly figure.", "We care mostly about weekends.")
+SET_ASIDE = (r"\b(?:skip|skipping|ignore|ignoring|forget|disregard|exclude|excluding|except|treat it|"
+             r"treat them|make it|make that|split it|split that|split them|break it|break that|round it|express it)\b|"
+             r"^\W*(?:please\s+)?(?:use|split|break|leave|drop|only|just)\b")
+# besides those, in a sentence whose unknown words are dropped as context: words that narrow or count ("Guests don't
+# count for us.")
+LEFT_ASIDE = (r"\b(?:drop|dropping|leave|leaving|without|aside|apart|besides|only|just|mostly|mainly|weekends?|weekdays?|"
+              r"working days?|treat|count|counting|make|split|break|instead|rather|round|express|convert|"
+              r"in (?:euros?|dollars?|units|percent))\b")
+# days said as a filter in a sentence of context ("We care mostly about weekends.", "Fridays, January and February
+# 2011: ..."), and any day said in the question itself
+DAYS_AS_A_FILTER = r"\b(?:weekends?|weekdays|working days|business days|(?:mon|tues|wednes|thurs|fri|satur|sun)days)\b"
+DAYS_SAID = r"\b(?:weekends?|weekdays|working days|business days|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)\b"
+
+
+# customers said to have bought before: a count of those with no order since keeps them only
+ONCE_BOUGHT = (r"\bever\s+(?:bought|ordered|purchased|shopped)\b|\b(?:at some point|at least once|anymore|any more|no longer|"
+               r"stopped|lapsed|lapsing|churned|dormant|inactive|gone quiet|win-?back)\b|\b(?:bought|ordered|purchased|shopped)\s+"
+               r"(?:from us\s+)?(?:before|previously|in the past)\b|\bwho(?:'ve| have| had)\s+(?:ever\s+)?(?:ordered|bought|"
+               r"purchased|shopped)\b")
 # content words of the grammar, for respelling a mistyped one ("revnue", "custmers")
 _PATTERN_TEXT = " ".join([p for _, p in METRIC_PATTERNS + DIM_PATTERNS + RULES] + sorted(FUNCTION_WORDS | PROTECTED))
 VOCABULARY = sorted({w for w in re.findall(r"[a-z]{4,}", re.sub(r"\\[a-zA-Z]", " ", _PATTERN_TEXT))}

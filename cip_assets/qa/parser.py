@@ -29,13 +29,13 @@ from cip_assets.qa.lexicon import (
     MEAN_METRICS, METRIC_PATTERNS, NAME_HOLDS, NOT_CHURN_WORDS, NOT_PUBLISHED, OF_A_CUSTOMER_GROUP, ORDER_CONDITIONS,
     ORDER_LINES, ORDER_LINES_CONDITION, ORDER_VALUE, ORDER_VALUE_WORDS, PER_DAY, PER_DAY_MEASURES,
     PRIOR_PERIOD, QUESTION_LABEL, LEADING_SENTENCE, IDENTITY_OPENER, PURPOSE, CONTEXT_BEFORE,
-    CONTEXT_AFTER, RATIO, RETURNING_BEFORE,
+    CONTEXT_AFTER, RATIO, RETURNING_BEFORE, SET_ASIDE, LEFT_ASIDE, ONCE_BOUGHT, DAYS_AS_A_FILTER, DAYS_SAID,
     RETURNING_DEFINED, RETURNING_DEFINED_AFTER, REVENUE_NOUNS, REWRITES, RFM_SCORED, RISK_WORDS, SCORED_WORDS, SUMMED_OVER_PRODUCTS, TOP_N,
     TOP_PERCENT, VOCABULARY, WEEKDAY_FILTER, HOUR_FILTER, WORDS_NOT_NAMES, WRITE_REQUEST, _num,
 )
 from cip_assets.qa.plan import MAX_ROWS, Plan
 from cip_assets.qa.ratios import MEASURE_WORDS, TWO_READINGS, RatioSaid, ratio_said
-from cip_assets.qa.templates import METRICS
+from cip_assets.qa.templates import METRICS, NONE_SINCE
 
 MAX_QUESTION_CHARS = 500
 
@@ -152,7 +152,7 @@ class Parser:
                     how = "before" if re.search(ONCE_BOUGHT, low) or re.search(ONCE_BOUGHT, self.asked) else "none in"
                 if m:
                     customer_conditions += {
-                        "none in": [["last_order_at", "<|none", period.start.isoformat()]],
+                        "none in": [["last_order_at", NONE_SINCE, period.start.isoformat()]],
                         "before": [["last_order_at", "<", period.start.isoformat()]],
                         "on or before": [["last_order_at", "<", period.end.isoformat()]],
                         "after": [["last_order_at", ">=", period.end.isoformat()]],
@@ -870,9 +870,7 @@ class Parser:
             return True
         if re.search(SET_ASIDE, label):  # "Skip the December spike.", "Make it a monthly figure."
             return True
-        days = r"\b(?:weekends?|weekdays|working days|business days|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)\b"
-        if re.search(r"\b(?:weekends?|weekdays|working days|business days|(?:mon|tues|wednes|thurs|fri|satur|sun)days)\b", label) \
-                and not re.search(days, rest):
+        if re.search(DAYS_AS_A_FILTER, label) and not re.search(DAYS_SAID, rest):
             return True  # "We care mostly about weekends.", "Fridays, January and February 2011: how many orders?"
         filters = [ANONYMOUS, CHURN_WORDS, NOT_CHURN_WORDS, RISK_WORDS, WEEKDAY_FILTER, ORDER_VALUE_WORDS,
                    FROM_NEW_CUSTOMERS, TOP_N.pattern, r"\b(?:only|not|no|never|new|repeat|returning|guests?|known|"
@@ -1744,25 +1742,6 @@ _FEW_WORDS = (r"(?:(?!(?:orders?|units?|items?|products?|lines?|days?|times?|did
 def _left_out_by(before: str) -> bool:
     """Whether the text before a filter ends with a word that leaves it out ("excluding (the) ...", "without ...")."""
     return bool(re.search(r"(?:" + EXCLUDE.pattern + r"|\bwithout\b)\s+(?:the\s+|all\s+|any\s+)?$", before))
-
-
-# words that set something aside, or say how to work the figure out, in a sentence of context: never words about the
-# asker ("Skip the December spike.", "Make it a monthly figure.", "We care mostly about weekends.")
-SET_ASIDE = (r"\b(?:skip|skipping|ignore|ignoring|forget|disregard|exclude|excluding|except|treat it|"
-             r"treat them|make it|make that|split it|split that|split them|break it|break that|round it|express it)\b|"
-             r"^\W*(?:please\s+)?(?:use|split|break|leave|drop|only|just)\b")
-# besides those, in a sentence whose unknown words are dropped as context: words that narrow or count ("Guests don't
-# count for us.")
-LEFT_ASIDE = (r"\b(?:drop|dropping|leave|leaving|without|aside|apart|besides|only|just|mostly|mainly|weekends?|weekdays?|"
-              r"working days?|treat|"
-              r"count|counting|make|split|break|instead|rather|round|express|convert|in (?:euros?|dollars?|units|percent))\b")
-
-
-# customers said to have bought before: a count of those with no order since keeps them only
-ONCE_BOUGHT = (r"\bever\s+(?:bought|ordered|purchased|shopped)\b|\b(?:at some point|at least once|anymore|any more|no longer|"
-               r"stopped|lapsed|lapsing|churned|dormant|inactive|gone quiet|win-?back)\b|\b(?:bought|ordered|purchased|shopped)\s+"
-               r"(?:from us\s+)?(?:before|previously|in the past)\b|\bwho(?:'ve| have| had)\s+(?:ever\s+)?(?:ordered|bought|"
-               r"purchased|shopped)\b")
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:

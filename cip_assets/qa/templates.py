@@ -181,6 +181,7 @@ ORDER_DIMS = {"country": "country", "segment": "segment", "category": "favourite
 # filters of the order facts alone
 ORDER_ONLY_FILTERS = ("anonymous", "order_value", "order_lines", "order_units", "weekday", "hour", "new_in_period")
 ORDERS_CONDITION_OPS = {"=": "=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
+NONE_SINCE = "<|none"  # a last order before a day, or none at all ("customers who did not order in 2011")
 CUSTOMER_CONDITION_COLUMNS = ("churn_probability", "lifetime_revenue", "recency_days", "last_order_at", "lifetime_orders")
 
 # metric -> the customer table's own column, for rankings of single customers
@@ -341,7 +342,7 @@ class Templates:
                     if column not in CUSTOMER_CONDITION_COLUMNS:  # spend in a period: only a count of customers
                         raise NotAvailable("a condition on spend in a period is answered for a count of customers only")
                     self.require_customer([column])
-                    if op == "<|none":  # "customers who did not order in 2011": a last order before it, or none
+                    if op == NONE_SINCE:  # "customers who did not order in 2011": a last order before it, or none
                         clauses.append(f"({column} < ? OR {column} IS NULL)")
                     else:
                         clauses.append(f"{column} {ORDERS_CONDITION_OPS[op]} ?")
@@ -577,7 +578,7 @@ class Templates:
                                       spend: bool = False) -> Query:
         """Customers by their number of completed orders (or their net spend) in a period ("placed more than one
         order in 2011", "spent over 500 in 2011"): only those who bought in it, so a condition that admits buying
-        nothing is not answered here."""
+        nothing is not answered here, except no order at all (every customer on file but the period's buyers)."""
         op, n = condition
         if op == "=" and float(n) == 0 and not spend and set(filters) | set(exclude or {}) <= {"country"}:
             # "accounts on file with no completed order in 2011": every customer on file but the period's buyers
