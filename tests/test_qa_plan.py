@@ -1949,3 +1949,13 @@ def test_v49s_wordings_and_a_share_of_guest_orders_by_country(engine, wh):
     card = engine.ask(f"what percentage of November {year} revenue came from customers in the Champions segment outside "
                       f"the UK?")
     assert card.status == "answered" and "excluding" in card.answer, card.answer
+
+
+def test_a_ratio_defined_for_a_product_keeps_the_product(engine, wh):
+    """Found by probe_qa_qualifiers --seed 5/6: 'lines per order ..., i.e. completed lines divided by orders for product
+    X' read 'orders for product X' as the divisor and gave every order's lines per order."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    code, = wh.execute("SELECT product_id FROM staging.stg_order_lines GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
+    plain = engine.ask(f"lines per order in November {year}")
+    card = engine.ask(f"Lines per order in November {year}, i.e. completed lines divided by orders for product {code}?")
+    assert plain.status == "answered" and not (card.status == "answered" and card.value == plain.value), card.answer

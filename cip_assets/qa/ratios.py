@@ -23,7 +23,7 @@ _DIVISOR_END = re.compile(r"\s*(?:[,.?;!)]|$|,?\s*(?:times|x|multiplied by)\s+10
                           r"(?:january|february|march|april|may|june|july|august|september|october|november|december)\b))")
 # words a divisor never holds when it only names a ratio's side: a grouping, a condition, another group of customers
 _NOT_A_SIDE = re.compile(r"\b(?:each|per|by|from|repeat|returning|new|over|under|above|below|more|less|fewer|than|excluding|"
-                         r"before|after|between|until|since|"
+                         r"before|after|between|until|since|for|products?|stock|codes?|customers? \d|countries|segments?|"
                          r"except|without|only|top|bottom|guests?|anonymous|weekdays?|weekends?|(?:mon|tues|wednes|thurs|fri|"
                          r"satur|sun)days?)\b")
 _TIMES_100 = re.compile(r"^,?\s*(?:times|x|multiplied by)\s+100\b")
