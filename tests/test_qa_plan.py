@@ -1959,3 +1959,18 @@ def test_a_ratio_defined_for_a_product_keeps_the_product(engine, wh):
     plain = engine.ask(f"lines per order in November {year}")
     card = engine.ask(f"Lines per order in November {year}, i.e. completed lines divided by orders for product {code}?")
     assert plain.status == "answered" and not (card.status == "answered" and card.value == plain.value), card.answer
+
+
+def test_a_subtraction_said_again_orders_the_difference(engine, wh):
+    """'By how much was February below January? Give me January minus February.', '... than October - November minus
+    October?' and 'Just May minus April, please.' are read (they were refused), the subtraction in the order said."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    jan, feb = engine.ask(f"revenue in January {year}").value, engine.ask(f"revenue in February {year}").value
+    for said in (f"By how much was February {year}'s net revenue below January {year}'s? Give me January minus February.",
+                 f"How much more net revenue did January {year} bring in than February {year} - January minus February?",
+                 f"By how much did January {year}'s net revenue exceed February {year}'s? Just January minus February, "
+                 f"please."):
+        card = engine.ask(said)
+        assert card.status == "answered" and _close(card.value, jan - feb), (said, card.answer)
+    card = engine.ask(f"difference in net revenue between January and February {year}? February minus January.")
+    assert card.status == "answered" and _close(card.value, feb - jan), card.answer

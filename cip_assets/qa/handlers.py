@@ -8,6 +8,7 @@ period alone the KPI marts; everything else the customer mart (lifetime figures 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from cip_assets.qa.dates import parse_period
@@ -540,8 +541,12 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
             return engine.card(plan, answer, va / vb, [[la, va], [lb, vb]], cols, query,
                                {"type": "bar", "x": "period", "y": metric.label})
         if re.search(DIFFERENCE, plan.text) and None not in (va, vb):
+            minuend_first = _minuend_is_first(engine, plan, periods)
             subject_first = _subject_is_first(engine, plan, periods)
-            if subject_first is not None:  # "how much lower was February than January": January minus February
+            if minuend_first is not None:  # "Just May minus April, please."
+                if not minuend_first:
+                    (la, va), (lb, vb) = (lb, vb), (la, va)
+            elif subject_first is not None:  # "how much lower was February than January": January minus February
                 less = re.search(r"\bhow (?:much|many) (?:less|lower|fewer|smaller)\b|\bbelow\b", plan.question.lower())
                 if subject_first == bool(less):
                     (la, va), (lb, vb) = (lb, vb), (la, va)
@@ -560,19 +565,36 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
                                        "two periods, ...)")
 
 
+def _latest_day(periods: list):
+    """The last day of the later of two periods: a month said again without its year ("January minus February") is
+    the one of the periods compared, not the latest in the data."""
+    return max(p.end for p in periods) - timedelta(days=1)
+
+
+def _minuend_is_first(engine: "Engine", plan: Plan, periods: list) -> bool | None:
+    """Whether the first of two periods comes first in a subtraction the question says ("November minus October");
+    None when it says none."""
+    said = re.search(r"\b((?:[a-z]{3,9}|q[1-4]|h[12])(?:\s+(?:19|20)\d{2})?|(?:19|20)\d{2})(?:'s)?\s+minus\s+\w",
+                     plan.question.lower())
+    first = parse_period(said.group(1), _latest_day(periods))[0] if said else None
+    if first is None or not {first.start} & {periods[0].start, periods[1].start}:
+        return None
+    return first.start == periods[0].start
+
+
 def _subject_is_first(engine: "Engine", plan: Plan, periods: list) -> bool | None:
     """Whether the first of two periods is the one a difference is asked about: the other follows "than" ("how much
     more in November than in October"), or the subject follows "more ... in" ("Q2 compared with Q1: how many more
     orders in Q2?"); None when the question says neither."""
     q = plan.question.lower()
-    than = re.search(r"\bthan\b", q)
+    than = re.search(r"\b(?:than|below|exceed(?:ed|s)?)\b", q)  # "was February below January", "did May exceed April"
     said = re.search(r"\b(?:more|less|fewer|higher|lower|bigger|smaller)\b[^?.]*?\b(?:in|during|for)\s+", q)
     if than:
-        other = parse_period(q[than.end():], engine.as_of)[0]
+        other = parse_period(q[than.end():], _latest_day(periods))[0]
         if other is not None and {other.start} & {periods[0].start, periods[1].start}:
             return other.start == periods[1].start
     elif said:
-        subject = parse_period(q[said.end():], engine.as_of)[0]
+        subject = parse_period(q[said.end():], _latest_day(periods))[0]
         if subject is not None and {subject.start} & {periods[0].start, periods[1].start}:
             return subject.start == periods[0].start
     return None

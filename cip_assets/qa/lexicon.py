@@ -493,6 +493,9 @@ def _hour_said_again(m: re.Match) -> str:
     return f"from {first:02d}:00 to {last:02d}:59" if first == last and first in hours else m.group(0)
 
 
+# a month, quarter, half or year said alone, as in "November minus October"
+_PERIOD_WORD = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|"
+                r"jun|jul|aug|sept|sep|oct|nov|dec|q[1-4]|h[12]|(?:19|20)\d{2})(?:\s+(?:19|20)\d{2})?(?:'s)?")
 REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function)
     # (first: the ranking rewrites below read what these leave; customers said by their id: "Which three customers,
     # by customer id, ...", "customers with a known id")
@@ -978,6 +981,11 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"(\breturning (?:customers|clients|buyers)\b[^.?!]*?[.?!]*)\s*(?:meaning|i\.e\.?|like|so|i mean|that is)?,?\s*"
      r"(?:people|customers|those)\s+who\s+(?:had\s+)?(?:already\s+)?(?:ordered|bought|purchased)\s+before\b[^.?!]*?"
      r"\b(?:ordered|bought|purchased)\s+again\b[^.?!]*", r"\1"),
+    # a difference's order said again at its end ("Just May minus April, please.", "- November minus October?"): the
+    # answer card reads it from the question as asked; "by how much was February below January"
+    (r"(?:\?\s*(?:(?:just|simply|give me|i want|i\.e\.?,?|that is|so|please)\s+)*|\s[-–—]\s*|\s*\(\s*)(?:the\s+)?(?:" + _PERIOD_WORD
+     + r")\s+minus\s+(?:the\s+)?(?:" + _PERIOD_WORD + r")\s*\)?(?:,?\s*please)?\s*[.?!]?\s*$", "?"),
+    (r"\bby how much (was|were) (.{3,60}?)\s+below\s+(.{3,40}?)(?=\s*[?.]|$)", r"how much lower \1 \2 than \3"),
     (rf"\b(?:minus|less)\s+(?:the\s+(?:number|amount|figure|total|value|count)(?:\s+of\s+\w+)?(?:\s+(?:taken|made|placed|"
      rf"booked|received|sold))?\s+(?:in\s+|on\s+|for\s+)?)?(?=(?:the\s+same\s+\w+\s+(?:of|in)\s+)?(?:q[1-4]|h[12]|(?:19|20)\d\d|"
      rf"(?:{_MONTHS})[a-z]*|\d{{1,2}}(?:st|nd|rd|th)?(?:\s*-\s*\d{{1,2}})?\s+(?:{_MONTHS})[a-z]*)\b)",
