@@ -1974,3 +1974,23 @@ def test_a_subtraction_said_again_orders_the_difference(engine, wh):
         assert card.status == "answered" and _close(card.value, jan - feb), (said, card.answer)
     card = engine.ask(f"difference in net revenue between January and February {year}? February minus January.")
     assert card.status == "answered" and _close(card.value, feb - jan), card.answer
+
+
+def test_guests_or_cancellations_left_out_never_turn_into_them(engine, wh):
+    """Found in the before-stop review: 'Revenue in 2011, keep guest orders out.' gave all revenue (this stop's rule
+    for 'include guests' had taken 'keep guest orders' as keeping them in); 'how many customers without any cancelled
+    orders' counted customers by their last order and 'how many customers ... excluding cancelled orders' counted the
+    customers who cancelled (both before this stop too): they refuse."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    every = engine.ask(f"net revenue in {year}")
+    for said in (f"Net revenue in {year}, keep guest orders out.", f"Net revenue in {year} - keep the guest orders out of it"):
+        card = engine.ask(said)
+        assert not (card.status == "answered" and card.value == every.value), (said, card.answer)
+    _answered_alike(engine, f"net revenue in {year}", f"Net revenue in {year}, keep guests in.")
+    _answered_alike(engine, f"orders in {year}", f"How many orders in {year}? Include guest checkouts.")
+    cancelling = engine.ask(f"how many customers had a cancelled order in {year}?")
+    for said in (f"how many customers without any cancelled orders in {year}?",
+                 f"how many customers in {year} excluding cancelled orders?"):
+        card = engine.ask(said)
+        assert card.status != "answered" and card.value is None, (said, card.answer)
+    assert cancelling.status == "answered" and cancelling.value, cancelling.answer

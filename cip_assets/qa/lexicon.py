@@ -230,7 +230,8 @@ CUSTOMER_CONDITIONS: list[tuple[str, str]] = [
 # 2011", "with no purchase in the last 90 days" (read in the words just before the period)
 _LAST_ORDER = (r"(?:\b(?:last|latest|most recent|final)(?: completed)? (?:purchase|order|buy|transaction)s?(?: date)?"
                r"(?: (?:was|were|is|came|happened|fell|took place))?|\blast (?:ordered|bought|purchased|shopped))\s+")
-_NO_ORDER = (r"(?:\b(?:no|not|never|without(?: a| an| any)?)|n't)\s+(?:\w+\s+)?(?:purchases?|purchased|orders?|ordered|"
+_NO_ORDER = (r"(?:\b(?:no|not|never|without(?: a| an| any)?)|n't)\s+(?:(?!cancel|return|credit)\w+\s+)?(?:purchases?|purchased|"
+             r"orders?|ordered|"
              r"bought|buy|shopped|placed an order)\s+(?:anything\s+)?(?:(?:in|for|within|during|over|since)\s+)?(?:the\s+)?")
 # the measures that add up over several products (an order or a customer holding two of them counts once)
 SUMMED_OVER_PRODUCTS = ("revenue", "gross_revenue", "quantity", "order_lines", "cancelled_units", "returned_units",
@@ -409,6 +410,10 @@ RISK_WORDS = r"\b(likely to (churn|leave)|risky|at risk)\b"
 
 # questions about something the published marts do not hold: refused with the reason, never answered in part
 NOT_PUBLISHED: list[tuple[str, str]] = [
+    (r"\b(?:how many|number of|count of|count the)\s+(?:\w+\s+){0,2}(?:customers|buyers|clients|accounts)\b[^?]{0,40}?\b(?:excluding|"
+     r"without|not counting|ignoring|leaving out|other than)\s+"
+     r"(?:any\s+|the\s+|those\s+with\s+)?cancell?(?:ed|ations?)\b",  # never the customers who cancelled instead
+     "customers counted without those who cancelled are not worked out; ask for the customers with a cancelled order"),
     (r"\bwhat should (?:we|i)\b|\bhow (?:can|could|should) (?:we|i)\b|\brecommend\w*\b|\badvi[cs]e\b|\bwhat would you suggest\b",
      "recommendations are not answered from the data; ask for the figures behind the decision"),
     (r"\b(?:time|days|hours|lead time|how long|how quickly|how fast)\b[^?]{0,70}\b(?:dispatch|ship|shipping|shipped|deliver|"
@@ -1087,9 +1092,11 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(order|purchase)\s+(?:falls|fell|lies|lay|sits|sat|lands|landed|comes|came)\s+(?=(?:before|after|on or before|on or after)\b)",
      r"\1 was "),
     # guests kept in, said as an instruction ("Revenue in 2011 - it should include guests."): every order, no filter
-    (r"(?:[-–—,;.]\s*)?(?:(?:it|that|this|the figure|the total)\s+)?(?:should|must|needs? to|has to|please)?\s*"
-     r"\b(?:include|includes|keep|keeping)\s+(?:the\s+|all\s+)?(?:guest\s+(?:checkouts?|orders?|customers?|buyers?|sales)|guests|"
-     r"anonymous\s+orders?)(?:\s+(?:in|too|as well))?\b", " "),
+    # ("keep guest orders out" leaves them out: never read here; "how many orders include guest checkouts" asks)
+    (r"(?:^\W*|[-–—,;.?!]\s*|\bplease\s+|\b(?:it|that|this|the figure|the total)\s+(?:should|must|needs? to|has to)\s+)"
+     r"(?:(?:include|including)\s+(?:the\s+|all\s+)?(?:guest\s+(?:checkouts?|orders?|customers?|buyers?|sales)|guests|"
+     r"anonymous\s+orders?)(?:\s+(?:too|as well|in it|in the total))?|keep\s+(?:the\s+|all\s+)?(?:guest\s+(?:checkouts?|orders?)|guests|"
+     r"anonymous\s+orders?)\s+(?:in|too|as well)(?:\s+the\s+(?:total|figure))?)\b(?!\s+(?:out|aside|away|off)\b)", " "),
     # a region said by its name: the Nordic countries are these five
     (r"\b(?:the\s+)?nordics?\b(?:\s+(markets|countries|nations|region)\b)?",
      lambda m: "sweden, norway, denmark, finland and iceland" + (" countries" if m.group(1) else "")),
@@ -1222,7 +1229,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"^\W*(?:please\s+)?(?:ignore|exclude|leave out|disregard|don't count|do not count)\s+(?:anything\s+|all\s+|the\s+|any\s+)?"
      r"cancel\w*(?:\s+(?:orders?|lines?|invoices?|items?))?\s*[.:;,-]\s*(?=(?![^?]*\bcancel)[^?]*\b(?:revenue|sales|takings|"
      r"turnover|units|quantity|orders|customers|buyers)\b)", ""),  # "Ignore cancelled orders. How many orders ...?"
-    (r"\b(revenue|sales|takings|turnover|units|quantity|orders|customers|buyers)\b([^?]{0,30}?)\s*,?\s*(?:not counting|excluding|without|ignoring|"
+    (r"\b(revenue|sales|takings|turnover|units|quantity|orders)\b([^?]{0,30}?)\s*,?\s*(?:not counting|excluding|without|ignoring|"
      r"leaving out|net of)\s+(?:the\s+|any\s+)?(?:cancel\w*|credit notes?)(?:\s+(?:orders?|lines?|invoices?|items?))?\b",
      r"\1\2"),
     (r"\b(?:of|in) the records\b|\bcovered by the data\b|\bin the (?:whole |entire )?data ?set(?: altogether)?\b", " "),
