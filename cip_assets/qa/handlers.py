@@ -541,8 +541,8 @@ def compare(engine: "Engine", plan: Plan) -> "AnswerCard":
             return engine.card(plan, answer, va / vb, [[la, va], [lb, vb]], cols, query,
                                {"type": "bar", "x": "period", "y": metric.label})
         if re.search(DIFFERENCE, plan.text) and None not in (va, vb):
-            minuend_first = _minuend_is_first(engine, plan, periods)
-            subject_first = _subject_is_first(engine, plan, periods)
+            minuend_first = _minuend_is_first(plan, periods)
+            subject_first = _subject_is_first(plan, periods) if minuend_first is None else None
             if minuend_first is not None:  # "Just May minus April, please."
                 if not minuend_first:
                     (la, va), (lb, vb) = (lb, vb), (la, va)
@@ -571,18 +571,23 @@ def _latest_day(periods: list):
     return max(p.end for p in periods) - timedelta(days=1)
 
 
-def _minuend_is_first(engine: "Engine", plan: Plan, periods: list) -> bool | None:
+def _names_first(text: str, periods: list) -> bool | None:
+    """Whether the period `text` opens with is the first of the two compared; None when it names neither."""
+    said = parse_period(text, _latest_day(periods))[0]
+    if said is None or not {said.start} & {periods[0].start, periods[1].start}:
+        return None
+    return said.start == periods[0].start
+
+
+def _minuend_is_first(plan: Plan, periods: list) -> bool | None:
     """Whether the first of two periods comes first in a subtraction the question says ("November minus October");
     None when it says none."""
     said = re.search(r"\b((?:[a-z]{3,9}|q[1-4]|h[12])(?:\s+(?:19|20)\d{2})?|(?:19|20)\d{2})(?:'s)?\s+minus\s+\w",
                      plan.question.lower())
-    first = parse_period(said.group(1), _latest_day(periods))[0] if said else None
-    if first is None or not {first.start} & {periods[0].start, periods[1].start}:
-        return None
-    return first.start == periods[0].start
+    return _names_first(said.group(1), periods) if said else None
 
 
-def _subject_is_first(engine: "Engine", plan: Plan, periods: list) -> bool | None:
+def _subject_is_first(plan: Plan, periods: list) -> bool | None:
     """Whether the first of two periods is the one a difference is asked about: the other follows "than" ("how much
     more in November than in October"), or the subject follows "more ... in" ("Q2 compared with Q1: how many more
     orders in Q2?"); None when the question says neither."""
@@ -590,14 +595,9 @@ def _subject_is_first(engine: "Engine", plan: Plan, periods: list) -> bool | Non
     than = re.search(r"\b(?:than|below|exceed(?:ed|s)?)\b", q)  # "was February below January", "did May exceed April"
     said = re.search(r"\b(?:more|less|fewer|higher|lower|bigger|smaller)\b[^?.]*?\b(?:in|during|for)\s+", q)
     if than:
-        other = parse_period(q[than.end():], _latest_day(periods))[0]
-        if other is not None and {other.start} & {periods[0].start, periods[1].start}:
-            return other.start == periods[1].start
-    elif said:
-        subject = parse_period(q[said.end():], _latest_day(periods))[0]
-        if subject is not None and {subject.start} & {periods[0].start, periods[1].start}:
-            return subject.start == periods[0].start
-    return None
+        other_first = _names_first(q[than.end():], periods)
+        return None if other_first is None else not other_first
+    return _names_first(q[said.end():], periods) if said else None
 
 
 # ---------------------------------------------------------------------------------------------------- share
