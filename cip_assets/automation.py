@@ -15,9 +15,11 @@ TRAINED_WEEKLY = [dg.AssetKey(["ml", "churn_model"]), dg.AssetKey(["ml", "uplift
                   dg.AssetKey(["ml", "next_action_model"]), dg.AssetKey(["ml", "customer_value_model"]),
                   dg.AssetKey(["ml", "customer_segments_model"])]
 RUNS_IN_PROCESS = dg.in_process_executor  # one process writes the warehouse: DuckDB's single writer, by design
+# the jobs that train fit the topics again; the nightly refresh keeps them (new texts join their nearest topic)
+REFIT_TOPICS = {"ops": {"nlp__feedback_topics": {"config": {"refit": True}}}}
 
 build_all_job = dg.define_asset_job(
-    "build_all", selection=dg.AssetSelection.all(), executor_def=RUNS_IN_PROCESS,
+    "build_all", selection=dg.AssetSelection.all(), executor_def=RUNS_IN_PROCESS, config=REFIT_TOPICS,
     description="Everything in the data's order: ingest, the dbt marts, train and gate every model, score, "
     "monitor, publish, index for `cip ask`. The first run on a new home (`cip run` launches it).",
 )
@@ -26,16 +28,18 @@ refresh_job = dg.define_asset_job(
     "refresh", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*TRAINED_WEEKLY),
     executor_def=RUNS_IN_PROCESS,
     description="Ingest every source, build the dbt marts (tests as checks), score with the champion models, "
-    "monitor, publish the read-only copy. Models retrain weekly (`retrain`).",
+    "monitor, publish the read-only copy. Models retrain weekly (`retrain`); the feedback topics are kept and "
+    "only new texts join them.",
 )
 
 retrain_job = dg.define_asset_job(
     "retrain",
     selection=(dg.AssetSelection.groups("ml", "pricing", "nlp", "events")
                | dg.AssetSelection.assets(*TRAINED_WEEKLY).downstream().materializable()),
-    executor_def=RUNS_IN_PROCESS,
+    executor_def=RUNS_IN_PROCESS, config=REFIT_TOPICS,
     description="Retrain the models out of time on the current warehouse, gate them against their baselines, "
-    "then rebuild everything they feed: scores, customer_scores, monitoring, the published copy, the QA index.",
+    "fit the feedback topics again, then rebuild everything they feed: scores, customer_scores, monitoring, the "
+    "published copy, the QA index.",
 )
 
 weekly_retrain = dg.ScheduleDefinition(

@@ -17,7 +17,7 @@ from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, predic
 from cip_assets.feedback.sentiment import (holdout_mask, rating_labels, train_sentiment, vader_polarity,
                                           vader_scores)
 from cip_assets.feedback.summary import summarise
-from cip_assets.feedback.topics import coherence_npmi, fit_topics, weekly_counts
+from cip_assets.feedback.topics import assign_topics, coherence_npmi, fit_topics, weekly_counts
 from cip_assets.ingest.synthetic import ASPECT_PHRASES, REVIEW_CLOSERS, REVIEW_OPENERS, SUPPORT_PHRASES
 from cip_resources.mlflow import MlflowResource
 from cip_resources.warehouse import WarehouseResource, connect
@@ -180,6 +180,46 @@ def test_topics_are_deterministic_and_find_the_themes():
     assert coherence_npmi(texts, first.words)["npmi"] > 0
     few = fit_topics(texts[:5], emb[:5])  # too few texts for clustering: one topic, still labelled
     assert few.method.startswith("single topic") and set(few.topic_ids) == {0} and few.topics.topic_label[0]
+
+
+def test_the_kept_centres_assign_a_new_text_as_the_fit_assigned_the_texts_outside_its_sample():
+    texts = topic_corpus()
+    emb = encode(texts)
+    result = fit_topics(texts, emb, seed=7, fit_sample=60)
+    outside = np.setdiff1d(np.arange(len(texts)), np.random.default_rng(7).choice(len(texts), 60, replace=False))
+    assert len(outside) == 60 and set(result.model.topic_id) == set(result.topic_ids[result.topic_ids >= 0])
+    assert np.array_equal(assign_topics(emb[outside], result.model), result.topic_ids[outside])
+    # a delivery complaint said another way joins the topic holding the delivery texts
+    delivery = pd.Series(result.topic_ids[:40]).mode()[0]
+    late = encode(["The parcel came two weeks late and the courier lost it."])
+    assert assign_topics(late, result.model).tolist() == [delivery]
+
+
+def test_a_night_keeps_the_topics_and_assigns_only_the_new_texts(tmp_path, monkeypatch):
+    monkeypatch.delenv("CIP_EMBEDDING_CACHE", raising=False)
+    texts = topic_corpus()
+    fb = pd.DataFrame({"feedback_id": [f"F{i:03d}" for i in range(len(texts))], "text": texts})
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        fitted = pipeline.topics_step(con, fb.iloc[:100])
+        assert fitted.new_texts is None and fitted.method == "bertopic"
+        model = con.execute("SELECT topic_id, fitted_texts, encoder FROM nlp.feedback_topic_model").df()
+        assert model.fitted_texts.tolist() == [100] * len(model) and set(model.encoder) == {pipeline.bulk_backend()}
+        before = con.execute("SELECT * FROM nlp.feedback_topic_assignments ORDER BY feedback_id").df()
+        cache = EmbeddingCache(con, pipeline.bulk_backend())
+        night = pipeline.topics_step(con, fb, refit=False, cache=cache)
+        assert night.new_texts == 20 and night.method.startswith("kept") and cache.stats.requested == 20
+        after = con.execute("SELECT * FROM nlp.feedback_topic_assignments ORDER BY feedback_id").df()
+        pd.testing.assert_frame_equal(after.head(100), before)  # yesterday's texts keep their topics
+        expected = assign_topics(cache.get(texts[100:]), fitted.model)
+        assert after.topic_id.tail(20).tolist() == expected.tolist()
+        topics = con.execute("SELECT * FROM nlp.feedback_topics").df()
+        assert topics.texts.sum() == 120 and abs(topics.share.sum() - 1) < 1e-9
+        assert set(topics.topic_label) == set(fitted.topics.topic_label)
+        # many new texts against those fitted, or another encoder build: fitted again
+        assert pipeline.topics_step(con, pd.concat([fb, fb.assign(feedback_id=fb.feedback_id + "b")]),
+                                    refit=False).new_texts is None
+        con.execute("UPDATE nlp.feedback_topic_model SET encoder = 'another build'")
+        assert pipeline.topics_step(con, fb, refit=False).new_texts is None
 
 
 def test_weekly_counts_start_on_monday():

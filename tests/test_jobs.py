@@ -53,6 +53,12 @@ def test_the_weekly_retrain_rebuilds_everything_its_models_feed(cip_home):
         assert downstream in levels, downstream
     assert max(levels[m] for m in models) < levels["marts/customer_scores"] < levels["serving/published"]
     assert not any(k.startswith("raw/") for k in levels)  # it trains on the warehouse as it stands
+    # the jobs that train fit the feedback topics again; the nightly one keeps them (new texts join the nearest)
+    from cip_assets.definitions import defs
+
+    refit = {name: (defs.resolve_job_def(name).run_config or {}).get("ops", {}).get("nlp__feedback_topics", {})
+             .get("config", {}).get("refit", False) for name in ("build_all", "retrain", "refresh")}
+    assert refit == {"build_all": True, "retrain": True, "refresh": False}
 
 
 def test_every_job_writes_the_warehouse_from_one_process(cip_home):
@@ -116,6 +122,8 @@ def test_day_two_refresh_on_the_real_instance_while_readers_read(synthetic_run_h
         before = con.execute("SELECT customer_id, churn_probability, as_of FROM ml.churn_scores").df()
         lines, events, feedback, rejected, ledger = counts(con)
         last_day = con.execute("SELECT max(ordered_at)::DATE FROM raw.order_lines").fetchone()[0]
+        topics_before = con.execute("SELECT * FROM nlp.feedback_topic_assignments ORDER BY feedback_id").df()
+        fitted_before = con.execute("SELECT max(fitted_at) FROM nlp.feedback_topic_model").fetchone()[0]
     with duckdb.connect(str(published), read_only=True) as con:
         customers = con.execute("SELECT count(*) FROM marts.customer_360").fetchone()[0]
 
@@ -181,6 +189,13 @@ def test_day_two_refresh_on_the_real_instance_while_readers_read(synthetic_run_h
         after = con.execute("SELECT customer_id, churn_probability, as_of FROM ml.churn_scores").df()
         night = con.execute("SELECT mode, scored, kept FROM ml.churn_scoring_runs ORDER BY scored_at DESC LIMIT 1"
                             ).fetchone()
+        topics_after = con.execute("SELECT * FROM nlp.feedback_topic_assignments ORDER BY feedback_id").df()
+        fitted_after = con.execute("SELECT max(fitted_at) FROM nlp.feedback_topic_model").fetchone()[0]
+    # the night kept yesterday's topics: every earlier text keeps its topic, the two new reviews joined one
+    assert fitted_after == fitted_before is not None
+    kept = topics_after[topics_after.feedback_id.isin(topics_before.feedback_id)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, topics_before)
+    assert len(topics_after) == len(topics_before) + 2
     assert after.as_of.max() > before.as_of.max()  # scored as of the new last day
     # a night after the full scoring of `build_all` (tests/test_churn_nightly.py: the customers it scores again)
     mode, scored, kept = night

@@ -6,6 +6,7 @@ the scoring assets use its champion pyfunc (pyfunc.py)."""
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 
 from cip_assets.churn.assets import STAGING_INPUTS
 from cip_assets.feedback import pipeline
@@ -60,20 +61,31 @@ def sentiment_model(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         "rows": dg.MetadataValue.json(training.rows), **metrics, **encoding})
 
 
+class TopicsConfig(dg.Config):
+    """`refit: true` fits the topics again on every text; the `build_all` and `retrain` jobs set it."""
+
+    refit: bool = Field(False, description="Fit the topics again on every text (topic ids may change). Otherwise "
+                        "the last fit's topics are kept and only the new texts join their nearest topic.")
+
+
 @dg.asset(key=["nlp", "feedback_topics"], group_name="nlp", deps=FEEDBACK_INPUTS, kinds={"bertopic", "duckdb"},
           owners=OWNERS)
-def feedback_topics(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def feedback_topics(context: dg.AssetExecutionContext, config: TopicsConfig,
+                    warehouse: WarehouseResource) -> dg.MaterializeResult:
     """BERTopic on the cached embeddings (UMAP seed 42, HDBSCAN, c-TF-IDF), outliers reduced by embedding
     similarity; one row per topic with its top words, size, share and the three texts nearest its centre.
-    Also writes nlp.feedback_topic_assignments (one row per text)."""
+    Also writes nlp.feedback_topic_assignments (one row per text) and nlp.feedback_topic_model (the centres).
+    Nightly the topics are kept and only new texts are embedded and assigned, so a topic keeps its id from one
+    night to the next; the weekly retrain fits them again (pipeline.topics_step says when else)."""
     with warehouse.get_connection() as con:
         fb = pipeline.load_feedback(con)
         if fb.empty:
-            pipeline.write(con, "nlp.feedback_topics"), pipeline.write(con, "nlp.feedback_topic_assignments")
+            for table in ("nlp.feedback_topics", "nlp.feedback_topic_assignments", "nlp.feedback_topic_model"):
+                pipeline.write(con, table)
             return skipped(context, NO_TEXT)
-        emb, cache = pipeline.embed(con, fb.text)
-        result = pipeline.topics_step(con, fb, emb)
-    quality = pipeline.topic_quality(fb, result)
+        with pipeline.embedding_cache(con) as cache:
+            result = pipeline.topics_step(con, fb, refit=config.refit, cache=cache)
+    quality = pipeline.topic_quality(fb, result) if result.new_texts is None else {"new_texts": result.new_texts}
     return dg.MaterializeResult(metadata={**pipeline.encoding_metadata(cache),
         "dagster/row_count": len(result.topics), "method": result.method, **{k: float(v) for k, v in quality.items()},
         "preview": _md(result.topics.sort_values("texts", ascending=False)[["topic_id", "topic_label", "texts"]], 10)})

@@ -23,8 +23,9 @@ from cip_assets.feedback.embeddings import EmbeddingCache
 from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, VaderMethod, encoder_of, predict_sentiment
 from cip_assets.feedback.sentiment import SentimentTraining, train_sentiment, vader_polarity, vader_scores
 from cip_assets.feedback.summary import SUMMARY_COLUMNS, summarise
-from cip_assets.feedback.topics import TOPIC_COLUMNS, TopicResult, coherence_npmi, fit_topics, weekly_counts
-from cip_resources.tables import TableSpec, ensure_table, write_table
+from cip_assets.feedback.topics import (MODEL_COLUMNS, TOPIC_COLUMNS, TopicResult, assign_topics,
+                                        coherence_npmi, fit_topics, weekly_counts)
+from cip_resources.tables import TableSpec, ensure_table, table_exists, write_table
 from cip_resources.text_encoders import backend_for
 
 FEEDBACK_SQL = """
@@ -63,6 +64,10 @@ _SPECS = [
         grain="one row per topic (-1: the outliers left)"),
     TableSpec("nlp", "feedback_topic_assignments", {"feedback_id": "VARCHAR", "topic_id": "INTEGER",
                                                     "topic_label": "VARCHAR"}, grain="one row per feedback text"),
+    TableSpec("nlp", "feedback_topic_model", {
+        "topic_id": "INTEGER", "centre": "FLOAT[]", "centre_offset": "DOUBLE", "encoder": "VARCHAR",
+        "fitted_at": "TIMESTAMP", "fitted_texts": "BIGINT"},
+        grain="one row per topic of the last fit: its centre, which the texts that arrive until the next fit join"),
     TableSpec("nlp", "feedback_topic_trend", {"topic_id": "INTEGER", "topic_label": "VARCHAR", "week": "DATE",
                                               "texts": "BIGINT"}, grain="one row per (topic, week starting Monday)"),
     TableSpec("marts", "feedback_summary", {
@@ -80,6 +85,8 @@ _SPECS = [
 TABLES: dict[str, TableSpec] = {spec.qualified: spec for spec in _SPECS}
 assert list(TABLES["marts.feedback_summary"].columns) == SUMMARY_COLUMNS
 assert list(TABLES["nlp.feedback_topics"].columns) == TOPIC_COLUMNS
+assert list(TABLES["nlp.feedback_topic_model"].columns)[:3] == MODEL_COLUMNS
+REFIT_SHARE = 0.5  # more new texts than this share of the texts fitted: the topics are fitted again
 
 
 def write(con, name: str, frame: pd.DataFrame | None = None, mode: str = "replace") -> int:
@@ -190,15 +197,58 @@ def in_memory_model(training: SentimentTraining, encoder: str = "torch") -> Sent
     return sentiment_pyfunc(training, training.method, encoder)
 
 
-def topics_step(con, fb: pd.DataFrame, emb: np.ndarray | None = None, seed: int = 42) -> TopicResult:
-    """Topics on the bulk build's vectors (or `emb`, vectors of it)."""
+def topics_step(con, fb: pd.DataFrame, emb: np.ndarray | None = None, seed: int = 42, refit: bool = True,
+                cache: EmbeddingCache | None = None) -> TopicResult:
+    """Topics on the bulk build's vectors (`emb`, else from `cache` or the warehouse's cache). Without `refit`,
+    the last fit's topics are kept when they are there (same encoder build, and the new texts at most REFIT_SHARE
+    of those it fitted): only the texts without a topic are embedded and join their nearest one, the others keep
+    theirs."""
+    vectors = cache.get if cache is not None else (lambda texts: embed(con, texts)[0])
+    if not refit and (kept := _keep_topics(con, fb, vectors)) is not None:
+        return kept
     if emb is None:
-        emb, _ = embed(con, fb.text)
+        emb = vectors(fb.text)
     result = fit_topics(fb.text, emb, seed=seed)
     write(con, "nlp.feedback_topics", result.topics)
     write(con, "nlp.feedback_topic_assignments",
           pd.DataFrame({"feedback_id": fb.feedback_id.to_numpy(), "topic_id": result.topic_ids,
                         "topic_label": result.labels()}))
+    write(con, "nlp.feedback_topic_model", result.model.assign(
+        encoder=bulk_backend(), fitted_at=pd.Timestamp.now(), fitted_texts=len(fb)))
+    return result
+
+
+def _keep_topics(con, fb: pd.DataFrame, vectors) -> TopicResult | None:
+    """The last fit's topics with the new texts assigned (None when they should be fitted again)."""
+    tables = ("feedback_topic_model", "feedback_topics", "feedback_topic_assignments")
+    if not all(table_exists(con, "nlp", t) for t in tables):
+        return None
+    model = con.execute("SELECT * FROM nlp.feedback_topic_model ORDER BY topic_id").df()
+    if model.empty or model.encoder.iloc[0] != bulk_backend():
+        return None
+    known = con.execute("SELECT feedback_id, topic_id FROM nlp.feedback_topic_assignments").df()
+    new = fb[~fb.feedback_id.isin(known.feedback_id)]
+    if len(new) > REFIT_SHARE * model.fitted_texts.iloc[0]:
+        return None
+    joined = pd.DataFrame({"feedback_id": new.feedback_id.to_numpy(),
+                           "topic_id": assign_topics(vectors(new.text), model) if len(new) else []})
+    assigned = fb[["feedback_id"]].merge(pd.concat([known, joined]), on="feedback_id", how="left")
+    topic_ids = assigned.topic_id.fillna(-1).to_numpy(np.int64)
+    topics = con.execute("SELECT * FROM nlp.feedback_topics ORDER BY topic_id").df()
+    sizes = pd.Series(topic_ids).value_counts()
+    topics = topics[topics.topic_id.isin(sizes.index)].copy()
+    topics["texts"] = topics.topic_id.map(sizes).astype(int)
+    topics["share"] = topics.texts / len(fb)
+    fitted = model.fitted_at.iloc[0]
+    result = TopicResult(
+        topic_ids, topics.reset_index(drop=True)[TOPIC_COLUMNS], float("nan"), float((topic_ids == -1).mean()),
+        f"kept (fitted {fitted:%Y-%m-%d %H:%M} on {model.fitted_texts.iloc[0]} texts); {len(new)} new texts joined "
+        "their nearest topic", {t: [(w, 0.0) for w in words.split(", ") if w]
+                                for t, words in zip(topics.topic_id, topics.top_words.fillna(""))},
+        model[MODEL_COLUMNS], new_texts=len(new))
+    write(con, "nlp.feedback_topics", result.topics)
+    write(con, "nlp.feedback_topic_assignments", pd.DataFrame({
+        "feedback_id": fb.feedback_id.to_numpy(), "topic_id": topic_ids, "topic_label": result.labels()}))
     return result
 
 

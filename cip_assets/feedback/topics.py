@@ -11,6 +11,9 @@ At scale BERTopic fits on a sample (at most FIT_SAMPLE texts) and every other te
 (the mean direction of its fitted texts) is nearest by cosine: a matrix product per text, so the work past
 the sample grows with the number of texts, not with UMAP and HDBSCAN. (BERTopic's own `transform` runs UMAP
 and HDBSCAN's prediction for each new text and was slower than the fit itself.)
+
+The centres are kept (`TopicResult.model`), so texts that arrive after the fit join their nearest topic the same
+way (`assign_topics`) and the topics keep their ids until the next fit.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ UMAP_EPOCHS = 200  # UMAP's own choice above 10,000 points (500 below)
 TOP_WORDS = 10
 LABEL_WORDS = 4
 OUTLIER_LABEL = "other"
+MODEL_COLUMNS = ["topic_id", "centre", "centre_offset"]
 TOPIC_COLUMNS = ["topic_id", "topic_label", "top_words", "texts", "share", "representative_1", "representative_2",
                  "representative_3"]
 
@@ -41,6 +45,8 @@ class TopicResult:
     outliers_after: float  # share after reduce_outliers
     method: str  # 'bertopic' or 'single topic (too few texts)'
     words: dict[int, list[tuple[str, float]]]  # topic -> top words with c-TF-IDF weight
+    model: pd.DataFrame  # MODEL_COLUMNS: per topic its centre, for the texts that arrive after the fit
+    new_texts: int | None = None  # texts that joined the topics of an earlier fit; None: fitted in this run
 
     def labels(self) -> np.ndarray:
         names = dict(zip(self.topics.topic_id, self.topics.topic_label))
@@ -73,7 +79,7 @@ def fit_topics(texts, embeddings: np.ndarray, seed: int = SEED, fit_sample: int 
     size, samples = cluster_sizes(min(n, fit_sample))
     rng = np.random.default_rng(seed)
     fit_idx = np.sort(rng.choice(n, fit_sample, replace=False)) if n > fit_sample else np.arange(n)
-    embeddings = centred(embeddings)
+    raw, embeddings = embeddings, centred(embeddings)
     neighbours = min(15, len(fit_idx) - 1)
     model = BERTopic(
         umap_model=UMAP(n_neighbors=neighbours, n_components=5, min_dist=0.0, metric="cosine", random_state=seed,
@@ -88,7 +94,7 @@ def fit_topics(texts, embeddings: np.ndarray, seed: int = SEED, fit_sample: int 
     fitted = np.asarray(fitted, dtype=np.int64)
     before = float((fitted == -1).mean())
     if (fitted >= 0).sum() == 0:
-        return _single_topic(texts, embeddings, outliers_before=before)
+        return _single_topic(texts, raw, outliers_before=before)
     if before > 0:
         reduced = model.reduce_outliers(texts.iloc[fit_idx].tolist(), fitted.tolist(), strategy="embeddings",
                                         embeddings=embeddings[fit_idx], threshold=0.3)
@@ -101,7 +107,8 @@ def fit_topics(texts, embeddings: np.ndarray, seed: int = SEED, fit_sample: int 
                         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True), top_n_words=TOP_WORDS)
     words = {int(t): [(w, float(s)) for w, s in (model.get_topic(int(t)) or []) if w]
              for t in np.unique(topics) if t >= 0}
-    return _summarise(texts, embeddings, topics, words, before, "bertopic")
+    return _summarise(texts, embeddings, topics, words, before, "bertopic",
+                      centre_model(*topic_centres(fitted, embeddings[fit_idx]), raw))
 
 
 def cosine_knn(vectors: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray, None]:
@@ -142,6 +149,24 @@ def topic_centres(topics: np.ndarray, embeddings: np.ndarray) -> tuple[np.ndarra
     return ids, pool(np.searchsorted(ids, topics[keep]), embeddings[keep], len(ids))
 
 
+def centre_model(ids: np.ndarray, centres: np.ndarray, raw: np.ndarray) -> pd.DataFrame:
+    """MODEL_COLUMNS for topics `ids` with centres fitted on centred vectors; `raw`: every text's vector as encoded,
+    whose mean the centring took away."""
+    mean = np.asarray(raw, np.float32).mean(axis=0)
+    return pd.DataFrame({"topic_id": ids.astype(int), "centre": list(centres), "centre_offset": centres @ mean})
+
+
+def assign_topics(embeddings: np.ndarray, model: pd.DataFrame) -> np.ndarray:
+    """The topic each vector joins, by the fitted `model` (MODEL_COLUMNS): the same choice the fit made for the texts
+    outside its sample. The fit compares centred vectors, (x - mean) / |x - mean|, with each centre c; the norm is
+    the same for every topic, so the argmax of x.c - mean.c (`centre_offset`) is the same topic."""
+    if model.empty:
+        return np.full(len(embeddings), -1, dtype=np.int64)
+    centres = np.stack([np.asarray(c, np.float32) for c in model.centre])
+    scores = np.asarray(embeddings, np.float32) @ centres.T - model.centre_offset.to_numpy(np.float32)
+    return model.topic_id.to_numpy(np.int64)[np.argmax(scores, axis=1)]
+
+
 def nearest_topic(embeddings: np.ndarray, ids: np.ndarray, centres: np.ndarray, batch: int = 50_000) -> np.ndarray:
     """The topic whose centre is nearest (cosine) to each vector."""
     out = np.empty(len(embeddings), dtype=np.int64)
@@ -151,7 +176,8 @@ def nearest_topic(embeddings: np.ndarray, ids: np.ndarray, centres: np.ndarray, 
 
 
 def _single_topic(texts: pd.Series, embeddings: np.ndarray, outliers_before: float = 0.0) -> TopicResult:
-    """Too few texts (or no cluster found): one topic holding everything, labelled by its most frequent words."""
+    """Too few texts (or no cluster found): one topic holding everything, labelled by its most frequent words.
+    `embeddings` as encoded (not centred)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     topics = np.zeros(len(texts), dtype=np.int64)
@@ -164,10 +190,12 @@ def _single_topic(texts: pd.Series, embeddings: np.ndarray, outliers_before: flo
         words = {0: [(str(vocab[i]), float(counts[i] / counts.sum())) for i in order]}
     except ValueError:  # empty vocabulary
         pass
-    return _summarise(texts, embeddings, topics, words, outliers_before, "single topic (too few texts)")
+    return _summarise(texts, embeddings, topics, words, outliers_before, "single topic (too few texts)",
+                      pd.DataFrame({"topic_id": [0], "centre": [np.zeros(np.shape(embeddings)[1], np.float32)],
+                                    "centre_offset": [0.0]}))
 
 
-def _summarise(texts, embeddings, topics, words, before, method) -> TopicResult:
+def _summarise(texts, embeddings, topics, words, before, method, model: pd.DataFrame) -> TopicResult:
     n = len(texts)
     ids, counts = np.unique(topics, return_counts=True)
     frame = pd.DataFrame({"topic_id": ids.astype(int), "texts": counts.astype(int)})
@@ -180,7 +208,7 @@ def _summarise(texts, embeddings, topics, words, before, method) -> TopicResult:
     wide.columns = ["representative_1", "representative_2", "representative_3"]
     frame = frame.merge(wide, left_on="topic_id", right_index=True, how="left")
     frame = frame.sort_values(["topic_id"]).reset_index(drop=True)[TOPIC_COLUMNS]
-    return TopicResult(topics, frame, before, float((topics == -1).mean()), method, words)
+    return TopicResult(topics, frame, before, float((topics == -1).mean()), method, words, model)
 
 
 def weekly_counts(topic_ids, labels, created_at) -> pd.DataFrame:
