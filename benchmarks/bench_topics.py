@@ -1,10 +1,11 @@
 """Feedback topics night after night: a night that keeps the last fit against a fit again, on real reviews.
 
-    nice -n 10 .venv/bin/python benchmarks/bench_topics.py [--texts 40000] [--new 400] [--nights 3]
+    nice -n 10 .venv/bin/python benchmarks/bench_topics.py [--reviews clothing|mixed] [--texts N] [--new 400]
 
-The review texts of the three real sets in ../shared/data (clothing, Alexa, Flipkart), drawn as the feedback
-refresh benchmark draws them (benchmarks/eval_feedback.review_feedback), in a new DuckDB warehouse with the
-default encoder build. Day one fits the topics (`pipeline.topics_step`, what `build_all` and the weekly retrain
+`clothing` (the default): the women's clothing reviews of ../shared/data in file order, 20,000 on day one.
+`mixed`: 40,000 texts drawn from the three real review sets (clothing, Alexa, Flipkart) as the feedback refresh
+benchmark draws them (benchmarks/eval_feedback.review_feedback). In a new DuckDB warehouse with the default
+encoder build. Day one fits the topics (`pipeline.topics_step`, what `build_all` and the weekly retrain
 run); each night then adds `--new` texts and runs the step twice on the same texts, in the same process:
 kept (what the nightly refresh runs: only the new texts are read from the cache and join their nearest topic)
 and fitted again (what every night ran before). Prints the seconds of each, their ratio, and how many of the
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from eval_feedback import review_feedback  # noqa: E402
+from eval_feedback import load, review_feedback  # noqa: E402
 
 
 def labels(con) -> pd.Series:
@@ -37,7 +38,8 @@ def labels(con) -> pd.Series:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--texts", type=int, default=40_000, help="texts on day one")
+    parser.add_argument("--reviews", choices=["clothing", "mixed"], default="clothing")
+    parser.add_argument("--texts", type=int, help="texts on day one (20,000 clothing, 40,000 mixed)")
     parser.add_argument("--new", type=int, default=400, help="new texts each night")
     parser.add_argument("--nights", type=int, default=3)
     args = parser.parse_args()
@@ -47,13 +49,17 @@ def main() -> None:
     os.environ.pop("CIP_EMBEDDING_CACHE", None)
     from cip_assets.feedback import pipeline
 
+    args.texts = args.texts or (20_000 if args.reviews == "clothing" else 40_000)
     total = args.texts + args.new * args.nights
-    feedback, _ = review_feedback(total)
-    fb = feedback.rename(columns={"feedback_text": "text"})[["feedback_id", "text"]]
+    if args.reviews == "clothing":
+        texts = load("womens_clothing_reviews.csv.gz").text.head(total)
+        fb = pd.DataFrame({"feedback_id": [f"F{i:06d}" for i in range(len(texts))], "text": texts.to_numpy()})
+    else:
+        fb = review_feedback(total)[0].rename(columns={"feedback_text": "text"})[["feedback_id", "text"]]
     with tempfile.TemporaryDirectory() as work, duckdb.connect(str(Path(work) / "warehouse.duckdb")) as con:
         t = time.perf_counter()
         pipeline.embed(con, fb.text)
-        print(f"{total:,} review texts ({fb.text.nunique():,} distinct), build {pipeline.bulk_backend()}: "
+        print(f"{len(fb):,} {args.reviews} review texts ({fb.text.nunique():,} distinct), build {pipeline.bulk_backend()}: "
               f"embedded and cached in {time.perf_counter() - t:.1f} s (not part of the figures below)")
         t = time.perf_counter()
         day_one = pipeline.topics_step(con, fb.iloc[:args.texts])

@@ -29,6 +29,9 @@ SEED = 42
 MIN_TEXTS = 30  # fewer texts than this: one topic, no clustering
 FIT_SAMPLE = 5_000
 UMAP_EPOCHS = 200  # UMAP's own choice above 10,000 points (500 below)
+# HDBSCAN's default selection (eom) can keep a cluster or two of most texts: on 20,000 clothing reviews 2 topics,
+# the largest 67% (NPMI 0.02). Over this share, the leaf clusters are taken instead (17 topics, largest 9%, NPMI 0.11)
+LARGEST_TOPIC = 0.5
 TOP_WORDS = 10
 LABEL_WORDS = 4
 OUTLIER_LABEL = "other"
@@ -81,17 +84,20 @@ def fit_topics(texts, embeddings: np.ndarray, seed: int = SEED, fit_sample: int 
     fit_idx = np.sort(rng.choice(n, fit_sample, replace=False)) if n > fit_sample else np.arange(n)
     raw, embeddings = embeddings, centred(embeddings)
     neighbours = min(15, len(fit_idx) - 1)
-    model = BERTopic(
-        umap_model=UMAP(n_neighbors=neighbours, n_components=5, min_dist=0.0, metric="cosine", random_state=seed,
-                        low_memory=True, n_epochs=UMAP_EPOCHS,
-                        precomputed_knn=cosine_knn(embeddings[fit_idx], neighbours)),
-        hdbscan_model=HDBSCAN(min_cluster_size=size, min_samples=samples, metric="euclidean",
-                              cluster_selection_method="eom", prediction_data=True),
-        vectorizer_model=_vectorizer(n), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
-        top_n_words=TOP_WORDS, calculate_probabilities=False)
+    for selection in ("eom", "leaf"):
+        model = BERTopic(
+            umap_model=UMAP(n_neighbors=neighbours, n_components=5, min_dist=0.0, metric="cosine", random_state=seed,
+                            low_memory=True, n_epochs=UMAP_EPOCHS,
+                            precomputed_knn=cosine_knn(embeddings[fit_idx], neighbours)),
+            hdbscan_model=HDBSCAN(min_cluster_size=size, min_samples=samples, metric="euclidean",
+                                  cluster_selection_method=selection, prediction_data=True),
+            vectorizer_model=_vectorizer(n), ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            top_n_words=TOP_WORDS, calculate_probabilities=False)
+        fitted, _ = model.fit_transform(texts.iloc[fit_idx].tolist(), embeddings=embeddings[fit_idx])
+        fitted = np.asarray(fitted, dtype=np.int64)
+        if np.bincount(fitted[fitted >= 0]).max(initial=0) <= LARGEST_TOPIC * len(fitted):
+            break
     topics = np.full(n, -1, dtype=np.int64)
-    fitted, _ = model.fit_transform(texts.iloc[fit_idx].tolist(), embeddings=embeddings[fit_idx])
-    fitted = np.asarray(fitted, dtype=np.int64)
     before = float((fitted == -1).mean())
     if (fitted >= 0).sum() == 0:
         return _single_topic(texts, raw, outliers_before=before)
