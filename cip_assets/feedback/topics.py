@@ -139,8 +139,8 @@ def cosine_knn(vectors: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarr
 def centred(embeddings: np.ndarray) -> np.ndarray:
     """The vectors less their common direction (the corpus mean), renormalised. Averaged word vectors (the static
     build) all lean one way, so without this the clothing reviews fall into 3 topics, one holding 79% of the
-    texts; centred (and with the exact neighbours of cosine_knn), 15 topics, the largest 21% (the transformer's
-    vectors: 23 topics, the largest 13%)."""
+    texts; centred (with the exact neighbours of cosine_knn and LARGEST_TOPIC's leaf clusters), 17 topics of
+    20,000 of them, the largest 9%."""
     shifted = np.asarray(embeddings, np.float32) - np.asarray(embeddings, np.float32).mean(axis=0)
     norms = np.linalg.norm(shifted, axis=1, keepdims=True)
     return np.divide(shifted, norms, out=np.zeros_like(shifted), where=norms > 0)
