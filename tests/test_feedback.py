@@ -13,7 +13,7 @@ from cip_assets.feedback import aspects as asp
 from cip_assets.feedback import pipeline
 from cip_assets.feedback.assets import feedback_assets, feedback_checks
 from cip_assets.feedback.embeddings import EmbeddingCache, encode, split_sentences
-from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, predict_sentiment
+from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, VaderMethod, predict_sentiment
 from cip_assets.feedback.sentiment import (holdout_mask, rating_labels, train_sentiment, vader_polarity,
                                           vader_scores)
 from cip_assets.feedback.summary import summarise
@@ -226,6 +226,36 @@ def test_weekly_counts_start_on_monday():
     trend = weekly_counts([0, 0, 1], ["a", "a", "b"], pd.to_datetime(["2024-05-08", "2024-05-12", "2024-05-13"]))
     assert trend.week.astype(str).tolist() == ["2024-05-06", "2024-05-13"]  # Wed and Sun -> Mon 6th; Mon 13th
     assert trend.texts.tolist() == [2, 1] and trend.topic_label.tolist() == ["a", "b"]
+
+
+def test_a_night_scores_and_tags_only_the_texts_the_same_model_has_not_read(tmp_path, monkeypatch):
+    """Texts the champion scored (and the aspect tagger read) as they are now keep their rows; a new text, an
+    edited one and every text under another model are read again."""
+    monkeypatch.delenv("CIP_EMBEDDING_CACHE", raising=False)
+    fb = synthetic_feedback(60, 10, seed=5).rename(columns={"feedback_text": "text"})
+    model = SentimentPyfunc(VaderMethod())
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        pipeline.aspects_step(con, fb.iloc[:60], model, read_by="v1")
+        first = pipeline.sentiment_step(con, fb.iloc[:60], model, "vader", scored_by="v1")
+        assert set(first.scored_by) == {"v1"}
+        # mark yesterday's rows: a row read again loses the mark
+        con.execute("UPDATE nlp.feedback_sentiment SET sentiment_score = 0.123456")
+        con.execute("UPDATE nlp.feedback_aspects SET aspect_sentiment = 0.123456")
+        tonight = fb.copy()
+        tonight.loc[3, "text"] = "Terrible quality: the zip broke on day one and support was awful."  # edited
+        tags = pipeline.aspects_step(con, tonight, model, read_by="v1")
+        out = pipeline.sentiment_step(con, tonight, model, "vader", scored_by="v1").set_index("feedback_id")
+        read_again = set(tonight.feedback_id[60:]) | {tonight.feedback_id[3]}
+        assert set(out.index[out.sentiment_score != 0.123456]) <= read_again
+        assert set(out.index[out.sentiment_score == 0.123456]) == set(tonight.feedback_id) - read_again
+        assert out.loc[tonight.feedback_id[3], "sentiment_label"] == "negative"
+        assert set(tags.feedback_id[tags.aspect_sentiment != 0.123456]) <= read_again
+        assert {"product quality", "customer support"} <= set(tags.aspect[tags.feedback_id == tonight.feedback_id[3]])
+        assert len(out) == 70 and set(tags.feedback_id) <= set(tonight.feedback_id)
+        # another model reads every text again
+        again = pipeline.sentiment_step(con, tonight, model, "vader", scored_by="v2")
+        assert (again.sentiment_score != 0.123456).all() and set(again.scored_by) == {"v2"}
+        assert (pipeline.aspects_step(con, tonight, model, read_by="v2").aspect_sentiment != 0.123456).all()
 
 
 # --- summary ----------------------------------------------------------------------------------------------

@@ -81,6 +81,13 @@ ASPECTS: dict[str, tuple[list[str], str]] = {
 }
 
 
+def definitions_hash(aspects: dict | None = None) -> str:
+    """A short hash of the aspect definitions: texts tagged under others are read again."""
+    import hashlib
+
+    return hashlib.md5(repr(aspects or ASPECTS).encode()).hexdigest()[:12]
+
+
 def similarity_threshold(backend: str) -> float:
     from cip_resources.text_encoders import cosine_level
 

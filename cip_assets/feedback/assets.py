@@ -96,18 +96,19 @@ def feedback_topics(context: dg.AssetExecutionContext, config: TopicsConfig,
 def feedback_aspects(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                      mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
     """One row per (text, aspect) it talks about (keyword seeds or embedding similarity to the aspect's
-    descriptions), with the aspect's sentiment in [-1, 1] from the sentences that name it."""
+    descriptions), with the aspect's sentiment in [-1, 1] from the sentences that name it. A night reads only the
+    texts not read before by the same champion, encoder build and aspects."""
     with warehouse.get_connection() as con:
         fb = pipeline.load_feedback(con)
         if fb.empty:
-            pipeline.write(con, "nlp.feedback_aspects")
+            pipeline.write(con, "nlp.feedback_aspects"), pipeline.write(con, "nlp_cache.feedback_aspects_read")
             return skipped(context, NO_TEXT)
     champion = scoring_model(mlflow_tracking.lifecycle(REGISTERED_MODEL, METRIC))
     if isinstance(champion, str):
         return skipped(context, champion)
-    model, method, _ = champion
+    model, method, which = champion
     with warehouse.get_connection() as con:
-        tags = pipeline.aspects_step(con, fb, model)
+        tags = pipeline.aspects_step(con, fb, model, read_by=which)
     counts = tags.groupby("aspect").agg(texts=("feedback_id", "size"), avg_sentiment=("aspect_sentiment", "mean"))
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(tags), "method": method, "texts_with_an_aspect": int(tags.feedback_id.nunique()),
@@ -120,7 +121,8 @@ def feedback_aspects(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 def feedback_sentiment(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                        mlflow_tracking: MlflowResource) -> dg.MaterializeResult:
     """One row per feedback text (reviews and support messages): sentiment label and score in [-1, 1]
-    from the champion, whichever method it is (said in `method`), the VADER score beside it, topic and aspects."""
+    from the champion, whichever method it is (said in `method`), the VADER score beside it, topic and aspects.
+    A night scores only the texts the same champion has not scored as they are (`scored_by`)."""
     with warehouse.get_connection() as con:
         fb = pipeline.load_feedback(con)
         if fb.empty:
@@ -131,7 +133,7 @@ def feedback_sentiment(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         return skipped(context, champion)
     model, method, which = champion
     with warehouse.get_connection() as con:
-        out = pipeline.sentiment_step(con, fb, model, method)
+        out = pipeline.sentiment_step(con, fb, model, method, scored_by=which)
     mix = out.groupby(["channel", "sentiment_label"]).size().unstack(fill_value=0).reset_index()
     return dg.MaterializeResult(metadata={
         "dagster/row_count": len(out), "method": method, "scored_by": which,

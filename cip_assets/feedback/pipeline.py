@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cip_assets.feedback import aspects as asp
-from cip_assets.feedback.embeddings import EmbeddingCache
+from cip_assets.feedback.embeddings import EmbeddingCache, content_hash
 from cip_assets.feedback.pyfunc import ClassifierMethod, SentimentPyfunc, VaderMethod, encoder_of, predict_sentiment
 from cip_assets.feedback.sentiment import SentimentTraining, train_sentiment, vader_polarity, vader_scores
 from cip_assets.feedback.summary import SUMMARY_COLUMNS, summarise
@@ -53,11 +53,15 @@ _SPECS = [
         "feedback_id": "VARCHAR", "customer_id": "VARCHAR", "product_id": "VARCHAR", "category": "VARCHAR",
         "channel": "VARCHAR", "created_at": "TIMESTAMP", "rating": "DOUBLE", "text": "VARCHAR",
         "sentiment_label": "VARCHAR", "sentiment_score": "DOUBLE", "vader_score": "DOUBLE", "method": "VARCHAR",
-        "topic_id": "INTEGER", "topic_label": "VARCHAR", "aspects": "VARCHAR"},
+        "topic_id": "INTEGER", "topic_label": "VARCHAR", "aspects": "VARCHAR", "scored_by": "VARCHAR"},
         grain="one row per feedback text (reviews and support messages), scored by the sentiment champion"),
     TableSpec("nlp", "feedback_aspects", {"feedback_id": "VARCHAR", "aspect": "VARCHAR", "aspect_sentiment": "DOUBLE",
                                           "similarity": "DOUBLE", "matched": "VARCHAR"},
               grain="one row per (feedback text, aspect it talks about)"),
+    TableSpec("nlp_cache", "feedback_aspects_read",  # state between runs: not published
+              {"feedback_id": "VARCHAR", "text_hash": "VARCHAR", "read_by": "VARCHAR"},
+              grain="one row per feedback text the aspect tagger read: the text's hash, and the sentiment model, "
+                    "encoder build and aspect definitions it was read with (a night reads only the others)"),
     TableSpec("nlp", "feedback_topics", {
         "topic_id": "INTEGER", "topic_label": "VARCHAR", "top_words": "VARCHAR", "texts": "BIGINT", "share": "DOUBLE",
         "representative_1": "VARCHAR", "representative_2": "VARCHAR", "representative_3": "VARCHAR"},
@@ -258,36 +262,67 @@ def topic_quality(fb: pd.DataFrame, result: TopicResult) -> dict[str, float]:
 
 
 def aspects_step(con, fb: pd.DataFrame, model, emb: np.ndarray | None = None,
-                 doc_scores: np.ndarray | None = None) -> pd.DataFrame:
+                 doc_scores: np.ndarray | None = None, read_by: str | None = None) -> pd.DataFrame:
     """Aspect tags with per-aspect sentiment (VADER on the sentences naming the aspect, the text's own score by
     the sentiment `model`, a pyfunc, where VADER finds them neutral); the bulk encoder runs only on the texts
-    (cached) and the aspect descriptions; `emb` are bulk vectors."""
+    (cached) and the aspect descriptions; `emb` are bulk vectors, `doc_scores` the model's scores, both of `fb`.
+    With `read_by` (the model that scores, as `training.scoring_model` names it), the texts read before by the same
+    model, build and aspects keep their tags and only the others are read (nlp_cache.feedback_aspects_read)."""
     with embedding_cache(con) as cache:
-        if emb is None:
-            emb = cache.get(fb.text)
+        read_by = read_by and f"{read_by}; {cache.backend} build; aspects {asp.definitions_hash()}"
+        hashes = content_hash(fb.text)
+        todo = ~_read_before(con, fb, hashes, read_by)
+        new = fb[todo]
+        emb = cache.get(new.text) if emb is None else np.asarray(emb)[todo]
         prototypes, owner = asp.prototype_vectors(cache.get)
         threshold = asp.similarity_threshold(cache.backend)
     if doc_scores is None:
-        doc_scores = score_sentiment(con, model, fb.text)[1]
-    hits = asp.keyword_sentences(fb.text)
+        doc_scores = score_sentiment(con, model, new.text)[1] if len(new) else np.zeros(0)
+    else:
+        doc_scores = np.asarray(doc_scores)[todo]
+    hits = asp.keyword_sentences(new.text)
     sentence_scores = vader_scores(hits.sentence.tolist())
-    tags = asp.tag_aspects(fb.feedback_id.to_numpy(), emb, doc_scores, hits, sentence_scores, prototypes, owner,
+    tags = asp.tag_aspects(new.feedback_id.to_numpy(), emb, doc_scores, hits, sentence_scores, prototypes, owner,
                            threshold=threshold)
+    if not todo.all():
+        con.register("_kept", fb[~todo][["feedback_id"]])
+        kept = con.execute("SELECT a.* FROM nlp.feedback_aspects a JOIN _kept USING (feedback_id)").df()
+        con.unregister("_kept")
+        tags = pd.concat([kept, tags], ignore_index=True)
     write(con, "nlp.feedback_aspects", tags)
+    write(con, "nlp_cache.feedback_aspects_read", pd.DataFrame({
+        "feedback_id": fb.feedback_id.to_numpy(), "text_hash": hashes, "read_by": read_by}))
     return tags
 
 
+def _read_before(con, fb: pd.DataFrame, hashes: np.ndarray, read_by: str | None) -> np.ndarray:
+    """Which texts of `fb` the aspect tagger read before, as they are now, by `read_by`."""
+    tables = ("nlp.feedback_aspects", "nlp_cache.feedback_aspects_read")
+    if read_by is None or not all(table_exists(con, *t.split(".")) for t in tables):
+        return np.zeros(len(fb), dtype=bool)
+    con.register("_texts", pd.DataFrame({"feedback_id": fb.feedback_id.to_numpy(), "text_hash": hashes}))
+    read = con.execute("SELECT feedback_id FROM nlp_cache.feedback_aspects_read "
+                       "JOIN _texts USING (feedback_id, text_hash) WHERE read_by = ?", [read_by]).df()
+    con.unregister("_texts")
+    return fb.feedback_id.isin(read.feedback_id).to_numpy()
+
+
 def sentiment_step(con, fb: pd.DataFrame, model, method: str, emb: np.ndarray | None = None,
-                   vader: np.ndarray | None = None) -> pd.DataFrame:
+                   vader: np.ndarray | None = None, scored_by: str | None = None) -> pd.DataFrame:
     """nlp.feedback_sentiment by the sentiment `model` (a pyfunc; `method` names it; `emb`, when given, are
-    vectors of its build), joined with the topic assignments and aspect lists already written."""
-    if vader is None:
-        vader = vader_scores(fb.text.tolist())
-    labels, scores = (predict_sentiment(model, fb.text, emb) if emb is not None
-                      else score_sentiment(con, model, fb.text))
-    out = fb.copy()
-    out["sentiment_label"], out["sentiment_score"], out["vader_score"] = labels, scores, vader
-    out["method"] = method
+    vectors of its build; `vader`, VADER's scores; both of `fb`), joined with the topic assignments and aspect
+    lists already written. With `scored_by` (the model, as `training.scoring_model` names it), the texts it
+    scored before, unchanged, keep their scores and only the others are scored."""
+    kept = _scored_before(con, fb, scored_by)
+    todo = ~fb.feedback_id.isin(kept.feedback_id).to_numpy()
+    new = fb[todo].copy()
+    new["vader_score"] = vader_scores(new.text.tolist()) if vader is None else np.asarray(vader)[todo]
+    if len(new):
+        new["sentiment_label"], new["sentiment_score"] = (
+            predict_sentiment(model, new.text, np.asarray(emb)[todo]) if emb is not None
+            else score_sentiment(con, model, new.text))
+    out = pd.concat([fb[~todo].merge(kept, on="feedback_id"), new], ignore_index=True)
+    out["method"], out["scored_by"] = method, scored_by
     ensure(con, "nlp.feedback_topic_assignments"), ensure(con, "nlp.feedback_aspects")
     con.register("_out", out)
     joined = con.execute("""
@@ -300,6 +335,19 @@ def sentiment_step(con, fb: pd.DataFrame, model, method: str, emb: np.ndarray | 
     con.unregister("_out")
     write(con, "nlp.feedback_sentiment", joined)
     return joined
+
+
+def _scored_before(con, fb: pd.DataFrame, scored_by: str | None) -> pd.DataFrame:
+    """feedback_id and the scores of the texts of `fb` that `scored_by` scored before, as they are now."""
+    columns = ["feedback_id", "sentiment_label", "sentiment_score", "vader_score"]
+    if scored_by is None or not table_exists(con, "nlp", "feedback_sentiment"):
+        return pd.DataFrame(columns=columns)
+    ensure(con, "nlp.feedback_sentiment")  # a table written before `scored_by` was a column gets it
+    con.register("_texts", fb[["feedback_id", "text"]])
+    kept = con.execute(f"SELECT {', '.join('s.' + c for c in columns)} FROM nlp.feedback_sentiment s "
+                       "JOIN _texts USING (feedback_id, text) WHERE s.scored_by = ?", [scored_by]).df()
+    con.unregister("_texts")
+    return kept
 
 
 def trend_step(con) -> int:

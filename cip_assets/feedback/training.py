@@ -60,7 +60,8 @@ def register_and_decide(lifecycle: ModelLifecycle, tracking, dagster_run_id: str
 
 def scoring_model(lifecycle: ModelLifecycle) -> tuple[object, str, str] | str:
     """(pyfunc, method, which) that scores: the champion; VADER, the baseline that needs no training, while
-    no model has been registered. A string says why nothing can score (a champion from before the pyfunc)."""
+    no model has been registered. `which` names the model (its version and MLflow run): the scores it made are
+    kept. A string says why nothing can score (a champion from before the pyfunc)."""
     version = lifecycle.version("champion")
     if version is None:
         return SentimentPyfunc(VaderMethod()), "vader", "no sentiment model has been registered: VADER scores"
@@ -68,4 +69,4 @@ def scoring_model(lifecycle: ModelLifecycle) -> tuple[object, str, str] | str:
     if not is_sentiment_pyfunc(champion):
         return (f"champion v{version.version} predates the self-contained sentiment pyfunc; run the `retrain` job "
                 "to register one (the previous scores stay published)")
-    return champion, method_of(champion), f"champion v{version.version} ({method_of(champion)})"
+    return champion, method_of(champion), f"champion v{version.version} ({method_of(champion)}, run {version.run_id})"
