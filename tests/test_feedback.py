@@ -215,11 +215,11 @@ def test_a_night_keeps_the_topics_and_assigns_only_the_new_texts(tmp_path, monke
         topics = con.execute("SELECT * FROM nlp.feedback_topics").df()
         assert topics.texts.sum() == 120 and abs(topics.share.sum() - 1) < 1e-9
         assert set(topics.topic_label) == set(fitted.topics.topic_label)
-        # many new texts against those fitted, or another encoder build: fitted again
-        assert pipeline.topics_step(con, pd.concat([fb, fb.assign(feedback_id=fb.feedback_id + "b")]),
-                                    refit=False).new_texts is None
+        # many new texts against those fitted, or another encoder build: to be fitted again
+        many = pd.concat([fb, fb.assign(feedback_id=fb.feedback_id + "b")])
+        assert pipeline.keep_topics(con, many, cache.get) is None
         con.execute("UPDATE nlp.feedback_topic_model SET encoder = 'another build'")
-        assert pipeline.topics_step(con, fb, refit=False).new_texts is None
+        assert pipeline.keep_topics(con, fb, cache.get) is None
 
 
 def test_weekly_counts_start_on_monday():

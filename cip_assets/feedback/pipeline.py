@@ -208,7 +208,7 @@ def topics_step(con, fb: pd.DataFrame, emb: np.ndarray | None = None, seed: int 
     of those it fitted): only the texts without a topic are embedded and join their nearest one, the others keep
     theirs."""
     vectors = cache.get if cache is not None else (lambda texts: embed(con, texts)[0])
-    if not refit and (kept := _keep_topics(con, fb, vectors)) is not None:
+    if not refit and (kept := keep_topics(con, fb, vectors)) is not None:
         return kept
     if emb is None:
         emb = vectors(fb.text)
@@ -222,8 +222,9 @@ def topics_step(con, fb: pd.DataFrame, emb: np.ndarray | None = None, seed: int 
     return result
 
 
-def _keep_topics(con, fb: pd.DataFrame, vectors) -> TopicResult | None:
-    """The last fit's topics with the new texts assigned (None when they should be fitted again)."""
+def keep_topics(con, fb: pd.DataFrame, vectors) -> TopicResult | None:
+    """The last fit's topics with the new texts assigned, their vectors from `vectors(texts)`; None, writing
+    nothing, when the topics should be fitted again."""
     tables = ("feedback_topic_model", "feedback_topics", "feedback_topic_assignments")
     if not all(table_exists(con, "nlp", t) for t in tables):
         return None

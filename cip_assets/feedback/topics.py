@@ -46,7 +46,7 @@ class TopicResult:
     topics: pd.DataFrame  # TOPIC_COLUMNS
     outliers_before: float  # share of texts HDBSCAN left as outliers
     outliers_after: float  # share after reduce_outliers
-    method: str  # 'bertopic' or 'single topic (too few texts)'
+    method: str  # 'bertopic', 'single topic (too few texts)' or 'kept (...)' (pipeline.keep_topics)
     words: dict[int, list[tuple[str, float]]]  # topic -> top words with c-TF-IDF weight
     model: pd.DataFrame  # MODEL_COLUMNS: per topic its centre, for the texts that arrive after the fit
     new_texts: int | None = None  # texts that joined the topics of an earlier fit; None: fitted in this run
