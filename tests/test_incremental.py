@@ -22,6 +22,8 @@ ORDER_MODELS = ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpi
                 "marts.product_sales_daily", "intermediate.int_product_country_months",
                 "marts.product_country_monthly", "marts.product_customer_monthly", "marts.product_buyers", "marts.order_facts",
                 "marts.customer_periods", "marts.period_customers",
+                "intermediate.int_product_label_months", "intermediate.int_basket_product_months",
+                "intermediate.int_basket_pair_months", "marts.product_affinity",
                 "marts.funnel_daily")
 REFRESHED = ("marts.order_facts",)
 
@@ -94,7 +96,7 @@ def test_new_order_lines_rebuild_only_their_orders_and_periods_and_match_a_full_
     monkeypatch.setenv("CIP_CONFIG", str(config))
     marts = ("daily_kpis", "weekly_kpis", "monthly_kpis", "funnel_daily", "product_sales_monthly", "product_sales_daily",
              "product_country_monthly",
-             "product_customer_monthly", "product_buyers", "order_facts", "period_customers")
+             "product_customer_monthly", "product_buyers", "order_facts", "period_customers", "product_affinity")
     assert build_marts(cip_home, marts=marts).success
     warehouse = cip_home / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
@@ -137,6 +139,10 @@ def test_new_order_lines_rebuild_only_their_orders_and_periods_and_match_a_full_
         rebuilt_periods, periods = con.execute(f"""SELECT count(DISTINCT period_key) FILTER (WHERE loaded_at = {newest}),
                                                           count(DISTINCT period_key) FROM marts.product_buyers""").fetchone()
         assert 0 < rebuilt_periods <= periods // 2, (rebuilt_periods, periods)
+        # baskets: only the months of the new and changed orders were recounted
+        recounted_months, months = con.execute(f"""SELECT count(*) FILTER (WHERE newest = {newest}), count(*) FROM (
+            SELECT month_start, max(loaded_at) AS newest FROM intermediate.int_basket_product_months GROUP BY 1)""").fetchone()
+        assert 0 < recounted_months <= months // 2, (recounted_months, months)
         # orders: the new and changed ones and those of customers whose segment moved, not all of them; customer
         # periods: just the customers with a new order (whose newest load is the newest)
         for model, marker in (("marts.order_facts", "refreshed_at"), ("marts.customer_periods", "loaded_at")):

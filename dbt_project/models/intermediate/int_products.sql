@@ -1,19 +1,18 @@
 -- one row per product: the name and category it carries on most of its completed lines (on most of its
 -- lines when none completed), so that a free-text adjustment note on one line ("damaged", "wrongly
 -- marked") never names the product. Ties go to the alphabetically first value, the same on every engine.
+-- The counts come per month from int_product_label_months, so this view reads no order line.
 with
 
-lines as (
+label_months as (
 
-    select product_id, product_name, category, is_completed
-    from {{ ref('int_order_lines') }}
-    where product_id is not null
+    select * from {{ ref('int_product_label_months') }}
 
 ),
 
 products as (
 
-    select distinct product_id from lines
+    select distinct product_id from label_months
 
 ),
 
@@ -24,9 +23,9 @@ name_ranks as (
         product_name,
         row_number() over (
             partition by product_id
-            order by count(*) filter (where is_completed) desc, count(*) desc, product_name
+            order by sum(completed_lines) desc, sum(lines) desc, product_name
         ) as usage_rank
-    from lines
+    from label_months
     where product_name is not null
     group by product_id, product_name
 
@@ -39,9 +38,9 @@ category_ranks as (
         category,
         row_number() over (
             partition by product_id
-            order by count(*) filter (where is_completed) desc, count(*) desc, category
+            order by sum(completed_lines) desc, sum(lines) desc, category
         ) as usage_rank
-    from lines
+    from label_months
     where category is not null
     group by product_id, category
 

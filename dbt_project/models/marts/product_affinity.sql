@@ -1,51 +1,26 @@
 {%- set min_support_orders = var('affinity_min_support_orders') -%}
 {%- set min_pair_orders = var('affinity_min_pair_orders') -%}
-{%- set max_products = var('affinity_max_products_per_order') -%}
+
+{#- Sums the monthly basket counts of int_basket_product_months and int_basket_pair_months (every count is
+    additive over months: an order counts in the month it was placed), so a night recounts only the months with
+    new lines. The thresholds apply to the all-time sums. -#}
 
 with
 
-order_lines as (
+product_months as (
 
-    select * from {{ ref('int_order_lines') }}
-
-),
-
-basket_items as (
-
-    -- one row per (completed order, product)
-    select distinct
-        order_id,
-        product_id
-    from order_lines
-    where is_completed
-        and product_id is not null
-
-),
-
-basket_sizes as (
-
-    select
-        order_id,
-        count(*) as products_in_order
-    from basket_items
-    group by order_id
-
-),
-
-eligible_baskets as (
-
-    -- baskets larger than the cap are left out of every count (numerators and denominators alike)
-    select basket_items.*
-    from basket_items
-    inner join basket_sizes on basket_items.order_id = basket_sizes.order_id
-    where basket_sizes.products_in_order <= {{ max_products }}
+    select * from {{ ref('int_basket_product_months') }}
 
 ),
 
 total as (
 
-    select count(distinct order_id) as total_orders
-    from eligible_baskets
+    select cast(sum(baskets_in_month) as bigint) as total_orders
+    from (
+        select month_start, max(baskets_in_month) as baskets_in_month
+        from product_months
+        group by month_start
+    ) as months
 
 ),
 
@@ -53,41 +28,29 @@ product_orders as (
 
     select
         product_id,
-        count(*) as product_orders
-    from eligible_baskets
+        cast(sum(baskets_with_product) as bigint) as product_orders
+    from product_months
     group by product_id
 
 ),
 
 frequent_products as (
 
-    -- filter before the self-join so it stays tractable on large line tables
     select *
     from product_orders
     where product_orders >= {{ min_support_orders }}
 
 ),
 
-frequent_items as (
-
-    select eligible_baskets.*
-    from eligible_baskets
-    inner join frequent_products on eligible_baskets.product_id = frequent_products.product_id
-
-),
-
 pairs as (
 
     select
-        a.product_id as product_a,
-        b.product_id as product_b,
-        count(*) as pair_orders
-    from frequent_items as a
-    inner join frequent_items as b
-        on a.order_id = b.order_id
-        and a.product_id < b.product_id
-    group by a.product_id, b.product_id
-    having count(*) >= {{ min_pair_orders }}
+        product_a,
+        product_b,
+        cast(sum(baskets_with_pair) as bigint) as pair_orders
+    from {{ ref('int_basket_pair_months') }}
+    group by product_a, product_b
+    having sum(baskets_with_pair) >= {{ min_pair_orders }}
 
 ),
 
