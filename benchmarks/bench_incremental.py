@@ -6,7 +6,9 @@ Two warehouses, each prepared once (synthetic data loaded through the validating
   events:      ~N behavioural events (`bench_events.prepare_events`);
                models stg_events -> int_sessionised_events -> event_sessions, and funnel_daily;
   order lines: ~N order lines (`bench_marts.prepare_warehouse`);
-               models stg_order_lines -> int_order_lines -> int_orders -> daily, weekly and monthly KPIs.
+               models stg_order_lines -> int_order_lines -> int_orders -> daily, weekly and monthly KPIs, and the
+               product marts whose full builds read every line: product_affinity (basket and pair counts per
+               month), product_buyers (buyers per month), product_customer_monthly, int_products (label counts).
 For each, timed in separate processes (each with its peak memory):
   1. the full build of the models (`dbt run --full-refresh`);
   2. one new day: the last day's rows again, a day later, under keys new to the table, appended to the raw table with a
@@ -45,8 +47,11 @@ EVENTS = {
     "added": "SELECT count(*) FROM raw.events WHERE starts_with(event_key, '{tag}')",
 }
 ORDERS = {
-    "models": ("stg_order_lines", "int_order_lines", "int_orders", "daily_kpis", "weekly_kpis", "monthly_kpis"),
-    "compared": ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpis", "marts.monthly_kpis"),
+    "models": ("stg_order_lines", "int_order_lines", "int_orders", "daily_kpis", "weekly_kpis", "monthly_kpis",
+               "int_product_label_months", "int_products", "int_basket_product_months", "int_basket_pair_months",
+               "product_affinity", "product_customer_monthly", "int_product_buyer_months", "product_buyers"),
+    "compared": ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpis", "marts.monthly_kpis",
+                 "marts.product_affinity", "marts.product_buyers", "marts.product_customer_monthly"),
     "new_day": """
         INSERT INTO raw.order_lines BY NAME
         SELECT * REPLACE (ordered_at + INTERVAL 1 DAY AS ordered_at, '{tag}' || order_id AS order_id,
