@@ -8,7 +8,8 @@ Two warehouses, each prepared once (synthetic data loaded through the validating
   order lines: ~N order lines (`bench_marts.prepare_warehouse`);
                models stg_order_lines -> int_order_lines -> int_orders -> daily, weekly and monthly KPIs, and the
                product marts whose full builds read every line: product_affinity (basket and pair counts per
-               month), product_buyers (buyers per month), product_customer_monthly, int_products (label counts).
+               month), product_buyers (buyers per month), product_customer_monthly, int_products (label counts),
+               and int_customer_category_prices (price_sensitivity's sums per customer and category).
 For each, timed in separate processes (each with its peak memory):
   1. the full build of the models (`dbt run --full-refresh`);
   2. one new day: the last day's rows again, a day later, under keys new to the table, appended to the raw table with a
@@ -49,9 +50,11 @@ EVENTS = {
 ORDERS = {
     "models": ("stg_order_lines", "int_order_lines", "int_orders", "daily_kpis", "weekly_kpis", "monthly_kpis",
                "int_product_label_months", "int_products", "int_basket_product_months", "int_basket_pair_months",
-               "product_affinity", "product_customer_monthly", "int_product_buyer_months", "product_buyers"),
+               "product_affinity", "product_customer_monthly", "int_product_buyer_months", "product_buyers",
+               "int_customer_category_prices"),
     "compared": ("intermediate.int_orders", "marts.daily_kpis", "marts.weekly_kpis", "marts.monthly_kpis",
-                 "marts.product_affinity", "marts.product_buyers", "marts.product_customer_monthly"),
+                 "marts.product_affinity", "marts.product_buyers", "marts.product_customer_monthly",
+                 "intermediate.int_customer_category_prices"),
     "new_day": """
         INSERT INTO raw.order_lines BY NAME
         SELECT * REPLACE (ordered_at + INTERVAL 1 DAY AS ordered_at, '{tag}' || order_id AS order_id,
@@ -59,7 +62,8 @@ ORDERS = {
         FROM raw.order_lines WHERE ordered_at::DATE = (SELECT max(ordered_at)::DATE FROM raw.order_lines)""",
     "added": "SELECT count(*) FROM raw.order_lines WHERE starts_with(order_id, '{tag}')",
 }
-UNCHANGED_BY_DESIGN = ("sessionised_at",)  # the time a row was (re)built
+# the time a row was (re)built; the repeat horizon it was summed against (moved on for the rows summed again)
+UNCHANGED_BY_DESIGN = ("sessionised_at", "repeat_horizon")
 
 
 def dbt_run(env: dict, models: tuple[str, ...], full_refresh: bool) -> tuple[float, float]:

@@ -214,7 +214,7 @@ def pricing_warehouse(cip_home, tmp_path):
     for table in ("customers", "order_lines", "events", "feedback", "campaign_exposures"):
         ingest_table(con, config, table, paths())
     con.close()
-    result = subprocess.run([shutil.which("dbt"), "build", "--select", "staging", "+customer_rfm",
+    result = subprocess.run([shutil.which("dbt"), "build", "--select", "staging", "+customer_rfm", "+int_customer_category_prices",
                              "--exclude-resource-type", "test",
                              "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                              "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
@@ -266,6 +266,17 @@ def test_pricing_assets_materialize_on_synthetic_data(pricing_warehouse, cip_hom
     assert rec.churn_probability.notna().sum() > 0 and rec.reason.notna().all()
     assert price.note.str.contains("not a causal").all() and (price.n_lines >= 30).all()
     assert {"all customers"} <= set(price.segment) and len(price.category.unique()) > 3
+    # the cells combine per customer x category sums (int_customer_category_prices): the same slopes as a
+    # regression over the lines themselves
+    with duckdb.connect(str(pricing_warehouse), read_only=True) as con:
+        per_line = con.execute("""SELECT coalesce(category, 'unknown') AS category, count(*) AS lines,
+                regr_slope(ln(quantity), ln(unit_price * (1 - coalesce(discount_pct, 0) / 100))) AS slope
+            FROM staging.stg_order_lines WHERE line_status = 'completed' AND customer_id IS NOT NULL
+              AND quantity > 0 AND unit_price > 0 AND coalesce(discount_pct, 0) < 100 GROUP BY 1""").df()
+    by_category = price[price.segment == "all customers"].merge(per_line, on="category")
+    assert len(by_category) == (price.segment == "all customers").sum() > 3
+    assert (by_category.n_lines == by_category.lines).all()
+    assert np.allclose(by_category.elasticity, by_category.slope, rtol=1e-9)
     assert set(readout.arm) == {"discount_5", "discount_10", "discount_20"}
     assert readout.warning.str.contains("peeking").all()  # read far below the planned size
     assert (roi.profit_low <= roi.profit).all() and (roi.profit <= roi.profit_high).all()
@@ -374,7 +385,7 @@ def test_real_campaign_files_through_the_adapter(cip_home, tmp_path):
     for table in ("customers", "order_lines", "events", "feedback", "campaign_exposures"):
         ingest_table(con, load_config(config_path), table, paths())
     con.close()
-    result = subprocess.run([shutil.which("dbt"), "build", "--select", "staging", "+customer_rfm",
+    result = subprocess.run([shutil.which("dbt"), "build", "--select", "staging", "+customer_rfm", "+int_customer_category_prices",
                              "--exclude-resource-type", "test", "--project-dir", str(DBT_PROJECT_DIR),
                              "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
                              "--log-path", str(tmp_path / "logs")], capture_output=True, text=True)

@@ -32,6 +32,7 @@ CUSTOMERS = get_asset_key_for_model([cip_dbt_assets], "stg_customers")
 STAGING_INPUTS = [get_asset_key_for_model([cip_dbt_assets], m)  # what the churn snapshot features read
                   for m in ("stg_campaign_exposures", "stg_order_lines", "stg_feedback", "stg_events")]
 CUSTOMER_RFM = get_asset_key_for_model([cip_dbt_assets], "customer_rfm")
+PRICE_SUMS = get_asset_key_for_model([cip_dbt_assets], "int_customer_category_prices")
 NO_CAMPAIGN = f"no campaign with at least {cmp.MIN_ROWS} customers and both a control and a treated group"
 
 
@@ -147,7 +148,7 @@ def offers_within_budget(warehouse: WarehouseResource, settings: CipSettings) ->
                                                               "budget": str(s.budget), "max_offers": str(s.max_offers)})
 
 
-@dg.asset(key=["marts", "price_sensitivity"], group_name=GROUP, deps=[ORDER_LINES, CUSTOMER_RFM],
+@dg.asset(key=["marts", "price_sensitivity"], group_name=GROUP, deps=[PRICE_SUMS, CUSTOMER_RFM],
           kinds={"duckdb"}, owners=OWNERS)
 def price_sensitivity(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Observational price sensitivity per RFM segment and category: log-log price elasticity of quantity, the

@@ -14,7 +14,10 @@ For completed order lines of identified customers:
   Wald interval.
 
 Cells: segment x category, plus every segment over all categories and all customers per category.
-Cells with fewer than MIN_LINES lines are left out.
+Cells with fewer than MIN_LINES lines are left out. A night reads no order line here: the dbt model
+`int_customer_category_prices` keeps per customer and category the sums these statistics need
+(incremental: only the customers with new lines, or a line entering the 90-day repeat window, are
+summed again), and the cells add them up under today's segments.
 
 These are associations, not causal effects: neither prices nor discounts were randomised here, so
 dearer products, discount-seeking customers and seasonal sales all mix into the slopes. The
@@ -36,56 +39,59 @@ COLUMNS = ["segment", "category", "elasticity", "ci_low", "ci_high", "n_lines", 
            "repeat_rate_discounted", "repeat_rate_full_price", "repeat_rate_diff", "repeat_diff_ci_low",
            "repeat_diff_ci_high", "note"]
 
+PRICE_SUMS = "intermediate.int_customer_category_prices"  # per customer and category, incremental (dbt)
+
+# Every cell combines its customers' rows exactly: the cell's means weight the rows' means by their lines, and its
+# sums of squares add each row's own to its lines times its mean's squared distance from the cell's. A cell whose
+# values never vary has exactly zero spread (its extremes agree), as the per-line regression it replaces had.
 _SQL = """
-WITH lines AS (
-    SELECT customer_id, order_id, ordered_at, coalesce(category, 'unknown') AS category, quantity,
-           coalesce(discount_pct, 0) AS discount_pct,
-           unit_price * (1 - coalesce(discount_pct, 0) / 100) AS net_price
-    FROM staging.stg_order_lines
-    WHERE line_status = 'completed' AND customer_id IS NOT NULL AND quantity > 0 AND unit_price > 0
-      AND coalesce(discount_pct, 0) < 100
+WITH segments AS ({segments}),
+rows AS (
+    SELECT coalesce(s.segment, 'unsegmented') AS segment, p.* EXCLUDE (repeat_horizon, loaded_at)
+    FROM {price_sums} p LEFT JOIN segments s ON s.customer_id = p.customer_id
 ),
-orders AS (
-    SELECT customer_id, order_id, min(ordered_at) AS ordered_at FROM lines GROUP BY ALL
+in_cells AS (  -- each row in its three cells: segment x category, the segment's all categories, all customers
+    SELECT segment AS cell_segment, category AS cell_category, * FROM rows
+    UNION ALL SELECT segment, 'all categories', * FROM rows
+    UNION ALL SELECT 'all customers', category, * FROM rows
 ),
-next_order AS (
-    SELECT customer_id, order_id,
-           lead(ordered_at) OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id) AS next_at
-    FROM orders
-),
-horizon AS (SELECT max(ordered_at) - INTERVAL 90 DAY AS last_full FROM lines),
-segments AS ({segments}),
-x AS (
-    SELECT coalesce(s.segment, 'unsegmented') AS segment, l.category, l.customer_id,
-           ln(l.quantity) AS lq, ln(l.net_price) AS lp, l.net_price, l.quantity, l.discount_pct,
-           l.discount_pct > 0 AS discounted,
-           CASE WHEN l.ordered_at <= h.last_full
-                THEN (n.next_at IS NOT NULL AND n.next_at < l.ordered_at + INTERVAL 90 DAY)::INT END AS repeat90
-    FROM lines l
-    JOIN next_order n ON n.customer_id = l.customer_id AND n.order_id = l.order_id
-    CROSS JOIN horizon h
-    LEFT JOIN segments s ON s.customer_id = l.customer_id
+with_cell_means AS (
+    SELECT *,
+           sum(lines * mean_log_price) OVER cell / sum(lines) OVER cell AS cell_log_price,
+           sum(lines * mean_log_quantity) OVER cell / sum(lines) OVER cell AS cell_log_quantity,
+           sum(lines * mean_discount_pct) OVER cell / sum(lines) OVER cell AS cell_discount_pct
+    FROM in_cells
+    WINDOW cell AS (PARTITION BY cell_segment, cell_category)
 ),
 cells AS (
-    SELECT coalesce(segment, 'all customers') AS segment, coalesce(category, 'all categories') AS category,
-           regr_count(lq, lp) AS n, regr_slope(lq, lp) AS b, regr_sxx(lq, lp) AS sxx, regr_syy(lq, lp) AS syy,
-           regr_sxy(lq, lp) AS sxy,
-           regr_slope(lq, discount_pct) AS bd, regr_sxx(lq, discount_pct) AS dxx, regr_syy(lq, discount_pct) AS dyy,
-           regr_sxy(lq, discount_pct) AS dxy,
-           count(DISTINCT customer_id) AS n_customers, avg(net_price) AS avg_net_price, avg(quantity) AS avg_quantity,
-           avg(discounted::INT) AS discounted_share,
-           avg(repeat90) FILTER (WHERE discounted) AS r1, count(repeat90) FILTER (WHERE discounted) AS n1,
-           avg(repeat90) FILTER (WHERE NOT discounted) AS r0, count(repeat90) FILTER (WHERE NOT discounted) AS n0
-    FROM x
-    GROUP BY GROUPING SETS ((segment, category), (segment), (category))
-    HAVING count(*) >= {min_lines}
+    SELECT cell_segment AS segment, cell_category AS category, sum(lines) AS n,
+           CASE WHEN min(min_log_price) < max(max_log_price) THEN
+               sum(ss_log_price + lines * (mean_log_price - cell_log_price) ** 2) ELSE 0 END AS sxx,
+           CASE WHEN min(min_log_quantity) < max(max_log_quantity) THEN
+               sum(ss_log_quantity + lines * (mean_log_quantity - cell_log_quantity) ** 2) ELSE 0 END AS syy,
+           sum(sp_log_quantity_log_price
+               + lines * (mean_log_quantity - cell_log_quantity) * (mean_log_price - cell_log_price)) AS sxy,
+           CASE WHEN min(min_discount_pct) < max(max_discount_pct) THEN
+               sum(ss_discount_pct + lines * (mean_discount_pct - cell_discount_pct) ** 2) ELSE 0 END AS dxx,
+           sum(sp_log_quantity_discount_pct
+               + lines * (mean_log_quantity - cell_log_quantity) * (mean_discount_pct - cell_discount_pct)) AS dxy,
+           count(DISTINCT customer_id) AS n_customers, sum(sum_net_price) / sum(lines) AS avg_net_price,
+           sum(sum_quantity) / sum(lines) AS avg_quantity, sum(discounted_lines) / sum(lines) AS discounted_share,
+           sum(repeats_discounted) / nullif(sum(repeat_lines_discounted), 0) AS r1, sum(repeat_lines_discounted) AS n1,
+           sum(repeats_full_price) / nullif(sum(repeat_lines_full_price), 0) AS r0, sum(repeat_lines_full_price) AS n0
+    FROM with_cell_means
+    GROUP BY ALL
+    HAVING sum(lines) >= {min_lines}
+),
+with_slopes AS (
+    SELECT *, sxy / nullif(sxx, 0) AS b, dxy / nullif(dxx, 0) AS bd, syy AS dyy FROM cells
 ),
 stats AS (
     SELECT *,
            CASE WHEN sxx > 0 AND n > 2 THEN sqrt(greatest(syy - sxy * sxy / sxx, 0) / (n - 2) / sxx) END AS se,
            CASE WHEN dxx > 0 AND n > 2 THEN sqrt(greatest(dyy - dxy * dxy / dxx, 0) / (n - 2) / dxx) END AS sed,
            CASE WHEN n1 > 0 AND n0 > 0 THEN sqrt(r1 * (1 - r1) / n1 + r0 * (1 - r0) / n0) END AS ser
-    FROM cells
+    FROM with_slopes
 )
 SELECT segment, category,
        CASE WHEN sxx > 0 AND syy > 0 THEN b END AS elasticity,
@@ -116,5 +122,6 @@ def segment_source(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
 def price_sensitivity(con: duckdb.DuckDBPyConnection, min_lines: int = MIN_LINES) -> tuple[pd.DataFrame, str]:
     """The price sensitivity table (columns COLUMNS) and the name of the segmentation used."""
     segments, used = segment_source(con)
-    frame = con.execute(_SQL.format(segments=segments, min_lines=int(min_lines)), {"note": NOTE}).df()
+    frame = con.execute(_SQL.format(segments=segments, price_sums=PRICE_SUMS, min_lines=int(min_lines)),
+                        {"note": NOTE}).df()
     return frame[COLUMNS], used
