@@ -93,11 +93,11 @@ def compare_nightly_with_full(label: str, db: Path, env: dict, part: dict) -> No
     with duckdb.connect(str(db)) as con:
         for model in part["compared"]:
             kept = f"bench.{model.split('.')[1]}"
-            kept_without = f"(SELECT * EXCLUDE ({', '.join(UNCHANGED_BY_DESIGN)}) FROM {kept})"
-            without = f"(SELECT * EXCLUDE ({', '.join(UNCHANGED_BY_DESIGN)}) FROM {model})"
-            has_rebuild_time = any(c in UNCHANGED_BY_DESIGN for (c,) in con.execute(
-                f"SELECT column_name FROM (DESCRIBE {kept})").fetchall())
-            left, right = (kept_without, without) if has_rebuild_time else (kept, model)
+            unchanged = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {kept})").fetchall()
+                         if c in UNCHANGED_BY_DESIGN]
+            left, right = ((f"(SELECT * EXCLUDE ({', '.join(unchanged)}) FROM {kept})",
+                            f"(SELECT * EXCLUDE ({', '.join(unchanged)}) FROM {model})") if unchanged
+                           else (kept, model))
             print(f"[{label}] {model}: {differing(con, left, right)} rows differ between the nightly build and the "
                   "full rebuild")
 
