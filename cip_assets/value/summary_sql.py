@@ -31,15 +31,15 @@ per_day AS (
            arg_min(gross, day) AS first_day_gross, sum(gross) AS gross_total
     FROM purchase_days GROUP BY ALL
 ),
-per_customer AS (
+per_customer AS (  -- `before` holds an order once per status: its completed orders need no DISTINCT
     SELECT customer_id, sum(net) AS net_total,
-           count(DISTINCT order_id) FILTER (WHERE status = 'completed') AS orders,
+           count(*) FILTER (WHERE status = 'completed') AS orders,
            max(ordered_at) FILTER (WHERE status = 'completed') AS last_completed_at,
            coalesce(sum(net) FILTER (WHERE age_days <= 30), 0) AS spend_30d,
            coalesce(sum(net) FILTER (WHERE age_days <= 90), 0) AS spend_90d,
            coalesce(sum(net) FILTER (WHERE age_days <= 180), 0) AS spend_180d,
-           count(DISTINCT order_id) FILTER (WHERE status = 'completed' AND age_days <= 90) AS orders_90d,
-           count(DISTINCT order_id) FILTER (WHERE status = 'completed' AND age_days > 90 AND age_days <= 180)
+           count(*) FILTER (WHERE status = 'completed' AND age_days <= 90) AS orders_90d,
+           count(*) FILTER (WHERE status = 'completed' AND age_days > 90 AND age_days <= 180)
                AS orders_prev_90d
     FROM before GROUP BY ALL
 ),
