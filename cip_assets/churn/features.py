@@ -57,17 +57,14 @@ WITH lines AS (
     FROM staging.stg_order_lines
     WHERE customer_id IS NOT NULL AND ordered_at < $cutoff /*only*/
 ),
-orders AS (
+order_totals AS (
     SELECT customer_id, order_id, min(ordered_at) AS ordered_at, count(*) AS lines,
-           sum(CASE line_status WHEN 'completed' THEN amount WHEN 'returned' THEN -amount ELSE 0 END) AS net
-    FROM lines GROUP BY ALL
-    HAVING bool_or(line_status = 'completed')
+           sum(CASE line_status WHEN 'completed' THEN amount WHEN 'returned' THEN -amount ELSE 0 END) AS net,
+           bool_or(line_status = 'completed') AS has_completed, bool_or(line_status = 'cancelled') AS has_cancelled
+    FROM lines GROUP BY customer_id, order_id
 ),
-gaps AS (  -- orders at the same second in order_id order, so that every snapshot breaks ties the same way
-    SELECT customer_id, ordered_at, order_id,
-           date_diff('day', lag(ordered_at) OVER (PARTITION BY customer_id ORDER BY ordered_at, order_id), ordered_at)
-               AS gap
-    FROM orders
+orders AS (
+    SELECT customer_id, order_id, ordered_at, lines, net FROM order_totals WHERE has_completed
 ),
 per_customer AS (
     SELECT customer_id,
@@ -89,15 +86,15 @@ per_customer AS (
                AS bought_last_year
     FROM orders GROUP BY ALL
 ),
-gap_stats AS (
-    SELECT customer_id, avg(gap) AS mean_gap_days, arg_max(gap, (ordered_at, order_id)) AS last_gap
-    FROM gaps WHERE gap IS NOT NULL GROUP BY ALL
+gap_stats AS (  -- the day gaps between consecutive orders add up to the first-to-last span, so no window is
+                --  needed; the last gap is the latest two orders' (at the same second, in order_id order)
+    SELECT customer_id, date_diff('day', min(ordered_at), max(ordered_at)) / (count(*) - 1) AS mean_gap_days,
+           date_diff('day', arg_max(ordered_at, (ordered_at, order_id), 2)[2], max(ordered_at)) AS last_gap
+    FROM orders GROUP BY customer_id HAVING count(*) > 1
 ),
 last_baskets AS (  -- the last three orders' average value, against the customer's usual order
-    SELECT customer_id, avg(net) AS last3_order_value FROM (
-        SELECT customer_id, net,
-               row_number() OVER (PARTITION BY customer_id ORDER BY ordered_at DESC, order_id DESC) AS k
-        FROM orders) WHERE k <= 3 GROUP BY ALL
+    SELECT customer_id, list_avg(arg_max(net, (ordered_at, order_id), 3)) AS last3_order_value
+    FROM orders GROUP BY customer_id
 ),
 visits AS (  -- purchase days: BG/NBD's unit, and gaps that same-day invoices do not shrink to zero
     SELECT DISTINCT customer_id, ordered_at::DATE AS day FROM orders
@@ -125,23 +122,26 @@ line_stats AS (
            avg((coalesce(discount_pct, 0) > 0)::INT) AS discount_share,
            avg((line_status = 'returned')::INT) AS return_rate,
            avg((line_status = 'cancelled')::INT) AS cancel_rate,
-           count(DISTINCT order_id) FILTER (WHERE line_status = 'cancelled') AS cancelled_orders,
            count(*) FILTER (WHERE line_status = 'cancelled' AND ordered_at >= $cutoff - INTERVAL 90 DAY) AS cancels_90d,
            coalesce(sum(amount) FILTER (WHERE line_status = 'cancelled'), 0)
                / nullif(sum(amount) FILTER (WHERE line_status = 'completed'), 0) AS cancelled_value_share,
            coalesce(sum(amount) FILTER (WHERE line_status = 'returned'), 0)
                / nullif(sum(amount) FILTER (WHERE line_status = 'completed'), 0) AS returned_value_share,
-           count(DISTINCT product_id) FILTER (WHERE line_status = 'completed') AS products,
            avg(quantity) FILTER (WHERE line_status = 'completed') AS avg_quantity_per_line,
-           median(unit_price) FILTER (WHERE line_status = 'completed') AS median_unit_price,
-           count(DISTINCT product_id) FILTER (WHERE line_status = 'completed'
-                                              AND ordered_at >= $cutoff - INTERVAL 90 DAY) AS products_90d
+           median(unit_price) FILTER (WHERE line_status = 'completed') AS median_unit_price
     FROM lines GROUP BY ALL
 ),
-repeat_products AS (  -- share of a customer's products bought on more than one day
-    SELECT customer_id, avg((days > 1)::INT) AS repeat_product_share FROM (
-        SELECT customer_id, product_id, count(DISTINCT ordered_at::DATE) AS days FROM lines
-        WHERE line_status = 'completed' AND product_id IS NOT NULL GROUP BY ALL) GROUP BY ALL
+cancelled AS (
+    SELECT customer_id, count(order_id) FILTER (WHERE has_cancelled) AS cancelled_orders
+    FROM order_totals GROUP BY customer_id
+),
+products_bought AS (  -- distinct products (a completed line), those bought in the last 90 days, and the share
+                      --  bought on more than one day
+    SELECT customer_id, count(*) AS products, count(*) FILTER (WHERE last_at >= $cutoff - INTERVAL 90 DAY)
+               AS products_90d, avg((days > 1)::INT) AS repeat_product_share
+    FROM (SELECT customer_id, product_id, count(DISTINCT ordered_at::DATE) AS days, max(ordered_at) AS last_at
+          FROM lines WHERE line_status = 'completed' AND product_id IS NOT NULL GROUP BY ALL)
+    GROUP BY customer_id
 ),
 feedback AS (
     SELECT customer_id, count(*) FILTER (WHERE channel = 'review') AS review_count, avg(rating) AS avg_rating,
@@ -198,9 +198,10 @@ SELECT $cutoff::DATE AS cutoff, p.customer_id,
        b.last3_order_value / nullif(p.avg_order_value, 0) AS basket_trend,
        p.orders_30d,
        -- returns and cancellations
-       l.cancelled_orders, l.cancelled_value_share, l.cancels_90d, l.returned_value_share,
+       k.cancelled_orders, l.cancelled_value_share, l.cancels_90d, l.returned_value_share,
        -- product breadth
-       l.products, l.products / p.frequency AS products_per_order, r.repeat_product_share, l.products_90d,
+       coalesce(r.products, 0) AS products, coalesce(r.products, 0) / p.frequency AS products_per_order,
+       r.repeat_product_share, coalesce(r.products_90d, 0) AS products_90d,
        l.avg_quantity_per_line, l.median_unit_price,
        -- seasonality: unknown (NULL) when the data do not reach back a year
        CASE WHEN (SELECT first_line FROM history) <= $cutoff - INTERVAL 365 DAY
@@ -212,7 +213,8 @@ LEFT JOIN gap_stats g USING (customer_id)
 LEFT JOIN visit_gap_stats vg USING (customer_id)
 LEFT JOIN last_baskets b USING (customer_id)
 LEFT JOIN line_stats l USING (customer_id)
-LEFT JOIN repeat_products r USING (customer_id)
+LEFT JOIN cancelled k USING (customer_id)
+LEFT JOIN products_bought r USING (customer_id)
 LEFT JOIN feedback f USING (customer_id)
 LEFT JOIN campaigns c USING (customer_id)
 LEFT JOIN events e USING (customer_id)
