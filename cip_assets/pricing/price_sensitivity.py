@@ -41,47 +41,56 @@ COLUMNS = ["segment", "category", "elasticity", "ci_low", "ci_high", "n_lines", 
 
 PRICE_SUMS = "intermediate.int_customer_category_prices"  # per customer and category, incremental (dbt)
 
-# Every cell combines its customers' rows exactly: the cell's means weight the rows' means by their lines, and its
-# sums of squares add each row's own to its lines times its mean's squared distance from the cell's. A cell whose
-# values never vary has exactly zero spread (its extremes agree), as the per-line regression it replaces had.
+_MEASURES = ("log_quantity", "log_price", "discount_pct")
+_PRODUCTS = (("log_quantity", "log_price"), ("log_quantity", "discount_pct"))
+_SUMMED = ("lines", "sum_net_price", "sum_quantity", "discounted_lines", "repeats_discounted", "repeat_lines_discounted",
+           "repeats_full_price", "repeat_lines_full_price", "customers")
+
+
+def _combine(source: str, segment: str, category: str) -> str:
+    """SQL combining `source`'s rows (per customer and category, or cells already combined) into cells per
+    (`segment`, `category`), exactly: line-weighted means, and each row's own sums of squares (and of cross products)
+    plus its lines times its mean's squared distance from the cell's. A cell whose values never vary gets exactly
+    zero spread (its extremes agree), as a regression over its lines would."""
+    means = ", ".join(f"sum(lines * mean_{m}) OVER cell / sum(lines) OVER cell AS cell_{m}" for m in _MEASURES)
+    columns = [f"{segment} AS segment", f"{category} AS category", *(f"sum({c}) AS {c}" for c in _SUMMED)]
+    for m in _MEASURES:
+        columns += [f"sum(lines * mean_{m}) / sum(lines) AS mean_{m}", f"min(min_{m}) AS min_{m}",
+                    f"max(max_{m}) AS max_{m}",
+                    f"CASE WHEN min(min_{m}) < max(max_{m}) THEN sum(ss_{m} + lines * (mean_{m} - cell_{m}) ** 2) "
+                    f"ELSE 0 END AS ss_{m}"]
+    columns += [f"sum(sp_{a}_{b} + lines * (mean_{a} - cell_{a}) * (mean_{b} - cell_{b})) AS sp_{a}_{b}"
+                for a, b in _PRODUCTS]
+    return (f"SELECT {', '.join(columns)} FROM (SELECT *, {means} FROM {source} "
+            f"WINDOW cell AS (PARTITION BY {segment}, {category})) GROUP BY ALL")
+
+
+# The cells: segment x category from the rows per customer and category; each segment over all categories and all
+# customers per category from those (a customer is in one segment, so only a segment's distinct customers need the
+# rows again).
 _SQL = """
 WITH segments AS ({segments}),
 rows AS (
-    SELECT coalesce(s.segment, 'unsegmented') AS segment, p.* EXCLUDE (repeat_horizon, loaded_at)
+    SELECT coalesce(s.segment, 'unsegmented') AS segment, p.* EXCLUDE (repeat_horizon, loaded_at), 1 AS customers
     FROM {price_sums} p LEFT JOIN segments s ON s.customer_id = p.customer_id
 ),
-in_cells AS (  -- each row in its three cells: segment x category, the segment's all categories, all customers
-    SELECT segment AS cell_segment, category AS cell_category, * FROM rows
-    UNION ALL SELECT segment, 'all categories', * FROM rows
-    UNION ALL SELECT 'all customers', category, * FROM rows
-),
-with_cell_means AS (
-    SELECT *,
-           sum(lines * mean_log_price) OVER cell / sum(lines) OVER cell AS cell_log_price,
-           sum(lines * mean_log_quantity) OVER cell / sum(lines) OVER cell AS cell_log_quantity,
-           sum(lines * mean_discount_pct) OVER cell / sum(lines) OVER cell AS cell_discount_pct
-    FROM in_cells
-    WINDOW cell AS (PARTITION BY cell_segment, cell_category)
+segment_categories AS ({by_segment_and_category}),
+segment_customers AS (SELECT segment, count(DISTINCT customer_id) AS customers FROM rows GROUP BY segment),
+all_cells AS (
+    SELECT * FROM segment_categories
+    UNION ALL BY NAME
+    SELECT b.* REPLACE (c.customers AS customers) FROM ({by_segment}) AS b JOIN segment_customers c USING (segment)
+    UNION ALL BY NAME
+    {by_category}
 ),
 cells AS (
-    SELECT cell_segment AS segment, cell_category AS category, sum(lines) AS n,
-           CASE WHEN min(min_log_price) < max(max_log_price) THEN
-               sum(ss_log_price + lines * (mean_log_price - cell_log_price) ** 2) ELSE 0 END AS sxx,
-           CASE WHEN min(min_log_quantity) < max(max_log_quantity) THEN
-               sum(ss_log_quantity + lines * (mean_log_quantity - cell_log_quantity) ** 2) ELSE 0 END AS syy,
-           sum(sp_log_quantity_log_price
-               + lines * (mean_log_quantity - cell_log_quantity) * (mean_log_price - cell_log_price)) AS sxy,
-           CASE WHEN min(min_discount_pct) < max(max_discount_pct) THEN
-               sum(ss_discount_pct + lines * (mean_discount_pct - cell_discount_pct) ** 2) ELSE 0 END AS dxx,
-           sum(sp_log_quantity_discount_pct
-               + lines * (mean_log_quantity - cell_log_quantity) * (mean_discount_pct - cell_discount_pct)) AS dxy,
-           count(DISTINCT customer_id) AS n_customers, sum(sum_net_price) / sum(lines) AS avg_net_price,
-           sum(sum_quantity) / sum(lines) AS avg_quantity, sum(discounted_lines) / sum(lines) AS discounted_share,
-           sum(repeats_discounted) / nullif(sum(repeat_lines_discounted), 0) AS r1, sum(repeat_lines_discounted) AS n1,
-           sum(repeats_full_price) / nullif(sum(repeat_lines_full_price), 0) AS r0, sum(repeat_lines_full_price) AS n0
-    FROM with_cell_means
-    GROUP BY ALL
-    HAVING sum(lines) >= {min_lines}
+    SELECT segment, category, lines AS n, ss_log_price AS sxx, ss_log_quantity AS syy, sp_log_quantity_log_price AS sxy,
+           ss_discount_pct AS dxx, sp_log_quantity_discount_pct AS dxy, customers AS n_customers,
+           sum_net_price / lines AS avg_net_price, sum_quantity / lines AS avg_quantity,
+           discounted_lines / lines AS discounted_share,
+           repeats_discounted / nullif(repeat_lines_discounted, 0) AS r1, repeat_lines_discounted AS n1,
+           repeats_full_price / nullif(repeat_lines_full_price, 0) AS r0, repeat_lines_full_price AS n0
+    FROM all_cells WHERE lines >= {min_lines}
 ),
 with_slopes AS (
     SELECT *, sxy / nullif(sxx, 0) AS b, dxy / nullif(dxx, 0) AS bd, syy AS dyy FROM cells
@@ -122,6 +131,9 @@ def segment_source(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
 def price_sensitivity(con: duckdb.DuckDBPyConnection, min_lines: int = MIN_LINES) -> tuple[pd.DataFrame, str]:
     """The price sensitivity table (columns COLUMNS) and the name of the segmentation used."""
     segments, used = segment_source(con)
-    frame = con.execute(_SQL.format(segments=segments, price_sums=PRICE_SUMS, min_lines=int(min_lines)),
-                        {"note": NOTE}).df()
+    sql = _SQL.format(segments=segments, price_sums=PRICE_SUMS, min_lines=int(min_lines),
+                      by_segment_and_category=_combine("rows", "segment", "category"),
+                      by_segment=_combine("segment_categories", "segment", "'all categories'"),
+                      by_category=_combine("segment_categories", "'all customers'", "category"))
+    frame = con.execute(sql, {"note": NOTE}).df()
     return frame[COLUMNS], used
