@@ -20,8 +20,10 @@ from conftest import shared_file, write_config
 pytestmark = [pytest.mark.engines,
               pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (make install, as root)")]
 
-MARTS = ("customer_rfm", "cohort_retention", "daily_kpis", "revenue_pareto", "product_affinity", "product_country_monthly",
-         "product_customer_monthly", "product_buyers", "product_sales_daily")
+MODELS = (*(f"marts.{m}" for m in ("customer_rfm", "cohort_retention", "daily_kpis", "revenue_pareto", "product_affinity",
+                                    "product_country_monthly", "product_customer_monthly", "product_buyers",
+                                    "product_sales_daily")),
+          "intermediate.int_customer_category_prices")
 SLICE_END = "2011-03-01"  # three months of Online Retail keeps the Spark build to about a minute
 
 
@@ -44,7 +46,7 @@ def build(home, config, engine, monkeypatch) -> dg.ExecuteInProcessResult:
                         "CIP_SPARK_PATH": home / "spark", "DAGSTER_HOME": home / "dagster",
                         "CIP_CONFIG": config, "CIP_ENGINE": engine}.items():
         monkeypatch.setenv(name, str(value))
-    selection = dg.AssetSelection.keys(*[dg.AssetKey(["marts", m]) for m in MARTS]).upstream()
+    selection = dg.AssetSelection.keys(*[dg.AssetKey(m.split(".")) for m in MODELS]).upstream()
     return dg.materialize(
         [*ingest_assets, cip_dbt_assets], selection=selection, raise_on_error=False,
         resources={"warehouse": WarehouseResource(database=str(home / "warehouse.duckdb")), "settings": CipSettings(),
@@ -66,16 +68,17 @@ def test_spark_builds_the_same_marts_as_duckdb(retail_slice, tmp_path, monkeypat
     con = duckdb.connect()
     con.execute(f"ATTACH '{tmp_path / 'duckdb_home' / 'warehouse.duckdb'}' AS d (READ_ONLY)")
     con.execute(f"ATTACH '{tmp_path / 'spark_home' / 'warehouse.duckdb'}' AS s (READ_ONLY)")
-    for mart in MARTS:
-        sql = con.execute("SELECT sql FROM duckdb_views() WHERE database_name = 's' AND schema_name = 'marts' "
-                          "AND view_name = ?", [mart]).fetchone()
-        assert sql and "spark/warehouse/marts.db" in sql[0], mart  # Spark's files, read in place
-        rows = con.execute(f"SELECT count(*) FROM d.marts.{mart}").fetchone()[0]
-        assert rows > 0, mart
-        columns = con.sql(f"SELECT * FROM d.marts.{mart} LIMIT 0").columns
+    for model in MODELS:
+        schema, name = model.split(".")
+        sql = con.execute("SELECT sql FROM duckdb_views() WHERE database_name = 's' AND schema_name = ? "
+                          "AND view_name = ?", [schema, name]).fetchone()
+        assert sql and f"spark/warehouse/{schema}.db" in sql[0], model  # Spark's files, read in place
+        rows = con.execute(f"SELECT count(*) FROM d.{model}").fetchone()[0]
+        assert rows > 0, model
+        columns = con.sql(f"SELECT * FROM d.{model} LIMIT 0").columns
         without = "EXCLUDE (loaded_at)" if "loaded_at" in columns else ""  # when each home's own ingest ran
-        assert rows_differing(con, f"(SELECT * {without} FROM d.marts.{mart})",
-                              f"(SELECT * {without} FROM s.marts.{mart})") == 0, mart
+        assert rows_differing(con, f"(SELECT * {without} FROM d.{model})",
+                              f"(SELECT * {without} FROM s.{model})") == 0, model
 
 
 def test_the_registered_churn_model_scores_the_same_through_spark(cip_home, tmp_path, monkeypatch):

@@ -213,6 +213,8 @@ def _link_or_copy(source: Path, target: Path) -> None:
 def _quoted(table: str) -> str:
     schema, name = table.split(".", 1)
     return f'"{schema}"."{name}"'
+
+
 def _swap_link(link: Path, target: Path) -> None:
     """Point `link` at `target` atomically (a symlink renamed over the old one)."""
     if link.exists() and not link.is_symlink():
