@@ -198,7 +198,8 @@ def test_the_offer_policy_pyfunc_with_text_covariates_round_trips_through_the_re
 # --- the assets on a small synthetic warehouse ---------------------------------------------------
 @pytest.fixture
 def pricing_warehouse(cip_home, tmp_path):
-    """3,000 synthetic customers ingested, the staging views and the RFM mart built, a few churn scores."""
+    """3,000 synthetic customers ingested, the staging views, the RFM mart and the price sums built, a few churn
+    scores."""
     import shutil
     import subprocess
 
@@ -214,8 +215,8 @@ def pricing_warehouse(cip_home, tmp_path):
     for table in ("customers", "order_lines", "events", "feedback", "campaign_exposures"):
         ingest_table(con, config, table, paths())
     con.close()
-    result = subprocess.run([shutil.which("dbt"), "build", "--select", "staging", "+customer_rfm", "+int_customer_category_prices",
-                             "--exclude-resource-type", "test",
+    result = subprocess.run([shutil.which("dbt"), "build", "--select", "staging", "+customer_rfm",
+                             "+int_customer_category_prices", "--exclude-resource-type", "test",
                              "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                              "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
                             capture_output=True, text=True)
@@ -385,8 +386,8 @@ def test_real_campaign_files_through_the_adapter(cip_home, tmp_path):
     for table in ("customers", "order_lines", "events", "feedback", "campaign_exposures"):
         ingest_table(con, load_config(config_path), table, paths())
     con.close()
-    result = subprocess.run([shutil.which("dbt"), "build", "--select", "staging", "+customer_rfm", "+int_customer_category_prices",
-                             "--exclude-resource-type", "test", "--project-dir", str(DBT_PROJECT_DIR),
+    result = subprocess.run([shutil.which("dbt"), "build", "--select", "staging", "+customer_rfm",
+                             "+int_customer_category_prices", "--exclude-resource-type", "test", "--project-dir", str(DBT_PROJECT_DIR),
                              "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
                              "--log-path", str(tmp_path / "logs")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-2000:]
