@@ -7,7 +7,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install browser java manifest run test test-engines dev dashboard bench-ingest clean
+.PHONY: install browser java manifest run test test-engines test-long dev dashboard bench-ingest clean
 
 install: $(STAMP) browser java
 
@@ -46,6 +46,11 @@ test: install
 # builds against full rebuilds; kept apart so that `make test` stays under 15 minutes
 test-engines: install
 	$(BIN)/python -m pytest -q -m engines
+
+# the long runs of what users do: a day-two refresh on a real DagsterInstance while readers read, and every
+# dashboard page in headless Chromium; kept apart for the same reason, CI runs them too
+test-long: install
+	$(BIN)/python -m pytest -q -m long
 
 dev: install
 	$(BIN)/cip ui

@@ -22,7 +22,8 @@ import pytest
 from tests.test_dashboard import PAGES, ROOT, build_homes
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install -y chromium")
+pytestmark = [pytest.mark.long,
+              pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: apt-get install -y chromium")]
 
 
 class Browser:

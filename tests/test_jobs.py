@@ -90,6 +90,7 @@ def test_a_dagster_yaml_of_the_users_own_is_left_alone(tmp_path):
     assert "max_concurrent_runs: 3" in own.read_text()
 
 
+@pytest.mark.long
 def test_day_two_refresh_on_the_real_instance_while_readers_read(synthetic_run_home, tmp_path, monkeypatch):
     """Day two as the nightly schedule and the inbox sensor run it: yesterday's home (the session's `cip run`),
     a day of new orders and two reviews dropped in the inbox, then `cip run --job refresh`, which executes the
