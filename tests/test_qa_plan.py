@@ -1994,3 +1994,32 @@ def test_guests_or_cancellations_left_out_never_turn_into_them(engine, wh):
         card = engine.ask(said)
         assert card.status != "answered" and card.value is None, (said, card.answer)
     assert cancelling.status == "answered" and cancelling.value, cancelling.answer
+
+
+def test_stop_43s_wordings_read_like_their_plain_forms(engine, wh):
+    """Wordings of v47-v49 that were refused: a peak said for one day, a segment's headcount, a ranking's 'which ids',
+    'per calendar month' as a mean, days that had at least one order, week starts and 'the closing N weeks' said again
+    in brackets, and a name filter said first."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"the most orders on any one day in June {year}?",
+                    f"Peak order count on any one day in June {year}?")
+    _answered_alike(engine, f"the busiest day by revenue in May {year}", f"peak daily revenue in May {year}")
+    _answered_alike(engine, "How many customers does the At Risk segment have?",
+                    "Your RFM segmentation has an At Risk group - what's its headcount?")
+    _answered_alike(engine, f"March {year}'s two biggest customers by net revenue",
+                    f"March {year}'s two biggest customers by net revenue - which ids, and how much each?")
+    _answered_alike(engine, f"average net revenue per month in jan-nov {year}",
+                    f"avg net revenue per calendar month over jan-nov {year} (the 11-month total / 11)")
+    _answered_alike(engine, f"number of trading days between 1 July and 9 December {year}",
+                    f"How many days between 1 July and 9 December {year} had at least one order?")
+    _answered_alike(engine, f"orders from 19 Nov to 9 Dec {year}",
+                    f"Orders from 19 Nov to 9 Dec {year} inclusive (the closing three weeks of the records): how many?")
+    _answered_alike(engine, f"Weekly net revenue for the five weeks beginning 2 May {year}",
+                    f"Weekly net revenue for the five weeks beginning 2 May {year} (2, 9, 16, 23 and 30 May), please.")
+    (word,), = wh.execute("""SELECT upper(split_part(product_name, ' ', 1)) FROM staging.stg_order_lines
+        WHERE product_name IS NOT NULL GROUP BY 1 ORDER BY count(DISTINCT product_id) DESC LIMIT 1""").fetchall()
+    _answered_alike(engine, f"how many customers bought a product with {word} in its name in {year}?",
+                    f"{word} in the product name: how many distinct customers bought at least one such item in {year}?")
+    (days,), = wh.execute(f"""SELECT count(DISTINCT CAST(ordered_at AS DATE)) FROM staging.stg_order_lines
+        WHERE line_status = 'completed' AND ordered_at >= '{year}-07-01' AND ordered_at < '{year}-12-10'""").fetchall()
+    assert engine.ask(f"How many days between 1 July and 9 December {year} had at least one order?").value == days

@@ -505,6 +505,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # (first: the ranking rewrites below read what these leave; customers said by their id: "Which three customers,
     # by customer id, ...", "customers with a known id")
     (r",?\s*\bby customer id\b,?", " "),
+    (r"\b(per|a|each) calendar (month|quarter|week|year)\b", r"\1 \2"),  # "avg revenue per calendar month": a mean
     # a trading day defined again after the question: "By trading day I mean a day on which at least one order came in."
     (r"[.?]\s*by (?:an?\s+)?(?:trading|selling|business) days?,?\s+i mean\s+(?:a|any)\s+day\s+(?:on which|when|with|that had|that has|"
      r"having)\s+(?:at least one|an?|any)\s+(?:completed\s+)?orders?(?:\s+(?:came in|was placed|arrived|went through))?\s*\.?\s*$", "?"),
@@ -773,6 +774,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
      r"(?:that|which) (?:had|saw))\s+(?:more than|over|above|at least|fewer than|less than|under|below|at most)\s+\d+\s+"
      r"(?:completed\s+)?orders\b)", "how many trading days"),  # "how many days had more than 100 orders": days with orders
     (r"\bhow many days\b(?=[^?]{0,40}?" + DAY_REVENUE + ")", "how many trading days"),  # days by their revenue
+    (r"\bhow many (?:calendar\s+)?days\b([^?]{0,40}?)\s+(?:had|saw|got|with)\s+(?:at least one|an?|any|one or more)\s+"
+     r"(?:completed\s+)?orders?\b(?!\s+(?:of|from|for|by)\b)", r"how many trading days\1"),  # "days [..] had at least one order"
     (r"\bhow many days\b([^?]{0,40}?)\bdid (?:the warehouse|the shop|we|you) (?:have|get|receive|take) (?:any )?orders"
      r"(?: to (?:pack|pick|ship|dispatch))?", r"how many trading days\1"),
     (r"(?<!how many )(?<!number of )(?<!count of )(?<!count the )(?<=\w\s)trading (days?)\b", r"\1"),  # "the top three
@@ -1289,6 +1292,11 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bsales value\b", "sales"),  # the money taken, not a customer's predicted value
     (r"\b(?:did|do|does|can|could) we (?:process|handle|deal with|ship out)\b", "did we get"),
     (r"\b(per|a|each) (?:trading|business|working) day\b", r"\1 day"),
+    # "peak order count on any one day": the busiest day's figure
+    (r"\bpeak\s+daily\s+(?:order count|number of orders|orders)\b", "the busiest day by orders"),
+    (r"\bpeak\s+daily\s+(revenue|units)\b", r"the busiest day by \1"),
+    (r"\bpeak\s+(?:order count|number of orders|orders)\b", "highest orders"),
+    (r"\bpeak\s+(revenue|units)\b", r"highest \1"),
     (r"\b(?:the\s+)?(?:highest|largest|biggest|maximum|max|most)\s+(?:number of\s+)?(orders|revenue|units)\s+(?:\w+\s+)?(?:on|in)\s+"
      r"(?:one|a single|any single|any one|a|any)\s+day\b", r"the busiest day by \1"),
     (r"\s*\(\s*returns only,?\s*(?:and\s+)?cancell?ations? (?:not included|excluded|left out)\s*\)", " "),
@@ -1552,6 +1560,22 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # a weekday said before its measure: "Friday order count, April-June 2011", "Sunday revenue"
     (r"\b(mon|tues|wednes|thurs|fri|satur|sun)days?\s+(number of orders|order count|orders|order|revenue|sales|takings|units)\b",
      r"\2 on \1day"),
+    # "the At Risk group", "its headcount": a segment and its number of customers
+    (r"\b(champions|loyal customers|loyal|at risk|hibernating|lost|potential loyalists?|promising|need attention|"
+     r"about to sleep|cannot lose them)\s+(?:group|bucket|cluster|band)\b", r"\1 segment"),
+    (r"\b(?:what'?s|what is|give me)\s+(?:its|their|the)\s+headcount\b", "how many customers"),
+    (r"\bheadcount\b", "number of customers"),
+    # the name filter said first: "EGG CUP in the product name: how many customers bought one in 2011?"
+    (r"^\W*([a-z0-9'&](?:(?!\bwith\b)[a-z0-9'& ]){1,38}?)\s+in (?:the|its|their) (?:product |item )?names?\s*[:\-\u2013]\s*(.+?)\s*([?.!]*)\s*$",
+     r"\2 with \1 in its name\3"),
+    (r"\s*\(\s*(?:i\.e\.?\s+)?(?:the\s+)?(\d+)[- ]month total\s*(?:/|divided by)\s*\1\s*\)", " "),  # "(the 11-month total / 11)"
+    (r"\s*\(\s*(?:i\.e\.?\s+)?the\s+(?:closing|last|final|first|opening)\s+(?:\w+\s+)?(?:days|weeks|months)\s+of\s+the\s+"
+     r"(?:records|data|dataset|data set|history)\s*\)", " "),  # the dates just given, said again
+    (r"\s*\(\s*(?:i\.e\.?\s+)?the\s+(?:closing|last|final|first|opening)\s+(?:\w+\s+)?(?:days|weeks|months)\s*\)", " "),
+    # the weeks' start days said again in brackets: "the five Monday-start weeks beginning 2 May (2, 9, 16, 23 and 30 May)"
+    (r"(\bweeks?\b[^()?]{0,60}?)\s*\(\s*\d{1,2}(?:,\s*\d{1,2})*,?\s*(?:and|&)\s*\d{1,2}\s+[a-z]{3,9}\.?\s*\)", r"\1"),
+    (r"\s*[-\u2013,;]\s*which (?:customer\s+)?ids\b(?:,?\s*and how much (?:each|apiece|for each|did each spend))?", " "),
+    (r"\b(?:your|the|our)\s+rfm\s+(?:segmentation|model)\s+has\s+(?:an?|the)\s+", "the "),
 ]
 # words that set something aside, or say how to work the figure out, in a sentence of context: never words about the
 # asker ("Skip the December spike.", "Make it a monthly figure.", "We care mostly about weekends.")
