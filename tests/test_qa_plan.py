@@ -2023,3 +2023,41 @@ def test_stop_43s_wordings_read_like_their_plain_forms(engine, wh):
     (days,), = wh.execute(f"""SELECT count(DISTINCT CAST(ordered_at AS DATE)) FROM staging.stg_order_lines
         WHERE line_status = 'completed' AND ordered_at >= '{year}-07-01' AND ordered_at < '{year}-12-10'""").fetchall()
     assert engine.ask(f"How many days between 1 July and 9 December {year} had at least one order?").value == days
+
+
+def test_v50s_wordings_read_like_their_plain_forms(engine, wh):
+    """v50's fresh grade (stop 43): a base said as 'divide by the orders that have a completed line' was dropped as
+    context and 'customers from how many separate countries' ranked the countries (both figures for a different
+    question); the other wordings were refused."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"cancelled orders as a percentage of orders in October {year}? the base is orders with a "
+                            f"completed line",
+                    f"what percentage of October {year} orders were cancelled? An order is cancelled if it has a "
+                    f"cancelled line; divide by the orders that have a completed line.")
+    _answered_alike(engine, f"how many countries did customers order from in January {year}?",
+                    f"January {year}: customers from how many separate countries ordered at least once?")
+    said = engine.ask(f"what percentage of October {year} orders were cancelled? divide by the customers")
+    assert said.status == "not_understood" and said.value is None, said.answer
+    for plain, wording in (
+            (f"net revenue in September to November {year}",
+             f"What was net revenue over the three autumn months, September, October and November {year}?"),
+            (f"feb -> mar {year}, how much did net revenue grow in %?",
+             f"feb -> mar {year}, how much did net revenue grow in %? (march minus feb, over feb)"),
+            (f"average net revenue per day in October {year}",
+             f"For October {year}, divide net revenue by the number of days on which the shop took at least one "
+             f"order - what do you get?"),
+            (f"value of cancelled lines in May {year}", f"what were may {year}'s cancelled lines worth (qty \u00d7 price, summed)?"),
+            (f"orders on tuesdays in march {year}", f"march {year}, tuesdays only - order count?"),
+            ("how many customers had exactly six orders?",
+             "six orders, no more and no fewer, over the whole history: how many customers is that?"),
+            (f"top 2 days by net revenue in July {year}", f"July {year}'s two highest-revenue days (net), dates and figures?"),
+            (f"which three non-UK countries had the most customers in January to March {year}?",
+             f"For January to March {year}, name the three non-UK countries with the largest number of customers, "
+             f"and give the counts."),
+            (f"which three products had the most customers in October {year}?",
+             f"Which three products reached the widest range of customers in October {year} - most distinct buyers each?"),
+            (f"top 3 customers by orders in October {year}",
+             f"In October {year}, who were the three most frequent buyers by order count? customer ids pls"),
+            ("top 3 RFM segments by customers among medium churn-risk customers",
+             "Medium churn-risk customers only: what are their three largest RFM segments, with headcounts?")):
+        _answered_alike(engine, plain, wording)

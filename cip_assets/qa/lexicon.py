@@ -506,6 +506,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # by customer id, ...", "customers with a known id")
     (r",?\s*\bby customer id\b,?", " "),
     (r"\b(per|a|each) calendar (month|quarter|week|year)\b", r"\1 \2"),  # "avg revenue per calendar month": a mean
+    (r"\s*\(\s*([a-z]+) minus ([a-z]+),?\s+(?:over|divided by|/)\s+\2\s*\)", " "),  # growth defined as it is: (B - A) / A
     # a trading day defined again after the question: "By trading day I mean a day on which at least one order came in."
     (r"[.?]\s*by (?:an?\s+)?(?:trading|selling|business) days?,?\s+i mean\s+(?:a|any)\s+day\s+(?:on which|when|with|that had|that has|"
      r"having)\s+(?:at least one|an?|any)\s+(?:completed\s+)?orders?(?:\s+(?:came in|was placed|arrived|went through))?\s*\.?\s*$", "?"),
@@ -1564,7 +1565,43 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(champions|loyal customers|loyal|at risk|hibernating|lost|potential loyalists?|promising|need attention|"
      r"about to sleep|cannot lose them)\s+(?:group|bucket|cluster|band)\b", r"\1 segment"),
     (r"\b(?:what'?s|what is|give me)\s+(?:its|their|the)\s+headcount\b", "how many customers"),
-    (r"\bheadcount\b", "number of customers"),
+    (r",?\s*with (?:their |the )?headcounts\b", " by customers"),
+    (r"\bheadcounts?\b", "number of customers"),
+    # stop 43, v50's wordings
+    # "over the three autumn months, September, October and November 2011": the months named say it
+    (r"\b(?:over|in|across|during)?\s*the\s+(?:two|three|four|five|six|\d)\s+(?:autumn\s+|summer\s+|spring\s+|winter\s+|"
+     r"christmas\s+|festive\s+|peak\s+|busy\s+|quiet\s+)?months\s*,\s*(?=(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)",
+     " in "),
+    (r"\bdivide\s+(net\s+revenue|revenue|sales|takings)\s+by\s+the\s+number\s+of\s+(?:trading\s+)?days\s+(?:on\s+which|when|"
+     r"with)\s+[^?.]{0,40}?(?:at least one|an?|any|one or more)\s+(?:completed\s+)?orders?\b(?:\s*[-,]\s*what do you get)?",
+     r"average \1 per day"),  # (a mean per day is over the days with orders)
+    (r"\s*\(\s*(?:qty|quantity|units)\s*(?:\u00d7|x|\*|times)\s*(?:unit\s+)?price(?:,?\s*summed)?\s*\)", " "),
+    (r"\b((?:mon|tues|wednes|thurs|fri|satur|sun)days)\s+only\b", r"on \1"),
+    (r"(\btrading days\b[^?.]{0,40}?),?\s*(?:meaning|i\.e\.?|that is|defined as)\s+days\s+(?:with|on which there was)\s+"
+     r"(?:at least one|an?|any|one or more)\s+(?:completed\s+)?orders?\b", r"\1"),
+    (r"(\btrading days\b[^?.]{0,40}?),?\s*(?:meaning|i\.e\.?|that is)\s+trading days\b", r"\1"),
+    (r"\s*\(\s*(?:by\s+)?(?:the\s+)?(?:each\s+order'?s\s+)?first line'?s? time\s*\)", " "),  # an order's time is its lines'
+    (r"[.?]?\s*go by the time (?:on|of) (?:each|the|an) order'?s first line\s*[.]?", "."),
+    (r"\bto the end of the (?:data|records)(?:\s+on|\s+at|,)?\s+(?=\d)", "to "),
+    (r"\b([a-z]+)-named (products|items|lines)\b", r"\2 with \1 in the name"),
+    (r"(\bwith '?([a-z]+)'? in the name)\s*\(\s*(?:every|any|each|all)\s+(?:stock\s+)?codes?\s+with\s+'?\2'?\s+(?:somewhere\s+|"
+     r"anywhere\s+)?in\s+(?:its|the|their)\s+names?\s*\)", r"\1"),  # the name filter said again
+    (r"\b(top \d+|\w+)\s+([a-z]+)\s+(items|products|lines)\b([^()?]*?)\s*\(\s*(?:every|any|each|all)\s+(?:stock\s+)?codes?\s+with\s+"
+     r"'?\2'?\s+(?:somewhere\s+|anywhere\s+)?in\s+(?:its|the|their)\s+names?\s*\)", r"\1 \3 with '\2' in the name\4"),
+    (r"\b(bought|purchased|ordered)\s+one\b(?!\s+(?:of|or|more|time|order|product|item))", r"\1"),
+    (r"\b(\w+)\s+orders,?\s+no more(?:,)?\s+(?:and|or)\s+no (?:fewer|less)\b", r"exactly \1 orders"),
+    (r":\s*how many customers is that\b", ": how many customers"),
+    (r"\b(\w+) days with the highest (revenue|sales|orders)\b", r"top \1 days by \2"),
+    (r",?\s*(?:dates|names|ids) and (?:figures|values|amounts|revenue|totals)\s*(?=\?|$)", ""),
+    (r"\bname the (top\s+)?(\w+)\s+(?=[a-z-]*\s*(?:countries|products|customers|segments|months|days))", r"which are the \1\2 "),
+    (r",?\s*and give (?:the|their) (?:counts|figures|values|numbers)\b", " "),
+    (r"\breached the (?:widest|broadest|largest) (?:range|number|spread) of (customers|buyers)\b", r"had the most \1"),
+    (r"\s*[-\u2013]\s*most distinct buyers each\b", " "),
+    (r"\b(?:the\s+)?(\w+)\s+most frequent (?:buyers|customers|shoppers)\s+by\s+(?:order count|number of orders|orders)\b",
+     r"top \1 customers by orders"),
+    (r"\?\s*customer ids,?\s*(?:pls|please)\b", "?"),
+    (r"\s*\(\s*count an order once if any (?:line of it|of its lines|line) (?:was|is|were) cancell?ed\s*\)", " "),
+    (r"\bhow many (?:separate|individual)\s+(?=[a-z])", "how many "),  # a count, not each one separately
     # the name filter said first: "EGG CUP in the product name: how many customers bought one in 2011?"
     (r"^\W*([a-z0-9'&](?:(?!\bwith\b)[a-z0-9'& ]){1,38}?)\s+in (?:the|its|their) (?:product |item )?names?\s*[:\-\u2013]\s*(.+?)\s*([?.!]*)\s*$",
      r"\2 with \1 in its name\3"),
@@ -1579,8 +1616,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
 ]
 # words that set something aside, or say how to work the figure out, in a sentence of context: never words about the
 # asker ("Skip the December spike.", "Make it a monthly figure.", "We care mostly about weekends.")
-SET_ASIDE = (r"\b(?:skip|skipping|ignore|ignoring|forget|disregard|exclude|excluding|except|treat it|"
-             r"treat them|make it|make that|split it|split that|split them|break it|break that|round it|express it)\b|"
+SET_ASIDE = (r"\b(?:skip|skipping|ignore|ignoring|forget|disregard|exclude|excluding|except|treat it|divide|divided|"
+             r"dividing|denominator|treat them|make it|make that|split it|split that|split them|break it|break that|round it|express it)\b|"
              r"^\W*(?:please\s+)?(?:use|split|break|leave|drop|only|just)\b")
 # besides those, in a sentence whose unknown words are dropped as context: words that narrow or count ("Guests don't
 # count for us.")

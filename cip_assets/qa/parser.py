@@ -1637,7 +1637,8 @@ _REWRITES = [(re.compile(pattern, re.IGNORECASE), replacement) for pattern, repl
 # the whole of a cancellation rate said as its base: "..., and the base is orders with a completed line"
 BASE_SAID = re.compile(r"(?:,?\s*(?:and|with)\s+|(?<=[.?;])\s*|;\s*)(?:(?:the\s+)?(?:base|denominator|whole)\s+(?:is|being|=|:)\s+"
                        r"(?:the\s+)?(?P<base>[^.?;]{3,60}?)|(?:use|using|take|taking)\s+(?:the\s+)?(?P<used>[^.?;]{3,60}?)\s+as\s+"
-                       r"(?:the\s+)?(?:base|denominator|whole))(?:,?\s*and\s+(?:give|express|show)\s+(?:it\s+)?(?:as\s+)?(?:a\s+)?"
+                       r"(?:the\s+)?(?:base|denominator|whole)|(?:divide|divided|dividing)\s+(?:it\s+|that\s+)?by\s+(?:the\s+)?"
+                       r"(?:number\s+of\s+)?(?P<divisor>[^.?;]{3,60}?))(?:,?\s*and\s+(?:give|express|show)\s+(?:it\s+)?(?:as\s+)?(?:a\s+)?"
                        r"(?:percentage|percent|%))?\s*(?:[.?;]|$)", re.IGNORECASE)
 _COMPLETED_ORDERS = "cancelled_per_completed"
 BASES = {"completed orders": _COMPLETED_ORDERS, "orders with a completed line": _COMPLETED_ORDERS,
@@ -1650,7 +1651,9 @@ def _base_said(said: str) -> tuple[str, str | None]:
     """`said` without a base the question names for its share, and that base; a base the engine does not know stays
     in the words, to be refused."""
     m = BASE_SAID.search(said)
-    base = (m.group("base") or m.group("used")).lower().strip() if m else None
+    base = (m.group("base") or m.group("used") or m.group("divisor")).lower().strip() if m else None
+    if base is not None:  # "divide by the orders that have a completed line"
+        base = re.sub(r"\b(?:that|which)\s+(?:have|has|had|carry|carried)\b|\bhaving\b", "with", base)
     if base not in BASES:
         return said, None
     return f"{said[:m.start()]} {said[m.end():]}".strip(), base
