@@ -2061,3 +2061,21 @@ def test_v50s_wordings_read_like_their_plain_forms(engine, wh):
             ("top 3 RFM segments by customers among medium churn-risk customers",
              "Medium churn-risk customers only: what are their three largest RFM segments, with headcounts?")):
         _answered_alike(engine, plain, wording)
+
+
+def test_quarters_said_from_one_to_another_are_one_span_unless_a_change_is_asked(engine, wh):
+    """Found while reading v50's misses: 'net revenue in Q1 to Q3 2011' (and 'in each of the first three quarters')
+    compared Q1 with Q3, where 'January to March 2011' was always one span. A change said with them still compares
+    the two quarters."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (revenue,), = wh.execute(f"""SELECT sum(CASE line_status WHEN 'completed' THEN 1 WHEN 'returned' THEN -1 ELSE 0 END
+        * quantity * unit_price * (1 - coalesce(discount_pct, 0) / 100)) FROM staging.stg_order_lines
+        WHERE ordered_at >= '{year}-01-01' AND ordered_at < '{year}-10-01'""").fetchall()
+    for said in (f"net revenue in Q1 to Q3 {year}", f"net revenue from Q1 {year} to Q3 {year}",
+                 f"net revenue in the first three quarters of {year}"):
+        card = engine.ask(said)
+        assert card.status == "answered" and _close(card.value, revenue, 1e-6), (said, card.answer, revenue)
+    series = engine.ask(f"net revenue in each of the first three quarters of {year}")
+    assert series.status == "answered" and len(series.table["rows"]) == 3, series.answer
+    growth = engine.ask(f"by what % did net revenue grow from Q2 to Q3 {year}")
+    assert growth.status == "answered" and "Q2" in growth.answer and "Q3" in growth.answer and "%" in growth.answer

@@ -140,6 +140,20 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
         last = _quarter(year, int(m.group(3)[1])) if m.group(3)[0] == "q" else _half(year, int(m.group(3)[1]))
         if first.start < last.end:
             add(m, Period(first.start, last.end, f"{first.label} to {last.label}", "range"))
+    # "Q1 to Q3 2011", "from Q1 2011 through Q3 2011", "H1 to Q3 2011": one range, as "January to March 2011" is,
+    # unless the question speaks of a change or a comparison (then the two quarters, as before)
+    change = re.search(r"\b(?:grow\w*|grew|chang\w*|increas\w*|decreas\w*|declin\w*|drop\w*|fell|fall\w*|rise|rose|risen|"
+                       r"difference|differ\w*|vs|versus|compar\w*|against|qoq|q-o-q|hoh|yoy|percent\w*|more|fewer|less|than|"
+                       r"gap|swing|move\w*|jump\w*)\b|%|->|\u2192", s)
+    quarters_to = (rf"\b(?:from\s+)?(q[1-4]|h[12])(?:\s+{YEAR_RE})?\s*(?:to|-|\u2013|through|thru|until|till)\s*"
+                   rf"(q[1-4]|h[12])\s+(?:of\s+)?{YEAR_RE}\b")
+    for m in ([] if change else re.finditer(quarters_to, s)):
+        year2 = int(m.group(4))
+        year1 = int(m.group(2)) if m.group(2) else year2
+        first = _quarter(year1, int(m.group(1)[1])) if m.group(1)[0] == "q" else _half(year1, int(m.group(1)[1]))
+        last = _quarter(year2, int(m.group(3)[1])) if m.group(3)[0] == "q" else _half(year2, int(m.group(3)[1]))
+        if first.start < last.start and first.end <= last.end:
+            add(m, Period(first.start, last.end, f"{first.label} to {last.label}", "range"))
     # "December 2010 to 9 December 2011": from the month's first day to the day
     for m in re.finditer(rf"\b(?:(?:from|between)\s+)?{MONTH_RE}[a-z]*\s+{YEAR_RE}\s+(?:to|until|till|through|thru|and|-|–)\s+"
                          rf"(?:the\s+)?{DAY_RE}", s):

@@ -1568,6 +1568,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",?\s*with (?:their |the )?headcounts\b", " by customers"),
     (r"\bheadcounts?\b", "number of customers"),
     # stop 43, v50's wordings
+    (r"\b(?:in\s+|for\s+)?each of (?:the\s+)?(q[1-4] to q[1-4] (?:of\s+)?\d{4})\b", r"by quarter in \1"),  # "each of the first three quarters"
     # "over the three autumn months, September, October and November 2011": the months named say it
     (r"\b(?:over|in|across|during)?\s*the\s+(?:two|three|four|five|six|\d)\s+(?:autumn\s+|summer\s+|spring\s+|winter\s+|"
      r"christmas\s+|festive\s+|peak\s+|busy\s+|quiet\s+)?months\s*,\s*(?=(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)",

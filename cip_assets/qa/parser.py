@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from typing import Any, Callable
 
 from cip_assets.qa.cohort import read_cohort
-from cip_assets.qa.dates import (MONTHS, NUM_WORDS, Period, parse_period, period_before, restated_bounds,
-                                 same_span_in_year, whole_months_only)
+from cip_assets.qa.dates import (MONTHS, NUM_WORDS, Period, _half, _quarter, parse_period, period_before,
+                                 restated_bounds, same_span_in_year, whole_months_only)
 from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
@@ -1080,9 +1080,8 @@ class Parser:
             two = slots.periods
             if len(two) == 1 and from_to and two[0].grain == "range":  # "from October to November"
                 first = two[0]
-                months = [Period(first.start, _next_month(first.start), f"{first.start:%Y-%m}", "month"),
-                          Period(_prev_month(first.end), first.end, f"{_prev_month(first.end):%Y-%m}", "month")]
-                two = months if months[0].start != months[1].start else two
+                ends = _ends_of_a_range(first)
+                two = ends if ends[0].start != ends[1].start else two
             if len(two) == 2:
                 intent, slots.periods = "compare", two
             else:
@@ -1753,6 +1752,17 @@ def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
     for a, b in spans:
         chars[a:b] = " " * (b - a)
     return "".join(chars)
+
+
+def _ends_of_a_range(span: Period) -> list[Period]:
+    """The first and last quarter (half) of a range said in quarters ("from Q1 to Q3 2011"), else its first and last
+    month ("from October to November")."""
+    said = re.fullmatch(r"([QH])([1-4]) (\d{4}) to ([QH])([1-4]) (\d{4})", span.label)
+    if said:
+        return [(_quarter if kind == "Q" else _half)(int(year), int(n))
+                for kind, n, year in (said.group(1, 2, 3), said.group(4, 5, 6))]
+    return [Period(span.start, _next_month(span.start), f"{span.start:%Y-%m}", "month"),
+            Period(_prev_month(span.end), span.end, f"{_prev_month(span.end):%Y-%m}", "month")]
 
 
 def _rewrite(q: str) -> str:
