@@ -2079,3 +2079,22 @@ def test_quarters_said_from_one_to_another_are_one_span_unless_a_change_is_asked
     assert series.status == "answered" and len(series.table["rows"]) == 3, series.answer
     growth = engine.ask(f"by what % did net revenue grow from Q2 to Q3 {year}")
     assert growth.status == "answered" and "Q2" in growth.answer and "Q3" in growth.answer and "%" in growth.answer
+
+
+def test_more_of_v50s_wordings(engine, wh):
+    """Months listed each with its year, a country's name in the data said first, 'stopped buying ... i.e.' said
+    again, buyers based abroad defined again, and the guest orders said to be in a share's whole (they always are)."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (country,), = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchall()
+    _answered_alike(engine, f"cancelled orders by month from December {year - 1} to February {year}",
+                    f"Dec {year - 1}, Jan {year} and Feb {year}: how many orders were cancelled in each month?")
+    _answered_alike(engine, f"{country} customers' net revenue in {year}",
+                    f"{country} shows up as {country} in your data, I gather. Its customers' net revenue in {year}, please.")
+    _answered_alike(engine, f"how many customers had their last completed order before 1 Sep {year}?",
+                    f"How many customers had stopped buying before September {year}, i.e. their latest completed order "
+                    f"is dated before 1 Sep {year}?")
+    _answered_alike(engine, f"count of customers outside the UK in sept {year}",
+                    f"sept {year} - count of buyers based abroad, i.e. non-UK customers with an order that month")
+    _answered_alike(engine, f"Share of September {year} net revenue that came from customers outside {country}",
+                    f"Share of September {year} net revenue that came from customers outside {country} (guest orders "
+                    f"in the base too)?")

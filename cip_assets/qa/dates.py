@@ -251,6 +251,13 @@ def parse_period(text: str, as_of: date | None) -> tuple[Period | None, list[tup
             # two months are one span only when said so ("over July and August 2011", "... combined"): else each
             year = int(m.groups()[-1])
             add(m, _range(_month(year, named[0]).start, _month(year, named[-1]).end))
+    # "Dec 2010, Jan 2011 and Feb 2011": three or more months in a row, each with its year, one range
+    one = rf"{MONTH_RE}[a-z]*\s+{YEAR_RE}"
+    for m in re.finditer(rf"\b{one}(?:\s*,\s*{one})*\s*(?:,?\s*(?:and|&)\s*|,\s*){one}\b", s):
+        named = [(int(y), MONTHS[x]) for x, y in re.findall(one, m.group(0))]
+        months = [12 * y + n for y, n in named]
+        if len(named) >= 3 and months == list(range(months[0], months[0] + len(months))):
+            add(m, _range(_month(*named[0]).start, _month(*named[-1]).end))
     # "q1, q2, q3 2011", "Q2 and Q3 2011 together": quarters in a row named one by one, one range (two only when said so)
     for m in re.finditer(rf"\bq([1-4])((?:\s*,\s*q[1-4])*)\s*(?:,?\s*(?:and|&)\s*|,\s*)q([1-4])\s*,?\s*(?:of\s+)?{YEAR_RE}\b", s):
         named = [int(x) for x in re.findall(r"q([1-4])", m.group(0))]

@@ -1568,6 +1568,16 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",?\s*with (?:their |the )?headcounts\b", " by customers"),
     (r"\bheadcounts?\b", "number of customers"),
     # stop 43, v50's wordings
+    # "Ireland shows up as EIRE in your data, I gather. Its customers' net revenue ...": the data's name for the country
+    (r"^\W*[a-z ]{3,30}?\s+(?:shows up|appears|is listed|is recorded|is stored|is coded)\s+as\s+([a-z][a-z ]{1,30}?)\s+in\s+(?:your|the)\s+"
+     r"(?:data|records|system),?(?:\s*i\s+(?:gather|think|believe|assume|understand))?\s*\.\s*its\b", r"\1's"),
+    # "had stopped buying before September 2011, i.e. their latest completed order is dated before 1 Sep 2011"
+    (r"\b(?:had\s+)?stopped\s+(?:buying|ordering|purchasing)\s+before\s+[a-z0-9 ]{3,30}?,?\s*(?:i\.e\.?|\.),?\s*(?:their|whose)\s+"
+     r"(?:latest|last|most recent)\s+(?:completed\s+)?order\s+(?:is|was)\s+(?:dated\s+)?before\s+", "had their last completed order before "),
+    (r"\b(buyers|customers|shoppers)\s+outside the uk,?\s*(?:i\.e\.?|\.)\s*non-uk\s+(?:customers|buyers)\s+with\s+an?\s+"
+     r"order\s+(?:that|this|in the)\s+(?:month|quarter|period)\b", r"\1 outside the uk"),
+    # the whole of a share said to hold the guest orders: it always does
+    (r"\s*\(\s*(?:with\s+)?guest (?:orders|checkouts)(?: included)? in the (?:base|whole|denominator)(?: too| as well)?\s*\)", " "),
     (r"\b(?:in\s+|for\s+)?each of (?:the\s+)?(q[1-4] to q[1-4] (?:of\s+)?\d{4})\b", r"by quarter in \1"),  # "each of the first three quarters"
     # "over the three autumn months, September, October and November 2011": the months named say it
     (r"\b(?:over|in|across|during)?\s*the\s+(?:two|three|four|five|six|\d)\s+(?:autumn\s+|summer\s+|spring\s+|winter\s+|"
