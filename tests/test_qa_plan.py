@@ -2098,3 +2098,17 @@ def test_more_of_v50s_wordings(engine, wh):
     _answered_alike(engine, f"Share of September {year} net revenue that came from customers outside {country}",
                     f"Share of September {year} net revenue that came from customers outside {country} (guest orders "
                     f"in the base too)?")
+
+
+def test_context_with_a_work_shift_or_a_worst_case_is_read_past(engine, wh):
+    """v50: 'the hardest shift' was read as 'sold' (a measure the question did not name) and 'my worst case' as a
+    ranking's 'worst', so the context sentences were never set aside; 'to the end of the data on 9 December' lost its
+    year. 'how many units did we shift' still counts units sold."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"the most orders on any one day in February {year}?",
+                    f"Most orders taken on one single day in February {year}? The busiest day sets my worst case at the "
+                    f"dispatch gate.")
+    _answered_alike(engine, f"From 1 July to 9 December {year}, how many orders came in on Sundays?",
+                    f"Sunday cover is the hardest shift for me to fill. From 1 July {year} to the end of the data on "
+                    f"9 December, how many orders came in on Sundays?")
+    _answered_alike(engine, f"units sold in May {year}", f"how many units did we shift in May {year}")

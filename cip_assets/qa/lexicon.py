@@ -506,6 +506,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # by customer id, ...", "customers with a known id")
     (r",?\s*\bby customer id\b,?", " "),
     (r"\b(per|a|each) calendar (month|quarter|week|year)\b", r"\1 \2"),  # "avg revenue per calendar month": a mean
+    (r"\bto the end of the (?:data|records)(?:\s+on|\s+at|,)?\s+(?=\d)", "to "),
     (r"\s*\(\s*([a-z]+) minus ([a-z]+),?\s+(?:over|divided by|/)\s+\2\s*\)", " "),  # growth defined as it is: (B - A) / A
     # a trading day defined again after the question: "By trading day I mean a day on which at least one order came in."
     (r"[.?]\s*by (?:an?\s+)?(?:trading|selling|business) days?,?\s+i mean\s+(?:a|any)\s+day\s+(?:on which|when|with|that had|that has|"
@@ -1529,7 +1530,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(\w+)'ve\b", r"\1 have"),
     (r"\bmon(?:day)?\s*(?:to|-|through)\s*sun(?:day)?\b", " "),
     (r"\bturn(?:ed|s)?\s+over\b", "turnover"),
-    (r"\b(?:shift|shifted|shifting)\b|\b(?:went|go|gone|going)\s+out(?:\s+(?:of\s+)?the\s+door)?\b", "sold"),
+    (r"(?<!\bthe )(?<!\ba )(?<!\bmy )(?<!\bour )(?<!\bnight )(?<!\bday )(?<!\bearly )(?<!\blate )(?<!\bhardest )(?<!\bbusiest )"
+     r"\b(?:shift|shifted|shifting)\b(?!\s+(?:pattern|rota|plan|cover|work|worker|manager|lead|change)s?\b)|"
+     r"\b(?:went|go|gone|going)\s+out(?:\s+(?:of\s+)?the\s+door)?\b", "sold"),
     (r"\b(?:ship|ships|shipped|dispatch|dispatches|dispatched|sent out|send out|picked|packed)\b", "sold"),  # goods leaving
     (r"\b(?:send|sent|sending|deliver|delivered|delivering)\s+to\b", "sold to"),
     (r"\borders to (?:pick|pack|ship|fulfil|fulfill|process|dispatch)\b", "orders"),
@@ -1593,7 +1596,6 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"(\btrading days\b[^?.]{0,40}?),?\s*(?:meaning|i\.e\.?|that is)\s+trading days\b", r"\1"),
     (r"\s*\(\s*(?:by\s+)?(?:the\s+)?(?:each\s+order'?s\s+)?first line'?s? time\s*\)", " "),  # an order's time is its lines'
     (r"[.?]?\s*go by the time (?:on|of) (?:each|the|an) order'?s first line\s*[.]?", "."),
-    (r"\bto the end of the (?:data|records)(?:\s+on|\s+at|,)?\s+(?=\d)", "to "),
     (r"\b([a-z]+)-named (products|items|lines)\b", r"\2 with \1 in the name"),
     (r"(\bwith '?([a-z]+)'? in the name)\s*\(\s*(?:every|any|each|all)\s+(?:stock\s+)?codes?\s+with\s+'?\2'?\s+(?:somewhere\s+|"
      r"anywhere\s+)?in\s+(?:its|the|their)\s+names?\s*\)", r"\1"),  # the name filter said again

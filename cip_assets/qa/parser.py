@@ -840,6 +840,7 @@ class Parser:
         if re.search(BUT_NOT_SECOND, rest):  # "Lapsed-customer postcards: customers who bought in Q1 and never again"
             label = re.sub(r"\b(?:lapsed|lapsing|win-?back|churned|dormant)\b", " ", label)  # the rest says who they are
         label = re.sub(r"\b(?:each|every) one\b", " ", label)  # "Each one gets a thank-you card."
+        label = re.sub(r"\b(?:worst|best)[- ]case\b", " ", label)  # "The busiest day sets my worst case at the gate."
         # a value of the data; in words about the asker only one said as it is ("I plan" is not a misspelt Poland)
         mentions = [m for m in self.gaz.find(label) if not about_the_asker or m.score >= 95]
         asked = {(m.kind, m.value) for m in self.gaz.find(rest)}
