@@ -2112,3 +2112,19 @@ def test_context_with_a_work_shift_or_a_worst_case_is_read_past(engine, wh):
                     f"Sunday cover is the hardest shift for me to fill. From 1 July {year} to the end of the data on "
                     f"9 December, how many orders came in on Sundays?")
     _answered_alike(engine, f"units sold in May {year}", f"how many units did we shift in May {year}")
+
+
+def test_each_of_the_weeks_or_months_is_a_series_never_their_sum(engine, wh):
+    """Found while reading v50's misses: 'orders for each of the months January to March 2011' and 'net revenue for
+    each of the weeks starting in April 2011' gave the total (before this stop too). Also v50's listed Mondays."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"orders by month from January to March {year}",
+                    f"orders for each of the months January to March {year}")
+    _answered_alike(engine, f"net revenue by week for the weeks starting in April {year}",
+                    f"net revenue for each of the weeks starting in April {year}")
+    card = engine.ask(f"net revenue for each of the weeks starting in April {year}")
+    assert card.table and len(card.table["rows"]) >= 4, card.answer
+    _answered_alike(engine, f"which two weeks starting on Mondays 7, 14, 21 and 28 February {year} had the highest "
+                            f"net revenue?",
+                    f"February {year} weeks (Mondays 7, 14, 21 and 28 Feb): which two weeks had the highest net "
+                    f"revenue? Give each week's Monday and its revenue.")

@@ -506,6 +506,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     # by customer id, ...", "customers with a known id")
     (r",?\s*\bby customer id\b,?", " "),
     (r"\b(per|a|each) calendar (month|quarter|week|year)\b", r"\1 \2"),  # "avg revenue per calendar month": a mean
+    (r"\b(?:the\s+)?(?:nordic|scandinavian|baltic|benelux|iberian)\s+(?:\d|two|three|four|five|six)\s*(?=\()", ""),
     (r"\bto the end of the (?:data|records)(?:\s+on|\s+at|,)?\s+(?=\d)", "to "),
     (r"\s*\(\s*([a-z]+) minus ([a-z]+),?\s+(?:over|divided by|/)\s+\2\s*\)", " "),  # growth defined as it is: (B - A) / A
     # a trading day defined again after the question: "By trading day I mean a day on which at least one order came in."
@@ -1571,6 +1572,14 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",?\s*with (?:their |the )?headcounts\b", " by customers"),
     (r"\bheadcounts?\b", "number of customers"),
     # stop 43, v50's wordings
+    (r"\b(?:(for|in|over|during)\s+)?each of the (week|month|quarter|day)s\b", r"by \2 \1 the \2s"),  # a series, never the sum
+    (r"\s*\(\s*the last (?:one|week) (?:runs|goes|ends|running) (?:on\s+)?(?:to|until|till|through|into)?\s*(?:sunday\s+)?\d{1,2}(?:st|nd|rd|th)?"
+     r"\s+[a-z]{3,9}\.?\s*\)", " "),  # a week's end said again
+    (r"\b(?:each|every)\s+monday[- ]start(?:ing)?\s+week\s+of\s+([a-z]+)\s+(\d{4})\s*[-\u2013,:]\s*the\s+weeks\s+(beginning|starting)\s+"
+     r"(\d[\d, ]*(?:and|&)\s*\d{1,2})\s+\1\b", r"by week for the weeks \3 \4 \1 \2"),
+    (r"^\W*([a-z]+)\s+(\d{4})\s+weeks\s*\(\s*mondays\s+(\d[\d, ]*(?:and|&)\s*\d{1,2})\s+[a-z]{3,9}\.?\s*\)\s*:\s*which\s+(\w+)\s+weeks\b",
+     r"which \4 weeks starting on mondays \3 \1 \2"),
+    (r"[.?]\s*give each week'?s monday and its (?:net\s+)?(?:revenue|orders|figure|value|total)\s*[.!]?\s*$", "?"),
     # "Ireland shows up as EIRE in your data, I gather. Its customers' net revenue ...": the data's name for the country
     (r"^\W*[a-z ]{3,30}?\s+(?:shows up|appears|is listed|is recorded|is stored|is coded)\s+as\s+([a-z][a-z ]{1,30}?)\s+in\s+(?:your|the)\s+"
      r"(?:data|records|system),?(?:\s*i\s+(?:gather|think|believe|assume|understand))?\s*\.\s*its\b", r"\1's"),
