@@ -2122,6 +2122,8 @@ def test_each_of_the_weeks_or_months_is_a_series_never_their_sum(engine, wh):
                     f"orders for each of the months January to March {year}")
     _answered_alike(engine, f"net revenue by week for the weeks starting in April {year}",
                     f"net revenue for each of the weeks starting in April {year}")
+    _answered_alike(engine, f"revenue by month in {year}", f"revenue for every month of {year}")
+    _answered_alike(engine, f"orders by week in March {year}", f"orders for each week in March {year}")
     card = engine.ask(f"net revenue for each of the weeks starting in April {year}")
     assert card.table and len(card.table["rows"]) >= 4, card.answer
     _answered_alike(engine, f"which two weeks starting on Mondays 7, 14, 21 and 28 February {year} had the highest "

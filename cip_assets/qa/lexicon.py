@@ -1573,6 +1573,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bheadcounts?\b", "number of customers"),
     # stop 43, v50's wordings
     (r"\b(?:(for|in|over|during)\s+)?each of the (week|month|quarter|day)s\b", r"by \2 \1 the \2s"),  # a series, never the sum
+    (r"\bfor (?:each|every|the individual|the separate) (week|month|quarter|day)s? (?:of|in)\b", r"by \1 in"),  # "orders for each week in March"
     (r"\s*\(\s*the last (?:one|week) (?:runs|goes|ends|running) (?:on\s+)?(?:to|until|till|through|into)?\s*(?:sunday\s+)?\d{1,2}(?:st|nd|rd|th)?"
      r"\s+[a-z]{3,9}\.?\s*\)", " "),  # a week's end said again
     (r"\b(?:each|every)\s+monday[- ]start(?:ing)?\s+week\s+of\s+([a-z]+)\s+(\d{4})\s*[-\u2013,:]\s*the\s+weeks\s+(beginning|starting)\s+"
