@@ -2130,3 +2130,24 @@ def test_each_of_the_weeks_or_months_is_a_series_never_their_sum(engine, wh):
                             f"net revenue?",
                     f"February {year} weeks (Mondays 7, 14, 21 and 28 Feb): which two weeks had the highest net "
                     f"revenue? Give each week's Monday and its revenue.")
+
+
+def test_three_countries_asked_separately_are_never_added_up(engine, wh):
+    """Found by probing this stop: 'revenue in Germany, France and Spain separately' answered the three together
+    (before this stop too): 'separately' was unknown with three countries and the respeller read it as 'separate'.
+    A total is now ranked among them; a count of customers or an average refuses; an English adverb is never
+    respelled."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    three = [c for c, in wh.execute("SELECT country FROM staging.stg_customers WHERE country IS NOT NULL GROUP BY 1 "
+                                    "ORDER BY count(*) DESC, 1 LIMIT 3").fetchall()]
+    listed = f"{three[0]}, {three[1]} and {three[2]}"
+    together = engine.ask(f"revenue in {listed} in {year}")
+    for said in (f"revenue in {listed} separately in {year}", f"revenue in {listed} individually in {year}",
+                 f"revenue for each of {listed} in {year}"):
+        card = engine.ask(said)
+        assert card.status == "answered" and card.value != together.value and len(card.table["rows"]) == 3, \
+            (said, card.answer)
+        assert {row[0] for row in card.table["rows"]} == set(three), (said, card.table)
+    for said in (f"how many customers in {listed} respectively?", f"average order value in {listed} separately"):
+        card = engine.ask(said)
+        assert card.status == "not_understood" and card.value is None, (said, card.answer)

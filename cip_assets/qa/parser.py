@@ -18,7 +18,7 @@ from typing import Any, Callable
 from cip_assets.qa.cohort import read_cohort
 from cip_assets.qa.dates import (MONTHS, NUM_WORDS, Period, _half, _quarter, parse_period, period_before,
                                  restated_bounds, same_span_in_year, whole_months_only)
-from cip_assets.qa.gazetteer import Gazetteer, Mention, normalise
+from cip_assets.qa.gazetteer import Gazetteer, Mention, english_words, normalise
 from cip_assets.qa.intents import MIN_SIMILARITY, RULES, rule_intent
 from cip_assets.qa.lexicon import (
     ANONYMOUS, BUT_NOT_SECOND, BUYER_MEASURES, CHURN_WORDS, CODE_LIST_JOIN, CODES_IN_BRACKETS, CODES_LISTED, CONDITION_OPS,
@@ -999,8 +999,14 @@ class Parser:
                 intent = "bottom" if which.group(1) in ("fewer", "fewest", "less", "least", "lower", "lowest", "smaller",
                                                         "smallest", "worse", "worst") else "top"
                 slots.n = 1
+        each_said = re.search(rf"{APART_EACH}|\b(?:each|respectively)\s*(?:[?.!,;]|$|in\b|for\b|during\b|over\b)", low)
+        if intent in ("count", "sum", "average") and pairs and len(pairs[0][1]) >= 3 and each_said:
+            if intent != "sum" or slots.orders_condition:  # never the total of them all
+                raise NotUnderstood(f"each of {len(pairs[0][1])} values side by side is worked out for totals only (revenue, "
+                                    "orders, units): ask for one at a time", self._partial(q, slots, filters))
+            intent, slots.n = "top", len(pairs[0][1])  # "revenue in Germany, France and Spain separately": each, ranked
         if intent in ("count", "sum", "average", "share") and pairs and len(pairs[0][1]) == 2 \
-                and re.search(f"{APART}|{RATIO}|{APART_EACH}", low) and not slots.orders_condition:
+                and (re.search(f"{APART}|{RATIO}", low) or each_said) and not slots.orders_condition:
             intent = "compare"  # "the difference in revenue between Germany and France", "ratio of German to French
             # revenue", "Germany and France separately": the two side by side, never the two added up
             minus = re.search(r"\bminus\b", low)
@@ -1401,6 +1407,8 @@ class Parser:
             cover(r"\bminus\b|\bgap\b", "one figure minus the other")
             cover(RATIO, "one figure over the other")
             cover(r"\b(?:separately|individually|side by side|one by one)\b", "each of the two")
+        if any(kinds.count(k) >= 3 for k in kinds):  # "revenue in Germany, France and Spain separately": each, ranked
+            cover(r"\b(?:separately|individually|side by side|one by one|respectively)\b", "each of them")
         cover(r"\b(recorded|logged|log|registered|booked|raised|issued|created)\b", "function words")
         cover(r"\bboth\b", "each of the periods")
         if len(slots.periods) == 2:  # "bought in H1 but nothing in H2"; with one period "did not buy" stays unread
@@ -1779,8 +1787,8 @@ def respell(words: list[str]) -> dict[str, str]:
 
     fixes = {}
     for word in dict.fromkeys(words):
-        if len(word) < 5 or not word.isalpha() or word in NUM_WORDS:  # "three" is never "there"
-            continue
+        if len(word) < 5 or not word.isalpha() or word in NUM_WORDS or word.endswith("ly") and word in english_words():
+            continue  # "three" is never "there", and an English adverb no typo ("separately" is never "separate")
         limit = 1 if len(word) < 9 else 2
         near = [(OSA.distance(word, v), v) for v in VOCABULARY if v[0] == word[0] and abs(len(v) - len(word)) <= limit]
         near = sorted((d, v) for d, v in near if 0 < d <= limit)
