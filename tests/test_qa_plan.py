@@ -2151,3 +2151,24 @@ def test_three_countries_asked_separately_are_never_added_up(engine, wh):
     for said in (f"how many customers in {listed} respectively?", f"average order value in {listed} separately"):
         card = engine.ask(said)
         assert card.status == "not_understood" and card.value is None, (said, card.answer)
+
+
+def test_v51s_different_question_figures_are_answered_as_asked(engine, wh):
+    """v51's fresh grade (stop 43): 'X less net revenue for Y' subtracted the wrong way, 'two peak days by number of
+    orders' gave the month's total, and 'new UK customers per month' gave every UK buyer per month."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    _answered_alike(engine, f"net revenue November {year} minus September {year}",
+                    f"Net revenue for November {year} less net revenue for September {year} - what's the difference in "
+                    f"pounds?")
+    _answered_alike(engine, f"top 2 days by orders in January {year}",
+                    f"January {year}'s two peak days by number of orders - which dates, and how many orders?")
+    (country,), = wh.execute("SELECT country FROM staging.stg_customers GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchall()
+    want = dict(wh.execute(f"""SELECT strftime(date_trunc('month', first_order), '%Y-%m'), count(*) FROM (
+        SELECT l.customer_id, min(l.ordered_at) AS first_order FROM staging.stg_order_lines AS l
+        INNER JOIN staging.stg_customers AS c ON c.customer_id = l.customer_id
+        WHERE l.line_status = 'completed' AND c.country = '{country}' GROUP BY 1)
+        WHERE first_order >= '{year}-04-01' AND first_order < '{year}-07-01' GROUP BY 1""").fetchall())
+    card = engine.ask(f"New {country} customers per month for April, May and June {year}")
+    assert card.status == "answered", card.answer
+    got = {str(row[0])[:7]: row[1] for row in card.table["rows"]}
+    assert got == want, (card.answer, want)

@@ -305,8 +305,15 @@ def trend(engine: "Engine", plan: Plan) -> "AnswerCard":
     if plan.orders_condition and plan.orders_condition != [">=", 1] or plan.group_condition:  # no series keeps them
         return engine.not_understood(plan, "a series cannot keep only the customers with a number of orders; ask for "
                                            "one period")
+    if name == "customers" and re.search(NEW_IN_PERIOD, plan.text):  # "new UK customers per month": never all buyers
+        if _has_product(plan):
+            return engine.not_understood(plan, "a series of a product's new customers is not worked out; ask for one "
+                                               "period at a time")
+        name = "new_customers"
     metric = METRICS[name if name in METRICS else "revenue"]
-    if name == "returning_customers" and not _has_product(plan):  # "returning customers per month"
+    if name == "new_customers" and (plan.filters or plan.exclude):  # counted by their first order, among those
+        query = t.new_customer_series(plan.filters, plan.exclude, period, grain)
+    elif name == "returning_customers" and not _has_product(plan):  # "returning customers per month"
         query = t.returning_series(grain, plan.filters, plan.exclude, period)
     elif _has_product(plan):
         grain = grain if grain in ("quarter", "year") else "month"
@@ -582,7 +589,7 @@ def _names_first(text: str, periods: list) -> bool | None:
 def _minuend_is_first(plan: Plan, periods: list) -> bool | None:
     """Whether the first of two periods comes first in a subtraction the question says ("November minus October");
     None when it says none."""
-    said = re.search(r"\b((?:[a-z]{3,9}|q[1-4]|h[12])(?:\s+(?:19|20)\d{2})?|(?:19|20)\d{2})(?:'s)?\s+minus\s+\w",
+    said = re.search(r"\b((?:[a-z]{3,9}|q[1-4]|h[12])(?:\s+(?:19|20)\d{2})?|(?:19|20)\d{2})(?:'s)?\s+(?:minus|less)\s+(?!than\b)\w",
                      plan.question.lower())
     return _names_first(said.group(1), periods) if said else None
 

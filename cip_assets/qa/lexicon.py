@@ -997,6 +997,9 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"(?:\?\s*(?:(?:just|simply|give me|i want|i\.e\.?,?|that is|so|please)\s+)*|\s[-–—]\s*|\s*\(\s*)(?:the\s+)?(?:" + _PERIOD_WORD
      + r")\s+minus\s+(?:the\s+)?(?:" + _PERIOD_WORD + r")\s*\)?(?:,?\s*please)?\s*[.?!]?\s*$", "?"),
     (r"\bby how much (was|were) (.{3,60}?)\s+below\s+(.{3,40}?)(?=\s*[?.]|$)", r"how much lower \1 \2 than \3"),
+    # "net revenue for November 2011 less net revenue for September 2011": the measure said again after "less"
+    (rf"\bless\s+(?=(?:the\s+)?(?:net\s+|gross\s+)?(?:revenue|sales|orders|units|turnover|takings)\s+(?:for|in|of|from|during)\s+"
+     rf"(?:q[1-4]\b|h[12]\b|(?:19|20)\d\d\b|(?:{_MONTHS})[a-z]*\b))", "minus "),
     (rf"\b(?:minus|less)\s+(?:the\s+(?:number|amount|figure|total|value|count)(?:\s+of\s+\w+)?(?:\s+(?:taken|made|placed|"
      rf"booked|received|sold))?\s+(?:in\s+|on\s+|for\s+)?)?(?=(?:the\s+same\s+\w+\s+(?:of|in)\s+)?(?:q[1-4]|h[12]|(?:19|20)\d\d|"
      rf"(?:{_MONTHS})[a-z]*|\d{{1,2}}(?:st|nd|rd|th)?(?:\s*-\s*\d{{1,2}})?\s+(?:{_MONTHS})[a-z]*)\b)",
@@ -1615,6 +1618,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(\w+)\s+orders,?\s+no more(?:,)?\s+(?:and|or)\s+no (?:fewer|less)\b", r"exactly \1 orders"),
     (r":\s*how many customers is that\b", ": how many customers"),
     (r"\b(\w+) days with the highest (revenue|sales|orders)\b", r"top \1 days by \2"),
+    (r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2}) peak days\b(?:\s+by\s+(?:the\s+)?(?:number of\s+)?(orders|revenue|units))?",
+     lambda m: f"top {m.group(1)} days by {m.group(2) or 'orders'}"),
     (r",?\s*(?:dates|names|ids) and (?:figures|values|amounts|revenue|totals)\s*(?=\?|$)", ""),
     (r"\bname the (top\s+)?(\w+)\s+(?=[a-z-]*\s*(?:countries|products|customers|segments|months|days))", r"which are the \1\2 "),
     (r",?\s*and give (?:the|their) (?:counts|figures|values|numbers)\b", " "),

@@ -839,6 +839,15 @@ class Templates:
         where, params = self.where(filters, period, period_column, exclude, orders_condition)
         return Query(f"SELECT {expr} AS value, count(*) AS customers FROM {table}{where}", params, table)
 
+    def new_customer_series(self, filters: dict, exclude: dict | None, period, grain: str) -> Query:
+        """New customers per day, week, month, quarter or year among the filtered customers: each counted in the period
+        of their first completed order ("new UK customers per month")."""
+        table = self.require_customer(["first_order_at"])
+        where, params = self.where(filters, period, "first_order_at", exclude)
+        bucket = f"CAST(date_trunc('{grain}', first_order_at) AS DATE)"
+        return Query(f"SELECT {bucket} AS {grain}, count(*) AS value FROM {table}{where} GROUP BY 1 ORDER BY 1",
+                     params, table)
+
     def customer_ranking(self, metric: Metric, dim: str, filters: dict, n: int, descending: bool,
                          average: bool = False, exclude: dict | None = None,
                          orders_condition: list | None = None) -> Query:
