@@ -2172,3 +2172,29 @@ def test_v51s_different_question_figures_are_answered_as_asked(engine, wh):
     assert card.status == "answered", card.answer
     got = {str(row[0])[:7]: row[1] for row in card.table["rows"]}
     assert got == want, (card.answer, want)
+
+
+def test_v51s_wordings_read_like_their_plain_forms(engine, wh):
+    """v51's refusals read this stop: definitions said again in brackets, name filters said as 'every product whose
+    name includes ...', 'three or more times', 'the leading 3', 'skip postage and other codes ...', and '(had 1+
+    order)' after a mean per trading day (read first as a condition on customers, which would answer a series)."""
+    (year,), = wh.execute("SELECT max(year(ordered_at)) - 1 FROM staging.stg_order_lines").fetchall()
+    (word,), = wh.execute("""SELECT upper(split_part(product_name, ' ', 1)) FROM staging.stg_order_lines
+        WHERE product_name IS NOT NULL GROUP BY 1 ORDER BY count(DISTINCT product_id) DESC LIMIT 1""").fetchall()
+    for plain, said in (
+            (f"Nov {year}: on average, how much net revenue per day?",
+             f"Nov {year}: on average, how much net revenue per day that the shop actually traded (had 1+ order)?"),
+            (f"value of cancelled lines in April {year}",
+             f"Value of the lines cancelled in April {year} - quantity x unit price, added up?"),
+            (f"average orders per trading day in June {year}",
+             f"June {year}: average orders per trading day (only days with 1+ order count)?"),
+            (f"net units sold in Q1 {year} of products with '{word}' in the name",
+             f"Net units sold in Q1 {year} across every product whose name includes {word}?"),
+            ("how many customers have placed at least 3 orders?",
+             "How many of your customers have ordered three or more times altogether?"),
+            (f"top 3 countries by orders excluding the UK in Dec {year}",
+             f"Dec {year} order counts by country, UK excluded: give the leading 3."),
+            (f"cancelled orders by month for Sep-Nov {year}",
+             f"Month by month for Sep-Nov {year}, how many orders were cancelled (any cancelled line makes the order "
+             f"count)?")):
+        _answered_alike(engine, plain, said)

@@ -1575,9 +1575,34 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r",?\s*with (?:their |the )?headcounts\b", " by customers"),
     (r"\bheadcounts?\b", "number of customers"),
     # stop 43, v50's wordings
+    # v51's wordings
+    (r"\s*\(\s*(?:only\s+)?(?:had\s+)?(?:days with\s+)?(?:1\+|1 or more|one or more|at least (?:one|1)|an?)\s+(?:orders?|number of orders)(?:\s+counts?)?"
+     r"\s*\)", " "),
+    (r",?\s*(?:summed|added up|totalled)\s*(?=\?|$)", ""),
+    (r"\bnumber of countries with at least one (?:ordering|buying|paying|active) customer\b", "number of countries customers ordered from"),
+    (r"\bper day (?:that|when|on which) (?:the shop|we|you|it|the business)\s+(?:actually\s+)?traded\b", "per day"),
+    (r"\s*[-\u2013,]?\s*\(?\s*(?:qty|quantity|units)\s*(?:\u00d7|x|\*|times)\s*(?:unit\s+)?price,?\s*(?:summed|added up|totalled)\s*\)?"
+     r"(?=\s*[?.]|$)", ""),
+    (r"\borders that (?:have|had|carry|carried) (?:an?|at least one) (cancell?ed|completed|returned) line\b", r"orders with a \1 line"),
+    (r"\s*\(\s*divide by all (?:the\s+)?orders(?:\s+(?:of|in) (?:the|that) (?:month|period|quarter|year))?\s*\)", " "),
+    (r"\s*\(\s*(?:denominator|base|whole)\s*(?:=|:|is)\s*all (?:net\s+)?revenue,?\s*(?:incl\.?|including) guest(?:s| orders| checkouts)?"
+     r"\s*\)", " "),  # the whole of a share always holds the guest orders
+    (r"\bevery product whose name (?:includes|contains|has) ([a-z0-9'& ]+?)(?=\s*[?.,;:]|$)", r"products with '\1' in the name"),
+    (r"\b([a-z]+) products\s*\(\s*(?:every|any|each|all)\s+(?:stock\s+)?codes?\s+whose\s+names?\s+(?:contains?|includes?|has|have)\s+it"
+     r"\s*\)", r"products with '\1' in the name"),
+    (r"^\W*[a-z ]{3,30}?\s*\(\s*(?:every|any|each|all)\s+(?:stock\s+)?codes?\s+with\s+'?([a-z0-9'& ]+?)'?\s+(?:somewhere\s+|"
+     r"anywhere\s+)?in\s+(?:its|the|their)\s+names?\s*\)", r"products with '\1' in the name"),
+    (r"\s*\(\s*(?:i\.?e\.?|\.)?,?\s*(?:went|gone|going) (?:quiet|silent|dormant|inactive) before [a-z0-9 ]+\)", " "),
+    (r"\b(?:ordered|bought|purchased) (\w+) (?:or|and) more times(?: altogether| in total| overall)?\b", r"placed at least \1 orders"),
+    (r"\bhow many does (?:your|the) churn model (?:score|put|place|rate|class)\s+(?:them\s+)?as (high|medium|low)(?:[- ]risk)?\b",
+     r"how many are \1 risk"),
+    (r"\bgive (?:me )?the (?:leading|top|biggest) (\d+|two|three|four|five)\b", r"top \1"),
+    (r",?\s*(?:so\s+)?skip postage and (?:the\s+)?other codes that (?:don'?t|do not) start with a digit\b", " excluding non-merchandise"),
+    (r"\s*\(\s*any cancell?ed line makes the (?:order count|number of orders|order)(?: count)?(?: as cancell?ed)?\s*\)", " "),
+    (r"(?:\bmerchandise only,?\s*(?:so\s+)?)?\bskip non-merchandise(?: that (?:don'?t|do not) start with a digit)?", "excluding non-merchandise"),
     (r"\b(?:(for|in|over|during)\s+)?each of the (week|month|quarter|day)s\b", r"by \2 \1 the \2s"),  # a series, never the sum
     (r"\bfor (?:each|every|the individual|the separate) (week|month|quarter|day)s? (?:of|in)\b", r"by \1 in"),  # "orders for each week in March"
-    (r"\s*\(\s*the last (?:one|week) (?:runs|goes|ends|running) (?:on\s+)?(?:to|until|till|through|into)?\s*(?:sunday\s+)?\d{1,2}(?:st|nd|rd|th)?"
+    (r"\s*\(\s*the last(?: one| week)? (?:runs|goes|ends|running) (?:on\s+)?(?:to|until|till|through|into)?\s*(?:sunday\s+)?\d{1,2}(?:st|nd|rd|th)?"
      r"\s+[a-z]{3,9}\.?\s*\)", " "),  # a week's end said again
     (r"\b(?:each|every)\s+monday[- ]start(?:ing)?\s+week\s+of\s+([a-z]+)\s+(\d{4})\s*[-\u2013,:]\s*the\s+weeks\s+(beginning|starting)\s+"
      r"(\d[\d, ]*(?:and|&)\s*\d{1,2})\s+\1\b", r"by week for the weeks \3 \4 \1 \2"),
