@@ -1574,8 +1574,7 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\b(?:what'?s|what is|give me)\s+(?:its|their|the)\s+headcount\b", "how many customers"),
     (r",?\s*with (?:their |the )?headcounts\b", " by customers"),
     (r"\bheadcounts?\b", "number of customers"),
-    # stop 43, v50's wordings
-    # v51's wordings
+    # stop 43: v50's and v51's wordings
     (r"\s*\(\s*(?:only\s+)?(?:had\s+)?(?:days with\s+)?(?:1\+|1 or more|one or more|at least (?:one|1)|an?)\s+(?:orders?|number of orders)(?:\s+counts?)?"
      r"\s*\)", " "),
     (r",?\s*(?:summed|added up|totalled)\s*(?=\?|$)", ""),
@@ -1590,7 +1589,8 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"\bevery product whose name (?:includes|contains|has) ([a-z0-9'& ]+?)(?=\s*[?.,;:]|$)", r"products with '\1' in the name"),
     (r"\b([a-z]+) products\s*\(\s*(?:every|any|each|all)\s+(?:stock\s+)?codes?\s+whose\s+names?\s+(?:contains?|includes?|has|have)\s+it"
      r"\s*\)", r"products with '\1' in the name"),
-    (r"^\W*[a-z ]{3,30}?\s*\(\s*(?:every|any|each|all)\s+(?:stock\s+)?codes?\s+with\s+'?([a-z0-9'& ]+?)'?\s+(?:somewhere\s+|"
+    (r"^\W*(?:(?!revenue|sales|units|orders|customers|quantity|buyers)[a-z ]){3,30}?\s*\(\s*(?:every|any|each|all)\s+(?:stock\s+)?"
+     r"codes?\s+with\s+'?([a-z0-9'& ]+?)'?\s+(?:somewhere\s+|"
      r"anywhere\s+)?in\s+(?:its|the|their)\s+names?\s*\)", r"products with '\1' in the name"),
     (r"\s*\(\s*(?:i\.?e\.?|\.)?,?\s*(?:went|gone|going) (?:quiet|silent|dormant|inactive) before [a-z0-9 ]+\)", " "),
     (r"\b(?:ordered|bought|purchased) (\w+) (?:or|and) more times(?: altogether| in total| overall)?\b", r"placed at least \1 orders"),
@@ -1659,11 +1659,12 @@ REWRITES: list[tuple[str, object]] = [  # (pattern, replacement text or function
     (r"^\W*([a-z0-9'&](?:(?!\bwith\b)[a-z0-9'& ]){1,38}?)\s+in (?:the|its|their) (?:product |item )?names?\s*[:\-\u2013]\s*(.+?)\s*([?.!]*)\s*$",
      r"\2 with \1 in its name\3"),
     (r"\s*\(\s*(?:i\.e\.?\s+)?(?:the\s+)?(\d+)[- ]month total\s*(?:/|divided by)\s*\1\s*\)", " "),  # "(the 11-month total / 11)"
-    (r"\s*\(\s*(?:i\.e\.?\s+)?the\s+(?:closing|last|final|first|opening)\s+(?:\w+\s+)?(?:days|weeks|months)\s+of\s+the\s+"
-     r"(?:records|data|dataset|data set|history)\s*\)", " "),  # the dates just given, said again
-    (r"\s*\(\s*(?:i\.e\.?\s+)?the\s+(?:closing|last|final|first|opening)\s+(?:\w+\s+)?(?:days|weeks|months)\s*\)", " "),
+    # the span of a range said again in words: "from 19 Nov to 9 Dec 2011 inclusive (the closing three weeks of the records)"
+    (r"(\bto\s+[^()?]{3,40}?\d{4}(?:\s+inclusive)?)\s*\(\s*(?:i\.e\.?\s+)?the\s+(?:closing|last|final|first|opening)\s+(?:\w+\s+)?"
+     r"(?:days|weeks|months)(?:\s+of\s+the\s+(?:records|data|dataset|data set|history))?\s*\)", r"\1"),
     # the weeks' start days said again in brackets: "the five Monday-start weeks beginning 2 May (2, 9, 16, 23 and 30 May)"
-    (r"(\bweeks?\b[^()?]{0,60}?)\s*\(\s*\d{1,2}(?:,\s*\d{1,2})*,?\s*(?:and|&)\s*\d{1,2}\s+[a-z]{3,9}\.?\s*\)", r"\1"),
+    (r"(\bweeks?\b[^()?]{0,40}?\b(?:beginning|starting|from|commencing)\s+(?:monday\s+)?\d{1,2}[^()?]{0,20}?)\s*\(\s*\d{1,2}"
+     r"(?:,\s*\d{1,2})*,?\s*(?:and|&)\s*\d{1,2}\s+[a-z]{3,9}\.?\s*\)", r"\1"),
     (r"\s*[-\u2013,;]\s*which (?:customer\s+)?ids\b(?:,?\s*and how much (?:each|apiece|for each|did each spend))?", " "),
     (r"\b(?:your|the|our)\s+rfm\s+(?:segmentation|model)\s+has\s+(?:an?|the)\s+", "the "),
 ]
