@@ -47,8 +47,9 @@ test: install
 test-engines: install
 	$(BIN)/python -m pytest -q -m engines
 
-# the long runs of what users do: a day-two refresh on a real DagsterInstance while readers read, and every
-# dashboard page in headless Chromium; kept apart for the same reason, CI runs them too
+# the long runs of what users do: a day-two refresh on a real DagsterInstance while readers read, every dashboard
+# page in headless Chromium, and the monitoring alerts over one monitored home; kept apart for the same reason, CI
+# runs them too
 test-long: install
 	$(BIN)/python -m pytest -q -m long
 

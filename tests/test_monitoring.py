@@ -92,6 +92,7 @@ def _conditions(home: Path) -> list[dict]:
                 + rules.data_quality_alerts(con, t, [], null_share_jumps(con, t["null_share_jump"])))
 
 
+@pytest.mark.long  # the shared monitored home: about two minutes (make test-long)
 def test_a_clean_refresh_raises_no_alerts(clean_home, tmp_path, monkeypatch):
     home = _copy(clean_home, tmp_path)
     _materialize(home, [churn_assets[1], *monitoring_assets], monkeypatch)  # the nightly refresh, same data
@@ -109,6 +110,7 @@ def test_a_clean_refresh_raises_no_alerts(clean_home, tmp_path, monkeypatch):
     assert (home / "reports").exists() and any((home / "reports").rglob("*.html"))
 
 
+@pytest.mark.long  # the shared monitored home: about two minutes (make test-long)
 def test_a_revenue_drop_raises_kpi_alerts_only(clean_home, tmp_path):
     home = _copy(clean_home, tmp_path)
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
@@ -120,6 +122,7 @@ def test_a_revenue_drop_raises_kpi_alerts_only(clean_home, tmp_path):
     assert all("below" in a["message"] and a["severity"] == "critical" for a in found)
 
 
+@pytest.mark.long  # the shared monitored home: about two minutes (make test-long)
 def test_a_broken_feed_raises_a_data_quality_alert_only(clean_home, tmp_path):
     home = _copy(clean_home, tmp_path)
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
@@ -129,6 +132,7 @@ def test_a_broken_feed_raises_a_data_quality_alert_only(clean_home, tmp_path):
     assert [(a["kind"], a["entity"]) for a in found] == [("data_quality", "raw.order_lines.category")]
 
 
+@pytest.mark.long  # the shared monitored home: about two minutes (make test-long)
 def test_a_sentiment_drop_in_one_category_raises_that_alert_only(clean_home, tmp_path):
     home = _copy(clean_home, tmp_path)
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
@@ -141,6 +145,7 @@ def test_a_sentiment_drop_in_one_category_raises_that_alert_only(clean_home, tmp
     assert [(a["kind"], a["entity"]) for a in found] == [("sentiment_drop", category)]
 
 
+@pytest.mark.long  # the shared monitored home: about two minutes (make test-long)
 def test_a_price_change_shows_as_feature_drift_since_the_previous_scoring(clean_home, tmp_path, monkeypatch):
     home = _copy(clean_home, tmp_path)
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
@@ -230,6 +235,7 @@ def test_an_unreachable_webhook_raises_after_its_retries():
         notifier.notify([{"severity": "info", "kind": "test", "entity": "x", "message": "m"}])
 
 
+@pytest.mark.long  # the shared monitored home: about two minutes (make test-long)
 def test_an_earlier_scoring_is_graded_once_its_horizon_has_passed(clean_home, tmp_path):
     """A scoring logged 120 days before the data ends is due (90-day horizon): its realised AUC is the AUC of
     its probabilities against the point-in-time label, computed here independently by the churn snapshot."""
